@@ -1,0 +1,201 @@
+"""The relational IR: plain frozen dataclasses that every later stage (render, diff, runtime) reads.
+
+Fields marked `NOT_IN_SNAPSHOT` say how documents map onto the tables or how docs describe them; they are
+not part of the database that a migration snapshot records, so changing a note never makes a revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Literal
+
+NOT_IN_SNAPSHOT = {"snapshot": False}
+
+TypeKind = Literal[
+    "uuid", "text", "varchar", "boolean", "smallint", "integer", "bigint", "float", "numeric",
+    "date", "datetime", "time", "json", "enum",
+]  # fmt: skip
+
+TableKind = Literal["root", "object", "array"]
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    kind: TypeKind
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    enum: str | None = None  # name of the EnumType for kind == "enum"
+
+
+@dataclass(frozen=True)
+class Default:
+    """A server-side default: a generated uuid, a sequence, a timestamp, or a JSON literal."""
+
+    kind: Literal["uuid", "sequence", "now", "literal"]
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    nullable: bool
+    default: Default | None = None
+    comment: str | None = None
+    # where the value lives in the document, relative to the node the table stores
+    path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    notes: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    ondelete: str = "CASCADE"
+    external: bool = False  # the referenced table belongs to another system
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A primary key, unique constraint or index: a name over columns."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    sqltext: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    kind: TableKind = field(metadata=NOT_IN_SNAPSHOT)
+    schema: str = field(metadata=NOT_IN_SNAPSHOT)  # the schema file stem the table comes from
+    columns: tuple[Column, ...]
+    primary_key: Constraint
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    uniques: tuple[Constraint, ...] = ()
+    indexes: tuple[Constraint, ...] = ()
+    checks: tuple[Check, ...] = ()
+    comment: str | None = None
+    parent: str | None = None  # the table this one hangs off (object and array tables)
+    json_property: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # the property stored here
+    parent_path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # its place in the parent node
+    value_column: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # arrays of scalars: the item
+    pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    purpose: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    class_name: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def parent_fk(self) -> ForeignKey | None:
+        return next((fk for fk in self.foreign_keys if fk.ref_table == self.parent and not fk.external), None)
+
+
+@dataclass(frozen=True)
+class EnumType:
+    name: str
+    values: tuple[str, ...]
+    pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+
+
+@dataclass(frozen=True)
+class SchemaModel:
+    """What one schema file normalizes to."""
+
+    name: str  # file stem
+    title: str = field(metadata=NOT_IN_SNAPSHOT)
+    path: str = field(metadata=NOT_IN_SNAPSHOT)  # display path of the file
+    tables: tuple[Table, ...]
+    enums: tuple[EnumType, ...] = ()
+    description: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+
+    @property
+    def root(self) -> Table:
+        return self.tables[0]
+
+
+@dataclass(frozen=True)
+class Database:
+    """All schemas together: the relational model one migration revision brings the database to."""
+
+    schemas: tuple[SchemaModel, ...]
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return tuple(t for s in self.schemas for t in s.tables)
+
+    @property
+    def enums(self) -> tuple[EnumType, ...]:
+        return tuple(e for s in self.schemas for e in s.enums)
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+    def schema(self, name: str) -> SchemaModel:
+        return next(s for s in self.schemas if s.name == name)
+
+
+def snapshot(obj: Any) -> Any:
+    """The relational content of an IR object as plain JSON data (doc-only fields left out)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: snapshot(getattr(obj, f.name)) for f in fields(obj) if f.metadata.get("snapshot", True)}
+    if isinstance(obj, tuple | list):
+        return [snapshot(v) for v in obj]
+    return obj
+
+
+def database_from_snapshot(data: dict[str, Any]) -> Database:
+    """Rebuild the relational part of a Database from `snapshot(database)` (mapping fields stay empty)."""
+
+    def column(c: dict[str, Any]) -> Column:
+        d = c["default"]
+        return Column(
+            name=c["name"],
+            type=ColumnType(**c["type"]),
+            nullable=c["nullable"],
+            default=Default(**d) if d else None,
+            comment=c["comment"],
+        )
+
+    def table(t: dict[str, Any], schema: str) -> Table:
+        return Table(
+            name=t["name"],
+            kind="root",
+            schema=schema,
+            columns=tuple(column(c) for c in t["columns"]),
+            primary_key=Constraint(t["primary_key"]["name"], tuple(t["primary_key"]["columns"])),
+            foreign_keys=tuple(
+                ForeignKey(
+                    f["name"], tuple(f["columns"]), f["ref_table"], tuple(f["ref_columns"]), f["ondelete"], f["external"]
+                )
+                for f in t["foreign_keys"]
+            ),
+            uniques=tuple(Constraint(u["name"], tuple(u["columns"])) for u in t["uniques"]),
+            indexes=tuple(Constraint(i["name"], tuple(i["columns"])) for i in t["indexes"]),
+            checks=tuple(Check(**k) for k in t["checks"]),
+            comment=t["comment"],
+            parent=t["parent"],
+        )
+
+    return Database(
+        tuple(
+            SchemaModel(
+                name=s["name"],
+                title="",
+                path="",
+                tables=tuple(table(t, s["name"]) for t in s["tables"]),
+                enums=tuple(EnumType(e["name"], tuple(e["values"])) for e in s["enums"]),
+            )
+            for s in data["schemas"]
+        )
+    )

@@ -1,0 +1,140 @@
+"""Loading schema files: JSON parsing with located errors, metaschema and `x-sql` validation, `$ref` lookup."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+import referencing.exceptions
+from referencing.jsonschema import DRAFT202012, specification_with
+
+from .errors import SchemaError, pointer
+from .xsql import XSQL_SCHEMA
+
+SCHEMA_SUFFIX = ".schema.json"
+
+
+@dataclass(frozen=True)
+class SourceSchema:
+    """One parsed, validated schema file and the resolver its `$ref`s go through."""
+
+    name: str  # the file stem: `customer` for customer.schema.json
+    path: Path
+    display_path: str  # how messages and docs name the file
+    contents: dict[str, Any]
+    resolver: referencing.Resolver[Any]
+
+    def error(self, ptr: str, message: str) -> SchemaError:
+        return SchemaError(self.display_path, ptr, message)
+
+    def lookup(self, ref: str, resolver: referencing.Resolver[Any], ptr: str) -> referencing.Resolved[Any]:
+        """Resolve `ref` relative to `resolver`; remote references are refused, never fetched."""
+        try:
+            return resolver.lookup(ref)
+        except referencing.exceptions.Unresolvable as exc:
+            raise self.error(ptr, f"cannot resolve $ref {ref!r}: {exc}") from None
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def parse_json(path: Path, display: str) -> Any:
+    """Parse a JSON file; a syntax error names the line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(display, "", f"cannot read: {exc}") from None
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(display, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:
+        raise SchemaError(display, "", f"invalid JSON: {exc}") from None
+
+
+def _check_metaschema(contents: Any, display: str) -> None:
+    if not isinstance(contents, dict):
+        raise SchemaError(display, "#", "a schema file must hold a JSON object")
+    validator_cls = jsonschema.validators.validator_for(contents, default=jsonschema.Draft202012Validator)
+    errors = sorted(validator_cls(validator_cls.META_SCHEMA).iter_errors(contents), key=lambda e: list(e.path))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        assert best is not None
+        raise SchemaError(display, pointer(*best.path), f"not a valid JSON Schema: {best.message}")
+    xsql_validator = jsonschema.Draft202012Validator(XSQL_SCHEMA)
+    for node_path, annotation in _find_key(contents, "x-sql", ()):
+        for err in sorted(xsql_validator.iter_errors(annotation), key=lambda e: list(e.path)):
+            raise SchemaError(display, pointer(*node_path, "x-sql", *err.path), f"invalid x-sql: {err.message}")
+
+
+def _find_key(node: Any, key: str, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield path, v
+            else:
+                yield from _find_key(v, key, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _find_key(v, key, (*path, i))
+
+
+def _refuse_remote(uri: str) -> referencing.Resource[Any]:
+    raise referencing.exceptions.NoSuchResource(
+        f"{uri} is not a schema in the schemas directory (remote references are never fetched)"
+    )
+
+
+def schema_files(schemas_dir: Path) -> list[Path]:
+    """The schema files of a directory, in name order."""
+    return sorted(schemas_dir.glob(f"*{SCHEMA_SUFFIX}"))
+
+
+def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[SourceSchema]:
+    """Read and validate every `*.schema.json` of `schemas_dir`; their `$ref`s may point at each other."""
+    paths = schema_files(schemas_dir)
+    if not paths:
+        raise SchemaError(str(schemas_dir), "", f"no *{SCHEMA_SUFFIX} files found")
+    parsed: list[tuple[Path, str, dict[str, Any]]] = []
+    for path in paths:
+        display = _display(path, display_base)
+        contents = parse_json(path, display)
+        _check_metaschema(contents, display)
+        parsed.append((path, display, contents))
+    resources = []
+    for path, _display_path, contents in parsed:
+        spec = specification_with(contents.get("$schema", ""), default=DRAFT202012)
+        resource = spec.create_resource(contents)
+        resources.append((path.resolve().as_uri(), resource))
+        if isinstance(contents.get("$id"), str):
+            resources.append((contents["$id"], resource))
+    registry: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
+    return [
+        SourceSchema(
+            name=path.name[: -len(SCHEMA_SUFFIX)],
+            path=path,
+            display_path=display,
+            contents=contents,
+            resolver=registry.resolver(base_uri=contents.get("$id") or path.resolve().as_uri()),
+        )
+        for path, display, contents in parsed
+    ]
+
+
+def _display(path: Path, base: Path | None) -> str:
+    base = base or Path.cwd()
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,87 @@
+"""Identifiers: snake_case, singular/plural, constraint names, and deterministic shortening."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import inflection
+
+# PostgreSQL truncates identifiers at 63 bytes; MySQL allows 64 characters. The stricter one wins.
+MAX_IDENTIFIER_BYTES = 63
+_HASH_LEN = 8
+
+
+
+def snake(name: str) -> str:
+    """`phoneNumbers` → `phone_numbers`, `postal-code` → `postal_code`, `Line 1` → `line_1`."""
+    s = inflection.underscore(name.strip())
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", s).strip("_").lower()
+    if not s:
+        s = "x"
+    # a leading digit would need quoting in SQL and cannot start a Python attribute
+    return f"n{s}" if s[0].isdigit() else s
+
+
+def _on_last_word(name: str, fn: object) -> str:
+    head, _, last = name.rpartition("_")
+    assert callable(fn)
+    word = fn(last)
+    return f"{head}_{word}" if head else word
+
+
+def plural(snake_name: str) -> str:
+    return _on_last_word(snake_name, inflection.pluralize)
+
+
+def singular(snake_name: str) -> str:
+    return _on_last_word(snake_name, inflection.singularize)
+
+
+def class_name(table: str) -> str:
+    """`customer_profile_phone_numbers` → `CustomerProfilePhoneNumber`."""
+    return inflection.camelize(singular(table))
+
+
+def shorten(name: str, limit: int = MAX_IDENTIFIER_BYTES) -> str:
+    """Keep `name` if it fits; else cut it and append a stable hash of the whole name."""
+    if len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_LEN]
+    cut = name.encode()[: limit - _HASH_LEN - 1].decode(errors="ignore").rstrip("_")
+    return f"{cut}_{digest}"
+
+
+def pk_name(table: str) -> str:
+    return shorten(f"pk_{table}")
+
+
+def fk_name(table: str, columns: tuple[str, ...], ref_table: str) -> str:
+    return shorten(f"fk_{table}__{'__'.join(columns)}__{ref_table}")
+
+
+def uq_name(table: str, columns: tuple[str, ...]) -> str:
+    return shorten(f"uq_{table}__{'__'.join(columns)}")
+
+
+def ix_name(table: str, columns: tuple[str, ...]) -> str:
+    return shorten(f"ix_{table}__{'__'.join(columns)}")
+
+
+def ck_name(table: str, name: str) -> str:
+    return shorten(f"ck_{table}__{name}")
+
+
+def enum_name(table: str, column: str) -> str:
+    return shorten(f"{table}_{column}_enum")
+
+
+# The same names as the functions above, as a SQLAlchemy `MetaData(naming_convention=...)` spells them;
+# `column_names` is a callable token the generated base module defines (columns joined by `__`).
+NAMING_CONVENTION = {
+    "pk": "pk_%(table_name)s",
+    "fk": "fk_%(table_name)s__%(column_names)s__%(referred_table_name)s",
+    "uq": "uq_%(table_name)s__%(column_names)s",
+    "ix": "ix_%(table_name)s__%(column_names)s",
+    "ck": "ck_%(table_name)s__%(constraint_name)s",
+}

@@ -1,0 +1,44 @@
+"""The `x-sql` annotation: its own JSON Schema, and the typed view of one annotation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+XSQL_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "x-sql",
+    "description": "schemarel hints on the schema node they annotate.",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "table": {
+            "type": "string",
+            "pattern": "^[a-z_][a-z0-9_]*$",
+            "description": "Table name for a root schema, optional object or array.",
+        },
+        "column": {
+            "type": "string",
+            "pattern": "^[a-z_][a-z0-9_]*$",
+            "description": "Column name for a scalar property.",
+        },
+        "storage": {
+            "enum": ["table", "flatten", "json"],
+            "description": "Where an object or array goes: its own table, the parent's columns, or one JSON column.",
+        },
+        "unique": {"type": "boolean", "description": "A unique constraint on this column."},
+        "index": {"type": "boolean", "description": "An index on this column."},
+        "references": {
+            "type": "object",
+            "description": "A foreign key to a table schemarel does not own (created and dropped elsewhere).",
+            "additionalProperties": False,
+            "required": ["table"],
+            "properties": {
+                "table": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"},
+                "column": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$", "default": "id"},
+                "type": {"enum": ["uuid", "text", "integer", "bigint"], "default": "text"},
+                "onDelete": {"enum": ["CASCADE", "RESTRICT", "SET NULL", "NO ACTION"], "default": "CASCADE"},
+            },
+        },
+        "renamedFrom": {"type": "string", "description": "The previous property name or title."},
+    },
+}
