@@ -89,7 +89,9 @@ def generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, messa
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
     for change in changes:
-        click.echo(f"{ {'missing': 'wrote', 'changed': 'updated', 'extra': 'removed'}[change.kind]:8} {out_dir / change.path}")
+        click.echo(
+            f"{ {'missing': 'wrote', 'changed': 'updated', 'extra': 'removed'}[change.kind]:8} {out_dir / change.path}"
+        )
     if not changes:
         click.echo(f"{out_dir} is up to date")
 
@@ -145,7 +147,9 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
     except CommandError as exc:
         raise SchemarelError(str(exc)) from None
     except SQLAlchemyError as exc:
-        err = SchemarelError(f"{action} to {revision} failed on {_safe(url)}: {exc.__class__.__name__}: {_first_line(exc)}")
+        err = SchemarelError(
+            f"{action} to {revision} failed on {_safe(url)}: {exc.__class__.__name__}: {_first_line(exc)}"
+        )
         err.exit_code = 1
         raise err from None
 

@@ -176,7 +176,12 @@ def database_from_snapshot(data: dict[str, Any]) -> Database:
             primary_key=Constraint(t["primary_key"]["name"], tuple(t["primary_key"]["columns"])),
             foreign_keys=tuple(
                 ForeignKey(
-                    f["name"], tuple(f["columns"]), f["ref_table"], tuple(f["ref_columns"]), f["ondelete"], f["external"]
+                    f["name"],
+                    tuple(f["columns"]),
+                    f["ref_table"],
+                    tuple(f["ref_columns"]),
+                    f["ondelete"],
+                    f["external"],
                 )
                 for f in t["foreign_keys"]
             ),

@@ -12,7 +12,7 @@ from alembic.operations import ops
 
 from .ir import Database, Table, snapshot
 from .sqlfuncs import uuid_default
-from .sqlmodel import build_metadata, build_table
+from .sqlmodel import build_metadata
 
 _ALEMBIC_MARKERS = re.compile(r"^\s*# ### .* ###\n?", re.MULTILINE)
 

@@ -12,7 +12,6 @@ MAX_IDENTIFIER_BYTES = 63
 _HASH_LEN = 8
 
 
-
 def snake(name: str) -> str:
     """`phoneNumbers` → `phone_numbers`, `postal-code` → `postal_code`, `Line 1` → `line_1`."""
     s = inflection.underscore(name.strip())

@@ -133,9 +133,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             {"title": m.title, "path": m.path, "doc": f"{m.name}.md", "tables": [t.name for t in m.tables]}
             for m in db.schemas
         ],
-        revisions=[
-            {"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history
-        ],
+        revisions=[{"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history],
     )
     return gen
 
@@ -164,9 +162,7 @@ def read_history(out_dir: Path) -> list[Revision]:
     return revisions
 
 
-def _new_revision(
-    settings: Settings, db: Database, previous: Revision | None, files: dict[str, bytes]
-) -> Revision:
+def _new_revision(settings: Settings, db: Database, previous: Revision | None, files: dict[str, bytes]) -> Revision:
     from .migrations import plan  # Alembic is needed only when a revision is written
 
     old_db = database_from_snapshot(previous.database) if previous else None
@@ -210,7 +206,7 @@ def _new_revision(
         upgrade=p.upgrade,
         downgrade=p.downgrade,
     )
-    commit, dirty = _git_baseline([s.path for s in settings.schemas_dir.glob("*.schema.json")])
+    commit, dirty = _git_baseline([root / m.path for m in changed])
     tables = [t for m in changed for t in views.table_docs(m, db)]
     files[doc_path] = _render(
         env,
@@ -220,7 +216,10 @@ def _new_revision(
         down_revision=rev.down_revision,
         message=message,
         sources=[
-            {"path": m.path, "link": posixpath.relpath(m.path, posixpath.join(_rel(settings.out_dir, root), MIGRATION_DOCS))}
+            {
+                "path": m.path,
+                "link": posixpath.relpath(m.path, posixpath.join(_rel(settings.out_dir, root), MIGRATION_DOCS)),
+            }
             for m in changed
         ],
         commit=commit,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -35,19 +34,22 @@ def docstring_text(text: str) -> str:
     return body
 
 
+def _no_html(text: str) -> str:
+    # schema text is prose, not markup: a `<tag>` in a description must show, not render
+    return str(text).replace("<", "&lt;").replace(">", "&gt;")
+
+
 def md_cell(text: str) -> str:
     """Text that stays inside one Markdown table cell."""
-    text = html.escape(str(text), quote=False)
-    text = text.replace("|", "\\|")
-    return re.sub(r"\s*\n\s*", " ", text).strip()
+    return md_inline(text).replace("|", "\\|")
 
 
 def md_inline(text: str) -> str:
-    return re.sub(r"\s*\n\s*", " ", html.escape(str(text), quote=False)).strip()
+    return re.sub(r"\s*\n\s*", " ", _no_html(text)).strip()
 
 
 def md_block(text: str) -> str:
-    return html.escape(str(text), quote=False).strip()
+    return _no_html(text).strip()
 
 
 def md_code(text: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import conv
 
 from .ir import Column, ColumnType, Database, EnumType, Table
+from .render import md_code
 from .sqlfuncs import uuid_default
 
 _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
@@ -62,7 +63,7 @@ PYTHON_TYPES: Mapping[str, str] = {
     "json": "Any",
 }
 
-SERIAL = "sa.BigInteger().with_variant(sa.Integer(), \"sqlite\")"
+SERIAL = 'sa.BigInteger().with_variant(sa.Integer(), "sqlite")'
 
 
 def sa_type(column: Column, enums: Mapping[str, EnumType]) -> sa.types.TypeEngine[Any]:
@@ -165,6 +166,7 @@ def display_type(column: Column, enums: Mapping[str, EnumType], dialect: sa.engi
 
 
 def display_default(column: Column, dialect: sa.engine.Dialect | None = None) -> str:
+    """The default as the docs show it (Markdown): `—` for none, `sequence` for a serial key, else code."""
     d = column.default
     if d is None:
         return "—"
@@ -172,5 +174,7 @@ def display_default(column: Column, dialect: sa.engine.Dialect | None = None) ->
         return "sequence"
     value = server_default(column)
     if isinstance(value, str):
-        return repr(value) if isinstance(d.value, str) else value
-    return str(value.compile(dialect=dialect or postgresql.dialect()))
+        sql = "'" + value.replace("'", "''") + "'"
+    else:
+        sql = str(value.compile(dialect=dialect or postgresql.dialect()))
+    return md_code(sql).replace("|", "\\|")  # a pipe would end the table cell, even in code

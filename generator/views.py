@@ -74,7 +74,7 @@ def model_classes(model: SchemaModel, db: Database) -> tuple[ClassView, ...]:
         for child in children.get(table.name, []):
             name = _free(_relationship_attr(child), taken)
             back = naming.singular(table.name)
-            common = f"back_populates={_py(back)}, cascade=\"all, delete-orphan\", passive_deletes=True"
+            common = f'back_populates={_py(back)}, cascade="all, delete-orphan", passive_deletes=True'
             if child.kind == "object":
                 rels.append(
                     AttrView(name, f'Mapped["{child.class_name} | None"]', f"relationship({common}, uselist=False)")
@@ -82,7 +82,9 @@ def model_classes(model: SchemaModel, db: Database) -> tuple[ClassView, ...]:
             else:
                 order = f"{child.class_name}.{attr_name(child.primary_key.columns[0])}"
                 rels.append(
-                    AttrView(name, f'Mapped[list["{child.class_name}"]]', f"relationship({common}, order_by={_py(order)})")
+                    AttrView(
+                        name, f'Mapped[list["{child.class_name}"]]', f"relationship({common}, order_by={_py(order)})"
+                    )
                 )
         if table.parent:
             parent = db.table(table.parent)
@@ -112,7 +114,9 @@ def _free(name: str, taken: set[str]) -> str:
 def _column_attr(table: Table, col: Column, enums: dict[str, EnumType]) -> AttrView:
     py_type = PYTHON_TYPES[col.type.kind]
     annotation = f"Mapped[{py_type} | None]" if col.nullable else f"Mapped[{py_type}]"
-    args = [_py(col.name), type_expr(col, enums)]
+    attr = attr_name(col.name)
+    args = [_py(col.name)] if attr != col.name else []
+    args.append(type_expr(col, enums))
     if col.name in table.primary_key.columns and col.default and col.default.kind == "uuid":
         args.append("default=uuid.uuid4")  # client-side ids keep multi-row INSERTs batched
     if col.default and col.default.kind == "uuid":
@@ -132,7 +136,7 @@ def _column_attr(table: Table, col: Column, enums: dict[str, EnumType]) -> AttrV
     args.append(f"nullable={col.nullable}")
     if col.comment:
         args.append(f"comment={_py(col.comment)}")
-    return AttrView(attr_name(col.name), annotation, f"mapped_column({', '.join(args)})")
+    return AttrView(attr, annotation, f"mapped_column({', '.join(args)})")
 
 
 def _table_args(table: Table) -> tuple[str, ...]:
@@ -149,7 +153,7 @@ def _table_args(table: Table) -> tuple[str, ...]:
     args += [f"sa.Index({_py(i.name)}, {cols(i.columns)})" for i in table.indexes]
     args += [f"sa.CheckConstraint({_py(c.sqltext)}, name={_py(c.name)})" for c in table.checks]
     if table.comment:
-        args.append(f"{{\"comment\": {_py(table.comment)}}}")
+        args.append(f'{{"comment": {_py(table.comment)}}}')
     return tuple(args)
 
 
@@ -182,9 +186,7 @@ def _code_list(names: tuple[str, ...]) -> str:
 
 
 def enum_lines(model: SchemaModel) -> tuple[str, ...]:
-    return tuple(
-        f"`{e.name}` – PostgreSQL enum with values {_code_list(e.values)}." for e in model.enums
-    )
+    return tuple(f"`{e.name}` – PostgreSQL enum with values {_code_list(e.values)}." for e in model.enums)
 
 
 def any_uuid_default(tables: Any) -> bool:
