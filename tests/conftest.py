@@ -1,0 +1,121 @@
+"""Shared fixtures: real database servers (one fresh database per test), project copies, the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+from generator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CI = bool(os.environ.get("CI"))
+PG_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+MYSQL_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/")
+
+
+def _admin_engine(url: str, what: str) -> sa.Engine:
+    """An AUTOCOMMIT engine on the server, or a skip (a failure when CI is set) if it is not there."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # any driver or connection error means "no server here"
+        reason = f"{what} is not reachable at {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        if CI:
+            pytest.fail(f"{reason} (CI is set: a server test may not skip)")
+        pytest.skip(reason)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> sa.Engine:
+    return _admin_engine(PG_ADMIN_URL, "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def mysql_server() -> sa.Engine:
+    return _admin_engine(MYSQL_ADMIN_URL, "MariaDB/MySQL")
+
+
+def _fresh_name() -> str:
+    return f"schemarel_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server: sa.Engine) -> Iterator[str]:
+    """A new, empty PostgreSQL database for this test, dropped afterwards."""
+    name = _fresh_name()
+    with postgres_server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_server.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with postgres_server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def mysql_url(mysql_server: sa.Engine) -> Iterator[str]:
+    """A new, empty MariaDB/MySQL database for this test, dropped afterwards."""
+    name = _fresh_name()
+    with mysql_server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield mysql_server.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with mysql_server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs once on SQLite and once on PostgreSQL."""
+    return str(request.getfixturevalue(f"{'postgres' if request.param == 'postgresql' else 'sqlite'}_url"))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of this repository's schemas/ and generated/, as a user's project would hold them."""
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+    return root
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch) -> object:
+    """Run `schemarel ARGS` in-process from a directory: `cli(root, "check")` → click Result."""
+
+    def run(cwd: Path, *args: str) -> Result:
+        monkeypatch.chdir(cwd)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return run
+
+
+def run_schemarel(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real `schemarel` command in a subprocess (exit codes, stderr, no traceback)."""
+    return subprocess.run(
+        [sys.executable, "-m", "generator.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
