@@ -146,6 +146,8 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
         getattr(command, action)(config, revision)
     except CommandError as exc:
         raise SchemarelError(str(exc)) from None
+    except SchemarelError:
+        raise
     except SQLAlchemyError as exc:
         err = SchemarelError(
             f"{action} to {revision} failed on {_safe(url)}: {exc.__class__.__name__}: {_first_line(exc)}"

@@ -29,6 +29,7 @@ class Plan:
     created_enums: tuple[str, ...]
     dropped_enums: tuple[str, ...]
     uses_uuid_default: bool
+    external_tables: tuple[str, ...]  # referenced, never created: the upgrade checks they exist
     imports: tuple[str, ...]
 
 
@@ -64,6 +65,7 @@ def plan(old: Database | None, new: Database) -> Plan:
         created_enums=tuple(e.name for e in new.enums if e.name not in old_enums),
         dropped_enums=tuple(e.name for e in (old.enums if old else ()) if e.name not in new_enums),
         uses_uuid_default=any(c.default and c.default.kind == "uuid" for t in added for c in t.columns),
+        external_tables=tuple(sorted({fk.ref_table for t in added for fk in t.foreign_keys if fk.external})),
         imports=tuple(sorted(imports)),
     )
 
@@ -105,27 +107,30 @@ def _alter_table(old: Table, new: Table, old_md: sa.MetaData, new_md: sa.MetaDat
     return result
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
-    if type_ == "server_default" and isinstance(obj, sa.DefaultClause):
-        if isinstance(obj.arg, uuid_default):
-            return "uuid_default()"
-        if isinstance(obj.arg, sa.sql.elements.True_ | sa.sql.elements.False_):
-            return "sa.true()" if isinstance(obj.arg, sa.sql.elements.True_) else "sa.false()"
-        if isinstance(obj.arg, sa.sql.functions.now):
-            return "sa.func.now()"
-    return False
+def _render_item(imports: set[str]) -> Any:
+    """Alembic render hook for what it cannot spell portably: our uuid default, JSON/JSONB, booleans."""
+
+    def render(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+        if type_ == "server_default" and isinstance(obj, sa.DefaultClause):
+            if isinstance(obj.arg, uuid_default):
+                imports.add("from generator.sqlfuncs import uuid_default")
+                return "uuid_default()"
+            if isinstance(obj.arg, sa.sql.elements.True_ | sa.sql.elements.False_):
+                return "sa.true()" if isinstance(obj.arg, sa.sql.elements.True_) else "sa.false()"
+            if isinstance(obj.arg, sa.sql.functions.now):
+                return "sa.func.now()"
+        if type_ == "type" and isinstance(obj, sa.JSON):
+            imports.add("from sqlalchemy.dialects import postgresql")
+            return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
+        return False
+
+    return render
 
 
 def _render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
     if not operations:
-        return "    pass"
-    code = render_python_code(
-        ops.UpgradeOps(ops=operations),
-        render_item=_render_item,
-        imports=(),
-    )
-    if "uuid_default()" in code:
-        imports.add("from generator.sqlfuncs import uuid_default")
+        return "    pass\n"
+    code = render_python_code(ops.UpgradeOps(ops=operations), render_item=_render_item(imports))
     return _ALEMBIC_MARKERS.sub("", code).rstrip() + "\n"
 
 

@@ -31,6 +31,7 @@ FORMAT_TYPES: Mapping[tuple[str, str | None], ColumnType] = {
     ("integer", None): ColumnType("bigint"),
     ("number", None): ColumnType("float"),
 }
+TIMESTAMP_COLUMNS = (("created_at", "Set when the row is inserted."), ("updated_at", "Set on every write."))
 SCALAR_TYPES = {"string", "boolean", "integer", "number"}
 INT_RANGES = (("smallint", -(2**15), 2**15 - 1), ("integer", -(2**31), 2**31 - 1))
 
@@ -55,6 +56,7 @@ class _TableBuilder:
     uniques: list[Constraint] = field(default_factory=list)
     indexes: list[Constraint] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
     children: list[_Child] = field(default_factory=list)
 
 
@@ -164,6 +166,10 @@ class Normalizer:
         else:
             self.object_columns(tb, node, resolver, ptr, (), required=True)
             value_column = None
+        if parent is None and node.get("x-sql", {}).get("timestamps"):
+            for stamp, note in TIMESTAMP_COLUMNS:
+                stamp_column = Column(stamp, ColumnType("datetime"), False, Default("now"), notes=note)
+                self.add_system_column(tb, stamp_column, ptr)
 
         table = Table(
             name=name,
@@ -171,7 +177,7 @@ class Normalizer:
             schema=self.source.name,
             columns=tuple(tb.columns),
             primary_key=Constraint(naming.pk_name(name), pk_cols),
-            foreign_keys=tuple(fks),
+            foreign_keys=tuple(fks + tb.foreign_keys),
             uniques=tuple(tb.uniques),
             indexes=tuple(tb.indexes),
             checks=tuple(tb.checks),
@@ -213,7 +219,7 @@ class Normalizer:
             is_required = required and prop in required_props
             storage = sub.get("x-sql", {}).get("storage")
             types = _types(sub)
-            if storage == "json" or (types == ["object"] and not _is_structured_object(sub)):
+            if storage == "json" or ("object" in types and not _is_structured_object(sub)):
                 self.add_column(tb, sub, sub_ptr, (*path, prop), ColumnType("json"), is_required, types)
             elif _is_structured_object(sub):
                 if storage == "flatten" or (storage is None and prop in required_props):
@@ -266,6 +272,17 @@ class Normalizer:
                 ctype = ColumnType(_int_kind(node))
         self.add_column(tb, node, ptr, path, ctype, required, types, name=name, label=label)
 
+    def add_system_column(self, tb: _TableBuilder, column: Column, ptr: str) -> None:
+        """A column the document does not hold (keys, timestamps); a property of the same name is an error."""
+        if column.name in tb.seen:
+            raise self.source.error(
+                tb.seen[column.name],
+                f"column {column.name!r} of table {tb.name!r} is reserved by schemarel; "
+                'rename the property\'s column with "x-sql": {"column": "<another name>"}',
+            )
+        tb.seen[column.name] = f"{ptr} (x-sql)"
+        tb.columns.append(column)
+
     def add_column(
         self,
         tb: _TableBuilder,
@@ -302,6 +319,19 @@ class Normalizer:
             )
         )
         xsql = node.get("x-sql", {})
+        ref = xsql.get("references")
+        if ref:
+            ref_col = ref.get("column", "id")
+            tb.foreign_keys.append(
+                ForeignKey(
+                    naming.fk_name(tb.name, (name,), ref["table"]),
+                    (name,),
+                    ref["table"],
+                    (ref_col,),
+                    ref.get("onDelete", "CASCADE"),
+                    external=True,
+                )
+            )
         if xsql.get("unique"):
             tb.uniques.append(Constraint(naming.uq_name(tb.name, (name,)), (name,)))
         if xsql.get("index"):

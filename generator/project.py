@@ -98,7 +98,10 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
     files["alembic.ini"] = _render(env, "alembic.ini.j2", out_dir=out_name)
     files["migrations/env.py"] = _render(env, "env.py.j2", default_url=DEFAULT_URL)
     files["models/base.py"] = _render(
-        env, "models_base.py.j2", naming_convention=sorted(naming.NAMING_CONVENTION.items())
+        env,
+        "models_base.py.j2",
+        naming_convention=sorted(naming.NAMING_CONVENTION.items()),
+        external_tables=views.external_table_views(db),
     )
     modules = []
     for model in db.schemas:
@@ -113,8 +116,8 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         modules=modules,
         all_names=sorted(c for m in modules for c in m["classes"]),
     )
-    head = history[-1] if history else None
     for model in db.schemas:
+        head = _last_revision_of(history, model.name)
         files[f"docs/{model.name}.md"] = _render(
             env,
             "schema_doc.md.j2",
@@ -202,6 +205,7 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
         sources=[m.path for m in changed],
         imports=p.imports,
         needs_pgcrypto=p.uses_uuid_default,
+        external_tables=p.external_tables,
         created_enums=p.created_enums,
         upgrade=p.upgrade,
         downgrade=p.downgrade,
@@ -238,6 +242,17 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
         ),
     )
     return rev
+
+
+def _last_revision_of(history: list[Revision], schema: str) -> Revision | None:
+    """The newest revision that changed the tables of `schema`."""
+    last, before = None, None
+    for rev in history:
+        now = next((s for s in rev.database["schemas"] if s["name"] == schema), None)
+        if now != before:
+            last = rev
+        before = now
+    return last
 
 
 def _changed_schemas(old: Database | None, new: Database) -> list[SchemaModel]:

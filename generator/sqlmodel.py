@@ -118,9 +118,24 @@ def build_metadata(db: Database, metadata: sa.MetaData | None = None) -> sa.Meta
     """Tables of the whole database as SQLAlchemy Core objects, with every name explicit."""
     md = metadata or sa.MetaData()
     enums = {e.name: e for e in db.enums}
+    for name, column, column_type in external_tables(db):
+        sa.Table(name, md, sa.Column(column, _SIMPLE[column_type.kind](column_type), primary_key=True))
     for table in db.tables:
         build_table(table, md, enums)
     return md
+
+
+def external_tables(db: Database) -> list[tuple[str, str, ColumnType]]:
+    """Tables other systems own that foreign keys point at: (table, key column, its type), sorted.
+
+    They are declared only so that SQLAlchemy can resolve the foreign keys; nothing creates or drops them.
+    """
+    found: dict[tuple[str, str], ColumnType] = {}
+    for table in db.tables:
+        for fk in table.foreign_keys:
+            if fk.external:
+                found.setdefault((fk.ref_table, fk.ref_columns[0]), table.column(fk.columns[0]).type)
+    return [(t, c, found[(t, c)]) for t, c in sorted(found)]
 
 
 def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType]) -> sa.Table:

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import naming
 from .ir import Column, Database, EnumType, SchemaModel, Table
-from .sqlmodel import PYTHON_TYPES, display_default, display_type, type_expr
+from .sqlmodel import PYTHON_TYPES, display_default, display_type, external_tables, type_expr
 
 # Names a declarative class reserves for itself; a column with one of them gets a trailing underscore.
 _RESERVED_ATTRS = {"metadata", "registry", "type_annotation_map"}
@@ -191,3 +191,17 @@ def enum_lines(model: SchemaModel) -> tuple[str, ...]:
 
 def any_uuid_default(tables: Any) -> bool:
     return any(c.default is not None and c.default.kind == "uuid" for t in tables for c in t.columns)
+
+
+@dataclass(frozen=True)
+class ExternalTableView:
+    name: str
+    column: str
+    type: str
+
+
+def external_table_views(db: Database) -> tuple[ExternalTableView, ...]:
+    return tuple(
+        ExternalTableView(name, column, type_expr(Column(column, ctype, False), {}))
+        for name, column, ctype in external_tables(db)
+    )

@@ -35,9 +35,12 @@ XSQL_SCHEMA: dict[str, Any] = {
             "properties": {
                 "table": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"},
                 "column": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$", "default": "id"},
-                "type": {"enum": ["uuid", "text", "integer", "bigint"], "default": "text"},
                 "onDelete": {"enum": ["CASCADE", "RESTRICT", "SET NULL", "NO ACTION"], "default": "CASCADE"},
             },
+        },
+        "timestamps": {
+            "type": "boolean",
+            "description": "On a root schema: `created_at` and `updated_at` columns the database and runtime keep.",
         },
         "renamedFrom": {"type": "string", "description": "The previous property name or title."},
     },

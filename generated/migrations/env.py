@@ -29,8 +29,8 @@ def database_url() -> str:
     )
 
 
-def target_metadata():  # type: ignore[no-untyped-def]
-    """The generated models' MetaData, for `alembic check` and autogenerate comparisons."""
+def models():  # type: ignore[no-untyped-def]
+    """The generated models package, for `alembic check` and autogenerate comparisons."""
     package = HERE.parent / "models"
     name = "_schemarel_generated_models"
     if name not in sys.modules:
@@ -41,12 +41,13 @@ def target_metadata():  # type: ignore[no-untyped-def]
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    return sys.modules[name].metadata
+    return sys.modules[name]
 
 
 def configure(**kw: object) -> None:
     context.configure(
-        target_metadata=target_metadata(),
+        target_metadata=models().metadata,
+        include_object=models().include_object,
         compare_type=True,
         compare_server_default=True,
         render_as_batch=True,

@@ -26,3 +26,15 @@ class Base(DeclarativeBase):
     """Base class of every generated model; its `metadata` holds all tables of all schemas."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Tables that other systems own. Declared only so that foreign keys resolve: migrations never create or
+# drop them, and `include_object` keeps Alembic comparisons away from them.
+EXTERNAL_TABLES: frozenset[str] = frozenset({'users'})
+sa.Table('users', Base.metadata, sa.Column('id', sa.Text(), primary_key=True), info={"external": True})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic `include_object` hook: compare and migrate only the tables schemarel owns."""
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table not in EXTERNAL_TABLES
