@@ -85,6 +85,8 @@ def generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, messa
     from .project import Settings, build
 
     gen = build(Settings(schemas_dir, out_dir, templates_dir, message))
+    for warning in gen.database.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files)
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")

@@ -69,8 +69,31 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Check:
+    """A CHECK constraint on one column: `rule` and `value` say what (checks.py builds the SQL per dialect)."""
+
     name: str
-    sqltext: str
+    sqltext: str  # as PostgreSQL spells it, for docs
+    column: str = ""
+    rule: str = ""  # ">=", "<=", ">", "<", "=", "in", "min_length" or "pattern" (PostgreSQL only)
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class SelfRef:
+    """A recursive property stored as rows of the same table, linked back to the row that holds them."""
+
+    path: tuple[str, ...]  # the property, relative to the row's node
+    column: str  # FK to this table's key: the row whose property holds this row
+    position: str | None  # item order within the array; None for a single object
+    pointer: str = ""
+
+
+@dataclass(frozen=True)
+class OpenObject:
+    """An object node stored in a table that admits properties the schema does not name (kept in `extra`)."""
+
+    path: tuple[str, ...]  # relative to the row's node; () is the row itself
+    known: tuple[str, ...]  # the property names that have columns or tables of their own
 
 
 @dataclass(frozen=True)
@@ -92,6 +115,14 @@ class Table:
     pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     purpose: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     class_name: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    # `presence`: a JSON column holding, per relative JSON pointer, the value of optional properties that
+    # leave no other trace (an empty or null array, a null that could also mean absent); see README.
+    presence_column: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)
+    presence_paths: tuple[tuple[str, ...], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # what it keeps
+    extra_column: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # JSON of unnamed properties
+    open_objects: tuple[OpenObject, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    self_refs: tuple[SelfRef, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    json_root: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # the whole document in one column
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -109,6 +140,18 @@ class EnumType:
 
 
 @dataclass(frozen=True)
+class SchemaWarning:
+    """Something generate mapped less precisely than the schema says (most often: stored as JSON)."""
+
+    file: str
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}{self.pointer}: {self.message}"
+
+
+@dataclass(frozen=True)
 class SchemaModel:
     """What one schema file normalizes to."""
 
@@ -118,6 +161,7 @@ class SchemaModel:
     tables: tuple[Table, ...]
     enums: tuple[EnumType, ...] = ()
     description: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    warnings: tuple[SchemaWarning, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
     @property
     def root(self) -> Table:
@@ -137,6 +181,10 @@ class Database:
     @property
     def enums(self) -> tuple[EnumType, ...]:
         return tuple(e for s in self.schemas for e in s.enums)
+
+    @property
+    def warnings(self) -> tuple[SchemaWarning, ...]:
+        return tuple(w for s in self.schemas for w in s.warnings)
 
     def table(self, name: str) -> Table:
         return next(t for t in self.tables if t.name == name)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 import jsonschema
 import referencing
@@ -17,6 +18,31 @@ from .errors import SchemaError, pointer
 from .xsql import XSQL_SCHEMA
 
 SCHEMA_SUFFIX = ".schema.json"
+# `$schema` → the metaschema it names, recognized by its draft whatever the spelling (http/https, `#` or not).
+_DIALECTS = {
+    "draft-03": "http://json-schema.org/draft-03/schema#",
+    "draft-04": "http://json-schema.org/draft-04/schema#",
+    "draft-06": "http://json-schema.org/draft-06/schema#",
+    "draft-07": "http://json-schema.org/draft-07/schema#",
+    "2019-09": "https://json-schema.org/draft/2019-09/schema",
+    "2020-12": "https://json-schema.org/draft/2020-12/schema",
+}
+# Drafts in which keywords beside `$ref` are ignored (2019-09 and later apply them like an allOf).
+_LEGACY_REF_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")
+
+
+def dialect(contents: dict[str, Any]) -> str:
+    """The canonical `$schema` of a schema file: 2020-12 when absent or unknown."""
+    given = str(contents.get("$schema", ""))
+    return next((uri for key, uri in _DIALECTS.items() if key in given), _DIALECTS["2020-12"])
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every schema file by document URI, so that a `$ref` into another file names that file in messages."""
+
+    displays: Mapping[str, str] = field(default_factory=dict)  # document URI → display path
+    legacy_ref: frozenset[str] = frozenset()  # display paths of files where siblings of `$ref` are ignored
 
 
 @dataclass(frozen=True)
@@ -28,6 +54,14 @@ class SourceSchema:
     display_path: str  # how messages and docs name the file
     contents: dict[str, Any]
     resolver: referencing.Resolver[Any]
+    catalog: Catalog = field(default_factory=Catalog)
+
+    @property
+    def base_uri(self) -> str:
+        """The URI relative `$ref`s of this file resolve against (its `$id`, else its path)."""
+        key = "id" if _is_draft4_id(self.contents) else _ID
+        given = self.contents.get(key)
+        return urldefrag(given).url if isinstance(given, str) else self.path.resolve().as_uri()
 
     def error(self, ptr: str, message: str) -> SchemaError:
         return SchemaError(self.display_path, ptr, message)
@@ -66,7 +100,7 @@ def parse_json(path: Path, display: str) -> Any:
 def _check_metaschema(contents: Any, display: str) -> None:
     if not isinstance(contents, dict):
         raise SchemaError(display, "#", "a schema file must hold a JSON object")
-    validator_cls = jsonschema.validators.validator_for(contents, default=jsonschema.Draft202012Validator)
+    validator_cls = jsonschema.validators.validator_for({"$schema": dialect(contents)})
     errors = sorted(validator_cls(validator_cls.META_SCHEMA).iter_errors(contents), key=lambda e: list(e.path))
     if errors:
         best = jsonschema.exceptions.best_match(errors)
@@ -112,24 +146,42 @@ def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[So
         contents = parse_json(path, display)
         _check_metaschema(contents, display)
         parsed.append((path, display, contents))
+    # A file is known by its path and its `$id`; a relative `$ref` from a file with an `$id` must still
+    # reach its siblings, so every file is also known by its name next to each `$id`.
+    bases = [path.resolve().as_uri() for path, _, _ in parsed]
+    bases += [str(c[_ID]) for _, _, c in parsed if isinstance(c.get(_ID), str)]
+    bases += [str(c["id"]) for _, _, c in parsed if _is_draft4_id(c)]
     resources = []
-    for path, _display_path, contents in parsed:
-        spec = specification_with(contents.get("$schema", ""), default=DRAFT202012)
+    displays: dict[str, str] = {}
+    legacy: set[str] = set()
+    for path, display, contents in parsed:
+        spec = specification_with(dialect(contents), default=DRAFT202012)
         resource = spec.create_resource(contents)
-        resources.append((path.resolve().as_uri(), resource))
-        if isinstance(contents.get("$id"), str):
-            resources.append((contents["$id"], resource))
+        uris = {urljoin(base, path.name) for base in bases}
+        uris.add(path.resolve().as_uri())
+        for key in (_ID, "id"):
+            if isinstance(contents.get(key), str) and (key == _ID or _is_draft4_id(contents)):
+                uris.add(urldefrag(contents[key]).url)
+        for uri in sorted(uris):
+            resources.append((uri, resource))
+            displays.setdefault(uri, display)
+        if any(d in dialect(contents) for d in _LEGACY_REF_DRAFTS):
+            legacy.add(display)
+    catalog = Catalog(displays, frozenset(legacy))
     registry: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
-    return [
-        SourceSchema(
-            name=path.name[: -len(SCHEMA_SUFFIX)],
-            path=path,
-            display_path=display,
-            contents=contents,
-            resolver=registry.resolver(base_uri=contents.get("$id") or path.resolve().as_uri()),
-        )
-        for path, display, contents in parsed
-    ]
+    result = []
+    for path, display, contents in parsed:
+        source = SourceSchema(path.name[: -len(SCHEMA_SUFFIX)], path, display, contents, registry.resolver(), catalog)
+        result.append(replace(source, resolver=registry.resolver(base_uri=source.base_uri)))
+    return result
+
+
+_ID = "$id"
+
+
+def _is_draft4_id(contents: dict[str, Any]) -> bool:
+    """Drafts 3 and 4 spell `$id` as `id` (which later drafts leave to properties)."""
+    return isinstance(contents.get("id"), str) and any(d in dialect(contents) for d in ("-03", "-04"))
 
 
 def _display(path: Path, base: Path | None) -> str:

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 
+from .checks import constraint_source
 from .ir import Database, Table, snapshot
-from .sqlfuncs import uuid_default
+from .sqlfuncs import boolean_default, uuid_default
 from .sqlmodel import build_metadata
 
 _ALEMBIC_MARKERS = re.compile(r"^\s*# ### .* ###\n?", re.MULTILINE)
@@ -45,12 +46,16 @@ def plan(old: Database | None, new: Database) -> Plan:
         upgrade.extend(_create_table(new_md.tables[table.name]))
     dropped = [t for t in reversed(old.tables) if t.name not in new_tables] if old else []
     for table in dropped:
-        upgrade.extend(op.reverse() for op in reversed(_create_table(old_md.tables[table.name])))
+        upgrade.append(_create_table(old_md.tables[table.name])[0].reverse())
     if old is not None:
         for table in new.tables:
             if table.name in old_tables and snapshot(old_tables[table.name]) != snapshot(table):
                 upgrade.extend(_alter_table(old_tables[table.name], table, old_md, new_md))
-    downgrade = [op.reverse() for op in reversed(upgrade)]
+    # dropping a table drops its indexes; MySQL refuses to drop an index a foreign key needs beforehand
+    created = {t.name for t in added}
+    downgrade = [
+        op.reverse() for op in reversed(upgrade) if not (isinstance(op, ops.CreateIndexOp) and op.table_name in created)
+    ]
     old_enums = {e.name for e in old.enums} if old else set()
     new_enums = {e.name for e in new.enums}
     imports: set[str] = set()
@@ -115,10 +120,15 @@ def _render_item(imports: set[str]) -> Any:
             if isinstance(obj.arg, uuid_default):
                 imports.add("from generator.sqlfuncs import uuid_default")
                 return "uuid_default()"
+            if isinstance(obj.arg, boolean_default):
+                imports.add("from generator.sqlfuncs import boolean_default")
+                return f"boolean_default({obj.arg.value})"
             if isinstance(obj.arg, sa.sql.elements.True_ | sa.sql.elements.False_):
                 return "sa.true()" if isinstance(obj.arg, sa.sql.elements.True_) else "sa.false()"
             if isinstance(obj.arg, sa.sql.functions.now):
                 return "sa.func.now()"
+        if type_ == "check" and "schemarel_check" in obj.info:
+            return constraint_source(obj.info["schemarel_check"], f"op.f({obj.name!r})")
         if type_ == "type" and isinstance(obj, sa.JSON):
             imports.add("from sqlalchemy.dialects import postgresql")
             return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 import inflection
 
@@ -12,12 +13,27 @@ MAX_IDENTIFIER_BYTES = 63
 _HASH_LEN = 8
 
 
+# Names made only of symbols (`+1`/`-1` reactions, `.` and `*` keys) are spelled out, so they stay apart.
+_SYMBOLS = {"+": "plus", "-": "minus", "*": "star", ".": "dot", "@": "at", "$": "dollar", "#": "hash", "/": "slash",
+            "~": "tilde", "!": "bang", "%": "percent", "&": "and", "=": "eq", "<": "lt", ">": "gt", "?": "question",
+            ":": "colon", "^": "caret", "|": "pipe", ",": "comma", ";": "semicolon"}  # fmt: skip
+
+
 def snake(name: str) -> str:
-    """`phoneNumbers` → `phone_numbers`, `postal-code` → `postal_code`, `Line 1` → `line_1`."""
-    s = inflection.underscore(name.strip())
-    s = re.sub(r"[^0-9a-zA-Z]+", "_", s).strip("_").lower()
+    """`phoneNumbers` → `phone_numbers`, `postal-code` → `postal_code`, `Line 1` → `line_1`, `_links` →
+    `_links` (a leading underscore is kept: `_id` and `id` are different properties), `+1` → `plus_1`,
+    `café` → `cafe`; a name with nothing ASCII left gets a stable hash (`u_1b2c3d4e`)."""
+    text = unicodedata.normalize("NFKD", name.strip()).encode("ascii", "ignore").decode()
+    if re.match(r"^[+-]\d", text):
+        text = f"{_SYMBOLS[text[0]]}_{text[1:]}"
+    s = re.sub(r"[^0-9a-zA-Z]+", "_", inflection.underscore(text)).strip("_").lower()
     if not s:
-        s = "x"
+        spelled = [_SYMBOLS.get(c) for c in text if not c.isspace()]
+        if spelled and all(spelled):
+            return "_".join(w for w in spelled if w)
+        return "u_" + hashlib.sha256(name.encode()).hexdigest()[:_HASH_LEN]
+    if text.startswith("_"):
+        s = f"_{s}"
     # a leading digit would need quoting in SQL and cannot start a Python attribute
     return f"n{s}" if s[0].isdigit() else s
 

@@ -1,39 +1,48 @@
 """Normalization: one validated JSON Schema → tables, columns, keys and enums of the relational IR.
 
-Rules (DESIGN.md): a root object is a table with a uuid key; a required nested object is flattened into
-its parent; an optional one gets its own 1:1 table keyed by the parent's id; an array becomes a child
-table with a surrogate `bigserial` key (which also keeps item order); free-form objects are JSON columns.
+Rules (DESIGN.md, README): a root object is a table with a uuid key; a required nested object is flattened
+into its parent; an optional one gets its own 1:1 table keyed by the parent's key; an array becomes a child
+table with a surrogate `bigserial` key (which also keeps item order); free-form objects and values that
+can take several shapes are JSON columns (the latter with a warning). `shapes` says how a node is stored,
+`refs` resolves and merges nodes, `columns` builds the columns of one table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import hashlib
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
-import referencing
-
 from . import naming
-from .errors import pointer
-from .ir import Check, Column, ColumnType, Constraint, Default, EnumType, ForeignKey, SchemaModel, Table
+from .budget import SUBTREE_TABLES, TableBudget
+from .columns import MAX_COLUMN_COMMENT, MAX_TABLE_COMMENT, NameCollision, TableBuilder, clip, comment_text
+from .errors import SchemaError
+from .ir import (
+    Column,
+    ColumnType,
+    Constraint,
+    Default,
+    ForeignKey,
+    OpenObject,
+    SchemaModel,
+    SchemaWarning,
+    SelfRef,
+    Table,
+)
 from .loader import SourceSchema
+from .refs import Node, Src, resolve, root_src
+from .shapes import Shape, classify
 
-# (JSON type, format) → column type; `maxLength` turns a plain string into varchar(n).
-FORMAT_TYPES: Mapping[tuple[str, str | None], ColumnType] = {
-    ("string", None): ColumnType("text"),
-    ("string", "email"): ColumnType("varchar", length=320),
-    ("string", "idn-email"): ColumnType("varchar", length=320),
-    ("string", "date"): ColumnType("date"),
-    ("string", "date-time"): ColumnType("datetime"),
-    ("string", "time"): ColumnType("time"),
-    ("string", "uuid"): ColumnType("uuid"),
-    ("boolean", None): ColumnType("boolean"),
-    ("integer", None): ColumnType("bigint"),
-    ("number", None): ColumnType("float"),
-}
 TIMESTAMP_COLUMNS = (("created_at", "Set when the row is inserted."), ("updated_at", "Set on every write."))
-SCALAR_TYPES = {"string", "boolean", "integer", "number"}
-INT_RANGES = (("smallint", -(2**15), 2**15 - 1), ("integer", -(2**31), 2**31 - 1))
+PRESENCE_COLUMN = "_present"
+EXTRA_COLUMN = "_extra"
+DOCUMENT_COLUMN = "document"
+MAX_TABLES = 400
+MAX_DEPTH = 24
+COMMENTS_PER_TABLE = 20_000
+MIN_COMMENT = 80
+_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9]*([ _-][A-Za-z0-9]+){0,2}$")
 
 
 @dataclass
@@ -41,23 +50,20 @@ class _Child:
     """A table discovered while building its parent's columns, built once the parent is done."""
 
     kind: str
-    prop: str
-    node: dict[str, Any]
-    resolver: referencing.Resolver[Any]
+    prop: str | None  # None: the items of an array of arrays
+    shape: Shape
     ptr: str
     parent_path: tuple[str, ...]
+    names: tuple[str, ...]
+    reserve: int = 0  # tables set aside for it and below (see Normalizer.pending)
 
 
-@dataclass
-class _TableBuilder:
-    name: str
-    columns: list[Column] = field(default_factory=list)
-    seen: dict[str, str] = field(default_factory=dict)  # column name → pointer that produced it
-    uniques: list[Constraint] = field(default_factory=list)
-    indexes: list[Constraint] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
-    foreign_keys: list[ForeignKey] = field(default_factory=list)
-    children: list[_Child] = field(default_factory=list)
+@dataclass(frozen=True)
+class _Ancestor:
+    identity: frozenset[str]
+    table: str
+    path: tuple[str, ...]  # the node's path within its table
+    ptr: str
 
 
 class Normalizer:
@@ -65,313 +71,440 @@ class Normalizer:
 
     def __init__(self, source: SourceSchema) -> None:
         self.source = source
+        self.catalog = source.catalog
         self.tables: list[Table] = []
-        self.enums: list[EnumType] = []
+        self.enums: list[Any] = []
+        self.warnings: list[SchemaWarning] = []
         self.table_names: dict[str, str] = {}  # table name → pointer, to refuse collisions
+        self.class_names: set[str] = set()
+        self._resolved: dict[tuple[tuple[int, str, str], ...], Node] = {}
+        self._shapes: dict[int, tuple[Node, Shape]] = {}
+        self.budget = TableBudget(self.resolve, self.classify)
+        # tables promised to children decided but not built yet: a parent decides all its children before
+        # any is built, so shallow structure gets the table budget first and the deepest goes to JSON
+        self.pending = 0
+
+    def resolve(self, srcs: list[Src]) -> Node:
+        """`refs.resolve`, once per set of sources (big schemas reach one definition from many places)."""
+        key = tuple((id(s.raw), s.base, s.ptr) for s in srcs)
+        if key not in self._resolved:
+            self._resolved[key] = resolve(srcs, self.catalog)
+        return self._resolved[key]
+
+    def classify(self, node: Node) -> Shape:
+        if id(node) not in self._shapes:
+            self._shapes[id(node)] = (node, classify(node, self.catalog))  # the node is kept so its id stays unique
+        return self._shapes[id(node)][1]
 
     def run(self) -> SchemaModel:
-        root, resolver = self.deref(self.source.contents, self.source.resolver, "#")
-        if _types(root) != ["object"] or "properties" not in root:
-            raise self.source.error("#", "the root of a schema must be an object with properties")
-        title = root.get("title") or naming.class_name(naming.snake(self.source.name))
-        xsql = root.get("x-sql", {})
-        name = xsql.get("table") or naming.plural(naming.snake(title))
-        self.build_table("root", name, root, resolver, "#", parent=None, prop=None, parent_path=())
+        root = self.resolve([root_src(self.source)])
+        shape = self.classify(root)
+        title = root.kw.get("title") if isinstance(root.kw.get("title"), str) else None
+        name = root.xsql.get("table") or root_table_name(title, self.source.name)
+        row = {"object": "object", "array": "container"}.get(shape.kind, "json")
+        if row == "json":
+            reason = f": {shape.reason}" if shape.reason else ""
+            self.warn(shape.where or "#", f"the document is stored whole in a JSON column{reason}")
+        self.build_table("root", (name,), shape, root, "#", None, None, (), (), row)
         return SchemaModel(
             name=self.source.name,
-            title=title,
+            title=title or naming.class_name(naming.snake(self.source.name)),
             path=self.source.display_path,
             tables=tuple(self.tables),
             enums=tuple(self.enums),
-            description=root.get("description", ""),
+            description=root.kw.get("description") if isinstance(root.kw.get("description"), str) else "",
+            warnings=tuple(self.warnings),
         )
 
-    # -- schema navigation ------------------------------------------------------------------------
-    def deref(
-        self, node: Any, resolver: referencing.Resolver[Any], ptr: str
-    ) -> tuple[dict[str, Any], referencing.Resolver[Any]]:
-        """Follow `$ref` (and a single-schema `allOf` wrapper) until a concrete node."""
-        seen: set[str] = set()
-        while isinstance(node, dict) and "$ref" in node:
-            ref = node["$ref"]
-            if ref in seen:
-                raise self.source.error(ptr, f"$ref {ref!r} refers to itself")
-            seen.add(ref)
-            resolved = self.source.lookup(ref, resolver, ptr)
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            node, resolver = resolved.contents, resolved.resolver
-            if siblings and isinstance(node, dict):
-                node = {**node, **siblings}
-        if not isinstance(node, dict):
-            raise self.source.error(ptr, "expected a schema object here")
-        return node, resolver
+    def warn(self, ptr: str, message: str, file: str | None = None) -> None:
+        self.warnings.append(SchemaWarning(file or self.source.display_path, ptr, message))
+
+    def error(self, ptr: str, message: str) -> SchemaError:
+        return self.source.error(ptr, message)
 
     # -- tables -----------------------------------------------------------------------------------
     def build_table(
         self,
         kind: str,
-        name: str,
-        node: dict[str, Any],
-        resolver: referencing.Resolver[Any],
+        names: tuple[str, ...],  # the table's name, then fallbacks should another table have it
+        shape: Shape | None,
+        node: Node,
         ptr: str,
         parent: Table | None,
         prop: str | None,
         parent_path: tuple[str, ...],
+        ancestors: tuple[_Ancestor, ...],
+        row: str = "object",  # what a row holds: an object's properties, an array's items, or JSON
     ) -> None:
-        name = naming.shorten(name)
-        if name in self.table_names:
-            raise self.source.error(
-                ptr,
-                f"table name {name!r} is also produced by {self.table_names[name]}; "
-                'set "x-sql": {"table": "<another name>"} on one of them',
-            )
-        self.table_names[name] = ptr
-        tb = _TableBuilder(name)
-        pk_cols: tuple[str, ...]
-        fks: list[ForeignKey] = []
-        if parent is None:
-            tb.columns.append(Column("id", ColumnType("uuid"), False, Default("uuid"), notes="Primary key."))
-            tb.seen["id"] = f"{ptr} (primary key)"
-            pk_cols = ("id",)
+        name = self.claim_table(names, ptr, len(ancestors))
+        tb = TableBuilder(name, node.src.file)
+        children: list[_Child] = []
+        value_column = json_root = None
+        here = (*ancestors, _Ancestor(frozenset(node.identity), name, (), ptr))
+        if row == "json":
+            json_root = tb.claim(DOCUMENT_COLUMN, ptr)
+            tb.columns.append(Column(json_root, ColumnType("json"), False, path=(), pointer=ptr, notes="The document."))
+        elif row == "array":
+            value_column = self.array_rows(tb, node, ptr, prop, here, children)
+        elif row == "container":  # a root array: the document is the list of rows of its items table
+            assert shape is not None
+            children.append(_Child("array", None, shape, ptr, (), (f"{naming.singular(name)}_items",)))
         else:
-            parent_pk = parent.column(parent.primary_key.columns[0])
-            fk_col = f"{naming.singular(parent.name)}_id"
-            ref = f"`{parent.name}.{parent_pk.name}`"
-            if kind == "object":
-                tb.columns.append(Column(fk_col, ColumnType(parent_pk.type.kind), False, notes=f"PK & FK to {ref}."))
-                pk_cols = (fk_col,)
-            else:
-                tb.columns.append(Column("id", ColumnType("bigint"), False, Default("sequence"), notes="Surrogate PK."))
-                tb.columns.append(Column(fk_col, ColumnType(parent_pk.type.kind), False, notes=f"FK to {ref}."))
-                tb.indexes.append(Constraint(naming.ix_name(name, (fk_col,)), (fk_col,)))
-                pk_cols = ("id",)
-            for col in tb.columns:
-                tb.seen[col.name] = f"{ptr} (key column)"
-            fks.append(
-                ForeignKey(naming.fk_name(name, (fk_col,), parent.name), (fk_col,), parent.name, (parent_pk.name,))
-            )
-
-        if kind == "array":
-            items, items_resolver = self.deref(node.get("items", {}), resolver, f"{ptr}/items")
-            if _is_structured_object(items):
-                self.object_columns(tb, items, items_resolver, f"{ptr}/items", (), required=True)
-                value_column = None
-            else:
-                value_column = naming.snake(naming.singular(naming.snake(prop or "value")))
-                self.scalar_column(tb, value_column, items, f"{ptr}/items", (), required=True, label=prop or "item")
-            if node.get("uniqueItems") is True:
-                cols = tuple(c.name for c in tb.columns[2:])
-                uq_cols = (tb.columns[1].name, *cols)
-                tb.uniques.append(Constraint(naming.uq_name(name, uq_cols), uq_cols))
-        else:
-            self.object_columns(tb, node, resolver, ptr, (), required=True)
-            value_column = None
-        if parent is None and node.get("x-sql", {}).get("timestamps"):
+            assert shape is not None
+            if kind == "object" and shape.nullable:
+                tb.tracked.append(())
+            self.object_columns(tb, shape, ptr, (), here, children)
+        fk_col = None
+        if parent is not None:  # named after the rows: a property may already use the natural name
+            pk = parent.primary_key.columns[0]
+            fk_col = tb.claim(tb.free(f"{naming.singular(parent.name)}_{pk}", f"parent_{pk}"), f"{ptr} (key to parent)")
+        key_columns, pk_cols = self.key_columns(tb, kind, node, ptr, parent, fk_col)
+        self.link_columns(tb, key_columns[0] if key_columns else tb.columns[0], pk_cols[0])
+        if value_column and fk_col and node.kw.get("uniqueItems") is True:
+            tb.uniques.append(Constraint(naming.uq_name(name, (fk_col, value_column)), (fk_col, value_column)))
+        if kind == "root" and node.xsql.get("timestamps"):
             for stamp, note in TIMESTAMP_COLUMNS:
-                stamp_column = Column(stamp, ColumnType("datetime"), False, Default("now"), notes=note)
-                self.add_system_column(tb, stamp_column, ptr)
-
+                tb.claim(stamp, f"{ptr} (x-sql timestamps)", " and by x-sql timestamps")
+                tb.columns.append(Column(stamp, ColumnType("datetime"), False, Default("now"), notes=note))
+        presence = self.system_column(tb, PRESENCE_COLUMN, bool(tb.tracked), ptr, "Values that leave no other trace.")
+        extra = self.system_column(tb, EXTRA_COLUMN, bool(tb.open_objects), ptr, "Properties the schema does not name.")
         table = Table(
             name=name,
             kind=kind,  # type: ignore[arg-type]
             schema=self.source.name,
-            columns=tuple(tb.columns),
+            columns=_clip_comments(key_columns + tb.columns),
             primary_key=Constraint(naming.pk_name(name), pk_cols),
-            foreign_keys=tuple(fks + tb.foreign_keys),
+            foreign_keys=tuple(tb.foreign_keys),
             uniques=tuple(tb.uniques),
             indexes=tuple(tb.indexes),
             checks=tuple(tb.checks),
-            comment=node.get("description"),
+            comment=clip(comment_text(node), MAX_TABLE_COMMENT),
             parent=parent.name if parent else None,
             json_property=prop,
             parent_path=parent_path,
             value_column=value_column,
             pointer=ptr,
-            purpose=_purpose(node.get("description"), kind),
-            class_name=naming.class_name(name),
+            purpose=_purpose(comment_text(node), kind),
+            class_name=self.class_name(name),
+            presence_column=presence,
+            extra_column=extra,
+            presence_paths=tuple(tb.tracked),
+            open_objects=tuple(tb.open_objects),
+            self_refs=tuple(tb.self_refs),
+            json_root=json_root,
         )
         self.tables.append(table)
-        for child in tb.children:
-            xsql = child.node.get("x-sql", {})
-            child_name = xsql.get("table") or f"{naming.singular(name)}_{naming.plural(naming.snake(child.prop))}"
+        self.enums += tb.enums
+        for child in children:
+            self.pending -= child.reserve
             self.build_table(
-                child.kind, child_name, child.node, child.resolver, child.ptr, table, child.prop, child.parent_path
-            )
+                child.kind, child.names, child.shape, child.shape.node, child.ptr, table, child.prop,
+                child.parent_path, here, "array" if child.kind == "array" else "object",
+            )  # fmt: skip
 
-    # -- columns ----------------------------------------------------------------------------------
+    def class_name(self, table: str) -> str:
+        """The model class: CamelCase singular of the table, unless another table of the schema has it."""
+        for candidate in (naming.class_name(table), naming.inflection.camelize(table)):
+            if candidate not in self.class_names:
+                break
+        else:
+            candidate = naming.inflection.camelize(naming.shorten(f"{table}_{len(self.class_names)}"))
+        self.class_names.add(candidate)
+        return candidate
+
+    def claim_table(self, names: tuple[str, ...], ptr: str, depth: int) -> str:
+        name = next((n for n in map(naming.shorten, names) if n not in self.table_names), naming.shorten(names[0]))
+        if name in self.table_names:
+            raise self.error(
+                ptr,
+                f"table name {name!r} is also produced by {self.table_names[name]}; "
+                'set "x-sql": {"table": "<another name>"} on one of them',
+            )
+        if len(self.table_names) >= MAX_TABLES or depth > MAX_DEPTH:
+            limit = f"more than {MAX_TABLES} tables" if depth <= MAX_DEPTH else f"tables nested over {MAX_DEPTH} deep"
+            raise self.error(
+                ptr,
+                f"the schema maps to {limit} (here and below); store such a subtree in one JSON column with "
+                '"x-sql": {"storage": "json"}',
+            )
+        self.table_names[name] = ptr
+        return name
+
+    def key_columns(
+        self, tb: TableBuilder, kind: str, node: Node, ptr: str, parent: Table | None, fk_col: str | None
+    ) -> tuple[list[Column], tuple[str, ...]]:
+        """The key columns (first in the table) and the primary key: see README "Keys"."""
+        strategy = node.xsql.get("primaryKey", "uuid") if kind == "root" else None
+        if isinstance(strategy, dict):
+            column = next((c for c in tb.columns if c.path == (strategy["property"],)), None)
+            if column is None or column.nullable or column.type.kind == "json":
+                raise self.error(
+                    f"{ptr}/x-sql/primaryKey",
+                    f"the primary key property {strategy['property']!r} must be a required, non-null scalar property",
+                )
+            return [], (column.name,)
+        if parent is None or fk_col is None:
+            own = tb.claim("id" if "id" not in tb.seen else "pk", f"{ptr} (primary key)", " and by the primary key")
+            ctype, default = (ColumnType("bigint"), Default("sequence")) if strategy == "identity" else (
+                ColumnType("uuid"), Default("uuid"))  # fmt: skip
+            return [Column(own, ctype, False, default, notes="Primary key.")], (own,)
+        parent_key = parent.column(parent.primary_key.columns[0])
+        ref = f"`{parent.name}.{parent_key.name}`"
+        fk_type = parent_key.type if parent_key.default is None or parent_key.type.kind != "bigint" else ColumnType(
+            "bigint")  # fmt: skip
+        tb.foreign_keys.insert(
+            0, ForeignKey(naming.fk_name(tb.name, (fk_col,), parent.name), (fk_col,), parent.name, (parent_key.name,))
+        )
+        if kind == "object":
+            return [Column(fk_col, fk_type, False, notes=f"PK & FK to {ref}.")], (fk_col,)
+        own = tb.claim("id" if "id" not in tb.seen else "pk", f"{ptr} (primary key)", " and by the primary key")
+        tb.indexes.insert(0, Constraint(naming.ix_name(tb.name, (fk_col,)), (fk_col,)))
+        columns = [
+            Column(own, ColumnType("bigint"), False, Default("sequence"), notes="Surrogate PK."),
+            Column(fk_col, fk_type, False, notes=f"FK to {ref}."),
+        ]
+        return columns, (own,)
+
+    def link_columns(self, tb: TableBuilder, key: Column, pk: str) -> None:
+        """Columns of recursive properties stored as rows of this table: the holder's key and the position."""
+        for ref in tb.self_refs:
+            note = f"Set when this row is `{'.'.join(ref.path)}` of the row it references."
+            tb.columns.append(Column(ref.column, ColumnType(key.type.kind), True, notes=note, pointer=ref.pointer))
+            tb.foreign_keys.append(ForeignKey(naming.fk_name(tb.name, (ref.column,), tb.name), (ref.column,), tb.name,
+                                              (pk,)))  # fmt: skip
+            tb.indexes.append(Constraint(naming.ix_name(tb.name, (ref.column,)), (ref.column,)))
+            if ref.position:
+                tb.columns.append(Column(ref.position, ColumnType("integer"), True, notes="Position in the array."))
+
+    def system_column(self, tb: TableBuilder, name: str, needed: bool, ptr: str, note: str) -> str | None:
+        if not needed:
+            return None
+        tb.claim(name, f"{ptr} (schemarel)", " and by schemarel")
+        tb.columns.append(Column(name, ColumnType("json"), True, notes=note))
+        return name
+
+    # -- rows -------------------------------------------------------------------------------------
+    def array_rows(
+        self,
+        tb: TableBuilder,
+        node: Node,
+        ptr: str,
+        prop: str | None,
+        here: tuple[_Ancestor, ...],
+        children: list[_Child],
+    ) -> str | None:
+        """Columns for the items of an array table; returns the value column of scalar items."""
+        items = self.resolve(node.items)
+        items_ptr = node.items[0].ptr
+        shape = self.classify(items)
+        here = (*here, _Ancestor(frozenset(items.identity), tb.name, (), items_ptr))
+        if shape.kind == "object":
+            if shape.nullable:
+                tb.tracked.append(())
+            self.object_columns(tb, shape, items_ptr, (), here, children)
+            return None
+        if shape.kind == "array":
+            children.append(_Child("array", None, shape, items_ptr, (), (f"{naming.singular(tb.name)}_items",)))
+            return None
+        name = items.xsql.get("column") or (naming.singular(naming.snake(prop)) if prop else "item")
+        if shape.kind == "scalar":
+            tb.scalar_column(name, shape.scalar or "string", items, items_ptr, (), True, shape.nullable)
+        else:
+            tb.json_column(name, items, items_ptr, (), required=True)
+        return tb.columns[-1].name
+
     def object_columns(
         self,
-        tb: _TableBuilder,
-        node: dict[str, Any],
-        resolver: referencing.Resolver[Any],
+        tb: TableBuilder,
+        shape: Shape,
         ptr: str,
         path: tuple[str, ...],
-        required: bool,
+        ancestors: tuple[_Ancestor, ...],
+        children: list[_Child],
     ) -> None:
-        """Columns for the properties of `node`, recursing into flattened objects."""
-        for key in ("oneOf", "anyOf", "patternProperties", "if"):
-            if key in node:
-                raise self.source.error(f"{ptr}/{key}", f"`{key}` on an object is not supported yet")
-        required_props = set(node.get("required", []))
-        for prop, raw in node.get("properties", {}).items():
-            sub_ptr = f"{ptr}/properties/{pointer(prop)[2:]}"
-            sub, sub_resolver = self.deref(raw, resolver, sub_ptr)
-            is_required = required and prop in required_props
-            storage = sub.get("x-sql", {}).get("storage")
-            types = _types(sub)
-            if storage == "json" or ("object" in types and not _is_structured_object(sub)):
-                self.add_column(tb, sub, sub_ptr, (*path, prop), ColumnType("json"), is_required, types)
-            elif _is_structured_object(sub):
-                if storage == "flatten" or (storage is None and prop in required_props):
-                    self.object_columns(tb, sub, sub_resolver, sub_ptr, (*path, prop), is_required)
-                else:
-                    tb.children.append(_Child("object", prop, sub, sub_resolver, sub_ptr, (*path, prop)))
-            elif "array" in types:
-                if prop not in required_props:
-                    # absent and empty would both read back as "no rows"; refuse rather than guess
-                    raise self.source.error(
-                        sub_ptr,
-                        "an optional array cannot be told apart from an empty one once stored; "
-                        'make it required or set "x-sql": {"storage": "json"}',
-                    )
-                tb.children.append(_Child("array", prop, sub, sub_resolver, sub_ptr, (*path, prop)))
-            else:
-                name = sub.get("x-sql", {}).get("column") or naming.snake(prop)
-                self.scalar_column(tb, name, sub, sub_ptr, (*path, prop), is_required, ".".join((*path, prop)))
+        """Columns for the properties of an object node, recursing into flattened objects.
 
-    def scalar_column(
+        The names this object's own scalar properties will take are reserved first, so that a nested object
+        flattened before them cannot take one (it gets its own table instead)."""
+        node = shape.node
+        if not node.closed or node.maps:  # properties the schema does not name may appear
+            tb.open_objects.append(OpenObject(path, tuple(node.props)))
+        for where in node.maps:
+            message = f"properties matched by it are kept in JSON column {tb.name}.{EXTRA_COLUMN}"
+            self.warn(where, message, node.src.file)
+        subs = {prop: self.resolve(srcs) for prop, srcs in node.props.items()}
+        reserved = []
+        for prop, sub in subs.items():
+            if prop in shape.json_props or self.classify(sub).kind in ("scalar", "json"):
+                name = naming.shorten(sub.xsql.get("column") or naming.snake(prop))
+                if name not in tb.reserved:
+                    tb.reserved[name] = node.props[prop][0].ptr
+                    reserved.append(name)
+        for prop, sub in subs.items():
+            sub_ptr = node.props[prop][0].ptr
+            self.property(tb, prop, sub, sub_ptr, (*path, prop), prop in node.required, shape, ancestors, children)
+        for name in reserved:
+            tb.reserved.pop(name, None)
+
+    def property(
         self,
-        tb: _TableBuilder,
-        name: str,
-        node: dict[str, Any],
+        tb: TableBuilder,
+        prop: str,
+        sub: Node,
         ptr: str,
         path: tuple[str, ...],
         required: bool,
-        label: str,
+        owner: Shape,
+        ancestors: tuple[_Ancestor, ...],
+        children: list[_Child],
     ) -> None:
-        types = _types(node)
-        if "enum" in node and not types:
-            types = sorted({_json_type(v) for v in node["enum"]})
-        scalar = [t for t in types if t != "null"]
-        if len(scalar) != 1 or scalar[0] not in SCALAR_TYPES:
-            found = ", ".join(types) if types else "no type"
-            raise self.source.error(ptr, f"cannot map a value with {found} to one column; give it a single type")
-        kind = scalar[0]
-        if kind == "string" and "enum" in node:
-            values = tuple(node["enum"])
-            if not all(isinstance(v, str) for v in values):
-                raise self.source.error(f"{ptr}/enum", "a string enum may only hold strings")
-            enum = EnumType(naming.enum_name(tb.name, name), values, pointer=ptr)
-            self.enums.append(enum)
-            ctype = ColumnType("enum", length=max(map(len, values)), enum=enum.name)
-        else:
-            ctype = FORMAT_TYPES.get((kind, node.get("format")), FORMAT_TYPES[(kind, None)])
-            if kind == "string" and isinstance(node.get("maxLength"), int) and ctype.kind in ("text", "varchar"):
-                ctype = ColumnType("varchar", length=node["maxLength"])
-            elif kind == "integer":
-                ctype = ColumnType(_int_kind(node))
-        self.add_column(tb, node, ptr, path, ctype, required, types, name=name, label=label)
+        column = sub.xsql.get("column") or naming.snake(prop)
+        if prop in owner.json_props:
+            reason, where = owner.json_props[prop]
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
+        loop = next((a for a in ancestors if a.identity & sub.identity), None)
+        if loop is not None:
+            return self.recursive(tb, prop, column, sub, ptr, path, required, loop, ancestors, children)
+        shape = self.classify(sub)
+        storage = sub.xsql.get("storage")
+        if shape.kind == "never":
+            return None
+        if shape.kind == "json":
+            return self.json_fallback(tb, column, sub, ptr, path, required, shape.reason, shape.where)
+        if shape.kind == "scalar":
+            if not required and shape.nullable:
+                tb.tracked.append(path)
+            return tb.scalar_column(column, shape.scalar or "string", sub, ptr, path, required, shape.nullable)
+        names = (sub.xsql["table"],) if sub.xsql.get("table") else _child_names(tb.name, path)
+        count = self.budget.contribution(sub, required)
+        if storage != "table" and count > SUBTREE_TABLES:
+            reason = f"it would need {count} tables, more than {SUBTREE_TABLES}"
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        if storage != "table" and len(self.table_names) + self.pending + count > MAX_TABLES:
+            reason = f"the schema's {MAX_TABLES} tables are spent on properties before this one"
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        if shape.kind == "object":
+            if storage == "flatten" or (storage is None and required and not shape.nullable):
+                here = (*ancestors, _Ancestor(frozenset(sub.identity), tb.name, path, ptr))
+                collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
+                if collision is None:
+                    return None
+                self.warn(ptr, f"stored in its own table {names[0]}, not flattened into {tb.name}: {collision}")
+            elif shape.nullable:
+                tb.tracked.append(path)
+            children.append(_Child("object", prop, shape, ptr, path, names, count))
+            self.pending += count
+            return None
+        items = self.resolve(sub.items) if sub.items else None
+        items_shape = self.classify(items) if items is not None else None
+        if items_shape is None or items_shape.kind in ("json", "never"):
+            reason = "its items have no type" if items_shape is None else items_shape.reason
+            where = ptr if items_shape is None else items_shape.where
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
+        if not required or shape.nullable:
+            tb.tracked.append(path)
+        children.append(_Child("array", prop, shape, ptr, path, names, count))
+        self.pending += count
+        return None
 
-    def add_system_column(self, tb: _TableBuilder, column: Column, ptr: str) -> None:
-        """A column the document does not hold (keys, timestamps); a property of the same name is an error."""
-        if column.name in tb.seen:
-            raise self.source.error(
-                tb.seen[column.name],
-                f"column {column.name!r} of table {tb.name!r} is reserved by schemarel; "
-                'rename the property\'s column with "x-sql": {"column": "<another name>"}',
-            )
-        tb.seen[column.name] = f"{ptr} (x-sql)"
-        tb.columns.append(column)
-
-    def add_column(
+    def flatten(
         self,
-        tb: _TableBuilder,
-        node: dict[str, Any],
+        tb: TableBuilder,
+        shape: Shape,
         ptr: str,
         path: tuple[str, ...],
-        ctype: ColumnType,
+        ancestors: tuple[_Ancestor, ...],
+        children: list[_Child],
+        explicit: bool,
         required: bool,
-        types: list[str],
-        name: str | None = None,
-        label: str | None = None,
+    ) -> str | None:
+        """Flatten an object into `tb`; returns why not (undoing everything) if two columns would share a name
+        and flattening was not asked for explicitly."""
+        state, n_children, n_warnings, reserved = tb.state(), len(children), len(self.warnings), dict(tb.reserved)
+        pending = self.pending
+        try:
+            self.object_columns(tb, shape, ptr, path, ancestors, children)
+        except NameCollision as exc:
+            if explicit:
+                raise
+            tb.restore(state)
+            del children[n_children:]
+            del self.warnings[n_warnings:]
+            tb.reserved, self.pending = reserved, pending
+            return f"{exc.pointer}: {exc.message}"
+        if not required or shape.nullable:
+            tb.tracked.append(path)
+        return None
+
+    def json_fallback(
+        self,
+        tb: TableBuilder,
+        column: str,
+        node: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        required: bool,
+        reason: str | None,
+        where: str,
     ) -> None:
-        name = naming.shorten(name or node.get("x-sql", {}).get("column") or naming.snake(path[-1]))
-        if name in tb.seen:
-            raise self.source.error(
-                ptr,
-                f"column {name!r} of table {tb.name!r} is also produced by {tb.seen[name]}; "
-                'rename one with "x-sql": {"column": "<another name>"}',
-            )
-        tb.seen[name] = ptr
-        nullable = not required or "null" in types or node.get("nullable") is True
-        default = Default("literal", node["default"]) if "default" in node and ctype.kind != "json" else None
-        description = node.get("description")
-        tb.columns.append(
-            Column(
-                name=name,
-                type=ctype,
-                nullable=nullable,
-                default=default,
-                comment=description,
-                path=path,
-                pointer=ptr,
-                notes=_notes(description, path, required, node),
-            )
-        )
-        xsql = node.get("x-sql", {})
-        ref = xsql.get("references")
-        if ref:
-            ref_col = ref.get("column", "id")
-            tb.foreign_keys.append(
-                ForeignKey(
-                    naming.fk_name(tb.name, (name,), ref["table"]),
-                    (name,),
-                    ref["table"],
-                    (ref_col,),
-                    ref.get("onDelete", "CASCADE"),
-                    external=True,
-                )
-            )
-        if xsql.get("unique"):
-            tb.uniques.append(Constraint(naming.uq_name(tb.name, (name,)), (name,)))
-        if xsql.get("index"):
-            tb.indexes.append(Constraint(naming.ix_name(tb.name, (name,)), (name,)))
+        tb.json_column(column, node, ptr, path, required)
+        if reason:
+            self.warn(where or ptr, f"stored in JSON column {tb.name}.{tb.columns[-1].name}: {reason}", node.src.file)
+
+    def recursive(
+        self,
+        tb: TableBuilder,
+        prop: str,
+        column: str,
+        sub: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        required: bool,
+        loop: _Ancestor,
+        ancestors: tuple[_Ancestor, ...],
+        children: list[_Child],
+    ) -> None:
+        """A property that contains its own ancestor: rows of the root table linked to their holder, when the
+        ancestor is the root document and the property is an optional object or an array of it; else JSON."""
+        shape = self.classify(sub)
+        is_root_loop = loop is ancestors[0] and loop.table == tb.name and len(path) == 1
+        many = shape.kind == "array" and is_root_loop and bool(sub.items)
+        if many:
+            items = self.resolve(sub.items)
+            is_root_loop = bool(items.identity & loop.identity) and self.classify(items).kind == "object"
+        single = shape.kind == "object" and is_root_loop and not required
+        if not (many or single) or shape.nullable:
+            reason = f"it contains {loop.ptr} again (recursion)"
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        link = tb.claim(f"{column}_of", ptr)
+        position = tb.claim(f"{column}_position", ptr) if many else None
+        tb.self_refs.append(SelfRef(path, link, position, ptr))
+        if not required:
+            tb.tracked.append(path)
+        return None
 
 
-def _types(node: dict[str, Any]) -> list[str]:
-    t = node.get("type")
-    if t is None:
-        if "properties" in node:
-            return ["object"]
-        if "items" in node:
-            return ["array"]
-        return []
-    return [t] if isinstance(t, str) else list(t)
+def _clip_comments(columns: list[Column]) -> tuple[Column, ...]:
+    """Comments clipped so that a table's comments fit MySQL's table definition size (about 64 KB)."""
+    limit = max(MIN_COMMENT, min(MAX_COLUMN_COMMENT, COMMENTS_PER_TABLE // max(1, len(columns))))
+    return tuple(replace(c, comment=clip(c.comment, limit)) for c in columns)
 
 
-def _is_structured_object(node: dict[str, Any]) -> bool:
-    return "object" in _types(node) and isinstance(node.get("properties"), dict) and bool(node["properties"])
+def _child_names(parent: str, path: tuple[str, ...]) -> tuple[str, ...]:
+    """`<parent singular>_<property plural>` (with the path of flattened objects between them), then
+    fallbacks for when another property already took that name: unpluralized, and with a hash of the path."""
+    head = "_".join(naming.snake(p) for p in path)
+    first = f"{naming.singular(parent)}_{naming.plural(head)}"
+    digest = hashlib.sha256("/".join((parent, *path)).encode()).hexdigest()[:8]
+    return first, f"{naming.singular(parent)}_{head}", f"{parent}_{head}", f"{first}_{digest}"
 
 
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if value is None:
-        return "null"
-    return "string" if isinstance(value, str) else "object"
-
-
-def _int_kind(node: dict[str, Any]) -> Any:
-    lo, hi = node.get("minimum"), node.get("maximum")
-    if isinstance(lo, int | float) and isinstance(hi, int | float):
-        for kind, kmin, kmax in INT_RANGES:
-            if kmin <= lo and hi <= kmax:
-                return kind
-    return "bigint"
+def root_table_name(title: str | None, stem: str) -> str:
+    """snake_case plural of the title when it reads as a name (`CustomerProfile`, `Issues opened event`),
+    else of the file stem (titles like "JSON schema for the JSON Feed format" make poor table names)."""
+    if title and _NAME_LIKE.match(title.strip()):
+        return naming.plural(naming.snake(title))
+    return naming.plural(naming.snake(stem))
 
 
 def _purpose(description: str | None, kind: str) -> str:
@@ -381,19 +514,6 @@ def _purpose(description: str | None, kind: str) -> str:
     if not suffix:
         return f"{first}." if first else ""
     return f"{first}{suffix}" if first else suffix.strip(" .()") + "."
-
-
-def _notes(description: str | None, path: tuple[str, ...], required: bool, node: dict[str, Any]) -> str:
-    parts: list[str] = []
-    if len(path) > 1:
-        parts.append(f"Mirrors `{'.'.join(path)}`.")
-    if description:
-        parts.append(description.strip())
-    elif not parts:
-        parts.append("Required by schema." if required else "Optional.")
-    if "enum" in node:
-        parts.append("Enum: " + ", ".join(f"`{v}`" for v in node["enum"]) + ".")
-    return " ".join(parts)
 
 
 def normalize(source: SourceSchema) -> SchemaModel:

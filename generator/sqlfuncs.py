@@ -1,4 +1,4 @@
-"""Dialect-aware SQL expressions that generated models and migrations share (a server-side uuid default)."""
+"""Dialect-aware SQL expressions that generated models and migrations share (server-side defaults)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import Uuid
+from sqlalchemy.types import Boolean, Uuid
 
 
 class uuid_default(FunctionElement[Any]):  # noqa: N801 - reads like the SQL function it stands for
@@ -31,7 +31,29 @@ def _sqlite(element: uuid_default, compiler: Any, **kw: Any) -> str:
 @compiles(uuid_default, "mysql")
 @compiles(uuid_default, "mariadb")
 def _mysql(element: uuid_default, compiler: Any, **kw: Any) -> str:
+    dialect = compiler.dialect
+    if getattr(dialect, "is_mariadb", False) and (dialect.server_version_info or (0,)) >= (10, 7):
+        return "uuid()"  # MariaDB 10.7+ stores Uuid in its native uuid type
     return "(replace(uuid(), '-', ''))"
+
+
+class boolean_default(FunctionElement[Any]):  # noqa: N801
+    """A boolean server default, spelled as each dialect reads it back (`1`/`0` on MySQL and SQLite)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "boolean_default"
+
+    def __init__(self, value: bool) -> None:
+        super().__init__()
+        self.value = bool(value)
+
+
+@compiles(boolean_default)
+def _boolean(element: boolean_default, compiler: Any, **kw: Any) -> str:
+    if compiler.dialect.supports_native_boolean and compiler.dialect.name not in ("mysql", "mariadb"):
+        return "true" if element.value else "false"
+    return "1" if element.value else "0"
 
 
 @compiles(uuid_default)

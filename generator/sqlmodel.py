@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import conv
 
+from . import checks
 from .ir import Column, ColumnType, Database, EnumType, Table
 from .render import md_code
-from .sqlfuncs import uuid_default
+from .sqlfuncs import boolean_default, uuid_default
 
 _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
     "uuid": lambda t: sa.Uuid(),
@@ -64,9 +65,15 @@ PYTHON_TYPES: Mapping[str, str] = {
 }
 
 SERIAL = 'sa.BigInteger().with_variant(sa.Integer(), "sqlite")'
+# MySQL cannot index a TEXT column without a prefix length: a text column in a key is varchar(255) there.
+MYSQL_KEY_LENGTH = 255
+_MYSQL = ("mysql", "mariadb")
+MYSQL_LONG_VARCHAR = 4096
+MYSQL_ROW_CHARS = 12_000
 
 
-def sa_type(column: Column, enums: Mapping[str, EnumType]) -> sa.types.TypeEngine[Any]:
+def sa_type(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> sa.types.TypeEngine[Any]:
+    """The SQLAlchemy type; `keyed` is True for a column in a key, "text" for one MySQL keeps as TEXT."""
     t = column.type
     if t.kind == "enum":
         assert t.enum is not None
@@ -74,10 +81,14 @@ def sa_type(column: Column, enums: Mapping[str, EnumType]) -> sa.types.TypeEngin
     if _is_serial(column):
         # SQLite autoincrements only an INTEGER PRIMARY KEY
         return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    if keyed is True and t.kind == "text":
+        return sa.Text().with_variant(sa.String(MYSQL_KEY_LENGTH), *_MYSQL)
+    if keyed == "text" and t.kind == "varchar":
+        return sa.String(t.length).with_variant(sa.Text(), *_MYSQL)
     return _SIMPLE[t.kind](t)
 
 
-def type_expr(column: Column, enums: Mapping[str, EnumType]) -> str:
+def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> str:
     """Python source that builds the column's SQLAlchemy type."""
     t = column.type
     if t.kind == "enum":
@@ -86,7 +97,30 @@ def type_expr(column: Column, enums: Mapping[str, EnumType]) -> str:
         return f"sa.Enum({values}, name={py_str(t.enum)}, create_constraint=True)"
     if _is_serial(column):
         return SERIAL
+    if keyed is True and t.kind == "text":
+        return f"sa.Text().with_variant(sa.String({MYSQL_KEY_LENGTH}), {', '.join(map(repr, _MYSQL))})"
+    if keyed == "text" and t.kind == "varchar":
+        return f"sa.String({t.length}).with_variant(sa.Text(), {', '.join(map(repr, _MYSQL))})"
     return _SIMPLE_EXPR[t.kind](t)
+
+
+def keyed_columns(table: Table) -> dict[str, bool | str]:
+    """Column name → True for columns in a key (primary, foreign, unique, index), "text" for the long varchars
+    MySQL must keep as TEXT: it caps a row's varchars at 65,535 bytes (4 per character in utf8mb4)."""
+    keyed: dict[str, bool | str] = dict.fromkeys(table.primary_key.columns, True)
+    for group in (*table.foreign_keys, *table.uniques, *table.indexes):
+        keyed.update(dict.fromkeys(group.columns, True))
+    varchars = sorted(
+        (c for c in table.columns if c.type.kind == "varchar" and c.name not in keyed),
+        key=lambda c: (-(c.type.length or 0), c.name),
+    )
+    total = sum(c.type.length or 0 for c in table.columns if c.type.kind in ("varchar", "enum"))
+    for column in varchars:
+        if total <= MYSQL_ROW_CHARS and (column.type.length or 0) <= MYSQL_LONG_VARCHAR:
+            break
+        keyed[column.name] = "text"
+        total -= column.type.length or 0
+    return keyed
 
 
 def py_str(value: str) -> str:
@@ -108,7 +142,7 @@ def server_default(column: Column) -> Any:
     if d.kind == "now":
         return sa.func.now()
     if isinstance(d.value, bool):
-        return sa.true() if d.value else sa.false()
+        return boolean_default(d.value)
     if isinstance(d.value, int | float):
         return sa.text(repr(d.value))
     return str(d.value)
@@ -140,11 +174,12 @@ def external_tables(db: Database) -> list[tuple[str, str, ColumnType]]:
 
 def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType]) -> sa.Table:
     items: list[Any] = []
+    keyed = keyed_columns(table)
     for col in table.columns:
         items.append(
             sa.Column(
                 col.name,
-                sa_type(col, enums),
+                sa_type(col, enums, keyed.get(col.name, False)),
                 nullable=col.nullable,
                 server_default=server_default(col),
                 autoincrement=_is_serial(col) or (False if col.name in table.primary_key.columns else "auto"),
@@ -166,7 +201,7 @@ def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType]) ->
     for ix in table.indexes:
         items.append(sa.Index(conv(ix.name), *ix.columns))
     for ck in table.checks:
-        items.append(sa.CheckConstraint(ck.sqltext, name=conv(ck.name)))
+        items.append(checks.constraint(ck))
     return sa.Table(table.name, md, *items, comment=table.comment)
 
 

@@ -6,12 +6,14 @@ import keyword
 from dataclasses import dataclass
 from typing import Any
 
-from . import naming
+from . import checks, naming
 from .ir import Column, Database, EnumType, SchemaModel, Table
-from .sqlmodel import PYTHON_TYPES, display_default, display_type, external_tables, type_expr
+from .sqlmodel import PYTHON_TYPES, display_default, display_type, external_tables, keyed_columns, type_expr
 
-# Names a declarative class reserves for itself; a column with one of them gets a trailing underscore.
-_RESERVED_ATTRS = {"metadata", "registry", "type_annotation_map"}
+# Names a declarative class reserves for itself, and the module-level names its body calls (an attribute
+# `relationship` would shadow the function for the lines after it); a column with one gets a trailing `_`.
+_RESERVED_ATTRS = {"metadata", "registry", "type_annotation_map", "relationship", "mapped_column", "sa", "Mapped",
+                   "postgresql", "uuid", "datetime", "decimal", "Any", "uuid_default", "Base"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,42 +64,42 @@ def _relationship_attr(table: Table) -> str:
 
 def model_classes(model: SchemaModel, db: Database) -> tuple[ClassView, ...]:
     enums = {e.name: e for e in db.enums}
-    children: dict[str, list[Table]] = {}
-    for t in model.tables:
-        if t.parent:
-            children.setdefault(t.parent, []).append(t)
+    columns = {}
+    taken: dict[str, set[str]] = {}
+    for table in model.tables:
+        keyed = keyed_columns(table)
+        columns[table.name] = tuple(_column_attr(table, c, enums, keyed.get(c.name, False)) for c in table.columns)
+        taken[table.name] = {c.name for c in columns[table.name]}
+    # both ends of every parent → child relationship, named first so that back_populates can name the other
+    down: dict[str, str] = {}  # child table → attribute on the parent class
+    up: dict[str, str] = {}  # child table → attribute on the child class
+    for table in model.tables:
+        if table.parent:
+            down[table.name] = _free(attr_name(_relationship_attr(table)), taken[table.parent])
+            up[table.name] = _free(attr_name(naming.singular(table.parent)), taken[table.name])
     classes = []
     for table in model.tables:
-        columns = tuple(_column_attr(table, c, enums) for c in table.columns)
-        taken = {c.name for c in columns}
         rels: list[AttrView] = []
-        for child in children.get(table.name, []):
-            name = _free(_relationship_attr(child), taken)
-            back = naming.singular(table.name)
-            common = f'back_populates={_py(back)}, cascade="all, delete-orphan", passive_deletes=True'
+        for child in (t for t in model.tables if t.parent == table.name):
+            common = f'back_populates={_py(up[child.name])}, cascade="all, delete-orphan", passive_deletes=True'
             if child.kind == "object":
-                rels.append(
-                    AttrView(name, f'Mapped["{child.class_name} | None"]', f"relationship({common}, uselist=False)")
-                )
+                annotation, call = f'Mapped["{child.class_name} | None"]', f"relationship({common}, uselist=False)"
             else:
                 order = f"{child.class_name}.{attr_name(child.primary_key.columns[0])}"
-                rels.append(
-                    AttrView(
-                        name, f'Mapped[list["{child.class_name}"]]', f"relationship({common}, order_by={_py(order)})"
-                    )
-                )
+                annotation = f'Mapped[list["{child.class_name}"]]'
+                call = f"relationship({common}, order_by={_py(order)})"
+            rels.append(AttrView(down[child.name], annotation, call))
         if table.parent:
             parent = db.table(table.parent)
-            name = _free(naming.singular(parent.name), taken)
-            back = _relationship_attr(table)
-            rels.append(AttrView(name, f'Mapped["{parent.class_name}"]', f"relationship(back_populates={_py(back)})"))
+            call = f"relationship(back_populates={_py(down[table.name])})"
+            rels.append(AttrView(up[table.name], f'Mapped["{parent.class_name}"]', call))
         classes.append(
             ClassView(
                 class_name=table.class_name,
                 table=table.name,
                 docstring=table.comment or table.purpose or f"Rows of `{table.name}`.",
                 table_args=_table_args(table),
-                columns=columns,
+                columns=columns[table.name],
                 relationships=tuple(rels),
             )
         )
@@ -111,12 +113,12 @@ def _free(name: str, taken: set[str]) -> str:
     return name
 
 
-def _column_attr(table: Table, col: Column, enums: dict[str, EnumType]) -> AttrView:
+def _column_attr(table: Table, col: Column, enums: dict[str, EnumType], keyed: bool | str) -> AttrView:
     py_type = PYTHON_TYPES[col.type.kind]
     annotation = f"Mapped[{py_type} | None]" if col.nullable else f"Mapped[{py_type}]"
     attr = attr_name(col.name)
     args = [_py(col.name)] if attr != col.name else []
-    args.append(type_expr(col, enums))
+    args.append(type_expr(col, enums, keyed))
     if col.name in table.primary_key.columns and col.default and col.default.kind == "uuid":
         args.append("default=uuid.uuid4")  # client-side ids keep multi-row INSERTs batched
     if col.default and col.default.kind == "uuid":
@@ -126,7 +128,7 @@ def _column_attr(table: Table, col: Column, enums: dict[str, EnumType]) -> AttrV
     elif col.default and col.default.kind == "literal":
         value = col.default.value
         if isinstance(value, bool):
-            args.append(f"server_default=sa.{'true' if value else 'false'}()")
+            args.append(f"server_default=boolean_default({value})")
         elif isinstance(value, int | float):
             args.append(f"server_default=sa.text({_py(repr(value))})")
         else:
@@ -151,7 +153,8 @@ def _table_args(table: Table) -> tuple[str, ...]:
         )
     args += [f"sa.UniqueConstraint({cols(u.columns)}, name={_py(u.name)})" for u in table.uniques]
     args += [f"sa.Index({_py(i.name)}, {cols(i.columns)})" for i in table.indexes]
-    args += [f"sa.CheckConstraint({_py(c.sqltext)}, name={_py(c.name)})" for c in table.checks]
+    # conv(): the name is final (the metadata's naming convention would otherwise wrap it again)
+    args += [checks.constraint_source(c, f"sa.schema.conv({_py(c.name)})") for c in table.checks]
     if table.comment:
         args.append(f'{{"comment": {_py(table.comment)}}}')
     return tuple(args)

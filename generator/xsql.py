@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .types import SQL_TYPE_PATTERN
+
 XSQL_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "x-sql",
@@ -20,6 +22,25 @@ XSQL_SCHEMA: dict[str, Any] = {
             "type": "string",
             "pattern": "^[a-z_][a-z0-9_]*$",
             "description": "Column name for a scalar property.",
+        },
+        "type": {
+            "type": "string",
+            "pattern": SQL_TYPE_PATTERN,
+            "description": "The column's SQL type, instead of the one derived from type and format: uuid, text, "
+            "varchar(n), boolean, smallint, integer, bigint, float, numeric(p,s), date, datetime, time or json.",
+        },
+        "primaryKey": {
+            "description": "On a root schema: `uuid` (default), `identity` (a bigint sequence), or "
+            '{"property": "<name>"}: a required scalar property of the document is the key.',
+            "oneOf": [
+                {"enum": ["uuid", "identity"]},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["property"],
+                    "properties": {"property": {"type": "string"}},
+                },
+            ],
         },
         "storage": {
             "enum": ["table", "flatten", "json"],

@@ -1,0 +1,124 @@
+"""CHECK constraints from validation keywords: which ones, and their SQL as SQLAlchemy builds it per dialect.
+
+A check is kept in the IR as (column, rule, value). `python_source` spells it as a SQLAlchemy expression;
+models and migrations contain that source, and `expression` evaluates the same text, so the tables
+SQLAlchemy creates, the migrations and the docs can never disagree. SQLAlchemy then writes each dialect's
+SQL: `char_length(x)` is `length(x)` on SQLite, string literals are quoted the dialect's way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from . import naming
+from .ir import Check, ColumnType
+
+_COMPARISONS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+_SUFFIX = {">=": "min", ">": "min", "<=": "max", "<": "max", "in": "enum", "min_length": "min_length",
+           "max_length": "max_length", "pattern": "pattern"}  # fmt: skip
+# Rules only some dialects can express: a CHECK with one is created there alone (DDL `ddl_if`).
+DIALECT_ONLY = {"pattern": ("postgresql",)}
+_TEXT_KINDS = {"text", "varchar"}
+# JSON Schema patterns are ECMA 262; PostgreSQL's are POSIX AREs. They agree on the common core; these
+# escapes and groups differ in meaning or do not exist there, so such a pattern is left to validation.
+_NOT_PORTABLE = re.compile(r"\\[pPbBkcuzZAGQE]|\(\?[<P!=a-zA-Z]|\[[^\]]*\\[DSW]")
+
+
+def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], ctype: ColumnType) -> list[Check]:
+    """The checks a scalar column of JSON type `kind` gets from its keywords."""
+    rules: list[tuple[str, Any]] = []
+    if kind in ("integer", "number"):
+        rules += [(op, kw[key]) for key, op in _COMPARISONS.items() if _is_number(kw.get(key))]
+    if ctype.kind in _TEXT_KINDS:
+        if _is_int(kw.get("minLength")) and kw["minLength"] > 0:
+            rules.append(("min_length", kw["minLength"]))
+        if ctype.kind == "text" and _is_int(kw.get("maxLength")):
+            rules.append(("max_length", kw["maxLength"]))
+        if isinstance(kw.get("pattern"), str) and portable_pattern(kw["pattern"]):
+            rules.append(("pattern", kw["pattern"]))
+    values = [v for v in kw.get("enum", []) if v is not None]
+    if ctype.kind != "enum" and values and kind in ("integer", "number", "string"):
+        rules.append(("in", values))
+    seen: set[str] = set()
+    checks = []
+    for rule, value in rules:
+        suffix = _SUFFIX[rule]
+        if suffix in seen:
+            continue
+        seen.add(suffix)
+        check = Check(naming.ck_name(table, f"{column}_{suffix}"), "", column, rule, value)
+        checks.append(Check(check.name, pg_sql(check), column, rule, value))
+    return checks
+
+
+def portable_pattern(pattern: str) -> bool:
+    """Whether PostgreSQL's `~` means what the JSON Schema pattern means (and Python can compile it)."""
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return bool(pattern) and not _NOT_PORTABLE.search(pattern)
+
+
+def python_source(check: Check) -> str:
+    """The check's condition as a SQLAlchemy expression in Python source (`sa.` is SQLAlchemy)."""
+    col = f"sa.column({check.column!r})"
+    value = check.value
+    if check.rule == "min_length":
+        return f"sa.func.char_length({col}) >= {value!r}"
+    if check.rule == "max_length":
+        return f"sa.func.char_length({col}) <= {value!r}"
+    if check.rule == "pattern":
+        return f"{col}.regexp_match({value!r})"
+    if check.rule == "in":
+        typed = f"sa.column({check.column!r}, {_sa_type(value)})"
+        return f"{typed}.in_({list(value)!r})"
+    return f"{col} {check.rule} {value!r}"
+
+
+def constraint_source(check: Check, name: str) -> str:
+    """`sa.CheckConstraint(...)` in Python source, limited to its dialects when the rule needs that."""
+    source = f"sa.CheckConstraint({python_source(check)}, name={name})"
+    dialects = DIALECT_ONLY.get(check.rule)
+    if dialects:
+        source += f".ddl_if(dialect={dialects[0]!r})" if len(dialects) == 1 else f".ddl_if(dialect={dialects!r})"
+    return source
+
+
+def expression(check: Check) -> sa.ColumnElement[Any]:
+    # evaluating our own source keeps one definition of each rule; the text holds only repr()'d JSON scalars
+    return eval(python_source(check), {"sa": sa})  # type: ignore[no-any-return]  # noqa: S307
+
+
+def constraint(check: Check) -> sa.CheckConstraint:
+    from sqlalchemy.sql.elements import conv
+
+    result = sa.CheckConstraint(expression(check), name=conv(check.name), info={"schemarel_check": check})
+    dialects = DIALECT_ONLY.get(check.rule)
+    return result.ddl_if(dialect=dialects if len(dialects) > 1 else dialects[0]) if dialects else result
+
+
+def pg_sql(check: Check) -> str:
+    """The condition as PostgreSQL spells it (docs, migration notes)."""
+    return str(expression(check).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+
+
+def _sa_type(values: list[Any]) -> str:
+    if all(isinstance(v, str) for v in values):
+        return "sa.String()"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "sa.BigInteger()"
+    return "sa.Float()"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
