@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import naming, views
+from . import docpages, naming, views
 from .errors import SchemaError
 from .ir import Database, SchemaModel, database_from_snapshot, snapshot
 from .loader import load_schemas
@@ -127,6 +127,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             enums=views.enum_lines(model),
             head=head.id if head else "none",
             head_doc=f"migrations/{head.id}_{head.slug}.md" if head else "",
+            **docpages.schema_page(next(s for s in sources if s.name == model.name), model, db),
         )
     files["docs/index.md"] = _render(
         env,
@@ -137,6 +138,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             for m in db.schemas
         ],
         revisions=[{"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history],
+        **docpages.database_page(db),
     )
     return gen
 
