@@ -68,8 +68,21 @@ def reports_errors(fn: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="schemarel")
-def main() -> None:
-    """Turn the JSON Schemas of schemas/ into tables, SQLAlchemy models, Alembic migrations and docs."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Turn the JSON Schemas of schemas/ into tables, SQLAlchemy models, Alembic migrations and docs.
+
+    Defaults come from [tool.schemarel] in the nearest pyproject.toml; options override them.
+    """
+    from .config import default_map, load_settings
+
+    if os.environ.get("NO_COLOR"):
+        ctx.color = False  # https://no-color.org: any non-empty value
+    try:
+        ctx.default_map = default_map(load_settings(), main.commands)  # type: ignore[attr-defined]
+    except SchemarelError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
 
 
 @main.command()
@@ -77,10 +90,27 @@ def main() -> None:
 @out_option
 @templates_option
 @click.option("-m", "--message", default=None, help="Message of the new revision, if one is written.")
+@click.option("--watch", is_flag=True, help="Keep running; regenerate whenever a schema or template is saved.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
+)
 @debug_option
 @reports_errors
-def generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None) -> None:
+def generate(
+    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, watch: bool, interval: float
+) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
+    if watch:
+        from .watch import watch_and_generate
+
+        watch_and_generate(
+            schemas_dir, templates_dir, interval, lambda: _generate(schemas_dir, out_dir, templates_dir, message)
+        )
+        return
+    _generate(schemas_dir, out_dir, templates_dir, message)
+
+
+def _generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None) -> None:
     from .output import write_tree
     from .project import Settings, build
 
@@ -100,13 +130,23 @@ def generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, messa
 @schemas_option
 @out_option
 @templates_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="text: diffs for people; github: workflow annotations; json: a machine-readable report.",
+)
 @debug_option
 @reports_errors
-def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None) -> None:
+def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str) -> None:
     """Exit 1 with a diff when generated/ is not what the schemas produce (for CI)."""
     from .output import drift
     from .project import Settings, build
 
+    if fmt != "text":
+        _check_report(fmt, Settings(schemas_dir, out_dir, templates_dir))
     gen = build(Settings(schemas_dir, out_dir, templates_dir), write_revision=False)
     problems = drift(out_dir, gen.files)
     if gen.pending_change:
@@ -125,6 +165,26 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None) -> None:
         click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{out_dir} is up to date")
+
+
+def _check_report(fmt: str, settings: Any) -> None:
+    from . import reports
+    from .output import drift
+    from .project import build
+
+    try:
+        gen = build(settings, write_revision=False)
+    except SchemarelError as exc:
+        click.echo(reports.error(fmt, exc), nl=False)
+        sys.exit(exc.exit_code)
+    previous = gen.history[-1].database if gen.history else None
+    result = reports.CheckResult(
+        settings.out_dir,
+        drift(settings.out_dir, gen.files),
+        reports.unrevised_schemas(gen.database, previous) if gen.pending_change else [],
+    )
+    click.echo(reports.github(result) if fmt == "github" else reports.as_json(result), nl=False)
+    sys.exit(1 if result.stale else 0)
 
 
 def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
