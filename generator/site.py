@@ -72,8 +72,8 @@ def build_site(docs_dir: Path, site_dir: Path, root: Path, progress: Callable[[s
             check=False,
         )
         if result.returncode != 0:
-            output = (result.stdout + result.stderr).splitlines()
-            raise SiteError("mkdocs build --strict failed:\n" + "\n".join(x for x in output if not x.startswith("INFO")))
+            output = [x for x in (result.stdout + result.stderr).splitlines() if not x.startswith("INFO")]
+            raise SiteError("mkdocs build --strict failed:\n" + "\n".join(output))
         files = current_tree(Path(tmp) / "site")
     return Site(len(pages), len(blocks), write_tree(site_dir, files))
 
