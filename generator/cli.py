@@ -207,6 +207,36 @@ def docs(out_dir: Path, site_dir: Path) -> None:
     click.echo(f"built {site_dir}/index.html: {site.pages} pages, {site.diagrams} diagram(s) as SVG")
 
 
+@main.command()
+@click.argument("schema", required=False)
+@schemas_option
+@click.option(
+    "--dialect",
+    type=click.Choice(["postgresql", "sqlite", "mysql"]),
+    default="postgresql",
+    show_default=True,
+    help="Dialect whose type names are shown.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@debug_option
+@reports_errors
+def inspect(schema: str | None, schemas_dir: Path, dialect: str, fmt: str) -> None:
+    """Show the tables, columns, constraints and warnings SCHEMA (default: all) maps to; writes nothing."""
+    import json
+
+    from .inspection import plan, render
+    from .ir import Database
+    from .loader import load_schemas
+    from .normalize import normalize
+
+    sources = load_schemas(schemas_dir)
+    report = plan(Database(tuple(normalize(s) for s in sources)), sources, schema, dialect)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        render(report)
+
+
 def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
     from alembic import command
     from alembic.config import Config
