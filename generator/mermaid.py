@@ -70,12 +70,12 @@ def render_svgs(diagrams: list[str]) -> list[str]:
         source = work / "diagrams.md"
         source.write_text("".join(f"```mermaid\n{d}```\n\n" for d in diagrams), encoding="utf-8")
         result = _run([*args, "-i", str(source), "-o", str(work / "diagram.svg")])
-        if result.returncode != 0:
-            raise _locate_failure(args, work, diagrams, result.stderr)
         svgs = [work / f"diagram-{n}.svg" for n in range(1, len(diagrams) + 1)]
-        missing = [p.name for p in svgs if not p.is_file()]
-        if missing:
-            raise MermaidError(f"mmdc wrote no {', '.join(missing)}: {result.stderr.strip()[-500:]}")
+        # one job renders the diagrams in order and stops at the first error: the first missing file is it
+        failed = next((n for n, path in enumerate(svgs) if not path.is_file()), None)
+        if failed is not None or result.returncode != 0:
+            n = len(diagrams) - 1 if failed is None else failed
+            raise MermaidError(f"diagram {n + 1} does not render: {_first_error(result.stderr)}\n{diagrams[n]}")
         return [p.read_text(encoding="utf-8") for p in svgs]
 
 
@@ -88,7 +88,8 @@ def _arguments(mmdc: str, work: Path) -> list[str]:
         puppeteer["executablePath"] = browser
     (work / "puppeteer.json").write_text(json.dumps(puppeteer), encoding="utf-8")
     (work / "mermaid.json").write_text(json.dumps(MERMAID_CONFIG), encoding="utf-8")
-    return [mmdc, "-q", "-p", str(work / "puppeteer.json"), "-c", str(work / "mermaid.json"), "-b", "white"]
+    configs = ["-p", str(work / "puppeteer.json"), "-c", str(work / "mermaid.json")]
+    return [mmdc, "-q", "--jobs", "1", *configs, "-b", "white"]
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
@@ -96,17 +97,6 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise MermaidError(f"mmdc could not run: {exc}") from None
-
-
-def _locate_failure(args: list[str], work: Path, diagrams: list[str], stderr: str) -> MermaidError:
-    """Render one diagram at a time (only after a failure) to say which one is wrong."""
-    for n, diagram in enumerate(diagrams, 1):
-        single = work / f"single-{n}.mmd"
-        single.write_text(diagram, encoding="utf-8")
-        result = _run([*args, "-i", str(single), "-o", str(work / f"single-{n}.svg")])
-        if result.returncode != 0:
-            return MermaidError(f"diagram {n} does not render: {_first_error(result.stderr)}\n{diagram}")
-    return MermaidError(f"mmdc failed: {_first_error(stderr)}")
 
 
 def _first_error(stderr: str) -> str:

@@ -119,3 +119,17 @@ def run_schemarel(cwd: Path, *args: str, env: dict[str, str] | None = None) -> s
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+@pytest.fixture(scope="session")
+def mermaid_cli() -> str:
+    """The mermaid-cli executable, with a Chromium for it (a skip without them; a failure when CI is set)."""
+    from generator.mermaid import find_browser, find_mmdc
+
+    mmdc, browser = find_mmdc(), find_browser()
+    if mmdc is None or browser is None:
+        reason = f"mermaid-cli (mmdc: {mmdc}) and Chromium ({browser}) are needed; .ci/run installs both"
+        if CI:
+            pytest.fail(f"{reason} (CI is set: a browser test may not skip)")
+        pytest.skip(reason)
+    return mmdc
