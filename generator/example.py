@@ -9,7 +9,9 @@ when it fails (an unusual pattern, conflicting keywords) the docs say so instead
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from typing import Any
 
 import jsonschema
@@ -18,10 +20,8 @@ import referencing
 from .loader import SourceSchema
 from .normalize import Normalizer
 
-try:  # Python 3.11+
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_parse  # type: ignore[no-redef]
+# the parser `re` itself uses: private, but unchanged since Python 3.0 (moved into `re` in 3.11)
+sre_parse: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 
 _FORMATS = {
     "email": "user{n}@example.com",

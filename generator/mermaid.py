@@ -80,9 +80,10 @@ def render_svgs(diagrams: list[str]) -> list[str]:
 
 
 def _arguments(mmdc: str, work: Path) -> list[str]:
-    puppeteer: dict[str, object] = {"args": ["--disable-gpu", "--disable-dev-shm-usage"]}
+    args = ["--disable-gpu", "--disable-dev-shm-usage"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        puppeteer["args"] = [*puppeteer["args"], "--no-sandbox"]  # type: ignore[list-item]  # root has none
+        args.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
+    puppeteer: dict[str, object] = {"args": args}
     browser = find_browser()
     if browser:
         puppeteer["executablePath"] = browser

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import SchemaError, SchemarelError
 from .ir import Database, snapshot
@@ -29,9 +30,9 @@ class CheckResult:
         return bool(self.problems or self.unrevised_schemas)
 
 
-def unrevised_schemas(db: Database, previous: dict[str, object] | None) -> list[str]:
+def unrevised_schemas(db: Database, previous: dict[str, Any] | None) -> list[str]:
     """The schema files whose relational model differs from the last revision's snapshot."""
-    before = {s["name"]: s for s in (previous or {"schemas": []})["schemas"]}  # type: ignore[index]
+    before = {s["name"]: s for s in (previous or {"schemas": []})["schemas"]}
     changed = [s.path for s in db.schemas if before.get(s.name) != snapshot(s)]
     current = {s.name for s in db.schemas}
     return changed + sorted(f"(removed schema {name})" for name in before if name not in current)
