@@ -49,12 +49,14 @@ def test_check_shows_a_unified_diff_for_a_hand_edited_file(project: Path) -> Non
 def test_check_names_missing_and_stray_files(project: Path) -> None:
     (project / "generated" / "docs" / "index.md").unlink()
     (project / "generated" / "models" / "stray.py").write_text("x = 1\n", encoding="utf-8")
+    before = snapshot(project)
 
     result = run_schemarel(project, "check")
 
     assert result.returncode == 1
     assert "generated/docs/index.md is missing" in result.stderr
     assert "generated/models/stray.py should not be there" in result.stderr
+    assert snapshot(project) == before
 
 
 def test_check_says_a_revision_is_missing_when_the_schema_changed(project: Path) -> None:
@@ -129,11 +131,15 @@ def test_bad_input_is_one_located_message_and_leaves_generated_untouched(
     assert snapshot(project) == before
 
 
-def test_a_missing_schemas_directory_is_a_usage_error(project: Path) -> None:
-    result = run_schemarel(project, "check", "--schemas", "nowhere")
+@pytest.mark.parametrize("command", ["check", "generate"])
+def test_a_missing_schemas_directory_is_a_usage_error(project: Path, command: str) -> None:
+    before = snapshot(project)
+
+    result = run_schemarel(project, command, "--schemas", "nowhere")
 
     assert result.returncode == 2
     assert result.stderr.strip() == "error: nowhere: no *.schema.json files found"
+    assert snapshot(project) == before
 
 
 def test_generate_failing_midway_leaves_generated_as_it_was(

@@ -83,3 +83,21 @@ def test_from_empty_output_generate_is_idempotent_and_rebuilds_revision_0001(tmp
             assert "- **Generated from commit**: none" in fresh
             volatile = ("- **Generated from commit**:", "- _")
             assert _without(after_first[path], volatile) == _without(content, volatile)
+
+
+def test_output_depends_on_no_hash_seed_locale_timezone_or_directory(tmp_path: Path) -> None:
+    runs = {
+        # PYTHONUTF8=0 keeps Python from switching the C locale to UTF-8: any locale-encoded write would show
+        "a": {"PYTHONHASHSEED": "0", "LC_ALL": "C", "PYTHONUTF8": "0", "TZ": "UTC"},
+        "deeper/b": {"PYTHONHASHSEED": "12345", "LC_ALL": "C.UTF-8", "TZ": "Pacific/Kiritimati"},
+    }
+    trees = []
+    for where, env in runs.items():
+        root = tmp_path / where
+        shutil.copytree(REPO / "schemas", root / "schemas")
+        result = run_schemarel(root, "generate", env={**EPOCH, **env})
+        assert result.returncode == 0, result.stderr
+        trees.append(tree(root / "generated"))
+
+    assert len(trees[0]) > 10
+    assert tree_differences(trees[0], trees[1]) == ""
