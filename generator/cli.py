@@ -47,6 +47,8 @@ db_option = click.option(
     help="Database URL [default: SCHEMAREL_DATABASE_URL, else sqlite:///schemarel.db].",
 )
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+# a relative revision such as `-1` must reach Alembic as the REVISION argument, not fail as an unknown option
+REVISION_ARGUMENT = {"ignore_unknown_options": True}
 
 
 def reports_errors(fn: F) -> F:
@@ -170,7 +172,7 @@ def _first_line(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
 
 
-@main.command()
+@main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="head")
 @out_option
 @db_option
@@ -181,7 +183,7 @@ def upgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
     _alembic(out_dir, db_url, "upgrade", revision)
 
 
-@main.command()
+@main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision")
 @out_option
 @db_option

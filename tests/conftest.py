@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -119,3 +121,20 @@ def run_schemarel(cwd: Path, *args: str, env: dict[str, str] | None = None) -> s
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below `root` (posix path relative to it → bytes), bytecode caches left out."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def edit_schema(project: Path, change: Callable[[dict[str, Any]], None], name: str = "customer") -> None:
+    """Load a schema of the project copy, let `change` mutate it, write it back."""
+    path = project / "schemas" / f"{name}.schema.json"
+    contents = json.loads(path.read_text(encoding="utf-8"))
+    change(contents)
+    path.write_text(json.dumps(contents, indent=2) + "\n", encoding="utf-8")
