@@ -79,6 +79,17 @@ def mysql_url(mysql_server: sa.Engine) -> Iterator[str]:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
 
 
+USERS_DDL = "CREATE TABLE users (id VARCHAR(64) PRIMARY KEY, email VARCHAR(320) NOT NULL)"
+
+
+def create_users_table(url: str) -> None:
+    """The `users` table of "another system" (an auth library) that profile.schema.json references."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(USERS_DDL)
+    engine.dispose()
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
@@ -88,6 +99,13 @@ def sqlite_url(tmp_path: Path) -> str:
 def db_url(request: pytest.FixtureRequest) -> str:
     """Each test using it runs once on SQLite and once on PostgreSQL."""
     return str(request.getfixturevalue(f"{'postgres' if request.param == 'postgresql' else 'sqlite'}_url"))
+
+
+@pytest.fixture
+def app_db_url(db_url: str) -> str:
+    """`db_url` holding the `users` table the generated migrations expect to find (SQLite and PostgreSQL)."""
+    create_users_table(db_url)
+    return db_url
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, run_schemarel, tree
+from conftest import REPO, create_users_table, run_schemarel, tree
 
 ALEMBIC_LOG = "INFO  [alembic."
 
@@ -50,6 +50,7 @@ def test_upgrade_finds_its_database_in_the_environment_else_in_the_working_direc
     project: Path, elsewhere: Path, tmp_path: Path
 ) -> None:
     from_env = tmp_path / "from_env.db"
+    create_users_table(f"sqlite:///{from_env}")  # profile.schema.json references it
     result = run_schemarel(
         elsewhere, "upgrade", "--out", "../project/generated", env={"SCHEMAREL_DATABASE_URL": f"sqlite:///{from_env}"}
     )
@@ -57,6 +58,11 @@ def test_upgrade_finds_its_database_in_the_environment_else_in_the_working_direc
     assert "customer_profiles" in tables(from_env)
     assert not (elsewhere / "schemarel.db").exists()
 
+    result = run_schemarel(elsewhere, "upgrade", "--out", "../project/generated")
+    assert result.returncode == 1, "without the users table of the auth system, 0002 must refuse to run"
+    assert "revision 0002 references `users`" in result.stderr
+    assert "customer_profiles" in tables(elsewhere / "schemarel.db"), "0001 was applied, it needs no users table"
+    create_users_table(f"sqlite:///{elsewhere / 'schemarel.db'}")
     result = run_schemarel(elsewhere, "upgrade", "--out", "../project/generated")
     assert result.returncode == 0, result.stderr
     assert "customer_profiles" in tables(elsewhere / "schemarel.db")

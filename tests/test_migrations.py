@@ -22,6 +22,7 @@ TABLES = {
     "customer_profile_addresses",
     "customer_profile_emails",
     "customer_profile_phone_numbers",
+    "profiles",
 }
 
 
@@ -51,7 +52,7 @@ def engine_for(url: str) -> sa.Engine:
 
 
 def state(url: str) -> tuple[set[str], list[str], list[str]]:
-    """Tables, PostgreSQL enum types, and the recorded revision of the database."""
+    """Tables (but `users`, another system's), PostgreSQL enum types, and the recorded revision of the database."""
     engine = engine_for(url)
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
@@ -60,43 +61,46 @@ def state(url: str) -> tuple[set[str], list[str], list[str]]:
             enums = list(conn.scalars(sa.text("SELECT typname FROM pg_type WHERE typtype = 'e'")))
         versions = list(conn.scalars(sa.text("SELECT version_num FROM alembic_version"))) if tables else []
     engine.dispose()
-    return tables - {"alembic_version"}, enums, versions
+    assert "users" in tables, "the migrations must never drop a table another system owns"
+    return tables - {"alembic_version", "users"}, enums, versions
 
 
-def drift(url: str, metadata: sa.MetaData) -> list[Any]:
+def drift(url: str, metadata: sa.MetaData, include_object: Any) -> list[Any]:
     """What `alembic check` would report: the database against the models, types and server defaults compared."""
     engine = engine_for(url)
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
-        diffs = compare_metadata(context, metadata)
+        opts = {"compare_type": True, "compare_server_default": True, "include_object": include_object}
+        diffs = compare_metadata(MigrationContext.configure(conn, opts=opts), metadata)
     engine.dispose()
     return list(diffs)
 
 
-def test_upgrade_downgrade_upgrade_leaves_no_drift(project: Path, cli: Any, models: ModuleType, db_url: str) -> None:
-    assert cli(project, "upgrade", "--db", db_url).exit_code == 0
-    assert state(db_url) == (
+def test_upgrade_downgrade_upgrade_leaves_no_drift(
+    project: Path, cli: Any, models: ModuleType, app_db_url: str
+) -> None:
+    assert cli(project, "upgrade", "--db", app_db_url).exit_code == 0
+    assert state(app_db_url) == (
         TABLES,
-        ["customer_profile_phone_numbers_type_enum"] * (db_url[:8] == "postgres"),
-        ["0001"],
+        ["customer_profile_phone_numbers_type_enum"] * (app_db_url[:8] == "postgres"),
+        ["0002"],
     )
-    assert drift(db_url, models.metadata) == []
+    assert drift(app_db_url, models.metadata, models.include_object) == []
 
-    assert cli(project, "downgrade", "base", "--db", db_url).exit_code == 0
-    assert state(db_url) == (set(), [], []), "downgrade must remove every table and enum type it created"
+    assert cli(project, "downgrade", "base", "--db", app_db_url).exit_code == 0
+    assert state(app_db_url) == (set(), [], []), "downgrade must remove every table and enum type it created"
 
-    assert cli(project, "upgrade", "--db", db_url).exit_code == 0
-    assert drift(db_url, models.metadata) == []
+    assert cli(project, "upgrade", "--db", app_db_url).exit_code == 0
+    assert drift(app_db_url, models.metadata, models.include_object) == []
 
 
-def test_stepwise_revisions_and_plain_alembic(project: Path, cli: Any, db_url: str) -> None:
-    assert cli(project, "upgrade", "0001", "--db", db_url).exit_code == 0
-    assert state(db_url)[2] == ["0001"]
-    assert cli(project, "downgrade", "-1", "--db", db_url).exit_code == 0
-    assert state(db_url)[:2] == (set(), [])
+def test_stepwise_revisions_and_plain_alembic(project: Path, cli: Any, app_db_url: str) -> None:
+    assert cli(project, "upgrade", "0001", "--db", app_db_url).exit_code == 0
+    assert state(app_db_url)[2] == ["0001"]
+    assert cli(project, "downgrade", "-1", "--db", app_db_url).exit_code == 0
+    assert state(app_db_url)[:2] == (set(), [])
 
     plain = subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", "generated/alembic.ini", "-x", f"db={db_url}", "upgrade", "head"],
+        [sys.executable, "-m", "alembic", "-c", "generated/alembic.ini", "-x", f"db={app_db_url}", "upgrade", "head"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -104,7 +108,8 @@ def test_stepwise_revisions_and_plain_alembic(project: Path, cli: Any, db_url: s
     )
     assert plain.returncode == 0, plain.stderr
     assert "Running upgrade  -> 0001" in plain.stderr
-    assert state(db_url)[0] == TABLES
+    assert "Running upgrade 0001 -> 0002" in plain.stderr
+    assert state(app_db_url)[0] == TABLES
 
 
 def _profile(models: ModuleType, **fields: Any) -> Any:
@@ -118,9 +123,11 @@ def _profile(models: ModuleType, **fields: Any) -> Any:
     )
 
 
-def test_orm_rows_round_trip_and_cascade_on_delete(project: Path, cli: Any, models: ModuleType, db_url: str) -> None:
-    assert cli(project, "upgrade", "--db", db_url).exit_code == 0
-    engine = engine_for(db_url)
+def test_orm_rows_round_trip_and_cascade_on_delete(
+    project: Path, cli: Any, models: ModuleType, app_db_url: str
+) -> None:
+    assert cli(project, "upgrade", "--db", app_db_url).exit_code == 0
+    engine = engine_for(app_db_url)
     m = models
     with Session(engine) as session:
         profile = _profile(
@@ -159,9 +166,9 @@ def test_orm_rows_round_trip_and_cascade_on_delete(project: Path, cli: Any, mode
     engine.dispose()
 
 
-def test_the_database_enforces_the_schema(project: Path, cli: Any, models: ModuleType, db_url: str) -> None:
-    assert cli(project, "upgrade", "--db", db_url).exit_code == 0
-    engine = engine_for(db_url)
+def test_the_database_enforces_the_schema(project: Path, cli: Any, models: ModuleType, app_db_url: str) -> None:
+    assert cli(project, "upgrade", "--db", app_db_url).exit_code == 0
+    engine = engine_for(app_db_url)
     m = models
     with engine.begin() as conn:
         # no id given: the server-side default makes one, in the form the Uuid type reads back on this dialect
