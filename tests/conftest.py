@@ -53,30 +53,28 @@ def _fresh_name() -> str:
     return f"schemarel_test_{uuid.uuid4().hex[:12]}"
 
 
+def _fresh_database(server: sa.Engine, quote: str, options: str = "", drop_options: str = "") -> Iterator[str]:
+    """Create a uniquely named database on `server`, yield its URL, drop it afterwards."""
+    name = _fresh_name()
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {quote}{name}{quote}{options}")
+    try:
+        yield server.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{drop_options}")
+
+
 @pytest.fixture
 def postgres_url(postgres_server: sa.Engine) -> Iterator[str]:
     """A new, empty PostgreSQL database for this test, dropped afterwards."""
-    name = _fresh_name()
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield postgres_server.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with postgres_server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from _fresh_database(postgres_server, '"', drop_options=" WITH (FORCE)")
 
 
 @pytest.fixture
 def mysql_url(mysql_server: sa.Engine) -> Iterator[str]:
     """A new, empty MariaDB/MySQL database for this test, dropped afterwards."""
-    name = _fresh_name()
-    with mysql_server.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    try:
-        yield mysql_server.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with mysql_server.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    yield from _fresh_database(mysql_server, "`", options=" CHARACTER SET utf8mb4")
 
 
 USERS_DDL = "CREATE TABLE users (id VARCHAR(64) PRIMARY KEY, email VARCHAR(320) NOT NULL)"
