@@ -99,6 +99,8 @@ def _render_branch(autogen_context: Any, op: Branch) -> list[str]:
     if pg == lite == other:
         return pg
     out = [f'if {DIALECT} == "postgresql":', *pg]
+    if lite == other == ["pass"]:
+        return [*out, ""]
     if lite != other:
         out += [f'elif {DIALECT} == "sqlite":', *lite]
     return [*out, "else:", *other, ""]
@@ -145,6 +147,13 @@ def drop_enum(name: str) -> Code:
 def enum_lifecycle(name: str, values: Sequence[str], create: bool) -> Custom:
     up, down = create_enum(name, values), drop_enum(name)
     return paired(up, down) if create else paired(down, up)
+
+
+def drop_enum_column(table: str, column: sa.Column[Any], check: conv) -> Branch:
+    """Drop a column of an enum type; on SQLite the CHECK that stands for the enum names the column: it goes first."""
+    drop = ops.DropColumnOp.from_column_and_tablename(None, table, column)
+    drop_check = ops.DropConstraintOp(check, table, type_="check")
+    return Branch([ops.ModifyTableOps(table, [drop])], [ops.ModifyTableOps(table, [drop_check, drop])])
 
 
 def change_enum_values(
@@ -267,7 +276,8 @@ class Renames:
         self.uniques: list[tuple[str, str, tuple[str, ...]]] = []  # (from, to, columns after)
         self.indexes: list[tuple[str, str, tuple[str, ...]]] = []
         self.checks: list[tuple[str, str, str]] = []  # (from, to, sqltext)
-        self.enums: list[tuple[str, str, str, Sequence[str], bool]] = []  # (column after, from, to, values, nullable)
+        # (column as named before the renames, from, to, values, nullable)
+        self.enums: list[tuple[str, str, str, Sequence[str], bool]] = []
 
     def __bool__(self) -> bool:
         return any((self.columns, self.constraints, self.uniques, self.indexes, self.checks, self.enums))
@@ -283,7 +293,8 @@ class Renames:
         postgresql += [pg(f"ALTER INDEX {q(a)} RENAME TO {q(b)}") for a, b, _ in self.indexes]
         postgresql += [pg(f"ALTER TYPE {q(a)} RENAME TO {q(b)}") for _, a, b, _, _ in self.enums]
         # elsewhere a constraint is renamed by dropping and adding it, inside SQLite's table rebuild
-        portable: list[ops.MigrateOperation] = [self._rename_column(*c) for c in self.columns]
+        columns: list[ops.MigrateOperation] = [self._rename_column(*c) for c in self.columns]
+        portable: list[ops.MigrateOperation] = []
         for a, b, cols in self.uniques:
             portable += [
                 ops.DropConstraintOp(conv(a), t, type_="unique"),
@@ -293,7 +304,8 @@ class Renames:
             portable += [ops.DropConstraintOp(conv(a), t, type_="check"), ops.CreateCheckConstraintOp(conv(b), t, text)]
         for a, b, cols in self.indexes:
             portable += [ops.DropIndexOp(conv(a), table_name=t), ops.CreateIndexOp(conv(b), t, list(cols))]
-        sqlite = list(portable)
+        # SQLite's batch knows a column by its name before the batch: retype enums, then rename columns
+        sqlite: list[ops.MigrateOperation] = []
         for column, a, b, values, nullable in self.enums:
             sqlite.insert(0, ops.DropConstraintOp(sqlite_enum_check(self.old_table, a), t, type_="check"))
             sqlite.append(
@@ -303,19 +315,23 @@ class Renames:
                     existing_type=enum_type(values, a),
                     existing_nullable=nullable,
                     modify_type=enum_type(values, b),
-                )  # fmt: skip
+                )
             )
+        sqlite += columns
+        # a batch resolves new constraints against the columns' names before it: constraints go in a second one
+        batches = [ops.ModifyTableOps(t, step) for step in (sqlite, portable) if step]
+        others = [ops.ModifyTableOps(t, step) for step in (columns, portable) if step]
         return Branch(
             [o for o in postgresql if not isinstance(o, ops.ModifyTableOps) or o.ops],
-            [ops.ModifyTableOps(t, sqlite)] if sqlite else [],
-            [ops.ModifyTableOps(t, portable)] if portable else [],
+            batches,
+            others,
         )
 
     def _rename_column(self, before: str, after: str, column: sa.Column[Any]) -> ops.AlterColumnOp:
         return ops.AlterColumnOp(
             self.table,
             before,
-            new_column_name=after,
+            modify_name=after,
             existing_type=column.type,
             existing_nullable=column.nullable,
             existing_server_default=column.server_default,

@@ -143,8 +143,8 @@ class _Builder:
             if change.table == new.name and change.old.name != change.new.name:
                 nullable = new.column(change.column).nullable
                 before = pair.columns[change.column]
-                forward.enums.append((change.column, change.old.name, change.new.name, change.old.values, nullable))
-                backward.enums.append((before, change.new.name, change.old.name, change.old.values, nullable))
+                forward.enums.append((before, change.old.name, change.new.name, change.old.values, nullable))
+                backward.enums.append((change.column, change.new.name, change.old.name, change.old.values, nullable))
         result: list[ops.MigrateOperation] = []
         if old.name != new.name:
             # renamed back before its constraints on the way down, so SQLite's CHECK names follow the table
@@ -230,10 +230,13 @@ class _Builder:
             column = self.new_md.tables[t].c[col.name].copy()
             if (t, col.name) in self.moved:
                 column.nullable = True  # filled by the move, then made NOT NULL if the schema says so
-            if col.type.kind == "enum" and col.type.enum:
-                result.append(mo.enum_lifecycle(col.type.enum, self.new_enums[col.type.enum].values, create=True))
-            adds.append(ops.AddColumnOp(t, column))
-        return [*result, ops.ModifyTableOps(t, adds)] if adds else result
+            if not col.type.enum:
+                adds.append(ops.AddColumnOp(t, column))
+                continue
+            result.append(mo.enum_lifecycle(col.type.enum, self.new_enums[col.type.enum].values, create=True))
+            add = mo.Group(ops.ModifyTableOps(t, [ops.AddColumnOp(t, column)]))
+            result.append(mo.paired(add, mo.drop_enum_column(t, column, mo.sqlite_enum_check(t, col.type.enum))))
+        return [ops.ModifyTableOps(t, adds), *result] if adds else result
 
     def alter_columns(self, pair: TablePair) -> list[ops.MigrateOperation]:
         t = pair.new.name
@@ -303,15 +306,12 @@ class _Builder:
         plain: list[ops.MigrateOperation] = []
         for col in pair.dropped:
             column = self.old_md.tables[pair.old.name].c[col.name].copy()
-            drop = ops.DropColumnOp.from_column_and_tablename(None, t, column)
-            if col.type.kind != "enum" or not col.type.enum:
-                plain.append(drop)
+            if not col.type.enum:
+                plain.append(ops.DropColumnOp.from_column_and_tablename(None, t, column))
                 continue
             enum = self.old_enums[col.type.enum]
-            # on SQLite the CHECK that stands for the enum names the column: it goes first
-            check = ops.DropConstraintOp(mo.sqlite_enum_check(pair.old.name, enum.name), t, type_="check")
-            up = mo.Branch([ops.ModifyTableOps(t, [drop])], [ops.ModifyTableOps(t, [check, drop])])
-            down = mo.Group(ops.ModifyTableOps(t, [drop.reverse()]))
+            up = mo.drop_enum_column(t, column, mo.sqlite_enum_check(pair.old.name, enum.name))
+            down = mo.Group(ops.ModifyTableOps(t, [ops.AddColumnOp(t, column)]))
             result += [mo.paired(up, down), mo.enum_lifecycle(enum.name, enum.values, create=False)]
         return [ops.ModifyTableOps(t, plain), *result] if plain else result
 
