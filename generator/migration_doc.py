@@ -21,8 +21,11 @@ def change_lines(changes: Sequence[Change]) -> list[str]:
 
 def _line(c: Change) -> str:
     name = md_code(c.name)
+    if c.action == "rename" and c.what == "column":
+        table = c.name.rsplit(".", 1)[0]
+        return f"Renamed column {md_code(f'{table}.{c.before}')} → {md_code(c.name)}."
     if c.action == "rename":
-        where = f" of {name}" if c.what not in ("table", "column", "enum type") else ""
+        where = f" of {name}" if c.what not in ("table", "enum type") else ""
         return f"Renamed {c.what}{where}: {md_code(c.before)} → {md_code(c.after)}."
     if c.action == "move":
         return f"Moved column {md_code(c.before)} → {md_code(c.after)}; its values are copied."
