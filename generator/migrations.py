@@ -227,7 +227,7 @@ class _Builder:
         result: list[ops.MigrateOperation] = []
         adds: list[ops.MigrateOperation] = []
         for col in pair.added:
-            column = self.new_md.tables[t].c[col.name].copy()
+            column = self.new_md.tables[t].c[col.name]._copy()
             if (t, col.name) in self.moved:
                 column.nullable = True  # filled by the move, then made NOT NULL if the schema says so
             if not col.type.enum:
@@ -305,7 +305,7 @@ class _Builder:
         result: list[ops.MigrateOperation] = []
         plain: list[ops.MigrateOperation] = []
         for col in pair.dropped:
-            column = self.old_md.tables[pair.old.name].c[col.name].copy()
+            column = self.old_md.tables[pair.old.name].c[col.name]._copy()
             if not col.type.enum:
                 plain.append(ops.DropColumnOp.from_column_and_tablename(None, t, column))
                 continue

@@ -66,7 +66,7 @@ def insert_v1(conn: sa.Connection, models: Any) -> None:
         {"id": BOB, "first_name": "Bob", "middle_name": None, "last_name": "Smith",
          "marketing_emails_enabled": False, "two_factor_enabled": True},
     ])  # fmt: skip
-    conn.execute(address.insert(), [{"customer_profile_id": ADA, **dict(zip(ADDRESS_COLUMNS, ADDRESS))}])
+    conn.execute(address.insert(), [{"customer_profile_id": ADA, **dict(zip(ADDRESS_COLUMNS, ADDRESS, strict=True))}])
     for pid, doc in ((ADA, expected(1)["Ada"]), (BOB, expected(1)["Bob"])):
         conn.execute(emails.insert(), [{"customer_profile_id": pid, "email": e} for e in doc["emails"]])
         conn.execute(phones.insert(), [{"customer_profile_id": pid, "type": k, "number": n} for k, n in doc["phones"]])
@@ -89,15 +89,19 @@ def read(conn: sa.Connection, version: int) -> dict[str, dict[str, Any]]:
             address = tuple(row[c] for c in ADDRESS_COLUMNS)
             address = None if all(v is None for v in address) else address
         emails, phones = md.tables[lay["emails"]], md.tables[lay["phones"]]
+        owned_emails = sa.select(emails.c.email).where(emails.c[lay["fk"]] == row["id"]).order_by(emails.c.id)
+        owned_phones = (
+            sa.select(phones.c[lay["kind"]], phones.c.number)
+            .where(phones.c[lay["fk"]] == row["id"])
+            .order_by(phones.c.id)
+        )
         doc = {
             "middle": row[lay["middle"]],
             "last": row["last_name"],
             "address": address,
-            "emails": list(conn.scalars(sa.select(emails.c.email).where(emails.c[lay["fk"]] == row["id"]).order_by(emails.c.id))),
-            "phones": [tuple(r) for r in conn.execute(
-                sa.select(phones.c[lay["kind"]], phones.c.number).where(phones.c[lay["fk"]] == row["id"]).order_by(phones.c.id)
-            )],
-        }  # fmt: skip
+            "emails": list(conn.scalars(owned_emails)),
+            "phones": [tuple(r) for r in conn.execute(owned_phones)],
+        }
         for optional in ("status", "nickname"):
             if optional in row:
                 doc[optional] = row[optional]

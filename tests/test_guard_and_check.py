@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import run_schemarel
 
 FIXTURES = Path(__file__).parent / "evolution"
