@@ -141,22 +141,16 @@ def _moves(pairs: list[TablePair], added: list[Table], dropped: list[Table]) -> 
     by_old = {p.old.name: p for p in pairs}
     by_new = {p.new.name: p for p in pairs}
     moves = []
-    for child in dropped:
-        pair = by_old.get(child.parent or "")
-        if pair and is_one_to_one(child):
-            cols = _data_columns(child) & {c.name for c in pair.added}
+    # a dropped 1:1 table whose columns reappear in its parent, or a new one whose columns leave it
+    for kind, children, parents in (("flatten", dropped, by_old), ("unflatten", added, by_new)):
+        for child in children:
+            pair = parents.get(child.parent or "")
+            if pair is None or not is_one_to_one(child):
+                continue
+            side = pair.added if kind == "flatten" else pair.dropped
+            cols = _data_columns(child) & {c.name for c in side}
             if cols:
-                moves.append(
-                    Move("flatten", child, pair.new.name, pair.new.primary_key.columns[0], _ordered(child, cols))
-                )
-    for child in added:
-        pair = by_new.get(child.parent or "")
-        if pair and is_one_to_one(child):
-            cols = _data_columns(child) & {c.name for c in pair.dropped}
-            if cols:
-                moves.append(
-                    Move("unflatten", child, pair.new.name, pair.new.primary_key.columns[0], _ordered(child, cols))
-                )
+                moves.append(Move(kind, child, pair.new.name, pair.new.primary_key.columns[0], _ordered(child, cols)))
     return moves
 
 
