@@ -133,3 +133,29 @@ def test_revision_doc_lists_changes_before_and_after(fresh: Path, cli: Any) -> N
     assert "Reverting removes the enum values `fax`" in doc
     revision = next((fresh / "generated/migrations/versions").glob("0002_*.py")).read_text()
     assert "drop_column" not in revision and "autocommit_block" in revision
+
+
+def test_check_constraints_added_dropped_and_renamed_with_their_table() -> None:
+    from dataclasses import replace
+
+    from generator.ir import Check, Database
+    from generator.loader import load_schemas
+    from generator.migrations import plan
+    from generator.normalize import normalize
+
+    (model,) = [normalize(s) for s in load_schemas(FIXTURES.parent.parent / "schemas") if s.name == "customer"]
+    root = model.root
+    checked = replace(root, checks=(Check("ck_customer_profiles__names", "first_name <> last_name"),))
+    before = Database((model,))
+    after = Database((replace(model, tables=(checked, *model.tables[1:])),))
+    added = plan(before, after)
+    assert "batch_op.create_check_constraint(batch_op.f('ck_customer_profiles__names'), 'first_name <> last_name')" in (
+        added.upgrade
+    )
+    assert "batch_op.drop_constraint(batch_op.f('ck_customer_profiles__names'), type_='check')" in added.downgrade
+    assert [(c.action, c.what) for c in added.changes] == [("add", "check constraint")]
+    dropped = plan(after, before)
+    assert "drop_constraint(batch_op.f('ck_customer_profiles__names'), type_='check')" in dropped.upgrade
+    renamed = replace(checked, checks=(Check("ck_customer_profiles__distinct_names", "first_name <> last_name"),))
+    moved = plan(after, Database((replace(model, tables=(renamed, *model.tables[1:])),)))
+    assert 'RENAME CONSTRAINT "ck_customer_profiles__names" TO "ck_customer_profiles__distinct_names"' in moved.upgrade
