@@ -79,14 +79,21 @@ def main() -> None:
 @out_option
 @templates_option
 @click.option("-m", "--message", default=None, help="Message of the new revision, if one is written.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Write a revision that drops tables or columns, narrows types, removes enum values or adds NOT NULL.",
+)
 @debug_option
 @reports_errors
-def generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None) -> None:
+def generate(
+    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
+) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
     from .output import write_tree
     from .project import Settings, build
 
-    gen = build(Settings(schemas_dir, out_dir, templates_dir, message))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
     changes = write_tree(out_dir, gen.files)
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
