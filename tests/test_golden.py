@@ -87,7 +87,7 @@ def test_schema_added_later_becomes_the_next_revision(tmp_path: Path) -> None:
     assert "new revision 0001" in run_schemarel(tmp_path, "generate", env=EPOCH).stdout
     shutil.copy(REPO / "schemas" / "profile.schema.json", tmp_path / "schemas")
     result = run_schemarel(tmp_path, "generate", env=EPOCH)
-    assert "new revision 0002: create profiles" in result.stdout, result.stdout + result.stderr
+    assert "new revision 0002: add table profiles" in result.stdout, result.stdout + result.stderr
     revision = next((tmp_path / "generated/migrations/versions").glob("0002_*.py")).read_text(encoding="utf-8")
     assert "down_revision = '0001'" in revision
     assert "op.create_table('profiles'" in revision
