@@ -47,6 +47,8 @@ db_option = click.option(
     help="Database URL [default: SCHEMAREL_DATABASE_URL, else sqlite:///schemarel.db].",
 )
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+# a relative revision such as `-1` must reach Alembic as the REVISION argument, not fail as an unknown option
+REVISION_ARGUMENT = {"ignore_unknown_options": True}
 
 
 def reports_errors(fn: F) -> F:
@@ -90,6 +92,11 @@ def main(ctx: click.Context) -> None:
 @out_option
 @templates_option
 @click.option("-m", "--message", default=None, help="Message of the new revision, if one is written.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Write a revision that drops tables or columns, narrows types, removes enum values or adds NOT NULL.",
+)
 @click.option("--watch", is_flag=True, help="Keep running; regenerate whenever a schema or template is saved.")
 @click.option(
     "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
@@ -97,24 +104,31 @@ def main(ctx: click.Context) -> None:
 @debug_option
 @reports_errors
 def generate(
-    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, watch: bool, interval: float
+    schemas_dir: Path,
+    out_dir: Path,
+    templates_dir: Path | None,
+    message: str | None,
+    allow_destructive: bool,
+    watch: bool,
+    interval: float,
 ) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
     if watch:
         from .watch import watch_and_generate
 
-        watch_and_generate(
-            schemas_dir, templates_dir, interval, lambda: _generate(schemas_dir, out_dir, templates_dir, message)
-        )
+        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive)
+        watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
         return
-    _generate(schemas_dir, out_dir, templates_dir, message)
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive)
 
 
-def _generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None) -> None:
+def _generate(
+    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
+) -> None:
     from .output import write_tree
     from .project import Settings, build
 
-    gen = build(Settings(schemas_dir, out_dir, templates_dir, message))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
     changes = write_tree(out_dir, gen.files)
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
@@ -280,7 +294,7 @@ def _first_line(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
 
 
-@main.command()
+@main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="head")
 @out_option
 @db_option
@@ -291,7 +305,7 @@ def upgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
     _alembic(out_dir, db_url, "upgrade", revision)
 
 
-@main.command()
+@main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision")
 @out_option
 @db_option
