@@ -1,7 +1,8 @@
 """`generate --watch`: poll the schema and template files and regenerate when one of them is saved.
 
-Polling a few dozen `stat` calls every half second costs well under a millisecond per poll, so it needs no
-file-notification dependency, and it behaves the same on every OS, in containers and on network mounts.
+A poll stats every schema and template: about a millisecond for a dozen files (measured on a loaded
+2-core machine), 0.2% of a core at the 0.5 s default. That needs no file-notification dependency and
+behaves the same on every OS, in containers and on network mounts.
 An error (a schema saved half-written) is printed and the watch goes on; the next save retries.
 """
 
