@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import checks, naming
@@ -39,6 +39,7 @@ class TableBuilder:
     open_objects: list[OpenObject] = field(default_factory=list)
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
+    previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
 
     def claim(self, name: str, ptr: str, what: str = "") -> str:
         """Take a column name; a second claimant is an error naming both (with the x-sql way out)."""
@@ -81,11 +82,20 @@ class TableBuilder:
     def json_column(self, name: str, node: Node, ptr: str, path: tuple[str, ...], required: bool) -> None:
         name = self.claim(name, ptr)
         # SQL NULL is "absent"; a JSON null is stored as JSON
-        self.columns.append(_column(name, ColumnType("json"), not required, None, node, ptr, path, required))
+        column = _column(name, ColumnType("json"), not required, None, node, ptr, path, required)
+        self.columns.append(replace(column, renamed_from=_previous(name, node, None)))
         self._annotations(name, node)
 
     def scalar_column(
-        self, name: str, kind: str, node: Node, ptr: str, path: tuple[str, ...], required: bool, nullable: bool
+        self,
+        name: str,
+        kind: str,
+        node: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        required: bool,
+        nullable: bool,
+        previous: str | None = None,
     ) -> None:
         name = self.claim(name, ptr)
         kw = dict(node.kw)
@@ -96,14 +106,26 @@ class TableBuilder:
         if xsql_type:
             ctype = parse_sql_type(xsql_type)
         elif kind == "string" and enum and len(kw["enum"]) > 1 and native_enum_ok(kw["enum"]):
-            enum_type = EnumType(naming.enum_name(self.name, name), tuple(kw["enum"]), pointer=ptr)
+            renames = node.xsql.get("renamedValues", {})
+            for new_value in renames:
+                if new_value not in kw["enum"]:
+                    raise SchemaError(
+                        self.file, f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum"
+                    )
+            enum_type = EnumType(
+                naming.enum_name(self.name, name),
+                tuple(kw["enum"]),
+                pointer=ptr,
+                renamed_values=tuple(sorted(renames.items())),
+            )
             self.enums.append(enum_type)
             ctype = ColumnType("enum", length=max(len(v) for v in enum_type.values), enum=enum_type.name)
         else:
             ctype = scalar_type(kind, kw)
         self.checks += checks.column_checks(self.name, name, kind, kw, ctype)
         default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
-        self.columns.append(_column(name, ctype, nullable or not required, default, node, ptr, path, required))
+        column = _column(name, ctype, nullable or not required, default, node, ptr, path, required)
+        self.columns.append(replace(column, renamed_from=_previous(name, node, previous)))
         self._annotations(name, node)
 
     def _annotations(self, name: str, node: Node) -> None:
@@ -148,6 +170,24 @@ def _column(
         pointer=ptr,
         notes=notes(text, path, required, node),
     )
+
+
+def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
+    """The column's name before a `renamedFrom` hint on its property (none when x-sql names the column)."""
+    xsql = node.xsql
+    if previous is None and xsql.get("renamedFrom") and not xsql.get("column"):
+        previous = naming.snake(xsql["renamedFrom"])
+    return naming.renamed(name, previous)
+
+
+def purpose(description: str | None, kind: str) -> str:
+    """The table's one-line purpose for the docs: the description's first sentence, and 1:1 or 1:N."""
+    suffix = {"object": " (1:1).", "array": " (1:N)."}.get(kind, "")
+    text = (description or "").strip()
+    first = text.split(". ")[0].rstrip(".") if text else ""
+    if not suffix:
+        return f"{first}." if first else ""
+    return f"{first}{suffix}" if first else suffix.strip(" .()") + "."
 
 
 def comment_text(node: Node) -> str | None:

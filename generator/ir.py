@@ -47,6 +47,9 @@ class Column:
     path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     notes: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    # names this column may have had in the previous revision, when `x-sql.renamedFrom` renamed it (or its
+    # table); the diff takes the first the previous snapshot holds
+    renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class Table:
     open_objects: tuple[OpenObject, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     self_refs: tuple[SelfRef, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     json_root: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # the whole document in one column
+    renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.renamed_from
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -137,6 +141,8 @@ class EnumType:
     name: str
     values: tuple[str, ...]
     pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    # (new value, previous value) pairs from `x-sql.renamedValues`: the rows keep their value, renamed
+    renamed_values: tuple[tuple[str, str], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)

@@ -100,3 +100,33 @@ NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s__%(column_names)s",
     "ck": "ck_%(table_name)s__%(constraint_name)s",
 }
+
+
+_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9]*([ _-][A-Za-z0-9]+){0,2}$")
+
+
+def root_table_name(title: str | None, stem: str) -> str:
+    """snake_case plural of the title when it reads as a name (`CustomerProfile`, `Issues opened event`),
+    else of the file stem (titles like "JSON schema for the JSON Feed format" make poor table names)."""
+    if title and _NAME_LIKE.match(title.strip()):
+        return plural(snake(title))
+    return plural(snake(stem))
+
+
+def child_table_names(parent: str, path: tuple[str, ...]) -> tuple[str, ...]:
+    """`<parent singular>_<property plural>` (with the path of flattened objects between them), then
+    fallbacks for when another property already took that name: unpluralized, and with a hash of the path."""
+    head = "_".join(snake(p) for p in path)
+    first = f"{singular(parent)}_{plural(head)}"
+    digest = hashlib.sha256("/".join((parent, *path)).encode()).hexdigest()[:_HASH_LEN]
+    return first, f"{singular(parent)}_{head}", f"{parent}_{head}", f"{first}_{digest}"
+
+
+def renamed(name: str, *candidates: str | None) -> tuple[str, ...]:
+    """Possible previous names of a table or column, shortened like the name itself, without the name."""
+    result: list[str] = []
+    for candidate in candidates:
+        short = shorten(candidate) if candidate else None
+        if short and short != name and short not in result:
+            result.append(short)
+    return tuple(result)
