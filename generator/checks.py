@@ -67,6 +67,8 @@ def portable_pattern(pattern: str) -> bool:
 
 def python_source(check: Check) -> str:
     """The check's condition as a SQLAlchemy expression in Python source (`sa.` is SQLAlchemy)."""
+    if not check.rule:  # a condition given as SQL text (hand-made IR): used as it is
+        return repr(check.sqltext)
     col = f"sa.column({check.column!r})"
     value = check.value
     if check.rule == "min_length":
@@ -90,9 +92,12 @@ def constraint_source(check: Check, name: str) -> str:
     return source
 
 
-def expression(check: Check) -> sa.ColumnElement[Any]:
+def expression(check: Check) -> Any:
+    """The condition as a SQLAlchemy expression (or text)."""
+    if not check.rule:
+        return sa.text(check.sqltext)
     # evaluating our own source keeps one definition of each rule; the text holds only repr()'d JSON scalars
-    return eval(python_source(check), {"sa": sa})  # type: ignore[no-any-return]  # noqa: S307
+    return eval(python_source(check), {"sa": sa})  # noqa: S307
 
 
 def constraint(check: Check) -> sa.CheckConstraint:

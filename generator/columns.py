@@ -36,6 +36,7 @@ class TableBuilder:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     enums: list[EnumType] = field(default_factory=list)
     tracked: list[tuple[str, ...]] = field(default_factory=list)  # paths the presence column keeps
+    optional_objects: list[tuple[str, ...]] = field(default_factory=list)  # flattened objects that may be absent
     open_objects: list[OpenObject] = field(default_factory=list)
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
@@ -67,22 +68,27 @@ class TableBuilder:
 
     def state(self) -> tuple[Any, ...]:
         """What `restore` needs to undo everything added after this call."""
-        lists = (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
-                 self.open_objects, self.self_refs)  # fmt: skip
-        return tuple(len(x) for x in lists), dict(self.seen)
+        return tuple(len(x) for x in self._lists()), dict(self.seen)
 
     def restore(self, state: tuple[Any, ...]) -> None:
         lengths, seen = state
-        lists = (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
-                 self.open_objects, self.self_refs)  # fmt: skip
-        for items, length in zip(lists, lengths, strict=True):
+        for items, length in zip(self._lists(), lengths, strict=True):
             del items[length:]
         self.seen = seen
+
+    def _lists(self) -> tuple[list[Any], ...]:
+        return (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
+                self.open_objects, self.self_refs, self.optional_objects)  # fmt: skip
+
+    def may_be_absent(self, path: tuple[str, ...]) -> bool:
+        """Whether a flattened object that holds `path` may be absent (its columns are then NULL)."""
+        return any(path[: len(p)] == p for p in self.optional_objects)
 
     def json_column(self, name: str, node: Node, ptr: str, path: tuple[str, ...], required: bool) -> None:
         name = self.claim(name, ptr)
         # SQL NULL is "absent"; a JSON null is stored as JSON
-        column = _column(name, ColumnType("json"), not required, None, node, ptr, path, required)
+        nullable = not required or self.may_be_absent(path)
+        column = _column(name, ColumnType("json"), nullable, None, node, ptr, path, required)
         self.columns.append(replace(column, renamed_from=_previous(name, node, None)))
         self._annotations(name, node)
 
@@ -124,7 +130,8 @@ class TableBuilder:
             ctype = scalar_type(kind, kw)
         self.checks += checks.column_checks(self.name, name, kind, kw, ctype)
         default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
-        column = _column(name, ctype, nullable or not required, default, node, ptr, path, required)
+        nullable = nullable or not required or self.may_be_absent(path)
+        column = _column(name, ctype, nullable, default, node, ptr, path, required)
         self.columns.append(replace(column, renamed_from=_previous(name, node, previous)))
         self._annotations(name, node)
 

@@ -18,7 +18,7 @@ import jsonschema
 import referencing
 
 from .loader import SourceSchema
-from .normalize import Normalizer
+from .refs import deref_raw
 
 # the parser `re` itself uses: private, but unchanged since Python 3.0 (moved into `re` in 3.11)
 sre_parse: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
@@ -64,10 +64,10 @@ def example_document(source: SourceSchema) -> Any:
 
 class _Builder:
     def __init__(self, source: SourceSchema) -> None:
-        self.normalizer = Normalizer(source)
+        self.source = source
 
     def value(self, raw: Any, resolver: referencing.Resolver[Any], ptr: str, name: str, n: int, depth: int) -> Any:
-        node, resolver = self.normalizer.deref(raw, resolver, ptr)
+        node, resolver = deref_raw(self.source, raw, resolver, ptr)
         for key in ("examples", "const", "default", "enum"):
             if key in node:
                 values = node[key] if key in ("examples", "enum") else [node[key]]
@@ -80,7 +80,7 @@ class _Builder:
                 branches = node[key] if key == "allOf" else node[key][:1]
                 del merged[key]
                 for i, branch in enumerate(branches):
-                    sub, _ = self.normalizer.deref(branch, resolver, f"{ptr}/{key}/{i}")
+                    sub, _ = deref_raw(self.source, branch, resolver, f"{ptr}/{key}/{i}")
                     merged = _merge(merged, sub)
                 return self.value(merged, resolver, ptr, name, n, depth)
         kind = _kind(node)

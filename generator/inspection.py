@@ -14,16 +14,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
 from . import naming
+from .checks import DIALECT_ONLY
 from .errors import SchemaError
 from .ir import Column, Database, SchemaModel, Table
 from .loader import SourceSchema
-from .normalize import FORMAT_TYPES, Normalizer
+from .refs import deref_raw
 from .sqlmodel import display_default, display_type
+from .types import FORMAT_TYPES
 
 DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect, "mysql": mysql.dialect}
 # Keywords a column cannot hold the database to (the type covers `maxLength`, `enum`, `type`).
 UNENFORCED = ("pattern", "minLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 ARRAY_UNENFORCED = ("minItems", "maxItems", "contains")
+# keyword → the CHECK rule (checks.py) that enforces it
+CHECK_RULES = {"pattern": "pattern", "minLength": "min_length", "minimum": ">=", "exclusiveMinimum": ">",
+               "maximum": "<=", "exclusiveMaximum": "<"}  # fmt: skip
 TYPED_FORMATS = {fmt for (_kind, fmt), ctype in FORMAT_TYPES.items() if fmt and ctype.kind not in ("text", "varchar")}
 
 
@@ -104,11 +109,12 @@ def _warnings(model: SchemaModel, source: SourceSchema, dialect: str) -> list[di
     def warn(pointer: str, where: str, message: str) -> None:
         found.append({"pointer": pointer, "where": where, "message": message})
 
-    resolver = Normalizer(source)
+    for w in model.warnings:
+        warn(w.pointer, w.file, w.message)
     for t in model.tables:
-        checked = " ".join(c.sqltext for c in t.checks)
+        enforced = {(ck.column, ck.rule) for ck in t.checks if dialect in DIALECT_ONLY.get(ck.rule, (dialect,))}
         if t.kind == "array":
-            node = _node_at(resolver, source, t.pointer)
+            node = _node_at(source, t.pointer)
             kept = [k for k in ARRAY_UNENFORCED if k in node]
             if kept:
                 warn(t.pointer, t.name, f"{_keywords(kept)} of the array: only JSON Schema validation checks it")
@@ -118,10 +124,10 @@ def _warnings(model: SchemaModel, source: SourceSchema, dialect: str) -> list[di
                 warn(
                     c.pointer, where, "stored as one JSON value: the database neither types nor constrains its contents"
                 )
-            if not c.pointer or c.name in checked:
+            if not c.pointer:
                 continue
-            node = _node_at(resolver, source, c.pointer)
-            kept = [k for k in UNENFORCED if k in node]
+            node = _node_at(source, c.pointer)
+            kept = [k for k in UNENFORCED if k in node and (c.name, CHECK_RULES.get(k)) not in enforced]
             if node.get("format") and node["format"] not in TYPED_FORMATS:
                 kept.append("format")
             if kept:
@@ -164,16 +170,16 @@ def _full_names(t: Table) -> list[tuple[str, str]]:
     return pairs
 
 
-def _node_at(normalizer: Normalizer, source: SourceSchema, pointer: str) -> dict[str, Any]:
+def _node_at(source: SourceSchema, pointer: str) -> dict[str, Any]:
     """The schema node at a JSON pointer of the file, following `$ref`s on the way; {} if it is not there."""
-    node, resolver = normalizer.deref(source.contents, source.resolver, "#")
+    node, resolver = deref_raw(source, source.contents, source.resolver, "#")
     for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("#").split("/") if p]:
         child = node.get(part) if isinstance(node, dict) else None
         if child is None:
             return {}
         try:
             node, resolver = (
-                normalizer.deref(child, resolver, pointer) if isinstance(child, dict) else (child, resolver)
+                deref_raw(source, child, resolver, pointer) if isinstance(child, dict) else (child, resolver)
             )
         except SchemaError:
             return {}

@@ -71,7 +71,7 @@ class SourceSchema:
         try:
             return resolver.lookup(ref)
         except referencing.exceptions.Unresolvable as exc:
-            raise self.error(ptr, f"cannot resolve $ref {ref!r}: {exc}") from None
+            raise self.error(ptr, unresolvable(ref, exc)) from None
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -122,6 +122,16 @@ def _find_key(node: Any, key: str, path: tuple[Any, ...]) -> Iterator[tuple[tupl
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _find_key(v, key, (*path, i))
+
+
+def unresolvable(ref: str, exc: referencing.exceptions.Unresolvable) -> str:
+    """Why `ref` cannot be followed, in one line."""
+    if isinstance(exc, referencing.exceptions.PointerToNowhere | referencing.exceptions.NoSuchAnchor):
+        return f"cannot resolve $ref {ref!r}: {exc}"
+    return (
+        f"cannot resolve $ref {ref!r}: {exc.ref} is not a schema in the schemas directory "
+        "(remote references are never fetched)"
+    )
 
 
 def _refuse_remote(uri: str) -> referencing.Resource[Any]:

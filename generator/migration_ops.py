@@ -345,12 +345,13 @@ class Renames:
 def check_op(check: Check, create: bool) -> Custom:
     """Create or drop a CHECK in a batch block (SQLite rebuilds the table); a rule only some dialects can
     express (a regex) runs there alone."""
-    make = f"batch_op.create_check_constraint(op.f({check.name!r}), {python_source(check)})"
-    drop = f"batch_op.drop_constraint(op.f({check.name!r}), type_='check')"
+    make = f"batch_op.create_check_constraint(batch_op.f({check.name!r}), {python_source(check)})"
+    drop = f"batch_op.drop_constraint(batch_op.f({check.name!r}), type_='check')"
     dialects = DIALECT_ONLY.get(check.rule)
 
     def code(line: str) -> Code:
-        return Code(f"if {DIALECT} in {dialects!r}:", f"    {line}") if dialects else Code(line)
+        # the printer Alembic renders with indents after a colon and dedents at an empty line
+        return Code(f"if {DIALECT} in {dialects!r}:", line, "") if dialects else Code(line)
 
     return paired(code(make), code(drop)) if create else paired(code(drop), code(make))
 

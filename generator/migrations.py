@@ -54,11 +54,7 @@ def plan(
     """Operations that take a database at `old` (None: empty) to `new`."""
     d = diff(old or Database(()), new, old_pointers or {}, new_pointers or {})
     upgrade = _Builder(d, build_metadata(d.old), build_metadata(new)).build()
-    # dropping a table drops its indexes; MySQL refuses to drop an index a foreign key needs beforehand
-    created = {t.name for t in d.added_tables}
-    downgrade = [
-        op.reverse() for op in reversed(upgrade) if not (isinstance(op, ops.CreateIndexOp) and op.table_name in created)
-    ]
+    downgrade = [op.reverse() for op in reversed(upgrade)]
     imports: set[str] = set()
     up_code, down_code = _render(upgrade, imports), _render(downgrade, imports)
     added = d.added_tables
@@ -98,7 +94,7 @@ class _Builder:
             if change.old.values != change.new.values:
                 up.append(self.enum_values(change))
         for table in self.d.added_tables:
-            up += _create_table(self.new_md.tables[table.name])
+            up.append(_table_op(self.new_md.tables[table.name], create=True))
         for pair in self.d.pairs:
             up += self.add_columns(pair)
         for move in self.d.moves:
@@ -111,7 +107,7 @@ class _Builder:
         for pair in self.d.pairs:
             up += self.drop_columns(pair)
         for table in reversed(self.d.dropped_tables):
-            up.append(_create_table(self.old_md.tables[table.name])[0].reverse())  # its indexes go with it
+            up.append(_table_op(self.old_md.tables[table.name], create=False))
             up += [mo.paired(mo.drop_enum(e), mo.Code()) for e in _enums_of(table)]
         for pair in self.d.pairs:
             up += self.add_constraints(pair)
@@ -321,10 +317,13 @@ def _enums_of(table: Table) -> list[str]:
     return [c.type.enum for c in table.columns if c.type.kind == "enum" and c.type.enum]
 
 
-def _create_table(table: sa.Table) -> list[ops.MigrateOperation]:
-    result: list[ops.MigrateOperation] = [ops.CreateTableOp.from_table(table)]
-    result.extend(ops.CreateIndexOp.from_index(ix) for ix in sorted(table.indexes, key=lambda i: str(i.name)))
-    return result
+def _table_op(table: sa.Table, create: bool) -> mo.Custom:
+    """Create a table and its indexes, or drop it: dropping a table drops its indexes, and MySQL refuses to
+    drop beforehand an index that a foreign key needs."""
+    indexes = [ops.CreateIndexOp.from_index(ix) for ix in sorted(table.indexes, key=lambda i: str(i.name))]
+    make = mo.Group(ops.CreateTableOp.from_table(table), *indexes)
+    drop = mo.Group(ops.DropTableOp.from_table(table))
+    return mo.paired(make, drop) if create else mo.paired(drop, make)
 
 
 def _render_item(imports: set[str]) -> Any:

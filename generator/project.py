@@ -307,7 +307,6 @@ def _model_context(model: SchemaModel, classes: tuple[views.ClassView, ...]) -> 
         "classes": classes,
         "stdlib_imports": stdlib,
         "uses_postgresql": "postgresql." in text,
-        "uses_uuid_default": "uuid_default()" in text,
         "sqlfuncs": [name for name in ("boolean_default", "uuid_default") if f"{name}(" in text],
     }
 

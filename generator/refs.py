@@ -10,7 +10,7 @@ from urllib.parse import unquote, urldefrag, urljoin
 import referencing
 
 from .errors import SchemaError, pointer
-from .loader import Catalog, SourceSchema
+from .loader import Catalog, SourceSchema, unresolvable
 
 ANNOTATIONS = frozenset({"title", "description", "default", "deprecated", "examples", "x-sql", "readOnly", "nullable"})
 # Keywords that say nothing about where a value is stored: only about whether it is valid.
@@ -133,7 +133,7 @@ def follow(src: Src, ref: str, catalog: Catalog) -> Src:
     try:
         resolved = src.resolver.lookup(ref)
     except referencing.exceptions.Unresolvable as exc:
-        raise SchemaError(src.file, src.ptr, f"cannot resolve $ref {ref!r}: {exc}") from None
+        raise SchemaError(src.file, src.ptr, unresolvable(ref, exc)) from None
     target = urljoin(src.base, ref)
     doc, fragment = urldefrag(target)
     file = catalog.displays.get(doc, src.file) if doc else src.file
@@ -254,3 +254,24 @@ def json_type(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
+
+
+def deref_raw(
+    source: SourceSchema, node: Any, resolver: referencing.Resolver[Any], ptr: str
+) -> tuple[dict[str, Any], referencing.Resolver[Any]]:
+    """The raw schema `node` is, with its `$ref` chain followed (keywords beside a `$ref` win over the target's):
+    for readers of plain keywords (examples, inspection) that do not need merged nodes."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or len(seen) > MAX_REF_CHAIN:
+            raise source.error(ptr, f"$ref {ref!r} refers to itself")
+        seen.add(ref)
+        resolved = source.lookup(ref, resolver, ptr)
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        node, resolver = resolved.contents, resolved.resolver
+        if siblings and isinstance(node, dict):
+            node = {**node, **siblings}
+    if not isinstance(node, dict):
+        raise source.error(ptr, "expected a schema object here")
+    return node, resolver

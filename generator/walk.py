@@ -215,6 +215,9 @@ class PropertyWalker:
         and flattening was not asked for explicitly."""
         state, n_children, n_warnings, reserved = tb.state(), len(children), len(self.warnings), dict(tb.reserved)
         pending = self.pending
+        if not required or shape.nullable:
+            tb.optional_objects.append(path)
+            tb.tracked.append(path)
         try:
             self.object_columns(tb, shape, ptr, path, ancestors, children)
         except NameCollision as exc:
@@ -225,8 +228,6 @@ class PropertyWalker:
             del self.warnings[n_warnings:]
             tb.reserved, self.pending = reserved, pending
             return f"{exc.pointer}: {exc.message}"
-        if not required or shape.nullable:
-            tb.tracked.append(path)
         return None
 
     def json_fallback(

@@ -104,9 +104,9 @@ BAD_INPUTS: dict[str, Callable[[Path], tuple[str, ...]]] = {
         f"{SCHEMA}#/properties/firstName/type: not a valid JSON Schema",
     ),
     "unsupported": _edit(
-        lambda s: s["properties"]["privacySettings"].update(oneOf=[{"required": ["twoFactorEnabled"]}]),
-        f"{SCHEMA}#/properties/privacySettings/oneOf: ",
-        "not supported",
+        lambda s: s["properties"]["privacySettings"].update({"$ref": "https://example.com/privacy.schema.json"}),
+        f"{SCHEMA}#/properties/privacySettings: ",
+        "remote references are never fetched",
     ),
     "collision": _edit(_two_spellings, f"{SCHEMA}#/properties/", "#/properties/postalCode", "#/properties/postal_code"),
 }

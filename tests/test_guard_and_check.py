@@ -145,7 +145,7 @@ def test_check_constraints_added_dropped_and_renamed_with_their_table() -> None:
 
     (model,) = [normalize(s) for s in load_schemas(FIXTURES.parent.parent / "schemas") if s.name == "customer"]
     root = model.root
-    checked = replace(root, checks=(Check("ck_customer_profiles__names", "first_name <> last_name"),))
+    checked = replace(root, checks=(*root.checks, Check("ck_customer_profiles__names", "first_name <> last_name")))
     before = Database((model,))
     after = Database((replace(model, tables=(checked, *model.tables[1:])),))
     added = plan(before, after)
@@ -156,6 +156,8 @@ def test_check_constraints_added_dropped_and_renamed_with_their_table() -> None:
     assert [(c.action, c.what) for c in added.changes] == [("add", "check constraint")]
     dropped = plan(after, before)
     assert "drop_constraint(batch_op.f('ck_customer_profiles__names'), type_='check')" in dropped.upgrade
-    renamed = replace(checked, checks=(Check("ck_customer_profiles__distinct_names", "first_name <> last_name"),))
+    renamed = replace(
+        checked, checks=(*root.checks, Check("ck_customer_profiles__distinct_names", "first_name <> last_name"))
+    )
     moved = plan(after, Database((replace(model, tables=(renamed, *model.tables[1:])),)))
     assert 'RENAME CONSTRAINT "ck_customer_profiles__names" TO "ck_customer_profiles__distinct_names"' in moved.upgrade

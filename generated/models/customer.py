@@ -18,6 +18,8 @@ class CustomerProfile(Base):
     __tablename__ = 'customer_profiles'
     __table_args__ = (
         sa.PrimaryKeyConstraint('id', name='pk_customer_profiles'),
+        sa.CheckConstraint(sa.func.char_length(sa.column('first_name')) >= 1, name=sa.schema.conv('ck_customer_profiles__first_name_min_length')),
+        sa.CheckConstraint(sa.func.char_length(sa.column('last_name')) >= 1, name=sa.schema.conv('ck_customer_profiles__last_name_min_length')),
         {"comment": 'Core customer identity and privacy preferences.'},
     )
 
@@ -40,6 +42,12 @@ class CustomerProfileAddress(Base):
     __table_args__ = (
         sa.PrimaryKeyConstraint('customer_profile_id', name='pk_customer_profile_addresses'),
         sa.ForeignKeyConstraint(['customer_profile_id'], ['customer_profiles.id'], name='fk_customer_profile_addresses__customer_profile_id__cu_13fc64a9', ondelete='CASCADE'),
+        sa.CheckConstraint(sa.func.char_length(sa.column('line1')) >= 1, name=sa.schema.conv('ck_customer_profile_addresses__line1_min_length')),
+        sa.CheckConstraint(sa.func.char_length(sa.column('city')) >= 1, name=sa.schema.conv('ck_customer_profile_addresses__city_min_length')),
+        sa.CheckConstraint(sa.func.char_length(sa.column('state')) >= 1, name=sa.schema.conv('ck_customer_profile_addresses__state_min_length')),
+        sa.CheckConstraint(sa.func.char_length(sa.column('postal_code')) >= 1, name=sa.schema.conv('ck_customer_profile_addresses__postal_code_min_length')),
+        sa.CheckConstraint(sa.func.char_length(sa.column('country')) >= 2, name=sa.schema.conv('ck_customer_profile_addresses__country_min_length')),
+        sa.CheckConstraint(sa.column('country').regexp_match('^[A-Z]{2}$'), name=sa.schema.conv('ck_customer_profile_addresses__country_pattern')).ddl_if(dialect='postgresql'),
         {"comment": 'Optional postal address for a profile.'},
     )
 
@@ -81,6 +89,7 @@ class CustomerProfilePhoneNumber(Base):
         sa.PrimaryKeyConstraint('id', name='pk_customer_profile_phone_numbers'),
         sa.ForeignKeyConstraint(['customer_profile_id'], ['customer_profiles.id'], name='fk_customer_profile_phone_numbers__customer_profile_id_2e34f855', ondelete='CASCADE'),
         sa.Index('ix_customer_profile_phone_numbers__customer_profile_id', 'customer_profile_id'),
+        sa.CheckConstraint(sa.column('number').regexp_match('^\\+[1-9][0-9]{1,14}$'), name=sa.schema.conv('ck_customer_profile_phone_numbers__number_pattern')).ddl_if(dialect='postgresql'),
         {"comment": 'Phone numbers with typed categories. Required but may be empty: an API that always returns the list spares clients a missing-versus-empty check.'},
     )
 

@@ -23,11 +23,15 @@ class Profile(Base):
         sa.PrimaryKeyConstraint('id', name='pk_profiles'),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], name='fk_profiles__user_id__users', ondelete='CASCADE'),
         sa.UniqueConstraint('user_id', name='uq_profiles__user_id'),
+        sa.CheckConstraint(sa.func.char_length(sa.column('user_id')) >= 1, name=sa.schema.conv('ck_profiles__user_id_min_length')),
+        sa.CheckConstraint(sa.column('timezone').regexp_match('^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$'), name=sa.schema.conv('ck_profiles__timezone_pattern')).ddl_if(dialect='postgresql'),
+        sa.CheckConstraint(sa.func.char_length(sa.column('currency')) >= 3, name=sa.schema.conv('ck_profiles__currency_min_length')),
+        sa.CheckConstraint(sa.column('currency').regexp_match('^[A-Z]{3}$'), name=sa.schema.conv('ck_profiles__currency_pattern')).ddl_if(dialect='postgresql'),
         {"comment": "A user's preferences, kept apart from the authentication library's `users` table (1:1 with it)."},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), default=uuid.uuid4, server_default=uuid_default(), nullable=False)
-    user_id: Mapped[str] = mapped_column(sa.Text(), nullable=False, comment='The user this profile belongs to; `users` is owned by the auth library, not by schemarel.')
+    user_id: Mapped[str] = mapped_column(sa.Text().with_variant(sa.String(255), 'mysql', 'mariadb'), nullable=False, comment='The user this profile belongs to; `users` is owned by the auth library, not by schemarel.')
     timezone: Mapped[str] = mapped_column(sa.String(64), server_default='UTC', nullable=False, comment='IANA time zone name, such as `Europe/Paris`; `UTC` when the user never chose one.')
     currency: Mapped[str] = mapped_column(sa.String(3), server_default='USD', nullable=False, comment='ISO 4217 code of the currency amounts are shown in.')
     settings: Mapped[Any | None] = mapped_column(sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True, comment='Free-form preferences of the apps (feature flags, UI state); stored as one JSON value.')
