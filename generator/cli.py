@@ -268,6 +268,7 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
     config = Config(str(ini))
     url = db_url or DEFAULT_URL
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["without_models"] = True  # env.py: an upgrade needs no models
     try:
         getattr(command, action)(config, revision)
     except CommandError as exc:

@@ -39,6 +39,9 @@ _FORMATS = {
     "uuid": "00000000-0000-4000-8000-{n:012d}",
 }
 _MAX_DEPTH = 12  # a recursive schema gets an empty object past this depth, never an endless example
+# every optional property is filled in, so big graph-like schemas (FHIR, Popolo) would grow an example
+# exponentially: past this many values there is no example
+_MAX_VALUES = 5_000
 
 
 class ExampleError(ValueError):
@@ -65,8 +68,12 @@ def example_document(source: SourceSchema) -> Any:
 class _Builder:
     def __init__(self, source: SourceSchema) -> None:
         self.source = source
+        self.values = 0
 
     def value(self, raw: Any, resolver: referencing.Resolver[Any], ptr: str, name: str, n: int, depth: int) -> Any:
+        self.values += 1
+        if self.values > _MAX_VALUES:
+            raise ExampleError(f"the schema is too large for an example (more than {_MAX_VALUES} values)")
         node, resolver = deref_raw(self.source, raw, resolver, ptr)
         for key in ("examples", "const", "default", "enum"):
             if key in node:

@@ -272,6 +272,7 @@ def deref_raw(
         node, resolver = resolved.contents, resolved.resolver
         if siblings and isinstance(node, dict):
             node = {**node, **siblings}
-    if not isinstance(node, dict):
-        raise source.error(ptr, "expected a schema object here")
-    return node, resolver
+    if node is False:
+        return {"not": {}}, resolver
+    # `true`, and forms these readers do not look into (a tuple of `items`), read as "anything"
+    return (node if isinstance(node, dict) else {}), resolver

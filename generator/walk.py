@@ -16,7 +16,7 @@ from .refs import Node, Src
 from .shapes import Shape
 
 EXTRA_COLUMN = "_extra"
-MAX_TABLES = 400
+MAX_TABLES = 200
 
 
 @dataclass

@@ -45,9 +45,11 @@ def models():  # type: ignore[no-untyped-def]
 
 
 def configure(**kw: object) -> None:
+    # `schemarel upgrade`/`downgrade` never compare with the models: importing them can take longer than the
+    # upgrade itself for a big schema (Alembic's own commands get them, for `alembic check` and autogenerate)
+    if not context.config.attributes.get("without_models"):
+        kw.update(target_metadata=models().metadata, include_object=models().include_object)
     context.configure(
-        target_metadata=models().metadata,
-        include_object=models().include_object,
         compare_type=True,
         compare_server_default=True,
         render_as_batch=True,
