@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,23 @@ def _refuse_remote(uri: str) -> referencing.Resource[Any]:
     )
 
 
+def schema_uris(path: Path, contents: dict[str, Any]) -> list[str]:
+    """The URIs a schema file answers to: its file URI, and its `$id` when it has one."""
+    uris = [path.resolve().as_uri()]
+    if isinstance(contents.get("$id"), str):
+        uris.append(contents["$id"])
+    return uris
+
+
+def schema_registry(schemas: Iterable[tuple[Path, dict[str, Any]]]) -> referencing.Registry[Any]:
+    """A registry of schema files under their URIs, so that their `$ref`s reach each other (never the network)."""
+    resources = []
+    for path, contents in schemas:
+        resource = specification_with(contents.get("$schema", ""), default=DRAFT202012).create_resource(contents)
+        resources.extend((uri, resource) for uri in schema_uris(path, contents))
+    return referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
+
+
 def schema_files(schemas_dir: Path) -> list[Path]:
     """The schema files of a directory, in name order."""
     return sorted(schemas_dir.glob(f"*{SCHEMA_SUFFIX}"))
@@ -112,14 +129,7 @@ def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[So
         contents = parse_json(path, display)
         _check_metaschema(contents, display)
         parsed.append((path, display, contents))
-    resources = []
-    for path, _display_path, contents in parsed:
-        spec = specification_with(contents.get("$schema", ""), default=DRAFT202012)
-        resource = spec.create_resource(contents)
-        resources.append((path.resolve().as_uri(), resource))
-        if isinstance(contents.get("$id"), str):
-            resources.append((contents["$id"], resource))
-    registry: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
+    registry = schema_registry((path, contents) for path, _display, contents in parsed)
     return [
         SourceSchema(
             name=path.name[: -len(SCHEMA_SUFFIX)],

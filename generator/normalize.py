@@ -207,6 +207,7 @@ class Normalizer:
         ptr: str,
         path: tuple[str, ...],
         required: bool,
+        presence: tuple[bool, ...] = (),
     ) -> None:
         """Columns for the properties of `node`, recursing into flattened objects."""
         for key in ("oneOf", "anyOf", "patternProperties", "if"):
@@ -217,13 +218,16 @@ class Normalizer:
             sub_ptr = f"{ptr}/properties/{pointer(prop)[2:]}"
             sub, sub_resolver = self.deref(raw, resolver, sub_ptr)
             is_required = required and prop in required_props
+            sub_presence = (*presence, prop in required_props)
             storage = sub.get("x-sql", {}).get("storage")
             types = _types(sub)
             if storage == "json" or ("object" in types and not _is_structured_object(sub)):
-                self.add_column(tb, sub, sub_ptr, (*path, prop), ColumnType("json"), is_required, types)
+                self.add_column(
+                    tb, sub, sub_ptr, (*path, prop), ColumnType("json"), is_required, types, presence=sub_presence
+                )
             elif _is_structured_object(sub):
                 if storage == "flatten" or (storage is None and prop in required_props):
-                    self.object_columns(tb, sub, sub_resolver, sub_ptr, (*path, prop), is_required)
+                    self.object_columns(tb, sub, sub_resolver, sub_ptr, (*path, prop), is_required, sub_presence)
                 else:
                     tb.children.append(_Child("object", prop, sub, sub_resolver, sub_ptr, (*path, prop)))
             elif "array" in types:
@@ -237,7 +241,8 @@ class Normalizer:
                 tb.children.append(_Child("array", prop, sub, sub_resolver, sub_ptr, (*path, prop)))
             else:
                 name = sub.get("x-sql", {}).get("column") or naming.snake(prop)
-                self.scalar_column(tb, name, sub, sub_ptr, (*path, prop), is_required, ".".join((*path, prop)))
+                label = ".".join((*path, prop))
+                self.scalar_column(tb, name, sub, sub_ptr, (*path, prop), is_required, label, sub_presence)
 
     def scalar_column(
         self,
@@ -248,6 +253,7 @@ class Normalizer:
         path: tuple[str, ...],
         required: bool,
         label: str,
+        presence: tuple[bool, ...] = (),
     ) -> None:
         types = _types(node)
         if "enum" in node and not types:
@@ -270,7 +276,7 @@ class Normalizer:
                 ctype = ColumnType("varchar", length=node["maxLength"])
             elif kind == "integer":
                 ctype = ColumnType(_int_kind(node))
-        self.add_column(tb, node, ptr, path, ctype, required, types, name=name, label=label)
+        self.add_column(tb, node, ptr, path, ctype, required, types, name=name, label=label, presence=presence)
 
     def add_system_column(self, tb: _TableBuilder, column: Column, ptr: str) -> None:
         """A column the document does not hold (keys, timestamps); a property of the same name is an error."""
@@ -294,6 +300,7 @@ class Normalizer:
         types: list[str],
         name: str | None = None,
         label: str | None = None,
+        presence: tuple[bool, ...] = (),
     ) -> None:
         name = naming.shorten(name or node.get("x-sql", {}).get("column") or naming.snake(path[-1]))
         if name in tb.seen:
@@ -314,6 +321,7 @@ class Normalizer:
                 default=default,
                 comment=description,
                 path=path,
+                path_required=presence,
                 pointer=ptr,
                 notes=_notes(description, path, required, node),
             )
