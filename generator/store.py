@@ -36,7 +36,7 @@ class Store:
         self.schemas_dir = Path(schemas_dir)
         self.owns_engine = not isinstance(db, sa.Engine)
         self.engine = sa.create_engine(db) if isinstance(db, str) else db
-        enable_sqlite_foreign_keys(self.engine)
+        prepare_sqlite(self.engine)
         sources = load_schemas(Path(schemas_dir))
         database = Database(tuple(normalize(s) for s in sources))
         names = [s.name for s in sources]
@@ -247,14 +247,26 @@ class Store:
         return result
 
 
-def enable_sqlite_foreign_keys(engine: sa.Engine) -> None:
-    """SQLite enforces foreign keys (and so ON DELETE CASCADE) only when each connection asks for it."""
-    if engine.dialect.name != "sqlite" or sa.event.contains(engine, "connect", _foreign_keys_on):
+def prepare_sqlite(engine: sa.Engine) -> None:
+    """Make SQLite behave like the other databases for the runtime (SQLAlchemy's documented recipe).
+
+    SQLite enforces foreign keys (so ON DELETE CASCADE) only when each connection asks for it; and the
+    pysqlite driver opens a transaction only at the first write, so that a SAVEPOINT taken before it would
+    be the transaction itself and its RELEASE a commit. The driver's own handling is switched off and BEGIN
+    is sent when SQLAlchemy begins a transaction.
+    """
+    if engine.dialect.name != "sqlite" or sa.event.contains(engine, "connect", _sqlite_connect):
         return
-    sa.event.listen(engine, "connect", _foreign_keys_on)
+    sa.event.listen(engine, "connect", _sqlite_connect)
+    sa.event.listen(engine, "begin", _sqlite_begin)
 
 
-def _foreign_keys_on(dbapi_connection: Any, record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
