@@ -16,7 +16,9 @@ the statistics say.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +45,11 @@ Progress = Callable[[BackfillResult, int], None]  # (counts so far, rows of the 
 class Backfill:
     """The plan of a backfill for one schema: which reference, which constant values, which statements."""
 
-    def __init__(self, store: Store, batch_size: int = 10_000) -> None:
+    def __init__(self, store: Store, batch_size: int = 10_000, workers: int = 2) -> None:
         self.store = store
         self.batch_size = batch_size
+        # the database does the work; SQLite has a single writer, so more connections only wait on each other
+        self.workers = 1 if store.engine.dialect.name == "sqlite" else max(1, workers)
         root = store.root
         self.fk = _unique_external_reference(store)
         self.parent = store.metadata.tables[self.fk.ref_table]
@@ -108,25 +112,47 @@ class Backfill:
         return stmt.execution_options(preserve_rowcount=True)
 
     def run(self, progress: Progress | None = None) -> BackfillResult:
+        """Fill every key range; up to `workers` ranges at once (each in its own transaction and connection)."""
         result = BackfillResult()
-        engine = self.store.engine
-        key = self.parent_key
-        with engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             total = int(conn.execute(sa.select(sa.func.count()).select_from(self.parent)).scalar_one())
-        window = sa.select(key).order_by(key).limit(self.batch_size)
-        lo = None
-        while True:
-            ids = (window if lo is None else window.where(key > lo)).subquery()
-            with engine.connect() as conn:
-                hi, count = conn.execute(sa.select(sa.func.max(ids.c[0]), sa.func.count())).one()
-            if hi is None:
-                return result
-            result.created += self._batch(lo, hi)
+        running: deque[tuple[Future[int], int]] = deque()
+
+        def collect() -> None:
+            future, count = running.popleft()
+            result.created += future.result()
             result.referenced += count
             result.batches += 1
-            lo = hi
             if progress is not None:
                 progress(result, total)
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            try:
+                for lo, hi, count in self._ranges():
+                    running.append((pool.submit(self._batch, lo, hi), count))
+                    if len(running) >= self.workers:
+                        collect()
+                while running:
+                    collect()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # ranges under way finish; the next run does the rest
+                raise
+        return result
+
+    def _ranges(self) -> Iterator[tuple[Any, Any, int]]:
+        """Consecutive key ranges (lo, hi] of `batch_size` referenced rows each, by keyset (never OFFSET)."""
+        key = self.parent_key
+        window = sa.select(key).order_by(key).limit(self.batch_size)
+        lo = None
+        with self.store.engine.connect() as conn:
+            while True:
+                ids = (window if lo is None else window.where(key > lo)).subquery()
+                hi, count = conn.execute(sa.select(sa.func.max(ids.c[0]), sa.func.count())).one()
+                conn.rollback()  # no snapshot held open while the batches commit
+                if hi is None:
+                    return
+                yield lo, hi, int(count)
+                lo = hi
 
     def _batch(self, lo: Any, hi: Any) -> int:
         for attempt in range(RETRIES):
@@ -141,9 +167,11 @@ class Backfill:
         raise AssertionError("unreachable")
 
 
-def backfill(store: Store, batch_size: int = 10_000, progress: Progress | None = None) -> BackfillResult:
+def backfill(
+    store: Store, batch_size: int = 10_000, progress: Progress | None = None, workers: int = 2
+) -> BackfillResult:
     """Create the default document for every referenced row that has none; see the module docstring."""
-    return Backfill(store, batch_size).run(progress)
+    return Backfill(store, batch_size, workers).run(progress)
 
 
 def _unique_external_reference(store: Store) -> ForeignKey:

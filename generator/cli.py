@@ -50,6 +50,8 @@ db_option = click.option(
     help="Database URL [default: SCHEMAREL_DATABASE_URL, else sqlite:///schemarel.db].",
 )
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+# a relative revision such as `-1` must reach Alembic as the REVISION argument, not fail as an unknown option
+REVISION_ARGUMENT = {"ignore_unknown_options": True}
 
 
 def reports_errors(fn: F) -> F:
@@ -71,8 +73,21 @@ def reports_errors(fn: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="schemarel")
-def main() -> None:
-    """Turn the JSON Schemas of schemas/ into tables, SQLAlchemy models, Alembic migrations and docs."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Turn the JSON Schemas of schemas/ into tables, SQLAlchemy models, Alembic migrations and docs.
+
+    Defaults come from [tool.schemarel] in the nearest pyproject.toml; options override them.
+    """
+    from .config import default_map, load_settings
+
+    if os.environ.get("NO_COLOR"):
+        ctx.color = False  # https://no-color.org: any non-empty value
+    try:
+        ctx.default_map = default_map(load_settings(), main.commands)  # type: ignore[attr-defined]
+    except SchemarelError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
 
 
 @main.command()
@@ -80,14 +95,43 @@ def main() -> None:
 @out_option
 @templates_option
 @click.option("-m", "--message", default=None, help="Message of the new revision, if one is written.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Write a revision that drops tables or columns, narrows types, removes enum values or adds NOT NULL.",
+)
+@click.option("--watch", is_flag=True, help="Keep running; regenerate whenever a schema or template is saved.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
+)
 @debug_option
 @reports_errors
-def generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None) -> None:
+def generate(
+    schemas_dir: Path,
+    out_dir: Path,
+    templates_dir: Path | None,
+    message: str | None,
+    allow_destructive: bool,
+    watch: bool,
+    interval: float,
+) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
+    if watch:
+        from .watch import watch_and_generate
+
+        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive)
+        watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
+        return
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive)
+
+
+def _generate(
+    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
+) -> None:
     from .output import write_tree
     from .project import Settings, build
 
-    gen = build(Settings(schemas_dir, out_dir, templates_dir, message))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
     changes = write_tree(out_dir, gen.files)
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
@@ -103,13 +147,23 @@ def generate(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, messa
 @schemas_option
 @out_option
 @templates_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="text: diffs for people; github: workflow annotations; json: a machine-readable report.",
+)
 @debug_option
 @reports_errors
-def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None) -> None:
+def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str) -> None:
     """Exit 1 with a diff when generated/ is not what the schemas produce (for CI)."""
     from .output import drift
     from .project import Settings, build
 
+    if fmt != "text":
+        _check_report(fmt, Settings(schemas_dir, out_dir, templates_dir))
     gen = build(Settings(schemas_dir, out_dir, templates_dir), write_revision=False)
     problems = drift(out_dir, gen.files)
     if gen.pending_change:
@@ -128,6 +182,76 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None) -> None:
         click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)
         sys.exit(1)
     click.echo(f"{out_dir} is up to date")
+
+
+def _check_report(fmt: str, settings: Any) -> None:
+    from . import reports
+    from .output import drift
+    from .project import build
+
+    try:
+        gen = build(settings, write_revision=False)
+    except SchemarelError as exc:
+        click.echo(reports.error(fmt, exc), nl=False)
+        sys.exit(exc.exit_code)
+    previous = gen.history[-1].database if gen.history else None
+    result = reports.CheckResult(
+        settings.out_dir,
+        drift(settings.out_dir, gen.files),
+        reports.unrevised_schemas(gen.database, previous) if gen.pending_change else [],
+    )
+    click.echo(reports.github(result) if fmt == "github" else reports.as_json(result), nl=False)
+    sys.exit(1 if result.stale else 0)
+
+
+@main.command()
+@out_option
+@click.option(
+    "--site",
+    "site_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the static site to (replaced whole).",
+)
+@debug_option
+@reports_errors
+def docs(out_dir: Path, site_dir: Path) -> None:
+    """Build a static, offline site (MkDocs, diagrams as SVG) from the Markdown in generated/docs."""
+    from .site import build_site
+
+    progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else (lambda line: None)
+    site = build_site(out_dir / "docs", site_dir, out_dir.resolve().parent, progress)
+    click.echo(f"built {site_dir}/index.html: {site.pages} pages, {site.diagrams} diagram(s) as SVG")
+
+
+@main.command()
+@click.argument("schema", required=False)
+@schemas_option
+@click.option(
+    "--dialect",
+    type=click.Choice(["postgresql", "sqlite", "mysql"]),
+    default="postgresql",
+    show_default=True,
+    help="Dialect whose type names are shown.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@debug_option
+@reports_errors
+def inspect(schema: str | None, schemas_dir: Path, dialect: str, fmt: str) -> None:
+    """Show the tables, columns, constraints and warnings SCHEMA (default: all) maps to; writes nothing."""
+    import json
+
+    from .inspection import plan, render
+    from .ir import Database
+    from .loader import load_schemas
+    from .normalize import normalize
+
+    sources = load_schemas(schemas_dir)
+    report = plan(Database(tuple(normalize(s) for s in sources)), sources, schema, dialect)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        render(report)
 
 
 def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
@@ -173,7 +297,7 @@ def _first_line(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
 
 
-@main.command()
+@main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="head")
 @out_option
 @db_option
@@ -184,7 +308,7 @@ def upgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
     _alembic(out_dir, db_url, "upgrade", revision)
 
 
-@main.command()
+@main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision")
 @out_option
 @db_option
@@ -228,7 +352,8 @@ def _progress(length: int | None, label: str) -> Any:
     """A progress bar on stderr when it is a terminal, else nothing."""
     if length is None or not sys.stderr.isatty():
         return nullcontext(None)
-    return click.progressbar(length=length, label=label, file=sys.stderr)
+    # redrawn every 0.5 % (not on each of a million lines)
+    return click.progressbar(length=length, label=label, file=sys.stderr, update_min_steps=max(1, length // 200))
 
 
 @main.command()
@@ -323,15 +448,18 @@ def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool) -
 @schemas_option
 @db_option
 @click.option("--batch-size", type=click.IntRange(1), default=10_000, show_default=True, help="Rows per transaction.")
+@click.option(
+    "--workers", type=click.IntRange(1), default=2, show_default=True, help="Batches under way at once (not SQLite)."
+)
 @debug_option
 @reports_errors
-def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int) -> None:
+def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int, workers: int) -> None:
     """Create the default NAME document for every row of the table it references that has none."""
     from .backfill import Backfill, BackfillResult
 
     start = time.perf_counter()
     with _store(schemas_dir, db_url, schema) as store, ExitStack() as stack:
-        plan = Backfill(store, batch_size)
+        plan = Backfill(store, batch_size, workers)
         bars: list[Any] = []
 
         def progress(result: BackfillResult, total: int) -> None:

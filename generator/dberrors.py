@@ -17,7 +17,7 @@ _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
 
 def translate(exc: BaseException, database: Database) -> StoreError | None:
     """The typed error for a driver's integrity or data error (raw, or wrapped by SQLAlchemy); else None."""
-    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
     kind = _kind(orig)
     if kind == "integrity":
         return ConstraintViolation(constraint_name(orig, database), _detail(orig))

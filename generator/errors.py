@@ -24,6 +24,12 @@ class SchemaError(SchemarelError):
         return f"{self.file}{self.pointer}: {self.message}"
 
 
+class HistoryError(SchemaError):
+    """The recorded revision history is broken (a missing file, snapshots that do not chain): drift, exit 1."""
+
+    exit_code = 1
+
+
 def pointer(*parts: object) -> str:
     """A JSON pointer fragment (`#/properties/emails`) from path parts, escaped per RFC 6901."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)

@@ -50,6 +50,9 @@ class Column:
     path_required: tuple[bool, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     notes: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    # names this column may have had in the previous revision, when `x-sql.renamedFrom` renamed it (or its
+    # table); the diff takes the first the previous snapshot holds
+    renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ class Table:
     pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     purpose: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     class_name: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.renamed_from
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -109,6 +113,8 @@ class EnumType:
     name: str
     values: tuple[str, ...]
     pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
+    # (new value, previous value) pairs from `x-sql.renamedValues`: the rows keep their value, renamed
+    renamed_values: tuple[tuple[str, str], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,9 @@ class Normalizer:
         title = root.get("title") or naming.class_name(naming.snake(self.source.name))
         xsql = root.get("x-sql", {})
         name = xsql.get("table") or naming.plural(naming.snake(title))
-        self.build_table("root", name, root, resolver, "#", parent=None, prop=None, parent_path=())
+        old_title = None if xsql.get("table") else xsql.get("renamedFrom")
+        previous = (naming.plural(naming.snake(old_title)),) if old_title else ()
+        self.build_table("root", name, root, resolver, "#", parent=None, prop=None, parent_path=(), previous=previous)
         return SchemaModel(
             name=self.source.name,
             title=title,
@@ -117,8 +119,11 @@ class Normalizer:
         parent: Table | None,
         prop: str | None,
         parent_path: tuple[str, ...],
+        previous: tuple[str, ...] = (),
     ) -> None:
+        """`previous`: names the table may have had in the last revision, when `renamedFrom` hints changed it."""
         name = naming.shorten(name)
+        previous = _renamed(name, *previous)
         if name in self.table_names:
             raise self.source.error(
                 ptr,
@@ -136,13 +141,15 @@ class Normalizer:
         else:
             parent_pk = parent.column(parent.primary_key.columns[0])
             fk_col = f"{naming.singular(parent.name)}_id"
+            old_fk = _renamed(fk_col, *(f"{naming.singular(p)}_id" for p in parent.renamed_from))
+            fk_type = ColumnType(parent_pk.type.kind)
             ref = f"`{parent.name}.{parent_pk.name}`"
             if kind == "object":
-                tb.columns.append(Column(fk_col, ColumnType(parent_pk.type.kind), False, notes=f"PK & FK to {ref}."))
+                tb.columns.append(Column(fk_col, fk_type, False, notes=f"PK & FK to {ref}.", renamed_from=old_fk))
                 pk_cols = (fk_col,)
             else:
                 tb.columns.append(Column("id", ColumnType("bigint"), False, Default("sequence"), notes="Surrogate PK."))
-                tb.columns.append(Column(fk_col, ColumnType(parent_pk.type.kind), False, notes=f"FK to {ref}."))
+                tb.columns.append(Column(fk_col, fk_type, False, notes=f"FK to {ref}.", renamed_from=old_fk))
                 tb.indexes.append(Constraint(naming.ix_name(name, (fk_col,)), (fk_col,)))
                 pk_cols = ("id",)
             for col in tb.columns:
@@ -158,7 +165,10 @@ class Normalizer:
                 value_column = None
             else:
                 value_column = naming.snake(naming.singular(naming.snake(prop or "value")))
-                self.scalar_column(tb, value_column, items, f"{ptr}/items", (), required=True, label=prop or "item")
+                old_prop = node.get("x-sql", {}).get("renamedFrom")
+                old_value = naming.snake(naming.singular(naming.snake(old_prop))) if old_prop else None
+                label = prop or "item"
+                self.scalar_column(tb, value_column, items, f"{ptr}/items", (), True, label, previous=old_value)
             if node.get("uniqueItems") is True:
                 cols = tuple(c.name for c in tb.columns[2:])
                 uq_cols = (tb.columns[1].name, *cols)
@@ -189,13 +199,31 @@ class Normalizer:
             pointer=ptr,
             purpose=_purpose(node.get("description"), kind),
             class_name=naming.class_name(name),
+            renamed_from=previous,
         )
         self.tables.append(table)
         for child in tb.children:
             xsql = child.node.get("x-sql", {})
             child_name = xsql.get("table") or f"{naming.singular(name)}_{naming.plural(naming.snake(child.prop))}"
+            # a hint stays in the schema after its revision: try the hinted names, then the current ones
+            props = (xsql.get("renamedFrom") or child.prop, child.prop)
+            old_names = (
+                ()
+                if xsql.get("table")
+                else tuple(
+                    f"{naming.singular(p)}_{naming.plural(naming.snake(x))}" for p in (*previous, name) for x in props
+                )
+            )
             self.build_table(
-                child.kind, child_name, child.node, child.resolver, child.ptr, table, child.prop, child.parent_path
+                child.kind,
+                child_name,
+                child.node,
+                child.resolver,
+                child.ptr,
+                table,
+                child.prop,
+                child.parent_path,
+                previous=old_names,
             )
 
     # -- columns ----------------------------------------------------------------------------------
@@ -242,7 +270,7 @@ class Normalizer:
             else:
                 name = sub.get("x-sql", {}).get("column") or naming.snake(prop)
                 label = ".".join((*path, prop))
-                self.scalar_column(tb, name, sub, sub_ptr, (*path, prop), is_required, label, sub_presence)
+                self.scalar_column(tb, name, sub, sub_ptr, (*path, prop), is_required, label, presence=sub_presence)
 
     def scalar_column(
         self,
@@ -253,6 +281,7 @@ class Normalizer:
         path: tuple[str, ...],
         required: bool,
         label: str,
+        previous: str | None = None,
         presence: tuple[bool, ...] = (),
     ) -> None:
         types = _types(node)
@@ -267,7 +296,12 @@ class Normalizer:
             values = tuple(node["enum"])
             if not all(isinstance(v, str) for v in values):
                 raise self.source.error(f"{ptr}/enum", "a string enum may only hold strings")
-            enum = EnumType(naming.enum_name(tb.name, name), values, pointer=ptr)
+            renames = node.get("x-sql", {}).get("renamedValues", {})
+            for new_value in renames:
+                if new_value not in values:
+                    raise self.source.error(f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum")
+            renamed = tuple(sorted(renames.items()))
+            enum = EnumType(naming.enum_name(tb.name, name), values, pointer=ptr, renamed_values=renamed)
             self.enums.append(enum)
             ctype = ColumnType("enum", length=max(map(len, values)), enum=enum.name)
         else:
@@ -276,7 +310,9 @@ class Normalizer:
                 ctype = ColumnType("varchar", length=node["maxLength"])
             elif kind == "integer":
                 ctype = ColumnType(_int_kind(node))
-        self.add_column(tb, node, ptr, path, ctype, required, types, name=name, label=label, presence=presence)
+        self.add_column(
+            tb, node, ptr, path, ctype, required, types, name=name, label=label, previous=previous, presence=presence
+        )
 
     def add_system_column(self, tb: _TableBuilder, column: Column, ptr: str) -> None:
         """A column the document does not hold (keys, timestamps); a property of the same name is an error."""
@@ -300,9 +336,13 @@ class Normalizer:
         types: list[str],
         name: str | None = None,
         label: str | None = None,
+        previous: str | None = None,
         presence: tuple[bool, ...] = (),
     ) -> None:
-        name = naming.shorten(name or node.get("x-sql", {}).get("column") or naming.snake(path[-1]))
+        xsql = node.get("x-sql", {})
+        name = naming.shorten(name or xsql.get("column") or naming.snake(path[-1]))
+        if previous is None and xsql.get("renamedFrom") and not xsql.get("column"):
+            previous = naming.snake(xsql["renamedFrom"])
         if name in tb.seen:
             raise self.source.error(
                 ptr,
@@ -324,9 +364,9 @@ class Normalizer:
                 path_required=presence,
                 pointer=ptr,
                 notes=_notes(description, path, required, node),
+                renamed_from=_renamed(name, previous),
             )
         )
-        xsql = node.get("x-sql", {})
         ref = xsql.get("references")
         if ref:
             ref_col = ref.get("column", "id")
@@ -344,6 +384,16 @@ class Normalizer:
             tb.uniques.append(Constraint(naming.uq_name(tb.name, (name,)), (name,)))
         if xsql.get("index"):
             tb.indexes.append(Constraint(naming.ix_name(tb.name, (name,)), (name,)))
+
+
+def _renamed(name: str, *candidates: str | None) -> tuple[str, ...]:
+    """Possible previous names of a table or column, shortened like the name itself, without the name."""
+    result: list[str] = []
+    for candidate in candidates:
+        short = naming.shorten(candidate) if candidate else None
+        if short and short != name and short not in result:
+            result.append(short)
+    return tuple(result)
 
 
 def _types(node: dict[str, Any]) -> list[str]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import naming, views
-from .errors import SchemaError
+from . import docpages, migration_doc, naming, views
+from .errors import HistoryError, SchemaError
+from .guard import refuse_destructive
 from .ir import Database, SchemaModel, database_from_snapshot, snapshot
 from .loader import load_schemas
 from .normalize import normalize
@@ -32,6 +33,7 @@ class Settings:
     out_dir: Path
     templates_dir: Path | None = None
     message: str | None = None
+    allow_destructive: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Revision:
     message: str
     slug: str
     database: dict[str, Any]
+    # `table` / `table.column` → `file#pointer`: where each came from, to name what a later revision drops.
+    # Never compared: only `database` decides whether a revision is due.
+    pointers: dict[str, str] = field(default_factory=dict)
 
     @property
     def files(self) -> tuple[str, str, str]:
@@ -127,6 +132,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             enums=views.enum_lines(model),
             head=head.id if head else "none",
             head_doc=f"migrations/{head.id}_{head.slug}.md" if head else "",
+            **docpages.schema_page(next(s for s in sources if s.name == model.name), model, db),
         )
     files["docs/index.md"] = _render(
         env,
@@ -137,6 +143,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             for m in db.schemas
         ],
         revisions=[{"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history],
+        **docpages.database_page(db),
     )
     return gen
 
@@ -150,17 +157,24 @@ def read_history(out_dir: Path) -> list[Revision]:
     for path in sorted(snap_dir.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            rev = Revision(data["revision"], data["down_revision"], data["message"], data["slug"], data["database"])
+            rev = Revision(
+                data["revision"],
+                data["down_revision"],
+                data["message"],
+                data["slug"],
+                data["database"],
+                data.get("pointers", {}),
+            )
         except (ValueError, KeyError, TypeError) as exc:
-            raise SchemaError(str(path), "", f"unreadable migration snapshot: {exc}") from None
+            raise HistoryError(str(path), "", f"unreadable migration snapshot: {exc}") from None
         expected_down = revisions[-1].id if revisions else None
         if rev.down_revision != expected_down or path.stem != rev.id:
-            raise SchemaError(
+            raise HistoryError(
                 str(path), "", f"snapshot {rev.id} follows {rev.down_revision!r}, expected {expected_down!r}"
             )
         for rel in rev.files[1:]:
             if not (out_dir / rel).is_file():
-                raise SchemaError(str(out_dir / rel), "", f"file of revision {rev.id} is missing")
+                raise HistoryError(str(out_dir / rel), "", f"file of revision {rev.id} is missing")
         revisions.append(rev)
     return revisions
 
@@ -169,12 +183,15 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
     from .migrations import plan  # Alembic is needed only when a revision is written
 
     old_db = database_from_snapshot(previous.database) if previous else None
-    p = plan(old_db, db)
+    new_pointers = pointers(db)
+    p = plan(old_db, db, previous.pointers if previous else {}, new_pointers)
+    if previous is not None:
+        refuse_destructive(p.changes, settings.allow_destructive)
     number = int(previous.id) + 1 if previous else 1
     rev_id = f"{number:04d}"
     message = settings.message or ("initial schema: " + p.summary if previous is None else p.summary)
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:48].rstrip("_") or "revision"
-    rev = Revision(rev_id, previous.id if previous else None, message, slug, snapshot(db))
+    rev = Revision(rev_id, previous.id if previous else None, message, slug, snapshot(db), new_pointers)
     env = environment(settings.templates_dir)
     date = _today()
     root = settings.out_dir.resolve().parent
@@ -188,6 +205,7 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
                 "message": rev.message,
                 "slug": rev.slug,
                 "database": rev.database,
+                "pointers": rev.pointers,
             },
             indent=2,
             sort_keys=True,
@@ -234,6 +252,9 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
         needs_pgcrypto=p.uses_uuid_default,
         created_tables=[f"`{t}`" for t in p.created_tables],
         dropped_tables=[f"`{t}`" for t in p.dropped_tables],
+        changes=migration_doc.change_lines(p.changes) if previous else [],
+        watch=migration_doc.watch_lines(p.changes) if previous else [],
+        revert=migration_doc.revert_lines(p.changes) if previous else [],
         date=date,
         change=(
             f"Initial migration generated from {', '.join(f'`{m.title}`' for m in changed)} schema."
@@ -242,6 +263,17 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
         ),
     )
     return rev
+
+
+def pointers(db: Database) -> dict[str, str]:
+    """Where each table and column comes from (`file#pointer`), recorded with a revision's snapshot."""
+    result = {}
+    for model in db.schemas:
+        for table in model.tables:
+            result[table.name] = f"{model.path}{table.pointer}"
+            for col in table.columns:
+                result[f"{table.name}.{col.name}"] = f"{model.path}{col.pointer or table.pointer}"
+    return result
 
 
 def _last_revision_of(history: list[Revision], schema: str) -> Revision | None:

@@ -150,6 +150,7 @@ class Store:
             if c.execute(sa.update(root.sa_table).where(self._key_column == key).values(values)).rowcount == 0:
                 raise DocumentNotFound(self.name, doc_id)
             for child in root.children:  # their own children go by ON DELETE CASCADE
+                assert child.fk is not None
                 c.execute(sa.delete(child.sa_table).where(child.sa_table.c[child.fk] == key))
             self._writer(c.dialect).insert(c, batch, self.mapping.tables[1:])
 

@@ -42,6 +42,16 @@ XSQL_SCHEMA: dict[str, Any] = {
             "type": "boolean",
             "description": "On a root schema: `created_at` and `updated_at` columns the database and runtime keep.",
         },
-        "renamedFrom": {"type": "string", "description": "The previous property name or title."},
+        "renamedFrom": {
+            "type": "string",
+            "minLength": 1,
+            "description": "The previous property name (on a property) or title (on a root schema): the next "
+            "revision renames the column or table, keeping its data, instead of dropping and adding it.",
+        },
+        "renamedValues": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "On a string enum: new value → previous value; stored rows are renamed with it.",
+        },
     },
 }

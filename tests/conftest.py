@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -51,30 +53,39 @@ def _fresh_name() -> str:
     return f"schemarel_test_{uuid.uuid4().hex[:12]}"
 
 
+def _fresh_database(server: sa.Engine, quote: str, options: str = "", drop_options: str = "") -> Iterator[str]:
+    """Create a uniquely named database on `server`, yield its URL, drop it afterwards."""
+    name = _fresh_name()
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {quote}{name}{quote}{options}")
+    try:
+        yield server.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quote}{name}{quote}{drop_options}")
+
+
 @pytest.fixture
 def postgres_url(postgres_server: sa.Engine) -> Iterator[str]:
     """A new, empty PostgreSQL database for this test, dropped afterwards."""
-    name = _fresh_name()
-    with postgres_server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield postgres_server.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with postgres_server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from _fresh_database(postgres_server, '"', drop_options=" WITH (FORCE)")
 
 
 @pytest.fixture
 def mysql_url(mysql_server: sa.Engine) -> Iterator[str]:
     """A new, empty MariaDB/MySQL database for this test, dropped afterwards."""
-    name = _fresh_name()
-    with mysql_server.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    try:
-        yield mysql_server.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with mysql_server.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    yield from _fresh_database(mysql_server, "`", options=" CHARACTER SET utf8mb4")
+
+
+USERS_DDL = "CREATE TABLE users (id VARCHAR(64) PRIMARY KEY, email VARCHAR(320) NOT NULL)"
+
+
+def create_users_table(url: str) -> None:
+    """The `users` table of "another system" (an auth library) that profile.schema.json references."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(USERS_DDL)
+    engine.dispose()
 
 
 @pytest.fixture
@@ -86,6 +97,13 @@ def sqlite_url(tmp_path: Path) -> str:
 def db_url(request: pytest.FixtureRequest) -> str:
     """Each test using it runs once on SQLite and once on PostgreSQL."""
     return str(request.getfixturevalue(f"{'postgres' if request.param == 'postgresql' else 'sqlite'}_url"))
+
+
+@pytest.fixture
+def app_db_url(db_url: str) -> str:
+    """`db_url` holding the `users` table the generated migrations expect to find (SQLite and PostgreSQL)."""
+    create_users_table(db_url)
+    return db_url
 
 
 @pytest.fixture
@@ -119,3 +137,34 @@ def run_schemarel(cwd: Path, *args: str, env: dict[str, str] | None = None) -> s
         env={**os.environ, **(env or {})},
         timeout=300,
     )
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below `root` (posix path relative to it → bytes), bytecode caches left out."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def edit_schema(project: Path, change: Callable[[dict[str, Any]], None], name: str = "customer") -> None:
+    """Load a schema of the project copy, let `change` mutate it, write it back."""
+    path = project / "schemas" / f"{name}.schema.json"
+    contents = json.loads(path.read_text(encoding="utf-8"))
+    change(contents)
+    path.write_text(json.dumps(contents, indent=2) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def mermaid_cli() -> str:
+    """The mermaid-cli executable, with a Chromium for it (a skip without them; a failure when CI is set)."""
+    from generator.mermaid import find_browser, find_mmdc
+
+    mmdc, browser = find_mmdc(), find_browser()
+    if mmdc is None or browser is None:
+        reason = f"mermaid-cli (mmdc: {mmdc}) and Chromium ({browser}) are needed; .ci/run installs both"
+        if CI:
+            pytest.fail(f"{reason} (CI is set: a browser test may not skip)")
+        pytest.skip(reason)
+    return mmdc

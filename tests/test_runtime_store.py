@@ -75,6 +75,8 @@ def test_invalid_document_lists_every_violation_and_writes_nothing(customers: St
     pointers = [v.pointer for v in caught.value.violations]
     assert pointers == ["#", "#/emails", "#/emails/0", "#/emails/1", "#/firstName", "#/phoneNumbers/1/type"]
     assert "'lastName' is a required property" in str(caught.value)
+    with pytest.raises(DocumentInvalid, match="not JSON data"):
+        customers.create({1: "a key JSON cannot have"})
     assert set(counts(customers).values()) == {0}
 
 

@@ -1,0 +1,93 @@
+"""Command-line details a user relies on: options from any directory, the default database, bad revisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import REPO, create_users_table, run_schemarel, tree
+
+ALEMBIC_LOG = "INFO  [alembic."
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory next to the project copy, with no database URL in the environment."""
+    monkeypatch.delenv("SCHEMAREL_DATABASE_URL", raising=False)
+    path = tmp_path / "elsewhere"
+    path.mkdir()
+    return path
+
+
+def tables(db_file: Path) -> set[str]:
+    engine = sa.create_engine(f"sqlite:///{db_file}")
+    with engine.connect() as conn:
+        names = set(sa.inspect(conn).get_table_names())
+    engine.dispose()
+    return names
+
+
+def test_schemas_and_out_options_work_from_another_directory(project: Path, elsewhere: Path) -> None:
+    options = ["--schemas", "../project/schemas", "--out", "../project/generated"]
+    assert run_schemarel(elsewhere, "check", *options).returncode == 0
+
+    schemas = str(project / "schemas")  # an absolute path gives the same output as a relative one
+    made = run_schemarel(elsewhere, "generate", "--schemas", schemas, "--out", "out", env={"SOURCE_DATE_EPOCH": "0"})
+    assert made.returncode == 0, made.stderr
+    out = elsewhere / "out"
+    first, *rest = (out / "models" / "customer.py").read_text(encoding="utf-8").splitlines()
+    assert "(../project/schemas/customer.schema.json)" in first, "paths are relative to the output's parent"
+    assert rest == (REPO / "generated/models/customer.py").read_text(encoding="utf-8").splitlines()[1:]
+    doc = (out / "docs" / "customer.md").read_text(encoding="utf-8")
+    link = "../../../project/schemas/customer.schema.json"
+    assert f"[`../project/schemas/customer.schema.json`]({link})" in doc
+    assert (out / "docs" / link).resolve() == (project / "schemas" / "customer.schema.json").resolve()
+    assert run_schemarel(elsewhere, "check", "--schemas", "../project/schemas", "--out", "out").returncode == 0
+
+
+def test_upgrade_finds_its_database_in_the_environment_else_in_the_working_directory(
+    project: Path, elsewhere: Path, tmp_path: Path
+) -> None:
+    from_env = tmp_path / "from_env.db"
+    create_users_table(f"sqlite:///{from_env}")  # profile.schema.json references it
+    result = run_schemarel(
+        elsewhere, "upgrade", "--out", "../project/generated", env={"SCHEMAREL_DATABASE_URL": f"sqlite:///{from_env}"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "customer_profiles" in tables(from_env)
+    assert not (elsewhere / "schemarel.db").exists()
+
+    result = run_schemarel(elsewhere, "upgrade", "--out", "../project/generated")
+    assert result.returncode == 1, "without the users table of the auth system, 0002 must refuse to run"
+    assert "revision 0002 references `users`" in result.stderr
+    assert "customer_profiles" in tables(elsewhere / "schemarel.db"), "0001 was applied, it needs no users table"
+    create_users_table(f"sqlite:///{elsewhere / 'schemarel.db'}")
+    result = run_schemarel(elsewhere, "upgrade", "--out", "../project/generated")
+    assert result.returncode == 0, result.stderr
+    assert "customer_profiles" in tables(elsewhere / "schemarel.db")
+    assert not (project / "schemarel.db").exists(), "the default database belongs to the working directory"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["upgrade", "9999"], "error: Can't locate revision identified by '9999'"),
+        (["downgrade", "nonsense"], "error: Can't locate revision identified by 'nonsense'"),
+        (
+            ["upgrade", "--out", "nowhere"],
+            "error: nowhere/alembic.ini not found: run `schemarel generate` first (or pass --out)",
+        ),
+    ],
+    ids=["bad-upgrade-revision", "bad-downgrade-revision", "no-generated-tree"],
+)
+def test_a_bad_revision_or_tree_is_one_line_and_exit_2(
+    project: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    before = tree(project / "generated")
+
+    result = run_schemarel(project, *args, "--db", f"sqlite:///{tmp_path / 'app.db'}")
+
+    assert result.returncode == 2
+    assert [line for line in result.stderr.splitlines() if not line.startswith(ALEMBIC_LOG)] == [message]
+    assert tree(project / "generated") == before
