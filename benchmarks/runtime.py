@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from runtime_helpers import customer  # noqa: E402 - the tests' CustomerProfile: an address, 2 emails, 2 phones
 
 from generated.models import (  # noqa: E402 - the repository's generated models, as an application uses them
     CustomerProfile,
@@ -38,17 +40,6 @@ CUSTOMER_TABLES = ["customer_profiles", "customer_profile_addresses", "customer_
                    "customer_profile_phone_numbers"]  # fmt: skip
 
 
-def customer(i: int) -> dict[str, Any]:
-    return {
-        "firstName": f"Ada{i}",
-        "lastName": "Lovelace",
-        "privacySettings": {"marketingEmailsEnabled": i % 2 == 0, "twoFactorEnabled": True},
-        "address": {"line1": f"{i} Main St", "city": "London", "state": "LDN", "postalCode": "N1", "country": "GB"},
-        "emails": [f"ada{i}@example.org", f"lovelace{i}@example.com"],
-        "phoneNumbers": [{"type": "mobile", "number": f"+44{i:08d}"}, {"type": "home", "number": "+4420000000"}],
-    }
-
-
 def median_time(fn: Callable[[], Any], repeat: int, reset: Callable[[], None]) -> float:
     times = []
     for _ in range(repeat):
@@ -57,6 +48,10 @@ def median_time(fn: Callable[[], Any], repeat: int, reset: Callable[[], None]) -
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def noop() -> None:
+    pass
 
 
 def copy_rows(engine: sa.Engine, documents: list[dict[str, Any]]) -> None:
@@ -198,6 +193,16 @@ def run(url: sa.URL, args: argparse.Namespace) -> None:
          f"{many_rate / copy_rate:.2f}× COPY (goal ≥ 0.40×)"),
         (f"ORM, one commit per document (timed on {len(subset):,}, extrapolated)", f"{naive_rate:,.0f} docs/s",
          f"create_many = {many_rate / naive_rate:.0f}× it (goal ≥ 25×)"),
+    ]  # fmt: skip
+
+    validator = customers.validator
+    check_n = min(n, 5_000)
+    reference_s = median_time(lambda: [validator.reference.is_valid(d) for d in documents[:check_n]], args.repeat, noop)
+    fast_s = median_time(lambda: [validator.fast.is_valid(d) for d in documents[:check_n]], args.repeat, noop)
+    rows += [
+        ("validation only, jsonschema (FormatChecker): words the errors", f"{check_n / reference_s:,.0f} docs/s",
+         f"{reference_s / fast_s:.0f}× slower than jsonschema-rs"),
+        ("validation only, jsonschema-rs (validate_formats): the verdict", f"{check_n / fast_s:,.0f} docs/s", ""),
     ]  # fmt: skip
 
     reset_customers()
