@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, create_users_table
 
 
 def _run(cmd: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -36,6 +36,7 @@ def test_pip_install_gives_a_working_schemarel(tmp_path: Path, project: Path) ->
     check = _run([str(bin_dir / "schemarel"), "check"], project)
     assert (check.returncode, check.stderr) == (0, ""), check.stdout
     # the migrations and models import the installed package too
+    create_users_table(f"sqlite:///{tmp_path / 'app.db'}")  # profile.schema.json references it
     upgrade = _run([str(bin_dir / "schemarel"), "upgrade", "--db", f"sqlite:///{tmp_path / 'app.db'}"], project)
     assert upgrade.returncode == 0, upgrade.stderr
     assert "Running upgrade  -> 0001" in upgrade.stderr
