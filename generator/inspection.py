@@ -18,7 +18,7 @@ from .errors import SchemaError
 from .ir import Column, Database, SchemaModel, Table
 from .loader import SourceSchema
 from .normalize import FORMAT_TYPES, Normalizer
-from .sqlmodel import display_default, display_type
+from .sqltypes import display_default, display_type
 
 DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect, "mysql": mysql.dialect}
 # Keywords a column cannot hold the database to (the type covers `maxLength`, `enum`, `type`).

@@ -1,4 +1,4 @@
-"""The IR as SQLAlchemy objects: column types, `MetaData` tables, and type names per dialect for docs."""
+"""The IR as SQLAlchemy objects: column types, server defaults and `MetaData` tables."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import conv
 
 from .ir import Column, ColumnType, Database, EnumType, Table
-from .render import md_code
 from .sqlfuncs import uuid_default
+from .sqltypes import external_tables, is_serial
 
 _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
     "uuid": lambda t: sa.Uuid(),
@@ -29,73 +29,16 @@ _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
     "json": lambda t: sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
 }
 
-# The same types as Python source for the generated models (`sa.` is SQLAlchemy, `postgresql.` its dialect).
-_SIMPLE_EXPR: Mapping[str, Callable[[ColumnType], str]] = {
-    "uuid": lambda t: "sa.Uuid()",
-    "text": lambda t: "sa.Text()",
-    "varchar": lambda t: f"sa.String({t.length})",
-    "boolean": lambda t: "sa.Boolean()",
-    "smallint": lambda t: "sa.SmallInteger()",
-    "integer": lambda t: "sa.Integer()",
-    "bigint": lambda t: "sa.BigInteger()",
-    "float": lambda t: "sa.Double()",
-    "numeric": lambda t: f"sa.Numeric({t.precision}, {t.scale})",
-    "date": lambda t: "sa.Date()",
-    "datetime": lambda t: "sa.DateTime(timezone=True)",
-    "time": lambda t: "sa.Time()",
-    "json": lambda t: 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")',
-}
-
-PYTHON_TYPES: Mapping[str, str] = {
-    "uuid": "uuid.UUID",
-    "text": "str",
-    "varchar": "str",
-    "enum": "str",
-    "boolean": "bool",
-    "smallint": "int",
-    "integer": "int",
-    "bigint": "int",
-    "float": "float",
-    "numeric": "decimal.Decimal",
-    "date": "datetime.date",
-    "datetime": "datetime.datetime",
-    "time": "datetime.time",
-    "json": "Any",
-}
-
-SERIAL = 'sa.BigInteger().with_variant(sa.Integer(), "sqlite")'
-
 
 def sa_type(column: Column, enums: Mapping[str, EnumType]) -> sa.types.TypeEngine[Any]:
     t = column.type
     if t.kind == "enum":
         assert t.enum is not None
         return sa.Enum(*enums[t.enum].values, name=t.enum, create_constraint=True)
-    if _is_serial(column):
+    if is_serial(column):
         # SQLite autoincrements only an INTEGER PRIMARY KEY
         return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     return _SIMPLE[t.kind](t)
-
-
-def type_expr(column: Column, enums: Mapping[str, EnumType]) -> str:
-    """Python source that builds the column's SQLAlchemy type."""
-    t = column.type
-    if t.kind == "enum":
-        assert t.enum is not None
-        values = ", ".join(py_str(v) for v in enums[t.enum].values)
-        return f"sa.Enum({values}, name={py_str(t.enum)}, create_constraint=True)"
-    if _is_serial(column):
-        return SERIAL
-    return _SIMPLE_EXPR[t.kind](t)
-
-
-def py_str(value: str) -> str:
-    """A Python string literal; `repr` escapes quotes, backslashes, newlines and non-printables."""
-    return repr(value)
-
-
-def _is_serial(column: Column) -> bool:
-    return column.default is not None and column.default.kind == "sequence"
 
 
 def server_default(column: Column) -> Any:
@@ -125,19 +68,6 @@ def build_metadata(db: Database, metadata: sa.MetaData | None = None) -> sa.Meta
     return md
 
 
-def external_tables(db: Database) -> list[tuple[str, str, ColumnType]]:
-    """Tables other systems own that foreign keys point at: (table, key column, its type), sorted.
-
-    They are declared only so that SQLAlchemy can resolve the foreign keys; nothing creates or drops them.
-    """
-    found: dict[tuple[str, str], ColumnType] = {}
-    for table in db.tables:
-        for fk in table.foreign_keys:
-            if fk.external:
-                found.setdefault((fk.ref_table, fk.ref_columns[0]), table.column(fk.columns[0]).type)
-    return [(t, c, found[(t, c)]) for t, c in sorted(found)]
-
-
 def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType]) -> sa.Table:
     items: list[Any] = []
     for col in table.columns:
@@ -147,7 +77,7 @@ def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType]) ->
                 sa_type(col, enums),
                 nullable=col.nullable,
                 server_default=server_default(col),
-                autoincrement=_is_serial(col) or (False if col.name in table.primary_key.columns else "auto"),
+                autoincrement=is_serial(col) or (False if col.name in table.primary_key.columns else "auto"),
                 comment=col.comment,
             )
         )
@@ -170,26 +100,18 @@ def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType]) ->
     return sa.Table(table.name, md, *items, comment=table.comment)
 
 
-def display_type(column: Column, enums: Mapping[str, EnumType], dialect: sa.engine.Dialect | None = None) -> str:
-    """The column's type as the docs show it: PostgreSQL's spelling, `bigserial` for a sequence key."""
-    if _is_serial(column):
-        return "bigserial"
-    if column.type.kind == "enum":
-        return column.type.enum or "enum"
-    compiled = sa_type(column, enums).compile(dialect=dialect or postgresql.dialect())
-    return compiled.lower()
+def compiled_type(column: Column, enums: Mapping[str, EnumType], dialect: sa.engine.Dialect) -> str:
+    """The column's type as `dialect` spells it in DDL, lower case."""
+    return str(sa_type(column, enums).compile(dialect=dialect)).lower()
 
 
-def display_default(column: Column, dialect: sa.engine.Dialect | None = None) -> str:
-    """The default as the docs show it (Markdown): `—` for none, `sequence` for a serial key, else code."""
-    d = column.default
-    if d is None:
-        return "—"
-    if d.kind == "sequence":
-        return "sequence"
+def compiled_default(column: Column, dialect: sa.engine.Dialect) -> str:
+    """The column's server default as `dialect` spells it in DDL."""
     value = server_default(column)
     if isinstance(value, str):
-        sql = "'" + value.replace("'", "''") + "'"
-    else:
-        sql = str(value.compile(dialect=dialect or postgresql.dialect()))
-    return md_code(sql).replace("|", "\\|")  # a pipe would end the table cell, even in code
+        return "'" + value.replace("'", "''") + "'"
+    return str(value.compile(dialect=dialect))
+
+
+def postgres_dialect() -> sa.engine.Dialect:
+    return postgresql.dialect()  # type: ignore[no-any-return]

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import naming
 from .ir import Column, Database, EnumType, SchemaModel, Table
-from .sqlmodel import PYTHON_TYPES, display_default, display_type, external_tables, type_expr
+from .sqltypes import PYTHON_TYPES, display_default, display_type, external_tables, type_expr
 
 # Names a declarative class reserves for itself; a column with one of them gets a trailing underscore.
 _RESERVED_ATTRS = {"metadata", "registry", "type_annotation_map"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from generator.sqlmodel import external_tables
+from generator.sqltypes import external_tables
 from generator.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
