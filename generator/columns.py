@@ -41,6 +41,10 @@ class TableBuilder:
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
+    steps: dict[tuple[str, ...], bool] = field(default_factory=dict)  # path → required in its object
+
+    def path_required(self, path: tuple[str, ...]) -> tuple[bool, ...]:
+        return tuple(self.steps.get(path[: i + 1], True) for i in range(len(path)))
 
     def claim(self, name: str, ptr: str, what: str = "") -> str:
         """Take a column name; a second claimant is an error naming both (with the x-sql way out)."""
@@ -89,7 +93,9 @@ class TableBuilder:
         # SQL NULL is "absent"; a JSON null is stored as JSON
         nullable = not required or self.may_be_absent(path)
         column = _column(name, ColumnType("json"), nullable, None, node, ptr, path, required)
-        self.columns.append(replace(column, renamed_from=_previous(name, node, None)))
+        self.columns.append(
+            replace(column, renamed_from=_previous(name, node, None), path_required=self.path_required(path))
+        )
         self._annotations(name, node)
 
     def scalar_column(
@@ -132,7 +138,9 @@ class TableBuilder:
         default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
         nullable = nullable or not required or self.may_be_absent(path)
         column = _column(name, ctype, nullable, default, node, ptr, path, required)
-        self.columns.append(replace(column, renamed_from=_previous(name, node, previous)))
+        self.columns.append(
+            replace(column, renamed_from=_previous(name, node, previous), path_required=self.path_required(path))
+        )
         self._annotations(name, node)
 
     def _annotations(self, name: str, node: Node) -> None:

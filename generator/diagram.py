@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .ir import Database, EnumType, ForeignKey, Table
-from .sqlmodel import display_type
+from .sqltypes import display_type
 
 # Mermaid's attribute types are single words (letters, digits, `_`, `-`, `()` and `[]`): PostgreSQL's
 # one-word aliases for its multi-word types, and `_` for whatever else would split a type.

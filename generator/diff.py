@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .ir import Column, ColumnType, Constraint, Database, EnumType, ForeignKey, Table
-from .sqlmodel import display_default, display_type
+from .sqltypes import display_default, display_type
 
 INTEGERS = ("smallint", "integer", "bigint")
 

@@ -1,6 +1,8 @@
-"""The one error type users see: a problem in an input file, located by file and JSON pointer."""
+"""Errors users see without a traceback: bad input files (file + JSON pointer) and refused documents."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class SchemarelError(Exception):
@@ -32,3 +34,70 @@ def pointer(*parts: object) -> str:
     """A JSON pointer fragment (`#/properties/emails`) from path parts, escaped per RFC 6901."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
     return "#" + "".join("/" + p for p in escaped)
+
+
+class StoreError(SchemarelError):
+    """A document operation the runtime refused; nothing of it was written."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason a document does not satisfy its schema, at a JSON pointer into the document."""
+
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer}: {self.message}"
+
+
+class DocumentInvalid(StoreError):
+    """The document fails its JSON Schema; `violations` lists every failure, sorted by pointer."""
+
+    exit_code = 2
+
+    def __init__(self, schema: str, violations: list[Violation], index: int | None = None) -> None:
+        self.schema = schema
+        self.violations = violations
+        self.index = index  # the document's position in a create_many call
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        count = len(self.violations)
+        which = "document" if self.index is None else f"document {self.index}"
+        head = f"{which} is not a valid {self.schema}: {count} violation{'s' * (count != 1)}"
+        return "\n  ".join([head, *(str(v) for v in self.violations)])
+
+
+class ConstraintViolation(StoreError):
+    """The database refused the rows (a unique, foreign key, check or NOT NULL constraint); rolled back."""
+
+    def __init__(self, constraint: str | None, detail: str) -> None:
+        self.constraint = constraint
+        self.detail = detail
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"constraint {self.constraint}" if self.constraint else "a constraint"
+        return f"the database refused the document ({where}): {self.detail}"
+
+
+class ValueRejected(StoreError):
+    """A value the schema allows but the database cannot hold (out of range, a NUL character); rolled back."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"the database cannot store a value of the document: {detail}")
+
+
+class DocumentNotFound(StoreError, KeyError):
+    """No document with this id."""
+
+    def __init__(self, schema: str, doc_id: object) -> None:
+        self.doc_id = doc_id
+        super().__init__(f"no {schema} document with id {doc_id}")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])

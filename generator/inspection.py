@@ -19,7 +19,7 @@ from .errors import SchemaError
 from .ir import Column, Database, SchemaModel, Table
 from .loader import SourceSchema
 from .refs import deref_raw
-from .sqlmodel import display_default, display_type
+from .sqltypes import display_default, display_type
 from .types import FORMAT_TYPES
 
 DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect, "mysql": mysql.dialect}

@@ -45,6 +45,9 @@ class Column:
     comment: str | None = None
     # where the value lives in the document, relative to the node the table stores
     path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    # for each step of `path`, whether the schema requires that property in its object (the runtime reads
+    # a NULL back as `null` or as an absent property, and knows which flattened objects always exist)
+    path_required: tuple[bool, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     pointer: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     notes: str = field(default="", metadata=NOT_IN_SNAPSHOT)
     # names this column may have had in the previous revision, when `x-sql.renamedFrom` renamed it (or its

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -59,9 +59,7 @@ class SourceSchema:
     @property
     def base_uri(self) -> str:
         """The URI relative `$ref`s of this file resolve against (its `$id`, else its path)."""
-        key = "id" if _is_draft4_id(self.contents) else _ID
-        given = self.contents.get(key)
-        return urldefrag(given).url if isinstance(given, str) else self.path.resolve().as_uri()
+        return schema_uris(self.path, self.contents)[-1]
 
     def error(self, ptr: str, message: str) -> SchemaError:
         return SchemaError(self.display_path, ptr, message)
@@ -140,6 +138,36 @@ def _refuse_remote(uri: str) -> referencing.Resource[Any]:
     )
 
 
+def schema_uris(path: Path, contents: dict[str, Any]) -> list[str]:
+    """The URIs a schema file answers to: its file URI, and its `$id` (`id` in drafts 3 and 4), the base, last."""
+    uris = [path.resolve().as_uri()]
+    key = "id" if _is_draft4_id(contents) else _ID
+    if isinstance(contents.get(key), str):
+        uris.append(urldefrag(contents[key]).url)
+    return uris
+
+
+def _bases(schemas: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+    return [uri for path, contents in schemas for uri in schema_uris(path, contents)]
+
+
+def _aliases(path: Path, contents: dict[str, Any], bases: list[str]) -> list[str]:
+    """A file's URIs, and its name next to every file's base: a relative `$ref` from a file with an `$id`
+    still reaches its siblings in the directory."""
+    return sorted({*schema_uris(path, contents), *(urljoin(base, path.name) for base in bases)})
+
+
+def schema_registry(schemas: Iterable[tuple[Path, dict[str, Any]]]) -> referencing.Registry[Any]:
+    """A registry of schema files under their URIs, so that their `$ref`s reach each other (never the network)."""
+    items = list(schemas)
+    bases = _bases(items)
+    resources = []
+    for path, contents in items:
+        resource = specification_with(dialect(contents), default=DRAFT202012).create_resource(contents)
+        resources.extend((uri, resource) for uri in _aliases(path, contents, bases))
+    return referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
+
+
 def schema_files(schemas_dir: Path) -> list[Path]:
     """The schema files of a directory, in name order."""
     return sorted(schemas_dir.glob(f"*{SCHEMA_SUFFIX}"))
@@ -156,29 +184,14 @@ def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[So
         contents = parse_json(path, display)
         _check_metaschema(contents, display)
         parsed.append((path, display, contents))
-    # A file is known by its path and its `$id`; a relative `$ref` from a file with an `$id` must still
-    # reach its siblings, so every file is also known by its name next to each `$id`.
-    bases = [path.resolve().as_uri() for path, _, _ in parsed]
-    bases += [str(c[_ID]) for _, _, c in parsed if isinstance(c.get(_ID), str)]
-    bases += [str(c["id"]) for _, _, c in parsed if _is_draft4_id(c)]
-    resources = []
+    registry = schema_registry((path, contents) for path, _display, contents in parsed)
+    bases = _bases([(path, contents) for path, _display, contents in parsed])
     displays: dict[str, str] = {}
-    legacy: set[str] = set()
     for path, display, contents in parsed:
-        spec = specification_with(dialect(contents), default=DRAFT202012)
-        resource = spec.create_resource(contents)
-        uris = {urljoin(base, path.name) for base in bases}
-        uris.add(path.resolve().as_uri())
-        for key in (_ID, "id"):
-            if isinstance(contents.get(key), str) and (key == _ID or _is_draft4_id(contents)):
-                uris.add(urldefrag(contents[key]).url)
-        for uri in sorted(uris):
-            resources.append((uri, resource))
+        for uri in _aliases(path, contents, bases):
             displays.setdefault(uri, display)
-        if any(d in dialect(contents) for d in _LEGACY_REF_DRAFTS):
-            legacy.add(display)
-    catalog = Catalog(displays, frozenset(legacy))
-    registry: referencing.Registry[Any] = referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
+    legacy = frozenset(d for _, d, c in parsed if any(k in dialect(c) for k in _LEGACY_REF_DRAFTS))
+    catalog = Catalog(displays, legacy)
     result = []
     for path, display, contents in parsed:
         source = SourceSchema(path.name[: -len(SCHEMA_SUFFIX)], path, display, contents, registry.resolver(), catalog)

@@ -72,6 +72,9 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        # compiled templates are cached per user in the temp dir (keyed by source checksum): compiling
+        # them is a fifth of a `schemarel check`, and a stale entry can never be used
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
     env.filters.update(
         py=py_literal,

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import checks, naming
 from .ir import Column, Database, EnumType, SchemaModel, Table
-from .sqlmodel import PYTHON_TYPES, display_default, display_type, external_tables, keyed_columns, type_expr
+from .sqltypes import PYTHON_TYPES, display_default, display_type, external_tables, keyed_columns, type_expr
 
 # Names a declarative class reserves for itself, and the module-level names its body calls (an attribute
 # `relationship` would shadow the function for the lines after it); a column with one gets a trailing `_`.

@@ -138,6 +138,7 @@ class PropertyWalker:
         children: list[Child],
     ) -> None:
         column = sub.xsql.get("column") or naming.snake(prop)
+        tb.steps[path] = required
         if prop in owner.json_props:
             reason, where = owner.json_props[prop]
             return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)

@@ -1,0 +1,73 @@
+"""Helpers of the runtime tests: a database with a schema's tables (and the `users` table of "another system")."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from generator.sqltypes import external_tables
+from generator.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+SCHEMAS = REPO / "schemas"
+TEST_SCHEMAS = Path(__file__).resolve().parent / "data"
+
+
+def open_store(url: str, schema: str, schemas_dir: Path = SCHEMAS) -> Store:
+    """A Store on a database holding its tables; tables of other systems (`users`) are created here, as
+    the system that owns them would, with the key type the references expect."""
+    store = Store(url, schema, schemas_dir=schemas_dir)
+    external = {name for name, _, _ in external_tables(store.database)}
+    with store.engine.begin() as conn:
+        for name, column, _ in external_tables(store.database):
+            store.metadata.tables[name].create(conn, checkfirst=True)
+            assert column in store.metadata.tables[name].c
+        owned = [t for name, t in store.metadata.tables.items() if name not in external]
+        store.metadata.create_all(conn, tables=owned)
+    return store
+
+
+def add_users(store: Store, ids: list[str], conn: sa.Connection | None = None) -> None:
+    users = store.metadata.tables["users"]
+    if conn is None:
+        with store.engine.begin() as own:
+            own.execute(users.insert(), [{"id": i} for i in ids])
+    else:
+        conn.execute(users.insert(), [{"id": i} for i in ids])
+
+
+def count(store: Store, table: str) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(store.metadata.tables[table])).scalar_one())
+
+
+def counts(store: Store) -> dict[str, int]:
+    """Rows per table of the store's schema."""
+    return {tm.table.name: count(store, tm.table.name) for tm in store.mapping.tables}
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values: numbers by value (jsonb prints 1.5e300 as an integer), keys in any order."""
+
+    def canonical(value: Any) -> Any:
+        return json.loads(json.dumps(value), parse_float=Decimal, parse_int=Decimal)
+
+    return bool(canonical(a) == canonical(b))
+
+
+def customer(i: int = 0, **changes: Any) -> dict[str, Any]:
+    """A CustomerProfile document: an address, 2 emails, 2 phone numbers."""
+    document: dict[str, Any] = {
+        "firstName": f"Ada{i}",
+        "lastName": "Lovelace",
+        "privacySettings": {"marketingEmailsEnabled": i % 2 == 0, "twoFactorEnabled": True},
+        "address": {"line1": f"{i} Main St", "city": "London", "state": "LDN", "postalCode": "N1", "country": "GB"},
+        "emails": [f"ada{i}@example.org", f"lovelace{i}@example.com"],
+        "phoneNumbers": [{"type": "mobile", "number": f"+44{i:08d}"}, {"type": "home", "number": "+4420000000"}],
+    }
+    document.update(changes)
+    return document

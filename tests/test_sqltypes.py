@@ -1,0 +1,52 @@
+"""The docs' hand-kept PostgreSQL spellings say exactly what SQLAlchemy's compiler emits for the same column."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.dialects import postgresql
+
+from generator.ir import Column, ColumnType, Default
+from generator.sqlmodel import compiled_default, compiled_type
+from generator.sqltypes import POSTGRES_SPELLING, display_default, display_type
+
+SAMPLES = {
+    "varchar": [ColumnType("varchar", length=320), ColumnType("varchar", length=2)],
+    "numeric": [ColumnType("numeric", precision=12, scale=2), ColumnType("numeric", precision=5, scale=0)],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(POSTGRES_SPELLING))
+def test_postgres_spelling_is_sqlalchemys(kind: str) -> None:
+    for ctype in SAMPLES.get(kind, [ColumnType(kind)]):  # type: ignore[arg-type]
+        column = Column("c", ctype, nullable=True)
+        assert display_type(column, {}) == compiled_type(column, {}, postgresql.dialect())
+
+
+@pytest.mark.parametrize(
+    "default",
+    [
+        Default("uuid"),
+        Default("now"),
+        Default("literal", "UTC"),
+        Default("literal", "it's"),
+        Default("literal", 3),
+        Default("literal", 2.5),
+        Default("literal", True),
+        Default("literal", False),
+    ],
+    ids=repr,
+)
+def test_postgres_defaults_are_sqlalchemys(default: Default) -> None:
+    kind = {bool: "boolean", int: "bigint", float: "float"}.get(type(default.value), "text")
+    column = Column("c", ColumnType(kind if default.kind == "literal" else "uuid"), False, default)  # type: ignore[arg-type]
+    expected = compiled_default(column, postgresql.dialect())
+    assert display_default(column).strip("`") == expected
+
+
+def test_check_path_does_not_import_sqlalchemy() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, generator.cli, generator.project, generator.output; print('sqlalchemy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False", "keep SQLAlchemy off the `schemarel check` path: it doubles its start-up"
