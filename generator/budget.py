@@ -11,6 +11,7 @@ from .shapes import Shape
 # Tables one property may bring (itself and everything below it); more → one JSON column and a warning.
 SUBTREE_TABLES = 60
 _CAP = 10**6
+MAX_NESTING = 40  # definitions nested in one another; also keeps the estimate's recursion shallow
 
 
 class TableBudget:
@@ -29,6 +30,8 @@ class TableBudget:
         key = frozenset(node.identity)
         if key and key in self.memo:
             return self.memo[key]
+        if len(stack) > MAX_NESTING:  # deeper than any sensible tree of tables: count it as too many
+            return _CAP
         stack = stack | key
         shape = self.classify(node)
         total = 0

@@ -100,8 +100,9 @@ class PostgresWriter(Writer):
         return sorted(r[0] for r in cursor.fetchall())
 
     def one_statement(self, batch: RowBatch) -> bool:
-        # keys that children need come back from the server first: then one statement is not enough
-        return not any(tm.needs_keys and batch.rows[tm.index] for tm in self.mapping.tables)
+        # keys that children need come back from the server first: then one statement is not enough; nor does
+        # it hold documents nested in the root table (recursive properties)
+        return len(batch.rows[0]) <= 1 and not any(tm.needs_keys and batch.rows[tm.index] for tm in self.mapping.tables)
 
     def write_one(self, conn: sa.Connection, batch: RowBatch) -> None:
         tables = self.mapping.tables

@@ -12,9 +12,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-
 from . import naming
 from .ir import Check, ColumnType
 
@@ -94,13 +91,17 @@ def constraint_source(check: Check, name: str) -> str:
 
 def expression(check: Check) -> Any:
     """The condition as a SQLAlchemy expression (or text)."""
+    import sqlalchemy as sa  # not at import: `schemarel check` runs without SQLAlchemy
+
     if not check.rule:
         return sa.text(check.sqltext)
     # evaluating our own source keeps one definition of each rule; the text holds only repr()'d JSON scalars
     return eval(python_source(check), {"sa": sa})  # noqa: S307
 
 
-def constraint(check: Check) -> sa.CheckConstraint:
+def constraint(check: Check) -> Any:
+    """The check as a `sa.CheckConstraint` (carrying the IR check for the migration renderer)."""
+    import sqlalchemy as sa
     from sqlalchemy.sql.elements import conv
 
     result = sa.CheckConstraint(expression(check), name=conv(check.name), info={"schemarel_check": check})
@@ -109,8 +110,42 @@ def constraint(check: Check) -> sa.CheckConstraint:
 
 
 def pg_sql(check: Check) -> str:
-    """The condition as PostgreSQL spells it (docs, migration notes)."""
-    return str(expression(check).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    """The condition as SQLAlchemy compiles it for PostgreSQL (docs, snapshots), spelled without SQLAlchemy."""
+    col = _pg_name(check.column)
+    value = check.value
+    if check.rule == "min_length":
+        return f"char_length({col}) >= {value}"
+    if check.rule == "max_length":
+        return f"char_length({col}) <= {value}"
+    if check.rule == "pattern":
+        return f"{col} ~ {_pg_literal(value)}"
+    if check.rule == "in":
+        return f"{col} IN ({', '.join(_pg_literal(v) for v in value)})"
+    return f"{col} {check.rule} {_pg_literal(value)}"
+
+
+# SQLAlchemy's PostgreSQL reserved words (tests/test_checks.py holds this copy to them): such names are quoted
+PG_RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization between binary both case cast check collate
+    column constraint create cross current_catalog current_date current_role current_schema current_time
+    current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign
+    freeze from full grant group having ilike in initially inner intersect into is isnull join leading left like
+    limit localtime localtimestamp natural new not notnull null of off offset old on only or order outer over
+    overlaps placing primary references returning right select session_user similar some symmetric table then to
+    trailing true union unique user using variadic verbose when where window with""".split()  # noqa: SIM905
+)
+
+
+def _pg_name(name: str) -> str:
+    if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) and name not in PG_RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pg_literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return repr(value)
 
 
 def _sa_type(values: list[Any]) -> str:

@@ -17,10 +17,14 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from . import marks
 from .errors import ValueRejected
-from .ir import Column, SchemaModel, Table
+from .ir import Column, SchemaModel, SelfRef, Table
+from .marks import MISSING
+from .marks import ensure as _ensure
+from .marks import get as _get
+from .marks import put as _set
 
-MISSING: Any = object()
 UTC = dt.timezone.utc
 KeySource = Literal["client", "document", "parent", "server"]
 
@@ -58,6 +62,7 @@ CONVERSIONS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "datetime": (_datetime_in, _datetime_out),
     "time": (_time_in, lambda t: t.isoformat() + "Z"),
     "numeric": (lambda v: decimal.Decimal(str(v)), _numeric_out),
+    "float": (float, lambda v: int(v) if v.is_integer() and abs(v) < 2**53 else v),  # 6629 stays 6629
 }
 
 
@@ -94,6 +99,13 @@ class TableMap:
     columns: tuple[str, ...]  # the columns a write sets, in row order
     children: list[TableMap] = field(default_factory=list)
     prefixes: tuple[tuple[str, ...], ...] = ()  # flattened objects that exist whenever the node does
+    tracked: dict[tuple[str, ...], str] = field(default_factory=dict)  # presence paths → what they hold
+    links: tuple[SelfRef, ...] = ()  # recursive properties kept as rows of this same table
+
+    @property
+    def container(self) -> bool:
+        """Whether a row's node is a list (a root array, or an item that is an array): its items are rows."""
+        return any(c.table.kind == "array" and not c.table.parent_path for c in self.children)
 
     @property
     def deferred(self) -> bool:
@@ -109,8 +121,9 @@ class TableMap:
 
     @property
     def read_offset(self) -> int:
-        """Where field values start in a row of `DocumentMap.select`: after the key and the parent's key."""
-        return 2 if self.fk and self.fk != self.key else 1
+        """Where field values start in a row of `DocumentMap.select`: after the key and the parent's key (or,
+        in a table with recursive properties, the columns that link a row to the one that holds it)."""
+        return 2 if self.fk and self.fk != self.key else 1 + 2 * len(self.links)
 
     def parent_key(self, row: Sequence[Any]) -> Any:
         return row[self.read_offset - 1]
@@ -164,6 +177,8 @@ class DocumentMap:
                 parent.children.append(tm)
             by_name[table.name] = tm
             self.tables.append(tm)
+        for tm in self.tables:
+            tm.tracked = _tracked_kinds(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
 
@@ -172,12 +187,16 @@ class DocumentMap:
         n = len(self.tables)
         return RowBatch([[] for _ in range(n)], [[] for _ in range(n)], [[] for _ in range(n)])
 
-    def add(self, batch: RowBatch, document: Mapping[str, Any], key: Any = None) -> Any:
-        """Append the rows of one (valid) document; returns its key, or None when the database assigns it."""
+    def add(
+        self, batch: RowBatch, document: Mapping[str, Any], key: Any = None, link: dict[str, Any] | None = None
+    ) -> Any:
+        """Append the rows of one (valid) document; returns its key, or None when the database assigns it.
+
+        `link`: for a document nested in another by a recursive property, the columns saying where it is."""
         root = self.root
         if key is None and root.key_source == "client":
             key = uuid.uuid4()
-        row = self._row(root, document, key)
+        row = self._row(root, document, key, link or {})
         batch.rows[0].append(row)
         batch.documents += 1
         position = root.key_position
@@ -185,6 +204,11 @@ class DocumentMap:
         index = len(batch.rows[0]) - 1
         for child in root.children:
             self._add_children(batch, child, document, doc_key, index)
+        for ref in root.links:
+            value = _get(document, ref.path)
+            nested = value if ref.position and isinstance(value, list) else [value] if isinstance(value, dict) else []
+            for position, item in enumerate(nested):
+                self.add(batch, item, link={ref.column: doc_key, **({ref.position: position} if ref.position else {})})
         return doc_key
 
     def _add_children(self, batch: RowBatch, tm: TableMap, node: Mapping[str, Any], key: Any, index: int) -> None:
@@ -204,11 +228,16 @@ class DocumentMap:
                 for child in tm.children:
                     self._add_children(batch, child, item, child_key, len(rows) - 1)
 
-    def _row(self, tm: TableMap, node: Any, key: Any) -> list[Any]:
+    def _row(self, tm: TableMap, node: Any, key: Any, link: Mapping[str, Any] | None = None) -> list[Any]:
         row: list[Any] = [key] if tm.key_source in ("client", "parent") or tm.fk else []
+        table = tm.table
         for f in tm.fields:
             if not f.path:
                 value = node
+            elif node is None:  # a null object (an array item, a nullable object's row)
+                value = MISSING
+            elif not isinstance(node, dict):  # valid where the schema gives no `type`, but stored as an object
+                raise ValueRejected(f"{table.name}: {node!r} where the tables hold an object")
             elif len(f.path) == 1:
                 value = node.get(f.path[0], MISSING)
             else:
@@ -221,6 +250,15 @@ class DocumentMap:
                 row.append(value)
             else:
                 row.append(_convert(tm, f, value))
+        absent = self.json_absent
+        if table.presence_column:
+            row.append(marks.presence(table.presence_paths, node) or absent)
+        if table.extra_column:
+            row.append(marks.extras(table.open_objects, node) or absent)
+        for ref in tm.links:
+            row.append((link or {}).get(ref.column))
+            if ref.position:
+                row.append((link or {}).get(ref.position))
         return row
 
     def with_defaults(self, document: Any) -> Any:
@@ -252,15 +290,19 @@ class DocumentMap:
 
     # -- reading ----------------------------------------------------------------------------------
     def select(self, tm: TableMap) -> sa.Select[Any]:
-        """The read query of a table: key, parent key, field columns, and a SQL-NULL flag per JSON column.
+        """The read query of a table: key, parent key (or links), field columns, a SQL-NULL flag per JSON column,
+        then the presence and extra columns.
 
         A JSON column reads back as None both for SQL NULL (the property was absent) and for JSON null,
         so `IS NULL` is asked separately.
         """
         t = tm.sa_table
         cols: list[Any] = [t.c[tm.key]] + ([t.c[tm.fk]] if tm.fk and tm.fk != tm.key else [])
+        for ref in tm.links:
+            cols += [t.c[ref.column], t.c[ref.position] if ref.position else sa.null()]
         cols += [t.c[f.column] for f in tm.fields]
         cols += [t.c[f.column].is_(None) for f in tm.fields if f.json]
+        cols += [t.c[c] for c in _system_columns(tm.table)]
         query = sa.select(*cols)
         return query.order_by(t.c[tm.key]) if tm.table.kind == "array" else query
 
@@ -268,6 +310,12 @@ class DocumentMap:
         """The document node a row stores (read with `select(tm)`)."""
         start = tm.read_offset
         values = row[start : start + len(tm.fields)]
+        system = dict(zip(_system_columns(tm.table), row[len(row) - len(_system_columns(tm.table)) :], strict=True))
+        presence, extra = system.get(tm.table.presence_column or ""), system.get(tm.table.extra_column or "")
+        if tm.table.json_root:
+            return values[0]
+        if tm.container:
+            return marks.restore({}, presence, {}, None) if presence else []
         if tm.table.value_column is not None and len(tm.fields) == 1 and not tm.fields[0].path:
             f = tm.fields[0]
             value = values[0]
@@ -275,7 +323,7 @@ class DocumentMap:
         flags = iter(row[start + len(tm.fields) :])
         node: dict[str, Any] = {}
         nulls: list[Field] = []
-        for f, value in zip(tm.fields, values, strict=True):
+        for f, value in zip(tm.fields, values, strict=False):
             if f.json:
                 if not next(flags):
                     _set(node, f.path, value)
@@ -290,20 +338,51 @@ class DocumentMap:
             container = _get(node, f.path[:-1])
             if isinstance(container, dict):
                 container[f.path[-1]] = None
-        return node
+        restored = marks.restore(node, presence, tm.tracked, extra)
+        for ref in tm.links:  # a required recursive array is there even when no row is nested in it
+            if ref.position and ref.path not in tm.tracked and isinstance(restored, dict):
+                _ensure(restored, ref.path, list)
+        return restored
 
-    def attach(self, tm: TableMap, parent_node: dict[str, Any], node: Any) -> None:
+    def attach(self, tm: TableMap, parent_node: Any, node: Any) -> None:
         """Put a child node (an object, or one more array item) at its place in the parent node."""
         path = tm.table.parent_path
-        if tm.table.kind == "array":
+        if tm.table.kind == "array" and not path:
+            parent_node.append(node)  # the parent's node is the list itself
+        elif tm.table.kind == "array":
             _ensure(parent_node, path, list).append(node)
         else:
             _set(parent_node, path, node)
 
-    def start(self, tm: TableMap, parent_node: dict[str, Any]) -> None:
-        """An array is always in its parent node, even when no row holds an item."""
-        if tm.table.kind == "array":
-            _ensure(parent_node, tm.table.parent_path, list)
+    def start(self, tm: TableMap, parent_node: Any) -> None:
+        """A required array is always in its parent node, even when no row holds an item (an optional one is
+        there when the parent's presence marks say so)."""
+        path = tm.table.parent_path
+        assert tm.parent is not None
+        if tm.table.kind == "array" and path and path not in tm.parent.tracked and isinstance(parent_node, dict):
+            _ensure(parent_node, path, list)
+
+
+def _system_columns(table: Table) -> tuple[str, ...]:
+    return tuple(c for c in (table.presence_column, table.extra_column) if c)
+
+
+def _tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
+    """What each path the presence column tracks holds: "array" and "object" are rebuilt empty when present."""
+    kinds = {}
+    for path in tm.table.presence_paths:
+        if not path:
+            continue
+        child = next((c for c in tm.children if c.table.parent_path == path), None)
+        link = next((ref for ref in tm.links if ref.path == path), None)
+        if (child is not None and child.table.kind == "array") or (link is not None and link.position):
+            kinds[path] = "array"
+        elif child is None and link is None and any(f.path[: len(path)] == path and len(f.path) > len(path)
+                                                    for f in tm.fields):  # fmt: skip
+            kinds[path] = "object"
+        else:
+            kinds[path] = "value"
+    return kinds
 
 
 def _convert(tm: TableMap, f: Field, value: Any) -> Any:
@@ -336,7 +415,8 @@ def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index:
     leading = [key] if source == "client" else []
     if fk:
         leading = [fk]
-    columns = (*leading, *(f.column for f in fields))
+    links = [c for ref in table.self_refs for c in (ref.column, ref.position) if c]
+    columns = (*leading, *(f.column for f in fields), *_system_columns(table), *links)
     for column in table.columns:
         if column.name not in columns and column.default is None and not column.nullable and column.name != key:
             raise NotImplementedError(
@@ -353,6 +433,7 @@ def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index:
         fields=fields,
         columns=columns,
         prefixes=_required_prefixes(fields),
+        links=table.self_refs,
     )
 
 
@@ -369,25 +450,3 @@ def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
         f.path[:n] for f in fields for n in range(1, len(f.path)) if all(f.required[:n])
     }  # fmt: skip
     return tuple(sorted(found, key=len))
-
-
-def _get(node: Any, path: Sequence[str]) -> Any:
-    for step in path:
-        if not isinstance(node, dict):
-            return MISSING
-        node = node.get(step, MISSING)
-    return node
-
-
-def _ensure(node: dict[str, Any], path: Sequence[str], leaf: type = dict) -> Any:
-    for i, step in enumerate(path):
-        if step not in node:
-            node[step] = leaf() if i == len(path) - 1 else {}
-        node = node[step]
-    return node
-
-
-def _set(node: dict[str, Any], path: Sequence[str], value: Any) -> None:
-    for step in path[:-1]:
-        node = node.setdefault(step, {})
-    node[path[-1]] = value

@@ -248,4 +248,7 @@ def _clip_comments(columns: list[Column]) -> tuple[Column, ...]:
 
 
 def normalize(source: SourceSchema) -> SchemaModel:
-    return Normalizer(source).run()
+    try:
+        return Normalizer(source).run()
+    except RecursionError:  # every path is bounded; this is the last line, never a traceback
+        raise source.error("#", "the schema nests too deeply to map to tables") from None

@@ -2,14 +2,15 @@
 
 `oneOf`/`anyOf` whose branches only validate (`required`, formats, patterns) do not change the shape, nor
 does a branch that only says "or null". Branches that are all strings (or all numbers) make one column of
-that type. Objects told apart by a discriminator (OpenAPI `discriminator`, or one property with a distinct
-`const` per branch) become one object holding every branch's properties. Anything else that can take
+that type. Branches that are all objects become one object holding every branch's properties (none
+required unless every branch requires it): told apart by a discriminator (OpenAPI `discriminator`, or one
+property with a distinct `const` per branch) silently, else with a note. Anything else that can take
 several shapes is stored as JSON, with a reason that `normalize` turns into a warning.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .loader import Catalog
@@ -17,6 +18,7 @@ from .refs import Combined, Node, Src, enum_types, merge, resolve
 
 ShapeKind = Literal["scalar", "object", "array", "json", "never"]
 _SHAPE_KEYS = frozenset({"enum", "prefixItems"})
+MAX_UNION = 12  # more object branches than this (FHIR's "any resource") are a JSON value, not one wide table
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Shape:
     reason: str | None = None  # why a value goes to JSON (None: the schema asks for free-form JSON)
     where: str = ""  # the pointer the reason is about
     json_props: dict[str, tuple[str, str]] = field(default_factory=dict)  # property → (reason, pointer)
+    notes: tuple[tuple[str, str], ...] = ()  # (message, pointer): mapped, but a reader should know how
 
 
 def classify(node: Node, catalog: Catalog) -> Shape:
@@ -68,10 +71,11 @@ def _types(node: Node) -> frozenset[str] | None:
         return node.types
     if isinstance(node.kw.get("enum"), list):
         return enum_types(node.kw["enum"])
+    # without `type`, a validator lets null through where the keywords describe an object or an array
     if node.props or node.maps:
-        return frozenset({"object"})
+        return frozenset({"object", "null"})
     if node.items or "prefixItems" in node.kw:
-        return frozenset({"array"})
+        return frozenset({"array", "null"})
     return None
 
 
@@ -149,17 +153,20 @@ def _alternatives(node: Node, catalog: Catalog) -> Shape:
         return Shape("json", node, nullable=True)
     shapes = [classify(s, catalog) for s in shaped]
     nullable = nullable or any(s.nullable for s in shapes)
-    if len(shapes) == 1 or _all_same_node(shaped):
+    if len(shapes) == 1:
         return _with_nullable(shapes[0], nullable)
     kinds = {s.kind for s in shapes}
     if kinds == {"scalar"}:
         scalars = {"number" if s.scalar == "integer" else s.scalar for s in shapes}
         if len(scalars) == 1:
             return _common_scalar(base, shapes, nullable)
-    if kinds == {"object"}:
-        union = discriminated(base, objects, catalog) if len(objects) == len(shaped) else None
-        if union is not None:
-            return _with_nullable(classify(union, catalog), nullable)
+    if kinds == {"object"} and len(objects) == len(shaped) and len(objects) <= MAX_UNION:
+        union, told_apart = union_object(base, objects, catalog)
+        shape = _with_nullable(classify(union, catalog), nullable)
+        if told_apart or shape.kind != "object":
+            return shape
+        note = f"`{keyword}` of objects without a discriminator: one table holds every branch's properties"
+        return replace(shape, notes=(*shape.notes, (note, group_src.ptr)))
     described = ", ".join(sorted({s.scalar or s.kind for s in shapes}))
     return _json(node, f"`{keyword}` allows different shapes ({described})", group_src.ptr, True)
 
@@ -170,15 +177,10 @@ def _without_group(node: Node) -> Node:
     return result
 
 
-def _all_same_node(nodes: list[Node]) -> bool:
-    first = nodes[0].identity
-    return bool(first) and all(n.identity == first for n in nodes[1:])
-
-
 def _with_nullable(shape: Shape, nullable: bool) -> Shape:
     if shape.nullable or not nullable:
         return shape
-    return Shape(shape.kind, shape.node, True, shape.scalar, shape.reason, shape.where, shape.json_props)
+    return replace(shape, nullable=True)
 
 
 def _common_scalar(base: Node, shapes: list[Shape], nullable: bool) -> Shape:
@@ -207,14 +209,12 @@ def _union(lists: list[Any]) -> list[Any]:
     return result
 
 
-def discriminated(base: Node, branches: list[Node], catalog: Catalog) -> Node | None:
-    """One object with every branch's properties, when a discriminator says which branch a value is."""
+def union_object(base: Node, branches: list[Node], catalog: Catalog) -> tuple[Node, bool]:
+    """One object with every branch's properties; and whether a discriminator says which branch a value is."""
     explicit = base.kw.get("discriminator")
     name = explicit.get("propertyName") if isinstance(explicit, dict) else None
     if not isinstance(name, str):
         name = _const_discriminator(branches, catalog)
-    if name is None:
-        return None
     node = merge(base)
     node.alternatives = []
     names: list[str] = []
@@ -228,7 +228,7 @@ def discriminated(base: Node, branches: list[Node], catalog: Catalog) -> Node | 
     node.closed = base.closed or all(b.closed for b in branches)
     for b in branches:
         node.maps += b.maps
-    return node
+    return node, name is not None
 
 
 def _combined(kind: Any, srcs: list[Src]) -> Src:

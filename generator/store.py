@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import marks
 from .bulk import Writer, writer_for
 from .dberrors import translate
 from .documents import DocumentMap, TableMap
@@ -120,7 +121,7 @@ class Store:
         """The document as stored; raises DocumentNotFound."""
         key = self._key(doc_id)
         with self._reading(conn) as c:
-            found = self._read(c, self.mapping.select(self.root).where(self._key_column == key))
+            found = self._read(c, self.mapping.select(self.root).where(self._key_column == key, *self._top))
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
@@ -131,7 +132,8 @@ class Store:
         except DocumentNotFound:
             return False
         with self._reading(conn) as c:
-            return c.execute(sa.select(sa.literal(1)).where(self._key_column == key)).first() is not None
+            query = sa.select(sa.literal(1)).select_from(self.root.sa_table).where(self._key_column == key, *self._top)
+            return c.execute(query).first() is not None
 
     def replace(self, doc_id: Any, document: Any, *, conn: Bind | None = None) -> None:
         """Replace a stored document by another (same id; `created_at` kept, `updated_at` set)."""
@@ -152,6 +154,8 @@ class Store:
             for child in root.children:  # their own children go by ON DELETE CASCADE
                 assert child.fk is not None
                 c.execute(sa.delete(child.sa_table).where(child.sa_table.c[child.fk] == key))
+            for ref in root.links:  # documents nested by a recursive property, and theirs by cascade
+                c.execute(sa.delete(root.sa_table).where(root.sa_table.c[ref.column] == key))
             self._writer(c.dialect).insert(c, batch, self.mapping.tables[1:])
 
     def delete(self, doc_id: Any, *, conn: Bind | None = None) -> None:
@@ -163,7 +167,7 @@ class Store:
 
     def items(self, batch_size: int = 500, *, conn: Bind | None = None) -> Iterator[tuple[Any, Any]]:
         """Every (id, document), by id, read `batch_size` documents at a time (one snapshot on PostgreSQL)."""
-        query = self.mapping.select(self.root).order_by(self._key_column).limit(batch_size)
+        query = self.mapping.select(self.root).where(*self._top).order_by(self._key_column).limit(batch_size)
         after = None
         with self._reading(conn) as c:
             while True:
@@ -178,7 +182,8 @@ class Store:
 
     def __len__(self) -> int:
         with self._reading(None) as c:
-            return int(c.execute(sa.select(sa.func.count()).select_from(self.root.sa_table)).scalar_one())
+            query = sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top)
+            return int(c.execute(query).scalar_one())
 
     def __contains__(self, doc_id: object) -> bool:
         return self.exists(doc_id)
@@ -197,6 +202,11 @@ class Store:
     @property
     def _key_column(self) -> Any:
         return self.root.sa_table.c[self.root.key]
+
+    @property
+    def _top(self) -> list[Any]:
+        """Conditions for documents of their own (rows nested by a recursive property are parts of another)."""
+        return [self.root.sa_table.c[ref.column].is_(None) for ref in self.root.links]
 
     def _key(self, doc_id: Any) -> Any:
         if isinstance(self._key_column.type, sa.Uuid) and not isinstance(doc_id, uuid.UUID):
@@ -232,6 +242,7 @@ class Store:
             document = mapping.node(root, row)
             nodes[0][row[0]] = document
             result.append((row[0], document))
+        self._read_nested(conn, nodes[0], list(nodes[0]))
         for tm in mapping.tables[1:]:
             assert tm.parent is not None and tm.fk is not None
             parents = nodes[tm.parent.index]
@@ -246,6 +257,25 @@ class Store:
                 if tm.children:
                     nodes[tm.index][row[0]] = node
         return result
+
+    def _read_nested(self, conn: sa.Connection, documents: dict[Any, Any], keys: list[Any]) -> None:
+        """Documents nested in `keys` by recursive properties (rows of the root table), level by level."""
+        root = self.root
+        while keys and root.links:
+            found = []
+            for i, ref in enumerate(root.links):
+                query = self.mapping.select(root).where(root.sa_table.c[ref.column].in_(keys))
+                rows = sorted(conn.execute(query), key=lambda r: (r[1 + 2 * i + 1] or 0, str(r[0])))
+                for row in rows:
+                    node = self.mapping.node(root, row)
+                    holder = documents[row[1 + 2 * i]]
+                    if ref.position:
+                        marks.ensure(holder, ref.path, list).append(node)
+                    else:
+                        marks.put(holder, ref.path, node)
+                    documents[row[0]] = node
+                    found.append(row[0])
+            keys = found
 
 
 def prepare_sqlite(engine: sa.Engine) -> None:

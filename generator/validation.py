@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 
 from .errors import DocumentInvalid, Violation, pointer
-from .loader import SourceSchema, schema_registry, schema_uris
+from .loader import SourceSchema, dialect, schema_registry, schema_uris
 
 jsonschema_rs: Any
 try:  # an accelerator: the same verdicts, about 80× faster than jsonschema on our documents
@@ -23,9 +23,9 @@ class DocumentValidator:
     def __init__(self, source: SourceSchema, sources: Iterable[SourceSchema]) -> None:
         self.name = source.name
         others = list(sources)
-        registry = schema_registry((s.path, s.contents) for s in others)
-        cls = jsonschema.validators.validator_for(source.contents, default=jsonschema.Draft202012Validator)
-        self.reference = cls(source.contents, registry=registry, format_checker=cls.FORMAT_CHECKER)
+        registry = schema_registry((s.path, standard(s.contents)) for s in others)
+        cls = jsonschema.validators.validator_for({"$schema": dialect(source.contents)})
+        self.reference = cls(standard(source.contents), registry=registry, format_checker=cls.FORMAT_CHECKER)
         self.fast = _compiled(source, others)
 
     def violations(self, document: Any) -> list[Violation]:
@@ -53,13 +53,38 @@ def _compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
     """A jsonschema-rs validator, or None where it is missing or cannot compile this schema."""
     if jsonschema_rs is None:
         return None
-    resources = [(uri, s.contents) for s in sources for uri in schema_uris(s.path, s.contents)]
+    resources = [(uri, standard(s.contents)) for s in sources for uri in schema_uris(s.path, s.contents)]
     try:
         return jsonschema_rs.validator_for(
-            source.contents,
+            {**standard(source.contents), "$schema": dialect(source.contents)},
             validate_formats=True,
             registry=jsonschema_rs.Registry(resources),
             base_uri=schema_uris(source.path, source.contents)[-1],
         )
     except Exception:  # an unsupported regex or keyword: jsonschema alone still decides, only slower
         return None
+
+
+_VALUES = frozenset({"enum", "const", "default", "examples"})  # keywords whose values are data, not schemas
+
+
+def standard(schema: Any) -> Any:
+    """The schema with OpenAPI 3.0's `nullable: true` spelled as JSON Schema, as `normalize` reads it: null is
+    added to `type` and `enum`, or the node becomes "null or this"."""
+    if isinstance(schema, list):
+        return [standard(v) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v if k in _VALUES else standard(v) for k, v in schema.items()}
+    if out.get("nullable") is not True:
+        return out
+    if isinstance(out.get("enum"), list) and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+    kind = out.get("type")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+    elif isinstance(kind, list):
+        out["type"] = kind if "null" in kind else [*kind, "null"]
+    elif "enum" not in out:
+        return {"anyOf": [{"type": "null"}, {k: v for k, v in out.items() if k != "nullable"}]}
+    return out

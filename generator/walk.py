@@ -111,6 +111,8 @@ class PropertyWalker:
         for where in node.maps:
             message = f"properties matched by it are kept in JSON column {tb.name}.{EXTRA_COLUMN}"
             self.warn(where, message, node.src.file)
+        for message, where in shape.notes:
+            self.warn(where, message, node.src.file)
         subs = {prop: self.resolve(srcs) for prop, srcs in node.props.items()}
         reserved = []
         for prop, sub in subs.items():
