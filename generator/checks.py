@@ -39,6 +39,8 @@ def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], cty
         if isinstance(kw.get("pattern"), str) and portable_pattern(kw["pattern"]):
             rules.append(("pattern", kw["pattern"]))
     values = [v for v in kw.get("enum", []) if v is not None]
+    if any(isinstance(v, float) for v in values):  # SQLAlchemy renders an IN list in the type of its first value
+        values = [float(v) for v in values]
     if ctype.kind != "enum" and values and kind in ("integer", "number", "string"):
         rules.append(("in", values))
     seen: set[str] = set()
@@ -75,8 +77,7 @@ def python_source(check: Check) -> str:
     if check.rule == "pattern":
         return f"{col}.regexp_match({value!r})"
     if check.rule == "in":
-        typed = f"sa.column({check.column!r}, {_sa_type(value)})"
-        return f"{typed}.in_({list(value)!r})"
+        return f"{col}.in_({list(value)!r})"
     return f"{col} {check.rule} {value!r}"
 
 
@@ -146,14 +147,6 @@ def _pg_literal(value: Any) -> str:
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     return repr(value)
-
-
-def _sa_type(values: list[Any]) -> str:
-    if all(isinstance(v, str) for v in values):
-        return "sa.String()"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return "sa.BigInteger()"
-    return "sa.Float()"
 
 
 def _is_number(value: Any) -> bool:

@@ -334,6 +334,8 @@ def _render_item(imports: set[str]) -> Any:
             if isinstance(obj.arg, uuid_default):
                 imports.add("from generator.sqlfuncs import uuid_default")
                 return "uuid_default()"
+            if isinstance(obj.arg, sa.sql.elements.BindParameter):
+                return f"sa.literal({obj.arg.value!r}, sa.Text())"
             if isinstance(obj.arg, boolean_default):
                 imports.add("from generator.sqlfuncs import boolean_default")
                 return f"boolean_default({obj.arg.value})"

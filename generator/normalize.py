@@ -45,6 +45,7 @@ class Normalizer(PropertyWalker):
         self._shapes: dict[int, tuple[Node, Shape]] = {}
         self.budget = TableBudget(self.resolve, self.classify)
         self.pending = 0
+        self.server_keys = False
 
     def resolve(self, srcs: list[Src]) -> Node:
         """`refs.resolve`, once per set of sources (big schemas reach one definition from many places)."""
@@ -69,6 +70,7 @@ class Normalizer(PropertyWalker):
         shape = self.classify(root)
         title = root.kw.get("title") if isinstance(root.kw.get("title"), str) else None
         xsql = root.xsql
+        self.server_keys = xsql.get("primaryKey") == "identity"
         name = xsql.get("table") or naming.root_table_name(title, self.source.name)
         old_title = None if xsql.get("table") else xsql.get("renamedFrom")
         previous = (naming.plural(naming.snake(old_title)),) if old_title else ()

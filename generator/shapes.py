@@ -217,6 +217,7 @@ def union_object(base: Node, branches: list[Node], catalog: Catalog) -> tuple[No
         name = _const_discriminator(branches, catalog)
     node = merge(base)
     node.alternatives = []
+    node.types = frozenset({"object"})  # each branch is an object; "or null" is the caller's to add
     names: list[str] = []
     for b in branches:
         names += [n for n in b.props if n not in names]

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import conv
 from . import checks
 from .ir import Column, ColumnType, Database, EnumType, Table
 from .sqlfuncs import boolean_default, uuid_default
-from .sqltypes import MYSQL, MYSQL_KEY_LENGTH, external_tables, is_serial, keyed_columns
+from .sqltypes import MYSQL, MYSQL_KEY_LENGTH, external_tables, is_serial, keyed_columns, needs_literal
 
 _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
     "uuid": lambda t: sa.Uuid(),
@@ -60,6 +60,9 @@ def server_default(column: Column) -> Any:
         return boolean_default(d.value)
     if isinstance(d.value, int | float):
         return sa.text(repr(d.value))
+    if needs_literal(str(d.value)):
+        # a bound literal: each dialect escapes it its own way, and Alembic compares it as SQL
+        return sa.literal(str(d.value), sa.Text())
     return str(d.value)
 
 

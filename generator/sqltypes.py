@@ -78,6 +78,12 @@ def is_serial(column: Column) -> bool:
     return column.default is not None and column.default.kind == "sequence"
 
 
+def needs_literal(default: str) -> bool:
+    """A string default that must be a SQLAlchemy literal (`sa.literal`), not a plain string: Alembic puts a
+    plain one between quotes unescaped when it compares defaults, and MySQL reads backslashes as escapes."""
+    return "'" in default or "\\" in default
+
+
 def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> str:
     """Python source that builds the column's SQLAlchemy type (`keyed`: see `keyed_columns`)."""
     t = column.type

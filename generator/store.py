@@ -156,7 +156,11 @@ class Store:
                 c.execute(sa.delete(child.sa_table).where(child.sa_table.c[child.fk] == key))
             for ref in root.links:  # documents nested by a recursive property, and theirs by cascade
                 c.execute(sa.delete(root.sa_table).where(root.sa_table.c[ref.column] == key))
-            self._writer(c.dialect).insert(c, batch, self.mapping.tables[1:])
+            tables = self.mapping.tables[1:]
+            if len(batch.rows[0]) > 1:  # the nested documents are new rows of the root table (client keys)
+                batch.rows[0] = batch.rows[0][1:]
+                tables = self.mapping.tables
+            self._writer(c.dialect).insert(c, batch, tables)
 
     def delete(self, doc_id: Any, *, conn: Bind | None = None) -> None:
         """Delete a document and, by ON DELETE CASCADE, every row of it."""

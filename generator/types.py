@@ -102,9 +102,10 @@ def parse_sql_type(text: str) -> ColumnType:
 
 def native_enum_ok(values: Sequence[str]) -> bool:
     """Whether every dialect can hold these labels in a native enum (PostgreSQL: 1–63 bytes; MySQL: labels
-    must differ case-insensitively and without trailing spaces)."""
+    must differ case-insensitively and without trailing spaces, and a backslash in one is read back doubled)."""
     folded = {v.rstrip(" ").casefold() for v in values}
-    return len(folded) == len(values) and all(0 < len(v.encode()) <= MAX_ENUM_LABEL_BYTES for v in values)
+    fits = all(0 < len(v.encode()) <= MAX_ENUM_LABEL_BYTES and "\\" not in v for v in values)
+    return len(folded) == len(values) and fits
 
 
 def _first_number(kw: Mapping[str, Any], *keys: str) -> float | None:

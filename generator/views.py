@@ -8,7 +8,15 @@ from typing import Any
 
 from . import checks, naming
 from .ir import Column, Database, EnumType, SchemaModel, Table
-from .sqltypes import PYTHON_TYPES, display_default, display_type, external_tables, keyed_columns, type_expr
+from .sqltypes import (
+    PYTHON_TYPES,
+    display_default,
+    display_type,
+    external_tables,
+    keyed_columns,
+    needs_literal,
+    type_expr,
+)
 
 # Names a declarative class reserves for itself, and the module-level names its body calls (an attribute
 # `relationship` would shadow the function for the lines after it); a column with one gets a trailing `_`.
@@ -132,7 +140,12 @@ def _column_attr(table: Table, col: Column, enums: dict[str, EnumType], keyed: b
         elif isinstance(value, int | float):
             args.append(f"server_default=sa.text({_py(repr(value))})")
         else:
-            args.append(f"server_default={_py(str(value))}")
+            text = str(value)
+            args.append(
+                f"server_default=sa.literal({_py(text)}, sa.Text())"
+                if needs_literal(text)
+                else f"server_default={_py(text)}"
+            )
     if col.default and col.default.kind == "sequence":
         args.append("autoincrement=True")
     args.append(f"nullable={col.nullable}")

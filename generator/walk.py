@@ -50,6 +50,7 @@ class PropertyWalker:
     # tables promised to children decided but not built yet: a parent decides all its children before any
     # is built, so shallow structure gets the table budget first and the deepest goes to JSON
     pending: int
+    server_keys: bool  # the root's key is an identity the database assigns
 
     def resolve(self, srcs: list[Src]) -> Node:
         raise NotImplementedError
@@ -87,7 +88,7 @@ class PropertyWalker:
         old = node.xsql.get("renamedFrom")
         previous = naming.singular(naming.snake(old)) if old and not items.xsql.get("column") else None
         if shape.kind == "scalar":
-            tb.scalar_column(name, shape.scalar or "string", items, items_ptr, (), True, shape.nullable, previous)
+            tb.scalar_column(name, shape.scalar or "string", shape.node, items_ptr, (), True, shape.nullable, previous)
         else:
             tb.json_column(name, items, items_ptr, (), required=True)
         return tb.columns[-1].name
@@ -144,7 +145,8 @@ class PropertyWalker:
         if prop in owner.json_props:
             reason, where = owner.json_props[prop]
             return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
-        loop = next((a for a in ancestors if a.identity & sub.identity), None)
+        identity = sub.identity | (self.resolve(sub.items).identity if sub.items else set())
+        loop = next((a for a in ancestors if a.identity & identity), None)
         if loop is not None:
             return self.recursive(tb, prop, column, sub, ptr, path, required, loop, ancestors, children)
         shape = self.classify(sub)
@@ -156,7 +158,7 @@ class PropertyWalker:
         if shape.kind == "scalar":
             if not required and shape.nullable:
                 tb.tracked.append(path)
-            return tb.scalar_column(column, shape.scalar or "string", sub, ptr, path, required, shape.nullable)
+            return tb.scalar_column(column, shape.scalar or "string", shape.node, ptr, path, required, shape.nullable)
         names, previous = self.child_names(tb, prop, sub, path)
         count = self.budget.contribution(sub, required)
         if storage != "table" and count > SUBTREE_TABLES:
@@ -264,7 +266,8 @@ class PropertyWalker:
         """A property that contains its own ancestor: rows of the root table linked to their holder, when the
         ancestor is the root document and the property is an optional object or an array of it; else JSON."""
         shape = self.classify(sub)
-        is_root_loop = loop is ancestors[0] and loop.table == tb.name and len(path) == 1
+        # the holder's key must be known when its rows are built: not a key the database hands out
+        is_root_loop = loop is ancestors[0] and loop.table == tb.name and len(path) == 1 and not self.server_keys
         many = shape.kind == "array" and is_root_loop and bool(sub.items)
         if many:
             items = self.resolve(sub.items)
