@@ -261,16 +261,18 @@ def test_long_names_are_shortened_with_a_stable_hash(tmp_path: Path) -> None:
 
 
 def test_x_sql_names_storage_keys_and_references(tmp_path: Path) -> None:
+    owner = {"type": "string", "x-sql": {"column": "owner_name", "index": True,
+                                         "references": {"table": "owners", "column": "name"}}}  # fmt: skip
+    note = {"type": "string", "x-sql": {"unique": True}}
     m = model(tmp_path, {
         "title": "Doc", "type": "object", "x-sql": {"table": "documents", "primaryKey": {"property": "code"}},
         "required": ["code", "meta", "parts"],
         "properties": {
             "code": {"type": "string", "maxLength": 8},
             "meta": {"type": "object", "x-sql": {"storage": "table", "table": "document_meta"},
-                     "properties": {"owner": {"type": "string", "x-sql": {"column": "owner_name", "index": True,
-                                                                           "references": {"table": "owners", "column": "name"}}}}},
+                     "properties": {"owner": owner}},
             "parts": {"type": "array", "x-sql": {"storage": "json"}, "items": {"type": "string"}},
-            "extra": {"type": "object", "x-sql": {"storage": "flatten"}, "properties": {"note": {"type": "string", "x-sql": {"unique": True}}}},
+            "extra": {"type": "object", "x-sql": {"storage": "flatten"}, "properties": {"note": note}},
         },
     })  # fmt: skip
     root, meta = m.tables
