@@ -29,6 +29,7 @@ CASH = {
     "required": ["method"],
     "properties": {"method": {"const": "cash"}, "change": {"type": "number"}},
 }
+LONG = "aVeryLongPropertyNameThatGoesOnAndOnForTheSakeOfItsIdentifiers"  # names past 63 bytes: shortened
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Order",
@@ -61,6 +62,7 @@ SCHEMA = {
         "payment": {"oneOf": [CARD, CASH]},
         "anything": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
         "children": {"type": "array", "items": {"$ref": "#"}},
+        LONG: {"type": "array", "uniqueItems": True, "items": {"type": "string", "maxLength": 30}},
     },
 }
 BASE = {"user": "ada", "status": "plain", "lines": [], "flags": []}
@@ -71,7 +73,8 @@ DOCUMENTS = [
      "lines": [{"sku": "a", "qty": 2, "gift": {"wrap": True}}, {"sku": "b"}], "status": "it's", "flags": [True],
      "payment": {"method": "card", "last4": "4242"}, "anything": 7, "price": 12.5, "placed": "2024-02-03T04:05:06Z",
      "day": "2024-02-29", "ref": "0b1c7d0e-9f1a-4d7c-8f6e-2a3b4c5d6e7f", "code": "ABC", "level": 5, "paid": True},
-    {**BASE, "payment": {"method": "cash"}, "anything": "seven", "group": {"name": NASTY}, "note": NASTY,
+    {**BASE, LONG: ["x", "y"], "payment": {"method": "cash"}, "anything": "seven", "group": {"name": NASTY},
+     "note": NASTY,
      "children": [{**BASE, "user": "child", "children": [{**BASE, "user": "grandchild"}]}, {**BASE, "user": "c2"}]},
 ]  # fmt: skip
 
