@@ -120,7 +120,8 @@ def compiled_default(column: Column, dialect: sa.engine.Dialect) -> str:
     value = server_default(column)
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
-    return str(value.compile(dialect=dialect))
+    # DDL inlines a default: bound literals render as SQL literals, as CREATE TABLE would write them
+    return str(value.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def postgres_dialect() -> sa.engine.Dialect:
