@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,6 +14,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import REPO
+from dbtools import load_models
 from sqlalchemy.orm import Session
 
 HEAD = max(p.stem for p in (REPO / "generated/migrations/snapshots").glob("*.json"))
@@ -29,20 +28,9 @@ TABLES = {
 
 
 @pytest.fixture
-def models(project: Path) -> Iterator[ModuleType]:
+def models(project: Path) -> ModuleType:
     """The project copy's generated/models package, imported under a name of its own."""
-    name = f"_generated_models_{uuid.uuid4().hex}"
-    package = project / "generated" / "models"
-    spec = importlib.util.spec_from_file_location(
-        name, package / "__init__.py", submodule_search_locations=[str(package)]
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    yield module
-    for key in [k for k in sys.modules if k == name or k.startswith(f"{name}.")]:
-        del sys.modules[key]
+    return load_models(project / "generated")  # type: ignore[no-any-return]
 
 
 def engine_for(url: str) -> sa.Engine:
