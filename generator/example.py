@@ -16,9 +16,11 @@ from typing import Any
 
 import jsonschema
 import referencing
+import referencing.exceptions
 
-from .loader import SourceSchema
+from .loader import SourceSchema, dialect
 from .refs import deref_raw
+from .validation import standard
 
 # the parser `re` itself uses: private, but unchanged since Python 3.0 (moved into `re` in 3.11)
 sre_parse: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
@@ -52,13 +54,17 @@ def example_document(source: SourceSchema) -> Any:
     """The example document of `source`; raises ExampleError when the result does not validate."""
     builder = _Builder(source)
     document = builder.value(source.contents, source.resolver, "#", "", 1, 0)
-    validator_cls = jsonschema.validators.validator_for(source.contents, default=jsonschema.Draft202012Validator)
+    validator_cls = jsonschema.validators.validator_for({"$schema": dialect(source.contents)})
     validator = validator_cls(
-        source.contents,
+        standard(source.contents),
         registry=source.resolver._registry,  # referencing has no public accessor; cross-file $refs need it
         format_checker=validator_cls.FORMAT_CHECKER,
     )
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    except (AttributeError, TypeError, LookupError, ValueError, RecursionError, referencing.exceptions.Unresolvable):
+        # jsonschema trips over some schemas the metaschema lets through (`"$ref": null` in draft 4)
+        raise ExampleError("the schema could not check an example against itself") from None
     if error is not None:
         where = "#" + "".join(f"/{p}" for p in error.absolute_path)
         raise ExampleError(f"the example built for {where} does not validate: {error.message}")

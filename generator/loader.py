@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -81,6 +82,10 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_json(path: Path, display: str) -> Any:
     """Parse a JSON file; a syntax error names the line and column."""
     try:
@@ -88,7 +93,7 @@ def parse_json(path: Path, display: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(display, "", f"cannot read: {exc}") from None
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates)
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise SchemaError(display, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:
@@ -104,10 +109,26 @@ def _check_metaschema(contents: Any, display: str) -> None:
         best = jsonschema.exceptions.best_match(errors)
         assert best is not None
         raise SchemaError(display, pointer(*best.path), f"not a valid JSON Schema: {best.message}")
+    _check_patterns(contents, display)
     xsql_validator = jsonschema.Draft202012Validator(XSQL_SCHEMA)
     for node_path, annotation in _find_key(contents, "x-sql", ()):
         for err in sorted(xsql_validator.iter_errors(annotation), key=lambda e: list(e.path)):
             raise SchemaError(display, pointer(*node_path, "x-sql", *err.path), f"invalid x-sql: {err.message}")
+
+
+def _check_patterns(contents: Any, display: str) -> None:
+    """Documents are validated with Python's `re`: a pattern it cannot compile could never be checked."""
+    found = [
+        ((*path, "pattern"), value) for path, value in _find_key(contents, "pattern", ()) if isinstance(value, str)
+    ]
+    for path, props in _find_key(contents, "patternProperties", ()):
+        if isinstance(props, dict):
+            found += [((*path, "patternProperties", key), key) for key in props]
+    for where, regex in found:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise SchemaError(display, pointer(*where), f"{regex!r} is not a regular expression: {exc}") from None
 
 
 def _find_key(node: Any, key: str, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:

@@ -72,8 +72,8 @@ class PropertyWalker:
         children: list[Child],
     ) -> str | None:
         """Columns for the items of an array table; returns the value column of scalar items."""
-        items = self.resolve(node.items)
-        items_ptr = node.items[0].ptr
+        items = self.resolve(node.items or [node.src.at({}, "items")])  # no `items`: any value
+        items_ptr = node.items[0].ptr if node.items else f"{ptr}/items"
         shape = self.classify(items)
         here = (*here, Ancestor(frozenset(items.identity), tb.name, (), items_ptr))
         if shape.kind == "object":
