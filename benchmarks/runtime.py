@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from runtime_helpers import customer  # noqa: E402 - the tests' CustomerProfile: an address, 2 emails, 2 phones
+from schemarel.runtime.backfill import backfill  # noqa: E402
+from schemarel.runtime.store import Store  # noqa: E402
 
 from generated.models import (  # noqa: E402 - the repository's generated models, as an application uses them
     CustomerProfile,
@@ -33,8 +35,6 @@ from generated.models import (  # noqa: E402 - the repository's generated models
     CustomerProfilePhoneNumber,
     Profile,
 )
-from generator.backfill import backfill  # noqa: E402
-from generator.store import Store  # noqa: E402
 
 CUSTOMER_TABLES = ["customer_profiles", "customer_profile_addresses", "customer_profile_emails",
                    "customer_profile_phone_numbers"]  # fmt: skip

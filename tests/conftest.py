@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-
-from generator.cli import main
+from schemarel.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -130,7 +129,7 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> object:
 def run_schemarel(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run the real `schemarel` command in a subprocess (exit codes, stderr, no traceback)."""
     return subprocess.run(
-        [sys.executable, "-m", "generator.cli", *args],
+        [sys.executable, "-m", "schemarel", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -159,7 +158,7 @@ def edit_schema(project: Path, change: Callable[[dict[str, Any]], None], name: s
 @pytest.fixture(scope="session")
 def mermaid_cli() -> str:
     """The mermaid-cli executable, with a Chromium for it (a skip without them; a failure when CI is set)."""
-    from generator.mermaid import find_browser, find_mmdc
+    from schemarel.render.mermaid import find_browser, find_mmdc
 
     mmdc, browser = find_mmdc(), find_browser()
     if mmdc is None or browser is None:

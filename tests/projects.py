@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
-
-from generator.cli import main
-from generator.ir import SchemaModel
-from generator.loader import load_schemas
-from generator.normalize import normalize
+from schemarel.cli.main import main
+from schemarel.ir import SchemaModel
+from schemarel.normalize.normalizer import normalize
+from schemarel.schema.loader import load_schemas
 
 
 def write_project(root: Path, schemas: dict[str, Any]) -> Path:

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
-from generator.sqltypes import external_tables
-from generator.store import Store
+from schemarel.runtime.store import Store
+from schemarel.sql.spelling import external_tables
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "schemas"

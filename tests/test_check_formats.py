@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from generator.reports import _annotation, first_changed_line
+from schemarel.cli.reports import _annotation, first_changed_line
 
 
 def _add_property(project: Path) -> None:

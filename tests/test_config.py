@@ -12,8 +12,7 @@ import jinja2
 import jinja2.meta
 import sqlalchemy as sa
 from conftest import REPO, run_schemarel
-
-from generator.render import environment, shipped_templates
+from schemarel.render.jinja import environment, shipped_templates
 
 DOC_OVERRIDE = "# {{ schema.title }} (house style)\n\n{% for t in tables %}- {{ t.name }}\n{% endfor %}"
 

@@ -18,10 +18,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import SHARED
 from dbtools import load_models, migrate, schema_diff, table_names
-
-from generator.cli import main
-from generator.errors import DocumentInvalid
-from generator.store import Store
+from schemarel.cli.main import main
+from schemarel.errors import DocumentInvalid
+from schemarel.runtime.store import Store
 
 CORPUS = sorted((SHARED / "corpus").glob("*.schema.json"))
 # Schemas that must fail, and the pointer their message names. package.json defines both `minTokens` and

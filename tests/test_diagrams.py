@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, run_schemarel
-
-from generator.mermaid import MermaidError, mermaid_blocks, render_svgs
+from schemarel.render.mermaid import MermaidError, mermaid_blocks, render_svgs
 
 DATA = Path(__file__).parent / "data" / "publish"
 

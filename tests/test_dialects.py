@@ -14,9 +14,8 @@ import pytest
 import sqlalchemy as sa
 from dbtools import engine, load_models, migrate, schema_diff, table_names
 from projects import generate, write_project
-
-from generator.errors import DocumentInvalid
-from generator.store import Store
+from schemarel.errors import DocumentInvalid
+from schemarel.runtime.store import Store
 
 NASTY = 'It\'s "quoted" \'\'\' """ \\ back\\slash\nnew line | pipe `tick` {{ jinja }} {% raw %} <b>html</b> ünï ☃'
 ENUM = ["plain", "it's", 'say "hi"', "back\\slash", "pi|pe", "{{x}}", "ünï"]

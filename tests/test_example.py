@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import REPO
-
-from generator.example import ExampleError, example_document, regex_sample
-from generator.ir import Database
-from generator.loader import load_schemas
-from generator.normalize import normalize
-from generator.rows import document_rows
-from generator.sqlmodel import build_metadata
+from schemarel.ir import Database
+from schemarel.normalize.normalizer import normalize
+from schemarel.render.example import ExampleError, example_document, regex_sample
+from schemarel.render.rows import document_rows
+from schemarel.schema.loader import load_schemas
+from schemarel.sql.metadata import build_metadata
 
 DATA = Path(__file__).parent / "data" / "publish"
 

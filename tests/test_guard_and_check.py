@@ -138,10 +138,10 @@ def test_revision_doc_lists_changes_before_and_after(fresh: Path, cli: Any) -> N
 def test_check_constraints_added_dropped_and_renamed_with_their_table() -> None:
     from dataclasses import replace
 
-    from generator.ir import Check, Database
-    from generator.loader import load_schemas
-    from generator.migrations import plan
-    from generator.normalize import normalize
+    from schemarel.ir import Check, Database
+    from schemarel.migrate.plan import plan
+    from schemarel.normalize.normalizer import normalize
+    from schemarel.schema.loader import load_schemas
 
     (model,) = [normalize(s) for s in load_schemas(FIXTURES.parent.parent / "schemas") if s.name == "customer"]
     root = model.root

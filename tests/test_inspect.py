@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import run_schemarel
-
-from generator.cli import main
-from generator.output import current_tree
+from schemarel.cli.main import main
+from schemarel.render.output import current_tree
 
 COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m")
 

@@ -26,7 +26,7 @@ def test_pip_install_gives_a_working_schemarel(tmp_path: Path, project: Path) ->
     installed = _run([str(bin_dir / "pip"), "install", "--quiet", str(REPO)], tmp_path, timeout=600)
     assert installed.returncode == 0, installed.stderr
 
-    probe = "import generator.render as r; print(r.__file__); print(r.shipped_templates())"
+    probe = "import schemarel.render.jinja as r; print(r.__file__); print(r.shipped_templates())"
     where = _run([str(bin_dir / "python"), "-c", probe], tmp_path)
     module_file, templates = where.stdout.split()
     site_packages = str(venv / "lib")

@@ -7,10 +7,9 @@ from typing import Any
 
 import pytest
 from projects import columns, generate, model, write_project
-
-from generator.checks import pg_sql
-from generator.errors import SchemaError
-from generator.ir import Check
+from schemarel.errors import SchemaError
+from schemarel.ir import Check
+from schemarel.sql.checks import pg_sql
 
 DRAFTS = [
     "http://json-schema.org/draft-04/schema#",
@@ -313,10 +312,9 @@ def test_recursion_back_to_the_root_is_rows_of_the_root_table(tmp_path: Path) ->
 
 
 def test_check_sql_is_what_sqlalchemy_compiles_for_postgresql() -> None:
+    from schemarel.sql.checks import PG_RESERVED, expression
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.dialects.postgresql.base import RESERVED_WORDS
-
-    from generator.checks import PG_RESERVED, expression
 
     assert PG_RESERVED == RESERVED_WORDS
     cases = [

@@ -8,10 +8,9 @@ import threading
 import pytest
 import sqlalchemy as sa
 from runtime_helpers import add_users, open_store
-
-from generator.backfill import Backfill, BackfillResult, backfill
-from generator.errors import ConstraintViolation
-from generator.store import Store
+from schemarel.errors import ConstraintViolation
+from schemarel.runtime.backfill import Backfill, BackfillResult, backfill
+from schemarel.runtime.store import Store
 
 DEFAULTS = {"timezone": "UTC", "currency": "USD"}
 

@@ -15,8 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from runtime_helpers import REPO, SCHEMAS, add_users, customer, open_store
-
-from generator.cli import main
+from schemarel.cli.main import main
 
 Cli = Callable[..., Result]
 
@@ -124,7 +123,7 @@ def test_a_load_killed_midway_leaves_only_whole_documents(tmp_path: Path, db_url
         [
             sys.executable,
             "-m",
-            "generator.cli",
+            "schemarel",
             "load",
             "--schema",
             "customer",

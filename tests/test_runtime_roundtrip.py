@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from runtime_helpers import SCHEMAS, TEST_SCHEMAS, add_users, open_store, same_json
-
-from generator.loader import schema_files
-from generator.store import Store
+from schemarel.runtime.store import Store
+from schemarel.schema.loader import schema_files
 
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding standard format:hypothesis.errors.HypothesisWarning")
 CASES = [(SCHEMAS, p.name.removesuffix(".schema.json")) for p in schema_files(SCHEMAS)]

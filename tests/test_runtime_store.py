@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from runtime_helpers import TEST_SCHEMAS, add_users, count, counts, customer, open_store
+from schemarel.errors import ConstraintViolation, DocumentInvalid, DocumentNotFound, ValueRejected
+from schemarel.runtime.store import Store
 from sqlalchemy.orm import Session
-
-from generator.errors import ConstraintViolation, DocumentInvalid, DocumentNotFound, ValueRejected
-from generator.store import Store
 
 
 @pytest.fixture

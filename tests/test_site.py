@@ -11,8 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import run_schemarel
-
-from generator.mermaid import find_browser
+from schemarel.render.mermaid import find_browser
 
 
 class _Page(HTMLParser):

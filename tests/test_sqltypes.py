@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from schemarel.ir import Column, ColumnType, Default
+from schemarel.sql.metadata import compiled_default, compiled_type
+from schemarel.sql.spelling import POSTGRES_SPELLING, display_default, display_type
 from sqlalchemy.dialects import postgresql
-
-from generator.ir import Column, ColumnType, Default
-from generator.sqlmodel import compiled_default, compiled_type
-from generator.sqltypes import POSTGRES_SPELLING, display_default, display_type
 
 SAMPLES = {
     "varchar": [ColumnType("varchar", length=320), ColumnType("varchar", length=2)],
@@ -47,6 +46,9 @@ def test_check_path_does_not_import_sqlalchemy() -> None:
     import subprocess
     import sys
 
-    probe = "import sys, generator.cli, generator.project, generator.output; print('sqlalchemy' in sys.modules)"
+    probe = (
+        "import sys, schemarel.cli.main, schemarel.project.pipeline, schemarel.render.output;"
+        " print('sqlalchemy' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False", "keep SQLAlchemy off the `schemarel check` path: it doubles its start-up"

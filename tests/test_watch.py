@@ -43,7 +43,7 @@ def _save(path: Path, text: str) -> None:
 def test_watch_regenerates_on_save_and_reports_errors(project: Path) -> None:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "generate", "--watch", "--interval", "0.1"],
+        [sys.executable, "-m", "schemarel", "generate", "--watch", "--interval", "0.1"],
         cwd=project,
         env=env,
         stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from generator.sqlfuncs import uuid_default
+from schemarel.support import uuid_default
 
 from .base import Base
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from generator.sqlfuncs import uuid_default
+from schemarel.support import uuid_default
 
 from .base import Base
 

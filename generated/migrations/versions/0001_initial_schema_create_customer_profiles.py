@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from generator.sqlfuncs import uuid_default
+from schemarel.support import uuid_default
 
 revision = '0001'
 down_revision = None

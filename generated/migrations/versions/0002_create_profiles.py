@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from generator.dbcheck import require_tables
-from generator.sqlfuncs import uuid_default
+from schemarel.support import require_tables
+from schemarel.support import uuid_default
 from sqlalchemy.dialects import postgresql
 
 revision = '0002'

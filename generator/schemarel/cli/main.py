@@ -1,0 +1,483 @@
+"""The `schemarel` command line: parses options, calls the pipeline, maps outcomes to exit codes."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from schemarel.errors import SchemarelError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+schemas_option = click.option(
+    "--schemas",
+    "schemas_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="schemas",
+    show_default=True,
+    help="Directory of *.schema.json files.",
+)
+out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="generated",
+    show_default=True,
+    help="Directory the generated files go to.",
+)
+templates_option = click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Directory whose templates override the shipped ones, by file name.",
+)
+db_option = click.option(
+    "--db",
+    "db_url",
+    envvar="SCHEMAREL_DATABASE_URL",
+    default=None,
+    help="Database URL [default: SCHEMAREL_DATABASE_URL, else sqlite:///schemarel.db].",
+)
+debug_option = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
+# a relative revision such as `-1` must reach Alembic as the REVISION argument, not fail as an unknown option
+REVISION_ARGUMENT = {"ignore_unknown_options": True}
+
+
+def reports_errors(fn: F) -> F:
+    """Turn a SchemarelError into one message on stderr and its exit code, with no traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = kwargs.pop("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except SchemarelError as exc:
+            if debug:
+                traceback.print_exc()
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="schemarel")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Turn the JSON Schemas of schemas/ into tables, SQLAlchemy models, Alembic migrations and docs.
+
+    Defaults come from [tool.schemarel] in the nearest pyproject.toml; options override them.
+    """
+    from schemarel.project.config import default_map, load_settings
+
+    if os.environ.get("NO_COLOR"):
+        ctx.color = False  # https://no-color.org: any non-empty value
+    try:
+        ctx.default_map = default_map(load_settings(), main.commands)  # type: ignore[attr-defined]
+    except SchemarelError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(exc.exit_code)
+
+
+@main.command()
+@schemas_option
+@out_option
+@templates_option
+@click.option("-m", "--message", default=None, help="Message of the new revision, if one is written.")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Write a revision that drops tables or columns, narrows types, removes enum values or adds NOT NULL.",
+)
+@click.option("--watch", is_flag=True, help="Keep running; regenerate whenever a schema or template is saved.")
+@click.option(
+    "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
+)
+@debug_option
+@reports_errors
+def generate(
+    schemas_dir: Path,
+    out_dir: Path,
+    templates_dir: Path | None,
+    message: str | None,
+    allow_destructive: bool,
+    watch: bool,
+    interval: float,
+) -> None:
+    """Write generated/ from the schemas; a new migration revision only when the tables changed."""
+    if watch:
+        from schemarel.cli.watch import watch_and_generate
+
+        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive)
+        watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
+        return
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive)
+
+
+def _generate(
+    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
+) -> None:
+    from schemarel.project.pipeline import Settings, build
+    from schemarel.render.output import write_tree
+
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
+    for warning in gen.database.warnings:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    changes = write_tree(out_dir, gen.files)
+    if gen.new_revision:
+        click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
+    for change in changes:
+        click.echo(
+            f"{ {'missing': 'wrote', 'changed': 'updated', 'extra': 'removed'}[change.kind]:8} {out_dir / change.path}"
+        )
+    if not changes:
+        click.echo(f"{out_dir} is up to date")
+
+
+@main.command()
+@schemas_option
+@out_option
+@templates_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="text: diffs for people; github: workflow annotations; json: a machine-readable report.",
+)
+@debug_option
+@reports_errors
+def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str) -> None:
+    """Exit 1 with a diff when generated/ is not what the schemas produce (for CI)."""
+    from schemarel.project.pipeline import Settings, build
+    from schemarel.render.output import drift
+
+    if fmt != "text":
+        _check_report(fmt, Settings(schemas_dir, out_dir, templates_dir))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir), write_revision=False)
+    problems = drift(out_dir, gen.files)
+    if gen.pending_change:
+        click.secho(
+            f"{out_dir}: the schema changed but no revision was generated; run `schemarel generate`",
+            fg="red",
+            err=True,
+        )
+    for problem in problems:
+        if problem.kind == "changed":
+            click.echo(problem.diff, nl=False)
+        else:
+            what = "is missing" if problem.kind == "missing" else "should not be there"
+            click.secho(f"{out_dir / problem.path} {what}", fg="red", err=True)
+    if problems or gen.pending_change:
+        click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"{out_dir} is up to date")
+
+
+def _check_report(fmt: str, settings: Any) -> None:
+    from schemarel.cli import reports
+    from schemarel.project.pipeline import build
+    from schemarel.render.output import drift
+
+    try:
+        gen = build(settings, write_revision=False)
+    except SchemarelError as exc:
+        click.echo(reports.error(fmt, exc), nl=False)
+        sys.exit(exc.exit_code)
+    previous = gen.history[-1].database if gen.history else None
+    result = reports.CheckResult(
+        settings.out_dir,
+        drift(settings.out_dir, gen.files),
+        reports.unrevised_schemas(gen.database, previous) if gen.pending_change else [],
+    )
+    click.echo(reports.github(result) if fmt == "github" else reports.as_json(result), nl=False)
+    sys.exit(1 if result.stale else 0)
+
+
+@main.command()
+@out_option
+@click.option(
+    "--site",
+    "site_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory to write the static site to (replaced whole).",
+)
+@debug_option
+@reports_errors
+def docs(out_dir: Path, site_dir: Path) -> None:
+    """Build a static, offline site (MkDocs, diagrams as SVG) from the Markdown in generated/docs."""
+    from schemarel.render.site import build_site
+
+    progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else (lambda line: None)
+    site = build_site(out_dir / "docs", site_dir, out_dir.resolve().parent, progress)
+    click.echo(f"built {site_dir}/index.html: {site.pages} pages, {site.diagrams} diagram(s) as SVG")
+
+
+@main.command()
+@click.argument("schema", required=False)
+@schemas_option
+@click.option(
+    "--dialect",
+    type=click.Choice(["postgresql", "sqlite", "mysql"]),
+    default="postgresql",
+    show_default=True,
+    help="Dialect whose type names are shown.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@debug_option
+@reports_errors
+def inspect(schema: str | None, schemas_dir: Path, dialect: str, fmt: str) -> None:
+    """Show the tables, columns, constraints and warnings SCHEMA (default: all) maps to; writes nothing."""
+    import json
+
+    from schemarel.cli.inspection import plan, render
+    from schemarel.ir import Database
+    from schemarel.normalize.normalizer import normalize
+    from schemarel.schema.loader import load_schemas
+
+    sources = load_schemas(schemas_dir)
+    report = plan(Database(tuple(normalize(s) for s in sources)), sources, schema, dialect)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2))
+    else:
+        render(report)
+
+
+def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from schemarel.errors import SchemarelError
+    from schemarel.project.pipeline import DEFAULT_URL
+
+    ini = out_dir / "alembic.ini"
+    if not ini.is_file():
+        raise SchemarelError(f"{ini} not found: run `schemarel generate` first (or pass --out)")
+    config = Config(str(ini))
+    url = db_url or DEFAULT_URL
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["without_models"] = True  # env.py: an upgrade needs no models
+    try:
+        getattr(command, action)(config, revision)
+    except CommandError as exc:
+        raise SchemarelError(str(exc)) from None
+    except SchemarelError:
+        raise
+    except SQLAlchemyError as exc:
+        err = SchemarelError(
+            f"{action} to {revision} failed on {_safe(url)}: {exc.__class__.__name__}: {_first_line(exc)}"
+        )
+        err.exit_code = 1
+        raise err from None
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<database>"
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
+
+
+@main.command(context_settings=REVISION_ARGUMENT)
+@click.argument("revision", default="head")
+@out_option
+@db_option
+@debug_option
+@reports_errors
+def upgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
+    """Apply migrations up to REVISION (default: head; Alembic syntax: +1, a revision id)."""
+    _alembic(out_dir, db_url, "upgrade", revision)
+
+
+@main.command(context_settings=REVISION_ARGUMENT)
+@click.argument("revision")
+@out_option
+@db_option
+@debug_option
+@reports_errors
+def downgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
+    """Revert migrations down to REVISION (Alembic syntax: -1, base, a revision id)."""
+    _alembic(out_dir, db_url, "downgrade", revision)
+
+
+schema_name_option = click.option(
+    "--schema",
+    "schema",
+    required=True,
+    metavar="NAME",
+    help="The schema's file stem: `customer` for schemas/customer.schema.json.",
+)
+
+
+@contextmanager
+def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
+    """A Store on the database; a database failure becomes one message (exit 1) instead of a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.runtime.store import Store
+
+    url = db_url or DEFAULT_URL
+    try:
+        with Store(url, schema, schemas_dir=schemas_dir) as store:
+            yield store
+    except SQLAlchemyError as exc:
+        text = _first_line(exc)
+        hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
+        err = SchemarelError(f"{_safe(url)}: {exc.__class__.__name__}: {text}{hint}")
+        err.exit_code = 1
+        raise err from None
+
+
+def _progress(length: int | None, label: str) -> Any:
+    """A progress bar on stderr when it is a terminal, else nothing."""
+    if length is None or not sys.stderr.isatty():
+        return nullcontext(None)
+    # redrawn every 0.5 % (not on each of a million lines)
+    return click.progressbar(length=length, label=label, file=sys.stderr, update_min_steps=max(1, length // 200))
+
+
+@main.command()
+@click.argument("file", metavar="FILE")
+@schema_name_option
+@schemas_option
+@db_option
+@click.option(
+    "--batch-size", type=click.IntRange(1), default=1000, show_default=True, help="Documents per transaction."
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where invalid lines go, one JSON line each [default: FILE.rejects.ndjson; rejects.ndjson for stdin].",
+)
+@click.option("--all-or-nothing", is_flag=True, help="Load nothing if any line is invalid.")
+@debug_option
+@reports_errors
+def load(
+    file: str,
+    schema: str,
+    schemas_dir: Path,
+    db_url: str | None,
+    batch_size: int,
+    rejects_path: Path | None,
+    all_or_nothing: bool,
+) -> None:
+    """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
+    from schemarel.runtime.ndjson import Loader, Reject
+
+    stdin = file == "-"
+    rejects_path = rejects_path or Path("rejects.ndjson" if stdin else f"{file}.rejects.ndjson")
+    try:
+        stream = sys.stdin.buffer if stdin else open(file, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise SchemarelError(f"{file}: cannot read: {exc.strerror}") from None
+    shown: list[Reject] = []
+    with ExitStack() as stack:
+        if not stdin:
+            stack.enter_context(stream)
+        out: list[Any] = []
+
+        def reject(item: Reject) -> None:
+            if not out:
+                out.append(stack.enter_context(open(rejects_path, "w", encoding="utf-8")))
+            out[0].write(item.to_json() + "\n")
+            if len(shown) < 5:
+                shown.append(item)
+
+        size = None if stdin else os.fstat(stream.fileno()).st_size
+        start = time.perf_counter()
+        with _store(schemas_dir, db_url, schema) as store, _progress(size, f"loading {schema}") as bar:
+            loader = Loader(store, reject, batch_size, all_or_nothing, bar.update if bar else None)
+            result = loader.run(stream)
+        elapsed = time.perf_counter() - start
+    where = "<stdin>" if stdin else file
+    for item in shown:
+        click.secho(f"{where}:{item.line}: " + "; ".join(item.reasons), fg="red", err=True)
+    if all_or_nothing and result.rejected:
+        raise SchemarelError(f"nothing loaded: {result.rejected} invalid line(s), listed in {rejects_path}")
+    rate = result.loaded / elapsed if elapsed > 0 else 0.0
+    click.echo(f"loaded {result.loaded} {schema} documents in {elapsed:.2f} s ({rate:,.0f} documents/s)")
+    if result.rejected:
+        click.secho(f"rejected {result.rejected} line(s), listed in {rejects_path}", fg="red", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@schema_name_option
+@schemas_option
+@db_option
+@click.option("--with-ids", is_flag=True, help='Each line as {"id": …, "document": …}.')
+@debug_option
+@reports_errors
+def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool) -> None:
+    """Write every document of schema NAME to stdout, one JSON line each (UTF-8), by id."""
+    from schemarel.runtime.ndjson import export as export_documents
+
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
+    try:
+        with _store(schemas_dir, db_url, schema) as store:
+            export_documents(store, out, with_ids)
+    finally:
+        out.flush()
+        out.detach()
+
+
+@main.command()
+@schema_name_option
+@schemas_option
+@db_option
+@click.option("--batch-size", type=click.IntRange(1), default=10_000, show_default=True, help="Rows per transaction.")
+@click.option(
+    "--workers", type=click.IntRange(1), default=2, show_default=True, help="Batches under way at once (not SQLite)."
+)
+@debug_option
+@reports_errors
+def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int, workers: int) -> None:
+    """Create the default NAME document for every row of the table it references that has none."""
+    from schemarel.runtime.backfill import Backfill, BackfillResult
+
+    start = time.perf_counter()
+    with _store(schemas_dir, db_url, schema) as store, ExitStack() as stack:
+        plan = Backfill(store, batch_size, workers)
+        bars: list[Any] = []
+
+        def progress(result: BackfillResult, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(_progress(total, f"backfilling {schema}")))
+            if bars[0] is not None:
+                bars[0].update(result.referenced - bars[0].pos)
+
+        result = plan.run(progress)
+    elapsed = time.perf_counter() - start
+    click.echo(
+        f"created {result.created} {schema} documents for {result.referenced} rows of {plan.parent.name} "
+        f"({result.referenced - result.created} had one already) in {elapsed:.2f} s"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,107 @@
+"""What a migration doc says about a revision's changes: one line per change, what to watch for, what reverting does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from schemarel.migrate.diff import Change
+from schemarel.text import md_code
+
+
+def change_lines(changes: Sequence[Change]) -> list[str]:
+    """Markdown lines grouped as the doc lists them: added, altered, renamed, moved, dropped."""
+    order = ("add", "alter", "rename", "move", "drop")
+    lines = []
+    for action in order:
+        for c in changes:
+            if c.action == action:
+                lines.append(_line(c) + (f" **Destructive**: {c.destructive}." if c.destructive else ""))
+    return lines
+
+
+def _line(c: Change) -> str:
+    name = md_code(c.name)
+    if c.action == "rename" and c.what == "column":
+        table = c.name.rsplit(".", 1)[0]
+        return f"Renamed column {md_code(f'{table}.{c.before}')} → {md_code(c.name)}."
+    if c.action == "rename":
+        where = f" of {name}" if c.what not in ("table", "enum type") else ""
+        return f"Renamed {c.what}{where}: {md_code(c.before)} → {md_code(c.after)}."
+    if c.action == "move":
+        return f"Moved column {md_code(c.before)} → {md_code(c.after)}; its values are copied."
+    if c.action == "alter":
+        return f"Altered {c.what} of {name}: {_value(c.before)} → {_value(c.after)}."
+    verb = {"add": "Added", "drop": "Dropped"}[c.action]
+    if c.what == "enum value":
+        return f"{verb} value {md_code(c.after or c.before)} {'to' if c.action == 'add' else 'from'} {name}."
+    detail = c.after or c.before
+    if c.what in ("table", "column"):
+        return f"{verb} {c.what} {name}" + (f" ({detail})." if detail else ".")
+    return f"{verb} {c.what} on {name}: {md_code(detail)}."
+
+
+def _value(text: str) -> str:
+    if not text:
+        return "none"
+    return text if text.startswith("`") or text == "—" else md_code(text)
+
+
+def watch_lines(changes: Sequence[Change]) -> list[str]:
+    """Operational risks of the upgrade, each once."""
+    kinds = {(c.action, c.what) for c in changes}
+    notes = []
+    if ("alter", "type") in kinds:
+        notes.append(
+            "**Type changes rewrite the table**: PostgreSQL holds an ACCESS EXCLUSIVE lock while it casts every "
+            "row, and SQLite rebuilds the table; plan a window for large tables."
+        )
+    if ("add", "enum value") in kinds:
+        notes.append(
+            "**`ALTER TYPE … ADD VALUE` runs outside the migration's transaction** (an autocommit block), because "
+            "a value added inside a transaction cannot be used before it commits; if a later step fails, the "
+            "value stays, and rerunning is safe (`IF NOT EXISTS`)."
+        )
+    if ("drop", "enum value") in kinds or ("rename", "enum value") in kinds:
+        notes.append(
+            "**The enum type is rebuilt**: PostgreSQL creates the new type and casts every row "
+            "(`USING col::text::new_type`, renamed values mapped) under an exclusive lock; rows holding a removed "
+            "value make the upgrade fail, so update them first."
+        )
+    if ("alter", "nullability") in kinds:
+        notes.append(
+            "**NOT NULL scans the table**: NULLs are first set to the column's default; without one, rows "
+            "holding NULL make the upgrade fail."
+        )
+    if {("add", "unique constraint"), ("add", "index")} & kinds:
+        notes.append(
+            "**New indexes and unique constraints block writes while they build**; a unique constraint fails if "
+            "duplicates exist. For very large tables, create the index concurrently by hand first."
+        )
+    if any(c.action == "rename" for c in changes):
+        notes.append(
+            "**Renames are quick metadata changes on PostgreSQL** (SQLite rebuilds the table), but code using the "
+            "old names breaks: deploy the application together with the upgrade."
+        )
+    if any(c.action == "move" for c in changes):
+        notes.append(
+            "**Values are copied between tables** within the migration; reverting copies them back, and an "
+            "object whose fields were all empty comes back absent."
+        )
+    return notes
+
+
+def revert_lines(changes: Sequence[Change]) -> list[str]:
+    """What a downgrade loses: everything the upgrade added, and nothing of what it dropped comes back."""
+    added = [md_code(c.name) for c in changes if c.action == "add" and c.what in ("table", "column")]
+    dropped = [md_code(c.name) for c in changes if c.action == "drop" and c.what in ("table", "column")]
+    values = [
+        f"{md_code(c.after)} of {md_code(c.name)}" for c in changes if (c.action, c.what) == ("add", "enum value")
+    ]
+    lines = []
+    if added:
+        lines.append(f"Reverting drops {', '.join(added)}: the values stored there since the upgrade are lost.")
+    if dropped:
+        lines.append(f"Reverting recreates {', '.join(dropped)} without their data: what the upgrade dropped is gone.")
+    if values:
+        lines.append(f"Reverting removes the enum values {', '.join(values)}: rows holding them make it fail.")
+    return lines or ["Reverting undoes every change above and keeps the data."]

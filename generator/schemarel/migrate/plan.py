@@ -1,0 +1,387 @@
+"""Migration operations: the IR diff as Alembic ops (and a few of our own), rendered by Alembic.
+
+The upgrade runs in phases so that each step finds what it needs: renames first (then every later step
+uses the new names), dropped constraints, enum values, new tables, new columns, data moves, column
+alterations, dropped columns and tables, new constraints. The downgrade is the reverse of each op, in
+reverse order, as Alembic derives it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.autogenerate import render_python_code
+from alembic.operations import ops
+from sqlalchemy.sql.elements import conv
+
+from schemarel.ir import Column, Database, Table
+from schemarel.migrate import ops as mo
+from schemarel.migrate.diff import Change, Diff, TablePair, diff, match_constraints, match_foreign_keys
+from schemarel.sql.checks import constraint_source
+from schemarel.sql.metadata import build_metadata
+from schemarel.support import boolean_default, uuid_default
+
+_ALEMBIC_MARKERS = re.compile(r"^\s*# ### .* ###\n?", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one revision does: rendered upgrade and downgrade bodies, the changes, a one-line summary."""
+
+    upgrade: str
+    downgrade: str
+    summary: str
+    created_tables: tuple[str, ...]
+    dropped_tables: tuple[str, ...]
+    created_enums: tuple[str, ...]  # by the tables this revision creates (PostgreSQL creates them with the table)
+    dropped_enums: tuple[str, ...]
+    uses_uuid_default: bool
+    external_tables: tuple[str, ...]  # referenced, never created: the upgrade checks they exist
+    imports: tuple[str, ...]
+    changes: tuple[Change, ...] = field(default=())
+
+
+def plan(
+    old: Database | None,
+    new: Database,
+    old_pointers: Mapping[str, str] | None = None,
+    new_pointers: Mapping[str, str] | None = None,
+) -> Plan:
+    """Operations that take a database at `old` (None: empty) to `new`."""
+    d = diff(old or Database(()), new, old_pointers or {}, new_pointers or {})
+    upgrade = _Builder(d, build_metadata(d.old), build_metadata(new)).build()
+    downgrade = [op.reverse() for op in reversed(upgrade)]
+    imports: set[str] = set()
+    up_code, down_code = _render(upgrade, imports), _render(downgrade, imports)
+    added = d.added_tables
+    created_enums = {c.type.enum for t in added for c in t.columns if c.type.enum}
+    return Plan(
+        upgrade=up_code,
+        downgrade=down_code,
+        summary=summary(d),
+        created_tables=tuple(t.name for t in added),
+        dropped_tables=tuple(t.name for t in d.dropped_tables),
+        created_enums=tuple(e.name for e in new.enums if e.name in created_enums),
+        dropped_enums=tuple(e.name for e in d.old.enums if e.name not in {n.name for n in new.enums}),
+        uses_uuid_default=any(c.default and c.default.kind == "uuid" for t in added for c in t.columns),
+        external_tables=tuple(sorted({fk.ref_table for t in added for fk in t.foreign_keys if fk.external})),
+        imports=tuple(sorted(imports)),
+        changes=tuple(d.changes),
+    )
+
+
+class _Builder:
+    def __init__(self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData) -> None:
+        self.d = d
+        self.old_md = old_md
+        self.new_md = new_md
+        self.old_enums = {e.name: e for e in d.old.enums}
+        self.new_enums = {e.name: e for e in d.new.enums}
+        self.moved = {(m.parent, c) for m in d.moves if m.kind == "flatten" for c in m.columns}
+        self.enum_columns = {(e.table, e.column) for e in d.enums if e.old.values != e.new.values}
+
+    def build(self) -> list[ops.MigrateOperation]:
+        up: list[ops.MigrateOperation] = []
+        for pair in self.d.pairs:
+            up += self.renames(pair)
+        for pair in self.d.pairs:
+            up += self.drop_constraints(pair)
+        for change in self.d.enums:
+            if change.old.values != change.new.values:
+                up.append(self.enum_values(change))
+        for table in self.d.added_tables:
+            up.append(_table_op(self.new_md.tables[table.name], create=True))
+        for pair in self.d.pairs:
+            up += self.add_columns(pair)
+        for move in self.d.moves:
+            child_key = move.child.primary_key.columns[0]
+            up.append(
+                mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
+            )
+        for pair in self.d.pairs:
+            up += self.alter_columns(pair)
+        for pair in self.d.pairs:
+            up += self.drop_columns(pair)
+        for table in reversed(self.d.dropped_tables):
+            up.append(_table_op(self.old_md.tables[table.name], create=False))
+            up += [mo.paired(mo.drop_enum(e), mo.Code()) for e in _enums_of(table)]
+        for pair in self.d.pairs:
+            up += self.add_constraints(pair)
+        return up
+
+    # -- renames ----------------------------------------------------------------------------------------------
+    def renames(self, pair: TablePair) -> list[ops.MigrateOperation]:
+        old, new = pair.old, pair.new
+        forward, backward = mo.Renames(new.name, old.name), mo.Renames(old.name, new.name)
+        old_t = self.old_md.tables[old.name]
+        for before, after in pair.renamed_columns():
+            forward.columns.append((before, after, old_t.c[before]))
+            backward.columns.append((after, before, old_t.c[before]))
+        named = [("pk", old.primary_key.name, new.primary_key.name)]
+        named += [("fk", o.name, n.name) for o, n in match_foreign_keys(pair)]
+        for kind, a, b in named:
+            if a != b:
+                forward.constraints.append((kind, a, b))
+                backward.constraints.append((kind, b, a))
+        for o, n in match_constraints(pair, old.uniques, new.uniques):
+            if o.name != n.name:
+                forward.uniques.append((o.name, n.name, n.columns))
+                backward.uniques.append((n.name, o.name, o.columns))
+        for o, n in match_constraints(pair, old.indexes, new.indexes):
+            if o.name != n.name:
+                forward.indexes.append((o.name, n.name, n.columns))
+                backward.indexes.append((n.name, o.name, o.columns))
+        old_checks = {c.sqltext: c.name for c in old.checks}
+        for check in new.checks:
+            if old_checks.get(check.sqltext, check.name) != check.name:
+                forward.checks.append((old_checks[check.sqltext], check.name, check))
+                backward.checks.append((check.name, old_checks[check.sqltext], check))
+        for change in self.d.enums:
+            if change.table == new.name and change.old.name != change.new.name:
+                nullable = new.column(change.column).nullable
+                before = pair.columns[change.column]
+                forward.enums.append((before, change.old.name, change.new.name, change.old.values, nullable))
+                backward.enums.append((change.column, change.new.name, change.old.name, change.old.values, nullable))
+        result: list[ops.MigrateOperation] = []
+        if old.name != new.name:
+            # renamed back before its constraints on the way down, so SQLite's CHECK names follow the table
+            up = mo.Group(mo.RenameTable(old.name, new.name), *([forward.branch()] if forward else []))
+            down = mo.Group(mo.RenameTable(new.name, old.name), *([backward.branch()] if backward else []))
+            result.append(mo.paired(up, down))
+        elif forward:
+            result.append(mo.paired(forward.branch(), backward.branch()))
+        return result
+
+    # -- constraints ------------------------------------------------------------------------------------------
+    def drop_constraints(self, pair: TablePair) -> list[ops.MigrateOperation]:
+        t = pair.new.name
+        back = {o: n for n, o in pair.columns.items()}
+        drops: list[ops.MigrateOperation] = []
+        adds: list[ops.MigrateOperation] = []
+        matched = [o for o, _ in match_constraints(pair, pair.old.uniques, pair.new.uniques)]
+        for uq in pair.old.uniques:
+            if uq not in matched:
+                drops.append(ops.DropConstraintOp(conv(uq.name), t, type_="unique"))
+                adds.append(ops.CreateUniqueConstraintOp(conv(uq.name), t, [back.get(c, c) for c in uq.columns]))
+        matched = [o for o, _ in match_constraints(pair, pair.old.indexes, pair.new.indexes)]
+        for ix in pair.old.indexes:
+            if ix not in matched:
+                drops.append(ops.DropIndexOp(conv(ix.name), table_name=t))
+                adds.append(ops.CreateIndexOp(conv(ix.name), t, [back.get(c, c) for c in ix.columns]))
+        new_checks = {c.sqltext for c in pair.new.checks}
+        for ck in pair.old.checks:
+            if ck.sqltext not in new_checks:
+                drops.append(mo.check_op(ck, create=False))
+                adds.append(mo.check_op(ck, create=True))
+        if not drops:
+            return []
+        down = mo.Group(ops.ModifyTableOps(t, list(reversed(adds))))
+        return [mo.paired(mo.Group(ops.ModifyTableOps(t, drops)), down)]
+
+    def add_constraints(self, pair: TablePair) -> list[ops.MigrateOperation]:
+        t = pair.new.name
+        result: list[ops.MigrateOperation] = []
+        matched = [n for _, n in match_constraints(pair, pair.old.uniques, pair.new.uniques)]
+        result += [
+            ops.CreateUniqueConstraintOp(conv(uq.name), t, list(uq.columns))
+            for uq in pair.new.uniques
+            if uq not in matched
+        ]
+        matched = [n for _, n in match_constraints(pair, pair.old.indexes, pair.new.indexes)]
+        result += [
+            ops.CreateIndexOp(conv(ix.name), t, list(ix.columns)) for ix in pair.new.indexes if ix not in matched
+        ]
+        old_checks = {c.sqltext for c in pair.old.checks}
+        result += [mo.check_op(ck, create=True) for ck in pair.new.checks if ck.sqltext not in old_checks]
+        return [ops.ModifyTableOps(t, result)] if result else []
+
+    # -- enums ------------------------------------------------------------------------------------------------
+    def enum_values(self, change: Any) -> ops.MigrateOperation:
+        col = self.d.new.table(change.table).column(change.column)
+        old_col = next(p.old_column(col.name) for p in self.d.pairs if p.new.name == change.table)
+        renames = dict(change.renames)
+
+        def default(c: Any) -> str | None:
+            return str(c.default.value) if c.default else None
+
+        up = mo.change_enum_values(
+            change.table, col.name, change.new.name, change.old.values, change.new.values, renames,
+            col.nullable, (default(old_col), default(col)),
+        )  # fmt: skip
+        down = mo.change_enum_values(
+            change.table, col.name, change.new.name, change.new.values, change.old.values,
+            {b: a for a, b in renames.items()}, col.nullable, (default(col), default(old_col)),
+        )  # fmt: skip
+        return mo.paired(up, down)
+
+    # -- columns ----------------------------------------------------------------------------------------------
+    def add_columns(self, pair: TablePair) -> list[ops.MigrateOperation]:
+        t = pair.new.name
+        result: list[ops.MigrateOperation] = []
+        adds: list[ops.MigrateOperation] = []
+        for col in pair.added:
+            column = self.new_md.tables[t].c[col.name]._copy()
+            if (t, col.name) in self.moved:
+                column.nullable = True  # filled by the move, then made NOT NULL if the schema says so
+            if not col.type.enum:
+                adds.append(ops.AddColumnOp(t, column))
+                continue
+            result.append(mo.enum_lifecycle(col.type.enum, self.new_enums[col.type.enum].values, create=True))
+            add = mo.Group(ops.ModifyTableOps(t, [ops.AddColumnOp(t, column)]))
+            result.append(mo.paired(add, mo.drop_enum_column(t, column, mo.sqlite_enum_check(t, col.type.enum))))
+        return [ops.ModifyTableOps(t, adds), *result] if adds else result
+
+    def alter_columns(self, pair: TablePair) -> list[ops.MigrateOperation]:
+        t = pair.new.name
+        before: list[ops.MigrateOperation] = []
+        alters: list[ops.MigrateOperation] = []
+        new_t = self.new_md.tables[t]
+        for col in pair.new.columns:
+            if (t, col.name) in self.moved and not col.nullable:
+                alters.append(ops.AlterColumnOp(t, col.name, existing_type=new_t.c[col.name].type,
+                                                existing_nullable=True, modify_nullable=False))  # fmt: skip
+            if col.name not in pair.columns:
+                continue
+            old_col = pair.old_column(col.name)
+            o, n = self.old_md.tables[pair.old.name].c[old_col.name], new_t.c[col.name]
+            type_changed = old_col.type != col.type and not (old_col.type.kind == col.type.kind == "enum")
+            default_changed = old_col.default != col.default and (t, col.name) not in self.enum_columns
+            nullable_changed = old_col.nullable != col.nullable
+            if not (type_changed or default_changed or nullable_changed or old_col.comment != col.comment):
+                continue
+            if nullable_changed and not col.nullable and col.default and col.default.kind == "literal":
+                before.append(mo.paired(mo.backfill(t, col.name, col.default.value), mo.Code()))
+            if type_changed:
+                before += self.change_type(pair, old_col, col)
+            if not (default_changed or nullable_changed or old_col.comment != col.comment):
+                continue
+            alters.append(
+                ops.AlterColumnOp(
+                    t,
+                    col.name,
+                    existing_type=n.type,
+                    existing_nullable=o.nullable,
+                    existing_server_default=o.server_default,
+                    existing_comment=o.comment,
+                    modify_nullable=n.nullable if nullable_changed else None,
+                    modify_server_default=n.server_default if default_changed else False,
+                    modify_comment=n.comment if old_col.comment != col.comment else False,
+                )
+            )
+        result = [*before, ops.ModifyTableOps(t, alters)] if alters else before
+        if pair.old.comment != pair.new.comment:
+            up = ops.CreateTableCommentOp(t, pair.new.comment, existing_comment=pair.old.comment)
+            down = ops.CreateTableCommentOp(t, pair.old.comment, existing_comment=pair.new.comment)
+            # SQLite keeps no comments
+            result.append(mo.paired(mo.Branch([up], [], [up]), mo.Branch([down], [], [down])))
+        return result
+
+    def change_type(self, pair: TablePair, old: Column, new: Column) -> list[ops.MigrateOperation]:
+        """Type change of one column; an enum type it starts using is created first, one it leaves dropped after."""
+        t = pair.new.name
+        o, n = self.old_md.tables[pair.old.name].c[old.name].type, self.new_md.tables[t].c[new.name].type
+        kinds = (old.type.kind, new.type.kind)
+        old_check = mo.sqlite_enum_check(t, old.type.enum) if old.type.enum else None
+        new_check = mo.sqlite_enum_check(t, new.type.enum) if new.type.enum else None
+        up = mo.change_type(t, new.name, kinds, o, n, old.nullable, old_check)
+        down = mo.change_type(t, new.name, kinds[::-1], n, o, old.nullable, new_check)
+        result: list[ops.MigrateOperation] = []
+        if new.type.enum:
+            result.append(mo.enum_lifecycle(new.type.enum, self.new_enums[new.type.enum].values, create=True))
+        result.append(mo.paired(up, down))
+        if old.type.enum:
+            result.append(mo.enum_lifecycle(old.type.enum, self.old_enums[old.type.enum].values, create=False))
+        return result
+
+    def drop_columns(self, pair: TablePair) -> list[ops.MigrateOperation]:
+        t = pair.new.name
+        result: list[ops.MigrateOperation] = []
+        plain: list[ops.MigrateOperation] = []
+        for col in pair.dropped:
+            column = self.old_md.tables[pair.old.name].c[col.name]._copy()
+            if not col.type.enum:
+                plain.append(ops.DropColumnOp.from_column_and_tablename(None, t, column))
+                continue
+            enum = self.old_enums[col.type.enum]
+            up = mo.drop_enum_column(t, column, mo.sqlite_enum_check(pair.old.name, enum.name))
+            down = mo.Group(ops.ModifyTableOps(t, [ops.AddColumnOp(t, column)]))
+            result += [mo.paired(up, down), mo.enum_lifecycle(enum.name, enum.values, create=False)]
+        return [ops.ModifyTableOps(t, plain), *result] if plain else result
+
+
+def _enums_of(table: Table) -> list[str]:
+    return [c.type.enum for c in table.columns if c.type.kind == "enum" and c.type.enum]
+
+
+def _table_op(table: sa.Table, create: bool) -> mo.Custom:
+    """Create a table and its indexes, or drop it: dropping a table drops its indexes, and MySQL refuses to
+    drop beforehand an index that a foreign key needs."""
+    indexes = [ops.CreateIndexOp.from_index(ix) for ix in sorted(table.indexes, key=lambda i: str(i.name))]
+    make = mo.Group(ops.CreateTableOp.from_table(table), *indexes)
+    drop = mo.Group(ops.DropTableOp.from_table(table))
+    return mo.paired(make, drop) if create else mo.paired(drop, make)
+
+
+def _render_item(imports: set[str]) -> Any:
+    """Alembic render hook for what it cannot spell portably: our uuid default, JSON/JSONB, booleans."""
+
+    def render(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+        if type_ == "server_default" and isinstance(obj, sa.DefaultClause):
+            if isinstance(obj.arg, uuid_default):
+                imports.add("from schemarel.support import uuid_default")
+                return "uuid_default()"
+            if isinstance(obj.arg, sa.sql.elements.BindParameter):
+                return f"sa.literal({obj.arg.value!r}, sa.Text())"
+            if isinstance(obj.arg, boolean_default):
+                imports.add("from schemarel.support import boolean_default")
+                return f"boolean_default({obj.arg.value})"
+            if isinstance(obj.arg, sa.sql.elements.True_ | sa.sql.elements.False_):
+                return "sa.true()" if isinstance(obj.arg, sa.sql.elements.True_) else "sa.false()"
+            if isinstance(obj.arg, sa.sql.functions.now):
+                return "sa.func.now()"
+        if type_ == "check" and "schemarel_check" in obj.info:
+            return constraint_source(obj.info["schemarel_check"], f"op.f({obj.name!r})")
+        if type_ == "type" and isinstance(obj, sa.JSON):
+            imports.add("from sqlalchemy.dialects import postgresql")
+            return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
+        return False
+
+    return render
+
+
+def _render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
+    if not operations:
+        return "    pass\n"
+    code = render_python_code(ops.UpgradeOps(ops=operations), render_item=_render_item(imports), render_as_batch=True)
+    used = sorted(f for f in mo.DATAMOVE_FUNCTIONS if re.search(rf"^\s*{f}\(", code, re.MULTILINE))
+    if used:
+        imports.add(f"from schemarel.support import {', '.join(used)}")
+    return _ALEMBIC_MARKERS.sub("", code).rstrip() + "\n"
+
+
+def summary(d: Diff) -> str:
+    """A revision message derived from the changes: the first few, then how many more."""
+    roots = [t.name for t in d.added_tables if t.parent is None]
+    if not d.old.schemas:
+        return "create " + ", ".join(roots)
+    phrases: list[str] = []
+    for c in d.changes:
+        subject = c.name.split(".")[-1] if c.what in ("column", "type", "nullability", "default", "comment") else c.name
+        if c.action == "rename":
+            phrase = f"rename {c.what} {c.before} to {c.after}"
+        elif c.what == "enum value":
+            phrase = f"{c.action} {c.before or c.after} in {c.name}"
+        elif c.action == "alter":
+            phrase = f"alter {subject} {c.what}"
+        else:
+            phrase = f"{c.action} {c.what} {subject}"
+        if phrase not in phrases:
+            phrases.append(phrase)
+    if not phrases:
+        return "no changes"
+    head = "; ".join(phrases[:2])
+    return head if len(phrases) <= 2 else f"{head} and {len(phrases) - 2} more"

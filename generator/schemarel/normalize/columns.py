@@ -1,0 +1,277 @@
+"""Columns of a table under construction: scalar and JSON columns, their types, defaults, checks and notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from schemarel import naming
+from schemarel.errors import SchemaError
+from schemarel.ir import Check, Column, ColumnType, Constraint, Default, EnumType, ForeignKey, OpenObject, SelfRef
+from schemarel.schema.refs import Node, json_type
+from schemarel.sql import checks
+from schemarel.sql.types import native_enum_ok, parse_sql_type, scalar_type
+
+# MySQL's limits on comments (characters); the full text stays in the docs.
+MAX_COLUMN_COMMENT = 1024
+MAX_TABLE_COMMENT = 2048
+
+
+class NameCollision(SchemaError):
+    """Two parts of a schema ask for the same column name."""
+
+
+@dataclass
+class TableBuilder:
+    """Everything one table collects while its node's properties are walked."""
+
+    name: str
+    file: str
+    columns: list[Column] = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)  # column name → pointer that produced it
+    uniques: list[Constraint] = field(default_factory=list)
+    indexes: list[Constraint] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    enums: list[EnumType] = field(default_factory=list)
+    tracked: list[tuple[str, ...]] = field(default_factory=list)  # paths the presence column keeps
+    optional_objects: list[tuple[str, ...]] = field(default_factory=list)  # flattened objects that may be absent
+    open_objects: list[OpenObject] = field(default_factory=list)
+    self_refs: list[SelfRef] = field(default_factory=list)
+    reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
+    previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
+    steps: dict[tuple[str, ...], bool] = field(default_factory=dict)  # path → required in its object
+
+    def path_required(self, path: tuple[str, ...]) -> tuple[bool, ...]:
+        return tuple(self.steps.get(path[: i + 1], True) for i in range(len(path)))
+
+    def claim(self, name: str, ptr: str, what: str = "") -> str:
+        """Take a column name; a second claimant is an error naming both (with the x-sql way out)."""
+        name = naming.shorten(name)
+        if self.reserved.get(name, ptr) != ptr:
+            raise NameCollision(
+                self.file,
+                ptr,
+                f"column {name!r} of table {self.name!r} is also produced by {self.reserved[name]}{what}; "
+                'rename one with "x-sql": {"column": "<another name>"}',
+            )
+        if name in self.seen:
+            raise NameCollision(
+                self.file,
+                ptr,
+                f"column {name!r} of table {self.name!r} is also produced by {self.seen[name]}{what}; "
+                'rename one with "x-sql": {"column": "<another name>"}',
+            )
+        self.seen[name] = ptr
+        return name
+
+    def free(self, *candidates: str) -> str:
+        """The first candidate name no property takes (for columns schemarel adds: theirs yield)."""
+        return next((n for n in candidates if naming.shorten(n) not in self.seen), candidates[-1])
+
+    def state(self) -> tuple[Any, ...]:
+        """What `restore` needs to undo everything added after this call."""
+        return tuple(len(x) for x in self._lists()), dict(self.seen)
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        lengths, seen = state
+        for items, length in zip(self._lists(), lengths, strict=True):
+            del items[length:]
+        self.seen = seen
+
+    def _lists(self) -> tuple[list[Any], ...]:
+        return (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
+                self.open_objects, self.self_refs, self.optional_objects)  # fmt: skip
+
+    def may_be_absent(self, path: tuple[str, ...]) -> bool:
+        """Whether a flattened object that holds `path` may be absent (its columns are then NULL)."""
+        return any(path[: len(p)] == p for p in self.optional_objects)
+
+    def json_column(self, name: str, node: Node, ptr: str, path: tuple[str, ...], required: bool) -> None:
+        name = self.claim(name, ptr)
+        # SQL NULL is "absent"; a JSON null is stored as JSON
+        nullable = not required or self.may_be_absent(path)
+        column = _column(name, ColumnType("json"), nullable, None, node, ptr, path, required)
+        self.columns.append(
+            replace(column, renamed_from=_previous(name, node, None), path_required=self.path_required(path))
+        )
+        self._annotations(name, node)
+
+    def scalar_column(
+        self,
+        name: str,
+        kind: str,
+        node: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        required: bool,
+        nullable: bool,
+        previous: str | None = None,
+    ) -> None:
+        name = self.claim(name, ptr)
+        kw = dict(node.kw)
+        enum = [v for v in kw.get("enum", []) if _fits(v, kind)] if isinstance(kw.get("enum"), list) else None
+        if enum is not None:
+            kw["enum"] = _dedupe(enum)
+        xsql_type = node.xsql.get("type")
+        if xsql_type:
+            ctype = parse_sql_type(xsql_type)
+        elif kind == "string" and enum and len(kw["enum"]) > 1 and native_enum_ok(kw["enum"]):
+            renames = node.xsql.get("renamedValues", {})
+            for new_value in renames:
+                if new_value not in kw["enum"]:
+                    raise SchemaError(
+                        self.file, f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum"
+                    )
+            enum_type = EnumType(
+                naming.enum_name(self.name, name),
+                tuple(kw["enum"]),
+                pointer=ptr,
+                renamed_values=tuple(sorted(renames.items())),
+            )
+            self.enums.append(enum_type)
+            ctype = ColumnType("enum", length=max(len(v) for v in enum_type.values), enum=enum_type.name)
+        else:
+            ctype = scalar_type(kind, kw)
+        self.checks += checks.column_checks(self.name, name, kind, kw, ctype)
+        default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
+        nullable = nullable or not required or self.may_be_absent(path)
+        column = _column(name, ctype, nullable, default, node, ptr, path, required)
+        self.columns.append(
+            replace(column, renamed_from=_previous(name, node, previous), path_required=self.path_required(path))
+        )
+        self._annotations(name, node)
+
+    def _annotations(self, name: str, node: Node) -> None:
+        xsql = node.xsql
+        ref = xsql.get("references")
+        if ref:
+            ref_col = ref.get("column", "id")
+            self.foreign_keys.append(
+                ForeignKey(
+                    naming.fk_name(self.name, (name,), ref["table"]),
+                    (name,),
+                    ref["table"],
+                    (ref_col,),
+                    ref.get("onDelete", "CASCADE"),
+                    external=True,
+                )
+            )
+        if xsql.get("unique"):
+            self.uniques.append(Constraint(naming.uq_name(self.name, (name,)), (name,)))
+        if xsql.get("index"):
+            self.indexes.append(Constraint(naming.ix_name(self.name, (name,)), (name,)))
+
+
+def _column(
+    name: str,
+    ctype: ColumnType,
+    nullable: bool,
+    default: Default | None,
+    node: Node,
+    ptr: str,
+    path: tuple[str, ...],
+    required: bool,
+) -> Column:
+    text = comment_text(node)
+    return Column(
+        name=name,
+        type=ctype,
+        nullable=nullable,
+        default=default,
+        comment=clip(text, MAX_COLUMN_COMMENT),
+        path=path,
+        pointer=ptr,
+        notes=notes(text, path, required, node),
+    )
+
+
+def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
+    """The column's name before a `renamedFrom` hint on its property (none when x-sql names the column)."""
+    xsql = node.xsql
+    if previous is None and xsql.get("renamedFrom") and not xsql.get("column"):
+        previous = naming.snake(xsql["renamedFrom"])
+    return naming.renamed(name, previous)
+
+
+def purpose(description: str | None, kind: str) -> str:
+    """The table's one-line purpose for the docs: the description's first sentence, and 1:1 or 1:N."""
+    suffix = {"object": " (1:1).", "array": " (1:N)."}.get(kind, "")
+    text = (description or "").strip()
+    first = text.split(". ")[0].rstrip(".") if text else ""
+    if not suffix:
+        return f"{first}." if first else ""
+    return f"{first}{suffix}" if first else suffix.strip(" .()") + "."
+
+
+def comment_text(node: Node) -> str | None:
+    """A column or table comment: the description, else the title."""
+    for key in ("description", "title"):
+        value = node.kw.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def notes(description: str | None, path: tuple[str, ...], required: bool, node: Node) -> str:
+    parts: list[str] = []
+    if len(path) > 1:
+        parts.append(f"Mirrors `{'.'.join(path)}`.")
+    if description:
+        parts.append(description.strip())
+    elif not parts:
+        parts.append("Required by schema." if required else "Optional.")
+    if node.kw.get("deprecated") is True:
+        parts.append("Deprecated.")
+    enum = node.kw.get("enum")
+    if isinstance(enum, list) and enum:
+        parts.append("Enum: " + ", ".join(f"`{v}`" for v in enum) + ".")
+    return " ".join(parts)
+
+
+def _fits(value: Any, kind: str) -> bool:
+    found = json_type(value)
+    return found == kind or (kind == "number" and found == "integer")
+
+
+def _dedupe(values: list[Any]) -> list[Any]:
+    result: list[Any] = []
+    for v in values:
+        if not any(type(v) is type(w) and v == w for w in result):
+            result.append(v)
+    return result
+
+
+_PARSERS = {
+    "date": dt.date.fromisoformat,
+    "datetime": lambda v: dt.datetime.fromisoformat(v.replace("Z", "+00:00")),
+    "time": lambda v: dt.time.fromisoformat(v.replace("Z", "+00:00")),
+    "uuid": uuid.UUID,
+}
+
+
+def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | None:
+    """A server default, when the schema's `default` is a value the column can hold as it is written."""
+    if value is None or not _fits(value, kind) or ctype.kind == "json":
+        return None
+    if isinstance(enum, list) and value not in enum:
+        return None
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return None
+    if ctype.kind in ("varchar", "enum") and ctype.length is not None and len(str(value)) > ctype.length:
+        return None
+    parser = _PARSERS.get(ctype.kind)
+    if parser is not None:
+        try:
+            parser(value)
+        except (ValueError, TypeError):
+            return None
+    return Default("literal", value)

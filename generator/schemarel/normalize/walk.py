@@ -1,0 +1,284 @@
+"""Walking an object's properties into a table: columns, flattened objects, child tables, JSON and recursion.
+
+`PropertyWalker` is the half of the normalizer that decides, property by property, where a value goes;
+`normalize.Normalizer` builds the tables those decisions describe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemarel import naming
+from schemarel.ir import OpenObject, SchemaWarning, SelfRef
+from schemarel.normalize.budget import SUBTREE_TABLES, TableBudget
+from schemarel.normalize.columns import NameCollision, TableBuilder
+from schemarel.normalize.shapes import Shape
+from schemarel.schema.refs import Node, Src
+
+EXTRA_COLUMN = "_extra"
+MAX_TABLES = 200
+
+
+@dataclass
+class Child:
+    """A table discovered while building its parent's columns, built once the parent is done."""
+
+    kind: str
+    prop: str | None  # None: the items of an array of arrays
+    shape: Shape
+    ptr: str
+    parent_path: tuple[str, ...]
+    names: tuple[str, ...]  # the table's name, then fallbacks should another table have it
+    reserve: int = 0  # tables set aside for it and below (see PropertyWalker.pending)
+    previous: tuple[str, ...] = ()  # names it may have had in the last revision (`renamedFrom`)
+
+
+@dataclass(frozen=True)
+class Ancestor:
+    identity: frozenset[str]
+    table: str
+    path: tuple[str, ...]  # the node's path within its table
+    ptr: str
+
+
+class PropertyWalker:
+    """Where each property of a node goes; the normalizer provides resolution, warnings and table budget."""
+
+    table_names: dict[str, str]
+    warnings: list[SchemaWarning]
+    budget: TableBudget
+    # tables promised to children decided but not built yet: a parent decides all its children before any
+    # is built, so shallow structure gets the table budget first and the deepest goes to JSON
+    pending: int
+    server_keys: bool  # the root's key is an identity the database assigns
+
+    def resolve(self, srcs: list[Src]) -> Node:
+        raise NotImplementedError
+
+    def classify(self, node: Node) -> Shape:
+        raise NotImplementedError
+
+    def warn(self, ptr: str, message: str, file: str | None = None) -> None:
+        raise NotImplementedError
+
+    # -- rows -------------------------------------------------------------------------------------
+    def array_rows(
+        self,
+        tb: TableBuilder,
+        node: Node,
+        ptr: str,
+        prop: str | None,
+        here: tuple[Ancestor, ...],
+        children: list[Child],
+    ) -> str | None:
+        """Columns for the items of an array table; returns the value column of scalar items."""
+        items = self.resolve(node.items or [node.src.at({}, "items")])  # no `items`: any value
+        items_ptr = node.items[0].ptr if node.items else f"{ptr}/items"
+        shape = self.classify(items)
+        here = (*here, Ancestor(frozenset(items.identity), tb.name, (), items_ptr))
+        if shape.kind == "object":
+            if shape.nullable:
+                tb.tracked.append(())
+            self.object_columns(tb, shape, items_ptr, (), here, children)
+            return None
+        if shape.kind == "array":
+            children.append(Child("array", None, shape, items_ptr, (), (f"{naming.singular(tb.name)}_items",)))
+            return None
+        name = items.xsql.get("column") or (naming.singular(naming.snake(prop)) if prop else "item")
+        old = node.xsql.get("renamedFrom")
+        previous = naming.singular(naming.snake(old)) if old and not items.xsql.get("column") else None
+        if shape.kind == "scalar":
+            tb.scalar_column(name, shape.scalar or "string", shape.node, items_ptr, (), True, shape.nullable, previous)
+        else:
+            tb.json_column(name, items, items_ptr, (), required=True)
+        return tb.columns[-1].name
+
+    def object_columns(
+        self,
+        tb: TableBuilder,
+        shape: Shape,
+        ptr: str,
+        path: tuple[str, ...],
+        ancestors: tuple[Ancestor, ...],
+        children: list[Child],
+    ) -> None:
+        """Columns for the properties of an object node, recursing into flattened objects.
+
+        The names this object's own scalar properties will take are reserved first, so that a nested object
+        flattened before them cannot take one (it gets its own table instead)."""
+        node = shape.node
+        if not node.closed or node.maps:  # properties the schema does not name may appear
+            tb.open_objects.append(OpenObject(path, tuple(node.props)))
+        for where in node.maps:
+            message = f"properties matched by it are kept in JSON column {tb.name}.{EXTRA_COLUMN}"
+            self.warn(where, message, node.src.file)
+        for message, where in shape.notes:
+            self.warn(where, message, node.src.file)
+        subs = {prop: self.resolve(srcs) for prop, srcs in node.props.items()}
+        reserved = []
+        for prop, sub in subs.items():
+            if prop in shape.json_props or self.classify(sub).kind in ("scalar", "json"):
+                name = naming.shorten(sub.xsql.get("column") or naming.snake(prop))
+                if name not in tb.reserved:
+                    tb.reserved[name] = node.props[prop][0].ptr
+                    reserved.append(name)
+        for prop, sub in subs.items():
+            sub_ptr = node.props[prop][0].ptr
+            self.property(tb, prop, sub, sub_ptr, (*path, prop), prop in node.required, shape, ancestors, children)
+        for name in reserved:
+            tb.reserved.pop(name, None)
+
+    def property(
+        self,
+        tb: TableBuilder,
+        prop: str,
+        sub: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        required: bool,
+        owner: Shape,
+        ancestors: tuple[Ancestor, ...],
+        children: list[Child],
+    ) -> None:
+        column = sub.xsql.get("column") or naming.snake(prop)
+        tb.steps[path] = required
+        if prop in owner.json_props:
+            reason, where = owner.json_props[prop]
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
+        identity = sub.identity | (self.resolve(sub.items).identity if sub.items else set())
+        loop = next((a for a in ancestors if a.identity & identity), None)
+        if loop is not None:
+            return self.recursive(tb, prop, column, sub, ptr, path, required, loop, ancestors, children)
+        shape = self.classify(sub)
+        storage = sub.xsql.get("storage")
+        if shape.kind == "never":
+            return None
+        if shape.kind == "json":
+            return self.json_fallback(tb, column, sub, ptr, path, required, shape.reason, shape.where)
+        if shape.kind == "scalar":
+            if not required and shape.nullable:
+                tb.tracked.append(path)
+            return tb.scalar_column(column, shape.scalar or "string", shape.node, ptr, path, required, shape.nullable)
+        names, previous = self.child_names(tb, prop, sub, path)
+        count = self.budget.contribution(sub, required)
+        if storage != "table" and count > SUBTREE_TABLES:
+            reason = f"it would need {count} tables, more than {SUBTREE_TABLES}"
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        if storage != "table" and len(self.table_names) + self.pending + count > MAX_TABLES:
+            reason = f"the schema's {MAX_TABLES} tables are spent on properties before this one"
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        if shape.kind == "object":
+            if storage == "flatten" or (storage is None and required and not shape.nullable):
+                here = (*ancestors, Ancestor(frozenset(sub.identity), tb.name, path, ptr))
+                collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
+                if collision is None:
+                    return None
+                self.warn(ptr, f"stored in its own table {names[0]}, not flattened into {tb.name}: {collision}")
+            elif shape.nullable:
+                tb.tracked.append(path)
+            children.append(Child("object", prop, shape, ptr, path, names, count, previous))
+            self.pending += count
+            return None
+        items = self.resolve(sub.items) if sub.items else None
+        items_shape = self.classify(items) if items is not None else None
+        if items_shape is None or items_shape.kind in ("json", "never"):
+            reason = "its items have no type" if items_shape is None else items_shape.reason
+            where = ptr if items_shape is None else items_shape.where
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
+        if not required or shape.nullable:
+            tb.tracked.append(path)
+        children.append(Child("array", prop, shape, ptr, path, names, count, previous))
+        self.pending += count
+        return None
+
+    def child_names(
+        self, tb: TableBuilder, prop: str, sub: Node, path: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The child table's name (and fallbacks), and the names a `renamedFrom` hint says it had."""
+        if sub.xsql.get("table"):
+            return (sub.xsql["table"],), ()
+        names = naming.child_table_names(tb.name, path)
+        # a hint stays in the schema after its revision: try the hinted names, then the current ones
+        props = (sub.xsql.get("renamedFrom") or prop, prop)
+        previous = tuple(
+            naming.child_table_names(parent, (*path[:-1], p))[0] for parent in (*tb.previous, tb.name) for p in props
+        )
+        return names, previous
+
+    def flatten(
+        self,
+        tb: TableBuilder,
+        shape: Shape,
+        ptr: str,
+        path: tuple[str, ...],
+        ancestors: tuple[Ancestor, ...],
+        children: list[Child],
+        explicit: bool,
+        required: bool,
+    ) -> str | None:
+        """Flatten an object into `tb`; returns why not (undoing everything) if two columns would share a name
+        and flattening was not asked for explicitly."""
+        state, n_children, n_warnings, reserved = tb.state(), len(children), len(self.warnings), dict(tb.reserved)
+        pending = self.pending
+        if not required or shape.nullable:
+            tb.optional_objects.append(path)
+            tb.tracked.append(path)
+        try:
+            self.object_columns(tb, shape, ptr, path, ancestors, children)
+        except NameCollision as exc:
+            if explicit:
+                raise
+            tb.restore(state)
+            del children[n_children:]
+            del self.warnings[n_warnings:]
+            tb.reserved, self.pending = reserved, pending
+            return f"{exc.pointer}: {exc.message}"
+        return None
+
+    def json_fallback(
+        self,
+        tb: TableBuilder,
+        column: str,
+        node: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        required: bool,
+        reason: str | None,
+        where: str,
+    ) -> None:
+        tb.json_column(column, node, ptr, path, required)
+        if reason:
+            self.warn(where or ptr, f"stored in JSON column {tb.name}.{tb.columns[-1].name}: {reason}", node.src.file)
+
+    def recursive(
+        self,
+        tb: TableBuilder,
+        prop: str,
+        column: str,
+        sub: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        required: bool,
+        loop: Ancestor,
+        ancestors: tuple[Ancestor, ...],
+        children: list[Child],
+    ) -> None:
+        """A property that contains its own ancestor: rows of the root table linked to their holder, when the
+        ancestor is the root document and the property is an optional object or an array of it; else JSON."""
+        shape = self.classify(sub)
+        # the holder's key must be known when its rows are built: not a key the database hands out
+        is_root_loop = loop is ancestors[0] and loop.table == tb.name and len(path) == 1 and not self.server_keys
+        many = shape.kind == "array" and is_root_loop and bool(sub.items)
+        if many:
+            items = self.resolve(sub.items)
+            is_root_loop = bool(items.identity & loop.identity) and self.classify(items).kind == "object"
+        single = shape.kind == "object" and is_root_loop and not required
+        if not (many or single) or shape.nullable:
+            reason = f"it contains {loop.ptr} again (recursion)"
+            return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        link = tb.claim(f"{column}_of", ptr)
+        position = tb.claim(f"{column}_position", ptr) if many else None
+        tb.self_refs.append(SelfRef(path, link, position, ptr))
+        if not required:
+            tb.tracked.append(path)
+        return None

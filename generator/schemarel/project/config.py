@@ -1,0 +1,86 @@
+"""Project settings from `[tool.schemarel]` in the nearest `pyproject.toml`; command-line options override them.
+
+Paths in the file are relative to the file's directory, so a command run from a subdirectory finds the same
+`schemas/` and `generated/`. Precedence, highest first: option, environment variable, this table, built-in.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from schemarel.errors import SchemaError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "schemas": {"type": "string", "description": "Directory of *.schema.json files."},
+        "out": {"type": "string", "description": "Directory the generated files go to."},
+        "templates": {"type": "string", "description": "Directory of templates overriding the shipped ones."},
+        "database-url": {"type": "string", "description": "Database URL of upgrade and downgrade."},
+        "dialect": {
+            "enum": ["postgresql", "sqlite", "mysql"],
+            "description": "Dialect whose type names `inspect` shows.",
+        },
+    },
+}
+# [tool.schemarel] key → the click parameter it is the default of, and whether it is a path
+PARAMETERS = {
+    "schemas": ("schemas_dir", True),
+    "out": ("out_dir", True),
+    "templates": ("templates_dir", True),
+    "database-url": ("db_url", False),
+    "dialect": ("dialect", False),
+}
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The first `pyproject.toml` in `start` or one of its parents."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(start: Path | None = None) -> dict[str, Any]:
+    """`[tool.schemarel]` as click parameter defaults (paths made relative to the working directory)."""
+    path = find_pyproject((start or Path.cwd()).resolve())
+    if path is None:
+        return {}
+    display = os.path.relpath(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SchemaError(display, "", f"cannot read [tool.schemarel]: {exc}") from None
+    table = data.get("tool", {}).get("schemarel", {})
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(table))
+    if error is not None:
+        where = ".".join(["tool", "schemarel", *map(str, error.absolute_path)])
+        raise SchemaError(display, "", f"[{where}]: {error.message}")
+    defaults = {}
+    for key, value in table.items():
+        param, is_path = PARAMETERS[key]
+        defaults[param] = os.path.relpath(path.parent / value) if is_path else value
+    return defaults
+
+
+def default_map(defaults: dict[str, Any], commands: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """click's `default_map`: each setting for every command that has the parameter."""
+    result: dict[str, dict[str, Any]] = {}
+    for name, command in commands.items():
+        params = {p.name for p in command.params}
+        own = {k: v for k, v in defaults.items() if k in params}
+        if own:
+            result[name] = own
+    return result

@@ -1,0 +1,368 @@
+"""The generation pipeline: schemas → IR → every file of `generated/`, with the revision history carried over."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import posixpath
+import re
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schemarel import naming
+from schemarel.errors import HistoryError, SchemaError
+from schemarel.ir import Database, SchemaModel, database_from_snapshot, snapshot
+from schemarel.migrate import doc as migration_doc
+from schemarel.migrate.guard import refuse_destructive
+from schemarel.normalize.normalizer import normalize
+from schemarel.render import docpages, views
+from schemarel.render.jinja import environment
+from schemarel.schema.loader import load_schemas
+
+DEFAULT_URL = "sqlite:///schemarel.db"
+SNAPSHOTS = "migrations/snapshots"
+VERSIONS = "migrations/versions"
+MIGRATION_DOCS = "docs/migrations"
+
+
+@dataclass(frozen=True)
+class Settings:
+    schemas_dir: Path
+    out_dir: Path
+    templates_dir: Path | None = None
+    message: str | None = None
+    allow_destructive: bool = False
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision of the history, as recorded by its snapshot file."""
+
+    id: str
+    down_revision: str | None
+    message: str
+    slug: str
+    database: dict[str, Any]
+    # `table` / `table.column` → `file#pointer`: where each came from, to name what a later revision drops.
+    # Never compared: only `database` decides whether a revision is due.
+    pointers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def files(self) -> tuple[str, str, str]:
+        return (
+            f"{SNAPSHOTS}/{self.id}.json",
+            f"{VERSIONS}/{self.id}_{self.slug}.py",
+            f"{MIGRATION_DOCS}/{self.id}_{self.slug}.md",
+        )
+
+
+@dataclass
+class Generation:
+    """Everything `generated/` should hold, and what changed in the relational model."""
+
+    database: Database
+    files: dict[str, bytes] = field(default_factory=dict)
+    history: list[Revision] = field(default_factory=list)
+    new_revision: Revision | None = None
+    pending_change: bool = False  # the model changed but no revision was written (check mode)
+
+
+def build(settings: Settings, write_revision: bool = True) -> Generation:
+    """Render the whole output tree in memory; nothing is written here."""
+    sources = load_schemas(settings.schemas_dir)
+    root = settings.out_dir.resolve().parent
+    models = []
+    for source in sources:
+        model = normalize(source)
+        models.append(_with_doc_path(model, _rel(source.path, root)))
+    db = Database(tuple(models))
+    _refuse_cross_schema_collisions(db, {s.name: s.display_path for s in sources})
+
+    history = read_history(settings.out_dir)
+    gen = Generation(database=db, history=history)
+    for rev in history:
+        for path in rev.files:
+            gen.files[path] = (settings.out_dir / path).read_bytes()
+
+    current = snapshot(db)
+    previous = history[-1] if history else None
+    if previous is None or previous.database != current:
+        if write_revision:
+            gen.new_revision = _new_revision(settings, db, previous, gen.files)
+            history.append(gen.new_revision)
+        else:
+            gen.pending_change = True
+
+    env = environment(settings.templates_dir)
+    out_name = _rel(settings.out_dir, root)
+    schema_dir = _rel(settings.schemas_dir, root)
+    files = gen.files
+    files["__init__.py"] = _render(env, "package_init.py.j2", schema_dir=schema_dir)
+    files["alembic.ini"] = _render(env, "alembic.ini.j2", out_dir=out_name)
+    files["migrations/env.py"] = _render(env, "env.py.j2", default_url=DEFAULT_URL)
+    files["models/base.py"] = _render(
+        env,
+        "models_base.py.j2",
+        naming_convention=sorted(naming.NAMING_CONVENTION.items()),
+        external_tables=views.external_table_views(db),
+    )
+    modules = []
+    for model in db.schemas:
+        module = naming.snake(model.name)
+        classes = views.model_classes(model, db)
+        modules.append({"name": module, "classes": [c.class_name for c in classes]})
+        files[f"models/{module}.py"] = _render(env, "models.py.j2", **_model_context(model, classes))
+    files["models/__init__.py"] = _render(
+        env,
+        "models_init.py.j2",
+        schema_dir=schema_dir,
+        modules=modules,
+        all_names=sorted(c for m in modules for c in m["classes"]),
+    )
+    for model in db.schemas:
+        head = _last_revision_of(history, model.name)
+        files[f"docs/{model.name}.md"] = _render(
+            env,
+            "schema_doc.md.j2",
+            schema=model,
+            source_link=posixpath.relpath(model.path, posixpath.join(out_name, "docs")),
+            tables=views.table_docs(model, db),
+            enums=views.enum_lines(model),
+            head=head.id if head else "none",
+            head_doc=f"migrations/{head.id}_{head.slug}.md" if head else "",
+            **docpages.schema_page(next(s for s in sources if s.name == model.name), model, db),
+        )
+    files["docs/index.md"] = _render(
+        env,
+        "docs_index.md.j2",
+        schema_dir=schema_dir,
+        schemas=[
+            {"title": m.title, "path": m.path, "doc": f"{m.name}.md", "tables": [t.name for t in m.tables]}
+            for m in db.schemas
+        ],
+        revisions=[{"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history],
+        **docpages.database_page(db),
+    )
+    return gen
+
+
+def read_history(out_dir: Path) -> list[Revision]:
+    """The recorded revisions, oldest first; a broken chain is an error, never silently repaired."""
+    snap_dir = out_dir / SNAPSHOTS
+    revisions: list[Revision] = []
+    if not snap_dir.is_dir():
+        return revisions
+    for path in sorted(snap_dir.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            rev = Revision(
+                data["revision"],
+                data["down_revision"],
+                data["message"],
+                data["slug"],
+                data["database"],
+                data.get("pointers", {}),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise HistoryError(str(path), "", f"unreadable migration snapshot: {exc}") from None
+        expected_down = revisions[-1].id if revisions else None
+        if rev.down_revision != expected_down or path.stem != rev.id:
+            raise HistoryError(
+                str(path), "", f"snapshot {rev.id} follows {rev.down_revision!r}, expected {expected_down!r}"
+            )
+        for rel in rev.files[1:]:
+            if not (out_dir / rel).is_file():
+                raise HistoryError(str(out_dir / rel), "", f"file of revision {rev.id} is missing")
+        revisions.append(rev)
+    return revisions
+
+
+def _new_revision(settings: Settings, db: Database, previous: Revision | None, files: dict[str, bytes]) -> Revision:
+    from schemarel.migrate.plan import plan  # Alembic is needed only when a revision is written
+
+    old_db = database_from_snapshot(previous.database) if previous else None
+    new_pointers = pointers(db)
+    p = plan(old_db, db, previous.pointers if previous else {}, new_pointers)
+    if previous is not None:
+        refuse_destructive(p.changes, settings.allow_destructive)
+    number = int(previous.id) + 1 if previous else 1
+    rev_id = f"{number:04d}"
+    message = settings.message or ("initial schema: " + p.summary if previous is None else p.summary)
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:48].rstrip("_") or "revision"
+    rev = Revision(rev_id, previous.id if previous else None, message, slug, snapshot(db), new_pointers)
+    env = environment(settings.templates_dir)
+    date = _today()
+    root = settings.out_dir.resolve().parent
+    changed = _changed_schemas(old_db, db)
+    snap_path, py_path, doc_path = rev.files
+    files[snap_path] = (
+        json.dumps(
+            {
+                "revision": rev.id,
+                "down_revision": rev.down_revision,
+                "message": rev.message,
+                "slug": rev.slug,
+                "database": rev.database,
+                "pointers": rev.pointers,
+            },
+            indent=2,
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        + "\n"
+    ).encode()
+    files[py_path] = _render(
+        env,
+        "revision.py.j2",
+        message=message,
+        revision=rev.id,
+        down_revision=rev.down_revision,
+        date=date,
+        sources=[m.path for m in changed],
+        imports=p.imports,
+        needs_pgcrypto=p.uses_uuid_default,
+        external_tables=p.external_tables,
+        created_enums=p.created_enums,
+        upgrade=p.upgrade,
+        downgrade=p.downgrade,
+    )
+    commit, dirty = _git_baseline([root / m.path for m in changed])
+    tables = [t for m in changed for t in views.table_docs(m, db)]
+    files[doc_path] = _render(
+        env,
+        "migration_doc.md.j2",
+        title=", ".join(m.title for m in changed) or "Schema",
+        revision=rev.id,
+        down_revision=rev.down_revision,
+        message=message,
+        sources=[
+            {
+                "path": m.path,
+                "link": posixpath.relpath(m.path, posixpath.join(_rel(settings.out_dir, root), MIGRATION_DOCS)),
+            }
+            for m in changed
+        ],
+        commit=commit,
+        dirty=dirty,
+        tables=tables,
+        enums=[line for m in changed for line in views.enum_lines(m)],
+        out_dir=_rel(settings.out_dir, root),
+        needs_pgcrypto=p.uses_uuid_default,
+        created_tables=[f"`{t}`" for t in p.created_tables],
+        dropped_tables=[f"`{t}`" for t in p.dropped_tables],
+        changes=migration_doc.change_lines(p.changes) if previous else [],
+        watch=migration_doc.watch_lines(p.changes) if previous else [],
+        revert=migration_doc.revert_lines(p.changes) if previous else [],
+        date=date,
+        change=(
+            f"Initial migration generated from {', '.join(f'`{m.title}`' for m in changed)} schema."
+            if previous is None
+            else f"{message[:1].upper()}{message[1:]}."
+        ),
+    )
+    return rev
+
+
+def pointers(db: Database) -> dict[str, str]:
+    """Where each table and column comes from (`file#pointer`), recorded with a revision's snapshot."""
+    result = {}
+    for model in db.schemas:
+        for table in model.tables:
+            result[table.name] = f"{model.path}{table.pointer}"
+            for col in table.columns:
+                result[f"{table.name}.{col.name}"] = f"{model.path}{col.pointer or table.pointer}"
+    return result
+
+
+def _last_revision_of(history: list[Revision], schema: str) -> Revision | None:
+    """The newest revision that changed the tables of `schema`."""
+    last, before = None, None
+    for rev in history:
+        now = next((s for s in rev.database["schemas"] if s["name"] == schema), None)
+        if now != before:
+            last = rev
+        before = now
+    return last
+
+
+def _changed_schemas(old: Database | None, new: Database) -> list[SchemaModel]:
+    if old is None:
+        return list(new.schemas)
+    before = {s.name: snapshot(s) for s in old.schemas}
+    return [s for s in new.schemas if before.get(s.name) != snapshot(s)]
+
+
+def _model_context(model: SchemaModel, classes: tuple[views.ClassView, ...]) -> dict[str, Any]:
+    text = "\n".join(a.annotation + a.call for c in classes for a in c.columns)
+    stdlib = []
+    for module in ("datetime", "decimal", "uuid"):
+        if f"{module}." in text:
+            stdlib.append(f"import {module}")
+    if "Any" in text:
+        stdlib.insert(0, "from typing import Any")
+    return {
+        "schema": model,
+        "classes": classes,
+        "stdlib_imports": stdlib,
+        "uses_postgresql": "postgresql." in text,
+        "sqlfuncs": [name for name in ("boolean_default", "uuid_default") if f"{name}(" in text],
+    }
+
+
+def _refuse_cross_schema_collisions(db: Database, files: Mapping[str, str]) -> None:
+    owners: dict[str, str] = {}
+    for model in db.schemas:
+        for name in [t.name for t in model.tables] + [e.name for e in model.enums]:
+            if name in owners and owners[name] != model.name:
+                raise SchemaError(
+                    files[model.name],
+                    "#",
+                    f"{name!r} is also produced by {files[owners[name]]}; "
+                    'set "x-sql": {"table": "<another name>"} on one of them',
+                )
+            owners[name] = model.name
+
+
+def _with_doc_path(model: SchemaModel, path: str) -> SchemaModel:
+    from dataclasses import replace
+
+    return replace(model, path=path)
+
+
+def _render(env: Any, template: str, **context: Any) -> bytes:
+    return env.get_template(template).render(**context).encode("utf-8")
+
+
+def _rel(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), root)).as_posix()
+
+
+def _today() -> str:
+    """Today's date (UTC), or the reproducible-builds SOURCE_DATE_EPOCH when it is set."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    return moment.date().isoformat()
+
+
+def _git_baseline(paths: list[Path]) -> tuple[str | None, bool]:
+    """The last commit that touched the schemas, and whether they have uncommitted changes on top."""
+    if not paths:
+        return None, False
+    cwd = paths[0].resolve().parent
+    names = [str(p.resolve()) for p in paths]
+    try:
+        log = subprocess.run(
+            ["git", "log", "-1", "--format=%H", "--", *names], cwd=cwd, capture_output=True, text=True, check=False
+        )
+        if log.returncode != 0 or not log.stdout.strip():
+            return None, False
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", *names], cwd=cwd, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None, False
+    return log.stdout.strip(), bool(status.stdout.strip())

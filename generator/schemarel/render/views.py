@@ -1,0 +1,224 @@
+"""Template contexts: every decision a template needs (names, types, literals), made here as plain data."""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass
+from typing import Any
+
+from schemarel import naming
+from schemarel.ir import Column, Database, EnumType, SchemaModel, Table
+from schemarel.sql import checks
+from schemarel.sql.spelling import (
+    PYTHON_TYPES,
+    display_default,
+    display_type,
+    external_tables,
+    keyed_columns,
+    needs_literal,
+    type_expr,
+)
+
+# Names a declarative class reserves for itself, and the module-level names its body calls (an attribute
+# `relationship` would shadow the function for the lines after it); a column with one gets a trailing `_`.
+_RESERVED_ATTRS = {"metadata", "registry", "type_annotation_map", "relationship", "mapped_column", "sa", "Mapped",
+                   "postgresql", "uuid", "datetime", "decimal", "Any", "uuid_default", "Base"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AttrView:
+    name: str
+    annotation: str
+    call: str  # mapped_column(...) or relationship(...)
+
+
+@dataclass(frozen=True)
+class ClassView:
+    class_name: str
+    table: str
+    docstring: str
+    table_args: tuple[str, ...]
+    columns: tuple[AttrView, ...]
+    relationships: tuple[AttrView, ...]
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    name: str
+    type: str
+    nullable: str
+    default: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class TableDoc:
+    name: str
+    purpose: str
+    columns: tuple[ColumnDoc, ...]
+    constraints: tuple[str, ...]
+
+
+def attr_name(column: str) -> str:
+    return f"{column}_" if keyword.iskeyword(column) or column in _RESERVED_ATTRS else column
+
+
+def _py(value: str) -> str:
+    return repr(value)
+
+
+def _relationship_attr(table: Table) -> str:
+    return naming.snake(table.json_property or table.name)
+
+
+def model_classes(model: SchemaModel, db: Database) -> tuple[ClassView, ...]:
+    enums = {e.name: e for e in db.enums}
+    columns = {}
+    taken: dict[str, set[str]] = {}
+    for table in model.tables:
+        keyed = keyed_columns(table)
+        columns[table.name] = tuple(_column_attr(table, c, enums, keyed.get(c.name, False)) for c in table.columns)
+        taken[table.name] = {c.name for c in columns[table.name]}
+    # both ends of every parent → child relationship, named first so that back_populates can name the other
+    down: dict[str, str] = {}  # child table → attribute on the parent class
+    up: dict[str, str] = {}  # child table → attribute on the child class
+    for table in model.tables:
+        if table.parent:
+            down[table.name] = _free(attr_name(_relationship_attr(table)), taken[table.parent])
+            up[table.name] = _free(attr_name(naming.singular(table.parent)), taken[table.name])
+    classes = []
+    for table in model.tables:
+        rels: list[AttrView] = []
+        for child in (t for t in model.tables if t.parent == table.name):
+            common = f'back_populates={_py(up[child.name])}, cascade="all, delete-orphan", passive_deletes=True'
+            if child.kind == "object":
+                annotation, call = f'Mapped["{child.class_name} | None"]', f"relationship({common}, uselist=False)"
+            else:
+                order = f"{child.class_name}.{attr_name(child.primary_key.columns[0])}"
+                annotation = f'Mapped[list["{child.class_name}"]]'
+                call = f"relationship({common}, order_by={_py(order)})"
+            rels.append(AttrView(down[child.name], annotation, call))
+        if table.parent:
+            parent = db.table(table.parent)
+            call = f"relationship(back_populates={_py(down[table.name])})"
+            rels.append(AttrView(up[table.name], f'Mapped["{parent.class_name}"]', call))
+        classes.append(
+            ClassView(
+                class_name=table.class_name,
+                table=table.name,
+                docstring=table.comment or table.purpose or f"Rows of `{table.name}`.",
+                table_args=_table_args(table),
+                columns=columns[table.name],
+                relationships=tuple(rels),
+            )
+        )
+    return tuple(classes)
+
+
+def _free(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name = f"{name}_rel"
+    taken.add(name)
+    return name
+
+
+def _column_attr(table: Table, col: Column, enums: dict[str, EnumType], keyed: bool | str) -> AttrView:
+    py_type = PYTHON_TYPES[col.type.kind]
+    annotation = f"Mapped[{py_type} | None]" if col.nullable else f"Mapped[{py_type}]"
+    attr = attr_name(col.name)
+    args = [_py(col.name)] if attr != col.name else []
+    args.append(type_expr(col, enums, keyed))
+    if col.name in table.primary_key.columns and col.default and col.default.kind == "uuid":
+        args.append("default=uuid.uuid4")  # client-side ids keep multi-row INSERTs batched
+    if col.default and col.default.kind == "uuid":
+        args.append("server_default=uuid_default()")
+    elif col.default and col.default.kind == "now":
+        args.append("server_default=sa.func.now()")
+    elif col.default and col.default.kind == "literal":
+        value = col.default.value
+        if isinstance(value, bool):
+            args.append(f"server_default=boolean_default({value})")
+        elif isinstance(value, int | float):
+            args.append(f"server_default=sa.text({_py(repr(value))})")
+        else:
+            text = str(value)
+            args.append(
+                f"server_default=sa.literal({_py(text)}, sa.Text())"
+                if needs_literal(text)
+                else f"server_default={_py(text)}"
+            )
+    if col.default and col.default.kind == "sequence":
+        args.append("autoincrement=True")
+    args.append(f"nullable={col.nullable}")
+    if col.comment:
+        args.append(f"comment={_py(col.comment)}")
+    return AttrView(attr, annotation, f"mapped_column({', '.join(args)})")
+
+
+def _table_args(table: Table) -> tuple[str, ...]:
+    def cols(names: tuple[str, ...]) -> str:
+        return ", ".join(_py(n) for n in names)
+
+    args = [f"sa.PrimaryKeyConstraint({cols(table.primary_key.columns)}, name={_py(table.primary_key.name)})"]
+    for fk in table.foreign_keys:
+        refs = ", ".join(_py(f"{fk.ref_table}.{c}") for c in fk.ref_columns)
+        args.append(
+            f"sa.ForeignKeyConstraint([{cols(fk.columns)}], [{refs}], name={_py(fk.name)}, ondelete={_py(fk.ondelete)})"
+        )
+    args += [f"sa.UniqueConstraint({cols(u.columns)}, name={_py(u.name)})" for u in table.uniques]
+    args += [f"sa.Index({_py(i.name)}, {cols(i.columns)})" for i in table.indexes]
+    # conv(): the name is final (the metadata's naming convention would otherwise wrap it again)
+    args += [checks.constraint_source(c, f"sa.schema.conv({_py(c.name)})") for c in table.checks]
+    if table.comment:
+        args.append(f'{{"comment": {_py(table.comment)}}}')
+    return tuple(args)
+
+
+def table_docs(model: SchemaModel, db: Database) -> tuple[TableDoc, ...]:
+    enums = {e.name: e for e in db.enums}
+    docs = []
+    for t in model.tables:
+        columns = tuple(
+            ColumnDoc(c.name, display_type(c, enums), "YES" if c.nullable else "NO", display_default(c), c.notes)
+            for c in t.columns
+        )
+        constraints = [f"`{t.primary_key.name}` – primary key ({_code_list(t.primary_key.columns)})."]
+        for fk in t.foreign_keys:
+            constraints.append(
+                f"`{fk.name}` – foreign key ({_code_list(fk.columns)}) → "
+                f"`{fk.ref_table}` ({_code_list(fk.ref_columns)}), ON DELETE {fk.ondelete}."
+            )
+        for uq in t.uniques:
+            constraints.append(f"`{uq.name}` – unique ({_code_list(uq.columns)}).")
+        for ix in t.indexes:
+            constraints.append(f"`{ix.name}` – index ({_code_list(ix.columns)}).")
+        for ck in t.checks:
+            constraints.append(f"`{ck.name}` – check `{ck.sqltext}`.")
+        docs.append(TableDoc(t.name, t.purpose, columns, tuple(constraints)))
+    return tuple(docs)
+
+
+def _code_list(names: tuple[str, ...]) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def enum_lines(model: SchemaModel) -> tuple[str, ...]:
+    return tuple(f"`{e.name}` – PostgreSQL enum with values {_code_list(e.values)}." for e in model.enums)
+
+
+def any_uuid_default(tables: Any) -> bool:
+    return any(c.default is not None and c.default.kind == "uuid" for t in tables for c in t.columns)
+
+
+@dataclass(frozen=True)
+class ExternalTableView:
+    name: str
+    column: str
+    type: str
+
+
+def external_table_views(db: Database) -> tuple[ExternalTableView, ...]:
+    return tuple(
+        ExternalTableView(name, column, type_expr(Column(column, ctype, False), {}))
+        for name, column, ctype in external_tables(db)
+    )

@@ -1,0 +1,165 @@
+"""Writing row batches: Core inserts on every dialect; COPY and one-statement inserts on PostgreSQL (psycopg)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
+
+
+class Writer:
+    """Inserts the rows of a batch table by table, parents first, on any dialect SQLAlchemy supports."""
+
+    def __init__(self, mapping: DocumentMap) -> None:
+        self.mapping = mapping
+        self._inserts: dict[int, Any] = {}
+
+    def write(self, conn: sa.Connection, batch: RowBatch) -> None:
+        """A bulk write (create_many)."""
+        self.insert(conn, batch, self.mapping.tables)
+
+    def write_one(self, conn: sa.Connection, batch: RowBatch) -> None:
+        """The write of a single document (create)."""
+        self.insert(conn, batch, self.mapping.tables)
+
+    def one_statement(self, batch: RowBatch) -> bool:
+        """Whether `write_one` sends a single statement for this batch (atomic without a transaction)."""
+        return False
+
+    def insert(self, conn: sa.Connection, batch: RowBatch, tables: Sequence[TableMap]) -> None:
+        for tm in tables:
+            rows = batch.rows[tm.index]
+            if not rows:
+                continue
+            batch.fill_parent_keys(tm)
+            params = [dict(zip(tm.columns, row, strict=True)) for row in rows]
+            if tm.needs_keys:
+                # keys come back in parameter order, so that children can point at their own parent row
+                result = conn.execute(self._insert(tm, returning=True), params)
+                batch.keys[tm.index] = list(result.scalars())
+            else:
+                conn.execute(self._insert(tm), params)
+
+    def _insert(self, tm: TableMap, returning: bool = False) -> Any:
+        key = tm.index * 2 + returning
+        if key not in self._inserts:
+            stmt = sa.insert(tm.sa_table)
+            if returning:
+                stmt = stmt.returning(tm.sa_table.c[tm.key], sort_by_parameter_order=True)
+            self._inserts[key] = stmt
+        return self._inserts[key]
+
+
+class PostgresWriter(Writer):
+    """COPY for bulk writes, one `WITH … INSERT` statement (one round trip) for a single document."""
+
+    def __init__(self, mapping: DocumentMap) -> None:
+        super().__init__(mapping)
+        self._statements: dict[tuple[int, ...], tuple[str, list[str], list[bool]]] = {}
+        self._sequences: dict[int, str] = {}
+
+    def write(self, conn: sa.Connection, batch: RowBatch) -> None:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        preparer = conn.dialect.identifier_preparer
+        absent = self.mapping.json_absent
+        with raw.cursor() as cursor:
+            for tm in self.mapping.tables:
+                rows = batch.rows[tm.index]
+                if not rows:
+                    continue
+                batch.fill_parent_keys(tm)
+                columns: tuple[str, ...] = tm.columns
+                if tm.needs_keys:
+                    keys = self._allocate(cursor, tm, len(rows))
+                    batch.keys[tm.index] = keys
+                    columns = (tm.key, *columns)
+                    rows = [[k, *row] for k, row in zip(keys, rows, strict=True)]
+                json_at = [i for i, c in enumerate(columns) if _is_json(tm, c)]
+                names = ", ".join(preparer.quote(c) for c in columns)
+                with cursor.copy(f"COPY {preparer.format_table(tm.sa_table)} ({names}) FROM STDIN") as copy:
+                    if json_at:
+                        for row in rows:
+                            values = list(row)
+                            for i in json_at:
+                                values[i] = None if values[i] is absent else _jsonb(values[i])
+                            copy.write_row(values)
+                    else:
+                        for row in rows:
+                            copy.write_row(row)
+
+    def _allocate(self, cursor: Any, tm: TableMap, count: int) -> list[int]:
+        """Reserve `count` keys from the table's sequence, ascending so that item order is kept."""
+        if tm.index not in self._sequences:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", (tm.sa_table.name, tm.key))
+            self._sequences[tm.index] = cursor.fetchone()[0]
+        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (self._sequences[tm.index], count))
+        return sorted(r[0] for r in cursor.fetchall())
+
+    def one_statement(self, batch: RowBatch) -> bool:
+        # keys that children need come back from the server first: then one statement is not enough; nor does
+        # it hold documents nested in the root table (recursive properties)
+        return len(batch.rows[0]) <= 1 and not any(tm.needs_keys and batch.rows[tm.index] for tm in self.mapping.tables)
+
+    def write_one(self, conn: sa.Connection, batch: RowBatch) -> None:
+        tables = self.mapping.tables
+        if not self.one_statement(batch):
+            self.insert(conn, batch, tables)
+            return
+        # data-modifying CTEs run as one statement (one round trip); foreign keys are checked at its end
+        shape = tuple(len(batch.rows[tm.index]) for tm in tables)
+        if shape not in self._statements:
+            self._statements[shape] = self._statement(conn.dialect, shape)
+        sql, names, json_flags = self._statements[shape]
+        values = [v for tm in tables for row in batch.rows[tm.index] for v in row]
+        absent = self.mapping.json_absent
+        params = {}
+        for name, value, is_json in zip(names, values, json_flags, strict=True):
+            params[name] = (None if value is absent else _jsonb(value)) if is_json else value
+        conn.exec_driver_sql(sql, params)
+
+    def _statement(self, dialect: sa.Dialect, shape: tuple[int, ...]) -> tuple[str, list[str], list[bool]]:
+        """SQL text (compiled once per shape: SQLAlchemy does not cache multi-row VALUES) and its parameters."""
+        names: list[str] = []
+        json_flags: list[bool] = []
+
+        def rows(tm: TableMap, count: int) -> list[dict[str, Any]]:
+            out = []
+            for _ in range(count):
+                row = {}
+                for c in tm.columns:
+                    names.append(f"p{len(names)}")
+                    json_flags.append(_is_json(tm, c))
+                    row[c] = sa.bindparam(names[-1], type_=tm.sa_table.c[c].type)
+                out.append(row)
+            return out
+
+        tables = self.mapping.tables
+        stmt = sa.insert(tables[0].sa_table).values(rows(tables[0], shape[0])[0])
+        ctes = [
+            sa.insert(tm.sa_table).values(rows(tm, count)).cte(f"w{tm.index}")
+            for tm, count in zip(tables[1:], shape[1:], strict=True)
+            if count
+        ]
+        compiled = (stmt.add_cte(*ctes) if ctes else stmt).compile(dialect=dialect)
+        return str(compiled), names, json_flags
+
+
+def _is_json(tm: TableMap, column: str) -> bool:
+    return isinstance(tm.sa_table.c[column].type, sa.JSON)
+
+
+def _jsonb(value: Any) -> Any:
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(value)
+
+
+def writer_for(dialect: sa.Dialect, mapping: DocumentMap) -> Writer:
+    """The fastest writer the dialect and driver allow."""
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        return PostgresWriter(mapping)
+    return Writer(mapping)

@@ -1,0 +1,139 @@
+"""NDJSON in and out of a Store: bulk loads that set invalid lines aside (or refuse them all), and exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import sqlalchemy as sa
+
+from schemarel.errors import ConstraintViolation, DocumentInvalid, ValueRejected
+from schemarel.runtime.store import Store
+
+REFUSALS = (ConstraintViolation, ValueRejected)
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reasons: list[str]
+
+    def to_json(self) -> str:
+        return json.dumps({"line": self.line, "errors": self.reasons}, ensure_ascii=False)
+
+
+@dataclass
+class LoadResult:
+    loaded: int = 0
+    rejected: int = 0
+    ids: list[Any] = field(default_factory=list)
+
+
+class Loader:
+    """Loads NDJSON lines into a store, `batch_size` documents per transaction.
+
+    An invalid line (bad JSON, a schema violation, a row the database refuses) is reported through `reject`
+    with its line number and reasons, and the other lines load. With `all_or_nothing`, everything happens
+    in one transaction that is rolled back if any line is rejected (and every line is still checked, so
+    that the report is complete).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        reject: Callable[[Reject], None],
+        batch_size: int = 1000,
+        all_or_nothing: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.reject_sink = reject
+        self.batch_size = batch_size
+        self.all_or_nothing = all_or_nothing
+        self.progress = progress
+        self.result = LoadResult()
+
+    def run(self, lines: Iterable[bytes]) -> LoadResult:
+        with self.store.engine.connect() as conn:
+            outer = conn.begin() if self.all_or_nothing else None
+            pending: list[tuple[int, Any]] = []
+            for number, raw in enumerate(lines, 1):
+                if self.progress is not None:
+                    self.progress(len(raw))
+                document = self._parse(number, raw)
+                if document is not None:
+                    pending.append((number, document))
+                if len(pending) >= self.batch_size:
+                    self._flush(conn, pending)
+                    pending = []
+            self._flush(conn, pending)
+            if outer is not None:
+                if self.result.rejected:
+                    outer.rollback()
+                    self.result.loaded = 0
+                    self.result.ids = []
+                else:
+                    outer.commit()
+        return self.result
+
+    def _parse(self, number: int, raw: bytes) -> Any:
+        if not raw.strip():
+            return None
+        try:
+            document = json.loads(raw)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+            self._reject(number, [f"invalid JSON: {exc}"])
+            return None
+        try:
+            return self.store.prepare(document)
+        except DocumentInvalid as exc:
+            self._reject(number, [str(v) for v in exc.violations])
+            return None
+
+    def _flush(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> None:
+        if not pending or (self.all_or_nothing and self.result.rejected):
+            return  # with all_or_nothing, nothing will be kept after a rejection: only checking goes on
+        if self.all_or_nothing:
+            self._write(conn, pending)
+        else:
+            with conn.begin():
+                self._write(conn, pending)
+
+    def _write(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> None:
+        """The batch in a SAVEPOINT; if the database refuses it, each document in its own, to find the culprits."""
+        try:
+            with self.store.transaction(conn) as c:
+                ids = self.store.write(c, [doc for _, doc in pending])
+        except REFUSALS:
+            ids = []
+            for number, doc in pending:
+                try:
+                    with self.store.transaction(conn) as c:
+                        ids += self.store.write(c, [doc])
+                except REFUSALS as exc:
+                    self._reject(number, [str(exc)])
+        self.result.loaded += len(ids)
+        self.result.ids += ids
+
+    def _reject(self, number: int, reasons: list[str]) -> None:
+        self.result.rejected += 1
+        self.reject_sink(Reject(number, reasons))
+
+
+def export(store: Store, out: IO[str], with_ids: bool = False) -> int:
+    """Write every document as one JSON line (`{"id": …, "document": …}` with ids); returns the count."""
+    count = 0
+    for doc_id, document in store.items():
+        out.write(_line({"id": _json_id(doc_id), "document": document} if with_ids else document))
+        count += 1
+    return count
+
+
+def _line(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _json_id(doc_id: Any) -> Any:
+    return doc_id if isinstance(doc_id, int | str) else str(doc_id)

@@ -1,0 +1,4 @@
+"""Reading schema files: JSON parsing with located errors, metaschema and `x-sql` validation, `$ref` resolution.
+
+May import: schemarel.sql, and the core modules (errors, ir, naming, text, support).
+"""

@@ -1,0 +1,236 @@
+"""Loading schema files: JSON parsing with located errors, metaschema and `x-sql` validation, `$ref` lookup."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+import jsonschema
+import referencing
+import referencing.exceptions
+from referencing.jsonschema import DRAFT202012, specification_with
+
+from schemarel.errors import SchemaError, pointer
+from schemarel.schema.xsql import XSQL_SCHEMA
+
+SCHEMA_SUFFIX = ".schema.json"
+# `$schema` → the metaschema it names, recognized by its draft whatever the spelling (http/https, `#` or not).
+_DIALECTS = {
+    "draft-03": "http://json-schema.org/draft-03/schema#",
+    "draft-04": "http://json-schema.org/draft-04/schema#",
+    "draft-06": "http://json-schema.org/draft-06/schema#",
+    "draft-07": "http://json-schema.org/draft-07/schema#",
+    "2019-09": "https://json-schema.org/draft/2019-09/schema",
+    "2020-12": "https://json-schema.org/draft/2020-12/schema",
+}
+# Drafts in which keywords beside `$ref` are ignored (2019-09 and later apply them like an allOf).
+_LEGACY_REF_DRAFTS = ("draft-03", "draft-04", "draft-06", "draft-07")
+
+
+def dialect(contents: dict[str, Any]) -> str:
+    """The canonical `$schema` of a schema file: 2020-12 when absent or unknown."""
+    given = str(contents.get("$schema", ""))
+    return next((uri for key, uri in _DIALECTS.items() if key in given), _DIALECTS["2020-12"])
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Every schema file by document URI, so that a `$ref` into another file names that file in messages."""
+
+    displays: Mapping[str, str] = field(default_factory=dict)  # document URI → display path
+    legacy_ref: frozenset[str] = frozenset()  # display paths of files where siblings of `$ref` are ignored
+
+
+@dataclass(frozen=True)
+class SourceSchema:
+    """One parsed, validated schema file and the resolver its `$ref`s go through."""
+
+    name: str  # the file stem: `customer` for customer.schema.json
+    path: Path
+    display_path: str  # how messages and docs name the file
+    contents: dict[str, Any]
+    resolver: referencing.Resolver[Any]
+    catalog: Catalog = field(default_factory=Catalog)
+
+    @property
+    def base_uri(self) -> str:
+        """The URI relative `$ref`s of this file resolve against (its `$id`, else its path)."""
+        return schema_uris(self.path, self.contents)[-1]
+
+    def error(self, ptr: str, message: str) -> SchemaError:
+        return SchemaError(self.display_path, ptr, message)
+
+    def lookup(self, ref: str, resolver: referencing.Resolver[Any], ptr: str) -> referencing.Resolved[Any]:
+        """Resolve `ref` relative to `resolver`; remote references are refused, never fetched."""
+        try:
+            return resolver.lookup(ref)
+        except referencing.exceptions.Unresolvable as exc:
+            raise self.error(ptr, unresolvable(ref, exc)) from None
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(path: Path, display: str) -> Any:
+    """Parse a JSON file; a syntax error names the line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SchemaError(display, "", f"cannot read: {exc}") from None
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(display, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:
+        raise SchemaError(display, "", f"invalid JSON: {exc}") from None
+
+
+def _check_metaschema(contents: Any, display: str) -> None:
+    if not isinstance(contents, dict):
+        raise SchemaError(display, "#", "a schema file must hold a JSON object")
+    validator_cls = jsonschema.validators.validator_for({"$schema": dialect(contents)})
+    errors = sorted(validator_cls(validator_cls.META_SCHEMA).iter_errors(contents), key=lambda e: list(e.path))
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        assert best is not None
+        raise SchemaError(display, pointer(*best.path), f"not a valid JSON Schema: {best.message}")
+    _check_patterns(contents, display)
+    xsql_validator = jsonschema.Draft202012Validator(XSQL_SCHEMA)
+    for node_path, annotation in _find_key(contents, "x-sql", ()):
+        for err in sorted(xsql_validator.iter_errors(annotation), key=lambda e: list(e.path)):
+            raise SchemaError(display, pointer(*node_path, "x-sql", *err.path), f"invalid x-sql: {err.message}")
+
+
+def _check_patterns(contents: Any, display: str) -> None:
+    """Documents are validated with Python's `re`: a pattern it cannot compile could never be checked."""
+    found = [
+        ((*path, "pattern"), value) for path, value in _find_key(contents, "pattern", ()) if isinstance(value, str)
+    ]
+    for path, props in _find_key(contents, "patternProperties", ()):
+        if isinstance(props, dict):
+            found += [((*path, "patternProperties", key), key) for key in props]
+    for where, regex in found:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise SchemaError(display, pointer(*where), f"{regex!r} is not a regular expression: {exc}") from None
+
+
+def _find_key(node: Any, key: str, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield path, v
+            else:
+                yield from _find_key(v, key, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _find_key(v, key, (*path, i))
+
+
+def unresolvable(ref: str, exc: referencing.exceptions.Unresolvable) -> str:
+    """Why `ref` cannot be followed, in one line."""
+    if isinstance(exc, referencing.exceptions.PointerToNowhere | referencing.exceptions.NoSuchAnchor):
+        return f"cannot resolve $ref {ref!r}: {exc}"
+    return (
+        f"cannot resolve $ref {ref!r}: {exc.ref} is not a schema in the schemas directory "
+        "(remote references are never fetched)"
+    )
+
+
+def _refuse_remote(uri: str) -> referencing.Resource[Any]:
+    raise referencing.exceptions.NoSuchResource(
+        f"{uri} is not a schema in the schemas directory (remote references are never fetched)"
+    )
+
+
+def schema_uris(path: Path, contents: dict[str, Any]) -> list[str]:
+    """The URIs a schema file answers to: its file URI, and its `$id` (`id` in drafts 3 and 4), the base, last."""
+    uris = [path.resolve().as_uri()]
+    key = "id" if _is_draft4_id(contents) else _ID
+    if isinstance(contents.get(key), str):
+        uris.append(urldefrag(contents[key]).url)
+    return uris
+
+
+def _bases(schemas: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+    return [uri for path, contents in schemas for uri in schema_uris(path, contents)]
+
+
+def _aliases(path: Path, contents: dict[str, Any], bases: list[str]) -> list[str]:
+    """A file's URIs, and its name next to every file's base: a relative `$ref` from a file with an `$id`
+    still reaches its siblings in the directory."""
+    return sorted({*schema_uris(path, contents), *(urljoin(base, path.name) for base in bases)})
+
+
+def schema_registry(schemas: Iterable[tuple[Path, dict[str, Any]]]) -> referencing.Registry[Any]:
+    """A registry of schema files under their URIs, so that their `$ref`s reach each other (never the network)."""
+    items = list(schemas)
+    bases = _bases(items)
+    resources = []
+    for path, contents in items:
+        resource = specification_with(dialect(contents), default=DRAFT202012).create_resource(contents)
+        resources.extend((uri, resource) for uri in _aliases(path, contents, bases))
+    return referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
+
+
+def schema_files(schemas_dir: Path) -> list[Path]:
+    """The schema files of a directory, in name order."""
+    return sorted(schemas_dir.glob(f"*{SCHEMA_SUFFIX}"))
+
+
+def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[SourceSchema]:
+    """Read and validate every `*.schema.json` of `schemas_dir`; their `$ref`s may point at each other."""
+    paths = schema_files(schemas_dir)
+    if not paths:
+        raise SchemaError(str(schemas_dir), "", f"no *{SCHEMA_SUFFIX} files found")
+    parsed: list[tuple[Path, str, dict[str, Any]]] = []
+    for path in paths:
+        display = _display(path, display_base)
+        contents = parse_json(path, display)
+        _check_metaschema(contents, display)
+        parsed.append((path, display, contents))
+    registry = schema_registry((path, contents) for path, _display, contents in parsed)
+    bases = _bases([(path, contents) for path, _display, contents in parsed])
+    displays: dict[str, str] = {}
+    for path, display, contents in parsed:
+        for uri in _aliases(path, contents, bases):
+            displays.setdefault(uri, display)
+    legacy = frozenset(d for _, d, c in parsed if any(k in dialect(c) for k in _LEGACY_REF_DRAFTS))
+    catalog = Catalog(displays, legacy)
+    result = []
+    for path, display, contents in parsed:
+        source = SourceSchema(path.name[: -len(SCHEMA_SUFFIX)], path, display, contents, registry.resolver(), catalog)
+        result.append(replace(source, resolver=registry.resolver(base_uri=source.base_uri)))
+    return result
+
+
+_ID = "$id"
+
+
+def _is_draft4_id(contents: dict[str, Any]) -> bool:
+    """Drafts 3 and 4 spell `$id` as `id` (which later drafts leave to properties)."""
+    return isinstance(contents.get("id"), str) and any(d in dialect(contents) for d in ("-03", "-04"))
+
+
+def _display(path: Path, base: Path | None) -> str:
+    base = base or Path.cwd()
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,278 @@
+"""Schema nodes: `$ref` followed, `allOf` merged, draft differences smoothed, recursion made visible."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import unquote, urldefrag, urljoin
+
+import referencing
+
+from schemarel.errors import SchemaError, pointer
+from schemarel.schema.loader import Catalog, SourceSchema, unresolvable
+
+ANNOTATIONS = frozenset({"title", "description", "default", "deprecated", "examples", "x-sql", "readOnly", "nullable"})
+# Keywords that say nothing about where a value is stored: only about whether it is valid.
+_IGNORED = frozenset(
+    {"$schema", "$id", "id", "$defs", "definitions", "$comment", "$anchor", "$dynamicAnchor", "$recursiveAnchor",
+     "$vocabulary", "then", "else", "not", "contains", "dependencies", "dependentSchemas", "dependentRequired",
+     "propertyNames", "unevaluatedItems", "minContains", "maxContains"}
+)  # fmt: skip
+_LOWER_BOUNDS = frozenset({"minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum"})
+_UPPER_BOUNDS = frozenset({"maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum"})
+_REF_KEYS = ("$ref", "$recursiveRef", "$dynamicRef")
+JSON_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
+MAX_REF_CHAIN = 64
+
+
+@dataclass(frozen=True)
+class Src:
+    """A raw subschema and where it lives: the resolver its `$ref`s go through, its file and pointer."""
+
+    raw: Any
+    resolver: referencing.Resolver[Any]
+    base: str  # the document URI relative references start from
+    file: str
+    ptr: str
+
+    def at(self, raw: Any, *parts: object) -> Src:
+        return Src(raw, self.resolver, self.base, self.file, self.ptr + pointer(*parts)[1:])
+
+
+@dataclass(frozen=True)
+class Combined:
+    """A schema made of others: all of them at once, or any one of them (a union's shared property)."""
+
+    kind: Literal["allOf", "anyOf"]
+    parts: tuple[Src, ...]
+
+
+@dataclass
+class Node:
+    """One schema position with `$ref`s followed and `allOf` merged; properties and items stay lazy (Src)."""
+
+    src: Src
+    kw: dict[str, Any] = field(default_factory=dict)
+    types: frozenset[str] | None = None  # None: any type
+    props: dict[str, list[Src]] = field(default_factory=dict)
+    items: list[Src] = field(default_factory=list)
+    required: set[str] = field(default_factory=set)
+    alternatives: list[tuple[str, Src, list[Src]]] = field(default_factory=list)  # oneOf/anyOf groups
+    conditionals: list[Src] = field(default_factory=list)  # nodes holding if/then/else
+    maps: list[str] = field(default_factory=list)  # pointers of patternProperties / additionalProperties schemas
+    closed: bool = False  # additionalProperties (or unevaluatedProperties) is false
+    never: bool = False  # the `false` schema: no value is valid
+    identity: set[str] = field(default_factory=set)  # locations this node is (its own and its direct $ref targets)
+
+    @property
+    def xsql(self) -> dict[str, Any]:
+        return dict(self.kw.get("x-sql", {}))
+
+    @property
+    def nullable(self) -> bool:
+        return (self.types is not None and "null" in self.types) or self.kw.get("nullable") is True
+
+    def error(self, message: str, at: str = "") -> SchemaError:
+        return SchemaError(self.src.file, self.src.ptr + at, message)
+
+
+def root_src(source: SourceSchema) -> Src:
+    return Src(source.contents, source.resolver, source.base_uri, source.display_path, "#")
+
+
+def resolve(srcs: Sequence[Src], catalog: Catalog) -> Node:
+    """The node all `srcs` describe together (as an allOf would)."""
+    node = Node(srcs[0])
+    for src in srcs:
+        _absorb(node, src, catalog, direct=True, depth=0)
+    return node
+
+
+def merge(first: Node, *others: Node) -> Node:
+    """A node that is `first` and every one of `others` (allOf); `first`'s annotations win."""
+    result = Node(first.src, identity=set(first.identity))
+    for node in (first, *others):
+        _merge_into(result, node)
+    return result
+
+
+def _absorb(node: Node, src: Src, catalog: Catalog, direct: bool, depth: int) -> None:
+    raw = src.raw
+    if isinstance(raw, Combined):
+        if raw.kind == "anyOf":
+            node.alternatives.append(("anyOf", src, list(raw.parts)))
+        for part in raw.parts if raw.kind == "allOf" else ():
+            _absorb(node, part, catalog, direct, depth + 1)
+        return
+    if raw is True:
+        return
+    if raw is False:
+        node.never = True
+        return
+    if not isinstance(raw, dict):
+        raise SchemaError(src.file, src.ptr, "expected a schema (an object or a boolean) here")
+    if depth > MAX_REF_CHAIN:
+        raise SchemaError(src.file, src.ptr, f"more than {MAX_REF_CHAIN} nested $ref/allOf: a reference cycle?")
+    if direct:
+        node.identity.add(f"{src.base}{src.ptr}")
+    ref_key = next((k for k in _REF_KEYS if isinstance(raw.get(k), str)), None)
+    own = {k: v for k, v in raw.items() if k not in _REF_KEYS}
+    if ref_key is not None and src.file in catalog.legacy_ref:
+        own = {k: v for k, v in own.items() if k in ANNOTATIONS}  # draft 7 and older ignore the rest
+    part = Node(src)
+    for key, value in own.items():
+        _keyword(part, src, key, value, catalog, depth)
+    _merge_into(node, part)
+    if ref_key is not None:
+        _absorb(node, follow(src, raw[ref_key], catalog), catalog, direct, depth + 1)
+
+
+def follow(src: Src, ref: str, catalog: Catalog) -> Src:
+    """The subschema `ref` (relative to `src`) points at; remote references are refused, never fetched."""
+    try:
+        resolved = src.resolver.lookup(ref)
+    except referencing.exceptions.Unresolvable as exc:
+        raise SchemaError(src.file, src.ptr, unresolvable(ref, exc)) from None
+    target = urljoin(src.base, ref)
+    doc, fragment = urldefrag(target)
+    file = catalog.displays.get(doc, src.file) if doc else src.file
+    ptr = "#" + unquote(fragment) if fragment.startswith("/") else "#"
+    return Src(resolved.contents, resolved.resolver, doc or src.base, file, ptr)
+
+
+def _keyword(node: Node, src: Src, key: str, value: Any, catalog: Catalog, depth: int) -> None:
+    if key == "properties" and isinstance(value, dict):
+        for name, sub in value.items():
+            node.props.setdefault(name, []).append(src.at(sub, key, name))
+            if isinstance(sub, dict) and sub.get("required") is True:  # draft 3
+                node.required.add(name)
+    elif key == "items":
+        if isinstance(value, list):  # a tuple (drafts up to 2019-09)
+            node.kw["prefixItems"] = src.ptr + "/items"
+        else:
+            node.items.append(src.at(value, key))
+    elif key == "prefixItems":
+        node.kw["prefixItems"] = src.ptr + "/prefixItems"
+    elif key == "allOf" and isinstance(value, list):
+        for i, sub in enumerate(value):
+            _absorb(node, src.at(sub, key, i), catalog, direct=False, depth=depth + 1)
+    elif key in ("oneOf", "anyOf") and isinstance(value, list):
+        node.alternatives.append((key, src.at(value, key), [src.at(sub, key, i) for i, sub in enumerate(value)]))
+    elif key == "if":
+        node.conditionals.append(src)
+    elif key == "type":
+        node.types = _types_of(value)
+    elif key == "required":
+        if isinstance(value, list):
+            node.required.update(v for v in value if isinstance(v, str))
+    elif key == "const":
+        node.kw["enum"] = [value]
+    elif key in ("additionalProperties", "unevaluatedProperties"):
+        if value is False:
+            node.closed = True
+        elif isinstance(value, dict) and value:
+            node.maps.append(f"{src.ptr}/{key}")
+    elif key == "patternProperties" and isinstance(value, dict) and value:
+        node.maps.append(f"{src.ptr}/{key}")
+    elif key in ("minimum", "maximum"):
+        exclusive = f"exclusive{key.capitalize()}"
+        node.kw[exclusive if src.raw.get(exclusive) is True else key] = value  # draft 4: a flag beside it
+    elif key in ("exclusiveMinimum", "exclusiveMaximum"):
+        if not isinstance(value, bool):
+            node.kw[key] = value
+    elif key not in _IGNORED:
+        node.kw[key] = value
+
+
+def _types_of(value: Any) -> frozenset[str]:
+    names = [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
+    if "any" in names:  # draft 3
+        return frozenset(JSON_TYPES)
+    types = {t for t in names if t in JSON_TYPES}
+    if "number" in types:
+        types.add("integer")
+    return frozenset(types)
+
+
+def intersect_types(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def _merge_into(node: Node, other: Node) -> None:
+    node.types = intersect_types(node.types, other.types)
+    for key, value in other.kw.items():
+        if value is None:
+            continue
+        if key not in node.kw or node.kw[key] is None:
+            node.kw[key] = value
+        elif key == "x-sql" and isinstance(value, dict):
+            node.kw[key] = {**value, **node.kw[key]}
+        elif key == "enum" and isinstance(value, list):
+            node.kw[key] = [v for v in node.kw[key] if any(_same(v, w) for w in value)]
+        elif key in _LOWER_BOUNDS and _is_number(value) and _is_number(node.kw[key]):
+            node.kw[key] = max(node.kw[key], value)
+        elif key in _UPPER_BOUNDS and _is_number(value) and _is_number(node.kw[key]):
+            node.kw[key] = min(node.kw[key], value)
+    for name, srcs in other.props.items():
+        node.props.setdefault(name, []).extend(srcs)
+    node.items.extend(other.items)
+    node.required |= other.required
+    node.alternatives.extend(other.alternatives)
+    node.conditionals.extend(other.conditionals)
+    node.maps.extend(other.maps)
+    node.closed = node.closed or other.closed
+    node.never = node.never or other.never
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def enum_types(values: Iterable[Any]) -> frozenset[str]:
+    """The JSON types of enum values (an enum without `type` still says what is stored)."""
+    return frozenset(json_type(v) for v in values)
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def deref_raw(
+    source: SourceSchema, node: Any, resolver: referencing.Resolver[Any], ptr: str
+) -> tuple[dict[str, Any], referencing.Resolver[Any]]:
+    """The raw schema `node` is, with its `$ref` chain followed (keywords beside a `$ref` win over the target's):
+    for readers of plain keywords (examples, inspection) that do not need merged nodes."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or len(seen) > MAX_REF_CHAIN:
+            raise source.error(ptr, f"$ref {ref!r} refers to itself")
+        seen.add(ref)
+        resolved = source.lookup(ref, resolver, ptr)
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        node, resolver = resolved.contents, resolved.resolver
+        if siblings and isinstance(node, dict):
+            node = {**node, **siblings}
+    if node is False:
+        return {"not": {}}, resolver
+    # `true`, and forms these readers do not look into (a tuple of `items`), read as "anything"
+    return (node if isinstance(node, dict) else {}), resolver

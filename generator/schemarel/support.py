@@ -1,0 +1,129 @@
+"""The stable surface generated models and revisions import: SQL defaults, preconditions, data moves.
+
+Generated code imports nothing of schemarel but this module, and revisions are history that is never
+rewritten, so every public name here is frozen: `uuid_default`, `boolean_default` (server defaults),
+`MissingExternalTable`, `require_tables` (preconditions), `backfill`, `copy_to_parent`, `copy_to_child`,
+`rename_values` (data moves). Add names; never remove or re-sign one (tests/test_support_surface.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Boolean, Uuid
+
+from schemarel.errors import SchemarelError
+
+
+# --- datamove ---
+def _table(bind: sa.Connection, name: str) -> sa.Table:
+    return sa.Table(name, sa.MetaData(), autoload_with=bind)
+
+
+def backfill(bind: sa.Connection, table: str, column: str, value: Any) -> None:
+    """Set `column` to `value` where it is NULL (before the column becomes NOT NULL)."""
+    t = _table(bind, table)
+    bind.execute(t.update().where(t.c[column].is_(None)).values({column: value}))
+
+
+def copy_to_parent(
+    bind: sa.Connection, child: str, child_key: str, parent: str, parent_key: str, columns: Sequence[str]
+) -> None:
+    """Copy `columns` of a 1:1 table into the same-named columns of its parent (an object becomes flattened)."""
+    c, p = _table(bind, child), _table(bind, parent)
+    link = c.c[child_key] == p.c[parent_key]
+    values = {col: sa.select(c.c[col]).where(link).scalar_subquery() for col in columns}
+    bind.execute(p.update().where(sa.exists().where(link)).values(values))
+
+
+def copy_to_child(
+    bind: sa.Connection, parent: str, parent_key: str, child: str, child_key: str, columns: Sequence[str]
+) -> None:
+    """Insert a 1:1 row for each parent row holding a value in `columns` (a flattened object gets its table)."""
+    p, c = _table(bind, parent), _table(bind, child)
+    present = sa.or_(*(p.c[col].is_not(None) for col in columns))
+    rows = sa.select(p.c[parent_key], *(p.c[col] for col in columns)).where(present)
+    bind.execute(c.insert().from_select([child_key, *columns], rows))
+
+
+def rename_values(bind: sa.Connection, table: str, column: str, renames: Mapping[str, str]) -> None:
+    """Rewrite stored enum values (previous → new) of one column."""
+    t = _table(bind, table)
+    for before, after in renames.items():
+        bind.execute(t.update().where(t.c[column] == before).values({column: after}))
+
+
+# --- dbcheck ---
+class MissingExternalTable(SchemarelError):
+    """A table that another system owns (and schemarel only references) is not in the database."""
+
+    exit_code = 1
+
+
+def require_tables(bind: sa.Connection, tables: Iterable[str], revision: str) -> None:
+    """Fail with a clear message when a referenced, externally owned table does not exist yet."""
+    inspector = sa.inspect(bind)
+    missing = [t for t in tables if not inspector.has_table(t)]
+    if missing:
+        names = ", ".join(f"`{t}`" for t in missing)
+        raise MissingExternalTable(
+            f"revision {revision} references {names}, which schemarel does not create (another system owns it, "
+            f'declared with "x-sql": {{"references": …}}); create it first, then run the upgrade again'
+        )
+
+
+# --- sqlfuncs ---
+class uuid_default(FunctionElement[Any]):  # noqa: N801 - reads like the SQL function it stands for
+    """A fresh random uuid, in the form SQLAlchemy's `Uuid` type stores on each dialect."""
+
+    type = Uuid()
+    inherit_cache = True
+    name = "uuid_default"
+
+
+@compiles(uuid_default, "postgresql")
+def _pg(element: uuid_default, compiler: Any, **kw: Any) -> str:
+    return "gen_random_uuid()"
+
+
+@compiles(uuid_default, "sqlite")
+def _sqlite(element: uuid_default, compiler: Any, **kw: Any) -> str:
+    # Uuid is CHAR(32) of hex digits on SQLite; an expression default must be parenthesized there
+    return "(lower(hex(randomblob(16))))"
+
+
+@compiles(uuid_default, "mysql")
+@compiles(uuid_default, "mariadb")
+def _mysql(element: uuid_default, compiler: Any, **kw: Any) -> str:
+    dialect = compiler.dialect
+    if getattr(dialect, "is_mariadb", False) and (dialect.server_version_info or (0,)) >= (10, 7):
+        return "uuid()"  # MariaDB 10.7+ stores Uuid in its native uuid type
+    return "(replace(uuid(), '-', ''))"
+
+
+class boolean_default(FunctionElement[Any]):  # noqa: N801
+    """A boolean server default, spelled as each dialect reads it back (`1`/`0` on MySQL and SQLite)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "boolean_default"
+
+    def __init__(self, value: bool) -> None:
+        super().__init__()
+        self.value = bool(value)
+
+
+@compiles(boolean_default)
+def _boolean(element: boolean_default, compiler: Any, **kw: Any) -> str:
+    if compiler.dialect.supports_native_boolean and compiler.dialect.name not in ("mysql", "mariadb"):
+        return "true" if element.value else "false"
+    return "1" if element.value else "0"
+
+
+@compiles(uuid_default)
+def _default(element: uuid_default, compiler: Any, **kw: Any) -> str:
+    raise NotImplementedError(f"no server-side uuid default for {compiler.dialect.name}")

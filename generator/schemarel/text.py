@@ -1,0 +1,51 @@
+"""Escaping schema text for each place it is written: Python literals and docstrings, Markdown cells and code."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal for a string, number, bool or None (`repr` escapes quotes and newlines)."""
+    return repr(value)
+
+
+def docstring(text: str) -> str:
+    """A triple-quoted docstring that means `text`, whatever quotes or backslashes it holds."""
+    return '"""' + docstring_text(text) + '"""'
+
+
+def docstring_text(text: str) -> str:
+    body = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    return body
+
+
+def _no_html(text: str) -> str:
+    # schema text is prose, not markup: a `<tag>` in a description must show, not render
+    return str(text).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_cell(text: str) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return md_inline(text).replace("|", "\\|")
+
+
+def md_inline(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", _no_html(text)).strip()
+
+
+def md_block(text: str) -> str:
+    return _no_html(text).strip()
+
+
+def md_code(text: str) -> str:
+    """An inline code span that survives backticks inside `text`."""
+    text = str(text)
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
