@@ -196,11 +196,10 @@ def _check_report(fmt: str, settings: Any) -> None:
     except SchemarelError as exc:
         click.echo(reports.error(fmt, exc), nl=False)
         sys.exit(exc.exit_code)
-    previous = gen.history[-1].database if gen.history else None
     result = reports.CheckResult(
         settings.out_dir,
         drift(settings.out_dir, gen.files),
-        reports.unrevised_schemas(gen.database, previous) if gen.pending_change else [],
+        reports.unrevised_schemas(gen.database, gen.recorded_database) if gen.pending_change else [],
     )
     click.echo(reports.github(result) if fmt == "github" else reports.as_json(result), nl=False)
     sys.exit(1 if result.stale else 0)
