@@ -194,9 +194,9 @@ def chain(scripts: list[Script], source: Source) -> list[Script]:
         raise BranchConflict(
             ", ".join(source.where(s.path) for s in clash),
             "",
-            f"these revisions all follow {clash[0].down_revision or 'the base'} (two branches each generated one, "
-            "then were merged). Run `schemarel generate --rebase` while the merge is in progress (or right after "
-            "committing it) to move this branch's revision after the other branch's, then commit",
+            f"{len(clash)} revisions follow {clash[0].down_revision or 'the base'}: two branches each generated "
+            "one and were merged. Run `schemarel generate --rebase` while the merge is in progress (or right after "
+            "committing it): it moves this branch's revision after the other branch's, then `git add` and commit",
         )
     ordered, parent = [], None
     while parent in by_parent:
@@ -211,8 +211,22 @@ def chain(scripts: list[Script], source: Source) -> list[Script]:
 
 
 def read_history(source: Source) -> History:
-    """The recorded revisions, oldest first, checked against history.sum; never silently repaired."""
+    """The recorded revisions, oldest first, checked against history.sum; never silently repaired.
+
+    The checksums are verified first, so an edited file is named as edited before anything reads it.
+    """
+    recorded = source.read(SUM_FILE)
+    conflicted = recorded is not None and _CONFLICT.search(recorded.decode("utf-8", "replace")) is not None
+    entries = parse_sum(source, recorded) if recorded is not None and not conflicted else None
+    if entries is not None:
+        verify_files(source, entries)
     scripts = chain(read_scripts(source), source)
+    if conflicted:
+        raise HistoryError(
+            source.where(SUM_FILE),
+            "",
+            "holds git conflict markers: resolve the merge with `schemarel generate --rebase`",
+        )
     snapshots = {name[:-5] for name in source.listdir(SNAPSHOTS) if name.endswith(".json")}
     revisions: list[Revision] = []
     model: dict[str, Any] | None = None
@@ -231,11 +245,9 @@ def read_history(source: Source) -> History:
         for rel in rev.files:
             if source.read(rel) is None:
                 raise HistoryError(source.where(rel), "", f"file of revision {rev.id} is missing")
-    history = History(revisions, source)
-    recorded = source.read(SUM_FILE)
-    history.recorded = recorded is not None
-    if recorded is not None:
-        verify_sum(history, recorded)
+    history = History(revisions, source, recorded=entries is not None)
+    if entries is not None:
+        verify_order(history, entries)
     return history
 
 
@@ -307,36 +319,45 @@ def render_sum(revisions: Iterable[Revision], files: Mapping[str, bytes]) -> byt
     return "".join(lines).encode()
 
 
-def verify_sum(history: History, recorded: bytes) -> None:
-    """Every recorded file still there, unchanged, in the recorded order; each failure names its file."""
-    source, where = history.source, history.source.where(SUM_FILE)
-    text = recorded.decode("utf-8", "replace")
-    if _CONFLICT.search(text):
-        raise HistoryError(where, "", "holds git conflict markers: run `schemarel generate --rebase` during the merge")
-    entries: list[tuple[str, str, str]] = []
-    for number, line in enumerate(text.splitlines(), 1):
+def parse_sum(source: Source, recorded: bytes) -> list[tuple[str, str, str]]:
+    """history.sum's entries: (revision, file, sha256 or `manual`)."""
+    entries = []
+    for number, line in enumerate(recorded.decode("utf-8", "replace").splitlines(), 1):
         if line.strip() and not line.startswith("#"):
             parts = line.split()
             if len(parts) != 3:
-                raise HistoryError(where, "", f"line {number} is not `<revision> <file> <sha256|manual>`")
+                raise HistoryError(
+                    source.where(SUM_FILE), "", f"line {number} is not `<revision> <file> <sha256|manual>`"
+                )
             entries.append((parts[0], parts[1], parts[2]))
-    on_disk = {rel: rev for rev in history.revisions for rel in rev.files}
+    return entries
+
+
+def verify_files(source: Source, entries: list[tuple[str, str, str]]) -> None:
+    """Every recorded file still there and, for a generated revision, unchanged."""
     for rev_id, rel, digest in entries:
-        if rel not in on_disk:
+        data = source.read(rel)
+        if data is None:
             what = "hand-written revision" if digest == "manual" else "revision"
             raise HistoryError(source.where(rel), "", f"{what} {rev_id} was removed (history.sum records it)")
-        if digest != "manual" and sha256(source.read(rel) or b"") != digest:
+        if digest != "manual" and sha256(data) != digest:
             raise HistoryError(
                 source.where(rel), "", f"revision {rev_id} was edited after it was generated: a committed revision "
                 "is history; restore it (`git checkout -- FILE`) and let the next revision make the change"
             )  # fmt: skip
+
+
+def verify_order(history: History, entries: list[tuple[str, str, str]]) -> None:
+    """The chain of the scripts is the recorded one, and every generated revision is recorded."""
+    source = history.source
     recorded_order = list(dict.fromkeys(rev_id for rev_id, _, _ in entries))
     actual_order = [r.id for r in history.revisions if r.id in set(recorded_order)]
     if actual_order != recorded_order:
-        moved = next(r for r, a in zip(recorded_order, actual_order, strict=False) if r != a)
-        rev = next(r for r in history.revisions if r.id == moved)
+        moved = next((r for r, a in zip(recorded_order, actual_order, strict=False) if r != a), None)
+        moved = moved or next(r for r in recorded_order if r not in actual_order)
+        script = next((rel for rev_id, rel, _ in entries if rev_id == moved and rel.startswith(VERSIONS)), SUM_FILE)
         raise HistoryError(
-            source.where(rev.script), "", f"revision {moved} was reordered: history.sum records the chain "
+            source.where(script), "", f"revision {moved} was reordered: history.sum records the chain "
             f"{' → '.join(recorded_order)}, the scripts say {' → '.join(actual_order)}"
         )  # fmt: skip
     recorded_files = {rel for _, rel, _ in entries}

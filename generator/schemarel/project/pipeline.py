@@ -137,7 +137,12 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
             for m in db.schemas
         ],
         revisions=[
-            {"id": r.id, "message": r.message, "doc": posixpath.relpath(r.doc, "docs") if r.generated else ""}
+            {
+                "id": r.id,
+                "message": r.message,
+                "doc": posixpath.relpath(r.doc, "docs") if r.generated else "",
+                "script": r.script,
+            }
             for r in revisions
         ],
         **docpages.database_page(db),
