@@ -17,13 +17,13 @@ from schemarel.errors import HistoryError
 from schemarel.project.history import SUM_FILE, DiskSource, parse_sum, read_history
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1709985600"}
-DATA_MIGRATION = '''def upgrade() -> None:
+DATA_MIGRATION = """def upgrade() -> None:
     op.execute("UPDATE customer_profiles SET first_name = upper(first_name)")
 
 
 def downgrade() -> None:
     pass  # the original spelling is not kept
-'''
+"""
 
 
 @pytest.fixture
@@ -68,7 +68,8 @@ def test_hand_written_revision_is_kept_chained_and_runs(project: Path) -> None:
     ok(project, "check")
     assert script.read_bytes() == written
     index = (project / "generated/docs/index.md").read_text()
-    assert "| `0004` | uppercase first names | hand-written: `migrations/versions/0004_uppercase_first_names.py` |" in index
+    row = "| `0004` | uppercase first names | hand-written: `migrations/versions/0004_uppercase_first_names.py` |"
+    assert row in index
 
     db = project / "app.db"
     engine = sa.create_engine(f"sqlite:///{db}")
@@ -76,7 +77,10 @@ def test_hand_written_revision_is_kept_chained_and_runs(project: Path) -> None:
         conn.exec_driver_sql(USERS_DDL)
     ok(project, "upgrade", "0003", "--db", f"sqlite:///{db}")
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO customer_profiles (id, first_name, last_name, marketing_emails_enabled, two_factor_enabled) VALUES ('a', 'ada', 'l', 0, 0)")
+        conn.exec_driver_sql(
+            "INSERT INTO customer_profiles (id, first_name, last_name, marketing_emails_enabled, two_factor_enabled)"
+            " VALUES ('a', 'ada', 'l', 0, 0)"
+        )
     ok(project, "upgrade", "--db", f"sqlite:///{db}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT first_name, nickname FROM customer_profiles").one() == ("ADA", None)
