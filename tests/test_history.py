@@ -145,7 +145,7 @@ def test_check_names_an_edited_removed_or_reordered_revision(project: Path) -> N
     (versions / "0004_first_by_hand.py").write_text(
         (versions / "0004_first_by_hand.py").read_text().replace("'0003'", "'0002'")
     )
-    assert "revision 0003 was removed" in failing_check(project)
+    assert "generated/migrations/snapshots/0003.json: file of revision 0003 is missing" in failing_check(project)
     restore()
 
     first, second = versions / "0004_first_by_hand.py", versions / "0005_second_by_hand.py"

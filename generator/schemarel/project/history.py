@@ -338,8 +338,12 @@ def verify_files(source: Source, entries: list[tuple[str, str, str]]) -> None:
     for rev_id, rel, digest in entries:
         data = source.read(rel)
         if data is None:
-            what = "hand-written revision" if digest == "manual" else "revision"
-            raise HistoryError(source.where(rel), "", f"{what} {rev_id} was removed (history.sum records it)")
+            what = (
+                f"hand-written revision {rev_id} was removed"
+                if digest == "manual"
+                else f"file of revision {rev_id} is missing"
+            )
+            raise HistoryError(source.where(rel), "", f"{what} (history.sum records it); restore it from git")
         if digest != "manual" and sha256(data) != digest:
             raise HistoryError(
                 source.where(rel), "", f"revision {rev_id} was edited after it was generated: a committed revision "
