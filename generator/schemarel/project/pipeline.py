@@ -77,7 +77,7 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     db = Database(tuple(models))
     _refuse_cross_schema_collisions(db, {s.name: s.display_path for s in sources})
 
-    history = history or read_history(DiskSource(settings.out_dir))
+    history = read_history(DiskSource(settings.out_dir)) if history is None else history
     gen = Generation(database=db, history=history, files=history.files())
     if gen.recorded_database != snapshot(db):
         if write_revision:
