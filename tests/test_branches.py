@@ -110,3 +110,35 @@ def test_rebase_outside_a_merge_says_what_to_do(diverged: Path) -> None:
     result = schemarel(diverged, "generate", "--rebase")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "git merge" in result.stderr
+
+
+def test_rebase_moves_hand_written_revisions_after_the_new_one(diverged: Path) -> None:
+    root = diverged
+    git(root, "checkout", "-q", "feature")
+    assert schemarel(root, "revision", "-m", "fill nicknames").returncode == 0
+    script = root / "generated/migrations/versions/0005_fill_nicknames.py"
+    text = script.read_text()
+    body = 'def upgrade() -> None:\n    op.execute("UPDATE customer_profiles SET nickname = first_name")\n'
+    script.write_text(text[: text.index("def upgrade()")] + body + text[text.index("\n\ndef downgrade()") :])
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "fill nicknames")
+    assert git(root, "merge", "main", check=False).returncode != 0
+
+    moved = schemarel(root, "generate", "--rebase")
+    assert moved.returncode == 0, moved.stderr
+    versions = root / "generated/migrations/versions"
+    assert not script.exists()
+    rechained = (versions / "0006_fill_nicknames.py").read_text()
+    assert "revision = '0006'\ndown_revision = '0005'\n" in rechained and "Revises: 0005" in rechained
+    assert body in rechained  # the body, as written
+    assert "down_revision = '0004'" in (versions / "0005_add_column_nickname.py").read_text()
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "merge main")
+    assert schemarel(root, "check").returncode == 0
+
+    url = f"sqlite:///{root / 'app.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(USERS_DDL)
+    assert schemarel(root, "upgrade", "--db", url).returncode == 0
+    engine.dispose()
