@@ -56,6 +56,16 @@ def diverged(tmp_path: Path) -> Path:
     return root
 
 
+def upgraded(root: Path) -> sa.Engine:
+    """An SQLite database with the users table, upgraded to head with `schemarel upgrade`."""
+    url = f"sqlite:///{root / 'app.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(USERS_DDL)
+    assert schemarel(root, "upgrade", "--db", url).returncode == 0
+    return engine
+
+
 def main_history(root: Path) -> dict[str, str]:
     listing = git(root, "ls-tree", "-r", "--name-only", "main", "generated/migrations", "generated/docs/migrations")
     return {p: git(root, "show", f"main:{p}").stdout for p in listing.stdout.split() if "0004" in p}
@@ -95,11 +105,7 @@ def test_rebase_moves_this_branchs_revision_after_the_other(diverged: Path, how:
     assert finished.returncode == 0, finished.stderr
     assert schemarel(root, "check").returncode == 0
 
-    url = f"sqlite:///{root / 'app.db'}"
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(USERS_DDL)
-    assert schemarel(root, "upgrade", "--db", url).returncode == 0
+    engine = upgraded(root)
     inspector = sa.inspect(engine)
     assert "nickname" in {c["name"] for c in inspector.get_columns("customer_profiles")}
     assert "bio" in {c["name"] for c in inspector.get_columns("profiles")}
@@ -135,10 +141,4 @@ def test_rebase_moves_hand_written_revisions_after_the_new_one(diverged: Path) -
     git(root, "add", "-A")
     git(root, "commit", "-qm", "merge main")
     assert schemarel(root, "check").returncode == 0
-
-    url = f"sqlite:///{root / 'app.db'}"
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(USERS_DDL)
-    assert schemarel(root, "upgrade", "--db", url).returncode == 0
-    engine.dispose()
+    upgraded(root).dispose()
