@@ -122,7 +122,6 @@ class Revision:
 class History:
     revisions: list[Revision]
     source: Source
-    recorded: bool = True  # history.sum existed (else it is written from the files as they are)
 
     @property
     def head(self) -> str | None:
@@ -163,7 +162,7 @@ def read_scripts(source: Source) -> list[Script]:
             rev, down = values["revision"], values.get("down_revision")
             if not isinstance(rev, str) or not (down is None or isinstance(down, str)):
                 raise ValueError("revision must be a string and down_revision a string or None (no merge points)")
-        except (SyntaxError, ValueError, KeyError) as exc:
+        except (SyntaxError, ValueError, TypeError, KeyError) as exc:
             raise HistoryError(source.where(rel), "", f"unreadable revision script: {exc}") from None
         doc = (ast.get_docstring(module) or "").strip().splitlines()
         scripts.append(Script(rev, down, doc[0] if doc else "", rel))
@@ -245,7 +244,7 @@ def read_history(source: Source) -> History:
         for rel in rev.files:
             if source.read(rel) is None:
                 raise HistoryError(source.where(rel), "", f"file of revision {rev.id} is missing")
-    history = History(revisions, source, recorded=entries is not None)
+    history = History(revisions, source)
     if entries is not None:
         verify_order(history, entries)
     return history
