@@ -113,6 +113,11 @@ def test_rebase_moves_this_branchs_revision_after_the_other(diverged: Path, how:
 
 
 def test_rebase_outside_a_merge_says_what_to_do(diverged: Path) -> None:
+    nothing = schemarel(diverged, "generate", "--rebase")
+    assert nothing.returncode == 2 and "nothing to rebase" in nothing.stderr
+    for path in git(diverged, "ls-tree", "-r", "--name-only", "feature", "generated").stdout.split():
+        if "0004" in path and not path.endswith(".json"):  # copied over by hand, not merged
+            (diverged / path).write_text(git(diverged, "show", f"feature:{path}").stdout)
     result = schemarel(diverged, "generate", "--rebase")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "git merge" in result.stderr

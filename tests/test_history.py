@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -211,3 +212,15 @@ def test_one_optional_property_makes_a_small_commit(project: Path) -> None:
     assert sizes["generated/migrations/snapshots/0004.json"] <= 15, sizes
     doc = next((project / "generated/docs/migrations").glob("0004_*.md")).read_text()
     assert "Added column `customer_profiles.nickname`" in doc and "Column Reference" not in doc
+
+
+def test_check_reports_name_the_edited_file_for_machines(project: Path) -> None:
+    ok(project, "generate")
+    edited = next((project / "generated/migrations/versions").glob("0001_*.py"))
+    edited.write_text(edited.read_text() + "# later\n")
+    report = run_schemarel(project, "check", "--format", "json")
+    assert report.returncode == 1
+    error = json.loads(report.stdout)["error"]
+    assert error["file"] == str(edited.relative_to(project)) and "revision 0001 was edited" in error["message"]
+    github = run_schemarel(project, "check", "--format", "github")
+    assert github.returncode == 1 and f"::error file={edited.relative_to(project)}," in github.stdout

@@ -76,6 +76,12 @@ def rebase(settings: Settings) -> Rebased:
     from the other branch's head model to what the merged schemas give now; its hand-written ones follow,
     in their order, with only their `revision`/`down_revision` lines and file names changed.
     """
+    try:
+        read_history(DiskSource(settings.out_dir))
+    except HistoryError:
+        pass  # a fork, conflict markers: what --rebase is for
+    else:
+        raise SchemarelError("no two revisions follow one parent: nothing to rebase; run `schemarel generate`")
     root, prefix = _repository(settings.out_dir)
     theirs_ref, ours_ref = _sides(root)
     theirs = read_history(GitSource(root, theirs_ref, prefix))
