@@ -19,8 +19,8 @@ from alembic.operations import ops
 from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, Database, Table
+from schemarel.migrate import carry
 from schemarel.migrate import ops as mo
-from schemarel.migrate.carry import Carrier, carried
 from schemarel.migrate.diff import Change, Diff, TablePair, diff, match_constraints, match_foreign_keys
 from schemarel.sql.checks import constraint_source
 from schemarel.sql.metadata import build_metadata
@@ -54,7 +54,7 @@ def plan(
 ) -> Plan:
     """Operations that take a database at `old` (None: empty) to `new`."""
     d = diff(old or Database(()), new, old_pointers or {}, new_pointers or {})
-    carrier = Carrier(d)  # each op carries the Changes it makes: the doc and the guard read them off the ops
+    carrier = carry.Carrier(d)  # each op carries the Changes it makes: the doc and the guard read them off the ops
     upgrade = _Builder(d, build_metadata(d.old), build_metadata(new), carrier).build()
     downgrade = [op.reverse() for op in reversed(upgrade)]
     imports: set[str] = set()
@@ -72,14 +72,16 @@ def plan(
         uses_uuid_default=any(c.default and c.default.kind == "uuid" for t in added for c in t.columns),
         external_tables=tuple(sorted({fk.ref_table for t in added for fk in t.foreign_keys if fk.external})),
         imports=tuple(sorted(imports)),
-        changes=tuple(carried(upgrade) + carrier.leftovers),
+        changes=tuple(carry.carried(upgrade) + carrier.leftovers),
     )
 
 
 class _Builder:
-    def __init__(self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData, carrier: Carrier | None = None) -> None:
+    def __init__(
+        self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData, carrier: carry.Carrier | None = None
+    ) -> None:
         self.d = d
-        self.carrier = carrier or Carrier(d)
+        self.carrier = carrier or carry.Carrier(d)
         self.old_md = old_md
         self.new_md = new_md
         self.old_enums = {e.name: e for e in d.old.enums}

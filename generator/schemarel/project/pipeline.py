@@ -94,8 +94,6 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     files["__init__.py"] = _render(env, "package_init.py.j2", schema_dir=schema_dir)
     files["alembic.ini"] = _render(env, "alembic.ini.j2", out_dir=out_name)
     files["migrations/env.py"] = _render(env, "env.py.j2", default_url=DEFAULT_URL)
-    files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
-    files[SUM_FILE] = render_sum(revisions, files)
     files["models/base.py"] = _render(
         env,
         "models_base.py.j2",
@@ -115,6 +113,8 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         modules=modules,
         all_names=sorted(c for m in modules for c in m["classes"]),
     )
+    files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
+    files[SUM_FILE] = render_sum(revisions, files)
     for model in db.schemas:
         head = _last_revision_of(revisions, model.name)
         files[f"docs/{model.name}.md"] = _render(
