@@ -77,9 +77,7 @@ def plan(
 
 
 class _Builder:
-    def __init__(
-        self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData, carrier: carry.Carrier | None = None
-    ) -> None:
+    def __init__(self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData, carrier: carry.Carrier | None = None) -> None:
         self.d = d
         self.carrier = carrier or carry.Carrier(d)
         self.old_md = old_md
