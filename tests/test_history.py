@@ -160,6 +160,12 @@ def test_check_names_an_edited_removed_or_reordered_revision(project: Path) -> N
     assert f"{second.relative_to(project)}: hand-written revision 0005 was removed" in failing_check(project)
     restore()
 
+    edited.write_text(edited.read_text().replace("def downgrade", "# a deliberate fix\ndef downgrade"))
+    assert "was edited" in failing_check(project)
+    rehashed = ok(project, "generate", "--rehash")  # accepted on purpose, as `atlas migrate hash`
+    assert "updated  generated/migrations/history.sum" in rehashed.stdout
+    ok(project, "check")
+
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -105,6 +105,11 @@ def main(ctx: click.Context) -> None:
     is_flag=True,
     help="After a git merge where both branches generated a revision: move this branch's after the other's.",
 )
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="Record the committed revisions as they now are in history.sum (after editing one on purpose).",
+)
 @click.option("--watch", is_flag=True, help="Keep running; regenerate whenever a schema or template is saved.")
 @click.option(
     "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
@@ -118,6 +123,7 @@ def generate(
     message: str | None,
     allow_destructive: bool,
     rebase: bool,
+    rehash: bool,
     watch: bool,
     interval: float,
 ) -> None:
@@ -131,16 +137,21 @@ def generate(
         settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive)
         watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
         return
-    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive)
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash)
 
 
 def _generate(
-    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
+    schemas_dir: Path,
+    out_dir: Path,
+    templates_dir: Path | None,
+    message: str | None,
+    allow_destructive: bool,
+    rehash: bool = False,
 ) -> None:
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
 
-    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash))
     for warning in gen.database.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files)

@@ -209,12 +209,13 @@ def chain(scripts: list[Script], source: Source) -> list[Script]:
     return ordered
 
 
-def read_history(source: Source) -> History:
+def read_history(source: Source, verify: bool = True) -> History:
     """The recorded revisions, oldest first, checked against history.sum; never silently repaired.
 
     The checksums are verified first, so an edited file is named as edited before anything reads it.
+    `verify=False` (`generate --rehash`) reads the files as they are, for a new history.sum.
     """
-    recorded = source.read(SUM_FILE)
+    recorded = source.read(SUM_FILE) if verify else None
     conflicted = recorded is not None and _CONFLICT.search(recorded.decode("utf-8", "replace")) is not None
     entries = parse_sum(source, recorded) if recorded is not None and not conflicted else None
     if entries is not None:

@@ -43,6 +43,7 @@ class Settings:
     templates_dir: Path | None = None
     message: str | None = None
     allow_destructive: bool = False
+    rehash: bool = False  # record the history's files as they are (after a deliberate edit), like `atlas migrate hash`
 
 
 @dataclass
@@ -77,7 +78,8 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     db = Database(tuple(models))
     _refuse_cross_schema_collisions(db, {s.name: s.display_path for s in sources})
 
-    history = read_history(DiskSource(settings.out_dir)) if history is None else history
+    if history is None:
+        history = read_history(DiskSource(settings.out_dir), verify=not settings.rehash)
     gen = Generation(database=db, history=history, files=history.files())
     if gen.recorded_database != snapshot(db):
         if write_revision:
