@@ -49,6 +49,11 @@ db_option = click.option(
     default=None,
     help="Database URL [default: SCHEMAREL_DATABASE_URL, else sqlite:///schemarel.db].",
 )
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse two properties of one object that map to the same column, instead of renaming the later one.",
+)
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 # a relative revision such as `-1` must reach Alembic as the REVISION argument, not fail as an unknown option
 REVISION_ARGUMENT = {"ignore_unknown_options": True}
@@ -114,6 +119,7 @@ def main(ctx: click.Context) -> None:
 @click.option(
     "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
 )
+@strict_option
 @debug_option
 @reports_errors
 def generate(
@@ -126,6 +132,7 @@ def generate(
     rehash: bool,
     watch: bool,
     interval: float,
+    strict: bool,
 ) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
     if rebase:
@@ -134,10 +141,10 @@ def generate(
     if watch:
         from schemarel.cli.watch import watch_and_generate
 
-        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive)
+        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive, False, strict)
         watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
         return
-    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash)
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict)
 
 
 def _generate(
@@ -147,11 +154,12 @@ def _generate(
     message: str | None,
     allow_destructive: bool,
     rehash: bool = False,
+    strict: bool = False,
 ) -> None:
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
 
-    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict))
     for warning in gen.database.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files)
@@ -214,16 +222,18 @@ def revision(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, messa
     show_default=True,
     help="text: diffs for people; github: workflow annotations; json: a machine-readable report.",
 )
+@strict_option
 @debug_option
 @reports_errors
-def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str) -> None:
+def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str, strict: bool) -> None:
     """Exit 1 with a diff when generated/ is not what the schemas produce (for CI)."""
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import drift
 
+    settings = Settings(schemas_dir, out_dir, templates_dir, strict=strict)
     if fmt != "text":
-        _check_report(fmt, Settings(schemas_dir, out_dir, templates_dir))
-    gen = build(Settings(schemas_dir, out_dir, templates_dir), write_revision=False)
+        _check_report(fmt, settings)
+    gen = build(settings, write_revision=False)
     problems = drift(out_dir, gen.files)
     if gen.pending_change:
         click.secho(

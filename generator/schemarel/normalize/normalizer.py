@@ -33,8 +33,9 @@ MIN_COMMENT = 80
 class Normalizer(PropertyWalker):
     """Turns one SourceSchema into a SchemaModel; raises SchemaError naming file and pointer."""
 
-    def __init__(self, source: SourceSchema) -> None:
+    def __init__(self, source: SourceSchema, strict: bool = False) -> None:
         self.source = source
+        self.strict = strict
         self.catalog = source.catalog
         self.tables: list[Table] = []
         self.enums: list[Any] = []
@@ -249,8 +250,9 @@ def _clip_comments(columns: list[Column]) -> tuple[Column, ...]:
     return tuple(replace(c, comment=clip(c.comment, limit)) for c in columns)
 
 
-def normalize(source: SourceSchema) -> SchemaModel:
+def normalize(source: SourceSchema, strict: bool = False) -> SchemaModel:
+    """The schema's tables; `strict` refuses two properties of one object that ask for one column name."""
     try:
-        return Normalizer(source).run()
+        return Normalizer(source, strict).run()
     except RecursionError:  # every path is bounded; this is the last line, never a traceback
         raise source.error("#", "the schema nests too deeply to map to tables") from None

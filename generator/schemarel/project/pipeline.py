@@ -44,6 +44,7 @@ class Settings:
     message: str | None = None
     allow_destructive: bool = False
     rehash: bool = False  # record the history's files as they are (after a deliberate edit), like `atlas migrate hash`
+    strict: bool = False  # refuse same-table column name collisions instead of renaming the later property
 
 
 @dataclass
@@ -73,7 +74,7 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     root = settings.out_dir.resolve().parent
     models = []
     for source in sources:
-        model = normalize(source)
+        model = normalize(source, settings.strict)
         models.append(_with_doc_path(model, _rel(source.path, root)))
     db = Database(tuple(models))
     _refuse_cross_schema_collisions(db, {s.name: s.display_path for s in sources})
