@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +44,7 @@ class TableBuilder:
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
     steps: dict[tuple[str, ...], bool] = field(default_factory=dict)  # path → required in its object
+    warn: Callable[[str, str, str | None], None] | None = None  # the normalizer's located warnings
 
     def path_required(self, path: tuple[str, ...]) -> tuple[bool, ...]:
         return tuple(self.steps.get(path[: i + 1], True) for i in range(len(path)))
@@ -135,7 +137,13 @@ class TableBuilder:
             ctype = ColumnType("enum", length=max(len(v) for v in enum_type.values), enum=enum_type.name)
         else:
             ctype = scalar_type(kind, kw)
-        self.checks += checks.column_checks(self.name, name, kind, kw, ctype)
+        found = checks.column_checks(self.name, name, kind, kw, ctype)
+        self.checks += found
+        pattern = kw.get("pattern")
+        untranslated = not any(c.rule == "pattern" for c in found)
+        if isinstance(pattern, str) and pattern and ctype.kind in ("text", "varchar") and untranslated and self.warn:
+            message = f"no CHECK for pattern {pattern!r}: PostgreSQL has no equivalent; documents are validated"
+            self.warn(f"{ptr}/pattern", message, self.file)
         default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
         nullable = nullable or not required or self.may_be_absent(path)
         column = _column(name, ctype, nullable, default, node, ptr, path, required)

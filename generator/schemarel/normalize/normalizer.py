@@ -102,7 +102,7 @@ class Normalizer(PropertyWalker):
         node, ptr, shape = spec.shape.node, spec.ptr, spec.shape
         name = self.claim_table(spec.names, ptr, len(ancestors))
         previous = naming.renamed(name, *spec.previous)
-        tb = TableBuilder(name, node.src.file, previous=previous)
+        tb = TableBuilder(name, node.src.file, previous=previous, warn=self.warn)
         children: list[Child] = []
         value_column = json_root = None
         here = (*ancestors, Ancestor(frozenset(node.identity), name, (), ptr))
