@@ -8,8 +8,6 @@ holds the value at that path inside the node; the other columns are keys, foreig
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import decimal
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,51 +17,15 @@ import sqlalchemy as sa
 
 from schemarel.errors import ValueRejected
 from schemarel.ir import Column, SchemaModel, SelfRef, Table
-from schemarel.runtime import marks
+from schemarel.runtime import exactjson, marks
+from schemarel.runtime.conversions import NUMBER_KINDS, conversion, respelled
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
+from schemarel.runtime.values import depth
 
-UTC = dt.timezone.utc
 KeySource = Literal["client", "document", "parent", "server"]
-
-
-def _datetime_in(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(_zulu(value))
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _datetime_out(value: dt.datetime) -> str:
-    # SQLite hands back naive values: they were written in UTC
-    aware = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat().replace("+00:00", "Z")
-
-
-def _time_in(value: str) -> dt.time:
-    parsed = dt.time.fromisoformat(_zulu(value))
-    if parsed.tzinfo is None:
-        return parsed
-    return dt.datetime.combine(dt.date(2000, 1, 1), parsed).astimezone(UTC).time()
-
-
-def _zulu(value: str) -> str:
-    return value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
-
-
-def _numeric_out(value: decimal.Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
-
-
-# column type kind → (document value → database value, database value → document value)
-CONVERSIONS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
-    "uuid": (uuid.UUID, str),
-    "date": (dt.date.fromisoformat, dt.date.isoformat),
-    "datetime": (_datetime_in, _datetime_out),
-    "time": (_time_in, lambda t: t.isoformat() + "Z"),
-    "numeric": (lambda v: decimal.Decimal(str(v)), _numeric_out),
-    "float": (float, lambda v: int(v) if v.is_integer() and abs(v) < 2**53 else v),  # 6629 stays 6629
-}
 
 
 @dataclass(frozen=True)
@@ -71,6 +33,7 @@ class Field:
     """A column holding a document value: where it lives in the node and how it converts."""
 
     column: str
+    kind: str  # the column's type kind
     path: tuple[str, ...]  # () for the item of an array of scalars
     required: tuple[bool, ...]  # per step of `path`: required by the schema in its object
     json: bool
@@ -165,9 +128,10 @@ class RowBatch:
 class DocumentMap:
     """The document ↔ rows mapping of one schema, built generically from its IR tables."""
 
-    def __init__(self, model: SchemaModel, metadata: sa.MetaData, json_absent: Any = None) -> None:
+    def __init__(self, model: SchemaModel, metadata: sa.MetaData, json_depth: int | None = None) -> None:
+        """`json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels)."""
         self.model = model
-        self.json_absent = json_absent  # what an absent JSON property is written as (SQL NULL)
+        self.json_depth = json_depth
         self.tables: list[TableMap] = []
         by_name: dict[str, TableMap] = {}
         for table in model.tables:
@@ -229,8 +193,10 @@ class DocumentMap:
                     self._add_children(batch, child, item, child_key, len(rows) - 1)
 
     def _row(self, tm: TableMap, node: Any, key: Any, link: Mapping[str, Any] | None = None) -> list[Any]:
+        """The row of a node: JSON columns as JSON text (None for SQL NULL), the rest converted to column values."""
         row: list[Any] = [key] if tm.key_source in ("client", "parent") or tm.fk else []
         table = tm.table
+        spelled: dict[str, str] = {}
         for f in tm.fields:
             if not f.path:
                 value = node
@@ -243,23 +209,47 @@ class DocumentMap:
             else:
                 value = _get(node, f.path)
             if f.json:
-                row.append(self.json_absent if value is MISSING else value)
+                row.append(None if value is MISSING else self.json_text(tm, f.column, value))
             elif value is MISSING or value is None:
                 row.append(None)
             elif f.to_db is None:
                 row.append(value)
             else:
-                row.append(_convert(tm, f, value))
-        absent = self.json_absent
-        if table.presence_column:
-            row.append(marks.presence(table.presence_paths, node) or absent)
-        if table.extra_column:
-            row.append(marks.extras(table.open_objects, node) or absent)
+                stored = _convert(tm, f, value)
+                row.append(stored)
+                assert f.from_db is not None
+                text = respelled(f.kind, value, stored, f.from_db)
+                if text is not None:
+                    spelled[marks.relative(f.path)] = text
+        system = {
+            table.presence_column: marks.presence(table.presence_paths, node),
+            table.extra_column: marks.extras(table.open_objects, node),
+            table.spelling_column: spelled,
+        }
+        row += [self.json_text(tm, c, system[c]) if system[c] else None for c in _system_columns(table)]
         for ref in tm.links:
             row.append((link or {}).get(ref.column))
             if ref.position:
                 row.append((link or {}).get(ref.position))
         return row
+
+    def json_text(self, tm: TableMap, column: str, value: Any) -> str | None:
+        """A JSON value as exact JSON text (the writers bind it as text; SQL NULL is None)."""
+        if self.json_depth is not None and depth(value) > self.json_depth:
+            raise ValueRejected(
+                f"{tm.table.name}.{column}: a JSON value nested {depth(value)} levels deep, the database's JSON "
+                f"columns hold {self.json_depth}"
+            )
+        return exactjson.dumps(value)
+
+    def values(self, tm: TableMap, row: Sequence[Any], dialect: sa.Dialect) -> dict[str, Any]:
+        """A row as the values of an UPDATE or INSERT … SELECT: JSON text as JSON column values."""
+        t = tm.sa_table
+        return {
+            c: sa.null() if v is None else json_value(t.c[c], sa.literal(v, sa.Text()), dialect)
+            if isinstance(t.c[c].type, sa.JSON) else v
+            for c, v in zip(tm.columns, row, strict=True)
+        }  # fmt: skip
 
     def with_defaults(self, document: Any) -> Any:
         """The document with schema `default`s filled in for absent required properties (a copy if any)."""
@@ -290,19 +280,17 @@ class DocumentMap:
 
     # -- reading ----------------------------------------------------------------------------------
     def select(self, tm: TableMap) -> sa.Select[Any]:
-        """The read query of a table: key, parent key (or links), field columns, a SQL-NULL flag per JSON column,
-        then the presence and extra columns.
+        """The read query of a table: key, parent key (or links), field columns, then the system columns.
 
-        A JSON column reads back as None both for SQL NULL (the property was absent) and for JSON null,
-        so `IS NULL` is asked separately.
+        JSON columns are read as their text (SQL NULL: the property was absent; `null`: it was null), which
+        `node` parses exactly: a driver's own JSON decoding would turn numbers into floats.
         """
         t = tm.sa_table
         cols: list[Any] = [t.c[tm.key]] + ([t.c[tm.fk]] if tm.fk and tm.fk != tm.key else [])
         for ref in tm.links:
             cols += [t.c[ref.column], t.c[ref.position] if ref.position else sa.null()]
-        cols += [t.c[f.column] for f in tm.fields]
-        cols += [t.c[f.column].is_(None) for f in tm.fields if f.json]
-        cols += [t.c[c] for c in _system_columns(tm.table)]
+        cols += [sa.cast(t.c[f.column], sa.Text()) if f.json else t.c[f.column] for f in tm.fields]
+        cols += [sa.cast(t.c[c], sa.Text()) for c in _system_columns(tm.table)]
         query = sa.select(*cols)
         return query.order_by(t.c[tm.key]) if tm.table.kind == "array" else query
 
@@ -310,28 +298,27 @@ class DocumentMap:
         """The document node a row stores (read with `select(tm)`)."""
         start = tm.read_offset
         values = row[start : start + len(tm.fields)]
-        system = dict(zip(_system_columns(tm.table), row[len(row) - len(_system_columns(tm.table)) :], strict=True))
+        names = _system_columns(tm.table)
+        system = {c: _parsed(v) for c, v in zip(names, row[len(row) - len(names) :], strict=True)}
         presence, extra = system.get(tm.table.presence_column or ""), system.get(tm.table.extra_column or "")
+        spelled = system.get(tm.table.spelling_column or "") or {}
         if tm.table.json_root:
-            return values[0]
+            return _parsed(values[0])
         if tm.container:
             return marks.restore({}, presence, {}, None) if presence else []
         if tm.table.value_column is not None and len(tm.fields) == 1 and not tm.fields[0].path:
-            f = tm.fields[0]
-            value = values[0]
-            return f.from_db(value) if value is not None and f.from_db else value
-        flags = iter(row[start + len(tm.fields) :])
+            return _value(tm.fields[0], values[0], spelled)
         node: dict[str, Any] = {}
         nulls: list[Field] = []
         for f, value in zip(tm.fields, values, strict=False):
             if f.json:
-                if not next(flags):
-                    _set(node, f.path, value)
+                if value is not None:
+                    _set(node, f.path, _parsed(value))
             elif value is None:
                 if f.required[-1]:
                     nulls.append(f)
             else:
-                _set(node, f.path, f.from_db(value) if f.from_db else value)
+                _set(node, f.path, _value(f, value, spelled))
         for prefix in tm.prefixes:
             _ensure(node, prefix)
         for f in nulls:  # a NULL of a required property is a null, wherever its object is there
@@ -363,8 +350,28 @@ class DocumentMap:
             _ensure(parent_node, path, list)
 
 
+def json_value(column: sa.Column[Any], text: Any, dialect: sa.Dialect) -> Any:
+    """JSON text (a text bind parameter or literal) as the value of a JSON column: cast to jsonb on PostgreSQL;
+    elsewhere JSON columns are text. SQLAlchemy's JSON type would encode the text once more."""
+    return sa.cast(text, column.type) if dialect.name == "postgresql" else text
+
+
+def _parsed(text: str | None) -> Any:
+    return None if text is None else exactjson.loads(text)
+
+
+def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
+    """A column's value as the document had it: the text kept in the spelling column, else the column's own."""
+    if value is None or f.json:
+        return _parsed(value)
+    text = spelled.get(marks.relative(f.path))
+    if text is not None:
+        return exactjson.loads(text) if f.kind in NUMBER_KINDS else text
+    return f.from_db(value) if f.from_db else value
+
+
 def _system_columns(table: Table) -> tuple[str, ...]:
-    return tuple(c for c in (table.presence_column, table.extra_column) if c)
+    return tuple(c for c in (table.presence_column, table.extra_column, table.spelling_column) if c)
 
 
 def _tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
@@ -438,10 +445,11 @@ def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index:
 
 
 def _field(column: Column, table: Table) -> Field:
-    to_db, from_db = CONVERSIONS.get(column.type.kind, (None, None))
+    t = column.type
+    to_db, from_db = conversion(t.kind, t.precision, t.scale) or (None, None)
     default = column.default.value if column.default is not None and column.default.kind == "literal" else MISSING
     required = column.path_required or (True,) * len(column.path)
-    return Field(column.name, column.path, required, column.type.kind == "json", to_db, from_db, default)
+    return Field(column.name, t.kind, column.path, required, t.kind == "json", to_db, from_db, default)
 
 
 def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:

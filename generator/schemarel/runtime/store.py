@@ -10,19 +10,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import DocumentNotFound, SchemarelError
+from schemarel.errors import DocumentInvalid, DocumentNotFound, SchemarelError, ValueRejected
 from schemarel.ir import Database
 from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS, normalize
-from schemarel.runtime import marks
+from schemarel.runtime import exactjson, marks
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
 from schemarel.runtime.documents import DocumentMap, TableMap
 from schemarel.runtime.validation import DocumentValidator
+from schemarel.runtime.values import MARIADB_JSON_DEPTH, problems
 from schemarel.schema.loader import load_schemas
 from schemarel.sql.metadata import build_metadata
 
 Bind = Any  # a Connection, or an ORM Session (its connection is used)
 UPDATED_AT = TIMESTAMP_COLUMNS[1][0]
+PACKET_MARGIN = 64 * 1024  # the statement around the values
 
 
 class Store:
@@ -46,17 +48,39 @@ class Store:
         self.name = schema
         self.database = database
         self.metadata = build_metadata(database)
-        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_absent=sa.null())
+        self.mysql = self.engine.dialect.name in ("mysql", "mariadb")
+        json_depth = MARIADB_JSON_DEPTH if self.mysql else None
+        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_depth=json_depth)
+        self._packet: int | None = None  # MySQL's max_allowed_packet, asked at the first write
         self.validator = DocumentValidator(sources[names.index(schema)], sources)
         self.root: TableMap = self.mapping.root
         self._writers: dict[tuple[str, str], Writer] = {}
 
     # -- building blocks (the CLI's bulk load uses them) ------------------------------------------
     def prepare(self, document: Any, index: int | None = None) -> Any:
-        """The document with defaults filled in, validated; raises DocumentInvalid listing every violation."""
+        """The document with defaults filled in, validated; raises DocumentInvalid listing every violation, or
+        ValueRejected for what the database cannot hold (checked here, before anything is written)."""
+        found = problems(document, nul_ok=self.engine.dialect.name != "postgresql")
+        if found.invalid:
+            raise DocumentInvalid(self.name, found.invalid, index)
+        if found.refused:
+            raise ValueRejected("; ".join(str(v) for v in found.refused))
         document = self.mapping.with_defaults(document)
         self.validator.validate(document, index)
+        if self.mysql:
+            self._check_size(document)
         return document
+
+    def _check_size(self, document: Any) -> None:
+        """MySQL drops the connection on a statement longer than max_allowed_packet: refuse such a document."""
+        if self._packet is None:
+            with self.engine.connect() as conn:
+                self._packet = int(conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
+        size = len(exactjson.dumps(document).encode())  # JSON escapes at least what SQL literals escape
+        if size + PACKET_MARGIN > self._packet:
+            raise ValueRejected(
+                f"the document is {size:,} bytes, more than the server's max_allowed_packet ({self._packet:,}) allows"
+            )
 
     @contextmanager
     def transaction(self, conn: Bind | None = None, *, one_statement: bool = False) -> Iterator[sa.Connection]:
@@ -142,7 +166,7 @@ class Store:
         root = self.root
         batch = self.mapping.new_batch()
         self.mapping.add(batch, document, key=key)
-        values = dict(zip(root.columns, batch.rows[0][0], strict=True))
+        values = self.mapping.values(root, batch.rows[0][0], self.engine.dialect)
         values.pop(root.key, None)
         if UPDATED_AT in root.sa_table.c and UPDATED_AT not in values:
             values[UPDATED_AT] = sa.func.now()
