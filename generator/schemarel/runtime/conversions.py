@@ -25,11 +25,14 @@ _EXACT_FLOAT = 2**53  # integers up to this are read back from a double as int
 
 
 def json_number(value: Any) -> Any:
-    """A number as the exact parser would give it: int stays int, a float becomes the Decimal of its repr."""
+    """A number as the exact parser gives it: an int, or a Decimal that does not write itself as an int
+    (a float is the Decimal of its repr)."""
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"{value!r} is not a JSON number")
-        return Decimal(repr(value))
+        value = Decimal(repr(value))
+    if isinstance(value, Decimal) and value.is_finite() and str(value).lstrip("-").isdigit():
+        return int(value)
     return value
 
 

@@ -52,7 +52,15 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dup
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=NonFinite, object_pairs_hook=_object)
+def _number(text: str) -> Decimal | int:
+    """A number with a fraction or an exponent: a Decimal, keeping its digits and exponent (`1.50`, `1E+300`);
+    an int when the Decimal writes itself as one (`0e0`, `5E0`: digits and exponent are those of `5`)."""
+    number = Decimal(text)
+    written = str(number)
+    return int(written) if written.lstrip("-").isdigit() else number
+
+
+_DECODER = json.JSONDecoder(parse_float=_number, parse_constant=NonFinite, object_pairs_hook=_object)
 
 
 def loads(text: str | bytes) -> Any:

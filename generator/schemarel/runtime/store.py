@@ -38,7 +38,7 @@ class Store:
     def __init__(self, db: str | sa.Engine, schema: str, *, schemas_dir: str | Path = "schemas") -> None:
         self.schemas_dir = Path(schemas_dir)
         self.owns_engine = not isinstance(db, sa.Engine)
-        self.engine = sa.create_engine(db) if isinstance(db, str) else db
+        self.engine = _engine(db) if isinstance(db, str) else db
         prepare_sqlite(self.engine)
         sources = load_schemas(Path(schemas_dir))
         database = Database(tuple(normalize(s) for s in sources))
@@ -304,6 +304,23 @@ class Store:
                     documents[row[0]] = node
                     found.append(row[0])
             keys = found
+
+
+def _engine(url: str) -> sa.Engine:
+    """An engine for a URL; a URL SQLAlchemy cannot read is a usage error (exit 2) that does not echo the URL,
+    which may hold a password."""
+    try:
+        parsed = sa.engine.make_url(url)
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise ValueError(f"port {parsed.port} is not between 1 and 65535")
+        return sa.create_engine(parsed)
+    except ValueError as exc:
+        reason = "its port is not a number" if "int()" in str(exc) else str(exc).splitlines()[0]
+        raise SchemarelError(f"the database URL is not valid: {reason}") from None
+    except sa.exc.NoSuchModuleError as exc:
+        raise SchemarelError(f"the database URL is not valid: {str(exc).splitlines()[0]}") from None
+    except sa.exc.ArgumentError:  # its message quotes the URL
+        raise SchemarelError("the database URL is not valid: expected dialect+driver://user@host:port/db") from None
 
 
 def prepare_sqlite(engine: sa.Engine) -> None:

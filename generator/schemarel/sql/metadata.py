@@ -49,6 +49,8 @@ def sa_type(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = F
     if is_serial(column):
         # SQLite autoincrements only an INTEGER PRIMARY KEY
         return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    if t.kind == "uuid" and not keyed:  # MariaDB's uuid type refuses some uuids: a document's are kept as hex
+        return sa.Uuid().with_variant(sa.Uuid(native_uuid=False), *MYSQL)
     if keyed is True and t.kind == "text":
         return sa.Text().with_variant(sa.String(MYSQL_KEY_LENGTH), *MYSQL)
     if keyed == "text" and t.kind == "varchar":

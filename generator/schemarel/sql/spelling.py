@@ -99,6 +99,8 @@ def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str =
         return f"sa.Enum({values}, name={py_str(t.enum)}, create_constraint=True)"
     if is_serial(column):
         return SERIAL
+    if t.kind == "uuid" and not keyed:
+        return "sa.Uuid().with_variant(sa.Uuid(native_uuid=False), 'mysql', 'mariadb')"
     if keyed is True and t.kind == "text":
         return f"sa.Text().with_variant(sa.String({MYSQL_KEY_LENGTH}), {', '.join(map(repr, MYSQL))})"
     if keyed == "text" and t.kind == "varchar":
