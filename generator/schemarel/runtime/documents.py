@@ -11,6 +11,7 @@ import copy
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -398,7 +399,8 @@ def _convert(tm: TableMap, f: Field, value: Any) -> Any:
         return f.to_db(value)
     except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
         where = ".".join(f.path) or "item"
-        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {value!r}: {exc}") from None
+        shown = value if isinstance(value, int | Decimal) else repr(value)
+        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None
 
 
 def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: int) -> TableMap:

@@ -146,7 +146,8 @@ class Loader:
 
     def _reject(self, number: int, reasons: list[str]) -> None:
         self.result.rejected += 1
-        self.reject_sink(Reject(number, reasons))
+        # a reason may quote a lone surrogate (a key's pointer): as `\udbff`, so that it can be written as UTF-8
+        self.reject_sink(Reject(number, [r.encode("utf-8", "backslashreplace").decode() for r in reasons]))
 
 
 def _lost(exc: BaseException) -> bool:

@@ -52,7 +52,7 @@ def problems(document: Any, *, nul_ok: bool = True) -> Problems:
             stack += [(item, (*path, str(i))) for i, item in enumerate(value)]
         elif isinstance(value, NonFinite):
             found.invalid.append(Violation(pointer(*path), f"{value.text} is not a JSON number"))
-        elif isinstance(value, float | Decimal) and not (math.isfinite(value)):
+        elif _non_finite(value):
             found.invalid.append(Violation(pointer(*path), f"{value} is not a JSON number"))
         elif not (value is None or isinstance(value, bool | int | float | Decimal)):
             found.invalid.append(Violation(pointer(*path), f"not JSON data: a {type(value).__name__}"))
@@ -70,6 +70,12 @@ def _text(text: str, path: tuple[str, ...], what: str, nul_ok: bool, found: Prob
         code = ord(text[exc.start])
         message = f"{what}holds a lone surrogate (U+{code:04X} at character {exc.start}): not Unicode text"
         found.invalid.append(Violation(pointer(*path), message))
+
+
+def _non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, Decimal) and not value.is_finite()
 
 
 def depth(value: Any) -> int:
