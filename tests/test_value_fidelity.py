@@ -42,13 +42,12 @@ def readings(tmp_path: Path, any_url: str) -> Store:
 
 
 def same_as_sent(got: Any, sent: dict[str, Any], dialect: str) -> bool:
-    """Exact, except that PostgreSQL's jsonb keeps the numbers of a free-form value by value (1E+2 is 100)."""
-    if dialect != "postgresql" or "free" not in sent:
+    """Exact, except that PostgreSQL's jsonb keeps the numbers of free-form values by value (1E+2 is 100)."""
+    if dialect != "postgresql":
         return exact(got, sent)
-    rest = {k: v for k, v in got.items() if k != "free"}
-    return exact(rest, {k: v for k, v in sent.items() if k != "free"}) and by_value(got.get("free")) == by_value(
-        sent["free"]
-    )
+    loose = ("free", "any")
+    rest = exact({k: v for k, v in got.items() if k not in loose}, {k: v for k, v in sent.items() if k not in loose})
+    return rest and all(by_value(got.get(k)) == by_value(sent.get(k)) for k in loose) and got.keys() == sent.keys()
 
 
 def test_store_gives_back_every_value_as_written(readings: Store) -> None:

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from schemarel.runtime import exactjson
 
 # Every kind of column a value can land in: integers, doubles, numeric(20, 2), instants, times, dates, uuids,
-# unbounded text, a free-form JSON value, an array of numbers (rows of their own), objects in an array.
+# unbounded text, free-form JSON values (an object; anything), an array of numbers (rows of their own),
+# objects in an array.
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Reading",
@@ -27,6 +28,7 @@ SCHEMA: dict[str, Any] = {
         "ref": {"type": "string", "format": "uuid"},
         "text": {"type": "string"},
         "free": {"type": "object"},
+        "any": {},
         "values": {"type": "array", "items": {"type": "number"}},
         "events": {
             "type": "array",
@@ -145,6 +147,7 @@ def documents(draw: st.DrawFn, seq: int, nul: bool = True) -> dict[str, Any]:
         "free": st.one_of(st.dictionaries(st.text(max_size=5).filter(lambda k: nul or "\x00" not in k),
                                           json_values(nul), max_size=4),
                           deep(30).map(lambda v: {"deep": v})),  # fmt: skip
+        "any": json_values(nul),
         "values": st.lists(number_text(), max_size=5),
         "events": st.lists(st.fixed_dictionaries({}, optional={"at": date_time(), "n": number_text()}), max_size=3),
     }

@@ -129,10 +129,14 @@ class RowBatch:
 class DocumentMap:
     """The document ↔ rows mapping of one schema, built generically from its IR tables."""
 
-    def __init__(self, model: SchemaModel, metadata: sa.MetaData, json_depth: int | None = None) -> None:
-        """`json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels)."""
+    def __init__(
+        self, model: SchemaModel, metadata: sa.MetaData, json_depth: int | None = None, sqlite: bool = False
+    ) -> None:
+        """`json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
+        `sqlite`: JSON columns have numeric affinity there (see `json_text`)."""
         self.model = model
         self.json_depth = json_depth
+        self.sqlite = sqlite
         self.tables: list[TableMap] = []
         by_name: dict[str, TableMap] = {}
         for table in model.tables:
@@ -234,14 +238,19 @@ class DocumentMap:
                 row.append((link or {}).get(ref.position))
         return row
 
-    def json_text(self, tm: TableMap, column: str, value: Any) -> str | None:
+    def json_text(self, tm: TableMap, column: str, value: Any) -> str | bytes:
         """A JSON value as exact JSON text (the writers bind it as text; SQL NULL is None)."""
         if self.json_depth is not None and depth(value) > self.json_depth:
             raise ValueRejected(
                 f"{tm.table.name}.{column}: a JSON value nested {depth(value)} levels deep, the database's JSON "
                 f"columns hold {self.json_depth}"
             )
-        return exactjson.dumps(value)
+        text = exactjson.dumps(value)
+        if self.sqlite and isinstance(value, float | Decimal | int) and not _int64(value):
+            # SQLite's JSON column has numeric affinity: it would store the text `2.50` as the double 2.5;
+            # bytes are kept as they are, and read back as text by the CAST of `select`
+            return text.encode()  # type: ignore[return-value]
+        return text
 
     def values(self, tm: TableMap, row: Sequence[Any], dialect: sa.Dialect) -> dict[str, Any]:
         """A row as the values of an UPDATE or INSERT … SELECT: JSON text as JSON column values."""
@@ -355,6 +364,10 @@ def json_value(column: sa.Column[Any], text: Any, dialect: sa.Dialect) -> Any:
     """JSON text (a text bind parameter or literal) as the value of a JSON column: cast to jsonb on PostgreSQL;
     elsewhere JSON columns are text. SQLAlchemy's JSON type would encode the text once more."""
     return sa.cast(text, column.type) if dialect.name == "postgresql" else text
+
+
+def _int64(value: Any) -> bool:
+    return isinstance(value, int) and -(2**63) <= value < 2**63
 
 
 def _parsed(text: str | None) -> Any:

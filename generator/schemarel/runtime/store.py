@@ -50,7 +50,8 @@ class Store:
         self.metadata = build_metadata(database)
         self.mysql = self.engine.dialect.name in ("mysql", "mariadb")
         json_depth = MARIADB_JSON_DEPTH if self.mysql else None
-        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_depth=json_depth)
+        sqlite = self.engine.dialect.name == "sqlite"
+        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_depth=json_depth, sqlite=sqlite)
         self._packet: int | None = None  # MySQL's max_allowed_packet, asked at the first write
         self.validator = DocumentValidator(sources[names.index(schema)], sources)
         self.root: TableMap = self.mapping.root
