@@ -15,11 +15,10 @@ from conftest import run_schemarel
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from projects import generate, write_project
-from runtime_helpers import open_store
 from schemarel.errors import DocumentInvalid, ValueRejected
 from schemarel.runtime import exactjson
 from schemarel.runtime.store import Store
-from value_strategies import SCHEMA
+from value_strategies import SCHEMA, reading_store
 
 SEQ = itertools.count(1)
 SETTINGS = settings(
@@ -55,16 +54,11 @@ LINES: dict[str, tuple[Any, set[str], str]] = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def any_url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(f"{ {'postgresql': 'postgres'}.get(request.param, request.param)}_url"))
-
-
 @pytest.fixture
-def project(tmp_path: Path, any_url: str) -> Path:
+def project(tmp_path: Path, three_db_url: str) -> Path:
     root = write_project(tmp_path / "project", {"reading": SCHEMA})
     assert generate(root).exit_code == 0
-    upgraded = run_schemarel(root, "upgrade", "--db", any_url)
+    upgraded = run_schemarel(root, "upgrade", "--db", three_db_url)
     assert upgraded.returncode == 0, upgraded.stderr
     return root
 
@@ -79,8 +73,8 @@ def _export(root: Path, url: str) -> dict[int, Any]:
     return {d["seq"]: d for d in map(exactjson.loads, filter(None, exported.stdout.split("\n")))}
 
 
-def test_every_bad_line_is_rejected_by_number_and_the_rest_loads(project: Path, any_url: str) -> None:
-    dialect = _dialect(any_url)
+def test_every_bad_line_is_rejected_by_number_and_the_rest_loads(project: Path, three_db_url: str) -> None:
+    dialect = _dialect(three_db_url)
 
     @settings(SETTINGS, max_examples=5)
     @given(st.lists(st.sampled_from(sorted(LINES)), min_size=1, max_size=25), st.integers(1, 6))
@@ -91,7 +85,7 @@ def test_every_bad_line_is_rejected_by_number_and_the_rest_loads(project: Path, 
         source.write_bytes(b"".join((t if isinstance(t, bytes) else t.encode()) + b"\n" for t in texts))
         rejects = project / "rejects.ndjson"
         rejects.unlink(missing_ok=True)
-        result = run_schemarel(project, "load", str(source), "--schema", "reading", "--db", any_url,
+        result = run_schemarel(project, "load", str(source), "--schema", "reading", "--db", three_db_url,
                                "--batch-size", str(batch_size), "--rejects", str(rejects))  # fmt: skip
         bad = {i + 1: k for i, k in enumerate(kinds) if dialect in LINES[k][1]}
         assert result.returncode == (1 if bad else 0), result.stderr
@@ -100,22 +94,22 @@ def test_every_bad_line_is_rejected_by_number_and_the_rest_loads(project: Path, 
         assert sorted(reported) == sorted(bad), result.stderr
         for line, kind in bad.items():
             assert any(LINES[kind][2] in reason for reason in reported[line]), (kind, reported[line])
-        stored = _export(project, any_url)
+        stored = _export(project, three_db_url)
         loaded = {n for n, k in zip(seqs, kinds, strict=True) if dialect not in LINES[k][1]}
         assert {n for n in stored if n in set(seqs)} == loaded
 
     load()
 
 
-def test_a_line_over_the_packet_limit_is_rejected_and_the_load_goes_on(project: Path, any_url: str) -> None:
+def test_a_line_over_the_packet_limit_is_rejected_and_the_load_goes_on(project: Path, three_db_url: str) -> None:
     """20 MB in one line: MariaDB (max_allowed_packet 16 MB here) refuses it by number; the others store it."""
-    dialect = _dialect(any_url)
+    dialect = _dialect(three_db_url)
     big = "x" * 20_000_000
     source = project / "big.ndjson"
     lines = ['{"seq": 1}', json.dumps({"seq": 2, "text": big}), '{"seq": 3, "ratio": 1.5}']
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = run_schemarel(project, "load", str(source), "--schema", "reading", "--db", any_url)
-    stored = _export(project, any_url)
+    result = run_schemarel(project, "load", str(source), "--schema", "reading", "--db", three_db_url)
+    stored = _export(project, three_db_url)
     if dialect == "mysql":
         assert result.returncode == 1 and "big.ndjson:2: " in result.stderr and "max_allowed_packet" in result.stderr
         assert sorted(stored) == [1, 3]
@@ -125,9 +119,8 @@ def test_a_line_over_the_packet_limit_is_rejected_and_the_load_goes_on(project: 
 
 
 @pytest.fixture
-def readings(tmp_path: Path, any_url: str) -> Store:
-    root = write_project(tmp_path / "store", {"reading": SCHEMA})
-    return open_store(any_url, "reading", root / "schemas")
+def readings(tmp_path: Path, three_db_url: str) -> Store:
+    return reading_store(tmp_path / "store", three_db_url)
 
 
 SURROGATES = st.integers(0xD800, 0xDFFF).map(chr)

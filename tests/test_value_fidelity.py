@@ -14,10 +14,9 @@ from conftest import run_schemarel
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from projects import generate, write_project
-from runtime_helpers import open_store
 from schemarel.runtime import exactjson
 from schemarel.runtime.store import Store
-from value_strategies import SCHEMA, by_value, documents, exact
+from value_strategies import SCHEMA, by_value, documents, exact, reading_store
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")  # the long strings
 EXAMPLES = settings(
@@ -30,15 +29,9 @@ EXAMPLES = settings(
 SEQ = itertools.count(1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def any_url(request: pytest.FixtureRequest) -> str:
-    return str(request.getfixturevalue(f"{ {'postgresql': 'postgres'}.get(request.param, request.param)}_url"))
-
-
 @pytest.fixture
-def readings(tmp_path: Path, any_url: str) -> Store:
-    root = write_project(tmp_path / "project", {"reading": SCHEMA})
-    return open_store(any_url, "reading", root / "schemas")
+def readings(tmp_path: Path, three_db_url: str) -> Store:
+    return reading_store(tmp_path / "project", three_db_url)
 
 
 def same_as_sent(got: Any, sent: dict[str, Any], dialect: str) -> bool:
@@ -107,8 +100,7 @@ def test_the_reported_numbers_and_times_come_back(readings: Store) -> None:
 
 
 def test_mariadb_columns_hold_fractions_and_long_text(mysql_url: str, tmp_path: Path) -> None:
-    root = write_project(tmp_path / "project", {"reading": SCHEMA})
-    store = open_store(mysql_url, "reading", root / "schemas")
+    store = reading_store(tmp_path / "project", mysql_url)
     with store.engine.connect() as conn:
         ddl = conn.exec_driver_sql("SHOW CREATE TABLE readings").one()[1].lower()
     assert "`at` datetime(6)" in ddl and "`clock` time(6)" in ddl and "`text` longtext" in ddl
@@ -117,13 +109,13 @@ def test_mariadb_columns_hold_fractions_and_long_text(mysql_url: str, tmp_path: 
     assert got == {"seq": 1, "clock": "10:00:00.5Z", "text": long_text}
 
 
-def test_load_and_export_give_back_every_value_as_written(tmp_path: Path, any_url: str) -> None:
+def test_load_and_export_give_back_every_value_as_written(tmp_path: Path, three_db_url: str) -> None:
     """The CLI as users run it: NDJSON in, NDJSON out, every value with its digits and its spelling."""
     root = write_project(tmp_path / "project", {"reading": SCHEMA})
     assert generate(root).exit_code == 0
-    upgraded = run_schemarel(root, "upgrade", "--db", any_url)
+    upgraded = run_schemarel(root, "upgrade", "--db", three_db_url)
     assert upgraded.returncode == 0, upgraded.stderr
-    dialect = any_url.split(":")[0].split("+")[0]
+    dialect = three_db_url.split(":")[0].split("+")[0]
     dialect = "postgresql" if dialect == "postgresql" else dialect
 
     @settings(EXAMPLES, max_examples=3)
@@ -132,9 +124,10 @@ def test_load_and_export_give_back_every_value_as_written(tmp_path: Path, any_ur
     def round_trip(batch: tuple[dict[str, Any], ...]) -> None:
         source = tmp_path / "in.ndjson"
         source.write_text("".join(exactjson.dumps(d) + "\n" for d in batch), encoding="utf-8")
-        loaded = run_schemarel(root, "load", str(source), "--schema", "reading", "--db", any_url, "--batch-size", "9")
+        options = ["--schema", "reading", "--db", three_db_url, "--batch-size", "9"]
+        loaded = run_schemarel(root, "load", str(source), *options)
         assert loaded.returncode == 0, loaded.stderr
-        exported = run_schemarel(root, "export", "--schema", "reading", "--db", any_url)
+        exported = run_schemarel(root, "export", "--schema", "reading", "--db", three_db_url)
         assert exported.returncode == 0, exported.stderr
         lines = [line for line in exported.stdout.split("\n") if line]  # not splitlines(): U+2028 is in strings
         back = {d["seq"]: d for d in map(exactjson.loads, lines)}

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, localcontext
+from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
+from projects import write_project
+from runtime_helpers import open_store
 from schemarel.runtime import exactjson
+from schemarel.runtime.store import Store
 
 # Every kind of column a value can land in: integers, doubles, numeric(20, 2), instants, times, dates, uuids,
 # unbounded text, free-form JSON values (an object; anything), an array of numbers (rows of their own),
@@ -39,6 +43,14 @@ SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+
+def reading_store(root: Path, url: str) -> Store:
+    """A Store of `SCHEMA` on `url`, its tables created."""
+    write_project(root, {"reading": SCHEMA})
+    return open_store(url, "reading", root / "schemas")
+
 
 INT64 = st.one_of(
     st.sampled_from([0, -1, 1, 2**31, 2**53, 2**53 + 1, 9007199254740993, 2**63 - 1, -(2**63)]),
@@ -114,11 +126,11 @@ def json_values(nul: bool = True, max_leaves: int = 12) -> st.SearchStrategy[Any
     leaves = st.one_of(st.none(), st.booleans(), INT64, number_text(), st.text(st.characters(codec="utf-8",
                        exclude_characters=None if nul else "\x00"), max_size=10))  # fmt: skip
     keys = st.text(st.characters(codec="utf-8", exclude_characters=None if nul else "\x00"), max_size=8)
-    return st.recursive(
-        leaves,
-        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
-        max_leaves=max_leaves,
-    )
+
+    def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        return st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4))
+
+    return st.recursive(leaves, containers, max_leaves=max_leaves)
 
 
 def deep(levels: int) -> st.SearchStrategy[Any]:
