@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap, json_value
+from schemarel.runtime.documents import DocumentMap, json_value
+from schemarel.runtime.tablemap import RowBatch, TableMap
 
 
 class Writer:

@@ -9,121 +9,22 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 
 from schemarel.errors import ValueRejected
-from schemarel.ir import Column, SchemaModel, SelfRef, Table
+from schemarel.ir import SchemaModel
 from schemarel.runtime import exactjson, marks
-from schemarel.runtime.conversions import NUMBER_KINDS, conversion, respelled
+from schemarel.runtime.conversions import NUMBER_KINDS, respelled
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
+from schemarel.runtime.tablemap import Field, RowBatch, TableMap, system_columns, table_map, tracked_kinds
 from schemarel.runtime.values import depth
-
-KeySource = Literal["client", "document", "parent", "server"]
-
-
-@dataclass(frozen=True)
-class Field:
-    """A column holding a document value: where it lives in the node and how it converts."""
-
-    column: str
-    kind: str  # the column's type kind
-    path: tuple[str, ...]  # () for the item of an array of scalars
-    required: tuple[bool, ...]  # per step of `path`: required by the schema in its object
-    json: bool
-    to_db: Callable[[Any], Any] | None
-    from_db: Callable[[Any], Any] | None
-    default: Any = MISSING  # the schema's `default`, filled in when a required property is absent
-
-    @property
-    def always(self) -> bool:
-        """Whether the node always holds this property (every step of the path is required)."""
-        return all(self.required)
-
-
-@dataclass
-class TableMap:
-    """How one table's rows are made from (and turned back into) the nodes it stores."""
-
-    table: Table
-    sa_table: sa.Table
-    parent: TableMap | None
-    index: int
-    key: str  # primary key column
-    key_source: KeySource
-    fk: str | None  # column referencing the parent's key
-    fields: tuple[Field, ...]
-    columns: tuple[str, ...]  # the columns a write sets, in row order
-    children: list[TableMap] = field(default_factory=list)
-    prefixes: tuple[tuple[str, ...], ...] = ()  # flattened objects that exist whenever the node does
-    tracked: dict[tuple[str, ...], str] = field(default_factory=dict)  # presence paths → what they hold
-    links: tuple[SelfRef, ...] = ()  # recursive properties kept as rows of this same table
-
-    @property
-    def container(self) -> bool:
-        """Whether a row's node is a list (a root array, or an item that is an array): its items are rows."""
-        return any(c.table.kind == "array" and not c.table.parent_path for c in self.children)
-
-    @property
-    def deferred(self) -> bool:
-        """Whether row keys are known only once the database (or a sequence) hands them out."""
-        if self.key_source == "server":
-            return True
-        return self.key_source == "parent" and self.parent is not None and self.parent.deferred
-
-    @property
-    def needs_keys(self) -> bool:
-        """A server-keyed table whose keys must be fetched: its children point at them, or it is the root."""
-        return self.key_source == "server" and (bool(self.children) or self.parent is None)
-
-    @property
-    def read_offset(self) -> int:
-        """Where field values start in a row of `DocumentMap.select`: after the key and the parent's key (or,
-        in a table with recursive properties, the columns that link a row to the one that holds it)."""
-        return 2 if self.fk and self.fk != self.key else 1 + 2 * len(self.links)
-
-    def parent_key(self, row: Sequence[Any]) -> Any:
-        return row[self.read_offset - 1]
-
-    @property
-    def key_position(self) -> int | None:
-        if self.key_source == "server":
-            return None
-        if self.key_source == "document":
-            return self.columns.index(self.key)
-        return 0
-
-
-@dataclass
-class RowBatch:
-    """Rows of one or more documents, per table, in write order; keys of server-keyed tables come later."""
-
-    rows: list[list[list[Any]]]
-    parents: list[list[int]]  # per table: the parent row of each row (used where parent keys are deferred)
-    keys: list[list[Any]]  # per table: server-assigned keys, once fetched
-    documents: int = 0
-
-    def key_of(self, tm: TableMap, row: int) -> Any:
-        if tm.key_source == "server":
-            return self.keys[tm.index][row]
-        position = tm.key_position
-        assert position is not None
-        return self.rows[tm.index][row][position]
-
-    def fill_parent_keys(self, tm: TableMap) -> None:
-        """Set the foreign key of `tm`'s rows from its parent's keys, fetched after the rows were built."""
-        if tm.parent is None or not tm.parent.deferred:
-            return
-        position = tm.columns.index(tm.fk) if tm.fk else 0
-        for row, parent_row in zip(self.rows[tm.index], self.parents[tm.index], strict=True):
-            row[position] = self.key_of(tm.parent, parent_row)
 
 
 class DocumentMap:
@@ -141,13 +42,13 @@ class DocumentMap:
         by_name: dict[str, TableMap] = {}
         for table in model.tables:
             parent = by_name.get(table.parent) if table.parent else None
-            tm = _table_map(table, metadata.tables[table.name], parent, len(self.tables))
+            tm = table_map(table, metadata.tables[table.name], parent, len(self.tables))
             if parent is not None:
                 parent.children.append(tm)
             by_name[table.name] = tm
             self.tables.append(tm)
         for tm in self.tables:
-            tm.tracked = _tracked_kinds(tm)
+            tm.tracked = tracked_kinds(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
 
@@ -231,7 +132,7 @@ class DocumentMap:
             table.extra_column: marks.extras(table.open_objects, node),
             table.spelling_column: spelled,
         }
-        row += [self.json_text(tm, c, system[c]) if system[c] else None for c in _system_columns(table)]
+        row += [self.json_text(tm, c, system[c]) if system[c] else None for c in system_columns(table)]
         for ref in tm.links:
             row.append((link or {}).get(ref.column))
             if ref.position:
@@ -300,7 +201,7 @@ class DocumentMap:
         for ref in tm.links:
             cols += [t.c[ref.column], t.c[ref.position] if ref.position else sa.null()]
         cols += [sa.cast(t.c[f.column], sa.Text()) if f.json else t.c[f.column] for f in tm.fields]
-        cols += [sa.cast(t.c[c], sa.Text()) for c in _system_columns(tm.table)]
+        cols += [sa.cast(t.c[c], sa.Text()) for c in system_columns(tm.table)]
         query = sa.select(*cols)
         return query.order_by(t.c[tm.key]) if tm.table.kind == "array" else query
 
@@ -308,7 +209,7 @@ class DocumentMap:
         """The document node a row stores (read with `select(tm)`)."""
         start = tm.read_offset
         values = row[start : start + len(tm.fields)]
-        names = _system_columns(tm.table)
+        names = system_columns(tm.table)
         system = {c: _parsed(v) for c, v in zip(names, row[len(row) - len(names) :], strict=True)}
         presence, extra = system.get(tm.table.presence_column or ""), system.get(tm.table.extra_column or "")
         spelled = system.get(tm.table.spelling_column or "") or {}
@@ -384,28 +285,6 @@ def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
     return f.from_db(value) if f.from_db else value
 
 
-def _system_columns(table: Table) -> tuple[str, ...]:
-    return tuple(c for c in (table.presence_column, table.extra_column, table.spelling_column) if c)
-
-
-def _tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
-    """What each path the presence column tracks holds: "array" and "object" are rebuilt empty when present."""
-    kinds = {}
-    for path in tm.table.presence_paths:
-        if not path:
-            continue
-        child = next((c for c in tm.children if c.table.parent_path == path), None)
-        link = next((ref for ref in tm.links if ref.path == path), None)
-        if (child is not None and child.table.kind == "array") or (link is not None and link.position):
-            kinds[path] = "array"
-        elif child is None and link is None and any(f.path[: len(path)] == path and len(f.path) > len(path)
-                                                    for f in tm.fields):  # fmt: skip
-            kinds[path] = "object"
-        else:
-            kinds[path] = "value"
-    return kinds
-
-
 def _convert(tm: TableMap, f: Field, value: Any) -> Any:
     assert f.to_db is not None
     try:
@@ -414,62 +293,3 @@ def _convert(tm: TableMap, f: Field, value: Any) -> Any:
         where = ".".join(f.path) or "item"
         shown = value if isinstance(value, int | Decimal) else repr(value)
         raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None
-
-
-def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: int) -> TableMap:
-    key = table.primary_key.columns[0]
-    parent_fk = table.parent_fk
-    fk = parent_fk.columns[0] if parent_fk else None
-    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name == table.value_column)
-    field_names = {f.column for f in fields}
-    key_column = table.column(key)
-    source: KeySource
-    if key == fk:
-        source = "parent"
-    elif key in field_names:
-        source = "document"
-    elif key_column.default is not None and key_column.default.kind == "uuid":
-        source = "client"
-    elif key_column.default is not None and key_column.default.kind == "sequence":
-        source = "server"
-    else:
-        raise NotImplementedError(f"table {table.name}: no way to give key column {key} a value")
-    leading = [key] if source == "client" else []
-    if fk:
-        leading = [fk]
-    links = [c for ref in table.self_refs for c in (ref.column, ref.position) if c]
-    columns = (*leading, *(f.column for f in fields), *_system_columns(table), *links)
-    for column in table.columns:
-        if column.name not in columns and column.default is None and not column.nullable and column.name != key:
-            raise NotImplementedError(
-                f"table {table.name}: column {column.name} holds no document value and has no default"
-            )
-    return TableMap(
-        table=table,
-        sa_table=sa_table,
-        parent=parent,
-        index=index,
-        key=key,
-        key_source=source,
-        fk=fk,
-        fields=fields,
-        columns=columns,
-        prefixes=_required_prefixes(fields),
-        links=table.self_refs,
-    )
-
-
-def _field(column: Column, table: Table) -> Field:
-    t = column.type
-    to_db, from_db = conversion(t.kind, t.precision, t.scale) or (None, None)
-    default = column.default.value if column.default is not None and column.default.kind == "literal" else MISSING
-    required = column.path_required or (True,) * len(column.path)
-    return Field(column.name, t.kind, column.path, required, t.kind == "json", to_db, from_db, default)
-
-
-def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
-    """Flattened objects along field paths that the schema requires: they exist even when left empty."""
-    found = {
-        f.path[:n] for f in fields for n in range(1, len(f.path)) if all(f.required[:n])
-    }  # fmt: skip
-    return tuple(sorted(found, key=len))

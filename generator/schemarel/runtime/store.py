@@ -16,7 +16,8 @@ from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS, normalize
 from schemarel.runtime import exactjson, marks
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
-from schemarel.runtime.documents import DocumentMap, TableMap
+from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.tablemap import TableMap
 from schemarel.runtime.validation import DocumentValidator
 from schemarel.runtime.values import MARIADB_JSON_DEPTH, problems
 from schemarel.schema.loader import load_schemas
