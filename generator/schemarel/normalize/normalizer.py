@@ -210,6 +210,9 @@ class Normalizer(PropertyWalker):
                 )
             return [], (column.name,)
         if parent is None or fk_col is None:
+            own_id = next((c for c in tb.columns if c.name == "id" and c.path == ("id",)), None)
+            if kind == "root" and own_id is not None:  # the document's own `id`, not a flattened object's
+                self.warn(tb.seen["id"], _id_not_key(own_id, strategy))
             own = tb.claim("id" if "id" not in tb.seen else "pk", f"{ptr} (primary key)", " and by the primary key")
             if strategy == "identity":
                 return [Column(own, ColumnType("bigint"), False, Default("sequence"), notes="Primary key.")], (own,)
@@ -247,6 +250,16 @@ class Normalizer(PropertyWalker):
         tb.claim(name, f"{ptr} (schemarel)", " and by schemarel")
         tb.columns.append(Column(name, ColumnType("json"), True, notes=note))
         return name
+
+
+def _id_not_key(column: Column, strategy: Any) -> str:
+    """Why a document's `id` property is not its table's primary key, and how to make it so."""
+    assigned = "a bigint the database assigns" if strategy == "identity" else "a uuid schemarel assigns"
+    why = "the schema does not say its values are unique"
+    if column.nullable or column.type.kind == "json":
+        why = "it is optional, may be null or is not a scalar"
+    how = "" if column.nullable else '; key the table by it with "x-sql": {"primaryKey": {"property": "id"}}'
+    return f"property `id` is a plain column, not the primary key ({why}): documents are keyed by `pk`, {assigned}{how}"
 
 
 def _clip_comments(columns: list[Column]) -> tuple[Column, ...]:
