@@ -486,7 +486,7 @@ def load(
     if all_or_nothing and result.rejected:
         raise SchemarelError(f"nothing loaded: {result.rejected} invalid line(s), listed in {rejects_path}")
     rate = result.loaded / elapsed if elapsed > 0 else 0.0
-    click.echo(f"loaded {result.loaded} {schema} documents in {elapsed:.2f} s ({rate:,.0f} documents/s)")
+    click.echo(f"loaded {_documents(result.loaded, schema)} in {elapsed:.2f} s ({rate:,.0f} documents/s)")
     if result.rejected:
         click.secho(f"rejected {result.rejected} line(s), listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
@@ -540,9 +540,13 @@ def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int
         result = plan.run(progress)
     elapsed = time.perf_counter() - start
     click.echo(
-        f"created {result.created} {schema} documents for {result.referenced} rows of {plan.parent.name} "
+        f"created {_documents(result.created, schema)} for {result.referenced} rows of {plan.parent.name} "
         f"({result.referenced - result.created} had one already) in {elapsed:.2f} s"
     )
+
+
+def _documents(count: int, schema: str) -> str:
+    return f"{count} {schema} document{'' if count == 1 else 's'}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -100,6 +101,12 @@ class TableBuilder:
             replace(column, renamed_from=_previous(name, node, None), path_required=self.path_required(path))
         )
         self._annotations(name, node)
+        if "default" in node.kw and self.warn is not None:  # said rather than dropped silently
+            message = (
+                f"`default` {json.dumps(node.kw['default'])[:60]} is not applied: JSON column {self.name}.{name} "
+                "gets no server default, and an absent property is stored and read back as absent"
+            )
+            self.warn(f"{ptr}/default", message, self.file)
 
     def scalar_column(
         self,
@@ -204,14 +211,22 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
     return naming.renamed(name, previous)
 
 
-def purpose(description: str | None, kind: str) -> str:
-    """The table's one-line purpose for the docs: the description's first sentence, and 1:1 or 1:N."""
+def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:
+    """The table's one-line purpose for the docs: the description's first sentence (else what the rows hold:
+    the `path` of a `parent` row), and 1:1 or 1:N."""
     suffix = {"object": " (1:1).", "array": " (1:N)."}.get(kind, "")
     text = (description or "").strip()
     first = text.split(". ")[0].rstrip(".") if text else ""
     if not suffix:
         return f"{first}." if first else ""
-    return f"{first}{suffix}" if first else suffix.strip(" .()") + "."
+    if not first:
+        held = f"`{'.'.join(path)}`" if path else "each item"
+        first = (
+            f"The {held} object of rows of `{parent}`"
+            if kind == "object"
+            else f"The items of {held} of rows of `{parent}`, one row each"
+        )
+    return f"{first}{suffix}"
 
 
 def comment_text(node: Node) -> str | None:

@@ -151,7 +151,7 @@ class Normalizer(PropertyWalker):
             parent_path=spec.parent_path,
             value_column=value_column,
             pointer=ptr,
-            purpose=purpose(comment_text(node), kind),
+            purpose=purpose(comment_text(node), kind, parent.name if parent else None, spec.parent_path),
             class_name=self.class_name(name),
             renamed_from=previous,
             presence_column=presence,

@@ -26,6 +26,7 @@ from schemarel.render.output import Drift, current_tree, write_tree
 
 _LINK = re.compile(r"(\]\()([^)\s#]+)((?:#[^)\s]*)?\))")
 _TITLE = re.compile(r"^# (.+)$", re.M)
+_REVISION_MESSAGE = re.compile(r"^- \*\*Revision\*\*: `[^`]+` \((.+)\)$", re.M)  # a migration page's revision line
 SOURCES = "_sources"  # where files the docs link to outside of them are copied
 
 
@@ -106,7 +107,8 @@ def _relink(text: str, original: Path, docs_dir: Path, stage: Path, root: Path) 
 
 def _config(stage: Path, pages: list[Path], texts: dict[Path, str]) -> dict[str, object]:
     def title(page: Path) -> str:
-        found = _TITLE.search(texts[page])
+        # a migration is named by its revision's message: every one of a schema has the same heading
+        found = _REVISION_MESSAGE.search(texts[page]) or _TITLE.search(texts[page])
         return found.group(1).strip() if found else page.stem
 
     index = stage / "index.md"
