@@ -2,13 +2,15 @@
 
 Generated code imports nothing of schemarel but this module, and revisions are history that is never
 rewritten, so every public name here is frozen: `uuid_default`, `boolean_default` (server defaults),
-`MissingExternalTable`, `require_tables` (preconditions), `backfill`, `copy_to_parent`, `copy_to_child`,
-`rename_values` (data moves). Add names; never remove or re-sign one (tests/test_support_surface.py).
+`MissingExternalTable`, `require_tables`, `DataLoss`, `protect_data` (preconditions), `backfill`,
+`copy_to_parent`, `copy_to_child`, `rename_values` (data moves), `migrate`, `migration_engine`,
+`offline_options`, `MigrationFailed` (what env.py runs). Add names; never remove or re-sign one
+(tests/test_support_surface.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +18,27 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean, Uuid
 
-from schemarel.errors import SchemarelError
+# preconditions, and how the generated env.py runs migrations: implemented in modules of their own
+from schemarel.migrating import MigrationFailed, migrate, migration_engine, offline_options
+from schemarel.preconditions import DataLoss, MissingExternalTable, protect_data, require_tables
+
+__all__ = [
+    "DataLoss",
+    "MigrationFailed",
+    "MissingExternalTable",
+    "backfill",
+    "boolean_default",
+    "copy_to_child",
+    "copy_to_parent",
+    "migrate",
+    "migration_engine",
+    "offline_options",
+    "protect_data",
+    "rename_values",
+    "require_tables",
+    "uuid_default",
+]
+
 
 
 # --- datamove ---
@@ -55,25 +77,6 @@ def rename_values(bind: sa.Connection, table: str, column: str, renames: Mapping
     t = _table(bind, table)
     for before, after in renames.items():
         bind.execute(t.update().where(t.c[column] == before).values({column: after}))
-
-
-# --- dbcheck ---
-class MissingExternalTable(SchemarelError):
-    """A table that another system owns (and schemarel only references) is not in the database."""
-
-    exit_code = 1
-
-
-def require_tables(bind: sa.Connection, tables: Iterable[str], revision: str) -> None:
-    """Fail with a clear message when a referenced, externally owned table does not exist yet."""
-    inspector = sa.inspect(bind)
-    missing = [t for t in tables if not inspector.has_table(t)]
-    if missing:
-        names = ", ".join(f"`{t}`" for t in missing)
-        raise MissingExternalTable(
-            f"revision {revision} references {names}, which schemarel does not create (another system owns it, "
-            f'declared with "x-sql": {{"references": …}}); create it first, then run the upgrade again'
-        )
 
 
 # --- sqlfuncs ---

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, Database, Table
 from schemarel.migrate import ops as mo
+from schemarel.migrate.datachecks import data_checks
 from schemarel.migrate.diff import Change, Diff, TablePair, diff, match_constraints, match_foreign_keys
 from schemarel.sql.checks import constraint_source
 from schemarel.sql.metadata import build_metadata
@@ -56,7 +57,8 @@ def plan(
     upgrade = _Builder(d, build_metadata(d.old), build_metadata(new)).build()
     downgrade = [op.reverse() for op in reversed(upgrade)]
     imports: set[str] = set()
-    up_code, down_code = _render(upgrade, imports), _render(downgrade, imports)
+    up_code = _guarded(_render(upgrade, imports), "upgrade", data_checks(d, upgrade=True), imports)
+    down_code = _guarded(_render(downgrade, imports), "downgrade", data_checks(d, upgrade=False), imports)
     added = d.added_tables
     created_enums = {c.type.enum for t in added for c in t.columns if c.type.enum}
     return Plan(
@@ -361,6 +363,16 @@ def _render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
     if used:
         imports.add(f"from schemarel.support import {', '.join(used)}")
     return _ALEMBIC_MARKERS.sub("", code).rstrip() + "\n"
+
+
+def _guarded(code: str, step: str, checks: list[tuple[Any, ...]], imports: set[str]) -> str:
+    """`code` after a `protect_data` call: data the step cannot keep is refused (or warned about) first."""
+    if not checks:
+        return code
+    imports.add("from schemarel.support import protect_data")
+    lines = "".join(f"        {check!r},\n" for check in checks)
+    guard = f"    protect_data(op, revision, {step!r}, [\n{lines}    ])\n"
+    return guard if code == "    pass\n" else guard + code
 
 
 def summary(d: Diff) -> str:

@@ -1,0 +1,247 @@
+"""How the generated env.py runs migrations: real SQLite transactions, one transaction a run, failures named."""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import logging
+import traceback
+from typing import Any
+
+import sqlalchemy as sa
+
+from schemarel.errors import SchemarelError
+
+log = logging.getLogger("schemarel.migrate")
+JOURNAL = "schemarel_migration_journal"
+# statements a journal records and replays past: the ones that change something (reads run again)
+_READS = ("select", "show", "describe", "pragma", "explain", "with")
+_DML = ("insert", "update", "delete", "replace")
+
+
+class MigrationFailed(SchemarelError):
+    """An upgrade or downgrade failed: names the revision, the operation, the statement and the database's state."""
+
+    exit_code = 1
+
+
+def migration_engine(url: str) -> sa.Engine:
+    """An engine for one migration run; on SQLite its transactions are real and foreign keys are off.
+
+    pysqlite opens a transaction only before DML and commits before DDL, so a failed migration would leave
+    half a table rebuild (`_alembic_tmp_*`): SQLAlchemy's documented recipe hands BEGIN to SQLAlchemy.
+    Foreign keys stay off for the run (SQLite ignores the pragma inside a transaction, so it is set on
+    connect): a table rebuild drops the old table, which would cascade deletes to its children.
+    """
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def migration_options(connection: sa.Connection) -> dict[str, Any]:
+    """`context.configure` options: one transaction for the whole run where DDL is transactional."""
+    transactional = connection.dialect.name in ("sqlite", "postgresql")
+    # MySQL/MariaDB commit each DDL statement: a transaction per revision keeps alembic_version exact
+    return {"transactional_ddl": transactional, "transaction_per_migration": not transactional}
+
+
+def migrate(context: Any, connection: sa.Connection, **options: Any) -> None:
+    """Configure Alembic on `connection` and run the migrations; a failure raises MigrationFailed."""
+    before = _version(connection)
+    journal = Journal(connection) if not migration_options(connection)["transactional_ddl"] else None
+    callbacks = [journal.revision_done] if journal else []
+    context.configure(connection=connection, on_version_apply=callbacks, **migration_options(connection), **options)
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    except Exception as exc:
+        if connection.in_transaction():
+            connection.rollback()
+        raise MigrationFailed(_report(exc, connection, before, journal)) from exc
+    finally:
+        if journal:
+            journal.close()
+
+
+def _version(connection: sa.Connection) -> str:
+    """The revision alembic_version records; the transaction this read opens is closed again (Alembic takes a
+    connection already in a transaction for the caller's, and would not commit it)."""
+    try:
+        rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    except sa.exc.DBAPIError:
+        rows = []
+    finally:
+        connection.rollback()
+    return ", ".join(sorted(rows)) or "base (no revision)"
+
+
+def _revision_frame(exc: BaseException) -> tuple[str, str, str, int] | None:
+    """(revision, function, file, line) of the revision code that was running when `exc` was raised."""
+    found = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        g = frame.f_globals
+        if "revision" in g and "down_revision" in g and frame.f_code.co_name in ("upgrade", "downgrade"):
+            found = (str(g["revision"]), frame.f_code.co_name, frame.f_code.co_filename, line)
+    return found
+
+
+def _report(exc: BaseException, connection: sa.Connection, before: str, journal: Journal | None) -> str:
+    where = _revision_frame(exc)
+    if where:
+        revision, function, path, line = where
+        source = linecache.getline(path, line).strip()
+        head = f"revision {revision} failed in {function}() at {path}:{line}: `{source}`"
+    else:
+        head = "the migration failed outside a revision's code"
+    statement = getattr(exc, "statement", None)
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else cause.__class__.__name__
+    lines = [head, f"  error: {cause.__class__.__name__}: {text}"]
+    if statement:
+        lines.append(f"  statement: {' '.join(str(statement).split())}")
+    if journal:
+        journal.forget_uncommitted()
+    now = _version(connection)
+    if journal is None:
+        kept = "" if now == before else " (enum values added outside the transaction committed what came before)"
+        lines.append(
+            f"  state: rolled back; the database is at revision {now}{kept}, schema and data as they were"
+            + (f" before the revisions after {now}" if kept else "")
+            + ". Fix the cause and run the upgrade again."
+        )
+    else:
+        ran = journal.recorded(f"{where[0]}:{'up' if where[1] == 'upgrade' else 'down'}") if where else []
+        lines.append(
+            f"  state: {connection.dialect.name} commits each DDL statement: the database is at revision {now}"
+            + (
+                f", with {len(ran)} statement(s) of the failed revision applied:\n"
+                + "\n".join(f"    {s}" for s in ran)
+                + f"\n  they are recorded in `{JOURNAL}`: after fixing the cause, run the same command again and"
+                " it resumes after them"
+                if ran
+                else "; nothing of the failed revision was applied. Fix the cause and run the same command again"
+            )
+        )
+    return "\n".join(lines)
+
+
+class Journal:
+    """What the running revision changed, on a database whose DDL commits by itself (MySQL/MariaDB).
+
+    Each statement that changes something is recorded, by its position in the revision and a hash of its
+    text, in a table of its own written on a second connection (so that a rollback on the first cannot
+    undo the record of a statement the server already committed). When a revision runs again after a
+    failure, statements that the journal holds at the same position with the same text are skipped, so
+    that the run resumes where the failed one stopped; the records go once the revision completes.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self.side = connection.engine.connect()
+        self.position = 0
+        self.table = sa.Table(
+            JOURNAL,
+            sa.MetaData(),
+            sa.Column("revision", sa.String(64), primary_key=True),
+            sa.Column("position", sa.Integer, primary_key=True),
+            sa.Column("digest", sa.String(64), nullable=False),
+            sa.Column("statement", sa.Text, nullable=False),
+        )
+        self.table.create(self.side, checkfirst=True)
+        self.side.commit()
+        sa.event.listen(connection, "before_cursor_execute", self._before, retval=True)
+        sa.event.listen(connection, "after_cursor_execute", self._after)
+        self._pending: tuple[str, int, str, str] | None = None
+        self.uncommitted: list[tuple[str, int]] = []  # DML positions a rollback would undo
+
+    def close(self) -> None:
+        sa.event.remove(self.connection, "before_cursor_execute", self._before)
+        sa.event.remove(self.connection, "after_cursor_execute", self._after)
+        if not self.side.execute(sa.select(sa.func.count()).select_from(self.table)).scalar():
+            self.table.drop(self.side, checkfirst=True)
+        self.side.commit()
+        self.side.close()
+
+    def revision_done(self, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        """Alembic `on_version_apply` callback: the revision completed, its records go."""
+        key = f"{step.up_revision_id}:{'up' if step.is_upgrade else 'down'}"
+        self.side.execute(self.table.delete().where(self.table.c.revision == key))
+        self.side.commit()
+        self.position = 0
+        self.uncommitted = []
+
+    def recorded(self, key: str) -> list[str]:
+        """The statements of revision `key` (`0004:up`) the server has applied, this run or an earlier one."""
+        query = sa.select(self.table.c.statement).where(self.table.c.revision == key).order_by(self.table.c.position)
+        rows = [" ".join(text.split()) for text in self.side.execute(query).scalars()]
+        self.side.commit()
+        return rows
+
+    def forget_uncommitted(self) -> None:
+        """After a failure: DML since the last DDL statement was rolled back, so it must run again."""
+        for key, position in self.uncommitted:
+            where = (self.table.c.revision == key) & (self.table.c.position == position)
+            self.side.execute(self.table.delete().where(where))
+        self.side.commit()
+        self.uncommitted = []
+
+    def _running(self) -> str | None:
+        for frame, _ in traceback.walk_stack(None):
+            g = frame.f_globals
+            if "revision" in g and "down_revision" in g and frame.f_code.co_name in ("upgrade", "downgrade"):
+                return f"{g['revision']}:{'up' if frame.f_code.co_name == 'upgrade' else 'down'}"
+        return None
+
+    def _before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> Any:
+        self._pending = None
+        if statement.lstrip().lower().startswith(_READS) or JOURNAL in statement:
+            return statement, parameters
+        key = self._running()
+        if key is None:
+            return statement, parameters
+        self.position += 1
+        digest = hashlib.sha256(f"{statement}\n{parameters!r}".encode()).hexdigest()
+        done = self.side.execute(
+            sa.select(self.table.c.digest).where(self.table.c.revision == key, self.table.c.position == self.position)
+        ).scalar()
+        self.side.commit()
+        if done == digest:
+            log.warning("skipping statement %d of %s, applied by a run that failed: %s", self.position, key, statement)
+            return "SELECT 1", ()
+        if not statement.lstrip().lower().startswith(_DML):
+            self.uncommitted = []  # MySQL commits the open transaction before a DDL statement runs
+        self._pending = (key, self.position, digest, statement)
+        return statement, parameters
+
+    def _after(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if self._pending is None:
+            return
+        key, position, digest, text = self._pending
+        self._pending = None
+        if text.lstrip().lower().startswith(_DML):
+            self.uncommitted.append((key, position))
+        self.side.execute(self.table.delete().where(self.table.c.revision == key, self.table.c.position == position))
+        self.side.execute(self.table.insert().values(revision=key, position=position, digest=digest, statement=text))
+        self.side.commit()
+
+
+def offline_options(url: str) -> dict[str, Any]:
+    """`context.configure` options for `--sql`: literal values, and BEGIN/COMMIT where DDL is transactional."""
+    dialect = sa.engine.make_url(url).get_backend_name()
+    transactional = dialect in ("sqlite", "postgresql")
+    return {
+        "literal_binds": True,
+        "dialect_opts": {"paramstyle": "named"},
+        "transactional_ddl": transactional,
+        "transaction_per_migration": not transactional,
+    }
