@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
-from schemarel.support import migrate, migration_engine, offline_options
+from schemarel.support import migrate, migration_engine, offline_options, rehearse
 
 DEFAULT_URL = 'sqlite:///schemarel.db'
 HERE = Path(__file__).resolve().parent
@@ -85,6 +85,10 @@ def options() -> dict[str, Any]:
 
 def run_migrations_offline() -> None:
     url = database_url()
+    if sa.engine.make_url(url).get_backend_name() == "sqlite":
+        # SQLite rebuilds tables, which needs a database: the script is a rehearsal on an empty one
+        rehearse(context, external=models().metadata, render_as_batch=True, **options())
+        return
     context.configure(url=url, render_as_batch=True, **offline_options(url), **options())
     with context.begin_transaction():
         context.run_migrations()

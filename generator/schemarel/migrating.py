@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import linecache
 import logging
+import re
+import sys
 import traceback
 from typing import Any
 
@@ -245,3 +247,79 @@ def offline_options(url: str) -> dict[str, Any]:
         "transactional_ddl": transactional,
         "transaction_per_migration": not transactional,
     }
+
+
+REHEARSAL = "schemarel_rehearsal"  # Connection.info key: the statements are a script, the data is not real
+
+
+def rehearse(context: Any, external: sa.MetaData | None = None, **options: Any) -> None:
+    """`--sql` on SQLite: the script is what the migrations run on an empty in-memory database.
+
+    SQLite changes a table by rebuilding it, and Alembic's batch mode reflects the table to rebuild, which
+    offline mode cannot; so the revisions run for real on a scratch database, brought to the starting
+    revision first, and every statement that changes something is written out with its values inlined.
+    Data checks and the tables of other systems are written as comments (see schemarel.preconditions);
+    the latter are created on the scratch database from `external` (tables with `info["external"]`), so
+    that table rebuilds can reflect the foreign keys to them.
+    """
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(context.config)
+    start, destination = context.get_starting_revision_argument(), context.get_revision_argument()
+    down = start is not None and (
+        destination == "base" or any(r.revision == destination for r in script.iterate_revisions(start, "base"))
+    )
+    out = context.config.output_buffer or sys.stdout
+    engine = migration_engine("sqlite://")
+
+    def run(connection: sa.Connection, steps: Any, **extra: Any) -> None:
+        opts = {"fn": steps, "script": script, "transactional_ddl": True, **options, **extra}
+        ctx = MigrationContext.configure(connection, opts=opts)
+        with Operations.context(ctx), ctx.begin_transaction():
+            ctx.run_migrations()
+
+    # ScriptDirectory's step functions are what Alembic's own upgrade and downgrade commands run
+    with engine.connect() as connection:
+        connection.info[REHEARSAL] = True
+        if external is not None:
+            external.create_all(connection, [t for t in external.tables.values() if t.info.get("external")])
+        if start is not None:  # silently: the script starts where the database is
+            run(connection, lambda rev, _: script._upgrade_revs(start, rev))
+        step = script._downgrade_revs if down else script._upgrade_revs
+        out.write("BEGIN;\n\n")
+        sa.event.listen(connection, "before_cursor_execute", _writer(out))
+        run(connection, lambda rev, _: step(destination, rev), output_buffer=out)
+        out.write("COMMIT;\n\n")
+    engine.dispose()
+
+
+def _writer(out: Any) -> Any:
+    def write(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        text = statement.strip()
+        if not text.lower().startswith(_READS) and text.upper() not in ("BEGIN", "COMMIT"):
+            # SQLAlchemy asks for the inserted version back; a script has no one to read it
+            text = re.sub(r"\s+RETURNING\s+version_num$", "", text) if "alembic_version" in text else text
+            out.write(_inline(text, parameters) + ";\n\n")
+
+    return write
+
+
+def _inline(statement: str, parameters: Any) -> str:
+    """`statement` with its `?` parameters written as SQLite literals (values of the script's data moves)."""
+    if not parameters:
+        return statement
+    values = iter(parameters if isinstance(parameters, list | tuple) else [parameters])
+
+    def literal(value: Any) -> str:
+        if value is None:
+            return "NULL"
+        if isinstance(value, bool | int | float):
+            return str(int(value) if isinstance(value, bool) else value)
+        if isinstance(value, bytes):
+            return f"X'{value.hex()}'"
+        return "'" + str(value).replace("'", "''") + "'"
+
+    parts = statement.split("?")
+    return parts[0] + "".join(literal(next(values)) + rest for rest in parts[1:])
