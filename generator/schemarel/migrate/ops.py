@@ -175,10 +175,12 @@ def change_enum_values(
     renames: dict[str, str],
     nullable: bool,
     defaults: tuple[str | None, str | None],
+    comment: str | None = None,
 ) -> Branch:
     """Give enum `name` the values `after`, renaming stored values (`renames`: previous → new) on the way.
 
-    The column's default (before, after) changes here too: it may name a value that only one side has."""
+    The column's default (before, after) changes here too: it may name a value that only one side has.
+    MySQL restates the whole column (MODIFY): its comment and default are given, or they would go."""
     old_default, default = defaults
     renamed = [renames.get(v, v) for v in before]
     if _is_subsequence(renamed, after) and not set(renames.values()) & set(before):
@@ -206,6 +208,8 @@ def change_enum_values(
             existing_nullable=nullable,
             modify_type=enum_type(new_values, name),
             modify_server_default=default if i == len(steps) - 1 and default != old_default else False,
+            existing_server_default=old_default,
+            existing_comment=comment,
         )
         drop_check = ops.DropConstraintOp(sqlite_enum_check(table, name), table, type_="check")
         sqlite.append(ops.ModifyTableOps(table, [drop_check, alter]))
@@ -266,6 +270,7 @@ def change_type(
     after: sa.types.TypeEngine[Any],
     nullable: bool,
     sqlite_check: conv | None = None,
+    existing: dict[str, Any] | None = None,
 ) -> Branch:
     """A column type change; PostgreSQL gets an explicit cast only where it has no assignment cast, so that a
     value too long for a narrowed varchar fails the upgrade instead of being cut."""
@@ -273,7 +278,10 @@ def change_type(
     sql = f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} TYPE {pg_type}"
     if not any(set(kinds) <= group for group in _IMPLICIT) and kinds[0] != kinds[1]:
         sql += f" USING {q(column)}::text::{pg_type}"
-    alter = ops.AlterColumnOp(table, column, existing_type=before, existing_nullable=nullable, modify_type=after)
+    # `existing`: the column's comment and default, which MySQL's MODIFY would drop unless restated
+    alter = ops.AlterColumnOp(
+        table, column, existing_type=before, existing_nullable=nullable, modify_type=after, **(existing or {})
+    )
     sqlite: list[ops.MigrateOperation] = [alter]
     if sqlite_check is not None:  # an enum's CHECK goes with its type
         sqlite.insert(0, ops.DropConstraintOp(sqlite_check, table, type_="check"))
