@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,37 @@ def rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
         data = {name: sorted(map(tuple, conn.execute(sa.select(t))), key=repr) for name, t in md.tables.items()}
     engine.dispose()
     return data
+
+
+EVOLUTION = Path(__file__).parent / "evolution"
+
+
+def evolve(root: Path, upto: int) -> Path:
+    """A project generated through tests/evolution's versions 1..`upto` (a revision each); returns `root`."""
+    from projects import generate
+
+    schemas = root / "schemas"
+    schemas.mkdir(parents=True, exist_ok=True)
+    for version in range(1, upto + 1):
+        shutil.copy(EVOLUTION / f"v{version}.customer.schema.json", schemas / "customer.schema.json")
+        if version >= 2:
+            shutil.copy(EVOLUTION / "order.schema.json", schemas / "order.schema.json")
+        result = generate(root, *(["--allow-destructive"] if version == 6 else []))
+        assert result.exit_code == 0, result.output
+    return root
+
+
+def execute(url: str, *statements: str) -> None:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def scalar(url: str, query: str) -> Any:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        value = conn.exec_driver_sql(query).scalar()
+    engine.dispose()
+    return value

@@ -63,14 +63,26 @@ def migrate(context: Any, connection: sa.Connection, **options: Any) -> None:
     journal = Journal(connection) if not migration_options(connection)["transactional_ddl"] else None
     callbacks = [journal.revision_done] if journal else []
     context.configure(connection=connection, on_version_apply=callbacks, **migration_options(connection), **options)
+    committed: list[str] = []  # PostgreSQL's ADD VALUE runs (and commits) outside the transaction
+
+    def autocommitted(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if " ADD VALUE " in statement:
+            committed.append(" ".join(statement.split()))
+
+    sa.event.listen(connection, "before_cursor_execute", autocommitted)
     try:
         with context.begin_transaction():
             context.run_migrations()
+    except SchemarelError:  # a refusal (data, missing tables): it says itself what happened
+        if connection.in_transaction():
+            connection.rollback()
+        raise
     except Exception as exc:
         if connection.in_transaction():
             connection.rollback()
-        raise MigrationFailed(_report(exc, connection, before, journal)) from exc
+        raise MigrationFailed(_report(exc, connection, before, journal, committed)) from exc
     finally:
+        sa.event.remove(connection, "before_cursor_execute", autocommitted)
         if journal:
             journal.close()
 
@@ -97,7 +109,9 @@ def _revision_frame(exc: BaseException) -> tuple[str, str, str, int] | None:
     return found
 
 
-def _report(exc: BaseException, connection: sa.Connection, before: str, journal: Journal | None) -> str:
+def _report(
+    exc: BaseException, connection: sa.Connection, before: str, journal: Journal | None, committed: list[str]
+) -> str:
     where = _revision_frame(exc)
     if where:
         revision, function, path, line = where
@@ -114,12 +128,18 @@ def _report(exc: BaseException, connection: sa.Connection, before: str, journal:
     if journal:
         journal.forget_uncommitted()
     now = _version(connection)
-    if journal is None:
-        kept = "" if now == before else " (enum values added outside the transaction committed what came before)"
+    if journal is None and not committed:
         lines.append(
-            f"  state: rolled back; the database is at revision {now}{kept}, schema and data as they were"
-            + (f" before the revisions after {now}" if kept else "")
-            + ". Fix the cause and run the upgrade again."
+            f"  state: rolled back; the database is at revision {now}, schema and data as they were."
+            " Fix the cause and run the same command again"
+        )
+    elif journal is None:
+        lines.append(
+            f"  state: rolled back to revision {now}"
+            + (f" (from {before}: the revisions before it committed with it)" if now != before else "")
+            + ", except what PostgreSQL cannot do inside a transaction and committed:\n"
+            + "\n".join(f"    {s}" for s in committed)
+            + "\n  fix the cause and run the same command again: the revision adds these values IF NOT EXISTS"
         )
     else:
         ran = journal.recorded(f"{where[0]}:{'up' if where[1] == 'upgrade' else 'down'}") if where else []
