@@ -127,7 +127,8 @@ def _sqlite(element: uuid_default, compiler: Any, **kw: Any) -> str:
 @compiles(uuid_default, "mariadb")
 def _mysql(element: uuid_default, compiler: Any, **kw: Any) -> str:
     dialect = compiler.dialect
-    if getattr(dialect, "is_mariadb", False) and (dialect.server_version_info or (0,)) >= (10, 7):
+    # offline (`--sql` with a mariadb:// URL) the version is unknown: SQLAlchemy's MariaDB Uuid is native then
+    if getattr(dialect, "is_mariadb", False) and (dialect.server_version_info or (10, 7)) >= (10, 7):
         return "uuid()"  # MariaDB 10.7+ stores Uuid in its native uuid type
     return "(replace(uuid(), '-', ''))"
 
