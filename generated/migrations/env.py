@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
-from schemarel.support import migrate, migration_engine, offline_options, rehearse
+from schemarel.support import compare_server_default, migrate, migration_engine, offline_options, rehearse
 
 DEFAULT_URL = 'sqlite:///schemarel.db'
 HERE = Path(__file__).resolve().parent
@@ -96,7 +96,12 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     given = context.config.attributes.get("connection")
-    settings = {"compare_type": True, "compare_server_default": True, "render_as_batch": True, **options()}
+    settings = {
+        "compare_type": True,
+        "compare_server_default": compare_server_default,
+        "render_as_batch": True,
+        **options(),
+    }
     if given is not None:  # a caller's connection: its transaction is the caller's
         context.configure(connection=given, **settings)
         with context.begin_transaction():

@@ -80,6 +80,8 @@ def migrate(context: Any, connection: sa.Connection, **options: Any) -> None:
     except Exception as exc:
         if connection.in_transaction():
             connection.rollback()
+        if _revision_frame(exc) is None and not isinstance(exc, sa.exc.DBAPIError):
+            raise  # Alembic's own (an unknown revision): nothing ran
         raise MigrationFailed(_report(exc, connection, before, journal, committed)) from exc
     finally:
         sa.event.remove(connection, "before_cursor_execute", autocommitted)
@@ -343,3 +345,23 @@ def _inline(statement: str, parameters: Any) -> str:
 
     parts = statement.split("?")
     return parts[0] + "".join(literal(next(values)) + rest for rest in parts[1:])
+
+
+_NOW = {"now()", "current_timestamp", "current_timestamp()"}
+
+
+def compare_server_default(
+    context: Any,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected: str | None,
+    metadata: Any,
+    rendered: str | None,
+) -> bool | None:
+    """Alembic `compare_server_default` hook: MySQL/MariaDB read `now()` back as `current_timestamp()`, which
+    is the same default; everything else is left to Alembic's comparison (None)."""
+    if context.dialect.name != "mysql" or inspected is None or rendered is None:
+        return None
+    if inspected.strip("'\"").lower() in _NOW and rendered.strip("'\"").lower() in _NOW:
+        return False
+    return None

@@ -4,8 +4,8 @@ Generated code imports nothing of schemarel but this module, and revisions are h
 rewritten, so every public name here is frozen: `uuid_default`, `boolean_default` (server defaults),
 `MissingExternalTable`, `require_tables`, `DataLoss`, `protect_data` (preconditions), `backfill`,
 `copy_to_parent`, `copy_to_child`, `rename_values` (data moves), `migrate`, `migration_engine`,
-`offline_options`, `rehearse`, `MigrationFailed` (what env.py runs). Add names; never remove or re-sign one
-(tests/test_support_surface.py).
+`offline_options`, `rehearse`, `compare_server_default`, `MigrationFailed` (what env.py runs). Add names;
+never remove or re-sign one (tests/test_support_surface.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Boolean, Uuid
 
 # preconditions, and how the generated env.py runs migrations: implemented in modules of their own
-from schemarel.migrating import MigrationFailed, migrate, migration_engine, offline_options, rehearse
+from schemarel.migrating import (
+    MigrationFailed,
+    compare_server_default,
+    migrate,
+    migration_engine,
+    offline_options,
+    rehearse,
+)
 from schemarel.preconditions import DataLoss, MissingExternalTable, protect_data, require_tables
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "MissingExternalTable",
     "backfill",
     "boolean_default",
+    "compare_server_default",
     "copy_to_child",
     "copy_to_parent",
     "migrate",
