@@ -102,6 +102,13 @@ def run_migrations_online() -> None:
         "render_as_batch": True,
         **options(),
     }
+    if isinstance(given, sa.Engine):  # a caller's engine (pytest-alembic passes one)
+        with given.connect() as connection:
+            context.configure(connection=connection, **settings)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        return
     if given is not None:  # a caller's connection: its transaction is the caller's
         context.configure(connection=given, **settings)
         with context.begin_transaction():
