@@ -101,13 +101,22 @@ def _version(connection: sa.Connection) -> str:
     return ", ".join(sorted(rows)) or "base (no revision)"
 
 
+def _in_revision(frame: Any) -> bool:
+    """Whether `frame` runs a revision script's upgrade() or downgrade()."""
+    g = frame.f_globals
+    return "revision" in g and "down_revision" in g and frame.f_code.co_name in ("upgrade", "downgrade")
+
+
+def _journal_key(frame: Any) -> str:
+    return f"{frame.f_globals['revision']}:{'up' if frame.f_code.co_name == 'upgrade' else 'down'}"
+
+
 def _revision_frame(exc: BaseException) -> tuple[str, str, str, int] | None:
     """(revision, function, file, line) of the revision code that was running when `exc` was raised."""
     found = None
     for frame, line in traceback.walk_tb(exc.__traceback__):
-        g = frame.f_globals
-        if "revision" in g and "down_revision" in g and frame.f_code.co_name in ("upgrade", "downgrade"):
-            found = (str(g["revision"]), frame.f_code.co_name, frame.f_code.co_filename, line)
+        if _in_revision(frame):
+            found = (str(frame.f_globals["revision"]), frame.f_code.co_name, frame.f_code.co_filename, line)
     return found
 
 
@@ -220,11 +229,8 @@ class Journal:
         self.uncommitted = []
 
     def _running(self) -> str | None:
-        for frame, _ in traceback.walk_stack(None):
-            g = frame.f_globals
-            if "revision" in g and "down_revision" in g and frame.f_code.co_name in ("upgrade", "downgrade"):
-                return f"{g['revision']}:{'up' if frame.f_code.co_name == 'upgrade' else 'down'}"
-        return None
+        """The journal key (`0004:up`) of the revision whose code runs the current statement."""
+        return next((_journal_key(frame) for frame, _ in traceback.walk_stack(None) if _in_revision(frame)), None)
 
     def _before(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> Any:
         self._pending = None
