@@ -51,7 +51,7 @@ class TableBuilder:
         """Take a column name; a second claimant is an error naming both (with the x-sql way out), and so is
         one column more than every dialect allows (refused here, before the rest of the table is built)."""
         if len(self.seen) >= limits.MAX_COLUMNS:
-            raise SchemaError(self.file, ptr, limits.too_many_columns(self.name))
+            raise SchemaError(self.file, ptr.split(" ")[0], limits.too_many_columns(self.name))  # `# (primary key)`
         name = naming.shorten(name)
         if self.reserved.get(name, ptr) != ptr:
             raise NameCollision(

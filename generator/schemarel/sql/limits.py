@@ -24,15 +24,16 @@ class DialectLimits:
     reserved_tables: tuple[str, ...] = ()  # names the database or schemarel's tooling keep for themselves
     reserved_prefixes: tuple[str, ...] = ()
     nul_in_text: bool = True  # whether a string literal may hold U+0000
-    row_bytes: int | None = None  # the in-row size of a row (InnoDB's 8126 bytes on 16 KiB pages)
+    row_bytes: int | None = None  # the largest in-row size of a row (see `row_bytes`)
 
 
 # Alembic records the applied revision in `alembic_version` on every dialect: a table of that name would be it.
 TOOL_TABLES = ("alembic_version",)
 SQLITE = DialectLimits("SQLite", 2000, 1_000_000_000, 1000, 1000, TOOL_TABLES, ("sqlite_",))  # SQLITE_MAX_COLUMN
 POSTGRESQL = DialectLimits("PostgreSQL", 1600, 10_485_760, 1000, 1000, TOOL_TABLES, nul_in_text=False)
-# InnoDB: 1017 columns, 8126 bytes in a row's page; DECIMAL(65, 30) at most (MariaDB allows scale 38, MySQL 30)
-MARIADB = DialectLimits("MariaDB/MySQL", 1017, 10_485_760, 65, 30, TOOL_TABLES, row_bytes=8126)
+# InnoDB: 1017 columns, and a row under 8126 bytes (half a 16 KiB page); DECIMAL(65, 30) at most (MariaDB allows
+# scale 38, MySQL 30)
+MARIADB = DialectLimits("MariaDB/MySQL", 1017, 10_485_760, 65, 30, TOOL_TABLES, row_bytes=8125)
 DIALECTS = (SQLITE, POSTGRESQL, MARIADB)
 
 MAX_COLUMNS = min(d.columns for d in DIALECTS)
