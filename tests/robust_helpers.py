@@ -9,12 +9,9 @@ import os
 import resource
 import subprocess
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from conftest import _fresh_database
 
 MEMORY_LIMIT = 768 << 20  # bytes of address space: a normal generate needs under 400 MiB
 TIME_LIMIT = 120  # seconds: a hang guard, far above any real run (refusals take seconds)
@@ -71,14 +68,3 @@ def assert_clean(run: Run, root: Path, file: str = "schemas/doc.schema.json", po
 
 def upgrade(root: Path, url: str) -> Run:
     return schemarel(root, "upgrade", "--db", url)
-
-
-@contextmanager
-def fresh_database(server: Any, dialect: str) -> Any:
-    """A database of its own for one hypothesis example (the fixtures give one per test)."""
-    quote, options, drop = ('"', "", " WITH (FORCE)") if dialect == "postgresql" else ("`", " CHARACTER SET utf8mb4", "")
-    databases = _fresh_database(server, quote, options, drop)
-    try:
-        yield next(databases)
-    finally:
-        databases.close()

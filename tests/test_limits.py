@@ -67,12 +67,15 @@ CASES: dict[str, tuple[dict[str, Any], list[tuple[dict[str, Any], str]]]] = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql", "mariadb"])
+URL_FIXTURES = {"sqlite": "sqlite_url", "postgresql": "postgres_url", "mariadb": "mysql_url"}
+
+
+@pytest.mark.parametrize("dialect", sorted(URL_FIXTURES))
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_schema_at_the_limit_generates_and_upgrades(
     case: str, dialect: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url", "mariadb": "mysql_url"}[dialect])
+    url = request.getfixturevalue(URL_FIXTURES[dialect])
     root = project(tmp_path, CASES[case][0])
     run = schemarel(root, "generate")
     assert run.returncode == 0, run.stderr

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from robust_helpers import assert_clean, project, schemarel, upgrade
@@ -64,26 +65,31 @@ def test_number_edges(kind: str, numbers: dict[str, str], enum: list[str], xsql:
         generates(tmp, text)
 
 
-def nested(depth: int, how: str) -> dict[str, Any]:
+# How each kind of nesting wraps the schema inside it: (before, after). The JSON is built as text, as deep
+# as it is, since `json.dumps` itself recurses per level.
+WRAPPERS = {
+    "properties": ('{"type": "object", "required": ["a"], "properties": {"a": ', "}}"),
+    "items": ('{"type": "array", "items": ', "}"),
+    "allOf": ('{"allOf": [', "]}"),
+    "not": ('{"type": "string", "not": ', "}"),
+    "anyOf": ('{"anyOf": [', ', {"type": "null"}]}'),
+}
+
+
+def nested(depth: int, how: str) -> str:
     """A schema whose property `a` nests `depth` levels, inline or through a chain of definitions."""
-    leaf: dict[str, Any] = {"type": "string"}
     if how == "refs":  # shallow JSON, deep schema
-        defs = {f"l{i}": {"type": "object", "properties": {"a": {"$ref": f"#/$defs/l{i - 1}"}}} for i in range(1, depth)}
-        return {"title": "Doc", "type": "object", "$defs": {"l0": leaf, **defs}, "$ref": f"#/$defs/l{depth - 1}"}
-    node = leaf
-    for _ in range(depth):
-        node = {
-            "properties": {"type": "object", "required": ["a"], "properties": {"a": node}},
-            "items": {"type": "array", "items": node},
-            "allOf": {"allOf": [node]},
-            "not": {"type": "string", "not": node},
-            "anyOf": {"anyOf": [node, {"type": "null"}]},
-        }[how]
-    return {"title": "Doc", "type": "object", "properties": {"a": node}}
+        defs: dict[str, Any] = {"l0": {"type": "string"}}
+        for i in range(1, depth):
+            defs[f"l{i}"] = {"type": "object", "properties": {"a": {"$ref": f"#/$defs/l{i - 1}"}}}
+        return json.dumps({"title": "Doc", "type": "object", "$defs": defs, "$ref": f"#/$defs/l{depth - 1}"})
+    before, after = WRAPPERS[how]
+    inner = before * depth + '{"type": "string"}' + after * depth
+    return '{"title": "Doc", "type": "object", "properties": {"a": ' + inner + "}}"
 
 
 @EXAMPLES
-@given(depth=st.integers(1, 2500), how=st.sampled_from(["properties", "items", "allOf", "not", "anyOf", "refs"]))
+@given(depth=st.integers(1, 2500), how=st.sampled_from([*WRAPPERS, "refs"]))
 def test_nesting_of_any_depth(depth: int, how: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         generates(tmp, nested(depth, how))
@@ -98,8 +104,11 @@ def fan_out(depth: int, width: int, how: str) -> dict[str, Any]:
         defs[f"l{i}"] = {
             "allOf": {"allOf": refs},
             "anyOf": {"anyOf": [{**r, "title": str(j)} for j, r in enumerate(refs)]},
-            "array": {"type": "object", "properties": {n: {"type": "array", "items": r} for n, r in zip(names, refs)}},
-        }.get(how) or {"type": "object", "required": names, "properties": dict(zip(names, refs))}
+            "array": {
+                "type": "object",
+                "properties": {n: {"type": "array", "items": r} for n, r in zip(names, refs, strict=True)},
+            },
+        }.get(how) or {"type": "object", "required": names, "properties": dict(zip(names, refs, strict=True))}
     return {"title": "Doc", "$defs": defs, "$ref": f"#/$defs/l{depth}"}
 
 
@@ -194,3 +203,42 @@ def test_source_date_epoch_of_any_value(epoch: str) -> None:
             assert run.stderr.startswith("error: SOURCE_DATE_EPOCH=") and not (root / "generated").exists()
         else:
             assert run.returncode == 0, run.stderr
+
+
+@EXAMPLES
+@given(
+    command=st.sampled_from([["check"], ["inspect"], ["inspect", "--format", "json"], ["check", "--format", "json"]]),
+    schema=st.one_of(
+        st.builds(nested, st.integers(1, 300), st.sampled_from([*WRAPPERS, "refs"])),
+        st.builds(fan_out, st.integers(10, 30), st.just(2), st.sampled_from(["required", "allOf", "anyOf"])),
+        HOSTILE.map(lambda t: json.dumps({"title": t, "type": "object", "properties": {t or "x": {"enum": [t]}}})),
+    ),
+)
+def test_check_and_inspect_never_crash_either(command: list[str], schema: Any) -> None:
+    """They read the same schemas: exit 0, 1 (check: stale) or 2, never a traceback, under the same limits."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = project(Path(tmp), schema)
+        run = schemarel(root, *command)
+        assert "Traceback" not in run.stderr, run.stderr[-3000:]
+        assert run.returncode in (0, 1, 2), run.stderr[-3000:]
+        assert not (root / "generated").exists()
+
+
+def properties(count: int, per_table: int) -> dict[str, Any]:
+    """Optional objects (a table each) of `per_table` boolean properties, `count` placements in all."""
+    tables, rest = divmod(count, per_table + 1)
+    sizes = [per_table] * tables + ([rest - 1] if rest else [])
+    objects = {f"o{i}": {"type": "object", "properties": {f"b{j}": {"type": "boolean"} for j in range(n)}}
+               for i, n in enumerate(sizes)}  # fmt: skip
+    return {"title": "Doc", "type": "object", "additionalProperties": False, "properties": objects}
+
+
+def test_the_property_budget_holds_to_the_last_one(tmp_path: Path) -> None:
+    from projects import model
+    from schemarel.errors import SchemaError
+    from schemarel.schema.work import LIMITS
+
+    limit = LIMITS["properties"]
+    assert len(model(tmp_path / "at", properties(limit, 999)).tables) > 1
+    with pytest.raises(SchemaError, match=f"more than {limit:,} properties"):
+        model(tmp_path / "past", properties(limit + 1, 999))
