@@ -167,7 +167,7 @@ def read_history(out_dir: Path) -> list[Revision]:
                 data["database"],
                 data.get("pointers", {}),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise HistoryError(str(path), "", f"unreadable migration snapshot: {exc}") from None
         expected_down = revisions[-1].id if revisions else None
         if rev.down_revision != expected_down or path.stem != rev.id:
