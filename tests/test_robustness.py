@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from robust_helpers import assert_clean, project, schemarel, upgrade
+from robust_helpers import TIME_LIMIT, assert_clean, project, schemarel, upgrade
 from schemarel.sql.limits import MAX_ENUM_VALUES
 
 EXAMPLES = settings(
@@ -242,3 +244,33 @@ def test_the_property_budget_holds_to_the_last_one(tmp_path: Path) -> None:
     assert len(model(tmp_path / "at", properties(limit, 999)).tables) > 1
     with pytest.raises(SchemaError, match=f"more than {limit:,} properties"):
         model(tmp_path / "past", properties(limit + 1, 999))
+
+
+@EXAMPLES
+@given(
+    pyproject=st.one_of(
+        st.integers(1, 5000).map(lambda n: f"[tool.schemarel]\nx = {'[' * n}{']' * n}\n".encode()),
+        st.integers(1, 3000).map(lambda n: b"[tool.schemarel]\ny = " + b"{a=" * n + b"1" + b"}" * n),
+        st.sampled_from(["schemas", "out", "templates"]).map(
+            lambda k: f'[tool.schemarel]\n{k} = "a\\u0000b"\n'.encode()
+        ),
+        st.binary(max_size=40).map(lambda b: b"[tool.schemarel]\nschemas = '" + b + b"'\n"),
+    )
+)
+def test_start_up_on_any_pyproject(pyproject: bytes) -> None:
+    """The CLI reads pyproject.toml before any command: a hostile one is an error naming it, not a traceback."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = project(Path(tmp), {"title": "Doc", "type": "object", "properties": {"a": {"type": "string"}}})
+        (root / "pyproject.toml").write_bytes(pyproject)
+        run = schemarel(root, "generate")
+        assert "Traceback" not in run.stderr, run.stderr[-3000:]
+        assert run.returncode in (0, 2), run.stderr[-3000:]
+
+
+def test_start_up_in_a_removed_directory(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = f"import os, sys, runpy; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+    script += "sys.argv = ['schemarel', 'generate']; runpy.run_module('schemarel', run_name='__main__')"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=TIME_LIMIT)
+    assert run.returncode == 2 and run.stderr.startswith("error: "), run.stderr
