@@ -21,9 +21,13 @@ from schemarel.normalize.shapes import Shape, classify
 from schemarel.normalize.walk import EXTRA_COLUMN, MAX_TABLES, Ancestor, Child, PropertyWalker
 from schemarel.schema.loader import SourceSchema
 from schemarel.schema.refs import Node, Src, resolve, root_src
+from schemarel.schema.work import Work
+from schemarel.sql import limits
+from schemarel.sql.types import SPELLED_KINDS
 
 TIMESTAMP_COLUMNS = (("created_at", "Set when the row is inserted."), ("updated_at", "Set on every write."))
 PRESENCE_COLUMN = "_present"
+SPELLING_COLUMN = "_spelling"
 DOCUMENT_COLUMN = "document"
 MAX_DEPTH = 24
 COMMENTS_PER_TABLE = 20_000  # MySQL refuses a table definition over 64 KB, comments included
@@ -35,7 +39,7 @@ class Normalizer(PropertyWalker):
 
     def __init__(self, source: SourceSchema) -> None:
         self.source = source
-        self.catalog = source.catalog
+        self.catalog = replace(source.catalog, work=Work())  # each schema has the whole budget
         self.tables: list[Table] = []
         self.enums: list[Any] = []
         self.warnings: list[SchemaWarning] = []
@@ -130,6 +134,8 @@ class Normalizer(PropertyWalker):
                 tb.columns.append(Column(stamp, ColumnType("datetime"), False, Default("now"), notes=note))
         presence = self.system_column(tb, PRESENCE_COLUMN, bool(tb.tracked), ptr, "Values that leave no other trace.")
         extra = self.system_column(tb, EXTRA_COLUMN, bool(tb.open_objects), ptr, "Properties the schema does not name.")
+        spelled = any(c.type.kind in SPELLED_KINDS and (c.path or c.name == value_column) for c in tb.columns)
+        spelling = self.system_column(tb, SPELLING_COLUMN, spelled, ptr, "Values as written, where a column respells.")
         table = Table(
             name=name,
             kind=kind,  # type: ignore[arg-type]
@@ -140,7 +146,7 @@ class Normalizer(PropertyWalker):
             uniques=tuple(tb.uniques),
             indexes=tuple(tb.indexes),
             checks=tuple(tb.checks),
-            comment=clip(comment_text(node), MAX_TABLE_COMMENT),
+            comment=clip(comment_text(node, ptr), MAX_TABLE_COMMENT),
             parent=parent.name if parent else None,
             json_property=spec.prop,
             parent_path=spec.parent_path,
@@ -151,11 +157,14 @@ class Normalizer(PropertyWalker):
             renamed_from=previous,
             presence_column=presence,
             extra_column=extra,
+            spelling_column=spelling,
             presence_paths=tuple(tb.tracked),
             open_objects=tuple(tb.open_objects),
             self_refs=tuple(tb.self_refs),
             json_root=json_root,
         )
+        for where, problem in limits.table_problems(table, tb.enums):
+            raise SchemaError(tb.file, where, problem)
         self.tables.append(table)
         self.enums += tb.enums
         for child in children:
