@@ -53,6 +53,13 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The project's folder: that of the nearest `pyproject.toml`, else the working directory."""
+    start = (start or Path.cwd()).resolve()
+    found = find_pyproject(start)
+    return found.parent if found is not None else start
+
+
 def load_settings(start: Path | None = None) -> dict[str, Any]:
     """`[tool.schemarel]` as click parameter defaults (paths made relative to the working directory)."""
     path = find_pyproject((start or Path.cwd()).resolve())

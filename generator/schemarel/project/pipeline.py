@@ -21,6 +21,7 @@ from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
 from schemarel.render import docpages, views
 from schemarel.render.jinja import environment
+from schemarel.render.tree import read_regular
 from schemarel.schema.loader import load_schemas
 
 DEFAULT_URL = "sqlite:///schemarel.db"
@@ -86,7 +87,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
     gen = Generation(database=db, history=history)
     for rev in history:
         for path in rev.files:
-            gen.files[path] = (settings.out_dir / path).read_bytes()
+            gen.files[path] = read_regular(settings.out_dir, path)  # never through a link
 
     current = snapshot(db)
     previous = history[-1] if history else None
@@ -158,7 +159,7 @@ def read_history(out_dir: Path) -> list[Revision]:
         return revisions
     for path in sorted(snap_dir.glob("*.json")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular(out_dir, f"{SNAPSHOTS}/{path.name}").decode("utf-8"))
             rev = Revision(
                 data["revision"],
                 data["down_revision"],
