@@ -29,7 +29,7 @@ schemas_option = click.option(
 out_option = click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file or a link there is refused by schemarel, saying which
     default="generated",
     show_default=True,
     help="Directory the generated files go to.",
@@ -229,7 +229,7 @@ def _check_report(fmt: str, settings: Any) -> None:
     "--site",
     "site_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Directory to write the static site to: a new or empty one, or one schemarel built (replaced whole).",
 )
 @debug_option

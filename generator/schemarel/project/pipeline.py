@@ -21,7 +21,7 @@ from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
 from schemarel.render import docpages, views
 from schemarel.render.jinja import environment
-from schemarel.render.tree import read_regular
+from schemarel.render.tree import is_regular, read_regular
 from schemarel.schema.loader import load_schemas
 
 DEFAULT_URL = "sqlite:///schemarel.db"
@@ -176,7 +176,7 @@ def read_history(out_dir: Path) -> list[Revision]:
                 str(path), "", f"snapshot {rev.id} follows {rev.down_revision!r}, expected {expected_down!r}"
             )
         for rel in rev.files[1:]:
-            if not (out_dir / rel).is_file():
+            if not is_regular(out_dir, rel):  # a link there is reported as one, never followed
                 raise HistoryError(str(out_dir / rel), "", f"file of revision {rev.id} is missing")
         revisions.append(rev)
     return revisions

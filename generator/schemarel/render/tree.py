@@ -70,14 +70,20 @@ def refuse_link(path: Path) -> None:
         raise UnsafeFile(str(path), "", _why(odd))
 
 
-def read_regular(root: Path, rel: str) -> bytes:
-    """The bytes of `root/rel`; UnsafeFile if `root` or any part of `rel` is a link, or the file is not regular."""
+def is_regular(root: Path, rel: str) -> bool:
+    """Whether `root/rel` is a regular file; UnsafeFile if `root` or any part of `rel` is a link or special file."""
     current = root
     refuse_link(current)
     for part in safe_relative(rel).parts:
         current = current / part
         refuse_link(current)
-    return _read_file(current)
+    return current.is_file()
+
+
+def read_regular(root: Path, rel: str) -> bytes:
+    """The bytes of `root/rel`; UnsafeFile if `root` or any part of `rel` is a link, or the file is not regular."""
+    is_regular(root, rel)
+    return _read_file(root / rel)
 
 
 def scan(root: Path) -> Scan:
