@@ -13,7 +13,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from conftest import REPO, run_schemarel
+from conftest import REPO, copy_project, run_schemarel
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sandbox import state
@@ -28,14 +28,6 @@ GENERATED = sorted(
 FORMATS = ("text", "github", "json")
 
 
-def _project(base: Path) -> Path:
-    project = base / "project"
-    project.mkdir()
-    shutil.copytree(REPO / "schemas", project / "schemas")
-    shutil.copytree(REPO / "generated", project / "generated", ignore=shutil.ignore_patterns("__pycache__"))
-    return project
-
-
 @settings(max_examples=10, deadline=None)
 @given(
     victim=st.sampled_from(["", *GENERATED]),
@@ -43,7 +35,7 @@ def _project(base: Path) -> Path:
 )
 def test_check_and_generate_never_read_through_a_link(victim: str, pointee: str, tmp_path_factory) -> None:
     base = tmp_path_factory.mktemp("links")
-    project = _project(base)
+    project = copy_project(base)
     canary = f"CANARY-{uuid.uuid4().hex}"
     path = project / "generated" / victim if victim else project / "generated"
     if pointee == "environ":
@@ -100,7 +92,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_a_tampered_revision_slug_is_never_followed_out_of_generated(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = copy_project(tmp_path)
     (tmp_path / "x.py").write_text("SECRET = 'CANARY-slug'\n")
     snapshot = project / "generated/migrations/snapshots/0001.json"
     data = json.loads(snapshot.read_text())

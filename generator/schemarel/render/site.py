@@ -129,7 +129,10 @@ def _relink(text: str, original: Path, stage: Path, sources: SiteSources, schema
         target = match.group(2)
         if re.match(r"^[a-z][a-z0-9+.-]*:|^/", target):
             return match.group(0)  # absolute URLs and paths are the author's business
-        name = schemas.get((original.parent / target).resolve())
+        try:
+            name = schemas.get((original.parent / target).resolve())
+        except (OSError, ValueError):  # a NUL or a loop in the link: not a schema file either
+            name = None
         if name is None:
             return match.group(0)  # not a schema the docs document: never copied (MkDocs reports it if broken)
         resolved = sources.schemas_dir.resolve() / name
