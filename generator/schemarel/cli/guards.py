@@ -11,22 +11,10 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from schemarel.errors import SchemarelError
-from schemarel.project.config import project_root
-from schemarel.render.ownership import Owner
 from schemarel.urls import scrub, secrets
 
 if TYPE_CHECKING:
     from schemarel.runtime.ndjson import RejectsFile
-
-
-def output_owner(kind: str, schemas_dir: Path, templates_dir: Path | None = None, out_dir: Path | None = None) -> Owner:
-    """The owner of an output folder of `kind`: never the project, the working directory or an input."""
-    inputs = [("schemas folder", schemas_dir)]
-    if templates_dir is not None:
-        inputs.append(("templates folder", templates_dir))
-    if out_dir is not None:
-        inputs.append(("generated folder", out_dir))
-    return Owner(kind, (("project folder", project_root()), ("working directory", Path.cwd())), tuple(inputs))
 
 
 def rejects_file(

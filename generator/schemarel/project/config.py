@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 
 from schemarel.errors import SchemaError
+from schemarel.render.ownership import Owner
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,6 +59,16 @@ def project_root(start: Path | None = None) -> Path:
     start = (start or Path.cwd()).resolve()
     found = find_pyproject(start)
     return found.parent if found is not None else start
+
+
+def output_owner(kind: str, schemas_dir: Path, templates_dir: Path | None = None, out_dir: Path | None = None) -> Owner:
+    """The owner of an output folder of `kind`: never the project, the working directory or an input."""
+    inputs = [("schemas folder", schemas_dir)]
+    if templates_dir is not None:
+        inputs.append(("templates folder", templates_dir))
+    if out_dir is not None:
+        inputs.append(("generated folder", out_dir))
+    return Owner(kind, (("project folder", project_root()), ("working directory", Path.cwd())), tuple(inputs))
 
 
 def load_settings(start: Path | None = None) -> dict[str, Any]:

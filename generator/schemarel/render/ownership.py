@@ -21,12 +21,13 @@ MARKER = ".schemarel-output"
 KINDS = {"generate": "schemarel generate", "site": "schemarel docs --site"}
 # every path `generate` has ever written: what a marker-less `generated/` may hold to be adopted
 _LEGACY_LAYOUT = re.compile(
-    r"__init__\.py|alembic\.ini|migrations/env\.py|migrations/versions/\d{4}_\w*\.py|migrations/snapshots/\d{4}\.json"
-    r"|models/\w+\.py|docs/[^/]+\.md|docs/migrations/\d{4}_\w*\.md",
+    r"__init__\.py|alembic\.ini|migrations/(env\.py|script\.py\.mako|history\.sum)"
+    r"|migrations/versions/[^/]+\.py|migrations/snapshots/[^/]+\.json"  # hand-written revisions: any id
+    r"|models/\w+\.py|docs/[^/]+\.md|docs/migrations/[^/]+\.md",
     re.ASCII,
 )
 _LEGACY_TOP = {"__init__.py", "alembic.ini", "migrations", "models", "docs", "__pycache__"}
-_SNAPSHOT_KEYS = {"revision", "down_revision", "message", "slug", "database"}
+_SNAPSHOT_KEYS = {"revision", "down_revision", "message", "slug"}  # and the model: "database" or a "patch"
 
 
 class OutputRefused(SchemarelError):
@@ -116,7 +117,7 @@ def is_legacy_generated(folder: Path) -> bool:
             data = json.loads(tree.files[path])
         except ValueError:
             return False
-        if not isinstance(data, dict) or not data.keys() >= _SNAPSHOT_KEYS:
+        if not isinstance(data, dict) or not data.keys() >= _SNAPSHOT_KEYS or not {"database", "patch"} & data.keys():
             return False
     return True
 
