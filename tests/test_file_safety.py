@@ -24,7 +24,7 @@ from conftest import run_schemarel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sandbox import SPELLINGS, TARGETS, build_sandbox, changed_only_below, outside, spell, state
-from schemarel.cli.guards import output_owner
+from schemarel.project.config import output_owner
 from schemarel.render.output import write_tree
 from schemarel.render.ownership import MARKER, OutputRefused, Owner, marker_text, replaceable
 from schemarel.render.tree import UnsafePath
