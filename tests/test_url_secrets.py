@@ -140,7 +140,7 @@ def test_unreadable_urls_show_no_secret_either(workdir: Path, url: str) -> None:
         result = run_schemarel(workdir, *command, "--db", url, *(["--debug"] if n % 2 else []))
         shown = result.stdout + result.stderr
         assert "Zq" not in shown, f"{command[0]}: {shown}"
-        assert result.returncode == 1, shown
+        assert result.returncode in (1, 2), shown  # refused by the database (1), or as a bad option (2)
 
 
 def test_scrubbing_keeps_messages_without_a_url_as_they_are() -> None:

@@ -1,4 +1,4 @@
-"""What the commands protect: the folders an output may not replace, the files a reject file may not be, secrets."""
+"""What the commands protect besides output folders: the files a reject file may not be, a database URL's secrets."""
 
 from __future__ import annotations
 

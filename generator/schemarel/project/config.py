@@ -1,4 +1,4 @@
-"""Project settings from `[tool.schemarel]` in the nearest `pyproject.toml`; command-line options override them.
+"""Project settings from `[tool.schemarel]` in the nearest `pyproject.toml`, and the folders outputs must spare.
 
 Paths in the file are relative to the file's directory, so a command run from a subdirectory finds the same
 `schemas/` and `generated/`. Precedence, highest first: option, environment variable, this table, built-in.
