@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_schemarel
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sandbox import SPELLINGS, TARGETS, build_sandbox, changed_only_below, outside, spell, state
 from schemarel.project.config import output_owner
@@ -191,11 +191,14 @@ def test_a_configured_out_folder_is_held_to_the_same_rules() -> None:
 
 @settings(max_examples=12, deadline=None)
 @given(target=st.sampled_from(sorted(TARGETS)), how=st.sampled_from(SPELLINGS))
+@example(target="templates/new", how="plain")
 def test_generate_out_through_the_real_command(target: str, how: str) -> None:
     with sandbox() as project:
         spelt = spell(project, target, how)
         before = state(project.parent)
-        result = run_schemarel(project, "generate", "--out", spelt, env={"SOURCE_DATE_EPOCH": "0"})
+        result = run_schemarel(
+            project, "generate", "--out", spelt, "--templates", "templates", env={"SOURCE_DATE_EPOCH": "0"}
+        )
         after = state(project.parent)
         written = Path(os.path.normpath(project / target)).resolve().relative_to(project.parent).as_posix()
     assert "Traceback" not in result.stderr
