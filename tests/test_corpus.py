@@ -23,10 +23,10 @@ from schemarel.errors import DocumentInvalid
 from schemarel.runtime.store import Store
 
 CORPUS = sorted((SHARED / "corpus").glob("*.schema.json"))
-# Schemas that must fail, and the pointer their message names: none. package.json defines both `minTokens` and
-# `min-tokens` on one object; the later one gets `min_tokens_2`, with this located warning.
-EXPECTED_ERRORS: dict[str, str] = {}
-EXPECTED_WARNINGS = {"package-json": "#/definitions/jscpd/properties/min-tokens: column 'min_tokens' of table"}
+# Schemas that must fail, and the pointer their message names. package.json's ESLint rules are one object of
+# 876 properties: a row MariaDB/MySQL's InnoDB cannot hold (its `minTokens` and `min-tokens` on one object no
+# longer stop it: the later one gets `min_tokens_2`, with a warning).
+EXPECTED_ERRORS = {"package-json": "#/definitions/eslintrc/properties/rules"}
 # Examples that are not valid documents (PROVENANCE.md: OCDS's examples lack `initiationType`): refused, named.
 INVALID_EXAMPLES = {"ocds-release.example.json": "initiationType"}
 DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)$")
@@ -84,7 +84,6 @@ def test_corpus_schema_generates_and_migrates(
         assert not (root / "generated").exists(), "a failed generate writes nothing"
         return
     assert result.exit_code == 0, result.stderr
-    assert EXPECTED_WARNINGS.get(name, "") in result.stderr
     for warning in (line for line in result.stderr.splitlines() if line.startswith("warning: ")):
         assert warning.startswith(f"warning: schemas/{schema.name}#"), warning  # every warning is located
     models = load_models(root / "generated")

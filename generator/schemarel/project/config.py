@@ -1,4 +1,4 @@
-"""Project settings from `[tool.schemarel]` in the nearest `pyproject.toml`; command-line options override them.
+"""Project settings from `[tool.schemarel]` in the nearest `pyproject.toml`, and the folders outputs must spare.
 
 Paths in the file are relative to the file's directory, so a command run from a subdirectory finds the same
 `schemas/` and `generated/`. Precedence, highest first: option, environment variable, this table, built-in.
@@ -14,19 +14,21 @@ from typing import Any
 import jsonschema
 
 from schemarel.errors import SchemaError
+from schemarel.render.ownership import Owner
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
+_PATH = {"type": "string", "pattern": "^[^\u0000]*$"}  # no path holds a NUL
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "schemas": {"type": "string", "description": "Directory of *.schema.json files."},
-        "out": {"type": "string", "description": "Directory the generated files go to."},
-        "templates": {"type": "string", "description": "Directory of templates overriding the shipped ones."},
+        "schemas": {**_PATH, "description": "Directory of *.schema.json files."},
+        "out": {**_PATH, "description": "Directory the generated files go to."},
+        "templates": {**_PATH, "description": "Directory of templates overriding the shipped ones."},
         "database-url": {"type": "string", "description": "Database URL of upgrade and downgrade."},
         "dialect": {
             "enum": ["postgresql", "sqlite", "mysql"],
@@ -53,9 +55,29 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The project's folder: that of the nearest `pyproject.toml`, else the working directory."""
+    start = (start or Path.cwd()).resolve()
+    found = find_pyproject(start)
+    return found.parent if found is not None else start
+
+
+def output_owner(kind: str, schemas_dir: Path, templates_dir: Path | None = None, out_dir: Path | None = None) -> Owner:
+    """The owner of an output folder of `kind`: never the project, the working directory or an input."""
+    inputs = [("schemas folder", schemas_dir)]
+    if templates_dir is not None:
+        inputs.append(("templates folder", templates_dir))
+    if out_dir is not None:
+        inputs.append(("generated folder", out_dir))
+    return Owner(kind, (("project folder", project_root()), ("working directory", Path.cwd())), tuple(inputs))
+
+
 def load_settings(start: Path | None = None) -> dict[str, Any]:
     """`[tool.schemarel]` as click parameter defaults (paths made relative to the working directory)."""
-    path = find_pyproject((start or Path.cwd()).resolve())
+    try:
+        path = find_pyproject((start or Path.cwd()).resolve())
+    except OSError as exc:  # the working directory was removed under the shell
+        raise SchemaError(".", "", f"cannot find the working directory: {exc.strerror}") from None
     if path is None:
         return {}
     display = os.path.relpath(path)
@@ -63,6 +85,8 @@ def load_settings(start: Path | None = None) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SchemaError(display, "", f"cannot read [tool.schemarel]: {exc}") from None
+    except RecursionError:  # tomllib recurses per nested array or table
+        raise SchemaError(display, "", "cannot read [tool.schemarel]: the TOML nests too deeply") from None
     table = data.get("tool", {}).get("schemarel", {})
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(table))
     if error is not None:
