@@ -136,6 +136,8 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             head_doc=f"migrations/{head.id}_{head.slug}.md" if head else "",
             **docpages.schema_page(next(s for s in sources if s.name == model.name), model, db),
         )
+    for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
+        files[f"schemas/{source.path.name}"] = source.path.read_bytes()
     files["docs/index.md"] = _render(
         env,
         "docs_index.md.j2",

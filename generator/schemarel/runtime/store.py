@@ -10,15 +10,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import DocumentNotFound, SchemarelError
-from schemarel.ir import Database
-from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS, normalize
-from schemarel.runtime import marks
+from schemarel.errors import ConcurrentUpdate, DocumentNotFound, StoreError
+from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
+from schemarel.runtime import marks, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
-from schemarel.runtime.documents import DocumentMap, TableMap
+from schemarel.runtime.dbstate import check_revision, migration_required
+from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
+from schemarel.runtime.marks import MISSING
+from schemarel.runtime.query import Order, Page, Paths, QueryError, Where, condition, where_clause
+from schemarel.runtime.source import Source, from_schemas, locate
 from schemarel.runtime.validation import DocumentValidator
-from schemarel.schema.loader import load_schemas
 from schemarel.sql.metadata import build_metadata
 
 Bind = Any  # a Connection, or an ORM Session (its connection is used)
@@ -33,23 +35,45 @@ class Store:
     inside the caller's transaction, in a SAVEPOINT, so that a failure undoes only this document.
     """
 
-    def __init__(self, db: str | sa.Engine, schema: str, *, schemas_dir: str | Path = "schemas") -> None:
-        self.schemas_dir = Path(schemas_dir)
+    def __init__(
+        self,
+        db: str | sa.Engine,
+        schema: str,
+        *,
+        source: Source = None,
+        schemas_dir: str | Path | None = None,
+        check: bool = True,
+    ) -> None:
+        """`source`: the generated package (`import generated`), its directory, or a `source.Model`; by default
+        the `out` of `[tool.schemarel]` (else `generated/`) beside the nearest pyproject.toml. The model is that
+        package's head revision; with `check`, the database must be at that revision (MigrationRequired says
+        what to run otherwise). `schemas_dir` builds the model from schema files instead (no revision)."""
         self.owns_engine = not isinstance(db, sa.Engine)
         self.engine = sa.create_engine(db) if isinstance(db, str) else db
         prepare_sqlite(self.engine)
-        sources = load_schemas(Path(schemas_dir))
-        database = Database(tuple(normalize(s) for s in sources))
-        names = [s.name for s in sources]
-        if schema not in names:
-            raise SchemarelError(f"no schema named {schema!r} in {schemas_dir} (there are: {', '.join(names)})")
+        self.model = from_schemas(Path(schemas_dir)) if schemas_dir is not None else locate(source)
+        self.schemas_dir = Path(schemas_dir) if schemas_dir is not None else None
         self.name = schema
-        self.database = database
-        self.metadata = build_metadata(database)
-        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_absent=sa.null())
-        self.validator = DocumentValidator(sources[names.index(schema)], sources)
+        source_schema = self.model.source(schema)
+        self.database = self.model.database
+        self.metadata = build_metadata(self.database)
+        self.mapping = DocumentMap(self.database.schema(schema), self.metadata, json_absent=sa.null())
+        self.validator = DocumentValidator(source_schema, self.model.sources)
         self.root: TableMap = self.mapping.root
+        self.paths = Paths(self.mapping)
         self._writers: dict[tuple[str, str], Writer] = {}
+        if check and self.model.revision is not None and not self.engine.dialect.is_async:
+            try:
+                with self.engine.connect() as conn:
+                    check_revision(conn, self.model.revision)
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def revision(self) -> str | None:
+        """The revision of the models this store writes (None when built from schema files)."""
+        return self.model.revision
 
     # -- building blocks (the CLI's bulk load uses them) ------------------------------------------
     def prepare(self, document: Any, index: int | None = None) -> Any:
@@ -76,10 +100,11 @@ class Store:
                 with self.engine.begin() as own:
                     yield own
         except Exception as exc:
-            error = translate(exc, self.database)
-            if error is None:
-                raise
-            raise error from exc
+            raise self.error(exc) from exc
+
+    def error(self, exc: Exception) -> Exception:
+        """The typed error for a database failure (a refused row, a missing table), else `exc` itself."""
+        return translate(exc, self.database) or migration_required(exc) or exc
 
     def write(self, conn: sa.Connection, documents: Sequence[Any]) -> list[Any]:
         """Write prepared documents on `conn` (no transaction handling); returns their ids in order."""
@@ -91,11 +116,18 @@ class Store:
     # -- the API ----------------------------------------------------------------------------------
     def create(self, document: Any, *, conn: Bind | None = None) -> Any:
         """Store one document; returns its id."""
-        batch = self.mapping.new_batch()
-        doc_id = self.mapping.add(batch, self.prepare(document))
+        batch, doc_id = self.one_batch(document)
         writer = self._writer(self.engine.dialect)
         with self.transaction(conn, one_statement=writer.one_statement(batch)) as c:
             writer.write_one(c, batch)
+        return self.created_id(batch, doc_id)
+
+    def one_batch(self, document: Any) -> tuple[RowBatch, Any]:
+        """The rows of one new document, validated (its id, or None until the database assigns it)."""
+        batch = self.mapping.new_batch()
+        return batch, self.mapping.add(batch, self.prepare(document))
+
+    def created_id(self, batch: RowBatch, doc_id: Any) -> Any:
         return batch.keys[0][0] if self.root.key_source == "server" else doc_id
 
     def create_many(self, documents: Iterable[Any], batch_size: int = 1000, *, conn: Bind | None = None) -> list[Any]:
@@ -105,89 +137,221 @@ class Store:
         `index`); the batches before it stay written.
         """
         ids: list[Any] = []
-        batch: list[Any] = []
-        for index, document in enumerate(documents):
-            batch.append(self.prepare(document, index))
-            if len(batch) >= batch_size:
-                with self.transaction(conn) as c:
-                    ids += self.write(c, batch)
-                batch = []
-        if batch:
+        for batch in self.batches(documents, batch_size):
             with self.transaction(conn) as c:
                 ids += self.write(c, batch)
         return ids
 
+    def batches(self, documents: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
+        """Prepared documents, `batch_size` at a time."""
+        batch: list[Any] = []
+        for index, document in enumerate(documents):
+            batch.append(self.prepare(document, index))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
-        key = self._key(doc_id)
         with self._reading(conn) as c:
-            found = self._read(c, self.mapping.select(self.root).where(self._key_column == key, *self._top))
+            return self.get_on(c, doc_id)
+
+    def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
+        found = self._read(c, self.mapping.select(self.root).where(self._key_column == self._key(doc_id), *self._top))
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
 
+    def get_by(self, *, conn: Bind | None = None, **unique: Any) -> Any:
+        """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
+        query = self.by_query(unique)
+        with self._reading(conn) as c:
+            return self.get_by_on(c, query, unique)
+
+    def by_query(self, unique: dict[str, Any]) -> Any:
+        if len(unique) != 1:
+            raise QueryError(f"get_by takes one unique property, as in get_by(userId=...), not {sorted(unique)}")
+        ((path, value),) = unique.items()
+        return self.mapping.select(self.root).where(condition(self.paths.unique(path), value), *self._top)
+
+    def get_by_on(self, c: sa.Connection, query: Any, unique: dict[str, Any]) -> Any:
+        found = self._read(c, query)
+        if not found:
+            ((path, value),) = unique.items()
+            raise DocumentNotFound(self.name, repr(value), by=path)
+        return found[0][1]
+
+    def find(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        batch_size: int = 500,
+        conn: Bind | None = None,
+    ) -> Iterator[tuple[Any, Any]]:
+        """(id, document) pairs matching `where` (see runtime/query.py), ordered by `order_by` (paths of the
+        root table, `-` for descending; the id breaks ties, and orders alone by default), NULLs last; read
+        `batch_size` at a time by keyset, in one snapshot."""
+        conds, order = self.compile(where, order_by)
+        return self._stream(conds, order, limit, batch_size, conn)
+
+    def _stream(self, conds: list[Any], order: Order, limit: int | None, size: int, conn: Bind | None) -> Any:
+        after = None
+        with self._reading(conn) as c:
+            while limit is None or limit > 0:
+                items, after = self.page_on(c, conds, order, size if limit is None else min(size, limit), after)
+                yield from items
+                if after is None:
+                    return
+                limit = None if limit is None else limit - len(items)
+
+    def page(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int = 50,
+        after: str | None = None,
+        conn: Bind | None = None,
+    ) -> Page[Any]:
+        """One page of `find`; `Page.next` is the cursor to pass as `after` for the next one (keyset)."""
+        conds, order = self.compile(where, order_by)
+        start = order.decode(after, self._key) if after else None
+        with self._reading(conn) as c:
+            items, last = self.page_on(c, conds, order, limit, start)
+        return Page(items, order.encode(last) if last is not None else None)
+
+    def count(self, where: Where | None = None, *, conn: Bind | None = None) -> int:
+        """How many documents match `where`."""
+        conds, _ = self.compile(where, None)
+        with self._reading(conn) as c:
+            return self.count_on(c, conds)
+
+    def count_on(self, c: sa.Connection, conds: list[Any]) -> int:
+        query = sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top, *conds)
+        return int(c.execute(query).scalar_one())
+
+    def compile(self, where: Where | None, order_by: str | Sequence[str] | None) -> tuple[list[Any], Order]:
+        return where_clause(self.paths, where), Order.parse(self.paths, order_by)
+
+    def page_on(
+        self, c: sa.Connection, conds: list[Any], order: Order, size: int, after: list[Any] | None
+    ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
+        """Up to `size` documents after the keyset position `after`; and the position of the last when the
+        page is full (more may follow), else None."""
+        root = self.root
+        query = self.mapping.select(root).where(*self._top, *conds)
+        if after is not None:
+            query = query.where(order.after(root, after))
+        rows: list[Any] = []
+        items = self._read(c, query.order_by(*order.columns(root)).limit(size), rows)
+        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
+
     def exists(self, doc_id: Any, *, conn: Bind | None = None) -> bool:
+        with self._reading(conn) as c:
+            return self.exists_on(c, doc_id)
+
+    def exists_on(self, c: sa.Connection, doc_id: Any) -> bool:
         try:
             key = self._key(doc_id)
         except DocumentNotFound:
             return False
-        with self._reading(conn) as c:
-            query = sa.select(sa.literal(1)).select_from(self.root.sa_table).where(self._key_column == key, *self._top)
-            return c.execute(query).first() is not None
+        query = sa.select(sa.literal(1)).select_from(self.root.sa_table).where(self._key_column == key, *self._top)
+        return c.execute(query).first() is not None
 
     def replace(self, doc_id: Any, document: Any, *, conn: Bind | None = None) -> None:
         """Replace a stored document by another (same id; `created_at` kept, `updated_at` set)."""
-        key = self._key(doc_id)
         document = self.prepare(document)
+        with self.transaction(conn) as c:
+            self.replace_on(c, doc_id, document)
+
+    def replace_on(self, c: sa.Connection, doc_id: Any, document: Any) -> None:
+        key = self._key(doc_id)
         root = self.root
-        batch = self.mapping.new_batch()
-        self.mapping.add(batch, document, key=key)
+        batch = self._batch_of(document, key)
         values = dict(zip(root.columns, batch.rows[0][0], strict=True))
         values.pop(root.key, None)
         if UPDATED_AT in root.sa_table.c and UPDATED_AT not in values:
             values[UPDATED_AT] = sa.func.now()
-        if root.key_source == "server":
-            batch.keys[0] = [key]
+        if c.execute(sa.update(root.sa_table).where(self._key_column == key).values(values)).rowcount == 0:
+            raise DocumentNotFound(self.name, doc_id)
+        for child in root.children:  # their own children go by ON DELETE CASCADE
+            patch.clear(c, child, key)
+        for ref in root.links:  # documents nested by a recursive property, and theirs by cascade
+            c.execute(sa.delete(root.sa_table).where(root.sa_table.c[ref.column] == key))
+        tables = self.mapping.tables[1:]
+        if len(batch.rows[0]) > 1:  # the nested documents are new rows of the root table (client keys)
+            batch.rows[0] = batch.rows[0][1:]
+            tables = self.mapping.tables
+        self._writer(c.dialect).insert(c, batch, tables)
+
+    def patch(self, doc_id: Any, merge_patch: Any, *, if_match: Any = MISSING, conn: Bind | None = None) -> Any:
+        """Apply an RFC 7396 JSON Merge Patch (`{"timezone": "Europe/Paris", "settings": null}`: null removes)
+        and return the new document, validated as a whole. Only the changed columns of the root row, and the
+        rows of the arrays and objects that changed, are written, in one transaction, the document's row
+        locked (FOR UPDATE) while it is read. `if_match`: the document as the caller read it; if the stored
+        one differs, ConcurrentUpdate is raised and nothing is written (optimistic concurrency)."""
         with self.transaction(conn) as c:
-            if c.execute(sa.update(root.sa_table).where(self._key_column == key).values(values)).rowcount == 0:
-                raise DocumentNotFound(self.name, doc_id)
-            for child in root.children:  # their own children go by ON DELETE CASCADE
-                assert child.fk is not None
-                c.execute(sa.delete(child.sa_table).where(child.sa_table.c[child.fk] == key))
-            for ref in root.links:  # documents nested by a recursive property, and theirs by cascade
-                c.execute(sa.delete(root.sa_table).where(root.sa_table.c[ref.column] == key))
-            tables = self.mapping.tables[1:]
-            if len(batch.rows[0]) > 1:  # the nested documents are new rows of the root table (client keys)
-                batch.rows[0] = batch.rows[0][1:]
-                tables = self.mapping.tables
-            self._writer(c.dialect).insert(c, batch, tables)
+            return self.patch_on(c, doc_id, merge_patch, if_match)
+
+    def patch_on(self, c: sa.Connection, doc_id: Any, merge_patch: Any, if_match: Any = MISSING) -> Any:
+        key = self._key(doc_id)
+        root = self.root
+        query = self.mapping.select(root).where(self._key_column == key, *self._top)
+        found = self._read(c, query.with_for_update() if c.dialect.name != "sqlite" else query)
+        if not found:
+            raise DocumentNotFound(self.name, doc_id)
+        current = found[0][1]
+        if if_match is not MISSING and not patch.same_json(current, if_match):
+            raise ConcurrentUpdate(self.name, doc_id)
+        document = self.prepare(patch.merge_patch(current, merge_patch))
+        if root.links:  # documents nested by a recursive property: written again as a whole
+            self.replace_on(c, doc_id, document)
+            return document
+        old, new = self._batch_of(current, key), self._batch_of(document, key)
+        columns, tables = patch.changes(self.mapping, old, new)
+        if root.key_source == "document" and root.key in columns:
+            raise StoreError(f"{self.name}: the patch changes the document's key ({root.key}); create a new one")
+        if not columns and not tables:
+            return document
+        if UPDATED_AT in root.sa_table.c:
+            columns[UPDATED_AT] = sa.func.now()
+        if columns:
+            c.execute(sa.update(root.sa_table).where(self._key_column == key).values(columns))
+        for child in tables:
+            patch.clear(c, child, key)
+        self._writer(c.dialect).insert(c, new, [t for child in tables for t in patch.subtree(child)])
+        return document
+
+    def _batch_of(self, document: Any, key: Any) -> RowBatch:
+        """The rows of a stored document (its key given)."""
+        batch = self.mapping.new_batch()
+        self.mapping.add(batch, document, key=key)
+        if self.root.key_source == "server":
+            batch.keys[0] = [key]
+        return batch
 
     def delete(self, doc_id: Any, *, conn: Bind | None = None) -> None:
         """Delete a document and, by ON DELETE CASCADE, every row of it."""
-        key = self._key(doc_id)
         with self.transaction(conn) as c:
-            if c.execute(sa.delete(self.root.sa_table).where(self._key_column == key)).rowcount == 0:
-                raise DocumentNotFound(self.name, doc_id)
+            self.delete_on(c, doc_id)
+
+    def delete_on(self, c: sa.Connection, doc_id: Any) -> None:
+        if c.execute(sa.delete(self.root.sa_table).where(self._key_column == self._key(doc_id))).rowcount == 0:
+            raise DocumentNotFound(self.name, doc_id)
 
     def items(self, batch_size: int = 500, *, conn: Bind | None = None) -> Iterator[tuple[Any, Any]]:
         """Every (id, document), by id, read `batch_size` documents at a time (one snapshot on PostgreSQL)."""
-        query = self.mapping.select(self.root).where(*self._top).order_by(self._key_column).limit(batch_size)
-        after = None
-        with self._reading(conn) as c:
-            while True:
-                page = self._read(c, query if after is None else query.where(self._key_column > after))
-                yield from page
-                if len(page) < batch_size:
-                    return
-                after = page[-1][0]
+        return self.find(batch_size=batch_size, conn=conn)
 
     def __iter__(self) -> Iterator[Any]:
         return (document for _, document in self.items())
 
     def __len__(self) -> int:
-        with self._reading(None) as c:
-            query = sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top)
-            return int(c.execute(query).scalar_one())
+        return self.count()
 
     def __contains__(self, doc_id: object) -> bool:
         return self.exists(doc_id)
@@ -233,16 +397,21 @@ class Store:
             yield conn if isinstance(conn, sa.Connection) else conn.connection()
             return
         options = {"isolation_level": "REPEATABLE READ"} if self.engine.dialect.name == "postgresql" else {}
-        with self.engine.connect().execution_options(**options) as own, own.begin():
-            yield own
+        try:
+            with self.engine.connect().execution_options(**options) as own, own.begin():
+                yield own
+        except sa.exc.DBAPIError as exc:
+            raise self.error(exc) from exc
 
-    def _read(self, conn: sa.Connection, root_query: Any) -> list[tuple[Any, Any]]:
+    def _read(self, conn: sa.Connection, root_query: Any, rows: list[Any] | None = None) -> list[tuple[Any, Any]]:
         """Documents of the root rows `root_query` selects: one query per table, children by parent keys."""
         mapping = self.mapping
         root = self.root
         nodes: list[dict[Any, Any]] = [{} for _ in mapping.tables]
         result = []
         for row in conn.execute(root_query):
+            if rows is not None:
+                rows.append(row)
             document = mapping.node(root, row)
             nodes[0][row[0]] = document
             result.append((row[0], document))
