@@ -3,7 +3,8 @@
 Generated code imports nothing of schemarel but this module, and revisions are history that is never
 rewritten, so every public name here is frozen: `uuid_default`, `boolean_default` (server defaults),
 `MissingExternalTable`, `require_tables` (preconditions), `backfill`, `copy_to_parent`, `copy_to_child`,
-`rename_values` (data moves). Add names; never remove or re-sign one (tests/test_support_surface.py).
+`rename_values` (data moves), `open_store` (the typed stores of generated/documents/). Add names; never
+remove or re-sign one (tests/test_support_surface.py).
 """
 
 from __future__ import annotations
@@ -55,6 +56,22 @@ def rename_values(bind: sa.Connection, table: str, column: str, renames: Mapping
     t = _table(bind, table)
     for before, after in renames.items():
         bind.execute(t.update().where(t.c[column] == before).values({column: after}))
+
+
+# --- stores ---
+def open_store(db: Any, schema: str, generated: Any, *, asynchronous: bool = False, check: bool = True) -> Any:
+    """A Store (or AsyncStore) of `schema` on the model of the generated package at `generated`.
+
+    The typed stores of `generated/documents/` open their store here, so that generated code keeps importing
+    this module only; the runtime is imported when a store is opened, not when generated code is.
+    """
+    if asynchronous:
+        from schemarel.runtime.async_store import AsyncStore
+
+        return AsyncStore(db, schema, source=generated, check=check)
+    from schemarel.runtime.store import Store
+
+    return Store(db, schema, source=generated, check=check)
 
 
 # --- dbcheck ---

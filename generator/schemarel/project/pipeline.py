@@ -20,6 +20,7 @@ from schemarel.migrate import doc as migration_doc
 from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
 from schemarel.render import docpages, views
+from schemarel.render.documents import documents_view
 from schemarel.render.jinja import environment
 from schemarel.schema.loader import load_schemas
 
@@ -138,6 +139,9 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         )
     for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
         files[f"schemas/{source.path.name}"] = source.path.read_bytes()
+        view = documents_view(db.schema(source.name), source.contents)
+        files[f"documents/{naming.snake(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
+    files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
     files["docs/index.md"] = _render(
         env,
         "docs_index.md.j2",
