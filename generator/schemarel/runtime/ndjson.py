@@ -122,10 +122,11 @@ class Loader:
         self.reject_sink(Reject(number, reasons))
 
 
-def export(store: Store, out: IO[str], with_ids: bool = False) -> int:
-    """Write every document as one JSON line (`{"id": …, "document": …}` with ids); returns the count."""
+def export(store: Store, out: IO[str], with_ids: bool = False, where: Any = None) -> int:
+    """Write every document (matching `where`) as one JSON line (`{"id": …, "document": …}` with ids); returns
+    the count."""
     count = 0
-    for doc_id, document in store.items():
+    for doc_id, document in store.find(where):
         out.write(_line({"id": _json_id(doc_id), "document": document} if with_ids else document))
         count += 1
     return count
