@@ -327,3 +327,47 @@ def test_find_is_the_filters_read_in_python(
     }
     chosen = [d["number"] for i, d in zip(ids, documents, strict=True) if i in expected]
     assert ordered == sorted(chosen, key=key.__getitem__)
+
+
+PATCH_VALUES = {
+    "status": st.sampled_from(["new", "closed", "bogus", None]),
+    "opened": st.sampled_from(["2021-02-03T04:05:06Z", "not a time", None]),
+    "score": st.sampled_from([1.5, -2.0, "high", None]),
+    "urgent": st.sampled_from([True, False, None]),
+    "owner": st.sampled_from(["cy", "x" * 21, None]),
+    "number": st.sampled_from([None, "seven"]),
+    "tags": st.sampled_from([["q"], [], None, [1]]),
+    "lines": st.sampled_from([[{"sku": "k", "qty": 2}], [{"sku": "k"}], None]),
+    "nope": st.just(1),
+}
+PATCHES = st.dictionaries(st.sampled_from(sorted(PATCH_VALUES)), st.none(), max_size=4).flatmap(
+    lambda keys: st.fixed_dictionaries({k: PATCH_VALUES[k] for k in keys})
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(patches=st.lists(PATCHES, min_size=1, max_size=4), data=st.data())
+def test_patch_is_the_merge_patch_validated_whole(
+    ticket_stores: dict[str, Any], patches: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    """Whether the one-statement path (root columns only) or the row diff applies, a patch stores exactly the
+    RFC 7396 result when that is valid, and changes nothing (DocumentInvalid) when it is not."""
+    from schemarel.runtime.patch import merge_patch
+
+    store = ticket_stores[data.draw(st.sampled_from(KINDS))]
+    sync = ticket_stores["sync"]
+    with sync.engine.begin() as conn:
+        conn.execute(sa.delete(sync.root.sa_table))
+    start = {"number": 7, "status": "open", "opened": "2020-01-01T00:00:00Z", "tags": ["a"], "lines": [],
+             "owner": "ann"}  # fmt: skip
+    doc_id = store.create(start)
+    current = store.get(doc_id)
+    for change in patches:
+        expected = merge_patch(current, change)
+        if sync.validator.violations(expected):
+            with pytest.raises(DocumentInvalid):
+                store.patch(doc_id, change)
+        else:
+            assert store.patch(doc_id, change) == expected
+            current = expected
+        assert store.get(doc_id) == current

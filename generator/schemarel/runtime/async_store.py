@@ -74,14 +74,20 @@ class AsyncStore:
             raise error from exc
 
     @asynccontextmanager
-    async def reading(self, conn: AsyncBind | None = None) -> AsyncIterator[AsyncConnection]:
-        """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ on PostgreSQL)."""
+    async def reading(
+        self, conn: AsyncBind | None = None, one_statement: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ on PostgreSQL);
+        `one_statement`: the reading is a single statement (no BEGIN and COMMIT are sent)."""
         await self._ready()
         if conn is not None:
             yield conn if isinstance(conn, AsyncConnection) else await _connection(conn)
             return
         try:
             async with self.engine.connect() as own:
+                if one_statement:
+                    yield await own.execution_options(isolation_level="AUTOCOMMIT")
+                    return
                 if own.dialect.name == "postgresql":
                     own = await own.execution_options(isolation_level="REPEATABLE READ")
                 async with own.begin():
@@ -108,12 +114,12 @@ class AsyncStore:
         return ids
 
     async def get(self, doc_id: Any, *, conn: AsyncBind | None = None) -> Any:
-        async with self.reading(conn) as c:
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
             return await c.run_sync(self.sync.get_on, doc_id)
 
     async def get_by(self, *, conn: AsyncBind | None = None, **unique: Any) -> Any:
         query = self.sync.by_query(unique)
-        async with self.reading(conn) as c:
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
             return await c.run_sync(self.sync.get_by_on, query, unique)
 
     async def find(
@@ -149,17 +155,17 @@ class AsyncStore:
     ) -> Page[Any]:
         conds, order = self.sync.compile(where, order_by)
         start = order.decode(after, self.sync._key) if after else None
-        async with self.reading(conn) as c:
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
             items, last = await c.run_sync(self.sync.page_on, conds, order, limit, start)
         return Page(items, order.encode(last) if last is not None else None)
 
     async def count(self, where: Where | None = None, *, conn: AsyncBind | None = None) -> int:
         conds, _ = self.sync.compile(where, None)
-        async with self.reading(conn) as c:
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
             return await c.run_sync(self.sync.count_on, conds)
 
     async def exists(self, doc_id: Any, *, conn: AsyncBind | None = None) -> bool:
-        async with self.reading(conn) as c:
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
             return await c.run_sync(self.sync.exists_on, doc_id)
 
     async def replace(self, doc_id: Any, document: Any, *, conn: AsyncBind | None = None) -> None:
@@ -170,8 +176,9 @@ class AsyncStore:
     async def patch(
         self, doc_id: Any, merge_patch: Any, *, if_match: Any = MISSING, conn: AsyncBind | None = None
     ) -> Any:
-        async with self.transaction(conn) as c:
-            return await c.run_sync(self.sync.patch_on, doc_id, merge_patch, if_match)
+        direct = self.sync.direct_patch(merge_patch, if_match)
+        async with self.transaction(conn, one_statement=direct is not None and len(self.sync.mapping.tables) == 1) as c:
+            return await c.run_sync(self.sync.patch_on, doc_id, merge_patch, if_match, direct)
 
     async def delete(self, doc_id: Any, *, conn: AsyncBind | None = None) -> None:
         async with self.transaction(conn) as c:

@@ -70,3 +70,40 @@ def clear(conn: sa.Connection, tm: TableMap, key: Any) -> None:
     """Delete a child table's rows of one document (the tables below go by ON DELETE CASCADE)."""
     assert tm.fk is not None
     conn.execute(sa.delete(tm.sa_table).where(tm.sa_table.c[tm.fk] == key))
+
+
+# root keywords that constrain each property on its own: under them, a patch that sets root properties to
+# (non-null) values keeps the document valid exactly when the patch is valid against the schema without
+# `required` (no property is removed, so `required` still holds)
+_SEPARABLE = frozenset({
+    "$schema", "$id", "$comment", "$defs", "definitions", "title", "description", "type", "properties",
+    "required", "additionalProperties", "examples", "default", "x-sql", "readOnly", "writeOnly", "deprecated",
+})  # fmt: skip
+
+
+def partial_schema(contents: Any) -> dict[str, Any] | None:
+    """The schema a patch of root properties is validated against, or None where the root's keywords relate
+    properties to each other (`if`, `oneOf`, `dependentRequired`, …): then the whole result is validated."""
+    if not isinstance(contents, dict) or not set(contents) <= _SEPARABLE or contents.get("type") != "object":
+        return None
+    extra = contents.get("additionalProperties", True)
+    if not isinstance(extra, bool):
+        return None
+    return {k: v for k, v in contents.items() if k != "required"}
+
+
+def direct_columns(mapping: DocumentMap, merge: Any) -> dict[str, Any] | None:
+    """column → field of each root property the patch sets, when every one is a value in a column of the root
+    row of its own (no null, no object, nothing that presence marks track); else None."""
+    root = mapping.root
+    if not isinstance(merge, dict) or not merge or root.links or root.table.json_root:
+        return None
+    by_key = {f.path[0]: f for f in root.fields if len(f.path) == 1}
+    tracked = set(root.table.presence_paths)
+    found = {}
+    for key, value in merge.items():
+        f = by_key.get(key)
+        if f is None or value is None or (key,) in tracked or (isinstance(value, dict) and not f.json):
+            return None
+        found[f.column] = f
+    return found

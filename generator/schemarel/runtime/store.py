@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,8 +60,16 @@ class Store:
         self.metadata = build_metadata(self.database)
         self.mapping = DocumentMap(self.database.schema(schema), self.metadata, json_absent=sa.null())
         self.validator = DocumentValidator(source_schema, self.model.sources)
+        partial = patch.partial_schema(source_schema.contents)
+        self.patch_validator = (
+            DocumentValidator(dataclasses.replace(source_schema, contents=partial), self.model.sources)
+            if partial is not None
+            else None
+        )
         self.root: TableMap = self.mapping.root
         self.paths = Paths(self.mapping)
+        # a document in one table is read by one statement, atomic on its own: no transaction needed
+        self.one_table = len(self.mapping.tables) == 1 and not self.root.links
         self._writers: dict[tuple[str, str], Writer] = {}
         if check and self.model.revision is not None and not self.engine.dialect.is_async:
             try:
@@ -155,7 +164,7 @@ class Store:
 
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
-        with self._reading(conn) as c:
+        with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_on(c, doc_id)
 
     def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
@@ -167,7 +176,7 @@ class Store:
     def get_by(self, *, conn: Bind | None = None, **unique: Any) -> Any:
         """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
         query = self.by_query(unique)
-        with self._reading(conn) as c:
+        with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_by_on(c, query, unique)
 
     def by_query(self, unique: dict[str, Any]) -> Any:
@@ -220,14 +229,14 @@ class Store:
         """One page of `find`; `Page.next` is the cursor to pass as `after` for the next one (keyset)."""
         conds, order = self.compile(where, order_by)
         start = order.decode(after, self._key) if after else None
-        with self._reading(conn) as c:
+        with self._reading(conn, one_statement=self.one_table) as c:
             items, last = self.page_on(c, conds, order, limit, start)
         return Page(items, order.encode(last) if last is not None else None)
 
     def count(self, where: Where | None = None, *, conn: Bind | None = None) -> int:
         """How many documents match `where`."""
         conds, _ = self.compile(where, None)
-        with self._reading(conn) as c:
+        with self._reading(conn, one_statement=self.one_table) as c:
             return self.count_on(c, conds)
 
     def count_on(self, c: sa.Connection, conds: list[Any]) -> int:
@@ -251,7 +260,7 @@ class Store:
         return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
 
     def exists(self, doc_id: Any, *, conn: Bind | None = None) -> bool:
-        with self._reading(conn) as c:
+        with self._reading(conn, one_statement=self.one_table) as c:
             return self.exists_on(c, doc_id)
 
     def exists_on(self, c: sa.Connection, doc_id: Any) -> bool:
@@ -294,10 +303,28 @@ class Store:
         rows of the arrays and objects that changed, are written, in one transaction, the document's row
         locked (FOR UPDATE) while it is read. `if_match`: the document as the caller read it; if the stored
         one differs, ConcurrentUpdate is raised and nothing is written (optimistic concurrency)."""
-        with self.transaction(conn) as c:
-            return self.patch_on(c, doc_id, merge_patch, if_match)
+        direct = self.direct_patch(merge_patch, if_match)
+        with self.transaction(conn, one_statement=direct is not None and len(self.mapping.tables) == 1) as c:
+            return self.patch_on(c, doc_id, merge_patch, if_match, direct)
 
-    def patch_on(self, c: sa.Connection, doc_id: Any, merge_patch: Any, if_match: Any = MISSING) -> Any:
+    def direct_patch(self, merge_patch: Any, if_match: Any) -> dict[str, Any] | None:
+        """For a patch that only sets root columns (validated on its own, see patch.partial_schema): the
+        column values; the row is then updated in one statement, without reading the document first."""
+        if if_match is not MISSING or self.patch_validator is None or not self.engine.dialect.update_returning:
+            return None
+        fields = patch.direct_columns(self.mapping, merge_patch)
+        if fields is None or self.root.key in fields:
+            return None
+        self.patch_validator.validate(merge_patch)
+        row = self.mapping._row(self.root, merge_patch, None)
+        columns = dict(zip(self.root.columns[len(self.root.columns) - len(row) :], row, strict=True))
+        return {c: columns[c] for c in fields}
+
+    def patch_on(
+        self, c: sa.Connection, doc_id: Any, merge_patch: Any, if_match: Any = MISSING, direct: Any = None
+    ) -> Any:
+        if direct is not None:
+            return self._patch_direct(c, doc_id, direct)
         key = self._key(doc_id)
         root = self.root
         query = self.mapping.select(root).where(self._key_column == key, *self._top)
@@ -325,6 +352,20 @@ class Store:
             patch.clear(c, child, key)
         self._writer(c.dialect).insert(c, new, [t for child in tables for t in patch.subtree(child)])
         return document
+
+    def _patch_direct(self, c: sa.Connection, doc_id: Any, values: dict[str, Any]) -> Any:
+        root = self.root
+        key = self._key(doc_id)
+        if UPDATED_AT in root.sa_table.c:
+            values = {**values, UPDATED_AT: sa.func.now()}
+        select = self.mapping.select(root)
+        stmt = sa.update(root.sa_table).where(self._key_column == key).values(values)
+        row = c.execute(stmt.returning(*select.selected_columns)).first()
+        if row is None:
+            raise DocumentNotFound(self.name, doc_id)
+        if len(self.mapping.tables) == 1:
+            return self.mapping.node(root, row)
+        return self.get_on(c, doc_id)
 
     def _batch_of(self, document: Any, key: Any) -> RowBatch:
         """The rows of a stored document (its key given)."""
@@ -391,12 +432,15 @@ class Store:
         return self._writers[name]
 
     @contextmanager
-    def _reading(self, conn: Bind | None) -> Iterator[sa.Connection]:
-        """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ where there is one)."""
+    def _reading(self, conn: Bind | None, one_statement: bool = False) -> Iterator[sa.Connection]:
+        """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ where there is one);
+        `one_statement`: the reading is a single statement (no BEGIN and COMMIT are sent)."""
         if conn is not None:
             yield conn if isinstance(conn, sa.Connection) else conn.connection()
             return
         options = {"isolation_level": "REPEATABLE READ"} if self.engine.dialect.name == "postgresql" else {}
+        if one_statement:
+            options = {"isolation_level": "AUTOCOMMIT"}
         try:
             with self.engine.connect().execution_options(**options) as own, own.begin():
                 yield own
