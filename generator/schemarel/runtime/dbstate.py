@@ -56,8 +56,10 @@ def missing_object(exc: BaseException) -> bool:
 
 def migration_required(exc: BaseException) -> MigrationRequired | None:
     """The error to raise instead of a driver's "no such table" (or column), else None."""
-    if not isinstance(exc, sa.exc.DBAPIError) or not missing_object(exc):
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    # a driver's own error (a raw DB-API call) or SQLAlchemy's wrapper of one
+    if not ({"Error", "DBAPIError"} & {c.__name__ for c in type(orig).__mro__}) or not missing_object(exc):
         return None
-    lines = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    lines = str(orig).strip().splitlines()
     detail = lines[0] if lines else type(exc).__name__
     return MigrationRequired(f"the database lacks the models' tables or columns ({detail}): {UPGRADE} first")

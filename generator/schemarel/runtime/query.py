@@ -86,36 +86,73 @@ class Paths:
         return found
 
 
-def _value(target: Target, value: Any) -> Any:
-    return value if value is None or target.field.to_db is None else target.field.to_db(value)
+def query_value(target: Target, value: Any) -> Any:
+    """A filter's value as the column holds it (a uuid, a datetime); QueryError when it cannot be one."""
+    if value is None or target.field.to_db is None:
+        return value
+    try:
+        return target.field.to_db(value)
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+        raise QueryError(f"{target.path}: {value!r} is not a value of this property ({exc})") from None
 
 
-def condition(target: Target, spec: Any) -> Any:
+_value = query_value
+
+
+class Binder:
+    """Where filter values go: by default into the expression (SQLAlchemy binds them); with `named`, into
+    `values` under `p0`, `p1`, …, while `shape` records the statement's form, so that a statement compiled once
+    serves every call of the same form (runtime/direct.py)."""
+
+    def __init__(self, named: bool = False) -> None:
+        self.named = named
+        self.values: dict[str, Any] = {}
+        self.shape: list[Any] = []
+
+    def __call__(self, type_: Any, value: Any) -> Any:
+        if not self.named:
+            return value
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return sa.bindparam(name, type_=type_)
+
+
+_LIKE = {"startswith": "{}%", "endswith": "%{}", "contains": "%{}%"}
+
+
+def condition(target: Target, spec: Any, bind: Binder | None = None) -> Any:
     """The SQL condition of one filter on one path's column."""
+    bind = bind or Binder()
     column = target.tm.sa_table.c[target.field.column]
     if not isinstance(spec, Mapping):
-        return column.is_(None) if spec is None else column == _value(target, spec)
+        spec = {"eq": spec}
     parts = []
     for op, operand in spec.items():
         if op in _COMPARE:
             if operand is None and op in ("eq", "ne"):
+                bind.shape.append((target.path, op, None))
                 parts.append(column.is_(None) if op == "eq" else column.is_not(None))
             else:
-                parts.append(getattr(column, _COMPARE[op])(_value(target, operand)))
+                bind.shape.append((target.path, op))
+                parts.append(getattr(column, _COMPARE[op])(bind(column.type, _value(target, operand))))
         elif op == "in":
             if not isinstance(operand, list | tuple | set | frozenset):
                 raise QueryError(f"{target.path}: `in` takes a list, not {operand!r}")
-            parts.append(column.in_([_value(target, v) for v in operand]))
-        elif op in ("startswith", "endswith", "contains"):
+            bind.shape.append((target.path, op, len(operand)))
+            values = [bind(column.type, _value(target, v)) for v in operand]
+            parts.append(column.in_(values) if values else sa.false())
+        elif op in _LIKE:
             if not isinstance(operand, str):
                 raise QueryError(f"{target.path}: `{op}` takes a string, not {operand!r}")
-            parts.append(getattr(column, op)(operand, autoescape=True))
+            bind.shape.append((target.path, op))
+            escaped = operand.replace("/", "//").replace("%", "/%").replace("_", "/_")
+            parts.append(column.like(bind(sa.String(), _LIKE[op].format(escaped)), escape="/"))
         else:
             raise QueryError(f"{target.path}: unknown operator {op!r} (there are: {', '.join(OPERATORS)})")
     return sa.and_(*parts)
 
 
-def where_clause(paths: Paths, where: Where | None) -> list[Any]:
+def where_clause(paths: Paths, where: Where | None, bind: Binder | None = None) -> list[Any]:
     """Conditions on the root table: root columns directly, other tables through correlated EXISTS."""
     if not where:
         return []
@@ -124,7 +161,7 @@ def where_clause(paths: Paths, where: Where | None) -> list[Any]:
     out = []
     for path, spec in where.items():
         target = paths.target(path)
-        cond = condition(target, spec)
+        cond = condition(target, spec, bind)
         if not target.chain:
             out.append(cond)
             continue
@@ -168,21 +205,26 @@ class Order:
         out: list[Any] = []
         for target, desc in self.keys:
             column = root.sa_table.c[target.field.column]
-            out += [sa.case((column.is_(None), 1), else_=0), column.desc() if desc else column]  # NULLs last
+            nulls = sa.case((column.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
+            out += [nulls, column.desc() if desc else column]  # NULLs last
         return [*out, root.sa_table.c[root.key]]
 
-    def after(self, root: TableMap, values: Sequence[Any]) -> Any:
+    def after(self, root: TableMap, values: Sequence[Any], bind: Binder | None = None) -> Any:
         """Rows after the one whose order values (and id, last) are `values`, in this order (NULLs last)."""
+        bind = bind or Binder()
         ors, equal = [], []
         for (target, desc), value in zip(self.keys, values, strict=False):
             column = root.sa_table.c[target.field.column]
+            bind.shape.append(("after", value is None))
             if value is None:
                 equal.append(column.is_(None))
                 continue
-            beyond = column < value if desc else column > value
+            bound = bind(column.type, value)
+            beyond = column < bound if desc else column > bound
             ors.append(sa.and_(*equal, sa.or_(beyond, column.is_(None))))
-            equal.append(column == value)
-        ors.append(sa.and_(*equal, root.sa_table.c[root.key] > values[-1]))
+            equal.append(column == bound)
+        key = root.sa_table.c[root.key]
+        ors.append(sa.and_(*equal, key > bind(key.type, values[-1])))
         return sa.or_(*ors)
 
     def values(self, row: Any, root: TableMap) -> list[Any]:

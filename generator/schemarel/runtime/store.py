@@ -17,9 +17,10 @@ from schemarel.runtime import marks, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
 from schemarel.runtime.dbstate import check_revision, migration_required
+from schemarel.runtime.direct import DirectReads
 from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.query import Order, Page, Paths, QueryError, Where, condition, where_clause
+from schemarel.runtime.query import Binder, Order, Page, Paths, QueryError, Where, condition, query_value, where_clause
 from schemarel.runtime.source import Source, from_schemas, locate
 from schemarel.runtime.validation import DocumentValidator
 from schemarel.sql.metadata import build_metadata
@@ -70,6 +71,7 @@ class Store:
         self.paths = Paths(self.mapping)
         # a document in one table is read by one statement, atomic on its own: no transaction needed
         self.one_table = len(self.mapping.tables) == 1 and not self.root.links
+        self.direct = DirectReads(self.engine, self.one_table)
         self._writers: dict[tuple[str, str], Writer] = {}
         if check and self.model.revision is not None and not self.engine.dialect.is_async:
             try:
@@ -164,8 +166,24 @@ class Store:
 
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
+        if conn is None and self.direct.enabled:
+            return self._direct_one(("get",), self._key_column, self._key(doc_id), DocumentNotFound(self.name, doc_id))
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_on(c, doc_id)
+
+    def _direct_one(self, key: Any, column: Any, value: Any, missing: Exception) -> Any:
+        """The document of the row whose `column` is `value`, read by one statement sent through psycopg."""
+
+        def build() -> Any:
+            return self.mapping.select(self.root).where(column == sa.bindparam("v", type_=column.type))
+
+        try:
+            rows = self.direct.rows(key, build, {"v": value})
+        except Exception as exc:
+            raise self.error(exc) from exc
+        if not rows:
+            raise missing
+        return self.mapping.node(self.root, rows[0])
 
     def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
         found = self._read(c, self.mapping.select(self.root).where(self._key_column == self._key(doc_id), *self._top))
@@ -175,6 +193,12 @@ class Store:
 
     def get_by(self, *, conn: Bind | None = None, **unique: Any) -> Any:
         """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
+        if conn is None and self.direct.enabled and len(unique) == 1:
+            ((path, value),) = unique.items()
+            target = self.paths.unique(path)
+            column = target.tm.sa_table.c[target.field.column]
+            missing = DocumentNotFound(self.name, repr(value), by=path)
+            return self._direct_one(("by", path), column, query_value(target, value), missing)
         query = self.by_query(unique)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_by_on(c, query, unique)
@@ -204,8 +228,41 @@ class Store:
         """(id, document) pairs matching `where` (see runtime/query.py), ordered by `order_by` (paths of the
         root table, `-` for descending; the id breaks ties, and orders alone by default), NULLs last; read
         `batch_size` at a time by keyset, in one snapshot."""
+        if conn is None and self.direct.enabled:
+            order = Order.parse(self.paths, order_by)
+            where_clause(self.paths, where)  # a bad filter raises here, not at the first item
+            return self._direct_stream(where, order, limit, batch_size)
         conds, order = self.compile(where, order_by)
         return self._stream(conds, order, limit, batch_size, conn)
+
+    def _direct_stream(self, where: Where | None, order: Order, limit: int | None, size: int) -> Any:
+        """`find` of documents held in one row each: every page one statement (a document is read atomically;
+        the pages are not one snapshot)."""
+        after = None
+        while limit is None or limit > 0:
+            items, after = self.direct_page(where, order, size if limit is None else min(size, limit), after)
+            yield from items
+            if after is None:
+                return
+            limit = None if limit is None else limit - len(items)
+
+    def direct_page(
+        self, where: Where | None, order: Order, size: int, after: list[Any] | None
+    ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
+        """`page_on` by one statement sent through psycopg, compiled once per form of the query."""
+        root = self.root
+        bind = Binder(named=True)
+        query = self.mapping.select(root).where(*where_clause(self.paths, where, bind))
+        if after is not None:
+            query = query.where(order.after(root, after, bind))
+        query = query.order_by(*order.columns(root)).limit(sa.bindparam("limit", type_=sa.Integer()))
+        key = ("page", tuple(bind.shape), after is not None, tuple((t.path, d) for t, d in order.keys))
+        try:
+            rows = self.direct.rows(key, lambda: query, {**bind.values, "limit": size})
+        except Exception as exc:
+            raise self.error(exc) from exc
+        items = [(row[0], self.mapping.node(root, row)) for row in rows]
+        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
 
     def _stream(self, conds: list[Any], order: Order, limit: int | None, size: int, conn: Bind | None) -> Any:
         after = None
@@ -227,10 +284,14 @@ class Store:
         conn: Bind | None = None,
     ) -> Page[Any]:
         """One page of `find`; `Page.next` is the cursor to pass as `after` for the next one (keyset)."""
-        conds, order = self.compile(where, order_by)
+        order = Order.parse(self.paths, order_by)
         start = order.decode(after, self._key) if after else None
-        with self._reading(conn, one_statement=self.one_table) as c:
-            items, last = self.page_on(c, conds, order, limit, start)
+        if conn is None and self.direct.enabled:
+            items, last = self.direct_page(where, order, limit, start)
+        else:
+            conds = where_clause(self.paths, where)
+            with self._reading(conn, one_statement=self.one_table) as c:
+                items, last = self.page_on(c, conds, order, limit, start)
         return Page(items, order.encode(last) if last is not None else None)
 
     def count(self, where: Where | None = None, *, conn: Bind | None = None) -> int:
