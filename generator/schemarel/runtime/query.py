@@ -101,13 +101,12 @@ _value = query_value
 
 class Binder:
     """Where filter values go: by default into the expression (SQLAlchemy binds them); with `named`, into
-    `values` under `p0`, `p1`, …, while `shape` records the statement's form, so that a statement compiled once
-    serves every call of the same form (runtime/direct.py)."""
+    `values` under `p0`, `p1`, … in binding order, so that a statement compiled once serves every call of the
+    same form (runtime/direct.py)."""
 
     def __init__(self, named: bool = False) -> None:
         self.named = named
         self.values: dict[str, Any] = {}
-        self.shape: list[Any] = []
 
     def __call__(self, type_: Any, value: Any) -> Any:
         if not self.named:
@@ -120,48 +119,74 @@ class Binder:
 _LIKE = {"startswith": "{}%", "endswith": "%{}", "contains": "%{}%"}
 
 
-def condition(target: Target, spec: Any, bind: Binder | None = None) -> Any:
-    """The SQL condition of one filter on one path's column."""
-    bind = bind or Binder()
-    column = target.tm.sa_table.c[target.field.column]
-    if not isinstance(spec, Mapping):
-        spec = {"eq": spec}
-    parts = []
-    for op, operand in spec.items():
+Term = tuple[Target, str, list[Any] | None]  # a path, an operator, its values (None: IS [NOT] NULL)
+
+
+def terms(paths: Paths, where: Where | None) -> list[Term]:
+    """The filters as terms, in the order their values are bound; values converted as the columns hold them."""
+    return [term for path, spec in (where or {}).items() for term in path_terms(paths.target(path), spec)]
+
+
+def path_terms(target: Target, spec: Any) -> list[Term]:
+    """The terms of the filters on one path."""
+    out: list[Term] = []
+    for op, operand in spec.items() if isinstance(spec, Mapping) else [("eq", spec)]:
         if op in _COMPARE:
-            if operand is None and op in ("eq", "ne"):
-                bind.shape.append((target.path, op, None))
-                parts.append(column.is_(None) if op == "eq" else column.is_not(None))
-            else:
-                bind.shape.append((target.path, op))
-                parts.append(getattr(column, _COMPARE[op])(bind(column.type, _value(target, operand))))
+            null = operand is None and op in ("eq", "ne")
+            out.append((target, op, None if null else [_value(target, operand)]))
         elif op == "in":
             if not isinstance(operand, list | tuple | set | frozenset):
                 raise QueryError(f"{target.path}: `in` takes a list, not {operand!r}")
-            bind.shape.append((target.path, op, len(operand)))
-            values = [bind(column.type, _value(target, v)) for v in operand]
-            parts.append(column.in_(values) if values else sa.false())
+            out.append((target, op, [_value(target, v) for v in operand]))
         elif op in _LIKE:
             if not isinstance(operand, str):
                 raise QueryError(f"{target.path}: `{op}` takes a string, not {operand!r}")
-            bind.shape.append((target.path, op))
             escaped = operand.replace("/", "//").replace("%", "/%").replace("_", "/_")
-            parts.append(column.like(bind(sa.String(), _LIKE[op].format(escaped)), escape="/"))
+            out.append((target, op, [_LIKE[op].format(escaped)]))
         else:
             raise QueryError(f"{target.path}: unknown operator {op!r} (there are: {', '.join(OPERATORS)})")
-    return sa.and_(*parts)
+    return out
+
+
+def shape(items: list[Term]) -> tuple[Any, ...]:
+    """What a statement compiled for these terms depends on (not their values)."""
+    return tuple((t.path, op, None if values is None else len(values)) for t, op, values in items)
+
+
+def bound(items: list[Term]) -> list[Any]:
+    """The terms' values in binding order (`p0`, `p1`, … of a Binder)."""
+    return [v for _, _, values in items for v in values or ()]
+
+
+def term_condition(target: Target, op: str, values: list[Any] | None, bind: Binder) -> Any:
+    """The SQL condition of one term."""
+    column = target.tm.sa_table.c[target.field.column]
+    if values is None:
+        return column.is_(None) if op == "eq" else column.is_not(None)
+    if op in _COMPARE:
+        return getattr(column, _COMPARE[op])(bind(column.type, values[0]))
+    if op == "in":
+        return column.in_([bind(column.type, v) for v in values]) if values else sa.false()
+    return column.like(bind(sa.String(), values[0]), escape="/")
+
+
+def condition(target: Target, spec: Any, bind: Binder | None = None) -> Any:
+    """The SQL condition of the filters on one path."""
+    items = path_terms(target, spec)
+    return sa.and_(*(term_condition(t, op, values, bind or Binder()) for t, op, values in items))
 
 
 def where_clause(paths: Paths, where: Where | None, bind: Binder | None = None) -> list[Any]:
     """Conditions on the root table: root columns directly, other tables through correlated EXISTS."""
-    if not where:
-        return []
+    return where_of(terms(paths, where), bind or Binder())
+
+
+def where_of(items: list[Term], bind: Binder) -> list[Any]:
     nested: dict[tuple[int, ...], list[Any]] = {}
     chains: dict[tuple[int, ...], tuple[TableMap, ...]] = {}
     out = []
-    for path, spec in where.items():
-        target = paths.target(path)
-        cond = condition(target, spec, bind)
+    for target, op, values in items:
+        cond = term_condition(target, op, values, bind)
         if not target.chain:
             out.append(cond)
             continue
@@ -215,7 +240,6 @@ class Order:
         ors, equal = [], []
         for (target, desc), value in zip(self.keys, values, strict=False):
             column = root.sa_table.c[target.field.column]
-            bind.shape.append(("after", value is None))
             if value is None:
                 equal.append(column.is_(None))
                 continue

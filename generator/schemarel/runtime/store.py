@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,24 @@ from schemarel.runtime import marks, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
 from schemarel.runtime.dbstate import check_revision, migration_required
-from schemarel.runtime.direct import DirectReads
+from schemarel.runtime.direct import DirectReads, row_reader
 from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.query import Binder, Order, Page, Paths, QueryError, Where, condition, query_value, where_clause
+from schemarel.runtime.query import (
+    Binder,
+    Order,
+    Page,
+    Paths,
+    QueryError,
+    Where,
+    bound,
+    condition,
+    query_value,
+    shape,
+    terms,
+    where_clause,
+    where_of,
+)
 from schemarel.runtime.source import Source, from_schemas, locate
 from schemarel.runtime.validation import DocumentValidator
 from schemarel.sql.metadata import build_metadata
@@ -61,10 +76,10 @@ class Store:
         self.metadata = build_metadata(self.database)
         self.mapping = DocumentMap(self.database.schema(schema), self.metadata, json_absent=sa.null())
         self.validator = DocumentValidator(source_schema, self.model.sources)
-        partial = patch.partial_schema(source_schema.contents)
+        patch_schema = patch.partial_schema(source_schema.contents)
         self.patch_validator = (
-            DocumentValidator(dataclasses.replace(source_schema, contents=partial), self.model.sources)
-            if partial is not None
+            DocumentValidator(dataclasses.replace(source_schema, contents=patch_schema), self.model.sources)
+            if patch_schema is not None
             else None
         )
         self.root: TableMap = self.mapping.root
@@ -72,6 +87,7 @@ class Store:
         # a document in one table is read by one statement, atomic on its own: no transaction needed
         self.one_table = len(self.mapping.tables) == 1 and not self.root.links
         self.direct = DirectReads(self.engine, self.one_table)
+        self.read_row = row_reader(self.root) or partial(self.mapping.node, self.root)
         self._writers: dict[tuple[str, str], Writer] = {}
         if check and self.model.revision is not None and not self.engine.dialect.is_async:
             try:
@@ -183,7 +199,7 @@ class Store:
             raise self.error(exc) from exc
         if not rows:
             raise missing
-        return self.mapping.node(self.root, rows[0])
+        return self.read_row(rows[0])
 
     def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
         found = self._read(c, self.mapping.select(self.root).where(self._key_column == self._key(doc_id), *self._top))
@@ -230,7 +246,7 @@ class Store:
         `batch_size` at a time by keyset, in one snapshot."""
         if conn is None and self.direct.enabled:
             order = Order.parse(self.paths, order_by)
-            where_clause(self.paths, where)  # a bad filter raises here, not at the first item
+            terms(self.paths, where)  # a bad filter raises here, not at the first item
             return self._direct_stream(where, order, limit, batch_size)
         conds, order = self.compile(where, order_by)
         return self._stream(conds, order, limit, batch_size, conn)
@@ -251,18 +267,27 @@ class Store:
     ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
         """`page_on` by one statement sent through psycopg, compiled once per form of the query."""
         root = self.root
-        bind = Binder(named=True)
-        query = self.mapping.select(root).where(*where_clause(self.paths, where, bind))
-        if after is not None:
-            query = query.where(order.after(root, after, bind))
-        query = query.order_by(*order.columns(root)).limit(sa.bindparam("limit", type_=sa.Integer()))
-        key = ("page", tuple(bind.shape), after is not None, tuple((t.path, d) for t, d in order.keys))
+        items = terms(self.paths, where)
+        after_shape = None if after is None else tuple(v is None for v in after[:-1])
+        key = ("page", shape(items), after_shape, tuple((t.path, d) for t, d in order.keys))
+        values = bound(items) + ([v for v in after if v is not None] if after is not None else [])
+        params = {f"p{i}": v for i, v in enumerate(values)}
+
+        def build() -> Any:
+            bind = Binder(named=True)
+            query = self.mapping.select(root).where(*where_of(items, bind))
+            if after is not None:
+                query = query.where(order.after(root, after, bind))
+            return query.order_by(*order.columns(root)).limit(sa.bindparam("limit", type_=sa.Integer()))
+
         try:
-            rows = self.direct.rows(key, lambda: query, {**bind.values, "limit": size})
+            rows = self.direct.rows(key, build, {**params, "limit": size})
         except Exception as exc:
             raise self.error(exc) from exc
-        items = [(row[0], self.mapping.node(root, row)) for row in rows]
-        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
+        read = self.read_row
+        return [(row[0], read(row)) for row in rows], (
+            order.values(rows[-1], root) if size and len(rows) == size else None
+        )
 
     def _stream(self, conds: list[Any], order: Order, limit: int | None, size: int, conn: Bind | None) -> Any:
         after = None
