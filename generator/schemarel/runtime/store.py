@@ -88,6 +88,7 @@ class Store:
         self.one_table = len(self.mapping.tables) == 1 and not self.root.links
         self.direct = DirectReads(self.engine, self.one_table)
         self.read_row = row_reader(self.root) or partial(self.mapping.node, self.root)
+        self._unique: dict[str, Any] = {}  # get_by's paths, once checked
         self._writers: dict[tuple[str, str], Writer] = {}
         if check and self.model.revision is not None and not self.engine.dialect.is_async:
             try:
@@ -183,11 +184,11 @@ class Store:
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
         if conn is None and self.direct.enabled:
-            return self._direct_one(("get",), self._key_column, self._key(doc_id), DocumentNotFound(self.name, doc_id))
+            return self._direct_one(("get",), self._key_column, self._key(doc_id), "id", doc_id)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_on(c, doc_id)
 
-    def _direct_one(self, key: Any, column: Any, value: Any, missing: Exception) -> Any:
+    def _direct_one(self, key: Any, column: Any, value: Any, by: str, shown: Any) -> Any:
         """The document of the row whose `column` is `value`, read by one statement sent through psycopg."""
 
         def build() -> Any:
@@ -198,7 +199,7 @@ class Store:
         except Exception as exc:
             raise self.error(exc) from exc
         if not rows:
-            raise missing
+            raise DocumentNotFound(self.name, shown if by == "id" else repr(shown), by=by)
         return self.read_row(rows[0])
 
     def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
@@ -211,10 +212,9 @@ class Store:
         """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
         if conn is None and self.direct.enabled and len(unique) == 1:
             ((path, value),) = unique.items()
-            target = self.paths.unique(path)
+            target = self._unique.get(path) or self._unique.setdefault(path, self.paths.unique(path))
             column = target.tm.sa_table.c[target.field.column]
-            missing = DocumentNotFound(self.name, repr(value), by=path)
-            return self._direct_one(("by", path), column, query_value(target, value), missing)
+            return self._direct_one(("by", path), column, query_value(target, value), path, value)
         query = self.by_query(unique)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_by_on(c, query, unique)
