@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import jsonpatch
+
 from schemarel.errors import SchemarelError
 from schemarel.ir import Database, snapshot
 from schemarel.normalize.normalizer import normalize
@@ -28,6 +30,7 @@ else:  # pragma: no cover
 
 SCHEMA_COPIES = "schemas"  # under generated/
 SNAPSHOTS = "migrations/snapshots"
+SUM_FILE = "migrations/history.sum"
 Source = Any  # the generated package (a module), its directory, or a Model already read
 
 
@@ -81,15 +84,39 @@ def from_generated(out_dir: Path) -> Model:
 
 
 def _head_snapshot(out_dir: Path) -> tuple[str, Any]:
-    """(revision id, relational model) of the newest snapshot."""
-    files = sorted((out_dir / SNAPSHOTS).glob("*.json"))
-    if not files:
-        raise NotGenerated(f"{out_dir}: no migration snapshot in {SNAPSHOTS}/; run `schemarel generate`")
+    """(head revision id, relational model of the last generated revision).
+
+    `migrations/history.sum` lists every revision in chain order (the last is the head, hand-written or
+    generated); each generated one has a snapshot, the first in full and every later one a JSON Patch on the
+    previous one's model. Without history.sum (an older layout), the snapshots in name order, each in full.
+    """
+    recorded = out_dir / SUM_FILE
     try:
-        data = json.loads(files[-1].read_text(encoding="utf-8"))
-        return str(data["revision"]), data["database"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise NotGenerated(f"{files[-1]}: unreadable migration snapshot: {exc}") from None
+        if recorded.is_file():
+            entries = [line.split() for line in recorded.read_text(encoding="utf-8").splitlines()]
+            entries = [e for e in entries if len(e) == 3 and not e[0].startswith("#")]
+            head = entries[-1][0] if entries else None
+            files = [out_dir / rel for _, rel, _ in entries if rel.startswith(SNAPSHOTS + "/")]
+        else:
+            files = sorted((out_dir / SNAPSHOTS).glob("*.json"))
+            head = None
+        if not files:
+            raise NotGenerated(f"{out_dir}: no migration snapshot in {SNAPSHOTS}/; run `schemarel generate`")
+        model: Any = None
+        for path in files:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            model = jsonpatch.apply_patch(model, data["patch"]) if "patch" in data else {"database": data["database"]}
+        return head or str(data["revision"]), model["database"]
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        jsonpatch.JsonPatchException,
+        jsonpatch.JsonPointerException,
+    ) as exc:
+        raise NotGenerated(f"{out_dir}: unreadable migration history: {exc}; run `schemarel check`") from None
 
 
 def locate(source: Source = None) -> Model:
