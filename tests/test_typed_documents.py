@@ -129,3 +129,26 @@ def test_without_the_generated_package_the_message_says_how_to_pass_it(tmp_path:
     script = "from schemarel import Store\nStore('sqlite://', 'profile')"
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert "cannot find the generated package" in run.stderr and "source=generated" in run.stderr
+
+
+def test_every_corpus_schema_gets_mypy_strict_and_ruff_clean_documents(tmp_path: Path) -> None:
+    """Real-world schemas (../shared/corpus): names that are no identifiers, enums, unions, $refs, recursion."""
+    from conftest import SHARED, require_shared
+    from projects import generate, write_project
+
+    corpus = sorted(require_shared(SHARED / "corpus").glob("*.schema.json"))
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    for path in corpus:
+        root = write_project(tmp_path / path.stem, {path.name.removesuffix(".schema.json"): path.read_text()})
+        if generate(root).exit_code != 0:  # a schema generate refuses (named by test_corpus) has no documents
+            continue
+        for module in (root / "generated" / "documents").glob("[!_]*.py"):
+            (modules / f"{path.stem.replace('-', '_').replace('.', '_')}_{module.name}").write_text(module.read_text())
+    files = sorted(modules.glob("*.py"))
+    assert len(files) >= len(corpus) - 2
+    result = _mypy(tmp_path, files)
+    assert result.returncode == 0, result.stdout
+    ruff = [sys.executable, "-m", "ruff", "check", "--no-force-exclude", "--config", str(REPO / "pyproject.toml")]
+    checked = subprocess.run([*ruff, *map(str, files)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout

@@ -23,6 +23,12 @@ _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bo
 # column type kind → the Python type of the document value it holds
 _KIND_TYPES = {"boolean": "bool", "smallint": "int", "integer": "int", "bigint": "int", "float": "float"}
 _FILTERS = {"str": "StrFilter", "int": "IntFilter", "float": "FloatFilter", "bool": "BoolFilter"}
+_SUFFIXES = ("Where", "Order", "Page", "Store", "AsyncStore")
+# what documents.py.j2 imports or defines besides the document's classes
+_MODULE_NAMES = {
+    "Any", "AsyncIterator", "Iterable", "Iterator", "Literal", "Mapping", "NotRequired", "Path", "Protocol",
+    "Sequence", "TypedDict", "cast", "open_store", "sys", "uuid", "store", "async_store",
+}  # fmt: skip
 
 
 @dataclass
@@ -63,8 +69,7 @@ class DocumentsView:
     @property
     def exports(self) -> list[str]:
         names = [c.name for c in self.classes] + ([self.root] if self.root_alias else [])
-        suffixes = ("Where", "Order", "Page", "Store", "AsyncStore")
-        return [*names, *(self.root + s for s in suffixes), "store", "async_store"]
+        return [*names, *(self.root + s for s in _SUFFIXES), "store", "async_store"]
 
     @property
     def where_functional(self) -> bool:
@@ -74,10 +79,10 @@ class DocumentsView:
 class _Types:
     """JSON Schema nodes → Python type expressions, naming a TypedDict per object."""
 
-    def __init__(self, contents: dict[str, Any]) -> None:
+    def __init__(self, contents: dict[str, Any], reserved: set[str]) -> None:
         self.contents = contents
         self.classes: list[ClassView] = []
-        self.names: set[str] = set()
+        self.names: set[str] = set(reserved)  # the module's own names: no class may shadow one
         self.refs: dict[str, str] = {}
 
     def name(self, wanted: str) -> str:
@@ -215,9 +220,11 @@ def _merge(node: dict[str, Any]) -> dict[str, Any] | None:
 
 def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
     """The typed documents of one schema (its JSON contents and its IR)."""
-    types = _Types(contents if isinstance(contents, dict) else {})
     title = model.title or model.name
-    types.root_name = inflection.camelize(naming.snake(title))
+    root_name = re.sub(r"\W", "", inflection.camelize(naming.snake(title))) or "Document"
+    reserved = {root_name + suffix for suffix in _SUFFIXES} | _MODULE_NAMES | set(_FILTERS.values())
+    types = _Types(contents if isinstance(contents, dict) else {}, reserved)
+    types.root_name = root_name
     root_type = types.of(contents, title)
     alias = None
     if root_type != types.root_name:
