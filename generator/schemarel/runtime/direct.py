@@ -8,12 +8,10 @@ mode (one round trip, no BEGIN and COMMIT).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-
-from schemarel.runtime.documents import TableMap
 
 
 class DirectReads:
@@ -40,35 +38,3 @@ class DirectReads:
                 driver.autocommit = False
         finally:
             pooled.close()
-
-
-def row_reader(tm: TableMap) -> Callable[[Sequence[Any]], Any] | None:
-    """A faster `DocumentMap.node` for the plain case: top-level properties only, nothing for presence marks,
-    extras or recursion to restore; None otherwise. It reads a row of `DocumentMap.select(tm)` the same way."""
-    table = tm.table
-    if table.presence_column or table.extra_column or table.json_root or tm.links or tm.container:
-        return None
-    if table.value_column is not None or any(len(f.path) != 1 for f in tm.fields):
-        return None
-    start = tm.read_offset
-    flags = iter(range(start + len(tm.fields), start + len(tm.fields) + sum(f.json for f in tm.fields)))
-    plan = [
-        (start + i, f.path[0], f.from_db, next(flags) if f.json else None, f.required[-1])
-        for i, f in enumerate(tm.fields)
-    ]
-
-    def read(row: Sequence[Any]) -> dict[str, Any]:
-        node: dict[str, Any] = {}
-        for at, name, convert, null_flag, required in plan:
-            value = row[at]
-            if null_flag is not None:
-                if not row[null_flag]:  # SQL NULL: the property was absent; JSON null reads as None
-                    node[name] = value
-            elif value is None:
-                if required:
-                    node[name] = None
-            else:
-                node[name] = convert(value) if convert is not None else value
-        return node
-
-    return read

@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
+from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.tablemap import RowBatch, TableMap
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -43,13 +44,13 @@ def _values(batch: RowBatch, tm: TableMap) -> list[list[Any]]:
     return [row[skip:] for row in batch.rows[tm.index]]
 
 
-def changes(mapping: DocumentMap, old: RowBatch, new: RowBatch) -> tuple[dict[str, Any], list[TableMap]]:
+def changes(mapping: DocumentMap, old: RowBatch, new: RowBatch) -> tuple[list[str], list[TableMap]]:
     """What a write must change: the root row's changed columns, and the child tables (each with the tables
     below it) whose rows differ; those are deleted and written again."""
     root = mapping.root
     before = dict(zip(root.columns, old.rows[0][0], strict=True))
     after = dict(zip(root.columns, new.rows[0][0], strict=True))
-    columns = {c: v for c, v in after.items() if c != root.key and not _same(before[c], v)}
+    columns = [c for c, v in after.items() if c != root.key and not _same(before[c], v)]
     tables = [
         child for child in root.children if any(_values(old, t) != _values(new, t) for t in subtree(child))
     ]  # fmt: skip
@@ -96,7 +97,7 @@ def direct_columns(mapping: DocumentMap, merge: Any) -> dict[str, Any] | None:
     """column → field of each root property the patch sets, when every one is a value in a column of the root
     row of its own (no null, no object, nothing that presence marks track); else None."""
     root = mapping.root
-    if not isinstance(merge, dict) or not merge or root.links or root.table.json_root:
+    if not isinstance(merge, dict) or not merge or root.links or root.table.json_root or root.table.spelling_column:
         return None
     by_key = {f.path[0]: f for f in root.fields if len(f.path) == 1}
     tracked = set(root.table.presence_paths)

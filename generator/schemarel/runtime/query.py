@@ -18,7 +18,8 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 
 from schemarel.errors import SchemarelError
-from schemarel.runtime.documents import DocumentMap, Field, TableMap
+from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.tablemap import Field, TableMap
 
 D = TypeVar("D")
 Where = Mapping[str, Any]

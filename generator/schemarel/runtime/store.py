@@ -12,14 +12,21 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import ConcurrentUpdate, DocumentNotFound, StoreError
+from schemarel.errors import (
+    ConcurrentUpdate,
+    DocumentInvalid,
+    DocumentNotFound,
+    SchemarelError,
+    StoreError,
+    ValueRejected,
+)
 from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
-from schemarel.runtime import marks, patch
+from schemarel.runtime import exactjson, marks, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
 from schemarel.runtime.dbstate import check_revision, migration_required
-from schemarel.runtime.direct import DirectReads, row_reader
-from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
+from schemarel.runtime.direct import DirectReads
+from schemarel.runtime.documents import DocumentMap, RowBatch
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.query import (
     Binder,
@@ -37,11 +44,14 @@ from schemarel.runtime.query import (
     where_of,
 )
 from schemarel.runtime.source import Source, from_schemas, locate
+from schemarel.runtime.tablemap import TableMap
 from schemarel.runtime.validation import DocumentValidator
+from schemarel.runtime.values import MARIADB_JSON_DEPTH, problems
 from schemarel.sql.metadata import build_metadata
 
 Bind = Any  # a Connection, or an ORM Session (its connection is used)
 UPDATED_AT = TIMESTAMP_COLUMNS[1][0]
+PACKET_MARGIN = 64 * 1024  # the statement around the values
 
 
 class Store:
@@ -66,7 +76,7 @@ class Store:
         package's head revision; with `check`, the database must be at that revision (MigrationRequired says
         what to run otherwise). `schemas_dir` builds the model from schema files instead (no revision)."""
         self.owns_engine = not isinstance(db, sa.Engine)
-        self.engine = sa.create_engine(db) if isinstance(db, str) else db
+        self.engine = _engine(db) if isinstance(db, str) else db
         prepare_sqlite(self.engine)
         self.model = from_schemas(Path(schemas_dir)) if schemas_dir is not None else locate(source)
         self.schemas_dir = Path(schemas_dir) if schemas_dir is not None else None
@@ -74,7 +84,11 @@ class Store:
         source_schema = self.model.source(schema)
         self.database = self.model.database
         self.metadata = build_metadata(self.database)
-        self.mapping = DocumentMap(self.database.schema(schema), self.metadata, json_absent=sa.null())
+        self.mysql = self.engine.dialect.name in ("mysql", "mariadb")
+        json_depth = MARIADB_JSON_DEPTH if self.mysql else None
+        sqlite = self.engine.dialect.name == "sqlite"
+        self.mapping = DocumentMap(self.database.schema(schema), self.metadata, json_depth=json_depth, sqlite=sqlite)
+        self._packet: int | None = None  # MySQL's max_allowed_packet, asked at the first write
         self.validator = DocumentValidator(source_schema, self.model.sources)
         patch_schema = patch.partial_schema(source_schema.contents)
         self.patch_validator = (
@@ -87,7 +101,7 @@ class Store:
         # a document in one table is read by one statement, atomic on its own: no transaction needed
         self.one_table = len(self.mapping.tables) == 1 and not self.root.links
         self.direct = DirectReads(self.engine, self.one_table)
-        self.read_row = row_reader(self.root) or partial(self.mapping.node, self.root)
+        self.read_row = partial(self.mapping.node, self.root)
         self._unique: dict[str, Any] = {}  # get_by's paths, once checked
         self._writers: dict[tuple[str, str], Writer] = {}
         if check and self.model.revision is not None and not self.engine.dialect.is_async:
@@ -105,10 +119,32 @@ class Store:
 
     # -- building blocks (the CLI's bulk load uses them) ------------------------------------------
     def prepare(self, document: Any, index: int | None = None) -> Any:
-        """The document with defaults filled in, validated; raises DocumentInvalid listing every violation."""
+        """The document with defaults filled in, validated; raises DocumentInvalid listing every violation, or
+        ValueRejected for what the database cannot hold (checked here, before anything is written)."""
+        self._check_values(document, index)
         document = self.mapping.with_defaults(document)
         self.validator.validate(document, index)
+        if self.mysql:
+            self._check_size(document)
         return document
+
+    def _check_values(self, document: Any, index: int | None = None) -> None:
+        found = problems(document, nul_ok=self.engine.dialect.name != "postgresql")
+        if found.invalid:
+            raise DocumentInvalid(self.name, found.invalid, index)
+        if found.refused:
+            raise ValueRejected("; ".join(str(v) for v in found.refused))
+
+    def _check_size(self, document: Any) -> None:
+        """MySQL drops the connection on a statement longer than max_allowed_packet: refuse such a document."""
+        if self._packet is None:
+            with self.engine.connect() as conn:
+                self._packet = int(conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
+        size = len(exactjson.dumps(document).encode())  # JSON escapes at least what SQL literals escape
+        if size + PACKET_MARGIN > self._packet:
+            raise ValueRejected(
+                f"the document is {size:,} bytes, more than the server's max_allowed_packet ({self._packet:,}) allows"
+            )
 
     @contextmanager
     def transaction(self, conn: Bind | None = None, *, one_statement: bool = False) -> Iterator[sa.Connection]:
@@ -367,7 +403,7 @@ class Store:
         key = self._key(doc_id)
         root = self.root
         batch = self._batch_of(document, key)
-        values = dict(zip(root.columns, batch.rows[0][0], strict=True))
+        values = self.mapping.values(root, batch.rows[0][0], self.engine.dialect)
         values.pop(root.key, None)
         if UPDATED_AT in root.sa_table.c and UPDATED_AT not in values:
             values[UPDATED_AT] = sa.func.now()
@@ -401,9 +437,12 @@ class Store:
         fields = patch.direct_columns(self.mapping, merge_patch)
         if fields is None or self.root.key in fields:
             return None
+        self._check_values(merge_patch)
         self.patch_validator.validate(merge_patch)
+        if self.mysql:
+            return None  # the size check needs the whole document
         row = self.mapping._row(self.root, merge_patch, None)
-        columns = dict(zip(self.root.columns[len(self.root.columns) - len(row) :], row, strict=True))
+        columns = self.mapping.values(self.root, row, self.engine.dialect)
         return {c: columns[c] for c in fields}
 
     def patch_on(
@@ -425,11 +464,13 @@ class Store:
             self.replace_on(c, doc_id, document)
             return document
         old, new = self._batch_of(current, key), self._batch_of(document, key)
-        columns, tables = patch.changes(self.mapping, old, new)
-        if root.key_source == "document" and root.key in columns:
+        changed, tables = patch.changes(self.mapping, old, new)
+        if root.key_source == "document" and root.key in changed:
             raise StoreError(f"{self.name}: the patch changes the document's key ({root.key}); create a new one")
-        if not columns and not tables:
+        if not changed and not tables:
             return document
+        row_values = self.mapping.values(root, new.rows[0][0], c.dialect)
+        columns = {column: row_values[column] for column in changed}
         if UPDATED_AT in root.sa_table.c:
             columns[UPDATED_AT] = sa.func.now()
         if columns:
@@ -579,6 +620,23 @@ class Store:
                     documents[row[0]] = node
                     found.append(row[0])
             keys = found
+
+
+def _engine(url: str) -> sa.Engine:
+    """An engine for a URL; a URL SQLAlchemy cannot read is a usage error (exit 2) that does not echo the URL,
+    which may hold a password."""
+    try:
+        parsed = sa.engine.make_url(url)
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise ValueError(f"port {parsed.port} is not between 1 and 65535")
+        return sa.create_engine(parsed)
+    except ValueError as exc:
+        reason = "its port is not a number" if "int()" in str(exc) else str(exc).splitlines()[0]
+        raise SchemarelError(f"the database URL is not valid: {reason}") from None
+    except sa.exc.NoSuchModuleError as exc:
+        raise SchemarelError(f"the database URL is not valid: {str(exc).splitlines()[0]}") from None
+    except sa.exc.ArgumentError:  # its message quotes the URL
+        raise SchemarelError("the database URL is not valid: expected dialect+driver://user@host:port/db") from None
 
 
 def prepare_sqlite(engine: sa.Engine) -> None:

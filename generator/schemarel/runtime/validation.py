@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
@@ -37,7 +38,12 @@ class DocumentValidator:
                     return []
             except (ValueError, TypeError, OverflowError) as exc:  # e.g. a dict with int keys
                 return [Violation("#", f"not JSON data: {exc}")]
-        found = {Violation(pointer(*e.absolute_path), e.message) for e in self.reference.iter_errors(document)}
+        try:
+            # jsonschema words the errors; it takes a Decimal for no integer and cannot divide one by a float
+            errors = self.reference.iter_errors(_plain(document))
+            found = {Violation(pointer(*e.absolute_path), e.message) for e in errors}
+        except (TypeError, ArithmeticError, RecursionError):
+            found = set()
         if self.fast is not None:
             # every fault in one pass: what the compiled validator finds at a place jsonschema found nothing
             # wrong with (a stricter reading of some keyword) is listed too, in its own words
@@ -74,6 +80,17 @@ def format_checker(cls: Any) -> jsonschema.FormatChecker:
             continue
         checker.checks(name)(lambda value, single=single: not isinstance(value, str) or single.is_valid(value))
     return checker  # type: ignore[no-any-return]
+
+
+def _plain(value: Any) -> Any:
+    """The document with Decimals as the int or float nearest to them (for the wording only)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def _compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
