@@ -8,10 +8,13 @@ mode (one round trip, no BEGIN and COMMIT).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+
+from schemarel.runtime import exactjson
+from schemarel.runtime.tablemap import TableMap
 
 
 class DirectReads:
@@ -38,3 +41,30 @@ class DirectReads:
                 driver.autocommit = False
         finally:
             pooled.close()
+
+
+def row_reader(tm: TableMap) -> Callable[[Sequence[Any]], Any] | None:
+    """`DocumentMap.node` for the plain case, without its general steps: top-level properties only, and no
+    presence marks, extras, spellings or recursion to restore (None otherwise). Same rows, same documents."""
+    table = tm.table
+    if table.presence_column or table.extra_column or table.spelling_column or table.json_root:
+        return None
+    if tm.links or tm.container or table.value_column is not None or any(len(f.path) != 1 for f in tm.fields):
+        return None
+    start = tm.read_offset
+    plan = [(start + i, f.path[0], f.json, f.from_db, f.required[-1]) for i, f in enumerate(tm.fields)]
+
+    def read(row: Sequence[Any]) -> dict[str, Any]:
+        node: dict[str, Any] = {}
+        for at, name, is_json, convert, required in plan:
+            value = row[at]
+            if value is None:
+                if required and not is_json:  # a JSON column's SQL NULL: absent; its `null` is text
+                    node[name] = None
+            elif is_json:
+                node[name] = exactjson.loads(value)
+            else:
+                node[name] = convert(value) if convert is not None else value
+        return node
+
+    return read

@@ -25,7 +25,7 @@ from schemarel.runtime import exactjson, marks, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
 from schemarel.runtime.dbstate import check_revision, migration_required
-from schemarel.runtime.direct import DirectReads
+from schemarel.runtime.direct import DirectReads, row_reader
 from schemarel.runtime.documents import DocumentMap, RowBatch
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.query import (
@@ -101,7 +101,7 @@ class Store:
         # a document in one table is read by one statement, atomic on its own: no transaction needed
         self.one_table = len(self.mapping.tables) == 1 and not self.root.links
         self.direct = DirectReads(self.engine, self.one_table)
-        self.read_row = partial(self.mapping.node, self.root)
+        self.read_row = row_reader(self.root) or partial(self.mapping.node, self.root)
         self._unique: dict[str, Any] = {}  # get_by's paths, once checked
         self._writers: dict[tuple[str, str], Writer] = {}
         if check and self.model.revision is not None and not self.engine.dialect.is_async:
