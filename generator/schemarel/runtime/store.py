@@ -558,6 +558,10 @@ class Store:
             self._writers[name] = writer_for(dialect, self.mapping)
         return self._writers[name]
 
+    def snapshot(self) -> Any:
+        """A connection reading one snapshot (REPEATABLE READ on PostgreSQL), for `conn=` of several reads."""
+        return self._reading(None)
+
     @contextmanager
     def _reading(self, conn: Bind | None, one_statement: bool = False) -> Iterator[sa.Connection]:
         """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ where there is one);
