@@ -388,7 +388,11 @@ def test_patch_is_the_merge_patch_validated_whole(
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     settings_value=st.one_of(
-        st.just("absent"), st.none(), st.dictionaries(st.text(max_size=5), st.integers() | st.booleans(), max_size=3)
+        st.just("absent"),
+        st.none(),
+        st.dictionaries(
+            st.text(st.characters(exclude_characters="\x00"), max_size=5), st.integers() | st.booleans(), max_size=3
+        ),
     ),
     timezone=st.sampled_from(["UTC", "Europe/Paris"]),
 )
@@ -399,17 +403,19 @@ def test_one_row_documents_read_directly_as_the_general_reader_reads_them(
     DocumentMap.node give the same documents, and both are the document written."""
     profiles = open_either("sync", app_url, "profile", source=GENERATED)
     engine = sa.create_engine(app_url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE profiles, users CASCADE")
-        conn.exec_driver_sql("INSERT INTO users (id, email) VALUES ('u1', 'a@x')")
-    document = {"userId": "u1", "timezone": timezone, "currency": "USD"}
-    if settings_value != "absent":
-        document["settings"] = settings_value
-    doc_id = profiles.create(document)
-    assert profiles.direct.enabled
-    with engine.connect() as conn:
-        row = conn.execute(profiles.mapping.select(profiles.root)).one()
-    assert profiles.read_row(row) == profiles.mapping.node(profiles.root, row) == document
-    assert profiles.get(doc_id) == profiles.get_by(userId="u1") == document == next(profiles.find())[1]
-    engine.dispose()
-    close_either(profiles)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE profiles, users CASCADE")
+            conn.exec_driver_sql("INSERT INTO users (id, email) VALUES ('u1', 'a@x')")
+        document = {"userId": "u1", "timezone": timezone, "currency": "USD"}
+        if settings_value != "absent":
+            document["settings"] = settings_value
+        doc_id = profiles.create(document)
+        assert profiles.direct.enabled
+        with engine.connect() as conn:
+            row = conn.execute(profiles.mapping.select(profiles.root)).one()
+        assert profiles.read_row(row) == profiles.mapping.node(profiles.root, row) == document
+        assert profiles.get(doc_id) == profiles.get_by(userId="u1") == document == next(profiles.find())[1]
+    finally:
+        engine.dispose()
+        close_either(profiles)
