@@ -413,6 +413,8 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     try:
         with Store(url, schema, schemas_dir=schemas_dir) as store:
             yield store
+    except SchemarelError:  # already says what went wrong (a QueryError is also a ValueError)
+        raise
     except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         text = _first_line(exc)
         hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
