@@ -333,7 +333,7 @@ def inspect(schema: str | None, schemas_dir: Path, dialect: str, fmt: str) -> No
         render(report)
 
 
-def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
+def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql: bool = False) -> None:
     from alembic import command
     from alembic.config import Config
     from alembic.util import CommandError
@@ -351,7 +351,7 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["without_models"] = True  # env.py: an upgrade needs no models
     try:
-        getattr(command, action)(config, revision)
+        getattr(command, action)(config, revision, sql=sql)
     except CommandError as exc:
         raise SchemarelError(str(exc)) from None
     except SchemarelError:
@@ -369,26 +369,33 @@ def _first_line(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
 
 
+sql_option = click.option(
+    "--sql", is_flag=True, help="Print the SQL script for the --db URL's dialect instead of running it (FROM:TO)."
+)
+
+
 @main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="head")
 @out_option
 @db_option
+@sql_option
 @debug_option
 @reports_errors
-def upgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
+def upgrade(revision: str, out_dir: Path, db_url: str | None, sql: bool) -> None:
     """Apply migrations up to REVISION (default: head; Alembic syntax: +1, a revision id)."""
-    _alembic(out_dir, db_url, "upgrade", revision)
+    _alembic(out_dir, db_url, "upgrade", revision, sql)
 
 
 @main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision")
 @out_option
 @db_option
+@sql_option
 @debug_option
 @reports_errors
-def downgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
-    """Revert migrations down to REVISION (Alembic syntax: -1, base, a revision id)."""
-    _alembic(out_dir, db_url, "downgrade", revision)
+def downgrade(revision: str, out_dir: Path, db_url: str | None, sql: bool) -> None:
+    """Revert migrations down to REVISION (Alembic syntax: -1, base, a revision id; with --sql, FROM:TO)."""
+    _alembic(out_dir, db_url, "downgrade", revision, sql)
 
 
 schema_name_option = click.option(
