@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 import time
@@ -429,12 +430,27 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     try:
         with Store(url, schema, schemas_dir=schemas_dir) as store:
             yield store
+    except SchemarelError:  # already says what went wrong (a QueryError is also a ValueError)
+        raise
     except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         text = _first_line(exc)
         hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
         err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
         err.exit_code = 1
         raise err from None
+
+
+def _where(text: str | None) -> dict[str, Any] | None:
+    """`--where`: a JSON object of filters (runtime/query.py), or a usage error."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--where") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter('a JSON object of filters, such as {"lastName": "Lovelace"}', param_hint="--where")
+    return value
 
 
 def _progress(length: int | None, label: str) -> Any:
@@ -527,16 +543,24 @@ def _stat(stream: Any) -> os.stat_result | None:
 @schemas_option
 @db_option
 @click.option("--with-ids", is_flag=True, help='Each line as {"id": …, "document": …}.')
+@click.option(
+    "--where",
+    "where",
+    metavar="JSON",
+    default=None,
+    help='Only the documents matching these filters, as Store.find takes them: \'{"emails": {"endswith": "@x.org"}}\'.',
+)
 @debug_option
 @reports_errors
-def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool) -> None:
-    """Write every document of schema NAME to stdout, one JSON line each (UTF-8), by id."""
+def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool, where: str | None) -> None:
+    """Write every document of schema NAME (or those matching --where) to stdout, one JSON line each, by id."""
     from schemarel.runtime.ndjson import export as export_documents
 
+    filters = _where(where)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
     try:
         with _store(schemas_dir, db_url, schema) as store:
-            export_documents(store, out, with_ids)
+            export_documents(store, out, with_ids, filters)
     finally:
         out.flush()
         out.detach()
