@@ -19,7 +19,7 @@ from schemarel.ir import Column, Database, SchemaModel, Table
 from schemarel.schema.loader import SourceSchema
 from schemarel.schema.refs import deref_raw
 from schemarel.sql.checks import DIALECT_ONLY
-from schemarel.sql.spelling import display_default, display_type
+from schemarel.sql.metadata import dialect_default, dialect_type
 from schemarel.sql.types import FORMAT_TYPES
 
 DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect, "mysql": mysql.dialect}
@@ -75,7 +75,7 @@ def _table(t: Table, enums: Any, dialect: sa.engine.Dialect) -> dict[str, Any]:
         "columns": [
             {
                 "name": c.name,
-                "type": display_type(c, enums, dialect),
+                "type": dialect_type(c, enums, dialect),
                 "nullable": c.nullable,
                 "default": _plain_default(c, dialect),
                 "from": _origin(t, c),
@@ -100,7 +100,7 @@ def _origin(t: Table, c: Column) -> str:
 def _plain_default(column: Column, dialect: sa.engine.Dialect) -> str | None:
     if column.default is None:
         return None
-    return display_default(column, dialect).strip("` ").replace("\\|", "|")
+    return dialect_default(column, dialect).strip("` ").replace("\\|", "|")
 
 
 def _warnings(model: SchemaModel, source: SourceSchema, dialect: str) -> list[dict[str, str]]:

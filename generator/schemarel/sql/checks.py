@@ -125,7 +125,7 @@ def pg_sql(check: Check) -> str:
     return f"{col} {check.rule} {_pg_literal(value)}"
 
 
-# SQLAlchemy's PostgreSQL reserved words (tests/test_checks.py holds this copy to them): such names are quoted
+# SQLAlchemy's PostgreSQL reserved words (tests/test_mapping.py holds this copy to them): such names are quoted
 PG_RESERVED = frozenset(
     """all analyse analyze and any array as asc asymmetric authorization between binary both case cast check collate
     column constraint create cross current_catalog current_date current_role current_schema current_time

@@ -11,7 +11,17 @@ from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, ColumnType, Database, EnumType, Table
 from schemarel.sql import checks
-from schemarel.sql.spelling import MYSQL, MYSQL_KEY_LENGTH, external_tables, is_serial, keyed_columns, needs_literal
+from schemarel.sql.spelling import (
+    MYSQL,
+    MYSQL_KEY_LENGTH,
+    display_default,
+    display_type,
+    external_tables,
+    is_serial,
+    keyed_columns,
+    md_code_cell,
+    needs_literal,
+)
 from schemarel.support import boolean_default, uuid_default
 
 _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
@@ -124,5 +134,16 @@ def compiled_default(column: Column, dialect: sa.engine.Dialect) -> str:
     return str(value.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def postgres_dialect() -> sa.engine.Dialect:
-    return postgresql.dialect()  # type: ignore[no-any-return]
+def dialect_type(column: Column, enums: Mapping[str, EnumType], dialect: sa.engine.Dialect) -> str:
+    """The column's type as `dialect` spells it (PostgreSQL's without compiling, as the docs show it)."""
+    if dialect.name == "postgresql":
+        return display_type(column, enums)
+    return compiled_type(column, enums, dialect)
+
+
+def dialect_default(column: Column, dialect: sa.engine.Dialect) -> str:
+    """The column's default as `dialect` spells it, in Markdown (see `spelling.display_default`)."""
+    if dialect.name == "postgresql" or column.default is None or column.default.kind == "sequence":
+        return display_default(column)
+    return md_code_cell(compiled_default(column, dialect))
+

@@ -2,13 +2,12 @@
 
 `schemarel check` renders every doc and model on each run; keeping SQLAlchemy off that path halves its start-up.
 PostgreSQL's spellings below are what SQLAlchemy's compiler prints (tests/test_sqltypes.py holds them to it);
-other dialects are compiled by SQLAlchemy on demand.
+other dialects are compiled by SQLAlchemy (`metadata.dialect_type`, `metadata.dialect_default`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from schemarel.ir import Column, ColumnType, Database, EnumType, Table
 from schemarel.text import md_code
@@ -137,32 +136,23 @@ def external_tables(db: Database) -> list[tuple[str, str, ColumnType]]:
     return [(t, c, found[(t, c)]) for t, c in sorted(found)]
 
 
-def display_type(column: Column, enums: Mapping[str, EnumType], dialect: Any = None) -> str:
-    """The column's type as docs show it: PostgreSQL's spelling unless `dialect` says otherwise."""
+def display_type(column: Column, enums: Mapping[str, EnumType]) -> str:
+    """The column's type as docs show it: PostgreSQL's spelling (`metadata.dialect_type` for other dialects)."""
     if is_serial(column):
         return "bigserial"
     if column.type.kind == "enum":
         return column.type.enum or "enum"
-    spell = POSTGRES_SPELLING.get(column.type.kind)
-    if (dialect is None or dialect.name == "postgresql") and spell:
-        return spell(column.type)
-    from schemarel.sql.metadata import compiled_type, postgres_dialect
-
-    return compiled_type(column, enums, dialect or postgres_dialect())
+    return POSTGRES_SPELLING[column.type.kind](column.type)
 
 
-def display_default(column: Column, dialect: Any = None) -> str:
-    """The default as docs show it (Markdown): `—` for none, `sequence` for a serial key, else code."""
+def display_default(column: Column) -> str:
+    """The default as docs show it (Markdown, PostgreSQL's spelling): `—` for none, `sequence` for a serial key."""
     d = column.default
     if d is None:
         return "—"
     if d.kind == "sequence":
         return "sequence"
-    if dialect is not None and dialect.name != "postgresql":
-        from schemarel.sql.metadata import compiled_default
-
-        sql = compiled_default(column, dialect)
-    elif d.kind in POSTGRES_DEFAULTS:
+    if d.kind in POSTGRES_DEFAULTS:
         sql = POSTGRES_DEFAULTS[d.kind]
     elif isinstance(d.value, bool):
         sql = "true" if d.value else "false"
@@ -170,4 +160,9 @@ def display_default(column: Column, dialect: Any = None) -> str:
         sql = repr(d.value)
     else:
         sql = "'" + str(d.value).replace("'", "''") + "'"
-    return md_code(sql).replace("|", "\\|")  # a pipe would end the table cell, even in code
+    return md_code_cell(sql)
+
+
+def md_code_cell(sql: str) -> str:
+    """SQL as Markdown code in a table cell: a pipe would end the cell, even in code."""
+    return md_code(sql).replace("|", "\\|")
