@@ -118,9 +118,11 @@ def app_db_url(db_url: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of this repository's schemas/ and generated/, as a user's project would hold them."""
+    """A copy of this repository's schemas/, generated/ and pyproject.toml (its ruff settings lay out the
+    generated Python), as a user's project would hold them."""
     root = tmp_path / "project"
     root.mkdir()
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     return root

@@ -7,11 +7,13 @@ import os
 import sys
 from logging.config import fileConfig
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-DEFAULT_URL = 'sqlite:///schemarel.db'
+DEFAULT_URL = "sqlite:///schemarel.db"
 HERE = Path(__file__).resolve().parent
 
 if context.config.config_file_name is not None:
@@ -29,7 +31,7 @@ def database_url() -> str:
     )
 
 
-def models():  # type: ignore[no-untyped-def]
+def models() -> ModuleType:
     """The generated models package, for `alembic check` and autogenerate comparisons."""
     package = HERE.parent / "models"
     name = "_schemarel_generated_models"
@@ -44,7 +46,7 @@ def models():  # type: ignore[no-untyped-def]
     return sys.modules[name]
 
 
-def configure(**kw: object) -> None:
+def configure(**kw: Any) -> None:
     # `schemarel upgrade`/`downgrade` never compare with the models: importing them can take longer than the
     # upgrade itself for a big schema (Alembic's own commands get them, for `alembic check` and autogenerate)
     if not context.config.attributes.get("without_models"):

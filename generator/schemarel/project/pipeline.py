@@ -21,6 +21,7 @@ from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
 from schemarel.render import docpages, views
 from schemarel.render.jinja import environment
+from schemarel.render.pyformat import format_sources
 from schemarel.schema.loader import load_schemas
 
 DEFAULT_URL = "sqlite:///schemarel.db"
@@ -87,6 +88,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
     for rev in history:
         for path in rev.files:
             gen.files[path] = (settings.out_dir / path).read_bytes()
+    recorded = set(gen.files)  # history: kept byte for byte
 
     current = snapshot(db)
     previous = history[-1] if history else None
@@ -147,6 +149,8 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         revisions=[{"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history],
         **docpages.database_page(db),
     )
+    fresh = [path for path in files if path.endswith(".py") and path not in recorded]
+    files.update(format_sources(files, fresh, settings.out_dir))
     return gen
 
 
@@ -302,12 +306,14 @@ def _model_context(model: SchemaModel, classes: tuple[views.ClassView, ...]) -> 
     for module in ("datetime", "decimal", "uuid"):
         if f"{module}." in text:
             stdlib.append(f"import {module}")
-    if "Any" in text:
-        stdlib.insert(0, "from typing import Any")
+    typing_names = [name for name in ("Any", "Literal") if f"{name}[" in text or f"[{name}" in text]
+    if typing_names:
+        stdlib.insert(0, f"from typing import {', '.join(typing_names)}")
     return {
         "schema": model,
         "classes": classes,
         "stdlib_imports": stdlib,
+        "uses_relationship": any(c.relationships for c in classes),
         "uses_postgresql": "postgresql." in text,
         "sqlfuncs": [name for name in ("boolean_default", "uuid_default") if f"{name}(" in text],
     }
