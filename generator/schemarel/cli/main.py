@@ -84,7 +84,7 @@ def main(ctx: click.Context) -> None:
     if os.environ.get("NO_COLOR"):
         ctx.color = False  # https://no-color.org: any non-empty value
     try:
-        ctx.default_map = default_map(load_settings(), main.commands)  # type: ignore[attr-defined]
+        ctx.default_map = default_map(load_settings(), main.commands)
     except SchemarelError as exc:
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(exc.exit_code)

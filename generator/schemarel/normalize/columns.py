@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -250,7 +251,7 @@ def _dedupe(values: list[Any]) -> list[Any]:
     return result
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Any], object]] = {
     "date": dt.date.fromisoformat,
     "datetime": lambda v: dt.datetime.fromisoformat(v.replace("Z", "+00:00")),
     "time": lambda v: dt.time.fromisoformat(v.replace("Z", "+00:00")),

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import inflection
+
 from schemarel import naming
 from schemarel.errors import SchemaError
 from schemarel.ir import Column, ColumnType, Constraint, Default, ForeignKey, SchemaModel, SchemaWarning, Table
@@ -164,11 +166,11 @@ class Normalizer(PropertyWalker):
 
     def class_name(self, table: str) -> str:
         """The model class: CamelCase singular of the table, unless another table of the schema has it."""
-        for candidate in (naming.class_name(table), naming.inflection.camelize(table)):
+        for candidate in (naming.class_name(table), inflection.camelize(table)):
             if candidate not in self.class_names:
                 break
         else:
-            candidate = naming.inflection.camelize(naming.shorten(f"{table}_{len(self.class_names)}"))
+            candidate = inflection.camelize(naming.shorten(f"{table}_{len(self.class_names)}"))
         self.class_names.add(candidate)
         return candidate
 

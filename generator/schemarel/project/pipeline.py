@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemarel import naming
 from schemarel.errors import HistoryError, SchemaError
@@ -23,6 +23,9 @@ from schemarel.render import docpages, views
 from schemarel.render.jinja import environment
 from schemarel.render.pyformat import format_sources
 from schemarel.schema.loader import load_schemas
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 DEFAULT_URL = "sqlite:///schemarel.db"
 SNAPSHOTS = "migrations/snapshots"
@@ -339,7 +342,7 @@ def _with_doc_path(model: SchemaModel, path: str) -> SchemaModel:
     return replace(model, path=path)
 
 
-def _render(env: Any, template: str, **context: Any) -> bytes:
+def _render(env: Environment, template: str, **context: Any) -> bytes:
     return env.get_template(template).render(**context).encode("utf-8")
 
 

@@ -78,7 +78,7 @@ def _pieces(value: str, size: int) -> list[str]:
 
 
 def _ruff(args: list[str], source: str, path: Path) -> str:
-    from ruff.__main__ import find_ruff_bin  # the ruff this environment installed with schemarel
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # the ruff installed with schemarel
 
     result = subprocess.run(
         [find_ruff_bin(), *args, "--stdin-filename", str(path), "-"],

@@ -103,8 +103,8 @@ def keyed_columns(table: Table) -> dict[str, bool | str]:
     """Column name → True for columns in a key (primary, foreign, unique, index), "text" for the long varchars
     MySQL must keep as TEXT."""
     keyed: dict[str, bool | str] = dict.fromkeys(table.primary_key.columns, True)
-    for group in (*table.foreign_keys, *table.uniques, *table.indexes):
-        keyed.update(dict.fromkeys(group.columns, True))
+    for columns in (*(g.columns for g in table.foreign_keys), *(g.columns for g in (*table.uniques, *table.indexes))):
+        keyed.update(dict.fromkeys(columns, True))
     varchars = sorted(
         (c for c in table.columns if c.type.kind == "varchar" and c.name not in keyed),
         key=lambda c: (-(c.type.length or 0), c.name),
