@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tokenize
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +18,8 @@ from conftest import CI, REPO, SHARED, require_shared
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemarel.cli.main import main
-from schemarel.render.pyformat import PIECE, split_long_strings
+from schemarel.render.pyformat import PIECE, format_source, split_long_strings
+from schemarel.text import docstring_line
 
 RUFF = [sys.executable, "-m", "ruff"]
 CORPUS = sorted((SHARED / "corpus").glob("*.schema.json"))
@@ -72,3 +74,14 @@ def test_long_strings_are_split_into_the_same_text(text: str) -> None:
     pieces = [ast.literal_eval(t.string) for t in tokens if t.type == tokenize.STRING]
     assert "".join(pieces) == text
     assert all(len(piece) <= PIECE for piece in pieces)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=300))
+def test_a_docstring_keeps_its_text_through_ruff(text: str) -> None:
+    """Model docstrings are table comments: after the formatter they still say exactly what the schema said."""
+    source = f"class Table:\n    {docstring_line(text)}\n\n    x = 1\n"
+    formatted = format_source(source, REPO / "generated" / "models" / "probe.py")
+    namespace: dict[str, Any] = {}
+    exec(compile(formatted, "<formatted>", "exec"), namespace)
+    assert namespace["Table"].__doc__ == text.strip()

@@ -111,9 +111,7 @@ class CustomerProfileAddress(Base):
 
 
 class CustomerProfileEmail(Base):
-    """Email addresses associated with a profile. Required with at least one
-    entry: a customer account needs an address for receipts and sign-in
-    recovery. The first entry is the primary address."""
+    """Email addresses associated with a profile. Required with at least one entry: a customer account needs an address for receipts and sign-in recovery. The first entry is the primary address."""  # noqa: E501
 
     __tablename__ = "customer_profile_emails"
     __table_args__ = (
@@ -146,9 +144,7 @@ class CustomerProfileEmail(Base):
 
 
 class CustomerProfilePhoneNumber(Base):
-    """Phone numbers with typed categories. Required but may be empty: an API
-    that always returns the list spares clients a missing-versus-empty
-    check."""
+    """Phone numbers with typed categories. Required but may be empty: an API that always returns the list spares clients a missing-versus-empty check."""  # noqa: E501
 
     __tablename__ = "customer_profile_phone_numbers"
     __table_args__ = (

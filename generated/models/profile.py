@@ -18,8 +18,7 @@ from .base import Base
 
 
 class Profile(Base):
-    """A user's preferences, kept apart from the authentication library's
-    `users` table (1:1 with it)."""
+    """A user's preferences, kept apart from the authentication library's `users` table (1:1 with it)."""
 
     __tablename__ = "profiles"
     __table_args__ = (

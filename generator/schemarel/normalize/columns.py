@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -13,6 +10,7 @@ from schemarel.errors import SchemaError
 from schemarel.ir import Check, Column, ColumnType, Constraint, Default, EnumType, ForeignKey, OpenObject, SelfRef
 from schemarel.schema.refs import Node, json_type
 from schemarel.sql import checks
+from schemarel.sql.kinds import KINDS
 from schemarel.sql.types import native_enum_ok, parse_sql_type, scalar_type
 
 # MySQL's limits on comments (characters); the full text stays in the docs.
@@ -251,14 +249,6 @@ def _dedupe(values: list[Any]) -> list[Any]:
     return result
 
 
-_PARSERS: dict[str, Callable[[Any], object]] = {
-    "date": dt.date.fromisoformat,
-    "datetime": lambda v: dt.datetime.fromisoformat(v.replace("Z", "+00:00")),
-    "time": lambda v: dt.time.fromisoformat(v.replace("Z", "+00:00")),
-    "uuid": uuid.UUID,
-}
-
-
 def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | None:
     """A server default, when the schema's `default` is a value the column can hold as it is written."""
     if value is None or not _fits(value, kind) or ctype.kind == "json":
@@ -269,7 +259,7 @@ def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | N
         return None
     if ctype.kind in ("varchar", "enum") and ctype.length is not None and len(str(value)) > ctype.length:
         return None
-    parser = _PARSERS.get(ctype.kind)
+    parser = KINDS[ctype.kind].to_db  # the runtime's conversion: a default it could not store is none
     if parser is not None:
         try:
             parser(value)

@@ -9,8 +9,8 @@ from typing import Any
 from schemarel import naming
 from schemarel.ir import Column, Database, EnumType, SchemaModel, Table
 from schemarel.sql import checks
+from schemarel.sql.kinds import KINDS
 from schemarel.sql.spelling import (
-    PYTHON_TYPES,
     display_default,
     display_type,
     external_tables,
@@ -123,7 +123,7 @@ def _free(name: str, taken: set[str]) -> str:
 
 
 def _column_attr(table: Table, col: Column, enums: dict[str, EnumType], keyed: bool | str) -> AttrView:
-    py_type = PYTHON_TYPES[col.type.kind]
+    py_type = KINDS[col.type.kind].python
     if col.type.kind == "enum" and col.type.enum in enums:  # a typo in a label is a type error
         py_type = f"Literal[{', '.join(_py(v) for v in enums[col.type.enum].values)}]"
     annotation = f"Mapped[{py_type} | None]" if col.nullable else f"Mapped[{py_type}]"

@@ -8,8 +8,6 @@ holds the value at that path inside the node; the other columns are keys, foreig
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import decimal
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,46 +22,9 @@ from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
+from schemarel.sql.kinds import KINDS
 
-UTC = dt.timezone.utc
 KeySource = Literal["client", "document", "parent", "server"]
-
-
-def _datetime_in(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(_zulu(value))
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _datetime_out(value: dt.datetime) -> str:
-    # SQLite hands back naive values: they were written in UTC
-    aware = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat().replace("+00:00", "Z")
-
-
-def _time_in(value: str) -> dt.time:
-    parsed = dt.time.fromisoformat(_zulu(value))
-    if parsed.tzinfo is None:
-        return parsed
-    return dt.datetime.combine(dt.date(2000, 1, 1), parsed).astimezone(UTC).time()
-
-
-def _zulu(value: str) -> str:
-    return value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
-
-
-def _numeric_out(value: decimal.Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
-
-
-# column type kind → (document value → database value, database value → document value)
-CONVERSIONS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
-    "uuid": (uuid.UUID, str),
-    "date": (dt.date.fromisoformat, dt.date.isoformat),
-    "datetime": (_datetime_in, _datetime_out),
-    "time": (_time_in, lambda t: t.isoformat() + "Z"),
-    "numeric": (lambda v: decimal.Decimal(str(v)), _numeric_out),
-    "float": (float, lambda v: int(v) if v.is_integer() and abs(v) < 2**53 else v),  # 6629 stays 6629
-}
 
 
 @dataclass(frozen=True)
@@ -438,7 +399,8 @@ def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index:
 
 
 def _field(column: Column, table: Table) -> Field:
-    to_db, from_db = CONVERSIONS.get(column.type.kind, (None, None))
+    kind = KINDS[column.type.kind]
+    to_db, from_db = kind.to_db, kind.from_db
     default = column.default.value if column.default is not None and column.default.kind == "literal" else MISSING
     required = column.path_required or (True,) * len(column.path)
     return Field(column.name, column.path, required, column.type.kind == "json", to_db, from_db, default)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import conv
 
-from schemarel.ir import Column, ColumnType, Database, EnumType, Table
+from schemarel.ir import Column, Database, EnumType, Table
 from schemarel.sql import checks
 from schemarel.sql.spelling import (
-    MYSQL,
-    MYSQL_KEY_LENGTH,
     display_default,
     display_type,
     external_tables,
@@ -21,40 +18,15 @@ from schemarel.sql.spelling import (
     keyed_columns,
     md_code_cell,
     needs_literal,
+    type_spec,
 )
 from schemarel.support import boolean_default, uuid_default
-
-_SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
-    "uuid": lambda t: sa.Uuid(),
-    "text": lambda t: sa.Text(),
-    "varchar": lambda t: sa.String(t.length),
-    "boolean": lambda t: sa.Boolean(),
-    "smallint": lambda t: sa.SmallInteger(),
-    "integer": lambda t: sa.Integer(),
-    "bigint": lambda t: sa.BigInteger(),
-    "float": lambda t: sa.Double(),
-    "numeric": lambda t: sa.Numeric(t.precision, t.scale),
-    "date": lambda t: sa.Date(),
-    "datetime": lambda t: sa.DateTime(timezone=True),
-    "time": lambda t: sa.Time(),
-    "json": lambda t: sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
-}
 
 
 def sa_type(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> sa.types.TypeEngine[Any]:
     """The SQLAlchemy type; `keyed` is True for a column in a key, "text" for one MySQL keeps as TEXT."""
-    t = column.type
-    if t.kind == "enum":
-        assert t.enum is not None
-        return sa.Enum(*enums[t.enum].values, name=t.enum, create_constraint=True)
-    if is_serial(column):
-        # SQLite autoincrements only an INTEGER PRIMARY KEY
-        return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-    if keyed is True and t.kind == "text":
-        return sa.Text().with_variant(sa.String(MYSQL_KEY_LENGTH), *MYSQL)
-    if keyed == "text" and t.kind == "varchar":
-        return sa.String(t.length).with_variant(sa.Text(), *MYSQL)
-    return _SIMPLE[t.kind](t)
+    built: sa.types.TypeEngine[Any] = type_spec(column, enums, keyed).build()
+    return built
 
 
 def server_default(column: Column) -> Any:
@@ -81,7 +53,7 @@ def build_metadata(db: Database, metadata: sa.MetaData | None = None) -> sa.Meta
     md = metadata or sa.MetaData()
     enums = {e.name: e for e in db.enums}
     for name, column, column_type in external_tables(db):
-        sa.Table(name, md, sa.Column(column, _SIMPLE[column_type.kind](column_type), primary_key=True))
+        sa.Table(name, md, sa.Column(column, sa_type(Column(column, column_type, False), {}), primary_key=True))
     for table in db.tables:
         build_table(table, md, enums)
     return md

@@ -1,52 +1,20 @@
-"""Column types as text, without importing SQLAlchemy: model source, Python annotations, and how docs spell them.
+"""Column types as text, without importing SQLAlchemy: the type each column gets, and how docs spell it.
 
 `schemarel check` renders every doc and model on each run; keeping SQLAlchemy off that path halves its start-up.
-PostgreSQL's spellings below are what SQLAlchemy's compiler prints (tests/test_sqltypes.py holds them to it);
+PostgreSQL's spellings (`kinds.KINDS`) are what SQLAlchemy's compiler prints (tests/test_sqltypes.py holds them to it);
 other dialects are compiled by SQLAlchemy (`metadata.dialect_type`, `metadata.dialect_default`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from schemarel.ir import Column, ColumnType, Database, EnumType, Table
+from schemarel.sql.kinds import KINDS, SAType
 from schemarel.text import md_code
 
-# The same types as Python source for the generated models (`sa.` is SQLAlchemy, `postgresql.` its dialect).
-_SIMPLE_EXPR: Mapping[str, Callable[[ColumnType], str]] = {
-    "uuid": lambda t: "sa.Uuid()",
-    "text": lambda t: "sa.Text()",
-    "varchar": lambda t: f"sa.String({t.length})",
-    "boolean": lambda t: "sa.Boolean()",
-    "smallint": lambda t: "sa.SmallInteger()",
-    "integer": lambda t: "sa.Integer()",
-    "bigint": lambda t: "sa.BigInteger()",
-    "float": lambda t: "sa.Double()",
-    "numeric": lambda t: f"sa.Numeric({t.precision}, {t.scale})",
-    "date": lambda t: "sa.Date()",
-    "datetime": lambda t: "sa.DateTime(timezone=True)",
-    "time": lambda t: "sa.Time()",
-    "json": lambda t: 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")',
-}
-
-PYTHON_TYPES: Mapping[str, str] = {
-    "uuid": "uuid.UUID",
-    "text": "str",
-    "varchar": "str",
-    "enum": "str",
-    "boolean": "bool",
-    "smallint": "int",
-    "integer": "int",
-    "bigint": "int",
-    "float": "float",
-    "numeric": "decimal.Decimal",
-    "date": "datetime.date",
-    "datetime": "datetime.datetime",
-    "time": "datetime.time",
-    "json": "Any",
-}
-
-SERIAL = 'sa.BigInteger().with_variant(sa.Integer(), "sqlite")'
+# SQLite autoincrements only an INTEGER PRIMARY KEY
+SERIAL = SAType("BigInteger").with_variant(SAType("Integer"), "sqlite")
 # MySQL cannot index a TEXT column without a prefix length: a text column in a key is varchar(255) there;
 # and it caps a row's varchars at 65,535 bytes (4 per character in utf8mb4): long ones are TEXT there.
 MYSQL = ("mysql", "mariadb")
@@ -54,22 +22,6 @@ MYSQL_KEY_LENGTH = 255
 MYSQL_LONG_VARCHAR = 4096
 MYSQL_ROW_CHARS = 12_000
 
-# How PostgreSQL's DDL spells each type (the docs' primary dialect).
-POSTGRES_SPELLING: Mapping[str, Callable[[ColumnType], str]] = {
-    "uuid": lambda t: "uuid",
-    "text": lambda t: "text",
-    "varchar": lambda t: f"varchar({t.length})" if t.length else "varchar",
-    "boolean": lambda t: "boolean",
-    "smallint": lambda t: "smallint",
-    "integer": lambda t: "integer",
-    "bigint": lambda t: "bigint",
-    "float": lambda t: "double precision",
-    "numeric": lambda t: f"numeric({t.precision}, {t.scale})" if t.precision is not None else "numeric",
-    "date": lambda t: "date",
-    "datetime": lambda t: "timestamp with time zone",
-    "time": lambda t: "time without time zone",
-    "json": lambda t: "jsonb",
-}
 POSTGRES_DEFAULTS = {"uuid": "gen_random_uuid()", "now": "now()"}
 
 
@@ -83,20 +35,26 @@ def needs_literal(default: str) -> bool:
     return "'" in default or "\\" in default
 
 
-def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> str:
-    """Python source that builds the column's SQLAlchemy type (`keyed`: see `keyed_columns`)."""
+def type_spec(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> SAType:
+    """The column's SQLAlchemy type as data (`keyed`: see `keyed_columns`): models write it, metadata builds it."""
     t = column.type
     if t.kind == "enum":
         assert t.enum is not None
-        values = ", ".join(py_str(v) for v in enums[t.enum].values)
-        return f"sa.Enum({values}, name={py_str(t.enum)}, create_constraint=True)"
+        return SAType("Enum", tuple(enums[t.enum].values), (("name", t.enum), ("create_constraint", True)))
     if is_serial(column):
         return SERIAL
     if keyed is True and t.kind == "text":
-        return f"sa.Text().with_variant(sa.String({MYSQL_KEY_LENGTH}), {', '.join(map(repr, MYSQL))})"
+        return SAType("Text").with_variant(SAType("String", (MYSQL_KEY_LENGTH,)), *MYSQL)
     if keyed == "text" and t.kind == "varchar":
-        return f"sa.String({t.length}).with_variant(sa.Text(), {', '.join(map(repr, MYSQL))})"
-    return _SIMPLE_EXPR[t.kind](t)
+        return SAType("String", (t.length,)).with_variant(SAType("Text"), *MYSQL)
+    build = KINDS[t.kind].sa
+    assert build is not None, t.kind
+    return build(t)
+
+
+def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> str:
+    """Python source that builds the column's SQLAlchemy type."""
+    return type_spec(column, enums, keyed).source()
 
 
 def keyed_columns(table: Table) -> dict[str, bool | str]:
@@ -140,9 +98,10 @@ def display_type(column: Column, enums: Mapping[str, EnumType]) -> str:
     """The column's type as docs show it: PostgreSQL's spelling (`metadata.dialect_type` for other dialects)."""
     if is_serial(column):
         return "bigserial"
-    if column.type.kind == "enum":
+    spell = KINDS[column.type.kind].postgres
+    if spell is None:  # an enum: PostgreSQL's type is named after it
         return column.type.enum or "enum"
-    return POSTGRES_SPELLING[column.type.kind](column.type)
+    return spell(column.type)
 
 
 def display_default(column: Column) -> str:
