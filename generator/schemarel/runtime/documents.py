@@ -11,9 +11,7 @@ import copy
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from schemarel.errors import ValueRejected
 from schemarel.ir import Column, SchemaModel, SelfRef, Table
@@ -22,6 +20,9 @@ from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
+
+if TYPE_CHECKING:  # imported where used: the docs' example rows are shredded here, on `check`'s path
+    import sqlalchemy as sa
 from schemarel.sql.kinds import KINDS
 
 KeySource = Literal["client", "document", "parent", "server"]
@@ -126,14 +127,16 @@ class RowBatch:
 class DocumentMap:
     """The document ↔ rows mapping of one schema, built generically from its IR tables."""
 
-    def __init__(self, model: SchemaModel, metadata: sa.MetaData, json_absent: Any = None) -> None:
+    def __init__(self, model: SchemaModel, metadata: sa.MetaData | None, json_absent: Any = None) -> None:
+        """`metadata` None: rows are only built, never written or read (the docs' example rows)."""
         self.model = model
         self.json_absent = json_absent  # what an absent JSON property is written as (SQL NULL)
         self.tables: list[TableMap] = []
         by_name: dict[str, TableMap] = {}
         for table in model.tables:
             parent = by_name.get(table.parent) if table.parent else None
-            tm = _table_map(table, metadata.tables[table.name], parent, len(self.tables))
+            sa_table = metadata.tables[table.name] if metadata is not None else cast("sa.Table", None)
+            tm = _table_map(table, sa_table, parent, len(self.tables))
             if parent is not None:
                 parent.children.append(tm)
             by_name[table.name] = tm
@@ -257,6 +260,8 @@ class DocumentMap:
         A JSON column reads back as None both for SQL NULL (the property was absent) and for JSON null,
         so `IS NULL` is asked separately.
         """
+        import sqlalchemy as sa
+
         t = tm.sa_table
         cols: list[Any] = [t.c[tm.key]] + ([t.c[tm.fk]] if tm.fk and tm.fk != tm.key else [])
         for ref in tm.links:
