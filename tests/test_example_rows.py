@@ -4,6 +4,9 @@ against what the database holds for many documents, presence and extra columns i
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +108,14 @@ def test_presence_and_extra_columns_are_shown_as_written(store: Store) -> None:
     assert cells["_present"] == '{"/note": null, "/tags": true}'
     assert cells["_extra"] == '{"": {"zz": 2}}'
 
+
+
+def test_check_shreds_the_examples_without_sqlalchemy(project: Path) -> None:
+    """The docs' rows come from the runtime's shredder, which must not pull SQLAlchemy onto `check`'s path."""
+    probe = (
+        "import sys; from schemarel.cli.main import main\n"
+        "try:\n    main(['check'])\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+        "print('sqlalchemy' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stdout + result.stderr

@@ -3,8 +3,8 @@
 Rules (README, "How schemas become tables"): a root object is a table with a uuid key; a required nested
 object is flattened into its parent; an optional one gets its own 1:1 table keyed by the parent's key; an
 array becomes a child table with a surrogate `bigserial` key (which also keeps item order); free-form objects
-and values that can take several shapes are JSON columns (the latter with a warning). `refs` resolves and
-merges nodes, `shapes` says how a node is stored, `walk` decides per property, `columns` builds one table's columns.
+and values that can take several shapes are JSON columns (the latter with a warning). `schema.refs` resolves
+and merges nodes, `shapes` says how a node is stored, `walk` decides per property, `columns` builds one table's columns.
 """
 
 from __future__ import annotations

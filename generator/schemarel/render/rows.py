@@ -1,6 +1,6 @@
 """The rows a document becomes, as the docs show them next to the example document: the runtime's own shredding.
 
-The rows are what `Store.put` writes (`runtime.documents.DocumentMap`, run without a database), so the
+The rows are what `Store.create` writes (`runtime.documents.DocumentMap`, run without a database), so the
 docs cannot disagree with the runtime about any column, presence and extra columns included. Values the
 database makes (keys from `gen_random_uuid()` or a sequence, `now()` timestamps) are shown as stable
 stand-ins: a uuid derived from the table name and row number, the row number, the SQL expression.
@@ -34,7 +34,7 @@ class _Expr(str):
 
 
 def document_rows(model: SchemaModel, document: Any) -> tuple[TableRows, ...]:
-    """Every table's rows for `document` (an example the docs show), as `Store.put` would write them."""
+    """Every table's rows for `document` (an example the docs show), as `Store.create` would write them."""
     mapping = DocumentMap(model, None, json_absent=SQL_NULL)
     batch = mapping.new_batch()
     try:
