@@ -364,7 +364,7 @@ def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index:
     key = table.primary_key.columns[0]
     parent_fk = table.parent_fk
     fk = parent_fk.columns[0] if parent_fk else None
-    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name == table.value_column)
+    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name in (table.value_column, table.json_root))
     field_names = {f.column for f in fields}
     key_column = table.column(key)
     source: KeySource
