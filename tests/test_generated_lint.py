@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import tokenize
 from pathlib import Path
 from typing import Any
@@ -43,23 +45,49 @@ def test_generated_is_linted_like_the_rest() -> None:
     assert "generated/migrations/env.py" in listed
 
 
-@pytest.mark.skipif(not CORPUS and not CI, reason=NO_CORPUS)
-def test_corpus_outputs_pass_ruff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    schemas = list(require_shared(SHARED / "corpus").glob("*.schema.json"))
+@pytest.fixture(scope="module")
+def corpus_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Every corpus schema generated into a project of its own (with this repository's ruff settings)."""
+    schemas = sorted(require_shared(SHARED / "corpus").glob("*.schema.json"))
+    tmp_path = tmp_path_factory.mktemp("corpus")
     generated = []
-    for schema in sorted(schemas):
-        root = tmp_path / schema.name.removesuffix(".schema.json")
-        (root / "schemas").mkdir(parents=True)
-        shutil.copy(schema, root / "schemas")
-        shutil.copy(REPO / "pyproject.toml", root)  # the project's ruff settings, for generating and checking
-        monkeypatch.chdir(root)
-        result = CliRunner().invoke(main, ["generate"], catch_exceptions=False)
-        if result.exit_code == 0:  # the schemas that must fail are test_corpus.py's business
-            generated.append(root.name)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for schema in schemas:
+            root = tmp_path / schema.name.removesuffix(".schema.json")
+            (root / "schemas").mkdir(parents=True)
+            shutil.copy(schema, root / "schemas")
+            shutil.copy(REPO / "pyproject.toml", root)  # the project's ruff settings, for generating and checking
+            monkeypatch.chdir(root)
+            result = CliRunner().invoke(main, ["generate"], catch_exceptions=False)
+            if result.exit_code == 0:  # the schemas that must fail are test_corpus.py's business
+                generated.append(root.name)
     assert len(generated) >= len(schemas) - 2, generated
+    return tmp_path, generated
+
+
+@pytest.mark.skipif(not CORPUS and not CI, reason=NO_CORPUS)
+def test_corpus_outputs_pass_ruff(corpus_outputs: tuple[Path, list[str]]) -> None:
+    tmp_path, generated = corpus_outputs
     for args in (("check", *generated), ("format", "--check", *generated)):
         result = ruff(tmp_path, *args)
         assert result.returncode == 0, f"ruff {' '.join(args[:2])}:\n{result.stdout[-5000:]}{result.stderr}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS and not CI, reason=NO_CORPUS)
+def test_corpus_outputs_pass_mypy_strict(corpus_outputs: tuple[Path, list[str]]) -> None:
+    """Models (string enums as Literals of odd labels too), env.py and the first revision of every schema."""
+    tmp_path, generated = corpus_outputs
+    cache = Path(tempfile.gettempdir()) / f"schemarel-mypy-{os.getuid()}"
+    for name in generated:
+        result = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "generated"],
+            cwd=tmp_path / name,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, f"{name}:\n{result.stdout}"
 
 
 @settings(max_examples=300, deadline=None)
