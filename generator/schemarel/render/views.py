@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,7 +206,11 @@ def _code_list(names: tuple[str, ...]) -> str:
 
 
 def enum_lines(model: SchemaModel) -> tuple[str, ...]:
-    return tuple(f"`{e.name}` – PostgreSQL enum with values {_code_list(e.values)}." for e in model.enums)
+    return enum_type_lines(model.enums)
+
+
+def enum_type_lines(enums: Iterable[EnumType]) -> tuple[str, ...]:
+    return tuple(f"`{e.name}` – PostgreSQL enum with values {_code_list(e.values)}." for e in enums)
 
 
 def any_uuid_default(tables: Any) -> bool:
