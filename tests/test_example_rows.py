@@ -71,8 +71,8 @@ def _database_rows(store: Store, table: sa.Table, doc_id: Any) -> list[dict[str,
 def _shown(value: Any, is_json: bool) -> str:
     if value is None:
         return "NULL"
-    if is_json:
-        return json.dumps(json.loads(value), ensure_ascii=False, sort_keys=True)
+    if is_json:  # the same JSON value: the database may space or order it its own way
+        return json.dumps(json.loads(value), sort_keys=True)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -94,7 +94,8 @@ def test_docs_rows_are_the_rows_the_runtime_writes(store: Store, document: dict[
                     if column in made_by_database:
                         continue
                     is_json = tm.table.column(column).type.kind == "json"
-                    assert cell == _shown(row[column], is_json), (tm.table.name, column)
+                    shown_cell = json.dumps(json.loads(cell), sort_keys=True) if is_json and cell != "NULL" else cell
+                    assert shown_cell == _shown(row[column], is_json), (tm.table.name, column)
     finally:
         store.delete(doc_id)
 
@@ -105,8 +106,8 @@ def test_presence_and_extra_columns_are_shown_as_written(store: Store) -> None:
     root = next(t for t in document_rows(store.mapping.model, document) if t.table == store.mapping.root.table.name)
     (row,) = root.rows
     cells = dict(zip(root.columns, row, strict=True))
-    assert cells["_present"] == '{"/note": null, "/tags": true}'
-    assert cells["_extra"] == '{"": {"zz": 2}}'
+    assert json.loads(cells["_present"]) == {"/tags": True, "/note": None}
+    assert cells["_extra"] == '{"":{"zz":2}}'
 
 
 
@@ -134,4 +135,4 @@ def test_a_document_stored_whole_as_json_round_trips_and_shows_its_row(tmp_path:
     assert store.get(doc_id) == document
     (rows,) = document_rows(store.mapping.model, document)
     assert rows.columns == ("id", "document")
-    assert rows.rows[0][1] == json.dumps(document, ensure_ascii=False, sort_keys=True)
+    assert json.loads(rows.rows[0][1]) == document

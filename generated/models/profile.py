@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from schemarel.support import uuid_default
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -65,8 +65,12 @@ class Profile(Base):
         comment="Free-form preferences of the apps (feature flags, UI state); stored as one JSON value.",
     )
     created_at: Mapped[datetime.datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+        server_default=sa.func.now(),
+        nullable=False,
     )
     updated_at: Mapped[datetime.datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+        server_default=sa.func.now(),
+        nullable=False,
     )

@@ -259,10 +259,11 @@ def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | N
         return None
     if ctype.kind in ("varchar", "enum") and ctype.length is not None and len(str(value)) > ctype.length:
         return None
-    parser = KINDS[ctype.kind].to_db  # the runtime's conversion: a default it could not store is none
+    conversion = KINDS[ctype.kind].conversion(ctype)  # the runtime's: a default it could not store is none
+    parser = conversion[0] if conversion else None
     if parser is not None:
         try:
             parser(value)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ArithmeticError):
             return None
     return Default("literal", value)

@@ -9,7 +9,6 @@ stand-ins: a uuid derived from the table name and row number, the row number, th
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,9 +16,8 @@ from typing import Any
 
 from schemarel.errors import ValueRejected
 from schemarel.ir import Column, SchemaModel, Table
-from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
-
-SQL_NULL: Any = object()  # what the runtime writes as SQL NULL in a JSON column, told apart from JSON null
+from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.tablemap import RowBatch, TableMap
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class _Expr(str):
 
 def document_rows(model: SchemaModel, document: Any) -> tuple[TableRows, ...]:
     """Every table's rows for `document` (an example the docs show), as `Store.create` would write them."""
-    mapping = DocumentMap(model, None, json_absent=SQL_NULL)
+    mapping = DocumentMap(model, None)
     batch = mapping.new_batch()
     try:
         mapping.add(batch, mapping.with_defaults(document), key=_stand_in(model.root, 1))
@@ -100,12 +98,10 @@ def _hashable(value: Any) -> bool:
 
 
 def _display(value: Any, is_json: bool) -> str:
-    if value is SQL_NULL or (value is None and not is_json):
+    if value is None:
         return "NULL"
-    if isinstance(value, _Expr):
+    if isinstance(value, _Expr) or is_json:  # JSON columns: the exact JSON text the runtime writes
         return str(value)
-    if is_json:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date | dt.time):  # datetime is a date

@@ -2,23 +2,28 @@
 
 A kind (`ColumnType.kind`) is named once, in `KINDS`: its Python annotation (models), its SQLAlchemy type
 (models' source and the metadata's objects, from one `SAType`), its PostgreSQL spelling (docs, migration
-docs), and how a document value converts to the column's value and back (the runtime; `to_db` is also the
-parser that decides whether a schema `default` is a value the column can hold). Nothing here imports
+docs), and how a document value converts to the column's value and back (`conversions`: the runtime's, and
+the parser that decides whether a schema `default` is a value the column can hold). Nothing here imports
 SQLAlchemy: `schemarel check` never needs it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from schemarel.ir import ColumnType
+from schemarel.sql import conversions as cv
+from schemarel.sql.conversions import Conversion
 
-UTC = dt.timezone.utc
+MYSQL = ("mysql", "mariadb")  # SQLAlchemy's dialect names for MySQL and MariaDB
+
+
+def _mysql_fsp6(name: str) -> SAType:
+    return SAType(f"mysql.{name}", kwargs=(("fsp", 6),))
 
 
 @dataclass(frozen=True)
@@ -57,37 +62,6 @@ class SAType:
         return built
 
 
-# -- document values ↔ column values ------------------------------------------------------------
-def _zulu(value: str) -> str:
-    return value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
-
-
-def _datetime_in(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(_zulu(value))
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _datetime_out(value: dt.datetime) -> str:
-    # SQLite hands back naive values: they were written in UTC
-    aware = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat().replace("+00:00", "Z")
-
-
-def _time_in(value: str) -> dt.time:
-    parsed = dt.time.fromisoformat(_zulu(value))
-    if parsed.tzinfo is None:
-        return parsed
-    return dt.datetime.combine(dt.date(2000, 1, 1), parsed).astimezone(UTC).time()
-
-
-def _numeric_out(value: decimal.Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
-
-
-def _float_out(value: float) -> int | float:
-    return int(value) if value.is_integer() and abs(value) < 2**53 else value  # 6629 stays 6629
-
-
 @dataclass(frozen=True)
 class Kind:
     """Everything about one column type kind."""
@@ -95,8 +69,8 @@ class Kind:
     python: str  # the annotation of a model attribute holding it
     sa: Callable[[ColumnType], SAType] | None  # None for enums: their type needs the enum's labels
     postgres: Callable[[ColumnType], str] | None  # how PostgreSQL's DDL spells it (None: the enum's own name)
-    to_db: Callable[[Any], Any] | None = None  # document value → column value (None: stored as it is)
-    from_db: Callable[[Any], Any] | None = None  # column value → document value
+    # document value → column value and back, for a column of this type (None: values are stored as they are)
+    conversion: Callable[[ColumnType], Conversion | None] = lambda t: None
 
 
 def _fixed(name: str, spelling: str, **kwargs: Any) -> tuple[Callable[[ColumnType], SAType], Callable[..., str]]:
@@ -104,30 +78,48 @@ def _fixed(name: str, spelling: str, **kwargs: Any) -> tuple[Callable[[ColumnTyp
     return (lambda t: sa_type), (lambda t: spelling)
 
 
+def _always(to_db: Callable[[Any], Any], from_db: Callable[[Any], Any]) -> Callable[[ColumnType], Conversion]:
+    return lambda t: (to_db, from_db)
+
+
+def _integer(kind: str, sa_name: str) -> Kind:
+    return Kind("int", *_fixed(sa_name, kind), _always(cv.integer_in(kind), int))
+
+
+# MySQL's TEXT holds 64 KiB, DATETIME and TIME whole seconds: what JSON Schema allows needs more there
 KINDS: Mapping[str, Kind] = {
-    "uuid": Kind("uuid.UUID", *_fixed("Uuid", "uuid"), uuid.UUID, str),
-    "text": Kind("str", *_fixed("Text", "text")),
+    "uuid": Kind("uuid.UUID", *_fixed("Uuid", "uuid"), _always(uuid.UUID, str)),
+    "text": Kind(
+        "str", lambda t: SAType("Text").with_variant(SAType("mysql.LONGTEXT"), *MYSQL), lambda t: "text"
+    ),
     "varchar": Kind(
         "str", lambda t: SAType("String", (t.length,)), lambda t: f"varchar({t.length})" if t.length else "varchar"
     ),
     "enum": Kind("str", None, None),
     "boolean": Kind("bool", *_fixed("Boolean", "boolean")),
-    "smallint": Kind("int", *_fixed("SmallInteger", "smallint")),
-    "integer": Kind("int", *_fixed("Integer", "integer")),
-    "bigint": Kind("int", *_fixed("BigInteger", "bigint")),
-    "float": Kind("float", *_fixed("Double", "double precision"), float, _float_out),
+    "smallint": _integer("smallint", "SmallInteger"),
+    "integer": _integer("integer", "Integer"),
+    "bigint": _integer("bigint", "BigInteger"),
+    "float": Kind("float", *_fixed("Double", "double precision"), _always(cv.float_in, cv.float_out)),
     "numeric": Kind(
         "decimal.Decimal",
         lambda t: SAType("Numeric", (t.precision, t.scale)),
         lambda t: f"numeric({t.precision}, {t.scale})" if t.precision is not None else "numeric",
-        lambda v: decimal.Decimal(str(v)),
-        _numeric_out,
+        lambda t: (cv.numeric_in(t.precision, t.scale), cv.numeric_out(t.scale)),
     ),
-    "date": Kind("datetime.date", *_fixed("Date", "date"), dt.date.fromisoformat, dt.date.isoformat),
+    "date": Kind("datetime.date", *_fixed("Date", "date"), _always(dt.date.fromisoformat, dt.date.isoformat)),
     "datetime": Kind(
-        "datetime.datetime", *_fixed("DateTime", "timestamp with time zone", timezone=True), _datetime_in, _datetime_out
+        "datetime.datetime",
+        lambda t: SAType("DateTime", kwargs=(("timezone", True),)).with_variant(_mysql_fsp6("DATETIME"), *MYSQL),
+        lambda t: "timestamp with time zone",
+        _always(cv.datetime_in, cv.datetime_out),
     ),
-    "time": Kind("datetime.time", *_fixed("Time", "time without time zone"), _time_in, lambda t: t.isoformat() + "Z"),
+    "time": Kind(
+        "datetime.time",
+        lambda t: SAType("Time").with_variant(_mysql_fsp6("TIME"), *MYSQL),
+        lambda t: "time without time zone",
+        _always(cv.time_in, cv.time_out),
+    ),
     "json": Kind(
         "Any", lambda t: SAType("JSON").with_variant(SAType("postgresql.JSONB"), "postgresql"), lambda t: "jsonb"
     ),

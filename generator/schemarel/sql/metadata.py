@@ -53,7 +53,7 @@ def build_metadata(db: Database, metadata: sa.MetaData | None = None) -> sa.Meta
     md = metadata or sa.MetaData()
     enums = {e.name: e for e in db.enums}
     for name, column, column_type in external_tables(db):
-        sa.Table(name, md, sa.Column(column, sa_type(Column(column, column_type, False), {}), primary_key=True))
+        sa.Table(name, md, sa.Column(column, sa_type(Column(column, column_type, False), {}, True), primary_key=True))
     for table in db.tables:
         build_table(table, md, enums)
     return md

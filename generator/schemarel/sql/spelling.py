@@ -10,17 +10,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from schemarel.ir import Column, ColumnType, Database, EnumType, Table
-from schemarel.sql.kinds import KINDS, SAType
+from schemarel.sql.kinds import KINDS, MYSQL, SAType
 from schemarel.text import md_code
 
 # SQLite autoincrements only an INTEGER PRIMARY KEY
 SERIAL = SAType("BigInteger").with_variant(SAType("Integer"), "sqlite")
 # MySQL cannot index a TEXT column without a prefix length: a text column in a key is varchar(255) there;
 # and it caps a row's varchars at 65,535 bytes (4 per character in utf8mb4): long ones are TEXT there.
-MYSQL = ("mysql", "mariadb")
 MYSQL_KEY_LENGTH = 255
 MYSQL_LONG_VARCHAR = 4096
 MYSQL_ROW_CHARS = 12_000
+MYSQL_TEXT_BYTES = 65_535  # what TEXT holds; utf8mb4 takes up to 4 bytes a character
+
+
+def mysql_longtext(t: ColumnType) -> bool:
+    """Whether a varchar MySQL keeps as TEXT needs LONGTEXT there to hold `maxLength` characters."""
+    return (t.length or 0) * 4 > MYSQL_TEXT_BYTES
+
 
 POSTGRES_DEFAULTS = {"uuid": "gen_random_uuid()", "now": "now()"}
 
@@ -43,10 +49,13 @@ def type_spec(column: Column, enums: Mapping[str, EnumType], keyed: bool | str =
         return SAType("Enum", tuple(enums[t.enum].values), (("name", t.enum), ("create_constraint", True)))
     if is_serial(column):
         return SERIAL
+    if t.kind == "uuid" and not keyed:  # MariaDB's uuid type refuses some uuids: a document's are kept as hex
+        return SAType("Uuid").with_variant(SAType("Uuid", kwargs=(("native_uuid", False),)), *MYSQL)
     if keyed is True and t.kind == "text":
         return SAType("Text").with_variant(SAType("String", (MYSQL_KEY_LENGTH,)), *MYSQL)
     if keyed == "text" and t.kind == "varchar":
-        return SAType("String", (t.length,)).with_variant(SAType("Text"), *MYSQL)
+        long = SAType("mysql.LONGTEXT") if mysql_longtext(t) else SAType("Text")
+        return SAType("String", (t.length,)).with_variant(long, *MYSQL)
     build = KINDS[t.kind].sa
     assert build is not None, t.kind
     return build(t)
