@@ -49,7 +49,8 @@ def test_source_expression_and_sql_agree(check: Check) -> None:
     built = expression(check)
     for dialect in DIALECTS:
         assert compiled(from_source, dialect) == compiled(built, dialect)
-    assert pg_sql(check) == compiled(built, postgresql.dialect())
+    # `named` parameters: a pyformat driver's compiler doubles `%` in literals, which the SQL itself does not
+    assert pg_sql(check) == compiled(built, postgresql.dialect(paramstyle="named"))
 
 
 def test_every_rule_names_the_keyword_it_enforces() -> None:
