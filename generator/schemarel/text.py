@@ -21,6 +21,8 @@ def docstring_line(text: str) -> str:
     """`docstring`, on one line: line breaks as escapes, so that a formatter re-indenting docstring lines cannot
     change what `__doc__` holds."""
     body = "".join(ch.encode("unicode_escape").decode() if _breaks(ch) else ch for ch in docstring_text(text))
+    if body.startswith('"'):  # `""""`: a formatter would put a space after the opening quotes
+        body = "\\" + body
     return '"""' + body + '"""'
 
 
