@@ -29,15 +29,20 @@ def format_sources(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Pa
     """`files[path]` for each of `paths`, formatted as a file at `out_dir / path` would be by the project."""
     todo = list(paths)
     _ruff_bin()  # once, before the threads: sysconfig's first look-up is not thread-safe
+    # strings are split here, not in the threads: CPython's `ast` keeps one recursion counter per interpreter
+    split = {path: split_long_strings(files[path].decode("utf-8")) for path in todo}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda p: format_source(files[p].decode("utf-8"), out_dir / p), todo)
+        results = pool.map(lambda p: _laid_out(split[p], out_dir / p), todo)
         return {path: text.encode("utf-8") for path, text in zip(todo, results, strict=True)}
 
 
 def format_source(source: str, path: Path) -> str:
     """One module's source: long strings split, imports sorted (`ruff check --select I`), `ruff format`, and
     the docstrings still too long marked."""
-    source = split_long_strings(source)
+    return _laid_out(split_long_strings(source), path)
+
+
+def _laid_out(source: str, path: Path) -> str:
     source = _ruff(["check", "--fix-only", "--exit-zero", "--quiet", "--select", "I"], source, path)
     source = _ruff(["format", "--quiet"], source, path)
     return mark_long_docstrings(source, path)
