@@ -23,6 +23,8 @@ from schemarel.normalize.shapes import Shape, classify
 from schemarel.normalize.walk import EXTRA_COLUMN, MAX_TABLES, Ancestor, Child, PropertyWalker
 from schemarel.schema.loader import SourceSchema
 from schemarel.schema.refs import Node, Src, resolve, root_src
+from schemarel.schema.work import Work
+from schemarel.sql import limits
 from schemarel.sql.types import SPELLED_KINDS
 
 TIMESTAMP_COLUMNS = (("created_at", "Set when the row is inserted."), ("updated_at", "Set on every write."))
@@ -39,7 +41,7 @@ class Normalizer(PropertyWalker):
 
     def __init__(self, source: SourceSchema) -> None:
         self.source = source
-        self.catalog = source.catalog
+        self.catalog = replace(source.catalog, work=Work())  # each schema has the whole budget
         self.tables: list[Table] = []
         self.enums: list[Any] = []
         self.warnings: list[SchemaWarning] = []
@@ -146,7 +148,7 @@ class Normalizer(PropertyWalker):
             uniques=tuple(tb.uniques),
             indexes=tuple(tb.indexes),
             checks=tuple(tb.checks),
-            comment=clip(comment_text(node), MAX_TABLE_COMMENT),
+            comment=clip(comment_text(node, ptr), MAX_TABLE_COMMENT),
             parent=parent.name if parent else None,
             json_property=spec.prop,
             parent_path=spec.parent_path,
@@ -163,6 +165,8 @@ class Normalizer(PropertyWalker):
             self_refs=tuple(tb.self_refs),
             json_root=json_root,
         )
+        for where, problem in limits.table_problems(table, tb.enums):
+            raise SchemaError(tb.file, where, problem)
         self.tables.append(table)
         self.enums += tb.enums
         for child in children:

@@ -10,6 +10,7 @@ each dialect's SQL: `char_length(x)` is `length(x)` on SQLite, string literals a
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
@@ -56,7 +57,8 @@ _NOT_PORTABLE = re.compile(r"\\[pPbBkcuzZAGQE]|\(\?[<P!=a-zA-Z]|\[[^\]]*\\[DSW]"
 
 
 def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], ctype: ColumnType) -> list[Check]:
-    """The checks a scalar column of JSON type `kind` gets from its keywords."""
+    """The checks a scalar column of JSON type `kind` gets from its keywords (enum values and bounds are
+    known to fit the column's type: `normalize` refuses those that do not)."""
     rules: list[tuple[str, Any]] = []
     if kind in ("integer", "number"):
         rules += [(name, kw[RULES[name].keyword]) for name in _BOUNDS if _is_number(kw.get(RULES[name].keyword))]
@@ -103,8 +105,15 @@ def python_source(check: Check) -> str:
     if rule.op == "~":
         return f"{subject}.regexp_match({check.value!r})"
     if rule.op == "in":
-        return f"{subject}.in_({list(check.value)!r})"
-    return f"{subject} {rule.op} {check.value!r}"
+        return f"{subject}.in_([{', '.join(map(_py_literal, check.value))}])"
+    return f"{subject} {rule.op} {_py_literal(check.value)}"
+
+
+def _py_literal(value: Any) -> str:
+    """A JSON scalar as a Python literal (`repr` would write an infinite float as `inf`, a NameError)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
 
 
 def expression(check: Check) -> Any:
