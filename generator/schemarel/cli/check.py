@@ -45,7 +45,12 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str
         if problem.kind == "changed":
             click.echo(problem.diff, nl=False)
         else:
-            what = "is missing" if problem.kind == "missing" else "should not be there"
+            what = {
+                "missing": "is missing",
+                "extra": "should not be there",
+                "symlink": "is a symbolic link (not read: schemarel writes only regular files)",
+                "special": "is not a regular file (not read)",
+            }[problem.kind]
             click.secho(f"{out_dir / problem.path} {what}", fg="red", err=True)
     if problems or gen.pending_change:
         click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)

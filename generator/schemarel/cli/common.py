@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -26,7 +24,7 @@ schemas_option = click.option(
 out_option = click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file or a link there is refused by schemarel, saying which
     default="generated",
     show_default=True,
     help="Directory the generated files go to.",
@@ -51,18 +49,26 @@ REVISION_ARGUMENT = {"ignore_unknown_options": True}
 
 
 def reports_errors(fn: F) -> F:
-    """Turn a SchemarelError into one message on stderr and its exit code, with no traceback."""
+    """Turn a SchemarelError into one message on stderr and its exit code, with no traceback.
+
+    Whatever is printed on an error has the secrets of the command's database URL hidden.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from schemarel.cli.guards import crash, report
+
         debug = kwargs.pop("debug", False)
+        url = kwargs.get("db_url")
         try:
             return fn(*args, **kwargs)
         except SchemarelError as exc:
-            if debug:
-                traceback.print_exc()
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(exc.exit_code)
+            report(exc, url, debug)
+        except (click.ClickException, click.Abort):
+            raise
+        except Exception:
+            crash(url)
+            raise
 
     return wrapper  # type: ignore[return-value]
 
@@ -74,15 +80,6 @@ schema_name_option = click.option(
     metavar="NAME",
     help="The schema's file stem: `customer` for schemas/customer.schema.json.",
 )
-
-
-def safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<database>"
 
 
 def first_line(exc: BaseException) -> str:

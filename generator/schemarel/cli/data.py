@@ -13,15 +13,7 @@ from typing import Any
 
 import click
 
-from schemarel.cli.common import (
-    db_option,
-    debug_option,
-    first_line,
-    reports_errors,
-    safe_url,
-    schema_name_option,
-    schemas_option,
-)
+from schemarel.cli.common import db_option, debug_option, first_line, reports_errors, schema_name_option, schemas_option
 from schemarel.errors import SchemarelError
 
 
@@ -32,15 +24,16 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
 
     from schemarel.project.pipeline import DEFAULT_URL
     from schemarel.runtime.store import Store
+    from schemarel.urls import redact
 
     url = db_url or DEFAULT_URL
     try:
         with Store(url, schema, schemas_dir=schemas_dir) as store:
             yield store
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         text = first_line(exc)
         hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
-        err = SchemarelError(f"{safe_url(url)}: {exc.__class__.__name__}: {text}{hint}")
+        err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
         err.exit_code = 1
         raise err from None
 
@@ -81,10 +74,11 @@ def load(
     all_or_nothing: bool,
 ) -> None:
     """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
+    from schemarel.cli.guards import rejects_file
+    from schemarel.project.pipeline import DEFAULT_URL
     from schemarel.runtime.ndjson import Loader, Reject
 
     stdin = file == "-"
-    rejects_path = rejects_path or Path("rejects.ndjson" if stdin else f"{file}.rejects.ndjson")
     try:
         stream = sys.stdin.buffer if stdin else open(file, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
@@ -93,12 +87,13 @@ def load(
     with ExitStack() as stack:
         if not stdin:
             stack.enter_context(stream)
-        out: list[Any] = []
+        # the input as opened (not as named) is what the reject file may not be
+        rejects = rejects_file(file, rejects_path, _stat(stream), schemas_dir, db_url or DEFAULT_URL)
+        rejects_path = rejects.path
+        stack.callback(rejects.close)
 
         def reject(item: Reject) -> None:
-            if not out:
-                out.append(stack.enter_context(open(rejects_path, "w", encoding="utf-8")))
-            out[0].write(item.to_json() + "\n")
+            rejects.write(item)
             if len(shown) < 5:
                 shown.append(item)
 
@@ -118,6 +113,14 @@ def load(
     if result.rejected:
         click.secho(f"rejected {result.rejected} line(s), listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
+
+
+def _stat(stream: Any) -> os.stat_result | None:
+    """The input's device and inode; None for a stream that is no file (a test's in-memory stdin)."""
+    try:
+        return os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return None
 
 
 @click.command()

@@ -51,6 +51,10 @@ def generate(
     interval: float,
 ) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
+    from schemarel.project.config import output_owner
+    from schemarel.render.ownership import replaceable
+
+    replaceable(out_dir, output_owner("generate", schemas_dir, templates_dir))  # before any work, and the watch
     if rebase:
         _rebase(schemas_dir, out_dir, templates_dir, message, allow_destructive)
         return
@@ -71,13 +75,14 @@ def _generate(
     allow_destructive: bool,
     rehash: bool = False,
 ) -> None:
+    from schemarel.project.config import output_owner
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
 
     gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash))
     for warning in gen.database.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
-    changes = write_tree(out_dir, gen.files)
+    changes = write_tree(out_dir, gen.files, output_owner("generate", schemas_dir, templates_dir))
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
     _report(out_dir, changes)
@@ -88,12 +93,13 @@ def _generate(
 def _rebase(
     schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
 ) -> None:
+    from schemarel.project.config import output_owner
     from schemarel.project.pipeline import Settings
     from schemarel.project.revisions import rebase
     from schemarel.render.output import write_tree
 
     result = rebase(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
-    changes = write_tree(out_dir, result.generation.files)
+    changes = write_tree(out_dir, result.generation.files, output_owner("generate", schemas_dir, templates_dir))
     new = result.generation.new_revision
     for rev in result.moved:
         after = f"{result.after.id} ({result.after.message})" if result.after else "the base"
@@ -120,7 +126,7 @@ def revision(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, messa
 
 
 def _report(out_dir: Path, changes: list[Drift]) -> None:
-    """One line per file written, updated or removed."""
+    """One line per file written, updated or removed (a link or special file there: replaced)."""
+    verbs = {"missing": "wrote", "changed": "updated", "extra": "removed"}
     for change in changes:
-        verb = {"missing": "wrote", "changed": "updated", "extra": "removed"}[change.kind]
-        click.echo(f"{verb:8} {out_dir / change.path}")
+        click.echo(f"{verbs.get(change.kind, 'replaced'):8} {out_dir / change.path}")

@@ -6,15 +6,7 @@ from pathlib import Path
 
 import click
 
-from schemarel.cli.common import (
-    REVISION_ARGUMENT,
-    db_option,
-    debug_option,
-    first_line,
-    out_option,
-    reports_errors,
-    safe_url,
-)
+from schemarel.cli.common import REVISION_ARGUMENT, db_option, debug_option, first_line, out_option, reports_errors
 
 
 def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
@@ -25,6 +17,7 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
 
     from schemarel.errors import SchemarelError
     from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.urls import redact
 
     ini = out_dir / "alembic.ini"
     if not ini.is_file():
@@ -39,9 +32,9 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
         raise SchemarelError(str(exc)) from None
     except SchemarelError:
         raise
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         err = SchemarelError(
-            f"{action} to {revision} failed on {safe_url(url)}: {exc.__class__.__name__}: {first_line(exc)}"
+            f"{action} to {revision} failed on {redact(url)}: {exc.__class__.__name__}: {first_line(exc)}"
         )
         err.exit_code = 1
         raise err from None
