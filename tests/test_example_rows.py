@@ -40,7 +40,10 @@ SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["name"],
-                "properties": {"name": {"type": "string", "maxLength": 8}, "size": {"type": ["integer", "null"]}},
+                "properties": {
+                    "name": {"type": "string", "maxLength": 8},
+                    "size": {"type": ["integer", "null"], "minimum": -99, "maximum": 99},  # a bigint holds it
+                },
             },
         },
     },
