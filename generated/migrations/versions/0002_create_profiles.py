@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), server_default=uuid_default(), autoincrement=False, nullable=False),
         sa.Column(
             "user_id",
-            sa.Text(),
+            sa.Text().with_variant(sa.String(length=255), "mariadb").with_variant(sa.String(length=255), "mysql"),
             nullable=False,
             comment="The user this profile belongs to; `users` is owned by the auth library, not by schemarel.",
         ),

@@ -9,7 +9,7 @@ import click
 from schemarel.cli.common import REVISION_ARGUMENT, db_option, debug_option, first_line, out_option, reports_errors
 
 
-def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
+def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql: bool = False) -> None:
     from alembic import command
     from alembic.config import Config
     from alembic.util import CommandError
@@ -27,7 +27,7 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["without_models"] = True  # env.py: an upgrade needs no models
     try:
-        getattr(command, action)(config, revision)
+        getattr(command, action)(config, revision, sql=sql)
     except CommandError as exc:
         raise SchemarelError(str(exc)) from None
     except SchemarelError:
@@ -40,23 +40,30 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
         raise err from None
 
 
+sql_option = click.option(
+    "--sql", is_flag=True, help="Print the SQL script for the --db URL's dialect instead of running it (FROM:TO)."
+)
+
+
 @click.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="head")
 @out_option
 @db_option
+@sql_option
 @debug_option
 @reports_errors
-def upgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
+def upgrade(revision: str, out_dir: Path, db_url: str | None, sql: bool) -> None:
     """Apply migrations up to REVISION (default: head; Alembic syntax: +1, a revision id)."""
-    _alembic(out_dir, db_url, "upgrade", revision)
+    _alembic(out_dir, db_url, "upgrade", revision, sql)
 
 
 @click.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision")
 @out_option
 @db_option
+@sql_option
 @debug_option
 @reports_errors
-def downgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
-    """Revert migrations down to REVISION (Alembic syntax: -1, base, a revision id)."""
-    _alembic(out_dir, db_url, "downgrade", revision)
+def downgrade(revision: str, out_dir: Path, db_url: str | None, sql: bool) -> None:
+    """Revert migrations down to REVISION (Alembic syntax: -1, base, a revision id; with --sql, FROM:TO)."""
+    _alembic(out_dir, db_url, "downgrade", revision, sql)
