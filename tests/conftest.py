@@ -123,9 +123,11 @@ def app_db_url(db_url: str) -> str:
 
 
 def copy_project(base: Path) -> Path:
-    """`base/project`: a copy of this repository's schemas/ and generated/, as a user's project would hold them."""
+    """`base/project`: a copy of this repository's schemas/, generated/ and pyproject.toml (its ruff settings lay
+    out the generated Python), as a user's project would hold them."""
     root = base / "project"
     root.mkdir()
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     return root

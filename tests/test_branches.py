@@ -43,6 +43,7 @@ def diverged(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", root)  # its ruff settings lay out the generated Python
     git(root, "init", "-q", "-b", "main")
     assert schemarel(root, "generate").returncode == 0
     git(root, "add", "-A")
@@ -96,7 +97,7 @@ def test_rebase_moves_this_branchs_revision_after_the_other(diverged: Path, how:
     versions = root / "generated/migrations/versions"
     assert not list(versions.glob("0004_add_column_nickname.py"))
     script = (versions / "0005_add_column_nickname.py").read_text()
-    assert "down_revision = '0004'" in script and "'nickname'" in script and "bio" not in script
+    assert 'down_revision = "0004"' in script and '"nickname"' in script and "bio" not in script
     doc = (root / "generated/docs/migrations/0005_add_column_nickname.md").read_text()
     assert "after `0004`" in doc and "schemarel downgrade 0004" in doc
 
@@ -142,7 +143,7 @@ def test_rebase_moves_hand_written_revisions_after_the_new_one(diverged: Path) -
     rechained = (versions / "0006_fill_nicknames.py").read_text()
     assert "revision = '0006'\ndown_revision = '0005'\n" in rechained and "Revises: 0005" in rechained
     assert body in rechained  # the body, as written
-    assert "down_revision = '0004'" in (versions / "0005_add_column_nickname.py").read_text()
+    assert 'down_revision = "0004"' in (versions / "0005_add_column_nickname.py").read_text()
     git(root, "add", "-A")
     git(root, "commit", "-qm", "merge main")
     assert schemarel(root, "check").returncode == 0

@@ -56,6 +56,7 @@ def _without(text: bytes, prefixes: tuple[str, ...]) -> list[str]:
 
 def test_from_empty_output_generate_is_idempotent(tmp_path: Path) -> None:
     shutil.copytree(REPO / "schemas", tmp_path / "schemas")
+    shutil.copy(REPO / "pyproject.toml", tmp_path)  # its ruff settings lay out the generated Python
     out = tmp_path / "generated"
 
     first = run_schemarel(tmp_path, "generate", env=EPOCH)
@@ -66,7 +67,8 @@ def test_from_empty_output_generate_is_idempotent(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert "new revision" not in second.stdout
     assert tree(out) == after_first
-    assert sorted(tmp_path.iterdir()) == [out, tmp_path / "schemas"], "no staging directory may be left behind"
+    left = sorted(tmp_path.iterdir())
+    assert left == [out, tmp_path / "pyproject.toml", tmp_path / "schemas"], "no staging directory may be left behind"
 
     revision = next(v for k, v in after_first.items() if k.startswith("migrations/versions/0001_")).decode()
     assert f"Create Date: {EPOCH_DATE}" in revision
@@ -89,8 +91,8 @@ def test_schema_added_later_becomes_the_next_revision(tmp_path: Path) -> None:
     result = run_schemarel(tmp_path, "generate", env=EPOCH)
     assert "new revision 0002: add table profiles" in result.stdout, result.stdout + result.stderr
     revision = next((tmp_path / "generated/migrations/versions").glob("0002_*.py")).read_text(encoding="utf-8")
-    assert "down_revision = '0001'" in revision
-    assert "op.create_table('profiles'" in revision
+    assert 'down_revision = "0001"' in revision
+    assert 'op.create_table(\n        "profiles",' in revision
     assert "customer_profiles" not in revision, "the new revision holds only the difference"
 
 

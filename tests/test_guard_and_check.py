@@ -78,7 +78,7 @@ def test_not_null_without_default_is_refused_and_with_a_default_backfills(fresh:
     result = cli(fresh, "generate")
     assert result.exit_code == 0, result.output
     revision = next((fresh / "generated/migrations/versions").glob("0002_*.py")).read_text()
-    assert "backfill(op.get_bind(), 'customer_profiles', 'middle_name', '')" in revision
+    assert 'backfill(op.get_bind(), "customer_profiles", "middle_name", "")' in revision
 
 
 def test_no_op_regeneration_writes_nothing(fresh: Path, cli: Any) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from schemarel.ir import Column, ColumnType, Default
+from schemarel.sql.kinds import KINDS
 from schemarel.sql.metadata import compiled_default, compiled_type
-from schemarel.sql.spelling import POSTGRES_SPELLING, display_default, display_type
+from schemarel.sql.spelling import display_default, display_type
 from sqlalchemy.dialects import postgresql
 
 SAMPLES = {
@@ -14,7 +15,7 @@ SAMPLES = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(POSTGRES_SPELLING))
+@pytest.mark.parametrize("kind", sorted(k for k, kind in KINDS.items() if kind.postgres))
 def test_postgres_spelling_is_sqlalchemys(kind: str) -> None:
     for ctype in SAMPLES.get(kind, [ColumnType(kind)]):  # type: ignore[arg-type]
         column = Column("c", ctype, nullable=True)

@@ -7,13 +7,14 @@ import os
 import sys
 from logging.config import fileConfig
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
 from schemarel.support import compare_server_default, migrate, migration_engine, offline_options, rehearse
 
-DEFAULT_URL = 'sqlite:///schemarel.db'
+DEFAULT_URL = "sqlite:///schemarel.db"
 HERE = Path(__file__).resolve().parent
 
 
@@ -26,11 +27,11 @@ def _column_names(constraint: Any, table: sa.Table) -> str:
 # so every command gets it, whether or not it imports the models.
 NAMING_CONVENTION: dict[str, Any] = {
     "column_names": _column_names,
-    'ck': 'ck_%(table_name)s__%(constraint_name)s',
-    'fk': 'fk_%(table_name)s__%(column_names)s__%(referred_table_name)s',
-    'ix': 'ix_%(table_name)s__%(column_names)s',
-    'pk': 'pk_%(table_name)s',
-    'uq': 'uq_%(table_name)s__%(column_names)s',
+    "ck": "ck_%(table_name)s__%(constraint_name)s",
+    "fk": "fk_%(table_name)s__%(column_names)s__%(referred_table_name)s",
+    "ix": "ix_%(table_name)s__%(column_names)s",
+    "pk": "pk_%(table_name)s",
+    "uq": "uq_%(table_name)s__%(column_names)s",
 }
 
 if context.config.config_file_name is not None:
@@ -48,7 +49,7 @@ def database_url() -> str:
     )
 
 
-def models():  # type: ignore[no-untyped-def]
+def models() -> ModuleType:
     """The generated models package, for `alembic check` and autogenerate comparisons."""
     package = HERE.parent / "models"
     name = "_schemarel_generated_models"

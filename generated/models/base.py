@@ -14,11 +14,11 @@ def _column_names(constraint: Any, table: sa.Table) -> str:
 
 NAMING_CONVENTION: dict[str, Any] = {
     "column_names": _column_names,
-    'ck': 'ck_%(table_name)s__%(constraint_name)s',
-    'fk': 'fk_%(table_name)s__%(column_names)s__%(referred_table_name)s',
-    'ix': 'ix_%(table_name)s__%(column_names)s',
-    'pk': 'pk_%(table_name)s',
-    'uq': 'uq_%(table_name)s__%(column_names)s',
+    "ck": "ck_%(table_name)s__%(constraint_name)s",
+    "fk": "fk_%(table_name)s__%(column_names)s__%(referred_table_name)s",
+    "ix": "ix_%(table_name)s__%(column_names)s",
+    "pk": "pk_%(table_name)s",
+    "uq": "uq_%(table_name)s__%(column_names)s",
 }
 
 
@@ -30,8 +30,13 @@ class Base(DeclarativeBase):
 
 # Tables that other systems own. Declared only so that foreign keys resolve: migrations never create or
 # drop them, and `include_object` keeps Alembic comparisons away from them.
-EXTERNAL_TABLES: frozenset[str] = frozenset({'users'})
-sa.Table('users', Base.metadata, sa.Column('id', sa.Text().with_variant(sa.String(255), 'mysql', 'mariadb'), primary_key=True), info={"external": True})
+EXTERNAL_TABLES: frozenset[str] = frozenset({"users"})
+sa.Table(
+    "users",
+    Base.metadata,
+    sa.Column("id", sa.Text().with_variant(sa.String(255), "mysql", "mariadb"), primary_key=True),
+    info={"external": True},
+)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

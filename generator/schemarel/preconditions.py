@@ -42,7 +42,7 @@ class MissingExternalTable(SchemarelError):
 def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.ColumnElement[bool] | None]:
     kind, table, column, *args = check
     t = sa.table(table, *([sa.column(column)] if column else []))
-    c = t.c[column] if column else None
+    c: Any = t.c[column] if column else None
     if kind == "enum_values":
         return t, (sa.cast(c, sa.Text) if dialect == "postgresql" else c).in_(list(args[0]))
     if kind == "not_null":
@@ -93,6 +93,7 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
     detail = ""
     if rows and kind == "enum_values":
         c = table.c[column]
+        assert where is not None  # an enum check always has its condition
         counts = bind.execute(sa.select(c, sa.func.count()).where(where).group_by(c).order_by(c)).all()
         detail = ", ".join(f"{value!r} ({n})" for value, n in counts)
     elif rows and kind == "max_length":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 
@@ -14,6 +15,20 @@ def py_literal(value: Any) -> str:
 def docstring(text: str) -> str:
     """A triple-quoted docstring that means `text`, whatever quotes or backslashes it holds."""
     return '"""' + docstring_text(text) + '"""'
+
+
+def docstring_line(text: str) -> str:
+    """`docstring`, on one line: line breaks as escapes, so that a formatter re-indenting docstring lines cannot
+    change what `__doc__` holds."""
+    body = "".join(ch.encode("unicode_escape").decode() if _breaks(ch) else ch for ch in docstring_text(text))
+    if body.startswith('"'):  # `""""`: a formatter would put a space after the opening quotes
+        body = "\\" + body
+    return '"""' + body + '"""'
+
+
+def _breaks(ch: str) -> bool:
+    """Control characters and line or paragraph separators: a formatter may take them for line ends."""
+    return ch != "\t" and unicodedata.category(ch) in ("Cc", "Zl", "Zp")
 
 
 def docstring_text(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The `schemarel` command line: options, exit codes, reports for humans and machines, `inspect` and `--watch`.
+"""The `schemarel` command line: `main` (the group), one module per command, shared options, reports, `--watch`.
 
 May import: everything; nothing imports it.
 """

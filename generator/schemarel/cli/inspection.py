@@ -18,17 +18,14 @@ from schemarel.errors import SchemaError
 from schemarel.ir import Column, Database, SchemaModel, Table
 from schemarel.schema.loader import SourceSchema
 from schemarel.schema.refs import deref_raw
-from schemarel.sql.checks import DIALECT_ONLY
-from schemarel.sql.spelling import display_default, display_type
+from schemarel.sql.checks import DIALECT_ONLY, RULE_OF_KEYWORD
+from schemarel.sql.metadata import dialect_default, dialect_type
 from schemarel.sql.types import FORMAT_TYPES
 
 DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect, "mysql": mysql.dialect}
 # Keywords a column cannot hold the database to (the type covers `maxLength`, `enum`, `type`).
 UNENFORCED = ("pattern", "minLength", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 ARRAY_UNENFORCED = ("minItems", "maxItems", "contains")
-# keyword → the CHECK rule (checks.py) that enforces it
-CHECK_RULES = {"pattern": "pattern", "minLength": "min_length", "minimum": ">=", "exclusiveMinimum": ">",
-               "maximum": "<=", "exclusiveMaximum": "<"}  # fmt: skip
 TYPED_FORMATS = {fmt for (_kind, fmt), ctype in FORMAT_TYPES.items() if fmt and ctype.kind not in ("text", "varchar")}
 
 
@@ -75,7 +72,7 @@ def _table(t: Table, enums: Any, dialect: sa.engine.Dialect) -> dict[str, Any]:
         "columns": [
             {
                 "name": c.name,
-                "type": display_type(c, enums, dialect),
+                "type": dialect_type(c, enums, dialect),
                 "nullable": c.nullable,
                 "default": _plain_default(c, dialect),
                 "from": _origin(t, c),
@@ -100,7 +97,7 @@ def _origin(t: Table, c: Column) -> str:
 def _plain_default(column: Column, dialect: sa.engine.Dialect) -> str | None:
     if column.default is None:
         return None
-    return display_default(column, dialect).strip("` ").replace("\\|", "|")
+    return dialect_default(column, dialect).strip("` ").replace("\\|", "|")
 
 
 def _warnings(model: SchemaModel, source: SourceSchema, dialect: str) -> list[dict[str, str]]:
@@ -127,7 +124,7 @@ def _warnings(model: SchemaModel, source: SourceSchema, dialect: str) -> list[di
             if not c.pointer:
                 continue
             node = _node_at(source, c.pointer)
-            kept = [k for k in UNENFORCED if k in node and (c.name, CHECK_RULES.get(k)) not in enforced]
+            kept = [k for k in UNENFORCED if k in node and (c.name, RULE_OF_KEYWORD.get(k)) not in enforced]
             if node.get("format") and node["format"] not in TYPED_FORMATS:
                 kept.append("format")
             if kept:

@@ -274,7 +274,7 @@ def change_type(
 ) -> Branch:
     """A column type change; PostgreSQL gets an explicit cast only where it has no assignment cast, so that a
     value too long for a narrowed varchar fails the upgrade instead of being cut."""
-    pg_type = after.compile(dialect=postgresql.dialect())
+    pg_type = after.compile(dialect=postgresql.dialect())  # type: ignore[no-untyped-call]
     sql = f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} TYPE {pg_type}"
     if not any(set(kinds) <= group for group in _IMPLICIT) and kinds[0] != kinds[1]:
         sql += f" USING {q(column)}::text::{pg_type}"

@@ -285,10 +285,10 @@ class _Builder:
             )
         result = [*before, ops.ModifyTableOps(t, alters)] if alters else before
         if pair.old.comment != pair.new.comment:
-            up = ops.CreateTableCommentOp(t, pair.new.comment, existing_comment=pair.old.comment)
-            down = ops.CreateTableCommentOp(t, pair.old.comment, existing_comment=pair.new.comment)
+            set_comment = ops.CreateTableCommentOp(t, pair.new.comment, existing_comment=pair.old.comment)
+            reset = ops.CreateTableCommentOp(t, pair.old.comment, existing_comment=pair.new.comment)
             # SQLite keeps no comments
-            result.append(mo.paired(mo.Branch([up], [], [up]), mo.Branch([down], [], [down])))
+            result.append(mo.paired(mo.Branch([set_comment], [], [set_comment]), mo.Branch([reset], [], [reset])))
         return result
 
     def change_type(self, pair: TablePair, old: Column, new: Column) -> list[ops.MigrateOperation]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,6 +12,7 @@ from schemarel.errors import SchemaError
 from schemarel.ir import Check, Column, ColumnType, Constraint, Default, EnumType, ForeignKey, OpenObject, SelfRef
 from schemarel.schema.refs import Node, dedupe, json_type
 from schemarel.sql import checks, limits
+from schemarel.sql.kinds import KINDS
 from schemarel.sql.types import native_enum_ok, parse_sql_type, scalar_type
 
 # MySQL's limits on comments (characters); the full text stays in the docs.
@@ -301,12 +300,6 @@ def _fits(value: Any, kind: str) -> bool:
     return found == kind or (kind == "number" and found == "integer")
 
 
-_PARSERS = {
-    "date": dt.date.fromisoformat,
-    "datetime": lambda v: dt.datetime.fromisoformat(v.replace("Z", "+00:00")),
-    "time": lambda v: dt.time.fromisoformat(v.replace("Z", "+00:00")),
-    "uuid": uuid.UUID,
-}
 
 
 def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | None:
@@ -319,10 +312,11 @@ def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | N
         return None
     if ctype.kind in ("varchar", "enum") and ctype.length is not None and len(str(value)) > ctype.length:
         return None
-    parser = _PARSERS.get(ctype.kind)
+    conversion = KINDS[ctype.kind].conversion(ctype)  # the runtime's: a default it could not store is none
+    parser = conversion[0] if conversion else None
     if parser is not None:
         try:
             parser(value)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, ArithmeticError):
             return None
     return Default("literal", value)

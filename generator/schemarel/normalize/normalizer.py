@@ -1,16 +1,18 @@
 """Normalization: one validated JSON Schema → tables, columns, keys and enums of the relational IR.
 
-Rules (DESIGN.md, README): a root object is a table with a uuid key; a required nested object is flattened
-into its parent; an optional one gets its own 1:1 table keyed by the parent's key; an array becomes a child
-table with a surrogate `bigserial` key (which also keeps item order); free-form objects and values that
-can take several shapes are JSON columns (the latter with a warning). `refs` resolves and merges nodes,
-`shapes` says how a node is stored, `walk` decides per property, `columns` builds one table's columns.
+Rules (README, "How schemas become tables"): a root object is a table with a uuid key; a required nested
+object is flattened into its parent; an optional one gets its own 1:1 table keyed by the parent's key; an
+array becomes a child table with a surrogate `bigserial` key (which also keeps item order); free-form objects
+and values that can take several shapes are JSON columns (the latter with a warning). `schema.refs` resolves
+and merges nodes, `shapes` says how a node is stored, `walk` decides per property, `columns` builds one table's columns.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+
+import inflection
 
 from schemarel import naming
 from schemarel.errors import SchemaError
@@ -174,11 +176,11 @@ class Normalizer(PropertyWalker):
 
     def class_name(self, table: str) -> str:
         """The model class: CamelCase singular of the table, unless another table of the schema has it."""
-        for candidate in (naming.class_name(table), naming.inflection.camelize(table)):
+        for candidate in (naming.class_name(table), inflection.camelize(table)):
             if candidate not in self.class_names:
                 break
         else:
-            candidate = naming.inflection.camelize(naming.shorten(f"{table}_{len(self.class_names)}"))
+            candidate = inflection.camelize(naming.shorten(f"{table}_{len(self.class_names)}"))
         self.class_names.add(candidate)
         return candidate
 

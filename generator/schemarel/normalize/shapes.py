@@ -191,8 +191,9 @@ def _common_scalar(base: Node, shapes: list[Shape], nullable: bool) -> Shape:
     keys = set().union(*kws)
     for key in keys:
         values = [kw.get(key) for kw in kws]
-        if key == "enum" and all(isinstance(v, list) for v in values):
-            node.kw[key] = dedupe(v for vs in values for v in vs)
+        lists = [v for v in values if isinstance(v, list)]
+        if key == "enum" and len(lists) == len(values):
+            node.kw[key] = dedupe(v for vs in lists for v in vs)
         elif all(v == values[0] for v in values) and values[0] is not None:
             node.kw[key] = values[0]
         else:

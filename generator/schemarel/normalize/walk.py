@@ -225,9 +225,9 @@ class PropertyWalker:
         items = self.resolve(sub.items) if sub.items else None
         items_shape = self.classify(items) if items is not None else None
         if items_shape is None or items_shape.kind in ("json", "never"):
-            reason = "its items have no type" if items_shape is None else items_shape.reason
-            where = ptr if items_shape is None else items_shape.where
-            return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
+            why = "its items have no type" if items_shape is None else items_shape.reason
+            about = ptr if items_shape is None else items_shape.where
+            return self.json_fallback(tb, column, sub, ptr, path, required, why, about)
         if not required or shape.nullable:
             tb.tracked.append(path)
         names, previous = self.child_names(tb, prop, sub, path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def load_settings(start: Path | None = None) -> dict[str, Any]:
     return defaults
 
 
-def default_map(defaults: dict[str, Any], commands: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def default_map(defaults: Mapping[str, Any], commands: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """click's `default_map`: each setting for every command that has the parameter."""
     result: dict[str, dict[str, Any]] = {}
     for name, command in commands.items():

@@ -173,12 +173,15 @@ def read_scripts(source: Source) -> list[Script]:
 def _assignments(module: ast.Module) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for node in module.body:
-        targets = (
-            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        )
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
         for target in targets:
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
-                found[target.id] = ast.literal_eval(node.value)
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                found[target.id] = ast.literal_eval(value)
     return found
 
 

@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemarel import naming
 from schemarel.errors import SchemaError, SchemarelError
@@ -32,7 +32,11 @@ from schemarel.project.history import (
 from schemarel.render import docpages, views
 from schemarel.render.documents import documents_view
 from schemarel.render.jinja import environment
+from schemarel.render.pyformat import format_sources
 from schemarel.schema.loader import load_schemas
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 DEFAULT_URL = "sqlite:///schemarel.db"
 
@@ -83,6 +87,7 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     if history is None:
         history = read_history(DiskSource(settings.out_dir), verify=not settings.rehash)
     gen = Generation(database=db, history=history, files=history.files())
+    recorded = set(gen.files)  # history: kept byte for byte
     if gen.recorded_database != snapshot(db):
         if write_revision:
             gen.new_revision = _new_revision(settings, db, history, gen.files)
@@ -120,6 +125,8 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         all_names=sorted(c for m in modules for c in m["classes"]),
     )
     files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
+    fresh = [path for path in files if path.endswith(".py") and path not in recorded]
+    files.update(format_sources(files, fresh, settings.out_dir))  # before history.sum sums the new revision
     files[SUM_FILE] = render_sum(revisions, files)
     for model in db.schemas:
         head = _last_revision_of(revisions, model.name)
@@ -272,12 +279,14 @@ def _model_context(model: SchemaModel, classes: tuple[views.ClassView, ...]) -> 
     for module in ("datetime", "decimal", "uuid"):
         if f"{module}." in text:
             stdlib.append(f"import {module}")
-    if "Any" in text:
-        stdlib.insert(0, "from typing import Any")
+    typing_names = [name for name in ("Any", "Literal") if f"{name}[" in text or f"[{name}" in text]
+    if typing_names:
+        stdlib.insert(0, f"from typing import {', '.join(typing_names)}")
     return {
         "schema": model,
         "classes": classes,
         "stdlib_imports": stdlib,
+        "uses_relationship": any(c.relationships for c in classes),
         "uses_postgresql": "postgresql." in text,
         "uses_mysql": "mysql." in text,
         "sqlfuncs": [name for name in ("boolean_default", "uuid_default") if f"{name}(" in text],
@@ -302,7 +311,7 @@ def _with_doc_path(model: SchemaModel, path: str) -> SchemaModel:
     return replace(model, path=path)
 
 
-def _render(env: Any, template: str, **context: Any) -> bytes:
+def _render(env: Environment, template: str, **context: Any) -> bytes:
     return env.get_template(template).render(**context).encode("utf-8")
 
 

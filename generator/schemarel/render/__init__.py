@@ -1,4 +1,4 @@
-"""Output: the Jinja environment, template contexts, ER diagrams, example documents, the docs site, atomic writes.
+"""Output: Jinja, template contexts, ER diagrams, example documents and rows, the docs site, ruff layout, atomic writes.
 
 May import: schemarel.runtime and everything below it; never migrate, project or cli.
 """

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 import referencing
@@ -21,6 +21,10 @@ import referencing.exceptions
 from schemarel.runtime.validation import standard
 from schemarel.schema.loader import SourceSchema, dialect
 from schemarel.schema.refs import deref_raw
+
+if TYPE_CHECKING:
+    from referencing._core import Resolver  # not re-exported by `referencing`
+
 
 # the parser `re` itself uses: private, but unchanged since Python 3.0 (moved into `re` in 3.11)
 sre_parse: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
@@ -76,7 +80,7 @@ class _Builder:
         self.source = source
         self.values = 0
 
-    def value(self, raw: Any, resolver: referencing.Resolver[Any], ptr: str, name: str, n: int, depth: int) -> Any:
+    def value(self, raw: Any, resolver: Resolver[Any], ptr: str, name: str, n: int, depth: int) -> Any:
         self.values += 1
         if self.values > _MAX_VALUES:
             raise ExampleError(f"the schema is too large for an example (more than {_MAX_VALUES} values)")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from schemarel.text import docstring, docstring_text, md_block, md_cell, md_code, md_inline, py_literal
+from schemarel.text import docstring, docstring_line, docstring_text, md_block, md_cell, md_code, md_inline, py_literal
 
 
 def shipped_templates() -> Path:
@@ -34,6 +34,7 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
     env.filters.update(
         py=py_literal,
         docstring=docstring,
+        docstring_line=docstring_line,
         docstring_text=docstring_text,
         md_cell=md_cell,
         md_inline=md_inline,

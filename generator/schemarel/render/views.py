@@ -10,8 +10,8 @@ from typing import Any
 from schemarel import naming
 from schemarel.ir import Column, Database, EnumType, SchemaModel, Table
 from schemarel.sql import checks
+from schemarel.sql.kinds import KINDS
 from schemarel.sql.spelling import (
-    PYTHON_TYPES,
     display_default,
     display_type,
     external_tables,
@@ -93,16 +93,16 @@ def model_classes(model: SchemaModel, db: Database) -> tuple[ClassView, ...]:
         for child in (t for t in model.tables if t.parent == table.name):
             common = f'back_populates={_py(up[child.name])}, cascade="all, delete-orphan", passive_deletes=True'
             if child.kind == "object":
-                annotation, call = f'Mapped["{child.class_name} | None"]', f"relationship({common}, uselist=False)"
+                annotation, call = f"Mapped[{child.class_name} | None]", f"relationship({common}, uselist=False)"
             else:
                 order = f"{child.class_name}.{attr_name(child.primary_key.columns[0])}"
-                annotation = f'Mapped[list["{child.class_name}"]]'
+                annotation = f"Mapped[list[{child.class_name}]]"
                 call = f"relationship({common}, order_by={_py(order)})"
             rels.append(AttrView(down[child.name], annotation, call))
         if table.parent:
             parent = db.table(table.parent)
             call = f"relationship(back_populates={_py(down[table.name])})"
-            rels.append(AttrView(up[table.name], f'Mapped["{parent.class_name}"]', call))
+            rels.append(AttrView(up[table.name], f"Mapped[{parent.class_name}]", call))
         classes.append(
             ClassView(
                 class_name=table.class_name,
@@ -124,7 +124,9 @@ def _free(name: str, taken: set[str]) -> str:
 
 
 def _column_attr(table: Table, col: Column, enums: dict[str, EnumType], keyed: bool | str) -> AttrView:
-    py_type = PYTHON_TYPES[col.type.kind]
+    py_type = KINDS[col.type.kind].python
+    if col.type.kind == "enum" and col.type.enum in enums:  # a typo in a label is a type error
+        py_type = f"Literal[{', '.join(_py(v) for v in enums[col.type.enum].values)}]"
     annotation = f"Mapped[{py_type} | None]" if col.nullable else f"Mapped[{py_type}]"
     attr = attr_name(col.name)
     args = [_py(col.name)] if attr != col.name else []

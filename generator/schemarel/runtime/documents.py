@@ -11,29 +11,31 @@ import copy
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any, cast
 
 from schemarel.errors import ValueRejected
 from schemarel.ir import SchemaModel
 from schemarel.runtime import exactjson, marks
-from schemarel.runtime.conversions import NUMBER_KINDS, respelled
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
 from schemarel.runtime.tablemap import Field, RowBatch, TableMap, system_columns, table_map, tracked_kinds
 from schemarel.runtime.values import depth
+from schemarel.sql.conversions import NUMBER_KINDS, respelled
+
+if TYPE_CHECKING:  # imported where used: the docs' example rows are shredded here, on `check`'s path
+    import sqlalchemy as sa
 
 
 class DocumentMap:
     """The document ↔ rows mapping of one schema, built generically from its IR tables."""
 
     def __init__(
-        self, model: SchemaModel, metadata: sa.MetaData, json_depth: int | None = None, sqlite: bool = False
+        self, model: SchemaModel, metadata: sa.MetaData | None, json_depth: int | None = None, sqlite: bool = False
     ) -> None:
-        """`json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
+        """`metadata` None: rows are only built, never written or read (the docs' example rows);
+        `json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
         `sqlite`: JSON columns have numeric affinity there (see `json_text`)."""
         self.model = model
         self.json_depth = json_depth
@@ -42,7 +44,8 @@ class DocumentMap:
         by_name: dict[str, TableMap] = {}
         for table in model.tables:
             parent = by_name.get(table.parent) if table.parent else None
-            tm = table_map(table, metadata.tables[table.name], parent, len(self.tables))
+            sa_table = metadata.tables[table.name] if metadata is not None else cast("sa.Table", None)
+            tm = table_map(table, sa_table, parent, len(self.tables))
             if parent is not None:
                 parent.children.append(tm)
             by_name[table.name] = tm
@@ -150,11 +153,13 @@ class DocumentMap:
         if self.sqlite and isinstance(value, float | Decimal | int) and not _int64(value):
             # SQLite's JSON column has numeric affinity: it would store the text `2.50` as the double 2.5;
             # bytes are kept as they are, and read back as text by the CAST of `select`
-            return text.encode()  # type: ignore[return-value]
+            return text.encode()
         return text
 
     def values(self, tm: TableMap, row: Sequence[Any], dialect: sa.Dialect) -> dict[str, Any]:
         """A row as the values of an UPDATE or INSERT … SELECT: JSON text as JSON column values."""
+        import sqlalchemy as sa
+
         t = tm.sa_table
         return {
             c: sa.null() if v is None else json_value(t.c[c], sa.literal(v, sa.Text()), dialect)
@@ -196,6 +201,8 @@ class DocumentMap:
         JSON columns are read as their text (SQL NULL: the property was absent; `null`: it was null), which
         `node` parses exactly: a driver's own JSON decoding would turn numbers into floats.
         """
+        import sqlalchemy as sa
+
         t = tm.sa_table
         cols: list[Any] = [t.c[tm.key]] + ([t.c[tm.fk]] if tm.fk and tm.fk != tm.key else [])
         for ref in tm.links:
@@ -264,6 +271,8 @@ class DocumentMap:
 def json_value(column: sa.Column[Any], text: Any, dialect: sa.Dialect) -> Any:
     """JSON text (a text bind parameter or literal) as the value of a JSON column: cast to jsonb on PostgreSQL;
     elsewhere JSON columns are text. SQLAlchemy's JSON type would encode the text once more."""
+    import sqlalchemy as sa
+
     return sa.cast(text, column.type) if dialect.name == "postgresql" else text
 
 

@@ -79,4 +79,5 @@ def loads(text: str | bytes) -> Any:
 
 def dumps(value: Any) -> str:
     """Compact JSON text, non-ASCII characters as they are, Decimals with their digits; NaN is refused."""
-    return simplejson.dumps(value, use_decimal=True, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    text: str = simplejson.dumps(value, use_decimal=True, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+    return text

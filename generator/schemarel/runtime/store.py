@@ -26,7 +26,7 @@ from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
 from schemarel.runtime.dbstate import check_revision, migration_required
 from schemarel.runtime.direct import DirectReads, row_reader
-from schemarel.runtime.documents import DocumentMap, RowBatch
+from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.query import (
     Binder,
@@ -44,7 +44,7 @@ from schemarel.runtime.query import (
     where_of,
 )
 from schemarel.runtime.source import Source, from_schemas, locate
-from schemarel.runtime.tablemap import TableMap
+from schemarel.runtime.tablemap import RowBatch, TableMap
 from schemarel.runtime.validation import DocumentValidator
 from schemarel.runtime.values import MARIADB_JSON_DEPTH, problems
 from schemarel.sql.metadata import build_metadata
@@ -283,9 +283,11 @@ class Store:
         if conn is None and self.direct.enabled:
             order = Order.parse(self.paths, order_by)
             terms(self.paths, where)  # a bad filter raises here, not at the first item
-            return self._direct_stream(where, order, limit, batch_size)
+            stream: Iterator[tuple[Any, Any]] = self._direct_stream(where, order, limit, batch_size)
+            return stream
         conds, order = self.compile(where, order_by)
-        return self._stream(conds, order, limit, batch_size, conn)
+        rows: Iterator[tuple[Any, Any]] = self._stream(conds, order, limit, batch_size, conn)
+        return rows
 
     def _direct_stream(self, where: Where | None, order: Order, limit: int | None, size: int) -> Any:
         """`find` of documents held in one row each: every page one statement (a document is read atomically;

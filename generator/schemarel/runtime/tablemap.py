@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any, Literal
 
 from schemarel.ir import Column, SelfRef, Table
-from schemarel.runtime.conversions import conversion
 from schemarel.runtime.marks import MISSING
+from schemarel.sql.kinds import KINDS
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 KeySource = Literal["client", "document", "parent", "server"]
 
@@ -141,7 +142,7 @@ def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: 
     key = table.primary_key.columns[0]
     parent_fk = table.parent_fk
     fk = parent_fk.columns[0] if parent_fk else None
-    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name == table.value_column)
+    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name in (table.value_column, table.json_root))
     field_names = {f.column for f in fields}
     key_column = table.column(key)
     source: KeySource
@@ -182,7 +183,7 @@ def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: 
 
 def _field(column: Column, table: Table) -> Field:
     t = column.type
-    to_db, from_db = conversion(t.kind, t.precision, t.scale) or (None, None)
+    to_db, from_db = KINDS[t.kind].conversion(t) or (None, None)
     default = column.default.value if column.default is not None and column.default.kind == "literal" else MISSING
     required = column.path_required or (True,) * len(column.path)
     return Field(column.name, t.kind, column.path, required, t.kind == "json", to_db, from_db, default)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
 import jsonschema
@@ -19,6 +19,10 @@ from schemarel.errors import SchemaError, pointer
 from schemarel.schema import jsontext
 from schemarel.schema.work import Work
 from schemarel.schema.xsql import XSQL_SCHEMA
+
+if TYPE_CHECKING:
+    from referencing._core import Resolved, Resolver  # not re-exported by `referencing`
+
 
 SCHEMA_SUFFIX = ".schema.json"
 # Nesting of a schema file's JSON (objects and arrays); the deepest schema of the corpus nests 22. The metaschema
@@ -60,7 +64,7 @@ class SourceSchema:
     path: Path
     display_path: str  # how messages and docs name the file
     contents: dict[str, Any]
-    resolver: referencing.Resolver[Any]
+    resolver: Resolver[Any]
     catalog: Catalog = field(default_factory=Catalog)
 
     @property
@@ -71,7 +75,7 @@ class SourceSchema:
     def error(self, ptr: str, message: str) -> SchemaError:
         return SchemaError(self.display_path, ptr, message)
 
-    def lookup(self, ref: str, resolver: referencing.Resolver[Any], ptr: str) -> referencing.Resolved[Any]:
+    def lookup(self, ref: str, resolver: Resolver[Any], ptr: str) -> Resolved[Any]:
         """Resolve `ref` relative to `resolver`; remote references are refused, never fetched."""
         try:
             return resolver.lookup(ref)
@@ -196,11 +200,12 @@ def schema_registry(schemas: Iterable[tuple[Path, dict[str, Any]]]) -> referenci
     """A registry of schema files under their URIs, so that their `$ref`s reach each other (never the network)."""
     items = list(schemas)
     bases = _bases(items)
-    resources = []
+    resources: list[tuple[str, referencing.Resource[Any]]] = []
     for path, contents in items:
         resource = specification_with(dialect(contents), default=DRAFT202012).create_resource(contents)
         resources.extend((uri, resource) for uri in _aliases(path, contents, bases))
-    return referencing.Registry(retrieve=_refuse_remote).with_resources(resources)
+    # `retrieve` is an attrs field mypy does not see through its alias
+    return referencing.Registry(retrieve=_refuse_remote).with_resources(resources)  # type: ignore[call-arg]
 
 
 def schema_files(schemas_dir: Path) -> list[Path]:

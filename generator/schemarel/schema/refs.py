@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote, urldefrag, urljoin
 
 import referencing
 
 from schemarel.errors import SchemaError, pointer
 from schemarel.schema.loader import Catalog, SourceSchema, unresolvable
+
+if TYPE_CHECKING:
+    from referencing._core import Resolver  # not re-exported by `referencing`
+
 
 ANNOTATIONS = frozenset({"title", "description", "default", "deprecated", "examples", "x-sql", "readOnly", "nullable"})
 # Keywords that say nothing about where a value is stored: only about whether it is valid.
@@ -32,7 +36,7 @@ class Src:
     """A raw subschema and where it lives: the resolver its `$ref`s go through, its file and pointer."""
 
     raw: Any
-    resolver: referencing.Resolver[Any]
+    resolver: Resolver[Any]
     base: str  # the document URI relative references start from
     file: str
     ptr: str
@@ -122,10 +126,10 @@ def _absorb(node: Node, src: Src, catalog: Catalog, direct: bool, depth: int) ->
     own = {k: v for k, v in raw.items() if k not in _REF_KEYS}
     if ref_key is not None and src.file in catalog.legacy_ref:
         own = {k: v for k, v in own.items() if k in ANNOTATIONS}  # draft 7 and older ignore the rest
-    part = Node(src)
+    own_node = Node(src)
     for key, value in own.items():
-        _keyword(part, src, key, value, catalog, depth)
-    _merge_into(node, part)
+        _keyword(own_node, src, key, value, catalog, depth)
+    _merge_into(node, own_node)
     if ref_key is not None:
         _absorb(node, follow(src, raw[ref_key], catalog), catalog, direct, depth + 1)
 
@@ -276,8 +280,8 @@ def json_type(value: Any) -> str:
 
 
 def deref_raw(
-    source: SourceSchema, node: Any, resolver: referencing.Resolver[Any], ptr: str
-) -> tuple[dict[str, Any], referencing.Resolver[Any]]:
+    source: SourceSchema, node: Any, resolver: Resolver[Any], ptr: str
+) -> tuple[dict[str, Any], Resolver[Any]]:
     """The raw schema `node` is, with its `$ref` chain followed (keywords beside a `$ref` win over the target's):
     for readers of plain keywords (examples, inspection) that do not need merged nodes."""
     seen: set[str] = set()

@@ -1,9 +1,11 @@
-"""CHECK constraints from validation keywords: which ones, and their SQL as SQLAlchemy builds it per dialect.
+"""CHECK constraints from validation keywords: one table of rules, written as Python source, SQLAlchemy and SQL.
 
-A check is kept in the IR as (column, rule, value). `python_source` spells it as a SQLAlchemy expression for
-models and migrations, and `expression` builds the same expression as objects (schema text is never evaluated
-as code); tests/test_checks.py holds the two to one another. SQLAlchemy then writes each dialect's SQL:
-`char_length(x)` is `length(x)` on SQLite, string literals are quoted the dialect's way.
+A check is kept in the IR as (column, rule, value). `RULES` says once what each rule is: the keyword it
+enforces, the SQL function applied to the column (if any), the comparison, the dialects that can express it.
+From that row, `python_source` writes the SQLAlchemy expression that models and migrations contain,
+`expression` builds the same expression for the tables SQLAlchemy creates, and `pg_sql` spells it as
+SQLAlchemy compiles it for PostgreSQL (docs, snapshots) without importing SQLAlchemy. SQLAlchemy then writes
+each dialect's SQL: `char_length(x)` is `length(x)` on SQLite, string literals are quoted the dialect's way.
 """
 
 from __future__ import annotations
@@ -12,23 +14,44 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 from schemarel import naming
 from schemarel.ir import Check, ColumnType
 from schemarel.sql.regex import to_postgres
 
-_COMPARISONS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
-_SUFFIX = {">=": "min", ">": "min", "<=": "max", "<": "max", "in": "enum", "min_length": "min_length",
-           "max_length": "max_length", "pattern": "pattern"}  # fmt: skip
+
+@dataclass(frozen=True)
+class Rule:
+    """What one kind of CHECK compares: `func(column) op value` (`~` is a regular expression match)."""
+
+    keyword: str  # the JSON Schema keyword it enforces
+    suffix: str  # of the constraint's name: one check per suffix and column
+    op: str  # ">=", ">", "<=", "<", "~" or "in"
+    func: str | None = None  # an SQL function of the column, compared instead of it
+    dialects: tuple[str, ...] = ()  # the only dialects that can express it (DDL `ddl_if`); () for all
+
+
+# rule (`Check.rule`, as snapshots record it) → what it is
+RULES: Mapping[str, Rule] = {
+    ">=": Rule("minimum", "min", ">="),
+    ">": Rule("exclusiveMinimum", "min", ">"),
+    "<=": Rule("maximum", "max", "<="),
+    "<": Rule("exclusiveMaximum", "max", "<"),
+    "min_length": Rule("minLength", "min_length", ">=", func="char_length"),
+    "max_length": Rule("maxLength", "max_length", "<=", func="char_length"),
+    "pattern": Rule("pattern", "pattern", "~", dialects=("postgresql",)),
+    "in": Rule("enum", "enum", "in"),
+}
+RULE_OF_KEYWORD = {rule.keyword: name for name, rule in RULES.items()}
 # Rules only some dialects can express: a CHECK with one is created there alone (DDL `ddl_if`).
-DIALECT_ONLY = {"pattern": ("postgresql",)}
-_TEXT_KINDS = {"text", "varchar"}
-
-
-_OPERATORS: Mapping[str, Callable[[Any, Any], Any]] = {
+DIALECT_ONLY = {name: rule.dialects for name, rule in RULES.items() if rule.dialects}
+_COMPARE: Mapping[str, Callable[[Any, Any], Any]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
 }  # fmt: skip
+_BOUNDS = (">=", ">", "<=", "<")
+_TEXT_KINDS = {"text", "varchar"}
 
 
 def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], ctype: ColumnType) -> list[Check]:
@@ -36,7 +59,7 @@ def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], cty
     known to fit the column's type: `normalize` refuses those that do not)."""
     rules: list[tuple[str, Any]] = []
     if kind in ("integer", "number"):
-        rules += [(op, kw[key]) for key, op in _COMPARISONS.items() if _is_number(kw.get(key))]
+        rules += [(name, kw[RULES[name].keyword]) for name in _BOUNDS if _is_number(kw.get(RULES[name].keyword))]
     if ctype.kind in _TEXT_KINDS:
         if _is_int(kw.get("minLength")) and kw["minLength"] > 0:
             rules.append(("min_length", kw["minLength"]))
@@ -53,7 +76,7 @@ def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], cty
     seen: set[str] = set()
     checks = []
     for rule, value in rules:
-        suffix = _SUFFIX[rule]
+        suffix = RULES[rule].suffix
         if suffix in seen:
             continue
         seen.add(suffix)
@@ -66,17 +89,14 @@ def python_source(check: Check) -> str:
     """The check's condition as a SQLAlchemy expression in Python source (`sa.` is SQLAlchemy)."""
     if not check.rule:  # a condition given as SQL text (hand-made IR): used as it is
         return repr(check.sqltext)
-    col = f"sa.column({check.column!r})"
-    value = check.value
-    if check.rule == "min_length":
-        return f"sa.func.char_length({col}) >= {value!r}"
-    if check.rule == "max_length":
-        return f"sa.func.char_length({col}) <= {value!r}"
-    if check.rule == "pattern":
-        return f"{col}.regexp_match({value!r})"
-    if check.rule == "in":
-        return f"{col}.in_([{', '.join(map(_py_literal, value))}])"
-    return f"{col} {check.rule} {_py_literal(value)}"
+    rule = RULES[check.rule]
+    subject = f"sa.column({check.column!r})"
+    subject = f"sa.func.{rule.func}({subject})" if rule.func else subject
+    if rule.op == "~":
+        return f"{subject}.regexp_match({check.value!r})"
+    if rule.op == "in":
+        return f"{subject}.in_([{', '.join(map(_py_literal, check.value))}])"
+    return f"{subject} {rule.op} {_py_literal(check.value)}"
 
 
 def _py_literal(value: Any) -> str:
@@ -84,6 +104,32 @@ def _py_literal(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return f"float({str(value)!r})"
     return repr(value)
+
+
+def expression(check: Check) -> Any:
+    """The condition as a SQLAlchemy expression (or text): what `python_source` writes, built."""
+    import sqlalchemy as sa  # not at import: `schemarel check` runs without SQLAlchemy
+
+    if not check.rule:
+        return sa.text(check.sqltext)
+    rule = RULES[check.rule]
+    subject: Any = sa.column(check.column)
+    subject = getattr(sa.func, rule.func)(subject) if rule.func else subject
+    if rule.op == "~":
+        return subject.regexp_match(check.value)
+    if rule.op == "in":
+        return subject.in_(list(check.value))
+    return _COMPARE[rule.op](subject, check.value)
+
+
+def pg_sql(check: Check) -> str:
+    """The condition as SQLAlchemy compiles it for PostgreSQL (docs, snapshots), spelled without SQLAlchemy."""
+    rule = RULES[check.rule]
+    subject = _pg_name(check.column)
+    subject = f"{rule.func}({subject})" if rule.func else subject
+    if rule.op == "in":
+        return f"{subject} IN ({', '.join(_pg_literal(v) for v in check.value)})"
+    return f"{subject} {rule.op} {_pg_literal(check.value)}"  # `~` is PostgreSQL's operator too
 
 
 def constraint_source(check: Check, name: str) -> str:
@@ -95,25 +141,6 @@ def constraint_source(check: Check, name: str) -> str:
     return source
 
 
-def expression(check: Check) -> Any:
-    """The condition as a SQLAlchemy expression (or text)."""
-    import sqlalchemy as sa  # not at import: `schemarel check` runs without SQLAlchemy
-
-    if not check.rule:
-        return sa.text(check.sqltext)
-    col = sa.column(check.column)
-    value = check.value
-    if check.rule == "min_length":
-        return sa.func.char_length(col) >= value
-    if check.rule == "max_length":
-        return sa.func.char_length(col) <= value
-    if check.rule == "pattern":
-        return col.regexp_match(value)
-    if check.rule == "in":
-        return col.in_(list(value))
-    return _OPERATORS[check.rule](col, value)
-
-
 def constraint(check: Check) -> Any:
     """The check as a `sa.CheckConstraint` (carrying the IR check for the migration renderer)."""
     import sqlalchemy as sa
@@ -121,25 +148,13 @@ def constraint(check: Check) -> Any:
 
     result = sa.CheckConstraint(expression(check), name=conv(check.name), info={"schemarel_check": check})
     dialects = DIALECT_ONLY.get(check.rule)
-    return result.ddl_if(dialect=dialects if len(dialects) > 1 else dialects[0]) if dialects else result
+    if not dialects:
+        return result
+    # `dialect` takes a name or a tuple of names (SQLAlchemy's stubs know only the first)
+    return result.ddl_if(dialect=dialects[0] if len(dialects) == 1 else cast(Any, dialects))
 
 
-def pg_sql(check: Check) -> str:
-    """The condition as SQLAlchemy compiles it for PostgreSQL (docs, snapshots), spelled without SQLAlchemy."""
-    col = _pg_name(check.column)
-    value = check.value
-    if check.rule == "min_length":
-        return f"char_length({col}) >= {value}"
-    if check.rule == "max_length":
-        return f"char_length({col}) <= {value}"
-    if check.rule == "pattern":
-        return f"{col} ~ {_pg_literal(value)}"
-    if check.rule == "in":
-        return f"{col} IN ({', '.join(_pg_literal(v) for v in value)})"
-    return f"{col} {check.rule} {_pg_literal(value)}"
-
-
-# SQLAlchemy's PostgreSQL reserved words (tests/test_checks.py holds this copy to them): such names are quoted
+# SQLAlchemy's PostgreSQL reserved words (tests/test_mapping.py holds this copy to them): such names are quoted
 PG_RESERVED = frozenset(
     """all analyse analyze and any array as asc asymmetric authorization between binary both case cast check collate
     column constraint create cross current_catalog current_date current_role current_schema current_time

@@ -2,60 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.sql.elements import conv
 
-from schemarel.ir import Column, ColumnType, Database, EnumType, Table
+from schemarel.ir import Column, Database, EnumType, Table
 from schemarel.sql import checks
 from schemarel.sql.spelling import (
-    MYSQL,
-    MYSQL_KEY_LENGTH,
+    display_default,
+    display_type,
     external_tables,
     is_serial,
     keyed_columns,
-    mysql_longtext,
+    md_code_cell,
     needs_literal,
+    type_spec,
 )
 from schemarel.support import boolean_default, uuid_default
-
-_SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
-    "uuid": lambda t: sa.Uuid(),
-    # MySQL's TEXT holds 64 KiB, DATETIME and TIME whole seconds: what JSON Schema allows needs more there
-    "text": lambda t: sa.Text().with_variant(mysql.LONGTEXT(), *MYSQL),
-    "varchar": lambda t: sa.String(t.length),
-    "boolean": lambda t: sa.Boolean(),
-    "smallint": lambda t: sa.SmallInteger(),
-    "integer": lambda t: sa.Integer(),
-    "bigint": lambda t: sa.BigInteger(),
-    "float": lambda t: sa.Double(),
-    "numeric": lambda t: sa.Numeric(t.precision, t.scale),
-    "date": lambda t: sa.Date(),
-    "datetime": lambda t: sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), *MYSQL),
-    "time": lambda t: sa.Time().with_variant(mysql.TIME(fsp=6), *MYSQL),
-    "json": lambda t: sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
-}
 
 
 def sa_type(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> sa.types.TypeEngine[Any]:
     """The SQLAlchemy type; `keyed` is True for a column in a key, "text" for one MySQL keeps as TEXT."""
-    t = column.type
-    if t.kind == "enum":
-        assert t.enum is not None
-        return sa.Enum(*enums[t.enum].values, name=t.enum, create_constraint=True)
-    if is_serial(column):
-        # SQLite autoincrements only an INTEGER PRIMARY KEY
-        return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-    if t.kind == "uuid" and not keyed:  # MariaDB's uuid type refuses some uuids: a document's are kept as hex
-        return sa.Uuid().with_variant(sa.Uuid(native_uuid=False), *MYSQL)
-    if keyed is True and t.kind == "text":
-        return sa.Text().with_variant(sa.String(MYSQL_KEY_LENGTH), *MYSQL)
-    if keyed == "text" and t.kind == "varchar":
-        return sa.String(t.length).with_variant(mysql.LONGTEXT() if mysql_longtext(t) else sa.Text(), *MYSQL)
-    return _SIMPLE[t.kind](t)
+    built: sa.types.TypeEngine[Any] = type_spec(column, enums, keyed).build()
+    return built
 
 
 def server_default(column: Column) -> Any:
@@ -135,5 +106,16 @@ def compiled_default(column: Column, dialect: sa.engine.Dialect) -> str:
     return str(value.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def postgres_dialect() -> sa.engine.Dialect:
-    return postgresql.dialect()  # type: ignore[no-any-return]
+def dialect_type(column: Column, enums: Mapping[str, EnumType], dialect: sa.engine.Dialect) -> str:
+    """The column's type as `dialect` spells it (PostgreSQL's without compiling, as the docs show it)."""
+    if dialect.name == "postgresql":
+        return display_type(column, enums)
+    return compiled_type(column, enums, dialect)
+
+
+def dialect_default(column: Column, dialect: sa.engine.Dialect) -> str:
+    """The column's default as `dialect` spells it, in Markdown (see `spelling.display_default`)."""
+    if dialect.name == "postgresql" or column.default is None or column.default.kind == "sequence":
+        return display_default(column)
+    return md_code_cell(compiled_default(column, dialect))
+

@@ -1,56 +1,22 @@
-"""Column types as text, without importing SQLAlchemy: model source, Python annotations, and how docs spell them.
+"""Column types as text, without importing SQLAlchemy: the type each column gets, and how docs spell it.
 
 `schemarel check` renders every doc and model on each run; keeping SQLAlchemy off that path halves its start-up.
-PostgreSQL's spellings below are what SQLAlchemy's compiler prints (tests/test_sqltypes.py holds them to it);
-other dialects are compiled by SQLAlchemy on demand.
+PostgreSQL's spellings (`kinds.KINDS`) are what SQLAlchemy's compiler prints (tests/test_sqltypes.py holds them to it);
+other dialects are compiled by SQLAlchemy (`metadata.dialect_type`, `metadata.dialect_default`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from schemarel.ir import Column, ColumnType, Database, EnumType, Table
+from schemarel.sql.kinds import KINDS, MYSQL, SAType
 from schemarel.text import md_code
 
-# The same types as Python source for the generated models (`sa.` is SQLAlchemy, `postgresql.` its dialect).
-_SIMPLE_EXPR: Mapping[str, Callable[[ColumnType], str]] = {
-    "uuid": lambda t: "sa.Uuid()",
-    "text": lambda t: "sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb')",
-    "varchar": lambda t: f"sa.String({t.length})",
-    "boolean": lambda t: "sa.Boolean()",
-    "smallint": lambda t: "sa.SmallInteger()",
-    "integer": lambda t: "sa.Integer()",
-    "bigint": lambda t: "sa.BigInteger()",
-    "float": lambda t: "sa.Double()",
-    "numeric": lambda t: f"sa.Numeric({t.precision}, {t.scale})",
-    "date": lambda t: "sa.Date()",
-    "datetime": lambda t: "sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')",
-    "time": lambda t: "sa.Time().with_variant(mysql.TIME(fsp=6), 'mysql', 'mariadb')",
-    "json": lambda t: 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")',
-}
-
-PYTHON_TYPES: Mapping[str, str] = {
-    "uuid": "uuid.UUID",
-    "text": "str",
-    "varchar": "str",
-    "enum": "str",
-    "boolean": "bool",
-    "smallint": "int",
-    "integer": "int",
-    "bigint": "int",
-    "float": "float",
-    "numeric": "decimal.Decimal",
-    "date": "datetime.date",
-    "datetime": "datetime.datetime",
-    "time": "datetime.time",
-    "json": "Any",
-}
-
-SERIAL = 'sa.BigInteger().with_variant(sa.Integer(), "sqlite")'
+# SQLite autoincrements only an INTEGER PRIMARY KEY
+SERIAL = SAType("BigInteger").with_variant(SAType("Integer"), "sqlite")
 # MySQL cannot index a TEXT column without a prefix length: a text column in a key is varchar(255) there;
 # and it caps a row's varchars at 65,535 bytes (4 per character in utf8mb4): long ones are TEXT there.
-MYSQL = ("mysql", "mariadb")
 MYSQL_KEY_LENGTH = 255
 MYSQL_LONG_VARCHAR = 4096
 MYSQL_ROW_CHARS = 12_000
@@ -62,22 +28,6 @@ def mysql_longtext(t: ColumnType) -> bool:
     return (t.length or 0) * 4 > MYSQL_TEXT_BYTES
 
 
-# How PostgreSQL's DDL spells each type (the docs' primary dialect).
-POSTGRES_SPELLING: Mapping[str, Callable[[ColumnType], str]] = {
-    "uuid": lambda t: "uuid",
-    "text": lambda t: "text",
-    "varchar": lambda t: f"varchar({t.length})" if t.length else "varchar",
-    "boolean": lambda t: "boolean",
-    "smallint": lambda t: "smallint",
-    "integer": lambda t: "integer",
-    "bigint": lambda t: "bigint",
-    "float": lambda t: "double precision",
-    "numeric": lambda t: f"numeric({t.precision}, {t.scale})" if t.precision is not None else "numeric",
-    "date": lambda t: "date",
-    "datetime": lambda t: "timestamp with time zone",
-    "time": lambda t: "time without time zone",
-    "json": lambda t: "jsonb",
-}
 POSTGRES_DEFAULTS = {"uuid": "gen_random_uuid()", "now": "now()"}
 
 
@@ -91,31 +41,37 @@ def needs_literal(default: str) -> bool:
     return "'" in default or "\\" in default
 
 
-def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> str:
-    """Python source that builds the column's SQLAlchemy type (`keyed`: see `keyed_columns`)."""
+def type_spec(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> SAType:
+    """The column's SQLAlchemy type as data (`keyed`: see `keyed_columns`): models write it, metadata builds it."""
     t = column.type
     if t.kind == "enum":
         assert t.enum is not None
-        values = ", ".join(py_str(v) for v in enums[t.enum].values)
-        return f"sa.Enum({values}, name={py_str(t.enum)}, create_constraint=True)"
+        return SAType("Enum", tuple(enums[t.enum].values), (("name", t.enum), ("create_constraint", True)))
     if is_serial(column):
         return SERIAL
-    if t.kind == "uuid" and not keyed:
-        return "sa.Uuid().with_variant(sa.Uuid(native_uuid=False), 'mysql', 'mariadb')"
+    if t.kind == "uuid" and not keyed:  # MariaDB's uuid type refuses some uuids: a document's are kept as hex
+        return SAType("Uuid").with_variant(SAType("Uuid", kwargs=(("native_uuid", False),)), *MYSQL)
     if keyed is True and t.kind == "text":
-        return f"sa.Text().with_variant(sa.String({MYSQL_KEY_LENGTH}), {', '.join(map(repr, MYSQL))})"
+        return SAType("Text").with_variant(SAType("String", (MYSQL_KEY_LENGTH,)), *MYSQL)
     if keyed == "text" and t.kind == "varchar":
-        long = "mysql.LONGTEXT()" if mysql_longtext(t) else "sa.Text()"
-        return f"sa.String({t.length}).with_variant({long}, {', '.join(map(repr, MYSQL))})"
-    return _SIMPLE_EXPR[t.kind](t)
+        long = SAType("mysql.LONGTEXT") if mysql_longtext(t) else SAType("Text")
+        return SAType("String", (t.length,)).with_variant(long, *MYSQL)
+    build = KINDS[t.kind].sa
+    assert build is not None, t.kind
+    return build(t)
+
+
+def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> str:
+    """Python source that builds the column's SQLAlchemy type."""
+    return type_spec(column, enums, keyed).source()
 
 
 def keyed_columns(table: Table) -> dict[str, bool | str]:
     """Column name → True for columns in a key (primary, foreign, unique, index), "text" for the long varchars
     MySQL must keep as TEXT."""
     keyed: dict[str, bool | str] = dict.fromkeys(table.primary_key.columns, True)
-    for group in (*table.foreign_keys, *table.uniques, *table.indexes):
-        keyed.update(dict.fromkeys(group.columns, True))
+    for columns in (*(g.columns for g in table.foreign_keys), *(g.columns for g in (*table.uniques, *table.indexes))):
+        keyed.update(dict.fromkeys(columns, True))
     varchars = sorted(
         (c for c in table.columns if c.type.kind == "varchar" and c.name not in keyed),
         key=lambda c: (-(c.type.length or 0), c.name),
@@ -147,32 +103,24 @@ def external_tables(db: Database) -> list[tuple[str, str, ColumnType]]:
     return [(t, c, found[(t, c)]) for t, c in sorted(found)]
 
 
-def display_type(column: Column, enums: Mapping[str, EnumType], dialect: Any = None) -> str:
-    """The column's type as docs show it: PostgreSQL's spelling unless `dialect` says otherwise."""
+def display_type(column: Column, enums: Mapping[str, EnumType]) -> str:
+    """The column's type as docs show it: PostgreSQL's spelling (`metadata.dialect_type` for other dialects)."""
     if is_serial(column):
         return "bigserial"
-    if column.type.kind == "enum":
+    spell = KINDS[column.type.kind].postgres
+    if spell is None:  # an enum: PostgreSQL's type is named after it
         return column.type.enum or "enum"
-    spell = POSTGRES_SPELLING.get(column.type.kind)
-    if (dialect is None or dialect.name == "postgresql") and spell:
-        return spell(column.type)
-    from schemarel.sql.metadata import compiled_type, postgres_dialect
-
-    return compiled_type(column, enums, dialect or postgres_dialect())
+    return spell(column.type)
 
 
-def display_default(column: Column, dialect: Any = None) -> str:
-    """The default as docs show it (Markdown): `—` for none, `sequence` for a serial key, else code."""
+def display_default(column: Column) -> str:
+    """The default as docs show it (Markdown, PostgreSQL's spelling): `—` for none, `sequence` for a serial key."""
     d = column.default
     if d is None:
         return "—"
     if d.kind == "sequence":
         return "sequence"
-    if dialect is not None and dialect.name != "postgresql":
-        from schemarel.sql.metadata import compiled_default
-
-        sql = compiled_default(column, dialect)
-    elif d.kind in POSTGRES_DEFAULTS:
+    if d.kind in POSTGRES_DEFAULTS:
         sql = POSTGRES_DEFAULTS[d.kind]
     elif isinstance(d.value, bool):
         sql = "true" if d.value else "false"
@@ -180,4 +128,9 @@ def display_default(column: Column, dialect: Any = None) -> str:
         sql = repr(d.value)
     else:
         sql = "'" + str(d.value).replace("'", "''") + "'"
-    return md_code(sql).replace("|", "\\|")  # a pipe would end the table cell, even in code
+    return md_code_cell(sql)
+
+
+def md_code_cell(sql: str) -> str:
+    """SQL as Markdown code in a table cell: a pipe would end the cell, even in code."""
+    return md_code(sql).replace("|", "\\|")

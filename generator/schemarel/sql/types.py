@@ -48,7 +48,8 @@ def scalar_type(kind: str, kw: Mapping[str, Any]) -> ColumnType:
     fmt = kw.get("format") if isinstance(kw.get("format"), str) else None
     ctype = FORMAT_TYPES.get((kind, fmt), FORMAT_TYPES[(kind, None)])
     max_length = kw.get("maxLength")
-    if kind == "string" and ctype.kind == "text" and _is_int(max_length) and 0 < max_length <= MAX_VARCHAR:
+    if kind == "string" and ctype.kind == "text" and isinstance(max_length, int) and _is_int(max_length) \
+            and 0 < max_length <= MAX_VARCHAR:  # fmt: skip
         return ColumnType("varchar", length=max_length)
     if kind == "integer" and ctype.kind == "bigint":
         return ColumnType(int_kind(kw))
@@ -71,7 +72,7 @@ def int_kind(kw: Mapping[str, Any]) -> Any:
 def numeric_type(kw: Mapping[str, Any]) -> ColumnType | None:
     """numeric(p, s) for a number with a decimal `multipleOf` (0.01 → scale 2); None without one."""
     step = kw.get("multipleOf")
-    if not _is_number(step) or step <= 0:
+    if not isinstance(step, int | float) or not _is_number(step) or step <= 0:
         return None
     try:
         exponent = Decimal(str(step)).normalize().as_tuple().exponent

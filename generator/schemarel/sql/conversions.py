@@ -1,4 +1,4 @@
-"""Document values ↔ column values, per column type kind, and whether a column would give a value back respelled.
+"""Document values ↔ column values (the conversions `kinds.KINDS` names per kind), and respelled values.
 
 A column keeps a value's meaning in its native type (instants in UTC for ordering and ranges, doubles, uuids),
 which does not keep its spelling: an offset, a ninth fraction digit, a lower-case `t`, trailing zeros, the
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
@@ -45,7 +44,7 @@ def _finite(value: Any) -> Decimal | int:
     return value
 
 
-def _integer(kind: str) -> Callable[[Any], int]:
+def integer_in(kind: str) -> Callable[[Any], int]:
     bound = INT_BOUNDS[kind]
 
     def to_db(value: Any) -> int:
@@ -59,7 +58,7 @@ def _integer(kind: str) -> Callable[[Any], int]:
     return to_db
 
 
-def _float_in(value: Any) -> float:
+def float_in(value: Any) -> float:
     number = _finite(value)
     try:
         result = float(number)
@@ -70,11 +69,11 @@ def _float_in(value: Any) -> float:
     return result
 
 
-def _float_out(value: float) -> int | Decimal:
+def float_out(value: float) -> int | Decimal:
     return int(value) if value.is_integer() and abs(value) < _EXACT_FLOAT else Decimal(repr(value))
 
 
-def _numeric(precision: int | None, scale: int | None) -> Callable[[Any], Decimal]:
+def numeric_in(precision: int | None, scale: int | None) -> Callable[[Any], Decimal]:
     def to_db(value: Any) -> Decimal:
         number = Decimal(_finite(value))
         if precision is not None and number and number.adjusted() + 1 > precision - (scale or 0):
@@ -87,7 +86,7 @@ def _numeric(precision: int | None, scale: int | None) -> Callable[[Any], Decima
     return to_db
 
 
-def _numeric_out(scale: int | None) -> Callable[[Decimal], int | Decimal]:
+def numeric_out(scale: int | None) -> Callable[[Decimal], int | Decimal]:
     def from_db(value: Any) -> int | Decimal:
         number = value if isinstance(value, Decimal) else Decimal(repr(value))
         if scale == 0:
@@ -104,41 +103,29 @@ def _zulu(value: str) -> str:
     return value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
 
 
-def _datetime_in(value: str) -> dt.datetime:
+def datetime_in(value: str) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(_zulu(value))
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _datetime_out(value: dt.datetime) -> str:
+def datetime_out(value: dt.datetime) -> str:
     # SQLite and MariaDB hand back naive values: they were written in UTC
     aware = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     return aware.isoformat().replace("+00:00", "Z")
 
 
-def _time_in(value: str) -> dt.time:
+def time_in(value: str) -> dt.time:
     parsed = dt.time.fromisoformat(_zulu(value))
     if parsed.tzinfo is None:
         return parsed
     return dt.datetime.combine(dt.date(2000, 1, 1), parsed).astimezone(UTC).time()
 
 
-Conversion = tuple[Callable[[Any], Any], Callable[[Any], Any]]
-# column type kind → (document value → database value, database value → document value)
-_FIXED: Mapping[str, Conversion] = {
-    "uuid": (uuid.UUID, str),
-    "date": (dt.date.fromisoformat, dt.date.isoformat),
-    "datetime": (_datetime_in, _datetime_out),
-    "time": (_time_in, lambda t: t.isoformat() + "Z"),
-    "float": (_float_in, _float_out),
-    **{kind: (_integer(kind), int) for kind in INT_BOUNDS},
-}
+Conversion = tuple[Callable[[Any], Any], Callable[[Any], Any]]  # (document → column, column → document)
 
 
-def conversion(kind: str, precision: int | None = None, scale: int | None = None) -> Conversion | None:
-    """How a column of this type kind converts values, or None when it holds them as they are."""
-    if kind == "numeric":
-        return _numeric(precision, scale), _numeric_out(scale)
-    return _FIXED.get(kind)
+def time_out(value: dt.time) -> str:
+    return value.isoformat() + "Z"
 
 
 def respelled(kind: str, value: Any, stored: Any, from_db: Callable[[Any], Any]) -> str | None:

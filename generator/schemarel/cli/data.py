@@ -1,0 +1,204 @@
+"""`schemarel load`, `export` and `backfill`: documents in and out of a database through the runtime's Store."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import click
+
+from schemarel.cli.common import db_option, debug_option, first_line, reports_errors, schema_name_option, schemas_option
+from schemarel.errors import SchemarelError
+
+
+@contextmanager
+def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
+    """A Store on the database; a database failure becomes one message (exit 1) instead of a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.runtime.store import Store
+    from schemarel.urls import redact
+
+    url = db_url or DEFAULT_URL
+    try:
+        with Store(url, schema, schemas_dir=schemas_dir) as store:
+            yield store
+    except SchemarelError:  # already says what went wrong (a QueryError is also a ValueError)
+        raise
+    except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
+        text = first_line(exc)
+        hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
+        err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
+        err.exit_code = 1
+        raise err from None
+
+
+def _where(text: str | None) -> dict[str, Any] | None:
+    """`--where`: a JSON object of filters (runtime/query.py), or a usage error."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--where") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter('a JSON object of filters, such as {"lastName": "Lovelace"}', param_hint="--where")
+    return value
+
+
+def _progress(length: int | None, label: str) -> Any:
+    """A progress bar on stderr when it is a terminal, else nothing."""
+    if length is None or not sys.stderr.isatty():
+        return nullcontext(None)
+    # redrawn every 0.5 % (not on each of a million lines)
+    return click.progressbar(length=length, label=label, file=sys.stderr, update_min_steps=max(1, length // 200))
+
+
+@click.command()
+@click.argument("file", metavar="FILE")
+@schema_name_option
+@schemas_option
+@db_option
+@click.option(
+    "--batch-size", type=click.IntRange(1), default=1000, show_default=True, help="Documents per transaction."
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where invalid lines go, one JSON line each [default: FILE.rejects.ndjson; rejects.ndjson for stdin].",
+)
+@click.option("--all-or-nothing", is_flag=True, help="Load nothing if any line is invalid.")
+@debug_option
+@reports_errors
+def load(
+    file: str,
+    schema: str,
+    schemas_dir: Path,
+    db_url: str | None,
+    batch_size: int,
+    rejects_path: Path | None,
+    all_or_nothing: bool,
+) -> None:
+    """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
+    from schemarel.cli.guards import rejects_file
+    from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.runtime.ndjson import Loader, Reject
+
+    stdin = file == "-"
+    try:
+        stream = sys.stdin.buffer if stdin else open(file, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise SchemarelError(f"{file}: cannot read: {exc.strerror}") from None
+    shown: list[Reject] = []
+    with ExitStack() as stack:
+        if not stdin:
+            stack.enter_context(stream)
+        # the input as opened (not as named) is what the reject file may not be
+        rejects = rejects_file(file, rejects_path, _stat(stream), schemas_dir, db_url or DEFAULT_URL)
+        rejects_path = rejects.path
+        stack.callback(rejects.close)
+
+        def reject(item: Reject) -> None:
+            rejects.write(item)
+            if len(shown) < 5:
+                shown.append(item)
+
+        size = None if stdin else os.fstat(stream.fileno()).st_size
+        start = time.perf_counter()
+        with _store(schemas_dir, db_url, schema) as store, _progress(size, f"loading {schema}") as bar:
+            loader = Loader(store, reject, batch_size, all_or_nothing, bar.update if bar else None)
+            result = loader.run(stream)
+        elapsed = time.perf_counter() - start
+    where = "<stdin>" if stdin else file
+    for item in shown:
+        click.secho(f"{where}:{item.line}: " + "; ".join(item.reasons), fg="red", err=True)
+    if all_or_nothing and result.rejected:
+        raise SchemarelError(f"nothing loaded: {result.rejected} invalid line(s), listed in {rejects_path}")
+    rate = result.loaded / elapsed if elapsed > 0 else 0.0
+    click.echo(f"loaded {_documents(result.loaded, schema)} in {elapsed:.2f} s ({rate:,.0f} documents/s)")
+    if result.rejected:
+        click.secho(f"rejected {result.rejected} line(s), listed in {rejects_path}", fg="red", err=True)
+        sys.exit(1)
+
+
+def _stat(stream: Any) -> os.stat_result | None:
+    """The input's device and inode; None for a stream that is no file (a test's in-memory stdin)."""
+    try:
+        return os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return None
+
+
+@click.command()
+@schema_name_option
+@schemas_option
+@db_option
+@click.option("--with-ids", is_flag=True, help='Each line as {"id": …, "document": …}.')
+@click.option(
+    "--where",
+    "where",
+    metavar="JSON",
+    default=None,
+    help='Only the documents matching these filters, as Store.find takes them: \'{"emails": {"endswith": "@x.org"}}\'.',
+)
+@debug_option
+@reports_errors
+def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool, where: str | None) -> None:
+    """Write every document of schema NAME (or those matching --where) to stdout, one JSON line each, by id."""
+    from schemarel.runtime.ndjson import export as export_documents
+
+    filters = _where(where)
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
+    try:
+        with _store(schemas_dir, db_url, schema) as store:
+            export_documents(store, out, with_ids, filters)
+    finally:
+        out.flush()
+        out.detach()
+
+
+@click.command()
+@schema_name_option
+@schemas_option
+@db_option
+@click.option("--batch-size", type=click.IntRange(1), default=10_000, show_default=True, help="Rows per transaction.")
+@click.option(
+    "--workers", type=click.IntRange(1), default=2, show_default=True, help="Batches under way at once (not SQLite)."
+)
+@debug_option
+@reports_errors
+def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int, workers: int) -> None:
+    """Create the default NAME document for every row of the table it references that has none."""
+    from schemarel.runtime.backfill import Backfill, BackfillResult
+
+    start = time.perf_counter()
+    with _store(schemas_dir, db_url, schema) as store, ExitStack() as stack:
+        plan = Backfill(store, batch_size, workers)
+        bars: list[Any] = []
+
+        def progress(result: BackfillResult, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(_progress(total, f"backfilling {schema}")))
+            if bars[0] is not None:
+                bars[0].update(result.referenced - bars[0].pos)
+
+        result = plan.run(progress)
+    elapsed = time.perf_counter() - start
+    click.echo(
+        f"created {_documents(result.created, schema)} for {result.referenced} rows of {plan.parent.name} "
+        f"({result.referenced - result.created} had one already) in {elapsed:.2f} s"
+    )
+
+
+def _documents(count: int, schema: str) -> str:
+    return f"{count} {schema} document{'' if count == 1 else 's'}"

@@ -1,0 +1,120 @@
+"""Generated Python laid out as the project's ruff lays it out: imports sorted, `ruff format`, long strings split.
+
+Users lint what they commit, so generated models, env.py and new revisions pass `ruff check` and
+`ruff format --check` under the project's own ruff settings: ruff runs on each file as if it were at its
+place in the project (`--stdin-filename`), so `[tool.ruff]` there (line length, quotes, isort sections)
+applies. Text from the schemas (comments, patterns) can be longer than any line: such string literals are
+cut into implicitly concatenated pieces first, which the formatter joins again wherever they fit.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import io
+import json
+import re
+import subprocess
+import tokenize
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from schemarel.errors import SchemarelError
+
+PIECE = 60  # characters of text per piece of a split string: fits any line length ruff is commonly given
+
+
+def format_sources(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path) -> dict[str, bytes]:
+    """`files[path]` for each of `paths`, formatted as a file at `out_dir / path` would be by the project."""
+    todo = list(paths)
+    _ruff_bin()  # once, before the threads: sysconfig's first look-up is not thread-safe
+    # strings are split here, not in the threads: CPython's `ast` keeps one recursion counter per interpreter
+    split = {path: split_long_strings(files[path].decode("utf-8")) for path in todo}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = pool.map(lambda p: _laid_out(split[p], out_dir / p), todo)
+        return {path: text.encode("utf-8") for path, text in zip(todo, results, strict=True)}
+
+
+def format_source(source: str, path: Path) -> str:
+    """One module's source: long strings split, imports sorted (`ruff check --select I`), `ruff format`, and
+    the docstrings still too long marked."""
+    return _laid_out(split_long_strings(source), path)
+
+
+def _laid_out(source: str, path: Path) -> str:
+    source = _ruff(["check", "--fix-only", "--exit-zero", "--quiet", "--select", "I"], source, path)
+    source = _ruff(["format", "--quiet"], source, path)
+    return mark_long_docstrings(source, path)
+
+
+def mark_long_docstrings(source: str, path: Path) -> str:
+    """`# noqa: E501` where the project's ruff finds a docstring line too long. Docstrings hold schema text
+    verbatim (a model's `__doc__` is its table's comment) and ruff joins a docstring's pieces again."""
+    found = json.loads(_ruff(["check", "--exit-zero", "--quiet", "--output-format", "json"], source, path))
+    rows = {d["noqa_row"] for d in found if d["code"] == "E501" and d.get("noqa_row")}
+    lines = source.splitlines(keepends=True)
+    for row in rows:
+        line = lines[row - 1]
+        if line.rstrip().endswith(('"""', "'''")):  # the end of a docstring, with no comment yet
+            lines[row - 1] = line.rstrip("\n") + "  # noqa: E501\n"
+    return "".join(lines)
+
+
+def split_long_strings(source: str, piece: int = PIECE) -> str:
+    """Cut every single-line, unprefixed string literal longer than `piece` into implicitly concatenated
+    pieces at word boundaries (docstrings and other triple-quoted strings stay whole)."""
+    lines = source.splitlines(keepends=True)
+    edits: list[tuple[int, int, int, str]] = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        text = token.string
+        if token.type != tokenize.STRING or text[:1] not in "'\"" or text[:3] in ('"""', "'''"):
+            continue
+        if len(text) <= piece + 2 or token.start[0] != token.end[0]:
+            continue
+        value = _literal(text)
+        if value is None:
+            continue
+        (row, start), (_, end) = token.start, token.end
+        edits.append((row, start, end, " ".join(repr(p) for p in _pieces(value, piece))))
+    for row, start, end, replacement in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + replacement + line[end:]
+    return "".join(lines)
+
+
+def _literal(text: str) -> str | None:
+    value = ast.literal_eval(text)
+    return value if isinstance(value, str) else None
+
+
+def _pieces(value: str, size: int) -> list[str]:
+    """`value` in pieces of at most `size` characters, cut after whitespace where it can be; joined, the same."""
+    pieces = [""]
+    for chunk in re.findall(r"\S+\s*|\s+", value):
+        if pieces[-1] and len(pieces[-1]) + len(chunk) > size:
+            pieces.append("")
+        pieces[-1] += chunk
+        while len(pieces[-1]) > size:
+            pieces[-1:] = [pieces[-1][:size], pieces[-1][size:]]
+    return pieces
+
+
+@functools.cache
+def _ruff_bin() -> str:
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # the ruff installed with schemarel
+
+    return str(find_ruff_bin())
+
+
+def _ruff(args: list[str], source: str, path: Path) -> str:
+    result = subprocess.run(
+        [_ruff_bin(), *args, "--stdin-filename", str(path), "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SchemarelError(f"ruff could not lay out the generated {path.name}: {result.stderr.strip()}")
+    return result.stdout

@@ -1,0 +1,115 @@
+"""Generated Python passes `ruff check` and `ruff format --check` under the project's rule set: the repository's
+own `generated/`, and the output for every real-world schema of ../shared/corpus."""
+
+from __future__ import annotations
+
+import ast
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tokenize
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import CI, REPO, SHARED, require_shared
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from schemarel.cli.main import main
+from schemarel.render.pyformat import PIECE, format_source, split_long_strings
+from schemarel.text import docstring_line
+
+RUFF = [sys.executable, "-m", "ruff"]
+CORPUS = sorted((SHARED / "corpus").glob("*.schema.json"))
+NO_CORPUS = f"needs {SHARED / 'corpus'} (../shared is not beside this clone)"
+
+
+def ruff(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RUFF, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+def test_committed_generated_passes_ruff() -> None:
+    for args in (("check", "generated"), ("format", "--check", "--diff", "generated")):
+        result = ruff(REPO, *args)
+        assert result.returncode == 0, f"ruff {' '.join(args)}:\n{result.stdout}{result.stderr}"
+
+
+def test_generated_is_linted_like_the_rest() -> None:
+    """`generated` is not excluded from ruff any more: users lint what they commit."""
+    listed = ruff(REPO, "check", "--show-files", "generated").stdout
+    assert "generated/models/customer.py" in listed
+    assert "generated/migrations/env.py" in listed
+
+
+@pytest.fixture(scope="module")
+def corpus_outputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Every corpus schema generated into a project of its own (with this repository's ruff settings)."""
+    schemas = sorted(require_shared(SHARED / "corpus").glob("*.schema.json"))
+    tmp_path = tmp_path_factory.mktemp("corpus")
+    generated = []
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for schema in schemas:
+            root = tmp_path / schema.name.removesuffix(".schema.json")
+            (root / "schemas").mkdir(parents=True)
+            shutil.copy(schema, root / "schemas")
+            shutil.copy(REPO / "pyproject.toml", root)  # the project's ruff settings, for generating and checking
+            monkeypatch.chdir(root)
+            result = CliRunner().invoke(main, ["generate"], catch_exceptions=False)
+            if result.exit_code == 0:  # the schemas that must fail are test_corpus.py's business
+                generated.append(root.name)
+    assert len(generated) >= len(schemas) - 2, generated
+    return tmp_path, generated
+
+
+@pytest.mark.skipif(not CORPUS and not CI, reason=NO_CORPUS)
+def test_corpus_outputs_pass_ruff(corpus_outputs: tuple[Path, list[str]]) -> None:
+    tmp_path, generated = corpus_outputs
+    for args in (("check", *generated), ("format", "--check", *generated)):
+        result = ruff(tmp_path, *args)
+        assert result.returncode == 0, f"ruff {' '.join(args[:2])}:\n{result.stdout[-5000:]}{result.stderr}"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS and not CI, reason=NO_CORPUS)
+def test_corpus_outputs_pass_mypy_strict(corpus_outputs: tuple[Path, list[str]]) -> None:
+    """Models (string enums as Literals of odd labels too), env.py and the first revision of every schema."""
+    tmp_path, generated = corpus_outputs
+    cache = Path(tempfile.gettempdir()) / f"schemarel-mypy-{os.getuid()}"
+    for name in generated:
+        result = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "generated"],
+            cwd=tmp_path / name,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, f"{name}:\n{result.stdout}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(" '\"\\\n"), max_size=400))
+def test_long_strings_are_split_into_the_same_text(text: str) -> None:
+    source = f"value = {text!r}\n"
+    split = split_long_strings(source)
+    namespace: dict[str, object] = {}
+    exec(compile(split, "<split>", "exec"), namespace)
+    assert namespace["value"] == text
+    tokens = tokenize.generate_tokens(io.StringIO(split).readline)
+    pieces = [ast.literal_eval(t.string) for t in tokens if t.type == tokenize.STRING]
+    assert "".join(pieces) == text
+    assert all(len(piece) <= PIECE for piece in pieces)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=300))
+def test_a_docstring_keeps_its_text_through_ruff(text: str) -> None:
+    """Model docstrings are table comments: after the formatter they still say exactly what the schema said."""
+    source = f"class Table:\n    {docstring_line(text)}\n\n    x = 1\n"
+    formatted = format_source(source, REPO / "generated" / "models" / "probe.py")
+    namespace: dict[str, Any] = {}
+    exec(compile(formatted, "<formatted>", "exec"), namespace)
+    assert namespace["Table"].__doc__ == text.strip()
