@@ -113,7 +113,6 @@ def test_presence_and_extra_columns_are_shown_as_written(store: Store) -> None:
     assert cells["_extra"] == '{"":{"zz":2}}'
 
 
-
 def test_check_shreds_the_examples_without_sqlalchemy(project: Path) -> None:
     """The docs' rows come from the runtime's shredder, which must not pull SQLAlchemy onto `check`'s path."""
     probe = (

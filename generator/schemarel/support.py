@@ -52,7 +52,6 @@ __all__ = [
 ]
 
 
-
 # --- datamove ---
 def _offline(bind: Any) -> bool:
     return isinstance(bind, sa.engine.mock.MockConnection)

@@ -300,8 +300,6 @@ def _fits(value: Any, kind: str) -> bool:
     return found == kind or (kind == "number" and found == "integer")
 
 
-
-
 def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | None:
     """A server default, when the schema's `default` is a value the column can hold as it is written."""
     if value is None or not _fits(value, kind) or ctype.kind == "json":

@@ -89,9 +89,7 @@ def _integer(kind: str, sa_name: str) -> Kind:
 # MySQL's TEXT holds 64 KiB, DATETIME and TIME whole seconds: what JSON Schema allows needs more there
 KINDS: Mapping[str, Kind] = {
     "uuid": Kind("uuid.UUID", *_fixed("Uuid", "uuid"), _always(uuid.UUID, str)),
-    "text": Kind(
-        "str", lambda t: SAType("Text").with_variant(SAType("mysql.LONGTEXT"), *MYSQL), lambda t: "text"
-    ),
+    "text": Kind("str", lambda t: SAType("Text").with_variant(SAType("mysql.LONGTEXT"), *MYSQL), lambda t: "text"),
     "varchar": Kind(
         "str", lambda t: SAType("String", (t.length,)), lambda t: f"varchar({t.length})" if t.length else "varchar"
     ),

@@ -118,4 +118,3 @@ def dialect_default(column: Column, dialect: sa.engine.Dialect) -> str:
     if dialect.name == "postgresql" or column.default is None or column.default.kind == "sequence":
         return display_default(column)
     return md_code_cell(compiled_default(column, dialect))
-
