@@ -12,14 +12,16 @@ Fill in the bodies (data migrations, views, grants); leave the tables schemarel 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-${imports if imports else ""}
+import sqlalchemy as sa  # noqa: F401 - for the bodies you write
+from alembic import op  # noqa: F401
+% if imports:
+${imports}
+% endif
 
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
+revision = ${repr(up_revision).replace("'", '"')}
+down_revision = ${repr(down_revision).replace("'", '"')}
+branch_labels = ${repr(branch_labels).replace("'", '"')}
+depends_on = ${repr(depends_on).replace("'", '"')}
 
 
 def upgrade() -> None:
