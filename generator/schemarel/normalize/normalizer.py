@@ -21,6 +21,7 @@ from schemarel.normalize.shapes import Shape, classify
 from schemarel.normalize.walk import EXTRA_COLUMN, MAX_TABLES, Ancestor, Child, PropertyWalker
 from schemarel.schema.loader import SourceSchema
 from schemarel.schema.refs import Node, Src, resolve, root_src
+from schemarel.text import sql_comment
 
 TIMESTAMP_COLUMNS = (("created_at", "Set when the row is inserted."), ("updated_at", "Set on every write."))
 PRESENCE_COLUMN = "_present"
@@ -134,13 +135,16 @@ class Normalizer(PropertyWalker):
             name=name,
             kind=kind,  # type: ignore[arg-type]
             schema=self.source.name,
-            columns=_clip_comments(key_columns + tb.columns),
+            columns=tuple(
+                replace(c, comment=self.sql_comment(c.pointer or ptr, c.comment))
+                for c in _clip_comments(key_columns + tb.columns)
+            ),
             primary_key=Constraint(naming.pk_name(name), pk_cols),
             foreign_keys=tuple(tb.foreign_keys),
             uniques=tuple(tb.uniques),
             indexes=tuple(tb.indexes),
             checks=tuple(tb.checks),
-            comment=clip(comment_text(node), MAX_TABLE_COMMENT),
+            comment=self.sql_comment(ptr, clip(comment_text(node), MAX_TABLE_COMMENT)),
             parent=parent.name if parent else None,
             json_property=spec.prop,
             parent_path=spec.parent_path,
@@ -161,6 +165,14 @@ class Normalizer(PropertyWalker):
         for child in children:
             self.pending -= child.reserve
             self.build_table(child.kind, child, table, here, "array" if child.kind == "array" else "object")
+
+    def sql_comment(self, ptr: str, text: str | None) -> str | None:
+        """A comment without the characters no database stores in one (NUL, lone surrogates), with a warning."""
+        kept = sql_comment(text)
+        if kept != text:
+            self.warn(ptr, "the description holds characters no database keeps in a comment (NUL, lone "
+                      "surrogates): the table/column comment leaves them out")  # fmt: skip
+        return kept
 
     def class_name(self, table: str) -> str:
         """The model class: CamelCase singular of the table, unless another table of the schema has it."""

@@ -19,7 +19,7 @@ from schemarel.ir import Database, SchemaModel, database_from_snapshot, snapshot
 from schemarel.migrate import doc as migration_doc
 from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
-from schemarel.render import docpages, views
+from schemarel.render import docpages, pycheck, views
 from schemarel.render.jinja import environment
 from schemarel.schema.loader import load_schemas
 
@@ -80,13 +80,16 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         model = normalize(source)
         models.append(_with_doc_path(model, _rel(source.path, root)))
     db = Database(tuple(models))
-    _refuse_cross_schema_collisions(db, {s.name: s.display_path for s in sources})
+    files_of = {s.name: s.display_path for s in sources}
+    _refuse_cross_schema_collisions(db, files_of)
+    names = views.python_names(db, files_of)
 
     history = read_history(settings.out_dir)
     gen = Generation(database=db, history=history)
     for rev in history:
         for path in rev.files:
             gen.files[path] = (settings.out_dir / path).read_bytes()
+    recorded = set(gen.files)  # revisions are history: what this run renders is checked below
 
     current = snapshot(db)
     previous = history[-1] if history else None
@@ -112,8 +115,8 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
     )
     modules = []
     for model in db.schemas:
-        module = naming.snake(model.name)
-        classes = views.model_classes(model, db)
+        module = names.modules[model.name]
+        classes = views.model_classes(model, db, names)
         modules.append({"name": module, "classes": [c.class_name for c in classes]})
         files[f"models/{module}.py"] = _render(env, "models.py.j2", **_model_context(model, classes))
     files["models/__init__.py"] = _render(
@@ -147,6 +150,8 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         revisions=[{"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history],
         **docpages.database_page(db),
     )
+    origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
+    pycheck.verify({p: c for p, c in files.items() if p not in recorded}, origins, _rel(settings.schemas_dir, root))
     return gen
 
 
