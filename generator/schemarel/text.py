@@ -196,5 +196,6 @@ def sql_comment(text: str | None) -> str | None:
 
 # -- Terminal ----------------------------------------------------------------------------------------------
 def terminal(text: str) -> str:
-    """Text safe to print: ESC, CSI and every other control or bidi character shown as an escape; lines kept."""
-    return _visible(str(text), keep="\n")
+    """Text safe to print: ESC, CSI and every other control or bidi character shown as an escape (line feeds
+    and tabs kept), so that schema text can neither drive the terminal nor reorder what it shows."""
+    return _visible(str(text), keep="\n\t")

@@ -21,6 +21,7 @@ from schemarel.schema.refs import deref_raw
 from schemarel.sql.checks import DIALECT_ONLY
 from schemarel.sql.spelling import display_default, display_type
 from schemarel.sql.types import FORMAT_TYPES
+from schemarel.text import terminal
 
 DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect, "mysql": mysql.dialect}
 # Keywords a column cannot hold the database to (the type covers `maxLength`, `enum`, `type`).
@@ -186,6 +187,17 @@ def _node_at(source: SourceSchema, pointer: str) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+def _shown(value: Any) -> Any:
+    """Every string of the report as `terminal` shows it (schema text may hold ESC, CSI, bidi overrides)."""
+    if isinstance(value, str):
+        return terminal(value)
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    return value
+
+
 def render(report: list[dict[str, Any]]) -> None:
     """The report as terminal tables (colour only on a terminal; NO_COLOR honoured by rich)."""
     from rich.console import Console
@@ -193,7 +205,7 @@ def render(report: list[dict[str, Any]]) -> None:
     from rich.table import Table as RichTable
 
     console = Console(highlight=False)
-    for schema in report:
+    for schema in _shown(report):
         console.rule(f"[bold]{escape(schema['title'])}[/] · {escape(schema['path'])} · types as {schema['dialect']}")
         for t in schema["tables"]:
             parent = f", child of {t['parent']}" if t["parent"] else ""

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from schemarel.errors import SchemarelError
+from schemarel.text import terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,7 +66,7 @@ def reports_errors(fn: F) -> F:
         except SchemarelError as exc:
             if debug:
                 traceback.print_exc()
-            click.secho(f"error: {exc}", fg="red", err=True)
+            click.secho(f"error: {terminal(str(exc))}", fg="red", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]
@@ -86,7 +87,7 @@ def main(ctx: click.Context) -> None:
     try:
         ctx.default_map = default_map(load_settings(), main.commands)  # type: ignore[attr-defined]
     except SchemarelError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
+        click.secho(f"error: {terminal(str(exc))}", fg="red", err=True)
         sys.exit(exc.exit_code)
 
 
@@ -133,13 +134,14 @@ def _generate(
 
     gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
     for warning in gen.database.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.secho(f"warning: {terminal(str(warning))}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files)
     if gen.new_revision:
-        click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
+        click.echo(f"new revision {gen.new_revision.id}: {terminal(gen.new_revision.message)}")
     for change in changes:
         click.echo(
-            f"{ {'missing': 'wrote', 'changed': 'updated', 'extra': 'removed'}[change.kind]:8} {out_dir / change.path}"
+            f"{ {'missing': 'wrote', 'changed': 'updated', 'extra': 'removed'}[change.kind]:8} "
+            + terminal(str(out_dir / change.path))
         )
     if not changes:
         click.echo(f"{out_dir} is up to date")
@@ -176,10 +178,10 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str
         )
     for problem in problems:
         if problem.kind == "changed":
-            click.echo(problem.diff, nl=False)
+            click.echo(terminal(problem.diff), nl=False)
         else:
             what = "is missing" if problem.kind == "missing" else "should not be there"
-            click.secho(f"{out_dir / problem.path} {what}", fg="red", err=True)
+            click.secho(f"{terminal(str(out_dir / problem.path))} {what}", fg="red", err=True)
     if problems or gen.pending_change:
         click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)
         sys.exit(1)
@@ -194,7 +196,7 @@ def _check_report(fmt: str, settings: Any) -> None:
     try:
         gen = build(settings, write_revision=False)
     except SchemarelError as exc:
-        click.echo(reports.error(fmt, exc), nl=False)
+        click.echo(terminal(reports.error(fmt, exc)), nl=False)
         sys.exit(exc.exit_code)
     previous = gen.history[-1].database if gen.history else None
     result = reports.CheckResult(
@@ -202,7 +204,7 @@ def _check_report(fmt: str, settings: Any) -> None:
         drift(settings.out_dir, gen.files),
         reports.unrevised_schemas(gen.database, previous) if gen.pending_change else [],
     )
-    click.echo(reports.github(result) if fmt == "github" else reports.as_json(result), nl=False)
+    click.echo(terminal(reports.github(result) if fmt == "github" else reports.as_json(result)), nl=False)
     sys.exit(1 if result.stale else 0)
 
 
@@ -416,7 +418,7 @@ def load(
         elapsed = time.perf_counter() - start
     where = "<stdin>" if stdin else file
     for item in shown:
-        click.secho(f"{where}:{item.line}: " + "; ".join(item.reasons), fg="red", err=True)
+        click.secho(terminal(f"{where}:{item.line}: " + "; ".join(item.reasons)), fg="red", err=True)
     if all_or_nothing and result.rejected:
         raise SchemarelError(f"nothing loaded: {result.rejected} invalid line(s), listed in {rejects_path}")
     rate = result.loaded / elapsed if elapsed > 0 else 0.0
