@@ -125,11 +125,37 @@ def _paren_body(rest: str) -> str:
     return rest
 
 
+_BACKTICKS = re.compile(r"\\?`+")
+
+
+def _closed_code_spans(text: str) -> str:
+    """Backticks that open no code span closed within `text` written as entities: an open span would run on
+    into whatever the page puts next (the next table cell's code, say) and turn its text into markup."""
+    runs = list(_BACKTICKS.finditer(text))
+    keep: set[int] = set()
+    i = 0
+    while i < len(runs):
+        run = runs[i].group(0)
+        if not run.startswith("\\"):  # an escaped backtick opens nothing: it is always written as an entity
+            close = next((j for j in range(i + 1, len(runs)) if runs[j].group(0) == run), None)
+            if close is not None:
+                keep.update((i, close))
+                i = close + 1
+                continue
+        i += 1
+    out, last = [], 0
+    for n, match in enumerate(runs):
+        if n not in keep:
+            out.append(text[last : match.start()] + match.group(0).replace("`", "&#96;"))
+            last = match.end()
+    return "".join(out) + text[last:]
+
+
 def _md_text(text: str) -> str:
-    # schema text is prose, not markup: a `<tag>` must show, not render; links only to safe places;
-    # controls and bidi overrides are spelled out so the page shows what the schema holds
+    # schema text is prose, not markup: a `<tag>` must show, not render; links only to safe places; code
+    # spans closed where they open; controls and bidi overrides spelled out so the page shows what is there
     shown = _visible(str(text), keep="\n\t").replace("\t", " ")
-    return _defuse_links(shown.replace("<", "&lt;").replace(">", "&gt;"))
+    return _defuse_links(_closed_code_spans(shown.replace("<", "&lt;").replace(">", "&gt;")))
 
 
 def md_cell(text: str) -> str:
@@ -153,7 +179,7 @@ def md_code(text: str) -> str:
     fence = "`"
     while fence in text:
         fence += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    pad = " " if not text or text.startswith("`") or text.endswith("`") else ""  # "``" is no code span
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
