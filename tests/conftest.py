@@ -24,6 +24,17 @@ PG_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_POSTGRES", "postgresql+psycopg://p
 MYSQL_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/")
 
 
+def require_shared(path: Path) -> Path:
+    """`path` under ../shared (the project's seeds and corpus, beside the repository in CI), or a skip saying so
+    in a clone without it (a failure when CI is set: CI has ../shared, and these tests must run there)."""
+    if path.exists():
+        return path
+    reason = f"needs {path} (../shared is not beside this clone)"
+    if CI:
+        pytest.fail(f"{reason} (CI is set: CI has ../shared)")
+    pytest.skip(reason)
+
+
 def _admin_engine(url: str, what: str) -> sa.Engine:
     """An AUTOCOMMIT engine on the server, or a skip (a failure when CI is set) if it is not there."""
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
