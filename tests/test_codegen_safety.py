@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import keyword
+import re
 import subprocess
 import sys
 import tokenize
@@ -295,3 +296,70 @@ def test_comments_reach_postgresql_and_mariadb_without_nul(
     comments = _comments(url)
     assert comments["things.plain"] == kept
     assert comments["things"] == kept
+
+
+# -- names: SQLAlchemy's, Python's, and two sources becoming one -------------------------------------------
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(RESERVED_POOL), min_size=1, max_size=10, unique=True))
+def test_reserved_property_names_each_get_a_mapped_column(
+    tmp_path_factory: pytest.TempPathFactory, props: list[str]
+) -> None:
+    """`_sa_registry`, `metadata`, `__init__`, `class` + `class_`...: the model maps every column the migration
+    creates, under distinct attributes (checked by importing the models in a subprocess, as a user would)."""
+    root = tmp_path_factory.mktemp("n")
+    # named through x-sql where it allows the name (`class` and `class_` as columns), else as the property
+    properties = {
+        f"p{i}" if re.fullmatch(r"[a-z_][a-z0-9_]*", p) else p: {"type": "string", "x-sql": {"column": p}}
+        if re.fullmatch(r"[a-z_][a-z0-9_]*", p)
+        else {"type": "string"}
+        for i, p in enumerate(props)
+    }
+    schema = {"title": "Thing", "type": "object", "properties": properties}
+    _write(root, "s", schema)
+    gen = build(Settings(root / "schemas", root / "generated"))
+    columns = sorted(c.name for c in gen.database.schemas[0].root.columns)
+    (root / "generated").mkdir()
+    from schemarel.render.output import write_tree
+
+    write_tree(root / "generated", gen.files)
+    code = (
+        "import sys, json, sqlalchemy as sa; sys.path.insert(0, '.'); from generated.models import Thing; "
+        "sa.orm.configure_mappers(); m = sa.inspect(Thing); "
+        "print(json.dumps([sorted(c.name for c in Thing.__table__.columns), sorted(m.column_attrs.keys())]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    mapped, attributes = json.loads(done.stdout)
+    assert mapped == columns
+    assert len(set(attributes)) == len(columns)
+
+
+def test_two_files_that_would_share_a_module_are_refused_naming_both(tmp_path: Path) -> None:
+    _write(tmp_path, "foo-bar", hostile_schema("One", "d", "p", "v"))
+    _write(tmp_path, "foo_bar", hostile_schema("Two", "d", "p", "v"))
+    result = run_schemarel(tmp_path, "generate")
+    assert result.returncode == 2
+    assert (
+        "schemas/foo_bar.schema.json#: its models module models/foo_bar.py would also be the one of " in result.stderr
+    )
+    assert "schemas/foo-bar.schema.json" in result.stderr and not (tmp_path / "generated").exists()
+
+
+def test_two_tables_that_would_share_a_class_are_refused_naming_both(tmp_path: Path) -> None:
+    _write(tmp_path, "a", {"title": "Thing", "type": "object", "properties": {"x": {"type": "string"}}})
+    _write(tmp_path, "b", {"type": "object", "x-sql": {"table": "thing"}, "properties": {"y": {"type": "string"}}})
+    result = run_schemarel(tmp_path, "generate")
+    assert result.returncode == 2
+    assert (
+        "schemas/b.schema.json#: table 'thing' would have model class Thing, as a table of schemas/a.schema.json#"
+        in (result.stderr)
+    )
+
+
+@pytest.mark.parametrize("stem", ["base", "class", "include_object", "metadata", "__init__", "None"])
+def test_a_schema_named_like_a_module_of_the_package_keeps_both(tmp_path: Path, stem: str) -> None:
+    _write(tmp_path, stem, {"title": "Thing", "type": "object", "properties": {"x": {"type": "string"}}})
+    assert run_schemarel(tmp_path, "generate").returncode == 0
+    upgraded = _import_and_upgrade(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "generated" / "models" / "base.py").read_text().count("class Base(DeclarativeBase)") == 1
