@@ -363,3 +363,40 @@ def test_a_schema_named_like_a_module_of_the_package_keeps_both(tmp_path: Path, 
     upgraded = _import_and_upgrade(tmp_path, f"sqlite:///{tmp_path / 'app.db'}")
     assert upgraded.returncode == 0, upgraded.stderr
     assert (tmp_path / "generated" / "models" / "base.py").read_text().count("class Base(DeclarativeBase)") == 1
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(hostile_text, hostile_name.filter(lambda v: v not in ("v", "other")), st.text(max_size=30))
+def test_a_later_revision_from_hostile_changes_parses(
+    tmp_path_factory: pytest.TempPathFactory, text: str, value: str, message: str
+) -> None:
+    """Comment changes, an added enum value and a hostile `-m` message, written as the second revision."""
+    from schemarel.render.output import write_tree
+
+    root = tmp_path_factory.mktemp("r")
+    _write(root, "s", hostile_schema("Thing", "plain", "kind", "v"))
+    write_tree(root / "generated", build(Settings(root / "schemas", root / "generated")).files)
+    schema = hostile_schema("Thing", text, "kind", "v")
+    schema["properties"]["kind"]["enum"] = ["other", "v", value]
+    _write(root, "s", schema)
+    try:
+        gen = build(Settings(root / "schemas", root / "generated", message=message or None))
+    except SchemaError as exc:
+        assert "would not be the module" not in exc.message, exc
+        return
+    assert gen.new_revision is not None
+    revision = gen.files[gen.new_revision.files[1]].decode()
+    tree = ast.parse(revision)
+    assert ast.get_docstring(tree, clean=False).startswith(gen.new_revision.message.strip())
+    assert (
+        value
+        in {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+        | {
+            s
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            for s in [n.value]
+            if value in s
+        }
+        or value in revision
+    )

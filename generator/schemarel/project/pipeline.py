@@ -151,7 +151,9 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         **docpages.database_page(db),
     )
     origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
-    pycheck.verify({p: c for p, c in files.items() if p not in recorded}, origins, _rel(settings.schemas_dir, root))
+    own_models = settings.templates_dir is not None and (settings.templates_dir / "models.py.j2").is_file()
+    rendered = {p: c for p, c in files.items() if p not in recorded}
+    pycheck.verify(rendered, origins, _rel(settings.schemas_dir, root), model_shape=not own_models)
     return gen
 
 

@@ -42,14 +42,17 @@ class _Refused(Exception):
         self.line = getattr(node, "lineno", 0)
 
 
-def verify(files: Mapping[str, bytes], origins: Mapping[str, str], default_origin: str) -> None:
-    """Check every `.py` of `files` (generated path → content); `origins` names the schema file of a path."""
+def verify(
+    files: Mapping[str, bytes], origins: Mapping[str, str], default_origin: str, model_shape: bool = True
+) -> None:
+    """Check every `.py` of `files` (generated path → content); `origins` names the schema file of a path.
+    `model_shape`: hold models modules to the shipped template's statements (not for a user's own template)."""
     modules = {path[len("models/") : -3] for path in files if path.startswith("models/") and path.endswith(".py")}
     for path, content in files.items():
         if not path.endswith(".py"):
             continue
         try:
-            check_module(path, content.decode("utf-8"), modules)
+            check_module(path, content.decode("utf-8"), modules, model_shape)
         except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
             line = getattr(exc, "lineno", None)
             detail = f"line {line}: {exc.msg}" if isinstance(exc, SyntaxError) and line else str(exc)
@@ -63,7 +66,7 @@ def _error(path: str, origin: str, detail: str) -> SchemaError:
                        "nothing was written (a schemarel bug: please report it with the schema)")  # fmt: skip
 
 
-def check_module(path: str, source: str, modules: set[str]) -> None:
+def check_module(path: str, source: str, modules: set[str], model_shape: bool = True) -> None:
     """Raise SyntaxError, or _Refused naming the first node the generator does not write."""
     tree = ast.parse(source, filename=path)
     bound = _bound_names(tree)
@@ -85,7 +88,7 @@ def check_module(path: str, source: str, modules: set[str]) -> None:
         elif isinstance(node, ast.Expr) and not _is_docstring_or_call(node):
             raise _Refused(node, "an expression statement that is neither a docstring nor a call")
     stem = path[len("models/") : -3] if path.startswith("models/") else None
-    if stem in modules and stem not in ("base", "__init__"):
+    if model_shape and stem in modules and stem not in ("base", "__init__"):
         _check_model_module(tree)
 
 
