@@ -390,3 +390,20 @@ def test_a_later_revision_from_hostile_changes_parses(
     assert ast.get_docstring(tree, clean=False).startswith(gen.new_revision.message.strip())
     constants = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert any(value in c for c in constants)  # the added value, intact inside a string constant
+
+
+def test_renamed_python_names_are_warned_with_their_pointer(tmp_path: Path) -> None:
+    columns = {
+        "a": {"type": "string", "x-sql": {"column": "class"}},
+        "b": {"type": "string", "x-sql": {"column": "class_"}},
+    }
+    _write(tmp_path, "base", {"title": "None", "type": "object", "properties": columns})
+    result = run_schemarel(tmp_path, "generate")
+    assert result.returncode == 0, result.stderr
+    assert "warning: schemas/base.schema.json#: its models module is models/base_.py" in result.stderr
+    assert "warning: schemas/base.schema.json#: the model class of table 'nones' is NoneRow" in result.stderr
+    assert (
+        "warning: schemas/base.schema.json#/properties/a: column nones.class is attribute class__ of its model: "
+        "class_ is another column's" in result.stderr
+    )
+    assert _import_and_upgrade(tmp_path, f"sqlite:///{tmp_path / 'app.db'}").returncode == 0

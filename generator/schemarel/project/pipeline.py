@@ -9,7 +9,7 @@ import posixpath
 import re
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,9 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
     files_of = {s.name: s.display_path for s in sources}
     _refuse_cross_schema_collisions(db, files_of)
     names = views.python_names(db, files_of)
+    db = Database(
+        tuple(replace(m, warnings=m.warnings + views.name_warnings(m, names, files_of[m.name])) for m in db.schemas)
+    )
 
     history = read_history(settings.out_dir)
     gen = Generation(database=db, history=history)
@@ -335,8 +338,6 @@ def _refuse_cross_schema_collisions(db: Database, files: Mapping[str, str]) -> N
 
 
 def _with_doc_path(model: SchemaModel, path: str) -> SchemaModel:
-    from dataclasses import replace
-
     return replace(model, path=path)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from schemarel import naming
 from schemarel.errors import SchemaError
-from schemarel.ir import Column, Database, EnumType, SchemaModel, Table
+from schemarel.ir import Column, Database, EnumType, SchemaModel, SchemaWarning, Table
 from schemarel.sql import checks
 from schemarel.sql.spelling import (
     PYTHON_TYPES,
@@ -99,6 +99,27 @@ def python_names(db: Database, files: Mapping[str, str]) -> PythonNames:
             classes[table.name] = name
         class_owner.update((c, (model.name, t.pointer)) for t in model.tables for c in [classes[t.name]])
     return PythonNames(modules, classes)
+
+
+def name_warnings(model: SchemaModel, names: PythonNames, file: str) -> tuple[SchemaWarning, ...]:
+    """Where a Python name had to differ from the schema's beyond the documented `_` for a keyword: a column
+    whose attribute another column took, a class or a module renamed for a name Python or the package has."""
+    found = []
+    if names.modules[model.name] != naming.snake(model.name):
+        found.append(SchemaWarning(file, "#", f"its models module is models/{names.modules[model.name]}.py"))
+    for table in model.tables:
+        if names.classes[table.name] != table.class_name:
+            message = f"the model class of table {table.name!r} is {names.classes[table.name]}"
+            found.append(SchemaWarning(file, table.pointer, message))
+        attrs = naming.attribute_names(c.name for c in table.columns)
+        for col in table.columns:
+            if attrs[col.name] != naming.attribute_name(col.name):
+                message = (
+                    f"column {table.name}.{col.name} is attribute {attrs[col.name]} of its model: "
+                    f"{naming.attribute_name(col.name)} is another column's"
+                )
+                found.append(SchemaWarning(file, col.pointer or table.pointer, message))
+    return tuple(found)
 
 
 def _relationship_attr(table: Table) -> str:
