@@ -31,8 +31,8 @@ from schemarel.project.pipeline import Settings, build
 from schemarel.render import pycheck
 from schemarel.text import docstring, docstring_text, py_comment, py_literal
 
-MANY = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
-PIPELINE = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+MANY = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+PIPELINE = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 # -- the escaping functions ---------------------------------------------------------------------------------
