@@ -70,3 +70,15 @@ def test_the_cli_shows_hostile_property_names_escaped(tmp_path_factory: object, 
 def test_terminal_keeps_plain_text(tmp_path: Path) -> None:
     assert terminal("é ü 中文 emoji 😀\n\tx") == "é ü 中文 emoji 😀\n\tx"
     assert terminal("\x1b[31mred\u202e") == "\\x1b[31mred\\u202e"
+
+
+def test_inspect_shows_rich_markup_in_names_as_text(tmp_path: Path) -> None:
+    """Rich reads `[link=…]` as a terminal hyperlink and `[red]` as a colour: schema text is shown, not read."""
+    (tmp_path / "schemas").mkdir()
+    name = "[link=https://evil.example]x[/link]"
+    schema = {"title": "[bold]T", "type": "object", "properties": {name: {"type": "string"}, "e": {"enum": ["[red]v"]}}}
+    (tmp_path / "schemas" / "s.schema.json").write_text(json.dumps(schema))
+    result = run_schemarel(tmp_path, "inspect", env={"FORCE_COLOR": "1", "COLUMNS": "300"})
+    assert result.returncode == 0, result.stderr
+    assert name in result.stdout and "[bold]T" in result.stdout and "'[red]v'" in result.stdout
+    assert "\x1b]8;" not in result.stdout  # no OSC 8 hyperlink
