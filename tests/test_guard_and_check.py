@@ -111,6 +111,10 @@ def test_check_fails_when_snapshots_do_not_chain(fresh: Path, cli: Any) -> None:
     snapshot.write_text(json.dumps(data))
     result = run_schemarel(fresh, "check")
     assert result.returncode == 1
+    assert "generated/migrations/snapshots/0002.json: revision 0002 was edited" in result.stderr  # history.sum
+    (fresh / "generated/migrations/history.sum").unlink()
+    result = run_schemarel(fresh, "check")
+    assert result.returncode == 1
     assert "snapshot 0002 follows '0000', expected '0001'" in result.stderr
 
 

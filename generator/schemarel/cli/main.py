@@ -101,6 +101,16 @@ def main(ctx: click.Context) -> None:
     is_flag=True,
     help="Write a revision that drops tables or columns, narrows types, removes enum values or adds NOT NULL.",
 )
+@click.option(
+    "--rebase",
+    is_flag=True,
+    help="After a git merge where both branches generated a revision: move this branch's after the other's.",
+)
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="Record the committed revisions as they now are in history.sum (after editing one on purpose).",
+)
 @click.option("--watch", is_flag=True, help="Keep running; regenerate whenever a schema or template is saved.")
 @click.option(
     "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
@@ -113,26 +123,36 @@ def generate(
     templates_dir: Path | None,
     message: str | None,
     allow_destructive: bool,
+    rebase: bool,
+    rehash: bool,
     watch: bool,
     interval: float,
 ) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
+    if rebase:
+        _rebase(schemas_dir, out_dir, templates_dir, message, allow_destructive)
+        return
     if watch:
         from schemarel.cli.watch import watch_and_generate
 
         settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive)
         watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
         return
-    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive)
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash)
 
 
 def _generate(
-    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
+    schemas_dir: Path,
+    out_dir: Path,
+    templates_dir: Path | None,
+    message: str | None,
+    allow_destructive: bool,
+    rehash: bool = False,
 ) -> None:
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
 
-    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash))
     for warning in gen.database.warnings:
         click.secho(f"warning: {terminal(str(warning))}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files)
@@ -145,6 +165,43 @@ def _generate(
         )
     if not changes:
         click.echo(f"{out_dir} is up to date")
+
+
+def _rebase(
+    schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
+) -> None:
+    from schemarel.project.pipeline import Settings
+    from schemarel.project.revisions import rebase
+    from schemarel.render.output import write_tree
+
+    result = rebase(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
+    changes = write_tree(out_dir, result.generation.files)
+    new = result.generation.new_revision
+    for rev in result.moved:
+        after = f"{result.after.id} ({result.after.message})" if result.after else "the base"
+        click.echo(f"moving   this branch's revision {rev.id} ({rev.message}) after the other branch's {after}")
+    click.echo(f"new revision {new.id}: {new.message}" if new else "no revision needed: the other branch's has it all")
+    for change in changes:
+        click.echo(
+            f"{ {'missing': 'wrote', 'changed': 'updated', 'extra': 'removed'}[change.kind]:8} {out_dir / change.path}"
+        )
+    click.echo(f"now `git add {out_dir}` and commit the merge")
+
+
+@main.command()
+@schemas_option
+@out_option
+@templates_option
+@click.option("-m", "--message", required=True, help="What the revision does (its file name comes from it).")
+@debug_option
+@reports_errors
+def revision(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str) -> None:
+    """Add an empty hand-written revision at the head (data migrations, views, grants): fill in its bodies."""
+    from schemarel.project.pipeline import Settings
+    from schemarel.project.revisions import add_manual_revision
+
+    path = add_manual_revision(Settings(schemas_dir, out_dir, templates_dir), message)
+    click.echo(f"wrote    {path}: fill in upgrade() and downgrade(); schemarel keeps it as written")
 
 
 @main.command()
@@ -198,11 +255,10 @@ def _check_report(fmt: str, settings: Any) -> None:
     except SchemarelError as exc:
         click.echo(terminal(reports.error(fmt, exc)), nl=False)
         sys.exit(exc.exit_code)
-    previous = gen.history[-1].database if gen.history else None
     result = reports.CheckResult(
         settings.out_dir,
         drift(settings.out_dir, gen.files),
-        reports.unrevised_schemas(gen.database, previous) if gen.pending_change else [],
+        reports.unrevised_schemas(gen.database, gen.recorded_database) if gen.pending_change else [],
     )
     click.echo(terminal(reports.github(result) if fmt == "github" else reports.as_json(result)), nl=False)
     sys.exit(1 if result.stale else 0)

@@ -28,6 +28,19 @@ class Change:
     after: str = ""
     pointer: str = ""  # file#pointer of the schema node the change comes from
     destructive: str = ""  # why it may lose data or fail on existing rows; "" when safe
+    undo_destructive: str = ""  # the same for its reverse, the downgrade's step
+
+    def reverse(self) -> Change:
+        """The change the downgrade makes, with its own destructiveness (as Alembic's `op.reverse()`)."""
+        action = {"add": "drop", "drop": "add"}.get(self.action, self.action)
+        name = self.name
+        if self.action == "rename" and self.what == "column":
+            name = f"{self.name.rsplit('.', 1)[0]}.{self.before}"
+        elif self.action == "rename" and self.what in ("table", "enum type") or self.action == "move":
+            name = self.before
+        return Change(
+            action, self.what, name, self.after, self.before, self.pointer, self.undo_destructive, self.destructive
+        )
 
 
 @dataclass(frozen=True)
@@ -223,7 +236,8 @@ class _Describer:
         moved_from = {m.child.name for m in d.moves if m.kind == "flatten"}
         moved_into = {(m.parent, c) for m in d.moves for c in m.columns}  # parent columns whose data moves
         for table in d.added_tables:
-            self.add("add", "table", table.name, pointer=self.ptr_new(table.name))
+            self.add("add", "table", table.name, pointer=self.ptr_new(table.name),
+                     undo_destructive=f"drops table `{table.name}` and all its rows")  # fmt: skip
         for pair in d.pairs:
             self.pair(pair, moved_into)
         for move in d.moves:
@@ -254,22 +268,22 @@ class _Describer:
         for col in pair.added:
             reason = ""
             if not col.nullable and col.default is None:
-                reason = (
-                    f"adds required column `{new.name}.{col.name}` without a default to a table that may hold rows; "
-                    'give the property a "default" (it fills the existing rows)'
-                )
+                reason = _needs_default(f"{new.name}.{col.name}")
             action = "move" if (new.name, col.name) in moved_into else "add"
             if action == "add" or reason:
                 self.add("add", "column", f"{new.name}.{col.name}", after=self.col_text(col, self.new_enums),
-                         pointer=self.ptr_new(new.name, col.name), destructive=reason)  # fmt: skip
+                         pointer=self.ptr_new(new.name, col.name), destructive=reason,
+                         undo_destructive=f"drops column `{new.name}.{col.name}` and its values")  # fmt: skip
         for name in pair.columns:
             self.alterations(pair, pair.old_column(name), new.column(name))
         for col in pair.dropped:
             if (new.name, col.name) in moved_into:
                 continue
+            undo = _needs_default(f"{new.name}.{col.name}") if not col.nullable and col.default is None else ""
             self.add("drop", "column", f"{new.name}.{col.name}", self.col_text(col, self.old_enums),
                      pointer=self.ptr_old(old.name, col.name, new.name),
-                     destructive=f"drops column `{new.name}.{col.name}` and its values")  # fmt: skip
+                     destructive=f"drops column `{new.name}.{col.name}` and its values",
+                     undo_destructive=undo)  # fmt: skip
         self.constraints(pair)
 
     def col_text(self, col: Column, enums: Mapping[str, EnumType]) -> str:
@@ -282,13 +296,17 @@ class _Describer:
         if old.type != new.type and not (old.type.kind == new.type.kind == "enum"):
             before, after = display_type(old, self.old_enums), display_type(new, self.new_enums)
             reason = "" if widens(old.type, new.type) else f"narrows `{name}` from `{before}` to `{after}`"
-            self.add("alter", "type", name, before, after, pointer=ptr, destructive=reason)
+            undo = "" if widens(new.type, old.type) else f"narrows `{name}` from `{after}` to `{before}`"
+            self.add("alter", "type", name, before, after, pointer=ptr, destructive=reason, undo_destructive=undo)
         if old.nullable != new.nullable:
-            reason = ""
+            reason, undo = "", ""
             if not new.nullable and new.default is None:
                 reason = f"makes `{name}` NOT NULL without a default: rows holding NULL would fail the upgrade"
+            if not old.nullable:  # the downgrade has no backfill: NULLs stored meanwhile make it fail
+                undo = f"makes `{name}` NOT NULL again: rows holding NULL would fail the downgrade"
             self.add("alter", "nullability", name, "NULL" if old.nullable else "NOT NULL",
-                     "NULL" if new.nullable else "NOT NULL", pointer=ptr, destructive=reason)  # fmt: skip
+                     "NULL" if new.nullable else "NOT NULL", pointer=ptr, destructive=reason,
+                     undo_destructive=undo)  # fmt: skip
         if old.default != new.default:
             self.add("alter", "default", name, display_default(old), display_default(new), pointer=ptr)
         if old.comment != new.comment:
@@ -337,12 +355,21 @@ class _Describer:
             self.add("rename", "enum value", change.new.name, before, after, pointer=ptr)
         for value in change.new.values:
             if value not in change.old.values and value not in renamed_new:
-                self.add("add", "enum value", change.new.name, after=value, pointer=ptr)
+                self.add("add", "enum value", change.new.name, after=value, pointer=ptr,
+                         undo_destructive=f"removes value {value!r} from `{change.new.name}`: "
+                         "rows holding it would fail the downgrade")  # fmt: skip
         for value in change.old.values:
             if value not in change.new.values and value not in renamed_old:
                 self.add("drop", "enum value", change.new.name, before=value, pointer=ptr,
                          destructive=f"removes value {value!r} from `{change.new.name}`: "
                          "rows holding it would fail the upgrade")  # fmt: skip
+
+
+def _needs_default(column: str) -> str:
+    return (
+        f"adds required column `{column}` without a default to a table that may hold rows; "
+        'give the property a "default" (it fills the existing rows)'
+    )
 
 
 def match_constraints(

@@ -91,17 +91,21 @@ def watch_lines(changes: Sequence[Change]) -> list[str]:
 
 
 def revert_lines(changes: Sequence[Change]) -> list[str]:
-    """What a downgrade loses: everything the upgrade added, and nothing of what it dropped comes back."""
-    added = [md_code(c.name) for c in changes if c.action == "add" and c.what in ("table", "column")]
-    dropped = [md_code(c.name) for c in changes if c.action == "drop" and c.what in ("table", "column")]
+    """What a downgrade loses or may fail on, from the reverse of each change (the guard's objects)."""
+    undone = [c.reverse() for c in changes]
+    lost = [md_code(r.name) for r in undone if r.action == "drop" and r.what in ("table", "column")]
+    recreated = [md_code(r.name) for r in undone if r.action == "add" and r.what in ("table", "column")]
     values = [
-        f"{md_code(c.after)} of {md_code(c.name)}" for c in changes if (c.action, c.what) == ("add", "enum value")
+        f"{md_code(r.before)} of {md_code(r.name)}" for r in undone if (r.action, r.what) == ("drop", "enum value")
     ]
     lines = []
-    if added:
-        lines.append(f"Reverting drops {', '.join(added)}: the values stored there since the upgrade are lost.")
-    if dropped:
-        lines.append(f"Reverting recreates {', '.join(dropped)} without their data: what the upgrade dropped is gone.")
+    if lost:
+        lines.append(f"Reverting drops {', '.join(lost)}: the values stored there since the upgrade are lost.")
+    if recreated:
+        lines.append(
+            f"Reverting recreates {', '.join(recreated)} without their data: what the upgrade dropped is gone."
+        )
     if values:
         lines.append(f"Reverting removes the enum values {', '.join(values)}: rows holding them make it fail.")
+    lines += [f"Reverting {r.destructive}." for r in undone if r.destructive and r.what in ("type", "nullability")]
     return lines or ["Reverting undoes every change above and keeps the data."]

@@ -21,6 +21,11 @@ class DestructiveChange(SchemarelError):
         )
 
 
+def downgrade_risks(changes: Sequence[Change]) -> list[Change]:
+    """The downgrade's destructive steps, in the order it runs them: the reverses of the upgrade's changes."""
+    return [r for r in (c.reverse() for c in reversed(changes)) if r.destructive]
+
+
 def refuse_destructive(changes: Sequence[Change], allowed: bool) -> None:
     """Raise DestructiveChange (exit 2) when a change is destructive and the user did not allow it."""
     destructive = [c for c in changes if c.destructive]

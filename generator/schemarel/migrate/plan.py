@@ -19,6 +19,7 @@ from alembic.operations import ops
 from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, Database, Table
+from schemarel.migrate import carry
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Change, Diff, TablePair, diff, match_constraints, match_foreign_keys
 from schemarel.sql.checks import constraint_source
@@ -53,7 +54,8 @@ def plan(
 ) -> Plan:
     """Operations that take a database at `old` (None: empty) to `new`."""
     d = diff(old or Database(()), new, old_pointers or {}, new_pointers or {})
-    upgrade = _Builder(d, build_metadata(d.old), build_metadata(new)).build()
+    carrier = carry.Carrier(d)  # each op carries the Changes it makes: the doc and the guard read them off the ops
+    upgrade = _Builder(d, build_metadata(d.old), build_metadata(new), carrier).build()
     downgrade = [op.reverse() for op in reversed(upgrade)]
     imports: set[str] = set()
     up_code, down_code = _render(upgrade, imports), _render(downgrade, imports)
@@ -70,13 +72,14 @@ def plan(
         uses_uuid_default=any(c.default and c.default.kind == "uuid" for t in added for c in t.columns),
         external_tables=tuple(sorted({fk.ref_table for t in added for fk in t.foreign_keys if fk.external})),
         imports=tuple(sorted(imports)),
-        changes=tuple(d.changes),
+        changes=tuple(carry.carried(upgrade) + carrier.leftovers),
     )
 
 
 class _Builder:
-    def __init__(self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData) -> None:
+    def __init__(self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData, carrier: carry.Carrier | None = None) -> None:
         self.d = d
+        self.carrier = carrier or carry.Carrier(d)
         self.old_md = old_md
         self.new_md = new_md
         self.old_enums = {e.name: e for e in d.old.enums}
@@ -86,31 +89,31 @@ class _Builder:
 
     def build(self) -> list[ops.MigrateOperation]:
         up: list[ops.MigrateOperation] = []
+        take = self.carrier.take
         for pair in self.d.pairs:
-            up += self.renames(pair)
+            up += take("renames", pair.new.name, self.renames(pair))
         for pair in self.d.pairs:
-            up += self.drop_constraints(pair)
+            up += take("drop_constraints", pair.new.name, self.drop_constraints(pair))
         for change in self.d.enums:
             if change.old.values != change.new.values:
-                up.append(self.enum_values(change))
+                up += take("enum_values", change, [self.enum_values(change)])
         for table in self.d.added_tables:
-            up.append(_table_op(self.new_md.tables[table.name], create=True))
+            up += take("create_table", table.name, [_table_op(self.new_md.tables[table.name], create=True)])
         for pair in self.d.pairs:
-            up += self.add_columns(pair)
+            up += take("add_columns", pair.new.name, self.add_columns(pair))
         for move in self.d.moves:
             child_key = move.child.primary_key.columns[0]
-            up.append(
-                mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
-            )
+            moving = mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
+            up += take("move", move, [moving])
         for pair in self.d.pairs:
-            up += self.alter_columns(pair)
+            up += take("alter_columns", pair.new.name, self.alter_columns(pair))
         for pair in self.d.pairs:
-            up += self.drop_columns(pair)
+            up += take("drop_columns", pair.new.name, self.drop_columns(pair))
         for table in reversed(self.d.dropped_tables):
-            up.append(_table_op(self.old_md.tables[table.name], create=False))
+            up += take("drop_table", table.name, [_table_op(self.old_md.tables[table.name], create=False)])
             up += [mo.paired(mo.drop_enum(e), mo.Code()) for e in _enums_of(table)]
         for pair in self.d.pairs:
-            up += self.add_constraints(pair)
+            up += take("add_constraints", pair.new.name, self.add_constraints(pair))
         return up
 
     # -- renames ----------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import posixpath
 import re
@@ -14,19 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from schemarel import naming
-from schemarel.errors import HistoryError, SchemaError
+from schemarel.errors import SchemaError
 from schemarel.ir import Database, SchemaModel, database_from_snapshot, snapshot
 from schemarel.migrate import doc as migration_doc
 from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
+from schemarel.project.history import (
+    MIGRATION_DOCS,
+    SUM_FILE,
+    VERSIONS,
+    DiskSource,
+    History,
+    Revision,
+    encode_snapshot,
+    read_history,
+    render_sum,
+)
 from schemarel.render import docpages, pycheck, views
 from schemarel.render.jinja import environment
 from schemarel.schema.loader import load_schemas
 
 DEFAULT_URL = "sqlite:///schemarel.db"
-SNAPSHOTS = "migrations/snapshots"
-VERSIONS = "migrations/versions"
-MIGRATION_DOCS = "docs/migrations"
 
 
 @dataclass(frozen=True)
@@ -36,28 +43,7 @@ class Settings:
     templates_dir: Path | None = None
     message: str | None = None
     allow_destructive: bool = False
-
-
-@dataclass(frozen=True)
-class Revision:
-    """One revision of the history, as recorded by its snapshot file."""
-
-    id: str
-    down_revision: str | None
-    message: str
-    slug: str
-    database: dict[str, Any]
-    # `table` / `table.column` → `file#pointer`: where each came from, to name what a later revision drops.
-    # Never compared: only `database` decides whether a revision is due.
-    pointers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def files(self) -> tuple[str, str, str]:
-        return (
-            f"{SNAPSHOTS}/{self.id}.json",
-            f"{VERSIONS}/{self.id}_{self.slug}.py",
-            f"{MIGRATION_DOCS}/{self.id}_{self.slug}.md",
-        )
+    rehash: bool = False  # record the history's files as they are (after a deliberate edit), like `atlas migrate hash`
 
 
 @dataclass
@@ -65,14 +51,24 @@ class Generation:
     """Everything `generated/` should hold, and what changed in the relational model."""
 
     database: Database
+    history: History
     files: dict[str, bytes] = field(default_factory=dict)
-    history: list[Revision] = field(default_factory=list)
     new_revision: Revision | None = None
     pending_change: bool = False  # the model changed but no revision was written (check mode)
 
+    @property
+    def recorded_database(self) -> dict[str, Any] | None:
+        """The model the last generated revision leads to (None before the first)."""
+        last = self.history.last_generated
+        return last.database if last else None
 
-def build(settings: Settings, write_revision: bool = True) -> Generation:
-    """Render the whole output tree in memory; nothing is written here."""
+
+def build(settings: Settings, write_revision: bool = True, history: History | None = None) -> Generation:
+    """Render the whole output tree in memory; nothing is written here.
+
+    `history` is the chain the output continues (default: the one in `out_dir`; `--rebase` gives the other
+    branch's); its files are carried over as they are, every hand-written revision included.
+    """
     sources = load_schemas(settings.schemas_dir)
     root = settings.out_dir.resolve().parent
     models = []
@@ -87,21 +83,17 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         tuple(replace(m, warnings=m.warnings + views.name_warnings(m, names, files_of[m.name])) for m in db.schemas)
     )
 
-    history = read_history(settings.out_dir)
-    gen = Generation(database=db, history=history)
-    for rev in history:
-        for path in rev.files:
-            gen.files[path] = (settings.out_dir / path).read_bytes()
+    if history is None:
+        history = read_history(DiskSource(settings.out_dir), verify=not settings.rehash)
+    gen = Generation(database=db, history=history, files=history.files())
     recorded = set(gen.files)  # revisions are history: what this run renders is checked below
-
-    current = snapshot(db)
-    previous = history[-1] if history else None
-    if previous is None or previous.database != current:
+    if gen.recorded_database != snapshot(db):
         if write_revision:
-            gen.new_revision = _new_revision(settings, db, previous, gen.files)
-            history.append(gen.new_revision)
+            gen.new_revision = _new_revision(settings, db, history, gen.files)
+            history.revisions.append(gen.new_revision)
         else:
             gen.pending_change = True
+    revisions = history.revisions
 
     env = environment(settings.templates_dir)
     out_name = _rel(settings.out_dir, root)
@@ -129,8 +121,10 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
         modules=modules,
         all_names=sorted(c for m in modules for c in m["classes"]),
     )
+    files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
+    files[SUM_FILE] = render_sum(revisions, files)
     for model in db.schemas:
-        head = _last_revision_of(history, model.name)
+        head = _last_revision_of(revisions, model.name)
         files[f"docs/{model.name}.md"] = _render(
             env,
             "schema_doc.md.j2",
@@ -139,7 +133,7 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             tables=views.table_docs(model, db),
             enums=views.enum_lines(model),
             head=head.id if head else "none",
-            head_doc=f"migrations/{head.id}_{head.slug}.md" if head else "",
+            head_doc=posixpath.relpath(head.doc, "docs") if head else "",
             **docpages.schema_page(next(s for s in sources if s.name == model.name), model, db),
         )
     files["docs/index.md"] = _render(
@@ -150,7 +144,15 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
             {"title": m.title, "path": m.path, "doc": f"{m.name}.md", "tables": [t.name for t in m.tables]}
             for m in db.schemas
         ],
-        revisions=[{"id": r.id, "message": r.message, "doc": f"migrations/{r.id}_{r.slug}.md"} for r in history],
+        revisions=[
+            {
+                "id": r.id,
+                "message": r.message,
+                "doc": posixpath.relpath(r.doc, "docs") if r.generated else "",
+                "script": r.script,
+            }
+            for r in revisions
+        ],
         **docpages.database_page(db),
     )
     origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
@@ -160,71 +162,26 @@ def build(settings: Settings, write_revision: bool = True) -> Generation:
     return gen
 
 
-def read_history(out_dir: Path) -> list[Revision]:
-    """The recorded revisions, oldest first; a broken chain is an error, never silently repaired."""
-    snap_dir = out_dir / SNAPSHOTS
-    revisions: list[Revision] = []
-    if not snap_dir.is_dir():
-        return revisions
-    for path in sorted(snap_dir.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            rev = Revision(
-                data["revision"],
-                data["down_revision"],
-                data["message"],
-                data["slug"],
-                data["database"],
-                data.get("pointers", {}),
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise HistoryError(str(path), "", f"unreadable migration snapshot: {exc}") from None
-        expected_down = revisions[-1].id if revisions else None
-        if rev.down_revision != expected_down or path.stem != rev.id:
-            raise HistoryError(
-                str(path), "", f"snapshot {rev.id} follows {rev.down_revision!r}, expected {expected_down!r}"
-            )
-        for rel in rev.files[1:]:
-            if not (out_dir / rel).is_file():
-                raise HistoryError(str(out_dir / rel), "", f"file of revision {rev.id} is missing")
-        revisions.append(rev)
-    return revisions
-
-
-def _new_revision(settings: Settings, db: Database, previous: Revision | None, files: dict[str, bytes]) -> Revision:
+def _new_revision(settings: Settings, db: Database, history: History, files: dict[str, bytes]) -> Revision:
     from schemarel.migrate.plan import plan  # Alembic is needed only when a revision is written
 
-    old_db = database_from_snapshot(previous.database) if previous else None
+    previous = history.last_generated
+    old_db = database_from_snapshot(previous.database) if previous and previous.database else None
     new_pointers = pointers(db)
     p = plan(old_db, db, previous.pointers if previous else {}, new_pointers)
     if previous is not None:
         refuse_destructive(p.changes, settings.allow_destructive)
-    number = int(previous.id) + 1 if previous else 1
-    rev_id = f"{number:04d}"
+    rev_id = history.next_id()
     message = settings.message or ("initial schema: " + p.summary if previous is None else p.summary)
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:48].rstrip("_") or "revision"
-    rev = Revision(rev_id, previous.id if previous else None, message, slug, snapshot(db), new_pointers)
+    py_path = f"{VERSIONS}/{rev_id}_{slug}.py"
+    rev = Revision(rev_id, history.head, message, py_path, slug, snapshot(db), new_pointers)
     env = environment(settings.templates_dir)
     date = _today()
     root = settings.out_dir.resolve().parent
     changed = _changed_schemas(old_db, db)
-    snap_path, py_path, doc_path = rev.files
-    files[snap_path] = (
-        json.dumps(
-            {
-                "revision": rev.id,
-                "down_revision": rev.down_revision,
-                "message": rev.message,
-                "slug": rev.slug,
-                "database": rev.database,
-                "pointers": rev.pointers,
-            },
-            indent=2,
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        + "\n"
-    ).encode()
+    doc_path = rev.doc
+    files[rev.snapshot] = encode_snapshot(rev, previous)
     files[py_path] = _render(
         env,
         "revision.py.j2",
@@ -241,7 +198,9 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
         downgrade=p.downgrade,
     )
     commit, dirty = _git_baseline([root / m.path for m in changed])
-    tables = [t for m in changed for t in views.table_docs(m, db)]
+    # the doc shows what changed: every table of a first revision, later only the tables a revision creates
+    tables = [t for m in changed for t in views.table_docs(m, db) if previous is None or t.name in p.created_tables]
+    enums = [e for m in changed for e in m.enums if previous is None or e.name in p.created_enums]
     files[doc_path] = _render(
         env,
         "migration_doc.md.j2",
@@ -259,7 +218,7 @@ def _new_revision(settings: Settings, db: Database, previous: Revision | None, f
         commit=commit,
         dirty=dirty,
         tables=tables,
-        enums=[line for m in changed for line in views.enum_lines(m)],
+        enums=list(views.enum_type_lines(enums)),
         out_dir=_rel(settings.out_dir, root),
         needs_pgcrypto=p.uses_uuid_default,
         created_tables=[f"`{t}`" for t in p.created_tables],
@@ -292,6 +251,8 @@ def _last_revision_of(history: list[Revision], schema: str) -> Revision | None:
     """The newest revision that changed the tables of `schema`."""
     last, before = None, None
     for rev in history:
+        if rev.database is None:
+            continue
         now = next((s for s in rev.database["schemas"] if s["name"] == schema), None)
         if now != before:
             last = rev

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,7 +262,11 @@ def _code_list(names: tuple[str, ...]) -> str:
 
 
 def enum_lines(model: SchemaModel) -> tuple[str, ...]:
-    return tuple(f"{md_code(e.name)} – PostgreSQL enum with values {_code_list(e.values)}." for e in model.enums)
+    return enum_type_lines(model.enums)
+
+
+def enum_type_lines(enums: Iterable[EnumType]) -> tuple[str, ...]:
+    return tuple(f"{md_code(e.name)} – PostgreSQL enum with values {_code_list(e.values)}." for e in enums)
 
 
 def any_uuid_default(tables: Any) -> bool:
