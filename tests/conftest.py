@@ -109,6 +109,12 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(f"{'postgres' if request.param == 'postgresql' else 'sqlite'}_url"))
 
 
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def three_db_url(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs on SQLite, PostgreSQL and MariaDB."""
+    return str(request.getfixturevalue({"postgresql": "postgres_url"}.get(request.param, f"{request.param}_url")))
+
+
 @pytest.fixture
 def app_db_url(db_url: str) -> str:
     """`db_url` holding the `users` table the generated migrations expect to find (SQLite and PostgreSQL)."""

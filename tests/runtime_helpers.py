@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import simplejson
 import sqlalchemy as sa
 from schemarel.runtime.store import Store
 from schemarel.sql.spelling import external_tables
@@ -53,7 +54,7 @@ def same_json(a: Any, b: Any) -> bool:
     """Equal as JSON values: numbers by value (jsonb prints 1.5e300 as an integer), keys in any order."""
 
     def canonical(value: Any) -> Any:
-        return json.loads(json.dumps(value), parse_float=Decimal, parse_int=Decimal)
+        return json.loads(simplejson.dumps(value, use_decimal=True), parse_float=Decimal, parse_int=Decimal)
 
     return bool(canonical(a) == canonical(b))
 

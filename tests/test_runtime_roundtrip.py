@@ -18,9 +18,8 @@ from schemarel.schema.loader import schema_files
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding standard format:hypothesis.errors.HypothesisWarning")
 CASES = [(SCHEMAS, p.name.removesuffix(".schema.json")) for p in schema_files(SCHEMAS)]
 CASES.append((TEST_SCHEMAS, "order"))  # nested arrays, formats, nullable and optional flattened values
-# Values in their canonical spelling: the runtime keeps instants and uuids, not how they were written
-# (`+02:00` comes back as the same instant in `Z`, an upper-case uuid in lower case; see test_runtime_store).
-# hypothesis-jsonschema knows no `uuid` format (JSON Schema 2019-09) at all.
+# hypothesis-jsonschema knows no `uuid` format (JSON Schema 2019-09) at all; other spellings of date-times are
+# in tests/test_value_fidelity.py.
 FORMATS = {
     "uuid": st.uuids().map(str),
     "date-time": st.datetimes(timezones=st.just(dt.timezone.utc)).map(lambda d: d.isoformat().replace("+00:00", "Z")),

@@ -31,7 +31,7 @@ class Base(DeclarativeBase):
 # Tables that other systems own. Declared only so that foreign keys resolve: migrations never create or
 # drop them, and `include_object` keeps Alembic comparisons away from them.
 EXTERNAL_TABLES: frozenset[str] = frozenset({'users'})
-sa.Table('users', Base.metadata, sa.Column('id', sa.Text(), primary_key=True), info={"external": True})
+sa.Table('users', Base.metadata, sa.Column('id', sa.Text().with_variant(sa.String(255), 'mysql', 'mariadb'), primary_key=True), info={"external": True})
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

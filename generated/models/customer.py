@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from schemarel.support import uuid_default
@@ -24,9 +25,9 @@ class CustomerProfile(Base):
     )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), default=uuid.uuid4, server_default=uuid_default(), nullable=False)
-    first_name: Mapped[str] = mapped_column(sa.Text(), nullable=False, comment='Given name.')
-    middle_name: Mapped[str | None] = mapped_column(sa.Text(), nullable=True, comment='Optional middle/initial.')
-    last_name: Mapped[str] = mapped_column(sa.Text(), nullable=False, comment='Family name.')
+    first_name: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=False, comment='Given name.')
+    middle_name: Mapped[str | None] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=True, comment='Optional middle/initial.')
+    last_name: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=False, comment='Family name.')
     marketing_emails_enabled: Mapped[bool] = mapped_column(sa.Boolean(), nullable=False, comment='Whether the customer opted in to marketing email.')
     two_factor_enabled: Mapped[bool] = mapped_column(sa.Boolean(), nullable=False, comment='Whether sign-in requires a second factor.')
 
@@ -52,11 +53,11 @@ class CustomerProfileAddress(Base):
     )
 
     customer_profile_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), nullable=False)
-    line1: Mapped[str] = mapped_column(sa.Text(), nullable=False, comment='Required when address present.')
-    line2: Mapped[str | None] = mapped_column(sa.Text(), nullable=True, comment='Optional second line.')
-    city: Mapped[str] = mapped_column(sa.Text(), nullable=False)
-    state: Mapped[str] = mapped_column(sa.Text(), nullable=False)
-    postal_code: Mapped[str] = mapped_column(sa.Text(), nullable=False)
+    line1: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=False, comment='Required when address present.')
+    line2: Mapped[str | None] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=True, comment='Optional second line.')
+    city: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=False)
+    state: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=False)
+    postal_code: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb'), nullable=False)
     country: Mapped[str] = mapped_column(sa.String(2), nullable=False, comment='ISO 3166-1 alpha-2.')
 
     customer_profile: Mapped["CustomerProfile"] = relationship(back_populates='address')

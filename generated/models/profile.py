@@ -7,6 +7,7 @@ import datetime
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,5 +36,5 @@ class Profile(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), server_default='UTC', nullable=False, comment='IANA time zone name, such as `Europe/Paris`; `UTC` when the user never chose one.')
     currency: Mapped[str] = mapped_column(sa.String(3), server_default='USD', nullable=False, comment='ISO 4217 code of the currency amounts are shown in.')
     settings: Mapped[Any | None] = mapped_column(sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True, comment='Free-form preferences of the apps (feature flags, UI state); stored as one JSON value.')
-    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
-    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), server_default=sa.func.now(), nullable=False)
+    updated_at: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb'), server_default=sa.func.now(), nullable=False)

@@ -126,6 +126,8 @@ class Table:
     presence_column: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)
     presence_paths: tuple[tuple[str, ...], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # what it keeps
     extra_column: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # JSON of unnamed properties
+    # JSON: relative JSON pointer → the text a document gave, for values their column would give back otherwise
+    spelling_column: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)
     open_objects: tuple[OpenObject, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     self_refs: tuple[SelfRef, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     json_root: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # the whole document in one column

@@ -360,6 +360,8 @@ def _render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
     if not operations:
         return "    pass\n"
     code = render_python_code(ops.UpgradeOps(ops=operations), render_item=_render_item(imports), render_as_batch=True)
+    if "mysql." in code:  # MySQL's variants of types (LONGTEXT, DATETIME(6)), which Alembic spells by module
+        imports.add("from sqlalchemy.dialects import mysql")
     used = sorted(f for f in mo.DATAMOVE_FUNCTIONS if re.search(rf"^\s*{f}\(", code, re.MULTILINE))
     if used:
         imports.add(f"from schemarel.support import {', '.join(used)}")

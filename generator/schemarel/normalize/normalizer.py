@@ -21,10 +21,12 @@ from schemarel.normalize.shapes import Shape, classify
 from schemarel.normalize.walk import EXTRA_COLUMN, MAX_TABLES, Ancestor, Child, PropertyWalker
 from schemarel.schema.loader import SourceSchema
 from schemarel.schema.refs import Node, Src, resolve, root_src
+from schemarel.sql.types import SPELLED_KINDS
 from schemarel.text import sql_comment
 
 TIMESTAMP_COLUMNS = (("created_at", "Set when the row is inserted."), ("updated_at", "Set on every write."))
 PRESENCE_COLUMN = "_present"
+SPELLING_COLUMN = "_spelling"
 DOCUMENT_COLUMN = "document"
 MAX_DEPTH = 24
 COMMENTS_PER_TABLE = 20_000  # MySQL refuses a table definition over 64 KB, comments included
@@ -131,6 +133,8 @@ class Normalizer(PropertyWalker):
                 tb.columns.append(Column(stamp, ColumnType("datetime"), False, Default("now"), notes=note))
         presence = self.system_column(tb, PRESENCE_COLUMN, bool(tb.tracked), ptr, "Values that leave no other trace.")
         extra = self.system_column(tb, EXTRA_COLUMN, bool(tb.open_objects), ptr, "Properties the schema does not name.")
+        spelled = any(c.type.kind in SPELLED_KINDS and (c.path or c.name == value_column) for c in tb.columns)
+        spelling = self.system_column(tb, SPELLING_COLUMN, spelled, ptr, "Values as written, where a column respells.")
         table = Table(
             name=name,
             kind=kind,  # type: ignore[arg-type]
@@ -155,6 +159,7 @@ class Normalizer(PropertyWalker):
             renamed_from=previous,
             presence_column=presence,
             extra_column=extra,
+            spelling_column=spelling,
             presence_paths=tuple(tb.tracked),
             open_objects=tuple(tb.open_objects),
             self_refs=tuple(tb.self_refs),

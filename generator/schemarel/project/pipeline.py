@@ -280,6 +280,7 @@ def _model_context(model: SchemaModel, classes: tuple[views.ClassView, ...]) -> 
         "classes": classes,
         "stdlib_imports": stdlib,
         "uses_postgresql": "postgresql." in text,
+        "uses_mysql": "mysql." in text,
         "sqlfuncs": [name for name in ("boolean_default", "uuid_default") if f"{name}(" in text],
     }
 

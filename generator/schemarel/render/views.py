@@ -282,6 +282,6 @@ class ExternalTableView:
 
 def external_table_views(db: Database) -> tuple[ExternalTableView, ...]:
     return tuple(
-        ExternalTableView(name, column, type_expr(Column(column, ctype, False), {}))
+        ExternalTableView(name, column, type_expr(Column(column, ctype, False), {}, keyed=True))
         for name, column, ctype in external_tables(db)
     )

@@ -89,7 +89,7 @@ class Backfill:
         store.mapping.add(batch, document)
         if any(batch.rows[tm.index] for tm in store.mapping.tables[1:]):
             raise SchemarelError(f"cannot backfill {store.name}: its default document needs rows in child tables")
-        values = dict(zip(root.columns, batch.rows[0][0], strict=True))
+        values = store.mapping.values(root, batch.rows[0][0], store.engine.dialect)
         values.pop(self.column.name)
         if root.key_source == "client":
             if root.sa_table.c[root.key].server_default is None:
@@ -189,4 +189,6 @@ def _unique_external_reference(store: Store) -> ForeignKey:
 def _constant(column: sa.Column[Any], value: Any) -> Any:
     if value is None or isinstance(value, sa.sql.elements.Null):
         return sa.cast(sa.null(), column.type)
+    if isinstance(value, sa.sql.ClauseElement):  # a JSON value, cast already
+        return value
     return sa.literal(value, type_=column.type)

@@ -7,14 +7,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.runtime.documents import DocumentMap, RowBatch, TableMap
+from schemarel.runtime.documents import DocumentMap, json_value
+from schemarel.runtime.tablemap import RowBatch, TableMap
 
 
 class Writer:
     """Inserts the rows of a batch table by table, parents first, on any dialect SQLAlchemy supports."""
 
-    def __init__(self, mapping: DocumentMap) -> None:
+    def __init__(self, mapping: DocumentMap, dialect: sa.Dialect) -> None:
         self.mapping = mapping
+        self.dialect = dialect
         self._inserts: dict[int, Any] = {}
 
     def write(self, conn: sa.Connection, batch: RowBatch) -> None:
@@ -46,7 +48,11 @@ class Writer:
     def _insert(self, tm: TableMap, returning: bool = False) -> Any:
         key = tm.index * 2 + returning
         if key not in self._inserts:
-            stmt = sa.insert(tm.sa_table)
+            t = tm.sa_table
+            stmt = sa.insert(t).values(
+                {c: json_value(t.c[c], sa.bindparam(c, type_=sa.Text()), self.dialect) if _is_json(tm, c)
+                    else sa.bindparam(c, type_=t.c[c].type) for c in tm.columns}
+            )  # fmt: skip
             if returning:
                 stmt = stmt.returning(tm.sa_table.c[tm.key], sort_by_parameter_order=True)
             self._inserts[key] = stmt
@@ -56,16 +62,15 @@ class Writer:
 class PostgresWriter(Writer):
     """COPY for bulk writes, one `WITH … INSERT` statement (one round trip) for a single document."""
 
-    def __init__(self, mapping: DocumentMap) -> None:
-        super().__init__(mapping)
-        self._statements: dict[tuple[int, ...], tuple[str, list[str], list[bool]]] = {}
+    def __init__(self, mapping: DocumentMap, dialect: sa.Dialect) -> None:
+        super().__init__(mapping, dialect)
+        self._statements: dict[tuple[int, ...], tuple[str, list[str]]] = {}
         self._sequences: dict[int, str] = {}
 
     def write(self, conn: sa.Connection, batch: RowBatch) -> None:
         raw = conn.connection.driver_connection
         assert raw is not None
         preparer = conn.dialect.identifier_preparer
-        absent = self.mapping.json_absent
         with raw.cursor() as cursor:
             for tm in self.mapping.tables:
                 rows = batch.rows[tm.index]
@@ -78,18 +83,11 @@ class PostgresWriter(Writer):
                     batch.keys[tm.index] = keys
                     columns = (tm.key, *columns)
                     rows = [[k, *row] for k, row in zip(keys, rows, strict=True)]
-                json_at = [i for i, c in enumerate(columns) if _is_json(tm, c)]
                 names = ", ".join(preparer.quote(c) for c in columns)
+                # JSON values are JSON text already, which COPY's text format reads into jsonb as it is
                 with cursor.copy(f"COPY {preparer.format_table(tm.sa_table)} ({names}) FROM STDIN") as copy:
-                    if json_at:
-                        for row in rows:
-                            values = list(row)
-                            for i in json_at:
-                                values[i] = None if values[i] is absent else _jsonb(values[i])
-                            copy.write_row(values)
-                    else:
-                        for row in rows:
-                            copy.write_row(row)
+                    for row in rows:
+                        copy.write_row(row)
 
     def _allocate(self, cursor: Any, tm: TableMap, count: int) -> list[int]:
         """Reserve `count` keys from the table's sequence, ascending so that item order is kept."""
@@ -113,18 +111,13 @@ class PostgresWriter(Writer):
         shape = tuple(len(batch.rows[tm.index]) for tm in tables)
         if shape not in self._statements:
             self._statements[shape] = self._statement(conn.dialect, shape)
-        sql, names, json_flags = self._statements[shape]
+        sql, names = self._statements[shape]
         values = [v for tm in tables for row in batch.rows[tm.index] for v in row]
-        absent = self.mapping.json_absent
-        params = {}
-        for name, value, is_json in zip(names, values, json_flags, strict=True):
-            params[name] = (None if value is absent else _jsonb(value)) if is_json else value
-        conn.exec_driver_sql(sql, params)
+        conn.exec_driver_sql(sql, dict(zip(names, values, strict=True)))
 
-    def _statement(self, dialect: sa.Dialect, shape: tuple[int, ...]) -> tuple[str, list[str], list[bool]]:
+    def _statement(self, dialect: sa.Dialect, shape: tuple[int, ...]) -> tuple[str, list[str]]:
         """SQL text (compiled once per shape: SQLAlchemy does not cache multi-row VALUES) and its parameters."""
         names: list[str] = []
-        json_flags: list[bool] = []
 
         def rows(tm: TableMap, count: int) -> list[dict[str, Any]]:
             out = []
@@ -132,8 +125,11 @@ class PostgresWriter(Writer):
                 row = {}
                 for c in tm.columns:
                     names.append(f"p{len(names)}")
-                    json_flags.append(_is_json(tm, c))
-                    row[c] = sa.bindparam(names[-1], type_=tm.sa_table.c[c].type)
+                    column = tm.sa_table.c[c]
+                    if _is_json(tm, c):
+                        row[c] = json_value(column, sa.bindparam(names[-1], type_=sa.Text()), dialect)
+                    else:
+                        row[c] = sa.bindparam(names[-1], type_=column.type)
                 out.append(row)
             return out
 
@@ -145,21 +141,15 @@ class PostgresWriter(Writer):
             if count
         ]
         compiled = (stmt.add_cte(*ctes) if ctes else stmt).compile(dialect=dialect)
-        return str(compiled), names, json_flags
+        return str(compiled), names
 
 
 def _is_json(tm: TableMap, column: str) -> bool:
     return isinstance(tm.sa_table.c[column].type, sa.JSON)
 
 
-def _jsonb(value: Any) -> Any:
-    from psycopg.types.json import Jsonb
-
-    return Jsonb(value)
-
-
 def writer_for(dialect: sa.Dialect, mapping: DocumentMap) -> Writer:
     """The fastest writer the dialect and driver allow."""
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        return PostgresWriter(mapping)
-    return Writer(mapping)
+        return PostgresWriter(mapping, dialect)
+    return Writer(mapping, dialect)

@@ -13,6 +13,7 @@ from schemarel.ir import Database
 _MYSQL_NAME = re.compile(r"CONSTRAINT `([^`]+)`|for key '(?:[^'.]+\.)?([^']+)'")
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
+MYSQL_CHECK_FAILED = 4025  # MariaDB's CHECK (json_valid included), an OperationalError in PyMySQL's mapping
 
 
 def translate(exc: BaseException, database: Database) -> StoreError | None:
@@ -29,11 +30,16 @@ def translate(exc: BaseException, database: Database) -> StoreError | None:
 def _kind(orig: BaseException) -> str | None:
     # DB-API 2 exception classes have the same names in every driver
     names = {cls.__name__ for cls in type(orig).__mro__}
-    if "IntegrityError" in names:
+    if "IntegrityError" in names or _errno(orig) == MYSQL_CHECK_FAILED:
         return "integrity"
     if "DataError" in names:
         return "data"
     return None
+
+
+def _errno(orig: BaseException) -> Any:
+    args = getattr(orig, "args", ())
+    return args[0] if args else None
 
 
 def constraint_name(orig: BaseException, database: Database) -> str | None:

@@ -8,177 +8,47 @@ holds the value at that path inside the node; the other columns are keys, foreig
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import decimal
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
 from schemarel.errors import ValueRejected
-from schemarel.ir import Column, SchemaModel, SelfRef, Table
-from schemarel.runtime import marks
+from schemarel.ir import SchemaModel
+from schemarel.runtime import exactjson, marks
+from schemarel.runtime.conversions import NUMBER_KINDS, respelled
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
-
-UTC = dt.timezone.utc
-KeySource = Literal["client", "document", "parent", "server"]
-
-
-def _datetime_in(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(_zulu(value))
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _datetime_out(value: dt.datetime) -> str:
-    # SQLite hands back naive values: they were written in UTC
-    aware = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return aware.isoformat().replace("+00:00", "Z")
-
-
-def _time_in(value: str) -> dt.time:
-    parsed = dt.time.fromisoformat(_zulu(value))
-    if parsed.tzinfo is None:
-        return parsed
-    return dt.datetime.combine(dt.date(2000, 1, 1), parsed).astimezone(UTC).time()
-
-
-def _zulu(value: str) -> str:
-    return value[:-1] + "+00:00" if value[-1:] in ("Z", "z") else value
-
-
-def _numeric_out(value: decimal.Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() and value.as_tuple().exponent == 0 else float(value)
-
-
-# column type kind → (document value → database value, database value → document value)
-CONVERSIONS: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
-    "uuid": (uuid.UUID, str),
-    "date": (dt.date.fromisoformat, dt.date.isoformat),
-    "datetime": (_datetime_in, _datetime_out),
-    "time": (_time_in, lambda t: t.isoformat() + "Z"),
-    "numeric": (lambda v: decimal.Decimal(str(v)), _numeric_out),
-    "float": (float, lambda v: int(v) if v.is_integer() and abs(v) < 2**53 else v),  # 6629 stays 6629
-}
-
-
-@dataclass(frozen=True)
-class Field:
-    """A column holding a document value: where it lives in the node and how it converts."""
-
-    column: str
-    path: tuple[str, ...]  # () for the item of an array of scalars
-    required: tuple[bool, ...]  # per step of `path`: required by the schema in its object
-    json: bool
-    to_db: Callable[[Any], Any] | None
-    from_db: Callable[[Any], Any] | None
-    default: Any = MISSING  # the schema's `default`, filled in when a required property is absent
-
-    @property
-    def always(self) -> bool:
-        """Whether the node always holds this property (every step of the path is required)."""
-        return all(self.required)
-
-
-@dataclass
-class TableMap:
-    """How one table's rows are made from (and turned back into) the nodes it stores."""
-
-    table: Table
-    sa_table: sa.Table
-    parent: TableMap | None
-    index: int
-    key: str  # primary key column
-    key_source: KeySource
-    fk: str | None  # column referencing the parent's key
-    fields: tuple[Field, ...]
-    columns: tuple[str, ...]  # the columns a write sets, in row order
-    children: list[TableMap] = field(default_factory=list)
-    prefixes: tuple[tuple[str, ...], ...] = ()  # flattened objects that exist whenever the node does
-    tracked: dict[tuple[str, ...], str] = field(default_factory=dict)  # presence paths → what they hold
-    links: tuple[SelfRef, ...] = ()  # recursive properties kept as rows of this same table
-
-    @property
-    def container(self) -> bool:
-        """Whether a row's node is a list (a root array, or an item that is an array): its items are rows."""
-        return any(c.table.kind == "array" and not c.table.parent_path for c in self.children)
-
-    @property
-    def deferred(self) -> bool:
-        """Whether row keys are known only once the database (or a sequence) hands them out."""
-        if self.key_source == "server":
-            return True
-        return self.key_source == "parent" and self.parent is not None and self.parent.deferred
-
-    @property
-    def needs_keys(self) -> bool:
-        """A server-keyed table whose keys must be fetched: its children point at them, or it is the root."""
-        return self.key_source == "server" and (bool(self.children) or self.parent is None)
-
-    @property
-    def read_offset(self) -> int:
-        """Where field values start in a row of `DocumentMap.select`: after the key and the parent's key (or,
-        in a table with recursive properties, the columns that link a row to the one that holds it)."""
-        return 2 if self.fk and self.fk != self.key else 1 + 2 * len(self.links)
-
-    def parent_key(self, row: Sequence[Any]) -> Any:
-        return row[self.read_offset - 1]
-
-    @property
-    def key_position(self) -> int | None:
-        if self.key_source == "server":
-            return None
-        if self.key_source == "document":
-            return self.columns.index(self.key)
-        return 0
-
-
-@dataclass
-class RowBatch:
-    """Rows of one or more documents, per table, in write order; keys of server-keyed tables come later."""
-
-    rows: list[list[list[Any]]]
-    parents: list[list[int]]  # per table: the parent row of each row (used where parent keys are deferred)
-    keys: list[list[Any]]  # per table: server-assigned keys, once fetched
-    documents: int = 0
-
-    def key_of(self, tm: TableMap, row: int) -> Any:
-        if tm.key_source == "server":
-            return self.keys[tm.index][row]
-        position = tm.key_position
-        assert position is not None
-        return self.rows[tm.index][row][position]
-
-    def fill_parent_keys(self, tm: TableMap) -> None:
-        """Set the foreign key of `tm`'s rows from its parent's keys, fetched after the rows were built."""
-        if tm.parent is None or not tm.parent.deferred:
-            return
-        position = tm.columns.index(tm.fk) if tm.fk else 0
-        for row, parent_row in zip(self.rows[tm.index], self.parents[tm.index], strict=True):
-            row[position] = self.key_of(tm.parent, parent_row)
+from schemarel.runtime.tablemap import Field, RowBatch, TableMap, system_columns, table_map, tracked_kinds
+from schemarel.runtime.values import depth
 
 
 class DocumentMap:
     """The document ↔ rows mapping of one schema, built generically from its IR tables."""
 
-    def __init__(self, model: SchemaModel, metadata: sa.MetaData, json_absent: Any = None) -> None:
+    def __init__(
+        self, model: SchemaModel, metadata: sa.MetaData, json_depth: int | None = None, sqlite: bool = False
+    ) -> None:
+        """`json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
+        `sqlite`: JSON columns have numeric affinity there (see `json_text`)."""
         self.model = model
-        self.json_absent = json_absent  # what an absent JSON property is written as (SQL NULL)
+        self.json_depth = json_depth
+        self.sqlite = sqlite
         self.tables: list[TableMap] = []
         by_name: dict[str, TableMap] = {}
         for table in model.tables:
             parent = by_name.get(table.parent) if table.parent else None
-            tm = _table_map(table, metadata.tables[table.name], parent, len(self.tables))
+            tm = table_map(table, metadata.tables[table.name], parent, len(self.tables))
             if parent is not None:
                 parent.children.append(tm)
             by_name[table.name] = tm
             self.tables.append(tm)
         for tm in self.tables:
-            tm.tracked = _tracked_kinds(tm)
+            tm.tracked = tracked_kinds(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
 
@@ -229,8 +99,10 @@ class DocumentMap:
                     self._add_children(batch, child, item, child_key, len(rows) - 1)
 
     def _row(self, tm: TableMap, node: Any, key: Any, link: Mapping[str, Any] | None = None) -> list[Any]:
+        """The row of a node: JSON columns as JSON text (None for SQL NULL), the rest converted to column values."""
         row: list[Any] = [key] if tm.key_source in ("client", "parent") or tm.fk else []
         table = tm.table
+        spelled: dict[str, str] = {}
         for f in tm.fields:
             if not f.path:
                 value = node
@@ -243,23 +115,52 @@ class DocumentMap:
             else:
                 value = _get(node, f.path)
             if f.json:
-                row.append(self.json_absent if value is MISSING else value)
+                row.append(None if value is MISSING else self.json_text(tm, f.column, value))
             elif value is MISSING or value is None:
                 row.append(None)
             elif f.to_db is None:
                 row.append(value)
             else:
-                row.append(_convert(tm, f, value))
-        absent = self.json_absent
-        if table.presence_column:
-            row.append(marks.presence(table.presence_paths, node) or absent)
-        if table.extra_column:
-            row.append(marks.extras(table.open_objects, node) or absent)
+                stored = _convert(tm, f, value)
+                row.append(stored)
+                assert f.from_db is not None
+                text = respelled(f.kind, value, stored, f.from_db)
+                if text is not None:
+                    spelled[marks.relative(f.path)] = text
+        system = {
+            table.presence_column: marks.presence(table.presence_paths, node),
+            table.extra_column: marks.extras(table.open_objects, node),
+            table.spelling_column: spelled,
+        }
+        row += [self.json_text(tm, c, system[c]) if system[c] else None for c in system_columns(table)]
         for ref in tm.links:
             row.append((link or {}).get(ref.column))
             if ref.position:
                 row.append((link or {}).get(ref.position))
         return row
+
+    def json_text(self, tm: TableMap, column: str, value: Any) -> str | bytes:
+        """A JSON value as exact JSON text (the writers bind it as text; SQL NULL is None)."""
+        if self.json_depth is not None and depth(value) > self.json_depth:
+            raise ValueRejected(
+                f"{tm.table.name}.{column}: a JSON value nested {depth(value)} levels deep, the database's JSON "
+                f"columns hold {self.json_depth}"
+            )
+        text = exactjson.dumps(value)
+        if self.sqlite and isinstance(value, float | Decimal | int) and not _int64(value):
+            # SQLite's JSON column has numeric affinity: it would store the text `2.50` as the double 2.5;
+            # bytes are kept as they are, and read back as text by the CAST of `select`
+            return text.encode()  # type: ignore[return-value]
+        return text
+
+    def values(self, tm: TableMap, row: Sequence[Any], dialect: sa.Dialect) -> dict[str, Any]:
+        """A row as the values of an UPDATE or INSERT … SELECT: JSON text as JSON column values."""
+        t = tm.sa_table
+        return {
+            c: sa.null() if v is None else json_value(t.c[c], sa.literal(v, sa.Text()), dialect)
+            if isinstance(t.c[c].type, sa.JSON) else v
+            for c, v in zip(tm.columns, row, strict=True)
+        }  # fmt: skip
 
     def with_defaults(self, document: Any) -> Any:
         """The document with schema `default`s filled in for absent required properties (a copy if any)."""
@@ -290,19 +191,17 @@ class DocumentMap:
 
     # -- reading ----------------------------------------------------------------------------------
     def select(self, tm: TableMap) -> sa.Select[Any]:
-        """The read query of a table: key, parent key (or links), field columns, a SQL-NULL flag per JSON column,
-        then the presence and extra columns.
+        """The read query of a table: key, parent key (or links), field columns, then the system columns.
 
-        A JSON column reads back as None both for SQL NULL (the property was absent) and for JSON null,
-        so `IS NULL` is asked separately.
+        JSON columns are read as their text (SQL NULL: the property was absent; `null`: it was null), which
+        `node` parses exactly: a driver's own JSON decoding would turn numbers into floats.
         """
         t = tm.sa_table
         cols: list[Any] = [t.c[tm.key]] + ([t.c[tm.fk]] if tm.fk and tm.fk != tm.key else [])
         for ref in tm.links:
             cols += [t.c[ref.column], t.c[ref.position] if ref.position else sa.null()]
-        cols += [t.c[f.column] for f in tm.fields]
-        cols += [t.c[f.column].is_(None) for f in tm.fields if f.json]
-        cols += [t.c[c] for c in _system_columns(tm.table)]
+        cols += [sa.cast(t.c[f.column], sa.Text()) if f.json else t.c[f.column] for f in tm.fields]
+        cols += [sa.cast(t.c[c], sa.Text()) for c in system_columns(tm.table)]
         query = sa.select(*cols)
         return query.order_by(t.c[tm.key]) if tm.table.kind == "array" else query
 
@@ -310,28 +209,27 @@ class DocumentMap:
         """The document node a row stores (read with `select(tm)`)."""
         start = tm.read_offset
         values = row[start : start + len(tm.fields)]
-        system = dict(zip(_system_columns(tm.table), row[len(row) - len(_system_columns(tm.table)) :], strict=True))
+        names = system_columns(tm.table)
+        system = {c: _parsed(v) for c, v in zip(names, row[len(row) - len(names) :], strict=True)}
         presence, extra = system.get(tm.table.presence_column or ""), system.get(tm.table.extra_column or "")
+        spelled = system.get(tm.table.spelling_column or "") or {}
         if tm.table.json_root:
-            return values[0]
+            return _parsed(values[0])
         if tm.container:
             return marks.restore({}, presence, {}, None) if presence else []
         if tm.table.value_column is not None and len(tm.fields) == 1 and not tm.fields[0].path:
-            f = tm.fields[0]
-            value = values[0]
-            return f.from_db(value) if value is not None and f.from_db else value
-        flags = iter(row[start + len(tm.fields) :])
+            return _value(tm.fields[0], values[0], spelled)
         node: dict[str, Any] = {}
         nulls: list[Field] = []
         for f, value in zip(tm.fields, values, strict=False):
             if f.json:
-                if not next(flags):
-                    _set(node, f.path, value)
+                if value is not None:
+                    _set(node, f.path, _parsed(value))
             elif value is None:
                 if f.required[-1]:
                     nulls.append(f)
             else:
-                _set(node, f.path, f.from_db(value) if f.from_db else value)
+                _set(node, f.path, _value(f, value, spelled))
         for prefix in tm.prefixes:
             _ensure(node, prefix)
         for f in nulls:  # a NULL of a required property is a null, wherever its object is there
@@ -363,26 +261,28 @@ class DocumentMap:
             _ensure(parent_node, path, list)
 
 
-def _system_columns(table: Table) -> tuple[str, ...]:
-    return tuple(c for c in (table.presence_column, table.extra_column) if c)
+def json_value(column: sa.Column[Any], text: Any, dialect: sa.Dialect) -> Any:
+    """JSON text (a text bind parameter or literal) as the value of a JSON column: cast to jsonb on PostgreSQL;
+    elsewhere JSON columns are text. SQLAlchemy's JSON type would encode the text once more."""
+    return sa.cast(text, column.type) if dialect.name == "postgresql" else text
 
 
-def _tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
-    """What each path the presence column tracks holds: "array" and "object" are rebuilt empty when present."""
-    kinds = {}
-    for path in tm.table.presence_paths:
-        if not path:
-            continue
-        child = next((c for c in tm.children if c.table.parent_path == path), None)
-        link = next((ref for ref in tm.links if ref.path == path), None)
-        if (child is not None and child.table.kind == "array") or (link is not None and link.position):
-            kinds[path] = "array"
-        elif child is None and link is None and any(f.path[: len(path)] == path and len(f.path) > len(path)
-                                                    for f in tm.fields):  # fmt: skip
-            kinds[path] = "object"
-        else:
-            kinds[path] = "value"
-    return kinds
+def _int64(value: Any) -> bool:
+    return isinstance(value, int) and -(2**63) <= value < 2**63
+
+
+def _parsed(text: str | None) -> Any:
+    return None if text is None else exactjson.loads(text)
+
+
+def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
+    """A column's value as the document had it: the text kept in the spelling column, else the column's own."""
+    if value is None or f.json:
+        return _parsed(value)
+    text = spelled.get(marks.relative(f.path))
+    if text is not None:
+        return exactjson.loads(text) if f.kind in NUMBER_KINDS else text
+    return f.from_db(value) if f.from_db else value
 
 
 def _convert(tm: TableMap, f: Field, value: Any) -> Any:
@@ -391,62 +291,5 @@ def _convert(tm: TableMap, f: Field, value: Any) -> Any:
         return f.to_db(value)
     except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
         where = ".".join(f.path) or "item"
-        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {value!r}: {exc}") from None
-
-
-def _table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: int) -> TableMap:
-    key = table.primary_key.columns[0]
-    parent_fk = table.parent_fk
-    fk = parent_fk.columns[0] if parent_fk else None
-    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name == table.value_column)
-    field_names = {f.column for f in fields}
-    key_column = table.column(key)
-    source: KeySource
-    if key == fk:
-        source = "parent"
-    elif key in field_names:
-        source = "document"
-    elif key_column.default is not None and key_column.default.kind == "uuid":
-        source = "client"
-    elif key_column.default is not None and key_column.default.kind == "sequence":
-        source = "server"
-    else:
-        raise NotImplementedError(f"table {table.name}: no way to give key column {key} a value")
-    leading = [key] if source == "client" else []
-    if fk:
-        leading = [fk]
-    links = [c for ref in table.self_refs for c in (ref.column, ref.position) if c]
-    columns = (*leading, *(f.column for f in fields), *_system_columns(table), *links)
-    for column in table.columns:
-        if column.name not in columns and column.default is None and not column.nullable and column.name != key:
-            raise NotImplementedError(
-                f"table {table.name}: column {column.name} holds no document value and has no default"
-            )
-    return TableMap(
-        table=table,
-        sa_table=sa_table,
-        parent=parent,
-        index=index,
-        key=key,
-        key_source=source,
-        fk=fk,
-        fields=fields,
-        columns=columns,
-        prefixes=_required_prefixes(fields),
-        links=table.self_refs,
-    )
-
-
-def _field(column: Column, table: Table) -> Field:
-    to_db, from_db = CONVERSIONS.get(column.type.kind, (None, None))
-    default = column.default.value if column.default is not None and column.default.kind == "literal" else MISSING
-    required = column.path_required or (True,) * len(column.path)
-    return Field(column.name, column.path, required, column.type.kind == "json", to_db, from_db, default)
-
-
-def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
-    """Flattened objects along field paths that the schema requires: they exist even when left empty."""
-    found = {
-        f.path[:n] for f in fields for n in range(1, len(f.path)) if all(f.required[:n])
-    }  # fmt: skip
-    return tuple(sorted(found, key=len))
+        shown = value if isinstance(value, int | Decimal) else repr(value)
+        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None

@@ -9,10 +9,13 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import ConstraintViolation, DocumentInvalid, ValueRejected
+from schemarel.errors import ConstraintViolation, DocumentInvalid, StoreError, ValueRejected
+from schemarel.runtime import exactjson
 from schemarel.runtime.store import Store
 
 REFUSALS = (ConstraintViolation, ValueRejected)
+# what makes a batch fail for one of its lines: each line is then tried on its own
+FAILURES = (StoreError, sa.exc.DBAPIError)
 
 
 @dataclass(frozen=True)
@@ -82,44 +85,80 @@ class Loader:
         if not raw.strip():
             return None
         try:
-            document = json.loads(raw)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+            document = exactjson.loads(raw)
+        except exactjson.NotJSON as exc:
             self._reject(number, [f"invalid JSON: {exc}"])
             return None
         try:
             return self.store.prepare(document)
         except DocumentInvalid as exc:
             self._reject(number, [str(v) for v in exc.violations])
-            return None
+        except REFUSALS as exc:
+            self._reject(number, [str(exc)])
+        return None
 
     def _flush(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> None:
         if not pending or (self.all_or_nothing and self.result.rejected):
             return  # with all_or_nothing, nothing will be kept after a rejection: only checking goes on
         if self.all_or_nothing:
-            self._write(conn, pending)
+            ids = self._write(conn, pending)
         else:
-            with conn.begin():
-                self._write(conn, pending)
-
-    def _write(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> None:
-        """The batch in a SAVEPOINT; if the database refuses it, each document in its own, to find the culprits."""
-        try:
-            with self.store.transaction(conn) as c:
-                ids = self.store.write(c, [doc for _, doc in pending])
-        except REFUSALS:
-            ids = []
-            for number, doc in pending:
-                try:
-                    with self.store.transaction(conn) as c:
-                        ids += self.store.write(c, [doc])
-                except REFUSALS as exc:
-                    self._reject(number, [str(exc)])
+            try:
+                with conn.begin():
+                    ids = self._write(conn, pending)
+            except sa.exc.DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                ids = self._one_by_one(conn, pending)
         self.result.loaded += len(ids)
         self.result.ids += ids
 
+    def _one_by_one(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> list[Any]:
+        """After the server dropped the connection (the batch's transaction is gone with it): each line again,
+        in a transaction of its own, on a new connection."""
+        ids = []
+        for number, doc in pending:
+            try:
+                with conn.begin():
+                    ids += self.store.write(conn, [doc])
+            except FAILURES as exc:
+                self._reject(number, [_reason(exc)])
+        return ids
+
+    def _write(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> list[Any]:
+        """The batch in a SAVEPOINT; if it fails, each document in its own, to find the culprits."""
+        try:
+            with self.store.transaction(conn) as c:
+                return self.store.write(c, [doc for _, doc in pending])
+        except FAILURES as exc:
+            if _lost(exc):
+                raise
+        ids = []
+        for number, doc in pending:
+            try:
+                with self.store.transaction(conn) as c:
+                    ids += self.store.write(c, [doc])
+            except FAILURES as exc:
+                if _lost(exc):
+                    raise
+                self._reject(number, [_reason(exc)])
+        return ids
+
     def _reject(self, number: int, reasons: list[str]) -> None:
         self.result.rejected += 1
-        self.reject_sink(Reject(number, reasons))
+        # a reason may quote a lone surrogate (a key's pointer): as `\udbff`, so that it can be written as UTF-8
+        self.reject_sink(Reject(number, [r.encode("utf-8", "backslashreplace").decode() for r in reasons]))
+
+
+def _lost(exc: BaseException) -> bool:
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for the rejects file: a typed refusal says it itself; a driver error by its first line."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None:
+        return f"the database refused the document: {str(exc.orig).strip().splitlines()[0]}"
+    return str(exc)
 
 
 def export(store: Store, out: IO[str], with_ids: bool = False) -> int:
@@ -132,7 +171,7 @@ def export(store: Store, out: IO[str], with_ids: bool = False) -> int:
 
 
 def _line(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return exactjson.dumps(value) + "\n"
 
 
 def _json_id(doc_id: Any) -> Any:

@@ -10,19 +10,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import DocumentNotFound, SchemarelError
+from schemarel.errors import DocumentInvalid, DocumentNotFound, SchemarelError, ValueRejected
 from schemarel.ir import Database
 from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS, normalize
-from schemarel.runtime import marks
+from schemarel.runtime import exactjson, marks
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
-from schemarel.runtime.documents import DocumentMap, TableMap
+from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.tablemap import TableMap
 from schemarel.runtime.validation import DocumentValidator
+from schemarel.runtime.values import MARIADB_JSON_DEPTH, problems
 from schemarel.schema.loader import load_schemas
 from schemarel.sql.metadata import build_metadata
 
 Bind = Any  # a Connection, or an ORM Session (its connection is used)
 UPDATED_AT = TIMESTAMP_COLUMNS[1][0]
+PACKET_MARGIN = 64 * 1024  # the statement around the values
 
 
 class Store:
@@ -36,7 +39,7 @@ class Store:
     def __init__(self, db: str | sa.Engine, schema: str, *, schemas_dir: str | Path = "schemas") -> None:
         self.schemas_dir = Path(schemas_dir)
         self.owns_engine = not isinstance(db, sa.Engine)
-        self.engine = sa.create_engine(db) if isinstance(db, str) else db
+        self.engine = _engine(db) if isinstance(db, str) else db
         prepare_sqlite(self.engine)
         sources = load_schemas(Path(schemas_dir))
         database = Database(tuple(normalize(s) for s in sources))
@@ -46,17 +49,40 @@ class Store:
         self.name = schema
         self.database = database
         self.metadata = build_metadata(database)
-        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_absent=sa.null())
+        self.mysql = self.engine.dialect.name in ("mysql", "mariadb")
+        json_depth = MARIADB_JSON_DEPTH if self.mysql else None
+        sqlite = self.engine.dialect.name == "sqlite"
+        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_depth=json_depth, sqlite=sqlite)
+        self._packet: int | None = None  # MySQL's max_allowed_packet, asked at the first write
         self.validator = DocumentValidator(sources[names.index(schema)], sources)
         self.root: TableMap = self.mapping.root
         self._writers: dict[tuple[str, str], Writer] = {}
 
     # -- building blocks (the CLI's bulk load uses them) ------------------------------------------
     def prepare(self, document: Any, index: int | None = None) -> Any:
-        """The document with defaults filled in, validated; raises DocumentInvalid listing every violation."""
+        """The document with defaults filled in, validated; raises DocumentInvalid listing every violation, or
+        ValueRejected for what the database cannot hold (checked here, before anything is written)."""
+        found = problems(document, nul_ok=self.engine.dialect.name != "postgresql")
+        if found.invalid:
+            raise DocumentInvalid(self.name, found.invalid, index)
+        if found.refused:
+            raise ValueRejected("; ".join(str(v) for v in found.refused))
         document = self.mapping.with_defaults(document)
         self.validator.validate(document, index)
+        if self.mysql:
+            self._check_size(document)
         return document
+
+    def _check_size(self, document: Any) -> None:
+        """MySQL drops the connection on a statement longer than max_allowed_packet: refuse such a document."""
+        if self._packet is None:
+            with self.engine.connect() as conn:
+                self._packet = int(conn.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
+        size = len(exactjson.dumps(document).encode())  # JSON escapes at least what SQL literals escape
+        if size + PACKET_MARGIN > self._packet:
+            raise ValueRejected(
+                f"the document is {size:,} bytes, more than the server's max_allowed_packet ({self._packet:,}) allows"
+            )
 
     @contextmanager
     def transaction(self, conn: Bind | None = None, *, one_statement: bool = False) -> Iterator[sa.Connection]:
@@ -142,7 +168,7 @@ class Store:
         root = self.root
         batch = self.mapping.new_batch()
         self.mapping.add(batch, document, key=key)
-        values = dict(zip(root.columns, batch.rows[0][0], strict=True))
+        values = self.mapping.values(root, batch.rows[0][0], self.engine.dialect)
         values.pop(root.key, None)
         if UPDATED_AT in root.sa_table.c and UPDATED_AT not in values:
             values[UPDATED_AT] = sa.func.now()
@@ -280,6 +306,23 @@ class Store:
                     documents[row[0]] = node
                     found.append(row[0])
             keys = found
+
+
+def _engine(url: str) -> sa.Engine:
+    """An engine for a URL; a URL SQLAlchemy cannot read is a usage error (exit 2) that does not echo the URL,
+    which may hold a password."""
+    try:
+        parsed = sa.engine.make_url(url)
+        if parsed.port is not None and not 0 < parsed.port < 65536:
+            raise ValueError(f"port {parsed.port} is not between 1 and 65535")
+        return sa.create_engine(parsed)
+    except ValueError as exc:
+        reason = "its port is not a number" if "int()" in str(exc) else str(exc).splitlines()[0]
+        raise SchemarelError(f"the database URL is not valid: {reason}") from None
+    except sa.exc.NoSuchModuleError as exc:
+        raise SchemarelError(f"the database URL is not valid: {str(exc).splitlines()[0]}") from None
+    except sa.exc.ArgumentError:  # its message quotes the URL
+        raise SchemarelError("the database URL is not valid: expected dialect+driver://user@host:port/db") from None
 
 
 def prepare_sqlite(engine: sa.Engine) -> None:

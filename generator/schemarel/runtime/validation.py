@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
@@ -36,7 +37,12 @@ class DocumentValidator:
                     return []
             except (ValueError, TypeError, OverflowError) as exc:  # e.g. a dict with int keys
                 return [Violation("#", f"not JSON data: {exc}")]
-        found = {Violation(pointer(*e.absolute_path), e.message) for e in self.reference.iter_errors(document)}
+        try:
+            # jsonschema words the errors; it takes a Decimal for no integer and cannot divide one by a float
+            errors = self.reference.iter_errors(_plain(document))
+            found = {Violation(pointer(*e.absolute_path), e.message) for e in errors}
+        except (TypeError, ArithmeticError, RecursionError):
+            found = set()
         if not found and self.fast is not None:
             # the compiled validator is stricter on some formats; its own words then explain the verdict
             found = {Violation(pointer(*e.instance_path), e.message) for e in self.fast.iter_errors(document)}
@@ -47,6 +53,17 @@ class DocumentValidator:
         found = self.violations(document)
         if found:
             raise DocumentInvalid(self.name, found, index)
+
+
+def _plain(value: Any) -> Any:
+    """The document with Decimals as the int or float nearest to them (for the wording only)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def _compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:

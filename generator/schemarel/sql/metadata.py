@@ -6,17 +6,26 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, ColumnType, Database, EnumType, Table
 from schemarel.sql import checks
-from schemarel.sql.spelling import MYSQL, MYSQL_KEY_LENGTH, external_tables, is_serial, keyed_columns, needs_literal
+from schemarel.sql.spelling import (
+    MYSQL,
+    MYSQL_KEY_LENGTH,
+    external_tables,
+    is_serial,
+    keyed_columns,
+    mysql_longtext,
+    needs_literal,
+)
 from schemarel.support import boolean_default, uuid_default
 
 _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
     "uuid": lambda t: sa.Uuid(),
-    "text": lambda t: sa.Text(),
+    # MySQL's TEXT holds 64 KiB, DATETIME and TIME whole seconds: what JSON Schema allows needs more there
+    "text": lambda t: sa.Text().with_variant(mysql.LONGTEXT(), *MYSQL),
     "varchar": lambda t: sa.String(t.length),
     "boolean": lambda t: sa.Boolean(),
     "smallint": lambda t: sa.SmallInteger(),
@@ -25,8 +34,8 @@ _SIMPLE: Mapping[str, Callable[[ColumnType], sa.types.TypeEngine[Any]]] = {
     "float": lambda t: sa.Double(),
     "numeric": lambda t: sa.Numeric(t.precision, t.scale),
     "date": lambda t: sa.Date(),
-    "datetime": lambda t: sa.DateTime(timezone=True),
-    "time": lambda t: sa.Time(),
+    "datetime": lambda t: sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), *MYSQL),
+    "time": lambda t: sa.Time().with_variant(mysql.TIME(fsp=6), *MYSQL),
     "json": lambda t: sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
 }
 
@@ -40,10 +49,12 @@ def sa_type(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = F
     if is_serial(column):
         # SQLite autoincrements only an INTEGER PRIMARY KEY
         return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    if t.kind == "uuid" and not keyed:  # MariaDB's uuid type refuses some uuids: a document's are kept as hex
+        return sa.Uuid().with_variant(sa.Uuid(native_uuid=False), *MYSQL)
     if keyed is True and t.kind == "text":
         return sa.Text().with_variant(sa.String(MYSQL_KEY_LENGTH), *MYSQL)
     if keyed == "text" and t.kind == "varchar":
-        return sa.String(t.length).with_variant(sa.Text(), *MYSQL)
+        return sa.String(t.length).with_variant(mysql.LONGTEXT() if mysql_longtext(t) else sa.Text(), *MYSQL)
     return _SIMPLE[t.kind](t)
 
 
@@ -71,7 +82,7 @@ def build_metadata(db: Database, metadata: sa.MetaData | None = None) -> sa.Meta
     md = metadata or sa.MetaData()
     enums = {e.name: e for e in db.enums}
     for name, column, column_type in external_tables(db):
-        sa.Table(name, md, sa.Column(column, _SIMPLE[column_type.kind](column_type), primary_key=True))
+        sa.Table(name, md, sa.Column(column, sa_type(Column(column, column_type, False), {}, True), primary_key=True))
     for table in db.tables:
         build_table(table, md, enums)
     return md

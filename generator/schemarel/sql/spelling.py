@@ -16,7 +16,7 @@ from schemarel.text import md_code
 # The same types as Python source for the generated models (`sa.` is SQLAlchemy, `postgresql.` its dialect).
 _SIMPLE_EXPR: Mapping[str, Callable[[ColumnType], str]] = {
     "uuid": lambda t: "sa.Uuid()",
-    "text": lambda t: "sa.Text()",
+    "text": lambda t: "sa.Text().with_variant(mysql.LONGTEXT(), 'mysql', 'mariadb')",
     "varchar": lambda t: f"sa.String({t.length})",
     "boolean": lambda t: "sa.Boolean()",
     "smallint": lambda t: "sa.SmallInteger()",
@@ -25,8 +25,8 @@ _SIMPLE_EXPR: Mapping[str, Callable[[ColumnType], str]] = {
     "float": lambda t: "sa.Double()",
     "numeric": lambda t: f"sa.Numeric({t.precision}, {t.scale})",
     "date": lambda t: "sa.Date()",
-    "datetime": lambda t: "sa.DateTime(timezone=True)",
-    "time": lambda t: "sa.Time()",
+    "datetime": lambda t: "sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), 'mysql', 'mariadb')",
+    "time": lambda t: "sa.Time().with_variant(mysql.TIME(fsp=6), 'mysql', 'mariadb')",
     "json": lambda t: 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")',
 }
 
@@ -54,6 +54,12 @@ MYSQL = ("mysql", "mariadb")
 MYSQL_KEY_LENGTH = 255
 MYSQL_LONG_VARCHAR = 4096
 MYSQL_ROW_CHARS = 12_000
+MYSQL_TEXT_BYTES = 65_535  # what TEXT holds; utf8mb4 takes up to 4 bytes a character
+
+
+def mysql_longtext(t: ColumnType) -> bool:
+    """Whether a varchar MySQL keeps as TEXT needs LONGTEXT there to hold `maxLength` characters."""
+    return (t.length or 0) * 4 > MYSQL_TEXT_BYTES
 
 # How PostgreSQL's DDL spells each type (the docs' primary dialect).
 POSTGRES_SPELLING: Mapping[str, Callable[[ColumnType], str]] = {
@@ -93,10 +99,13 @@ def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str =
         return f"sa.Enum({values}, name={py_str(t.enum)}, create_constraint=True)"
     if is_serial(column):
         return SERIAL
+    if t.kind == "uuid" and not keyed:
+        return "sa.Uuid().with_variant(sa.Uuid(native_uuid=False), 'mysql', 'mariadb')"
     if keyed is True and t.kind == "text":
         return f"sa.Text().with_variant(sa.String({MYSQL_KEY_LENGTH}), {', '.join(map(repr, MYSQL))})"
     if keyed == "text" and t.kind == "varchar":
-        return f"sa.String({t.length}).with_variant(sa.Text(), {', '.join(map(repr, MYSQL))})"
+        long = "mysql.LONGTEXT()" if mysql_longtext(t) else "sa.Text()"
+        return f"sa.String({t.length}).with_variant({long}, {', '.join(map(repr, MYSQL))})"
     return _SIMPLE_EXPR[t.kind](t)
 
 

@@ -29,6 +29,8 @@ FORMAT_TYPES: Mapping[tuple[str, str | None], ColumnType] = {
     ("integer", "int64"): ColumnType("bigint"),
     ("number", None): ColumnType("float"),
 }
+# Column types that keep a value, not its spelling (an instant, a double): the runtime keeps the text beside them
+SPELLED_KINDS = frozenset({"uuid", "date", "datetime", "time", "float", "numeric"})
 INT_RANGES = (("smallint", -(2**15), 2**15 - 1), ("integer", -(2**31), 2**31 - 1), ("bigint", -(2**63), 2**63 - 1))
 MAX_VARCHAR = 10_485_760  # PostgreSQL's limit; longer maxLength → text
 MAX_NUMERIC_PRECISION = 38

@@ -1,0 +1,82 @@
+"""JSON text ↔ Python values without changing a value: integers stay int, other numbers Decimal with their digits.
+
+`loads` never turns a number into a float (a double cannot hold `9007199254740993` or `0.1000000000000000001`);
+it keeps what the text holds that is not JSON data so that the checks of `values.problems` can name it with its
+pointer: a key given twice in one object, `NaN`/`Infinity`. `dumps` writes Decimals with their own digits.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import simplejson
+
+# Deeper documents are refused (and so never reach the recursive code below the parser: validation, mapping)
+MAX_DEPTH = 128
+
+
+class NotJSON(ValueError):
+    """Text that is not one JSON value."""
+
+
+class NonFinite:
+    """`NaN`, `Infinity` or `-Infinity` where the text has a number: JSON has no such numbers."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+class Duplicated(dict):  # type: ignore[type-arg]
+    """An object whose text gives some key more than once (the last value is kept, as `json.loads` does)."""
+
+    twice: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    twice = []
+    for key, _ in pairs:
+        if key in seen and key not in twice:
+            twice.append(key)
+        seen.add(key)
+    dup = Duplicated(obj)
+    dup.twice = tuple(twice)
+    return dup
+
+
+def _number(text: str) -> Decimal | int:
+    """A number with a fraction or an exponent: a Decimal, keeping its digits and exponent (`1.50`, `1E+300`);
+    an int when the Decimal writes itself as one (`0e0`, `5E0`: digits and exponent are those of `5`)."""
+    number = Decimal(text)
+    written = str(number)
+    return int(written) if written.lstrip("-").isdigit() else number
+
+
+_DECODER = json.JSONDecoder(parse_float=_number, parse_constant=NonFinite, object_pairs_hook=_object)
+
+
+def loads(text: str | bytes) -> Any:
+    """One JSON value, exactly; raises NotJSON with the reason (bad syntax, bad UTF-8, too deep)."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return _DECODER.decode(text)
+    except UnicodeDecodeError as exc:
+        raise NotJSON(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    except RecursionError:
+        raise NotJSON(f"nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError; int() of more than 4,300 digits
+        raise NotJSON(str(exc)) from None
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text, non-ASCII characters as they are, Decimals with their digits; NaN is refused."""
+    return simplejson.dumps(value, use_decimal=True, allow_nan=False, ensure_ascii=False, separators=(",", ":"))

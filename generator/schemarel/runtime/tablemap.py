@@ -1,0 +1,196 @@
+"""How each table of a schema holds its nodes: the fields of its columns, its keys, and the rows of a batch.
+
+Built once per schema from the IR (`table_map`), used by `documents.DocumentMap` to write and read rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from schemarel.ir import Column, SelfRef, Table
+from schemarel.runtime.conversions import conversion
+from schemarel.runtime.marks import MISSING
+
+KeySource = Literal["client", "document", "parent", "server"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column holding a document value: where it lives in the node and how it converts."""
+
+    column: str
+    kind: str  # the column's type kind
+    path: tuple[str, ...]  # () for the item of an array of scalars
+    required: tuple[bool, ...]  # per step of `path`: required by the schema in its object
+    json: bool
+    to_db: Callable[[Any], Any] | None
+    from_db: Callable[[Any], Any] | None
+    default: Any = MISSING  # the schema's `default`, filled in when a required property is absent
+
+    @property
+    def always(self) -> bool:
+        """Whether the node always holds this property (every step of the path is required)."""
+        return all(self.required)
+
+
+@dataclass
+class TableMap:
+    """How one table's rows are made from (and turned back into) the nodes it stores."""
+
+    table: Table
+    sa_table: sa.Table
+    parent: TableMap | None
+    index: int
+    key: str  # primary key column
+    key_source: KeySource
+    fk: str | None  # column referencing the parent's key
+    fields: tuple[Field, ...]
+    columns: tuple[str, ...]  # the columns a write sets, in row order
+    children: list[TableMap] = field(default_factory=list)
+    prefixes: tuple[tuple[str, ...], ...] = ()  # flattened objects that exist whenever the node does
+    tracked: dict[tuple[str, ...], str] = field(default_factory=dict)  # presence paths → what they hold
+    links: tuple[SelfRef, ...] = ()  # recursive properties kept as rows of this same table
+
+    @property
+    def container(self) -> bool:
+        """Whether a row's node is a list (a root array, or an item that is an array): its items are rows."""
+        return any(c.table.kind == "array" and not c.table.parent_path for c in self.children)
+
+    @property
+    def deferred(self) -> bool:
+        """Whether row keys are known only once the database (or a sequence) hands them out."""
+        if self.key_source == "server":
+            return True
+        return self.key_source == "parent" and self.parent is not None and self.parent.deferred
+
+    @property
+    def needs_keys(self) -> bool:
+        """A server-keyed table whose keys must be fetched: its children point at them, or it is the root."""
+        return self.key_source == "server" and (bool(self.children) or self.parent is None)
+
+    @property
+    def read_offset(self) -> int:
+        """Where field values start in a row of `DocumentMap.select`: after the key and the parent's key (or,
+        in a table with recursive properties, the columns that link a row to the one that holds it)."""
+        return 2 if self.fk and self.fk != self.key else 1 + 2 * len(self.links)
+
+    def parent_key(self, row: Sequence[Any]) -> Any:
+        return row[self.read_offset - 1]
+
+    @property
+    def key_position(self) -> int | None:
+        if self.key_source == "server":
+            return None
+        if self.key_source == "document":
+            return self.columns.index(self.key)
+        return 0
+
+
+@dataclass
+class RowBatch:
+    """Rows of one or more documents, per table, in write order; keys of server-keyed tables come later."""
+
+    rows: list[list[list[Any]]]
+    parents: list[list[int]]  # per table: the parent row of each row (used where parent keys are deferred)
+    keys: list[list[Any]]  # per table: server-assigned keys, once fetched
+    documents: int = 0
+
+    def key_of(self, tm: TableMap, row: int) -> Any:
+        if tm.key_source == "server":
+            return self.keys[tm.index][row]
+        position = tm.key_position
+        assert position is not None
+        return self.rows[tm.index][row][position]
+
+    def fill_parent_keys(self, tm: TableMap) -> None:
+        """Set the foreign key of `tm`'s rows from its parent's keys, fetched after the rows were built."""
+        if tm.parent is None or not tm.parent.deferred:
+            return
+        position = tm.columns.index(tm.fk) if tm.fk else 0
+        for row, parent_row in zip(self.rows[tm.index], self.parents[tm.index], strict=True):
+            row[position] = self.key_of(tm.parent, parent_row)
+
+
+def system_columns(table: Table) -> tuple[str, ...]:
+    return tuple(c for c in (table.presence_column, table.extra_column, table.spelling_column) if c)
+
+
+def tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
+    """What each path the presence column tracks holds: "array" and "object" are rebuilt empty when present."""
+    kinds = {}
+    for path in tm.table.presence_paths:
+        if not path:
+            continue
+        child = next((c for c in tm.children if c.table.parent_path == path), None)
+        link = next((ref for ref in tm.links if ref.path == path), None)
+        if (child is not None and child.table.kind == "array") or (link is not None and link.position):
+            kinds[path] = "array"
+        elif child is None and link is None and any(f.path[: len(path)] == path and len(f.path) > len(path)
+                                                    for f in tm.fields):  # fmt: skip
+            kinds[path] = "object"
+        else:
+            kinds[path] = "value"
+    return kinds
+
+
+def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: int) -> TableMap:
+    key = table.primary_key.columns[0]
+    parent_fk = table.parent_fk
+    fk = parent_fk.columns[0] if parent_fk else None
+    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name == table.value_column)
+    field_names = {f.column for f in fields}
+    key_column = table.column(key)
+    source: KeySource
+    if key == fk:
+        source = "parent"
+    elif key in field_names:
+        source = "document"
+    elif key_column.default is not None and key_column.default.kind == "uuid":
+        source = "client"
+    elif key_column.default is not None and key_column.default.kind == "sequence":
+        source = "server"
+    else:
+        raise NotImplementedError(f"table {table.name}: no way to give key column {key} a value")
+    leading = [key] if source == "client" else []
+    if fk:
+        leading = [fk]
+    links = [c for ref in table.self_refs for c in (ref.column, ref.position) if c]
+    columns = (*leading, *(f.column for f in fields), *system_columns(table), *links)
+    for column in table.columns:
+        if column.name not in columns and column.default is None and not column.nullable and column.name != key:
+            raise NotImplementedError(
+                f"table {table.name}: column {column.name} holds no document value and has no default"
+            )
+    return TableMap(
+        table=table,
+        sa_table=sa_table,
+        parent=parent,
+        index=index,
+        key=key,
+        key_source=source,
+        fk=fk,
+        fields=fields,
+        columns=columns,
+        prefixes=_required_prefixes(fields),
+        links=table.self_refs,
+    )
+
+
+def _field(column: Column, table: Table) -> Field:
+    t = column.type
+    to_db, from_db = conversion(t.kind, t.precision, t.scale) or (None, None)
+    default = column.default.value if column.default is not None and column.default.kind == "literal" else MISSING
+    required = column.path_required or (True,) * len(column.path)
+    return Field(column.name, t.kind, column.path, required, t.kind == "json", to_db, from_db, default)
+
+
+def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
+    """Flattened objects along field paths that the schema requires: they exist even when left empty."""
+    found = {
+        f.path[:n] for f in fields for n in range(1, len(f.path)) if all(f.required[:n])
+    }  # fmt: skip
+    return tuple(sorted(found, key=len))
