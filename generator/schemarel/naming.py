@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import keyword
 import re
@@ -21,6 +22,7 @@ _SYMBOLS = {"+": "plus", "-": "minus", "*": "star", ".": "dot", "@": "at", "$": 
             ":": "colon", "^": "caret", "|": "pipe", ",": "comma", ";": "semicolon"}  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and called per path element of every table name
 def snake(name: str) -> str:
     """`phoneNumbers` → `phone_numbers`, `postal-code` → `postal_code`, `Line 1` → `line_1`, `_links` →
     `_links` (a leading underscore is kept: `_id` and `id` are different properties), `+1` → `plus_1`,
@@ -47,10 +49,12 @@ def _on_last_word(name: str, fn: object) -> str:
     return f"{head}_{word}" if head else word
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def plural(snake_name: str) -> str:
     return _on_last_word(snake_name, inflection.pluralize)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def singular(snake_name: str) -> str:
     return _on_last_word(snake_name, inflection.singularize)
 

@@ -211,15 +211,6 @@ def mermaid_name(name: str) -> str:
     return word if re.match(r"[A-Za-z_]", word) else f"_{word}"
 
 
-# -- SQL --------------------------------------------------------------------------------------------------
-def sql_comment(text: str | None) -> str | None:
-    """A table or column comment as databases can store it: PostgreSQL refuses NUL in any text, MariaDB
-    corrupts a table comment holding one, and a lone surrogate cannot be encoded; all are left out."""
-    if text is None:
-        return None
-    return "".join(c for c in text if c != "\x00" and not 0xD800 <= ord(c) <= 0xDFFF)
-
-
 # -- Terminal ----------------------------------------------------------------------------------------------
 def terminal(text: str) -> str:
     """Text safe to print: ESC, CSI and every other control or bidi character shown as an escape (line feeds

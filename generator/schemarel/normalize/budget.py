@@ -11,7 +11,7 @@ from schemarel.schema.refs import Node, Src
 # Tables one property may bring (itself and everything below it); more → one JSON column and a warning.
 SUBTREE_TABLES = 60
 _CAP = 10**6
-MAX_NESTING = 40  # definitions nested in one another; also keeps the estimate's recursion shallow
+MAX_NESTING = 40  # objects and arrays nested in one another (walk refuses deeper); keeps recursion shallow
 
 
 class TableBudget:

@@ -10,8 +10,8 @@ from typing import Any
 from schemarel import naming
 from schemarel.errors import SchemaError
 from schemarel.ir import Check, Column, ColumnType, Constraint, Default, EnumType, ForeignKey, OpenObject, SelfRef
-from schemarel.schema.refs import Node, json_type
-from schemarel.sql import checks
+from schemarel.schema.refs import Node, dedupe, json_type
+from schemarel.sql import checks, limits
 from schemarel.sql.types import native_enum_ok, parse_sql_type, scalar_type
 
 # MySQL's limits on comments (characters); the full text stays in the docs.
@@ -48,7 +48,10 @@ class TableBuilder:
         return tuple(self.steps.get(path[: i + 1], True) for i in range(len(path)))
 
     def claim(self, name: str, ptr: str, what: str = "") -> str:
-        """Take a column name; a second claimant is an error naming both (with the x-sql way out)."""
+        """Take a column name; a second claimant is an error naming both (with the x-sql way out), and so is
+        one column more than every dialect allows (refused here, before the rest of the table is built)."""
+        if len(self.seen) >= limits.MAX_COLUMNS:
+            raise SchemaError(self.file, ptr.split(" ")[0], limits.too_many_columns(self.name))  # `# (primary key)`
         name = naming.shorten(name)
         if self.reserved.get(name, ptr) != ptr:
             raise NameCollision(
@@ -114,10 +117,15 @@ class TableBuilder:
         kw = dict(node.kw)
         enum = [v for v in kw.get("enum", []) if _fits(v, kind)] if isinstance(kw.get("enum"), list) else None
         if enum is not None:
-            kw["enum"] = _dedupe(enum)
+            kw["enum"] = dedupe(enum)
         xsql_type = node.xsql.get("type")
+        if isinstance(kw.get("enum"), list) and len(kw["enum"]) > limits.MAX_ENUM_VALUES:
+            message = f"an enum of {len(kw['enum']):,} values: more than {limits.MAX_ENUM_VALUES:,}, the most "
+            raise SchemaError(self.file, f"{ptr}/enum", message + "schemarel maps to a column; use a pattern")
         if xsql_type:
             ctype = parse_sql_type(xsql_type)
+            if limits.type_problem(ctype):
+                raise SchemaError(self.file, f"{ptr}/x-sql/type", f"{limits.type_problem(ctype)}")
         elif kind == "string" and enum and len(kw["enum"]) > 1 and native_enum_ok(kw["enum"]):
             renames = node.xsql.get("renamedValues", {})
             for new_value in renames:
@@ -135,8 +143,12 @@ class TableBuilder:
             ctype = ColumnType("enum", length=max(len(v) for v in enum_type.values), enum=enum_type.name)
         else:
             ctype = scalar_type(kind, kw)
+        _refuse_unstorable(self.file, ptr, kw, ctype)
         self.checks += checks.column_checks(self.name, name, kind, kw, ctype)
         default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
+        if default is not None and limits.value_problem(default.value, ctype):
+            problem = limits.value_problem(default.value, ctype)
+            raise SchemaError(self.file, f"{ptr}/default", f"the default cannot be stored in its column: {problem}")
         nullable = nullable or not required or self.may_be_absent(path)
         column = _column(name, ctype, nullable, default, node, ptr, path, required)
         self.columns.append(
@@ -165,6 +177,28 @@ class TableBuilder:
             self.indexes.append(Constraint(naming.ix_name(self.name, (name,)), (name,)))
 
 
+def _refuse_unstorable(file: str, ptr: str, kw: dict[str, Any], ctype: ColumnType) -> None:
+    """Enum values the column cannot hold, bounds past its type's range and SQL text with a NUL are refused:
+    the database would refuse the CHECK at `upgrade`, or every document using the value."""
+    for i, value in enumerate(kw.get("enum") or ()):
+        problem = limits.value_problem(value, ctype)
+        if problem:
+            raise SchemaError(file, f"{ptr}/enum", f"value {i} of the enum cannot be stored in its column: {problem}")
+    if isinstance(kw.get("pattern"), str) and limits.text_problem(kw["pattern"]):
+        raise SchemaError(file, f"{ptr}/pattern", f"the pattern: {limits.text_problem(kw['pattern'])}")
+    low, high = limits.number_range(ctype)
+    for key in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        bound = kw.get(key)
+        if low is None or isinstance(bound, bool) or not isinstance(bound, int | float):
+            continue
+        lower = key.endswith("inimum")
+        if (bound > high) if lower else (bound < low):  # no value of the column's type could be valid
+            message = f"{bound} leaves no value the column's type holds ({low} to {high})"
+            raise SchemaError(file, f"{ptr}/{key}", message)
+        if (bound <= low) if lower else (bound >= high):  # the type holds nothing past it: no check needed
+            kw.pop(key)
+
+
 def _column(
     name: str,
     ctype: ColumnType,
@@ -175,7 +209,7 @@ def _column(
     path: tuple[str, ...],
     required: bool,
 ) -> Column:
-    text = comment_text(node)
+    text = comment_text(node, ptr)
     return Column(
         name=name,
         type=ctype,
@@ -206,11 +240,13 @@ def purpose(description: str | None, kind: str) -> str:
     return f"{first}{suffix}" if first else suffix.strip(" .()") + "."
 
 
-def comment_text(node: Node) -> str | None:
-    """A column or table comment: the description, else the title."""
+def comment_text(node: Node, ptr: str | None = None) -> str | None:
+    """A column or table comment: the description, else the title (refused if no database can hold it)."""
     for key in ("description", "title"):
         value = node.kw.get(key)
         if isinstance(value, str) and value.strip():
+            if limits.text_problem(value):
+                raise SchemaError(node.src.file, f"{ptr or node.src.ptr}/{key}", f"{limits.text_problem(value)}")
             return value
     return None
 
@@ -240,14 +276,6 @@ def notes(description: str | None, path: tuple[str, ...], required: bool, node: 
 def _fits(value: Any, kind: str) -> bool:
     found = json_type(value)
     return found == kind or (kind == "number" and found == "integer")
-
-
-def _dedupe(values: list[Any]) -> list[Any]:
-    result: list[Any] = []
-    for v in values:
-        if not any(type(v) is type(w) and v == w for w in result):
-            result.append(v)
-    return result
 
 
 _PARSERS = {

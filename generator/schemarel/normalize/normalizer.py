@@ -21,8 +21,9 @@ from schemarel.normalize.shapes import Shape, classify
 from schemarel.normalize.walk import EXTRA_COLUMN, MAX_TABLES, Ancestor, Child, PropertyWalker
 from schemarel.schema.loader import SourceSchema
 from schemarel.schema.refs import Node, Src, resolve, root_src
+from schemarel.schema.work import Work
+from schemarel.sql import limits
 from schemarel.sql.types import SPELLED_KINDS
-from schemarel.text import sql_comment
 
 TIMESTAMP_COLUMNS = (("created_at", "Set when the row is inserted."), ("updated_at", "Set on every write."))
 PRESENCE_COLUMN = "_present"
@@ -38,7 +39,7 @@ class Normalizer(PropertyWalker):
 
     def __init__(self, source: SourceSchema) -> None:
         self.source = source
-        self.catalog = source.catalog
+        self.catalog = replace(source.catalog, work=Work())  # each schema has the whole budget
         self.tables: list[Table] = []
         self.enums: list[Any] = []
         self.warnings: list[SchemaWarning] = []
@@ -139,16 +140,13 @@ class Normalizer(PropertyWalker):
             name=name,
             kind=kind,  # type: ignore[arg-type]
             schema=self.source.name,
-            columns=tuple(
-                replace(c, comment=self.sql_comment(c.pointer or ptr, c.comment))
-                for c in _clip_comments(key_columns + tb.columns)
-            ),
+            columns=_clip_comments(key_columns + tb.columns),
             primary_key=Constraint(naming.pk_name(name), pk_cols),
             foreign_keys=tuple(tb.foreign_keys),
             uniques=tuple(tb.uniques),
             indexes=tuple(tb.indexes),
             checks=tuple(tb.checks),
-            comment=self.sql_comment(ptr, clip(comment_text(node), MAX_TABLE_COMMENT)),
+            comment=clip(comment_text(node, ptr), MAX_TABLE_COMMENT),
             parent=parent.name if parent else None,
             json_property=spec.prop,
             parent_path=spec.parent_path,
@@ -165,19 +163,13 @@ class Normalizer(PropertyWalker):
             self_refs=tuple(tb.self_refs),
             json_root=json_root,
         )
+        for where, problem in limits.table_problems(table, tb.enums):
+            raise SchemaError(tb.file, where, problem)
         self.tables.append(table)
         self.enums += tb.enums
         for child in children:
             self.pending -= child.reserve
             self.build_table(child.kind, child, table, here, "array" if child.kind == "array" else "object")
-
-    def sql_comment(self, ptr: str, text: str | None) -> str | None:
-        """A comment without the characters no database stores in one (NUL, lone surrogates), with a warning."""
-        kept = sql_comment(text)
-        if kept != text:
-            self.warn(ptr, "the description holds characters no database keeps in a comment (NUL, lone "
-                      "surrogates): the table/column comment leaves them out")  # fmt: skip
-        return kept
 
     def class_name(self, table: str) -> str:
         """The model class: CamelCase singular of the table, unless another table of the schema has it."""

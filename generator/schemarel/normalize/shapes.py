@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from schemarel.schema.loader import Catalog
-from schemarel.schema.refs import Combined, Node, Src, enum_types, merge, resolve
+from schemarel.schema.refs import Combined, Node, Src, dedupe, enum_types, merge, resolve
 
 ShapeKind = Literal["scalar", "object", "array", "json", "never"]
 _SHAPE_KEYS = frozenset({"enum", "prefixItems"})
@@ -192,7 +192,7 @@ def _common_scalar(base: Node, shapes: list[Shape], nullable: bool) -> Shape:
     for key in keys:
         values = [kw.get(key) for kw in kws]
         if key == "enum" and all(isinstance(v, list) for v in values):
-            node.kw[key] = _union(values)
+            node.kw[key] = dedupe(v for vs in values for v in vs)
         elif all(v == values[0] for v in values) and values[0] is not None:
             node.kw[key] = values[0]
         else:
@@ -200,13 +200,6 @@ def _common_scalar(base: Node, shapes: list[Shape], nullable: bool) -> Shape:
     scalar = "number" if len({s.scalar for s in shapes}) > 1 else shapes[0].scalar
     node.types = frozenset({scalar or "string"})
     return Shape("scalar", node, nullable, scalar=scalar)
-
-
-def _union(lists: list[Any]) -> list[Any]:
-    result: list[Any] = []
-    for values in lists:
-        result += [v for v in values if not any(type(v) is type(w) and v == w for w in result)]
-    return result
 
 
 def union_object(base: Node, branches: list[Node], catalog: Catalog) -> tuple[Node, bool]:

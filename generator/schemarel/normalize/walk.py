@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from schemarel import naming
+from schemarel.errors import SchemaError
 from schemarel.ir import OpenObject, SchemaWarning, SelfRef
-from schemarel.normalize.budget import SUBTREE_TABLES, TableBudget
+from schemarel.normalize.budget import MAX_NESTING, SUBTREE_TABLES, TableBudget
 from schemarel.normalize.columns import NameCollision, TableBuilder
 from schemarel.normalize.shapes import Shape
+from schemarel.schema.loader import Catalog
 from schemarel.schema.refs import Node, Src
 
 EXTRA_COLUMN = "_extra"
@@ -45,6 +47,7 @@ class PropertyWalker:
     """Where each property of a node goes; the normalizer provides resolution, warnings and table budget."""
 
     table_names: dict[str, str]
+    catalog: Catalog  # carries the schema's work budget
     warnings: list[SchemaWarning]
     budget: TableBudget
     # tables promised to children decided but not built yet: a parent decides all its children before any
@@ -140,6 +143,14 @@ class PropertyWalker:
         ancestors: tuple[Ancestor, ...],
         children: list[Child],
     ) -> None:
+        self.catalog.work.spend("properties", sub.src.file, ptr)  # flattening re-walks shared definitions
+        if len(ancestors) > MAX_NESTING:
+            raise SchemaError(
+                sub.src.file,
+                ptr,
+                f"objects and arrays nest more than {MAX_NESTING} deep here (through $ref or inline); store such "
+                'a subtree in one JSON column with "x-sql": {"storage": "json"}',
+            )
         column = sub.xsql.get("column") or naming.snake(prop)
         tb.steps[path] = required
         if prop in owner.json_props:
@@ -159,7 +170,6 @@ class PropertyWalker:
             if not required and shape.nullable:
                 tb.tracked.append(path)
             return tb.scalar_column(column, shape.scalar or "string", shape.node, ptr, path, required, shape.nullable)
-        names, previous = self.child_names(tb, prop, sub, path)
         count = self.budget.contribution(sub, required)
         if storage != "table" and count > SUBTREE_TABLES:
             reason = f"it would need {count} tables, more than {SUBTREE_TABLES}"
@@ -173,9 +183,12 @@ class PropertyWalker:
                 collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
                 if collision is None:
                     return None
+                names, previous = self.child_names(tb, prop, sub, path)  # only now: naming costs, flattening is common
                 self.warn(ptr, f"stored in its own table {names[0]}, not flattened into {tb.name}: {collision}")
-            elif shape.nullable:
-                tb.tracked.append(path)
+            else:
+                names, previous = self.child_names(tb, prop, sub, path)
+                if shape.nullable:
+                    tb.tracked.append(path)
             children.append(Child("object", prop, shape, ptr, path, names, count, previous))
             self.pending += count
             return None
@@ -187,6 +200,7 @@ class PropertyWalker:
             return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
         if not required or shape.nullable:
             tb.tracked.append(path)
+        names, previous = self.child_names(tb, prop, sub, path)
         children.append(Child("array", prop, shape, ptr, path, names, count, previous))
         self.pending += count
         return None

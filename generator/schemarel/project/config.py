@@ -20,13 +20,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+_PATH = {"type": "string", "pattern": "^[^\u0000]*$"}  # no path holds a NUL
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "schemas": {"type": "string", "description": "Directory of *.schema.json files."},
-        "out": {"type": "string", "description": "Directory the generated files go to."},
-        "templates": {"type": "string", "description": "Directory of templates overriding the shipped ones."},
+        "schemas": {**_PATH, "description": "Directory of *.schema.json files."},
+        "out": {**_PATH, "description": "Directory the generated files go to."},
+        "templates": {**_PATH, "description": "Directory of templates overriding the shipped ones."},
         "database-url": {"type": "string", "description": "Database URL of upgrade and downgrade."},
         "dialect": {
             "enum": ["postgresql", "sqlite", "mysql"],
@@ -55,7 +56,10 @@ def find_pyproject(start: Path) -> Path | None:
 
 def load_settings(start: Path | None = None) -> dict[str, Any]:
     """`[tool.schemarel]` as click parameter defaults (paths made relative to the working directory)."""
-    path = find_pyproject((start or Path.cwd()).resolve())
+    try:
+        path = find_pyproject((start or Path.cwd()).resolve())
+    except OSError as exc:  # the working directory was removed under the shell
+        raise SchemaError(".", "", f"cannot find the working directory: {exc.strerror}") from None
     if path is None:
         return {}
     display = os.path.relpath(path)
@@ -63,6 +67,8 @@ def load_settings(start: Path | None = None) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SchemaError(display, "", f"cannot read [tool.schemarel]: {exc}") from None
+    except RecursionError:  # tomllib recurses per nested array or table
+        raise SchemaError(display, "", "cannot read [tool.schemarel]: the TOML nests too deeply") from None
     table = data.get("tool", {}).get("schemarel", {})
     error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(table))
     if error is not None:

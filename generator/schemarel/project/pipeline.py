@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from schemarel import naming
-from schemarel.errors import SchemaError
+from schemarel.errors import SchemaError, SchemarelError
 from schemarel.ir import Database, SchemaModel, database_from_snapshot, snapshot
 from schemarel.migrate import doc as migration_doc
 from schemarel.migrate.guard import refuse_destructive
@@ -311,11 +311,21 @@ def _rel(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path.resolve(), root)).as_posix()
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def _today() -> str:
     """Today's date (UTC), or the reproducible-builds SOURCE_DATE_EPOCH when it is set."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
-    return moment.date().isoformat()
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return dt.datetime.now(dt.timezone.utc).date().isoformat()
+    try:  # the spec: a decimal count of seconds since 1970; a revision carries a date of years 1 to 9999
+        if not re.fullmatch(r"-?[0-9]{1,12}", epoch):
+            raise ValueError(epoch)
+        return (_EPOCH + dt.timedelta(seconds=int(epoch))).date().isoformat()
+    except (ValueError, OverflowError):
+        message = f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a number of seconds since 1970 within years 1-9999"
+        raise SchemarelError(message) from None
 
 
 def _git_baseline(paths: list[Path]) -> tuple[str | None, bool]:

@@ -16,9 +16,14 @@ import referencing.exceptions
 from referencing.jsonschema import DRAFT202012, specification_with
 
 from schemarel.errors import SchemaError, pointer
+from schemarel.schema import jsontext
+from schemarel.schema.work import Work
 from schemarel.schema.xsql import XSQL_SCHEMA
 
 SCHEMA_SUFFIX = ".schema.json"
+# Nesting of a schema file's JSON (objects and arrays); the deepest schema of the corpus nests 22. The metaschema
+# validator recurses several frames per level (2019-09's `$recursiveRef` most) and must stay within Python's stack.
+MAX_JSON_DEPTH = 64
 # `$schema` → the metaschema it names, recognized by its draft whatever the spelling (http/https, `#` or not).
 _DIALECTS = {
     "draft-03": "http://json-schema.org/draft-03/schema#",
@@ -44,6 +49,7 @@ class Catalog:
 
     displays: Mapping[str, str] = field(default_factory=dict)  # document URI → display path
     legacy_ref: frozenset[str] = frozenset()  # display paths of files where siblings of `$ref` are ignored
+    work: Work = field(default_factory=Work, compare=False)  # what mapping one schema has spent (normalize)
 
 
 @dataclass(frozen=True)
@@ -87,24 +93,32 @@ def _reject_constant(name: str) -> Any:
 
 
 def parse_json(path: Path, display: str) -> Any:
-    """Parse a JSON file; a syntax error names the line and column."""
+    """Parse a JSON file; a syntax error names the line and column, a value no later stage can hold (too deep,
+    a lone surrogate, a number past a double's range) its JSON pointer."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(display, "", f"cannot read: {exc}") from None
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        document = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise SchemaError(display, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:
         raise SchemaError(display, "", f"invalid JSON: {exc}") from None
+    except RecursionError:  # deeper than the parser's stack: find where, without recursion
+        raise jsontext.too_deep(text, display, MAX_JSON_DEPTH) from None
+    jsontext.check_values(document, display, MAX_JSON_DEPTH)
+    return document
 
 
 def _check_metaschema(contents: Any, display: str) -> None:
     if not isinstance(contents, dict):
         raise SchemaError(display, "#", "a schema file must hold a JSON object")
     validator_cls = jsonschema.validators.validator_for({"$schema": dialect(contents)})
-    errors = sorted(validator_cls(validator_cls.META_SCHEMA).iter_errors(contents), key=lambda e: list(e.path))
+    try:
+        errors = sorted(validator_cls(validator_cls.META_SCHEMA).iter_errors(contents), key=lambda e: list(e.path))
+    except RecursionError:  # MAX_JSON_DEPTH keeps every draft within the stack; this is the last line
+        raise SchemaError(display, "#", "the schema nests too deeply to validate against its metaschema") from None
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         assert best is not None
@@ -198,10 +212,12 @@ def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[So
     """Read and validate every `*.schema.json` of `schemas_dir`; their `$ref`s may point at each other."""
     paths = schema_files(schemas_dir)
     if not paths:
-        raise SchemaError(str(schemas_dir), "", f"no *{SCHEMA_SUFFIX} files found")
+        raise SchemaError(jsontext.printable(str(schemas_dir)), "", f"no *{SCHEMA_SUFFIX} files found")
     parsed: list[tuple[Path, str, dict[str, Any]]] = []
     for path in paths:
         display = _display(path, display_base)
+        if jsontext.printable(display) != display:  # it would be written into revisions, docs and messages
+            raise SchemaError(jsontext.printable(display), "", "the file name is not UTF-8 text: rename the file")
         contents = parse_json(path, display)
         _check_metaschema(contents, display)
         parsed.append((path, display, contents))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -112,6 +113,7 @@ def _absorb(node: Node, src: Src, catalog: Catalog, direct: bool, depth: int) ->
         return
     if not isinstance(raw, dict):
         raise SchemaError(src.file, src.ptr, "expected a schema (an object or a boolean) here")
+    catalog.work.spend("subschemas", src.file, src.ptr)  # an allOf of allOfs doubles per level: counted here
     if depth > MAX_REF_CHAIN:
         raise SchemaError(src.file, src.ptr, f"more than {MAX_REF_CHAIN} nested $ref/allOf: a reference cycle?")
     if direct:
@@ -213,7 +215,8 @@ def _merge_into(node: Node, other: Node) -> None:
         elif key == "x-sql" and isinstance(value, dict):
             node.kw[key] = {**value, **node.kw[key]}
         elif key == "enum" and isinstance(value, list):
-            node.kw[key] = [v for v in node.kw[key] if any(_same(v, w) for w in value)]
+            allowed = {value_key(w) for w in value}
+            node.kw[key] = [v for v in node.kw[key] if value_key(v) in allowed]
         elif key in _LOWER_BOUNDS and _is_number(value) and _is_number(node.kw[key]):
             node.kw[key] = max(node.kw[key], value)
         elif key in _UPPER_BOUNDS and _is_number(value) and _is_number(node.kw[key]):
@@ -229,8 +232,24 @@ def _merge_into(node: Node, other: Node) -> None:
     node.never = node.never or other.never
 
 
-def _same(a: Any, b: Any) -> bool:
-    return type(a) is type(b) and a == b
+def dedupe(values: Iterable[Any]) -> list[Any]:
+    """The values in order, each once (by `value_key`)."""
+    seen: set[tuple[str, Any]] = set()
+    result = []
+    for value in values:
+        key = value_key(value)
+        if key not in seen:
+            seen.add(key)
+            result.append(value)
+    return result
+
+
+def value_key(value: Any) -> tuple[str, Any]:
+    """A hashable key equal for JSON values that are the same value of the same type (1 and 1.0 differ), so
+    that enums are intersected and deduplicated in linear time."""
+    if isinstance(value, dict | list):
+        return type(value).__name__, json.dumps(value, sort_keys=True, default=repr)
+    return type(value).__name__, value
 
 
 def _is_number(value: Any) -> bool:

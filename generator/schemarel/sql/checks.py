@@ -1,15 +1,17 @@
 """CHECK constraints from validation keywords: which ones, and their SQL as SQLAlchemy builds it per dialect.
 
-A check is kept in the IR as (column, rule, value). `python_source` spells it as a SQLAlchemy expression;
-models and migrations contain that source, and `expression` evaluates the same text, so the tables
-SQLAlchemy creates, the migrations and the docs can never disagree. SQLAlchemy then writes each dialect's
-SQL: `char_length(x)` is `length(x)` on SQLite, string literals are quoted the dialect's way.
+A check is kept in the IR as (column, rule, value). `python_source` spells it as a SQLAlchemy expression for
+models and migrations, and `expression` builds the same expression as objects (schema text is never evaluated
+as code); tests/test_checks.py holds the two to one another. SQLAlchemy then writes each dialect's SQL:
+`char_length(x)` is `length(x)` on SQLite, string literals are quoted the dialect's way.
 """
 
 from __future__ import annotations
 
+import math
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from schemarel import naming
@@ -26,8 +28,14 @@ _TEXT_KINDS = {"text", "varchar"}
 _NOT_PORTABLE = re.compile(r"\\[pPbBkcuzZAGQE]|\(\?[<P!=a-zA-Z]|\[[^\]]*\\[DSW]")
 
 
+_OPERATORS: Mapping[str, Callable[[Any, Any], Any]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt
+}  # fmt: skip
+
+
 def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], ctype: ColumnType) -> list[Check]:
-    """The checks a scalar column of JSON type `kind` gets from its keywords."""
+    """The checks a scalar column of JSON type `kind` gets from its keywords (enum values and bounds are
+    known to fit the column's type: `normalize` refuses those that do not)."""
     rules: list[tuple[str, Any]] = []
     if kind in ("integer", "number"):
         rules += [(op, kw[key]) for key, op in _COMPARISONS.items() if _is_number(kw.get(key))]
@@ -77,8 +85,15 @@ def python_source(check: Check) -> str:
     if check.rule == "pattern":
         return f"{col}.regexp_match({value!r})"
     if check.rule == "in":
-        return f"{col}.in_({list(value)!r})"
-    return f"{col} {check.rule} {value!r}"
+        return f"{col}.in_([{', '.join(map(_py_literal, value))}])"
+    return f"{col} {check.rule} {_py_literal(value)}"
+
+
+def _py_literal(value: Any) -> str:
+    """A JSON scalar as a Python literal (`repr` would write an infinite float as `inf`, a NameError)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
 
 
 def constraint_source(check: Check, name: str) -> str:
@@ -96,8 +111,17 @@ def expression(check: Check) -> Any:
 
     if not check.rule:
         return sa.text(check.sqltext)
-    # evaluating our own source keeps one definition of each rule; the text holds only repr()'d JSON scalars
-    return eval(python_source(check), {"sa": sa})  # noqa: S307
+    col = sa.column(check.column)
+    value = check.value
+    if check.rule == "min_length":
+        return sa.func.char_length(col) >= value
+    if check.rule == "max_length":
+        return sa.func.char_length(col) <= value
+    if check.rule == "pattern":
+        return col.regexp_match(value)
+    if check.rule == "in":
+        return col.in_(list(value))
+    return _OPERATORS[check.rule](col, value)
 
 
 def constraint(check: Check) -> Any:

@@ -61,6 +61,7 @@ def mysql_longtext(t: ColumnType) -> bool:
     """Whether a varchar MySQL keeps as TEXT needs LONGTEXT there to hold `maxLength` characters."""
     return (t.length or 0) * 4 > MYSQL_TEXT_BYTES
 
+
 # How PostgreSQL's DDL spells each type (the docs' primary dialect).
 POSTGRES_SPELLING: Mapping[str, Callable[[ColumnType], str]] = {
     "uuid": lambda t: "uuid",
