@@ -122,14 +122,19 @@ def app_db_url(db_url: str) -> str:
     return db_url
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of this repository's schemas/ and generated/, as a user's project would hold them."""
-    root = tmp_path / "project"
+def copy_project(base: Path) -> Path:
+    """`base/project`: a copy of this repository's schemas/ and generated/, as a user's project would hold them."""
+    root = base / "project"
     root.mkdir()
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of this repository's schemas/ and generated/, as a user's project would hold them."""
+    return copy_project(tmp_path)
 
 
 @pytest.fixture

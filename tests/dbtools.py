@@ -14,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from schemarel.support import compare_server_default
 
 _ENV_MODULE = "_schemarel_generated_models"  # the name generated/migrations/env.py imports the models under
 
@@ -46,7 +47,11 @@ def engine(url: str) -> Iterator[sa.Engine]:
 def schema_diff(url: str, out_dir: Path, models: Any = None) -> list[Any]:
     """What Alembic finds different between the database at `url` and the generated models."""
     models = models or load_models(out_dir)
-    opts = {"compare_type": True, "compare_server_default": True, "include_object": models.include_object}
+    opts = {
+        "compare_type": True,
+        "compare_server_default": compare_server_default,  # MariaDB reads now() back as current_timestamp()
+        "include_object": models.include_object,
+    }
     with engine(url) as eng, eng.connect() as conn:
         return list(compare_metadata(MigrationContext.configure(conn, opts=opts), models.metadata))
 

@@ -1,8 +1,12 @@
-"""Six successive versions of customer.schema.json (tests/evolution/) migrate a database that holds documents.
+"""Six successive versions of customer.schema.json (tests/evolution/) migrate databases that hold documents.
 
-One database per dialect goes through every revision; after each step the data must read back as the
-documents inserted at version 1 (under their new names), and Alembic's compare_metadata between the
-database and that version's generated models must find nothing. Then down to 0001 and up again.
+On SQLite, PostgreSQL and MariaDB, two databases go through every revision, one by `schemarel
+upgrade/downgrade`, the other by plain `alembic` (subprocesses: the models are not imported), step by
+step up to 0006, down to base, and up again: after each step both databases are identical (constraint
+and index names included), the data reads back as the documents inserted at version 1 (under their new
+names), and Alembic's compare_metadata between each database and that version's models finds nothing.
+The versions add, rename and remove an enum value, rename columns and tables, flatten an object and give
+it its table back, widen and narrow a varchar.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import importlib.util
 import shutil
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +24,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import _fresh_database as fresh_database
+from pathtools import DIALECTS, alembic, ok, schemarel, shape
 
 FIXTURES = Path(__file__).parent / "evolution"
-VERSIONS = range(1, 7)
+VERSIONS = list(range(1, 7))
 
 # Where each piece of a document lives at each version.
 V1 = {
@@ -42,7 +50,8 @@ ADDRESS = ("1 Main St", None, "London", "LDN", "N1 9GU", "GB")
 ADDRESS_COLUMNS = ("line1", "line2", "city", "state", "postal_code", "country")
 
 
-def expected(version: int) -> dict[str, dict[str, Any]]:
+def expected(version: int, downgraded: bool = False) -> dict[str, dict[str, Any]]:
+    """The documents at `version`; `downgraded`: reached from above, where the nickname was filled in."""
     other = "misc" if version >= 4 else "other"  # renamed by x-sql.renamedValues at version 4
     docs = {
         "Ada": {"middle": "M", "last": "Lovelace", "address": ADDRESS, "emails": ["ada@example.org", "a@example.org"],
@@ -54,7 +63,8 @@ def expected(version: int) -> dict[str, dict[str, Any]]:
         if version >= 2:
             doc["status"] = "active"  # added with a default: existing rows get it
         if 2 <= version <= 5:
-            doc["nickname"] = "friend" if version >= 4 else None  # made NOT NULL with a default at 4: backfilled
+            # made NOT NULL with a default at 4: backfilled, and kept by the downgrades
+            doc["nickname"] = "friend" if version >= 4 or downgraded else None
     return docs
 
 
@@ -161,33 +171,68 @@ def evolved(tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[
     return root, snapshots
 
 
-def _alembic(root: Path, url: str, action: str, target: str) -> None:
-    from alembic import command
-    from alembic.config import Config
+@pytest.fixture(params=list(DIALECTS))
+def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two fresh databases on one server: one migrated by `schemarel`, the other by plain Alembic."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cli.db'}", f"sqlite:///{tmp_path / 'alembic.db'}"
+        return
+    server = request.getfixturevalue("postgres_server" if request.param == "postgresql" else "mysql_server")
+    quote, drop = ('"', " WITH (FORCE)") if request.param == "postgresql" else ("`", "")
+    options = "" if request.param == "postgresql" else " CHARACTER SET utf8mb4"
+    with ExitStack() as stack:
+        first, second = (
+            stack.enter_context(contextmanager(fresh_database)(server, quote, options, drop)) for _ in range(2)
+        )
+        yield first, second
 
-    config = Config(str(root / "generated" / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    getattr(command, action)(config, target)
+
+def step(root: Path, urls: tuple[str, str], action: str, target: str) -> list[str]:
+    """`action target` on both databases, by `schemarel` and by `alembic` (subprocesses, no models loaded);
+    the two databases must come out identical. Returns both commands' stderr."""
+    by_cli = ok(schemarel(root, urls[0], action, target))
+    by_alembic = ok(alembic(root, urls[1], action, target))
+    assert shape(urls[0]) == shape(urls[1]), f"schemarel and alembic disagree after {action} {target}"
+    return [by_cli.stderr, by_alembic.stderr]
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-def test_six_versions_keep_the_data(evolved: tuple[Path, dict[int, Path]], dialect: str, request: Any) -> None:
-    root, outs = evolved
-    url = str(request.getfixturevalue("sqlite_url" if dialect == "sqlite" else "postgres_url"))
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    for version in VERSIONS:
-        _alembic(root, url, "upgrade", f"{version:04d}")
+def check(urls: tuple[str, str], outs: dict[int, Path], version: int, downgraded: bool = False) -> None:
+    """The documents read back as `version` holds them, and the database is what its models describe."""
+    models = load_models(outs[version], version)
+    for url in urls:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.begin() as conn:
-            if version == 1:
-                insert_v1(conn, load_models(outs[1], 1))
-            assert read(conn, version) == expected(version), f"data after upgrade to {version:04d}"
-            assert differences(conn, load_models(outs[version], version)) == [], f"schema of {version:04d}"
-    _alembic(root, url, "downgrade", "0001")
-    with engine.begin() as conn:
-        assert read(conn, 1) == expected(1)
-        assert differences(conn, load_models(outs[1], 1)) == []
-    _alembic(root, url, "upgrade", "head")
-    with engine.begin() as conn:
-        assert read(conn, 6) == expected(6)
-        assert differences(conn, load_models(outs[6], 6)) == []
-    engine.dispose()
+            assert read(conn, version) == expected(version, downgraded), f"data at {version:04d} on {url}"
+            assert differences(conn, models) == [], f"schema of {version:04d} on {url}"
+        engine.dispose()
+
+
+def insert(urls: tuple[str, str], outs: dict[int, Path]) -> None:
+    for url in urls:
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            insert_v1(conn, load_models(outs[1], 1))
+        engine.dispose()
+
+
+def test_six_versions_keep_the_data(evolved: tuple[Path, dict[int, Path]], two_databases: tuple[str, str]) -> None:
+    root, outs = evolved
+    urls = two_databases
+    for version in VERSIONS:
+        step(root, urls, "upgrade", f"{version:04d}")
+        if version == 1:
+            insert(urls, outs)
+        check(urls, outs, version)
+    for version in reversed(VERSIONS[:-1]):
+        stderr = step(root, urls, "downgrade", f"{version:04d}")
+        check(urls, outs, version, downgraded=True)
+        if version == 1:  # what the downgrade drops is named, with its row count, before it goes
+            for text in stderr:
+                assert "`customer_profiles.status` holds data in 2 row(s), dropped by this step" in text, text
+    step(root, urls, "downgrade", "base")
+    assert all(set(shape(url)) <= {"alembic_version", "<enum types>"} for url in urls)
+    assert all(not shape(url).get("<enum types>") for url in urls), "enum types left behind"
+    step(root, urls, "upgrade", "0001")
+    insert(urls, outs)
+    step(root, urls, "upgrade", "head")
+    check(urls, outs, 6)

@@ -160,9 +160,21 @@ def test_a_lone_surrogate_is_never_stored(readings: Store) -> None:
 
 def test_non_numbers_are_named_not_called_null(readings: Store) -> None:
     @settings(SETTINGS, max_examples=25)
-    @given(st.sampled_from([math.nan, math.inf, -math.inf, Decimal("NaN"), Decimal("-Infinity"), Decimal("1e400"),
-                            Decimal("-1E+309"), 10**400]),  # fmt: skip
-           st.sampled_from(["ratio", "values"]))
+    @given(
+        st.sampled_from(
+            [
+                math.nan,
+                math.inf,
+                -math.inf,
+                Decimal("NaN"),
+                Decimal("-Infinity"),
+                Decimal("1e400"),
+                Decimal("-1E+309"),
+                10**400,
+            ]
+        ),  # fmt: skip
+        st.sampled_from(["ratio", "values"]),
+    )
     def create(value: Any, where: str) -> None:
         document = {"seq": 1, where: value if where == "ratio" else [0, value]}
         with pytest.raises((DocumentInvalid, ValueRejected)) as caught:

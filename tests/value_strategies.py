@@ -45,7 +45,6 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-
 def reading_store(root: Path, url: str) -> Store:
     """A Store of `SCHEMA` on `url`, its tables created."""
     write_project(root, {"reading": SCHEMA})
@@ -156,9 +155,10 @@ def documents(draw: st.DrawFn, seq: int, nul: bool = True) -> dict[str, Any]:
         "day": st.dates().map(lambda d: d.isoformat()).filter(lambda d: d >= "1001"),
         "ref": uuid_text(),
         "text": text(nul),
-        "free": st.one_of(st.dictionaries(st.text(max_size=5).filter(lambda k: nul or "\x00" not in k),
-                                          json_values(nul), max_size=4),
-                          deep(30).map(lambda v: {"deep": v})),  # fmt: skip
+        "free": st.one_of(
+            st.dictionaries(st.text(max_size=5).filter(lambda k: nul or "\x00" not in k), json_values(nul), max_size=4),
+            deep(30).map(lambda v: {"deep": v}),
+        ),  # fmt: skip
         "any": json_values(nul),
         "values": st.lists(number_text(), max_size=5),
         "events": st.lists(st.fixed_dictionaries({}, optional={"at": date_time(), "n": number_text()}), max_size=3),

@@ -7,12 +7,31 @@ import os
 import sys
 from logging.config import fileConfig
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 from alembic import context
-from sqlalchemy import create_engine, pool
+from schemarel.support import compare_server_default, migrate, migration_engine, offline_options, rehearse
 
 DEFAULT_URL = 'sqlite:///schemarel.db'
 HERE = Path(__file__).resolve().parent
+
+
+def _column_names(constraint: Any, table: sa.Table) -> str:
+    return "__".join(column.name for column in constraint.columns)
+
+
+# The models' naming convention (models/base.py holds the same). Alembic names what a revision leaves
+# unnamed (the CHECK that stands for an enum on SQLite and MySQL) by the convention of `target_metadata`,
+# so every command gets it, whether or not it imports the models.
+NAMING_CONVENTION: dict[str, Any] = {
+    "column_names": _column_names,
+    'ck': 'ck_%(table_name)s__%(constraint_name)s',
+    'fk': 'fk_%(table_name)s__%(column_names)s__%(referred_table_name)s',
+    'ix': 'ix_%(table_name)s__%(column_names)s',
+    'pk': 'pk_%(table_name)s',
+    'uq': 'uq_%(table_name)s__%(column_names)s',
+}
 
 if context.config.config_file_name is not None:
     fileConfig(context.config.config_file_name, disable_existing_loggers=False)
@@ -44,38 +63,63 @@ def models():  # type: ignore[no-untyped-def]
     return sys.modules[name]
 
 
-def configure(**kw: object) -> None:
-    # `schemarel upgrade`/`downgrade` never compare with the models: importing them can take longer than the
-    # upgrade itself for a big schema (Alembic's own commands get them, for `alembic check` and autogenerate)
-    if not context.config.attributes.get("without_models"):
-        kw.update(target_metadata=models().metadata, include_object=models().include_object)
-    context.configure(
-        compare_type=True,
-        compare_server_default=True,
-        render_as_batch=True,
-        **kw,
-    )
+def wants_models() -> bool:
+    """Only comparisons need the models (`alembic check`, `alembic revision --autogenerate`): importing them
+    can take longer than an upgrade, and `schemarel upgrade` never does. From Python, pass
+    `config.attributes["without_models"] = True` to leave them out."""
+    if context.config.attributes.get("without_models"):
+        return False
+    options = context.config.cmd_opts
+    command = getattr(options, "cmd", None)
+    if not command:
+        return True  # called from Python: the caller may compare
+    return command[0].__name__ == "check" or bool(getattr(options, "autogenerate", False))
+
+
+def options() -> dict[str, Any]:
+    if wants_models():
+        found = models()
+        return {"target_metadata": found.metadata, "include_object": found.include_object}
+    return {"target_metadata": sa.MetaData(naming_convention=NAMING_CONVENTION)}
 
 
 def run_migrations_offline() -> None:
-    configure(url=database_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    url = database_url()
+    if sa.engine.make_url(url).get_backend_name() == "sqlite":
+        # SQLite rebuilds tables, which needs a database: the script is a rehearsal on an empty one
+        rehearse(context, external=models().metadata, render_as_batch=True, **options())
+        return
+    context.configure(url=url, render_as_batch=True, **offline_options(url), **options())
     with context.begin_transaction():
         context.run_migrations()
 
 
 def run_migrations_online() -> None:
-    connectable = context.config.attributes.get("connection")
-    if connectable is not None:
-        configure(connection=connectable)
+    given = context.config.attributes.get("connection")
+    settings = {
+        "compare_type": True,
+        "compare_server_default": compare_server_default,
+        "render_as_batch": True,
+        **options(),
+    }
+    if isinstance(given, sa.Engine):  # a caller's engine (pytest-alembic passes one)
+        with given.connect() as connection:
+            context.configure(connection=connection, **settings)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        return
+    if given is not None:  # a caller's connection: its transaction is the caller's
+        context.configure(connection=given, **settings)
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(database_url(), poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        configure(connection=connection)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    engine = migration_engine(database_url())
+    try:
+        with engine.connect() as connection:
+            migrate(context, connection, **settings)
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -69,9 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(op.f('ix_customer_profile_phone_numbers__customer_profile_id'), table_name='customer_profile_phone_numbers')
     op.drop_table('customer_profile_phone_numbers')
-    op.drop_index(op.f('ix_customer_profile_emails__customer_profile_id'), table_name='customer_profile_emails')
     op.drop_table('customer_profile_emails')
     op.drop_table('customer_profile_addresses')
     op.drop_table('customer_profiles')

@@ -28,7 +28,7 @@ def upgrade() -> None:
         op.execute('CREATE EXTENSION IF NOT EXISTS "pgcrypto"')
     op.create_table('profiles',
     sa.Column('id', sa.Uuid(), server_default=uuid_default(), autoincrement=False, nullable=False),
-    sa.Column('user_id', sa.Text(), nullable=False, comment='The user this profile belongs to; `users` is owned by the auth library, not by schemarel.'),
+    sa.Column('user_id', sa.Text().with_variant(sa.String(length=255), 'mariadb').with_variant(sa.String(length=255), 'mysql'), nullable=False, comment='The user this profile belongs to; `users` is owned by the auth library, not by schemarel.'),
     sa.Column('timezone', sa.String(length=64), server_default='UTC', nullable=False, comment='IANA time zone name, such as `Europe/Paris`; `UTC` when the user never chose one.'),
     sa.Column('currency', sa.String(length=3), server_default='USD', nullable=False, comment='ISO 4217 code of the currency amounts are shown in.'),
     sa.Column('settings', sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True, comment='Free-form preferences of the apps (feature flags, UI state); stored as one JSON value.'),

@@ -6,7 +6,6 @@ import io
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from functools import wraps
@@ -31,7 +30,7 @@ schemas_option = click.option(
 out_option = click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file or a link there is refused by schemarel, saying which
     default="generated",
     show_default=True,
     help="Directory the generated files go to.",
@@ -56,18 +55,26 @@ REVISION_ARGUMENT = {"ignore_unknown_options": True}
 
 
 def reports_errors(fn: F) -> F:
-    """Turn a SchemarelError into one message on stderr and its exit code, with no traceback."""
+    """Turn a SchemarelError into one message on stderr and its exit code, with no traceback.
+
+    Whatever is printed on an error has the secrets of the command's database URL hidden.
+    """
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from schemarel.cli.guards import crash, report
+
         debug = kwargs.pop("debug", False)
+        url = kwargs.get("db_url")
         try:
             return fn(*args, **kwargs)
         except SchemarelError as exc:
-            if debug:
-                traceback.print_exc()
-            click.secho(f"error: {terminal(str(exc))}", fg="red", err=True)
-            sys.exit(exc.exit_code)
+            report(exc, url, debug)
+        except (click.ClickException, click.Abort):
+            raise
+        except Exception:
+            crash(url)
+            raise
 
     return wrapper  # type: ignore[return-value]
 
@@ -129,6 +136,10 @@ def generate(
     interval: float,
 ) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
+    from schemarel.project.config import output_owner
+    from schemarel.render.ownership import replaceable
+
+    replaceable(out_dir, output_owner("generate", schemas_dir, templates_dir))  # before any work, and the watch
     if rebase:
         _rebase(schemas_dir, out_dir, templates_dir, message, allow_destructive)
         return
@@ -149,20 +160,19 @@ def _generate(
     allow_destructive: bool,
     rehash: bool = False,
 ) -> None:
+    from schemarel.project.config import output_owner
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
 
     gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash))
     for warning in gen.database.warnings:
         click.secho(f"warning: {terminal(str(warning))}", fg="yellow", err=True)
-    changes = write_tree(out_dir, gen.files)
+    changes = write_tree(out_dir, gen.files, output_owner("generate", schemas_dir, templates_dir))
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {terminal(gen.new_revision.message)}")
+    verbs = {"missing": "wrote", "changed": "updated", "extra": "removed"}  # a link or special file: replaced
     for change in changes:
-        click.echo(
-            f"{ {'missing': 'wrote', 'changed': 'updated', 'extra': 'removed'}[change.kind]:8} "
-            + terminal(str(out_dir / change.path))
-        )
+        click.echo(f"{verbs.get(change.kind, 'replaced'):8} " + terminal(str(out_dir / change.path)))
     if not changes:
         click.echo(f"{out_dir} is up to date")
 
@@ -170,12 +180,13 @@ def _generate(
 def _rebase(
     schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str | None, allow_destructive: bool
 ) -> None:
+    from schemarel.project.config import output_owner
     from schemarel.project.pipeline import Settings
     from schemarel.project.revisions import rebase
     from schemarel.render.output import write_tree
 
     result = rebase(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive))
-    changes = write_tree(out_dir, result.generation.files)
+    changes = write_tree(out_dir, result.generation.files, output_owner("generate", schemas_dir, templates_dir))
     new = result.generation.new_revision
     for rev in result.moved:
         after = f"{result.after.id} ({result.after.message})" if result.after else "the base"
@@ -237,7 +248,12 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str
         if problem.kind == "changed":
             click.echo(terminal(problem.diff), nl=False)
         else:
-            what = "is missing" if problem.kind == "missing" else "should not be there"
+            what = {
+                "missing": "is missing",
+                "extra": "should not be there",
+                "symlink": "is a symbolic link (not read: schemarel writes only regular files)",
+                "special": "is not a regular file (not read)",
+            }[problem.kind]
             click.secho(f"{terminal(str(out_dir / problem.path))} {what}", fg="red", err=True)
     if problems or gen.pending_change:
         click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)
@@ -266,21 +282,24 @@ def _check_report(fmt: str, settings: Any) -> None:
 
 @main.command()
 @out_option
+@schemas_option
 @click.option(
     "--site",
     "site_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory to write the static site to (replaced whole).",
+    type=click.Path(path_type=Path),
+    help="Directory to write the static site to: a new or empty one, or one schemarel built (replaced whole).",
 )
 @debug_option
 @reports_errors
-def docs(out_dir: Path, site_dir: Path) -> None:
+def docs(out_dir: Path, schemas_dir: Path, site_dir: Path) -> None:
     """Build a static, offline site (MkDocs, diagrams as SVG) from the Markdown in generated/docs."""
-    from schemarel.render.site import build_site
+    from schemarel.project.config import output_owner
+    from schemarel.render.site import SiteSources, build_site
 
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else (lambda line: None)
-    site = build_site(out_dir / "docs", site_dir, out_dir.resolve().parent, progress)
+    sources = SiteSources(out_dir / "docs", schemas_dir, out_dir.resolve().parent)
+    site = build_site(sources, site_dir, output_owner("site", schemas_dir, out_dir=out_dir), progress)
     click.echo(f"built {site_dir}/index.html: {site.pages} pages, {site.diagrams} diagram(s) as SVG")
 
 
@@ -314,7 +333,7 @@ def inspect(schema: str | None, schemas_dir: Path, dialect: str, fmt: str) -> No
         render(report)
 
 
-def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> None:
+def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql: bool = False) -> None:
     from alembic import command
     from alembic.config import Config
     from alembic.util import CommandError
@@ -322,6 +341,7 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
 
     from schemarel.errors import SchemarelError
     from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.urls import redact
 
     ini = out_dir / "alembic.ini"
     if not ini.is_file():
@@ -331,26 +351,17 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str) -> N
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["without_models"] = True  # env.py: an upgrade needs no models
     try:
-        getattr(command, action)(config, revision)
+        getattr(command, action)(config, revision, sql=sql)
     except CommandError as exc:
         raise SchemarelError(str(exc)) from None
     except SchemarelError:
         raise
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         err = SchemarelError(
-            f"{action} to {revision} failed on {_safe(url)}: {exc.__class__.__name__}: {_first_line(exc)}"
+            f"{action} to {revision} failed on {redact(url)}: {exc.__class__.__name__}: {_first_line(exc)}"
         )
         err.exit_code = 1
         raise err from None
-
-
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<database>"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -358,26 +369,33 @@ def _first_line(exc: BaseException) -> str:
     return str(orig).strip().splitlines()[0] if str(orig).strip() else repr(orig)
 
 
+sql_option = click.option(
+    "--sql", is_flag=True, help="Print the SQL script for the --db URL's dialect instead of running it (FROM:TO)."
+)
+
+
 @main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision", default="head")
 @out_option
 @db_option
+@sql_option
 @debug_option
 @reports_errors
-def upgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
+def upgrade(revision: str, out_dir: Path, db_url: str | None, sql: bool) -> None:
     """Apply migrations up to REVISION (default: head; Alembic syntax: +1, a revision id)."""
-    _alembic(out_dir, db_url, "upgrade", revision)
+    _alembic(out_dir, db_url, "upgrade", revision, sql)
 
 
 @main.command(context_settings=REVISION_ARGUMENT)
 @click.argument("revision")
 @out_option
 @db_option
+@sql_option
 @debug_option
 @reports_errors
-def downgrade(revision: str, out_dir: Path, db_url: str | None) -> None:
-    """Revert migrations down to REVISION (Alembic syntax: -1, base, a revision id)."""
-    _alembic(out_dir, db_url, "downgrade", revision)
+def downgrade(revision: str, out_dir: Path, db_url: str | None, sql: bool) -> None:
+    """Revert migrations down to REVISION (Alembic syntax: -1, base, a revision id; with --sql, FROM:TO)."""
+    _alembic(out_dir, db_url, "downgrade", revision, sql)
 
 
 schema_name_option = click.option(
@@ -396,15 +414,16 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
 
     from schemarel.project.pipeline import DEFAULT_URL
     from schemarel.runtime.store import Store
+    from schemarel.urls import redact
 
     url = db_url or DEFAULT_URL
     try:
         with Store(url, schema, schemas_dir=schemas_dir) as store:
             yield store
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         text = _first_line(exc)
         hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
-        err = SchemarelError(f"{_safe(url)}: {exc.__class__.__name__}: {text}{hint}")
+        err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
         err.exit_code = 1
         raise err from None
 
@@ -445,10 +464,11 @@ def load(
     all_or_nothing: bool,
 ) -> None:
     """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
+    from schemarel.cli.guards import rejects_file
+    from schemarel.project.pipeline import DEFAULT_URL
     from schemarel.runtime.ndjson import Loader, Reject
 
     stdin = file == "-"
-    rejects_path = rejects_path or Path("rejects.ndjson" if stdin else f"{file}.rejects.ndjson")
     try:
         stream = sys.stdin.buffer if stdin else open(file, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
@@ -457,12 +477,13 @@ def load(
     with ExitStack() as stack:
         if not stdin:
             stack.enter_context(stream)
-        out: list[Any] = []
+        # the input as opened (not as named) is what the reject file may not be
+        rejects = rejects_file(file, rejects_path, _stat(stream), schemas_dir, db_url or DEFAULT_URL)
+        rejects_path = rejects.path
+        stack.callback(rejects.close)
 
         def reject(item: Reject) -> None:
-            if not out:
-                out.append(stack.enter_context(open(rejects_path, "w", encoding="utf-8")))
-            out[0].write(item.to_json() + "\n")
+            rejects.write(item)
             if len(shown) < 5:
                 shown.append(item)
 
@@ -482,6 +503,14 @@ def load(
     if result.rejected:
         click.secho(f"rejected {result.rejected} line(s), listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
+
+
+def _stat(stream: Any) -> os.stat_result | None:
+    """The input's device and inode; None for a stream that is no file (a test's in-memory stdin)."""
+    try:
+        return os.fstat(stream.fileno())
+    except (OSError, ValueError):
+        return None
 
 
 @main.command()

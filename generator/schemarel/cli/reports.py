@@ -71,6 +71,8 @@ def github(result: CheckResult) -> str:
             "changed": "differs from what the schemas produce",
             "missing": "is missing (the schemas produce it)",
             "extra": "should not be there (the schemas do not produce it)",
+            "symlink": "is a symbolic link (not read: schemarel writes only regular files)",
+            "special": "is not a regular file (not read)",
         }[problem.kind]
         lines.append(_annotation("error", props, f"{path} {what}; run `schemarel generate` and commit"))
     diffs = [p.diff for p in result.problems if p.diff]

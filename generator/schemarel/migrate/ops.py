@@ -114,6 +114,11 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def bq(name: str) -> str:
+    """A MySQL/MariaDB identifier."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -153,10 +158,12 @@ def enum_lifecycle(name: str, values: Sequence[str], create: bool) -> Custom:
 
 
 def drop_enum_column(table: str, column: sa.Column[Any], check: conv) -> Branch:
-    """Drop a column of an enum type; on SQLite the CHECK that stands for the enum names the column: it goes first."""
+    """Drop a column of an enum type; on SQLite the CHECK that stands for the enum names the column: it goes
+    first."""
     drop = ops.DropColumnOp.from_column_and_tablename(None, table, column)
     drop_check = ops.DropConstraintOp(check, table, type_="check")
-    return Branch([ops.ModifyTableOps(table, [drop])], [ops.ModifyTableOps(table, [drop_check, drop])])
+    plain = [ops.ModifyTableOps(table, [drop])]  # a native enum type on PostgreSQL and MySQL: no CHECK
+    return Branch(plain, [ops.ModifyTableOps(table, [drop_check, drop])], plain)
 
 
 def change_enum_values(
@@ -168,13 +175,21 @@ def change_enum_values(
     renames: dict[str, str],
     nullable: bool,
     defaults: tuple[str | None, str | None],
+    comment: str | None = None,
 ) -> Branch:
     """Give enum `name` the values `after`, renaming stored values (`renames`: previous → new) on the way.
 
-    The column's default (before, after) changes here too: it may name a value that only one side has."""
+    The column's default (before, after) changes here too: it may name a value that only one side has.
+    MySQL restates the whole column (MODIFY): its comment and default are given, or they would go."""
     old_default, default = defaults
-    if not renames and _is_subsequence(before, after):
-        postgresql: list[ops.MigrateOperation] = [_pg_add_values(name, before, after)]
+    renamed = [renames.get(v, v) for v in before]
+    if _is_subsequence(renamed, after) and not set(renames.values()) & set(before):
+        # values renamed in the catalog (PostgreSQL 10+) and added: no table rewrite; only removals swap the type
+        postgresql: list[ops.MigrateOperation] = [
+            pg(f"ALTER TYPE {q(name)} RENAME VALUE {lit(a)} TO {lit(b)}") for a, b in renames.items()
+        ]
+        if renamed != list(after):
+            postgresql.append(_pg_add_values(name, renamed, after))
         if default is not None and default != old_default:
             postgresql.append(pg(f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} SET DEFAULT {lit(default)}"))
     else:
@@ -193,6 +208,8 @@ def change_enum_values(
             existing_nullable=nullable,
             modify_type=enum_type(new_values, name),
             modify_server_default=default if i == len(steps) - 1 and default != old_default else False,
+            existing_server_default=old_default,
+            existing_comment=comment,
         )
         drop_check = ops.DropConstraintOp(sqlite_enum_check(table, name), table, type_="check")
         sqlite.append(ops.ModifyTableOps(table, [drop_check, alter]))
@@ -253,6 +270,7 @@ def change_type(
     after: sa.types.TypeEngine[Any],
     nullable: bool,
     sqlite_check: conv | None = None,
+    existing: dict[str, Any] | None = None,
 ) -> Branch:
     """A column type change; PostgreSQL gets an explicit cast only where it has no assignment cast, so that a
     value too long for a narrowed varchar fails the upgrade instead of being cut."""
@@ -260,7 +278,10 @@ def change_type(
     sql = f"ALTER TABLE {q(table)} ALTER COLUMN {q(column)} TYPE {pg_type}"
     if not any(set(kinds) <= group for group in _IMPLICIT) and kinds[0] != kinds[1]:
         sql += f" USING {q(column)}::text::{pg_type}"
-    alter = ops.AlterColumnOp(table, column, existing_type=before, existing_nullable=nullable, modify_type=after)
+    # `existing`: the column's comment and default, which MySQL's MODIFY would drop unless restated
+    alter = ops.AlterColumnOp(
+        table, column, existing_type=before, existing_nullable=nullable, modify_type=after, **(existing or {})
+    )
     sqlite: list[ops.MigrateOperation] = [alter]
     if sqlite_check is not None:  # an enum's CHECK goes with its type
         sqlite.insert(0, ops.DropConstraintOp(sqlite_check, table, type_="check"))
@@ -307,6 +328,12 @@ class Renames:
             portable += [check_op(replace(check, name=a), create=False), check_op(replace(check, name=b), create=True)]
         for a, b, cols in self.indexes:
             portable += [ops.DropIndexOp(conv(a), table_name=t), ops.CreateIndexOp(conv(b), t, list(cols))]
+        # MySQL/MariaDB rename an index in place: dropping one that a foreign key needs is refused there
+        mysql: list[ops.MigrateOperation] = [check_op(replace(c, name=a), create=False) for a, _, c in self.checks]
+        mysql += [check_op(replace(c, name=b), create=True) for _, b, c in self.checks]
+        renamed = [*((a, b) for a, b, _ in self.uniques), *((a, b) for a, b, _ in self.indexes)]
+        mysql += [Code(f"op.execute({py_literal(f'ALTER TABLE {bq(t)} RENAME INDEX {bq(a)} TO {bq(b)}')})")
+                  for a, b in renamed]  # fmt: skip
         # SQLite's batch knows a column by its name before the batch: retype enums, then rename columns
         sqlite: list[ops.MigrateOperation] = []
         for column, a, b, values, nullable in self.enums:
@@ -323,7 +350,7 @@ class Renames:
         sqlite += columns
         # a batch resolves new constraints against the columns' names before it: constraints go in a second one
         batches = [ops.ModifyTableOps(t, step) for step in (sqlite, portable) if step]
-        others = [ops.ModifyTableOps(t, step) for step in (columns, portable) if step]
+        others = [ops.ModifyTableOps(t, step) for step in (columns, mysql) if step]
         return Branch(
             [o for o in postgresql if not isinstance(o, ops.ModifyTableOps) or o.ops],
             batches,

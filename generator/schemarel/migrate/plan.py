@@ -16,11 +16,13 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
 from alembic.operations import ops
+from sqlalchemy.dialects import mysql
 from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, Database, Table
 from schemarel.migrate import carry
 from schemarel.migrate import ops as mo
+from schemarel.migrate.datachecks import data_checks
 from schemarel.migrate.diff import Change, Diff, TablePair, diff, match_constraints, match_foreign_keys
 from schemarel.sql.checks import constraint_source
 from schemarel.sql.metadata import build_metadata
@@ -58,7 +60,8 @@ def plan(
     upgrade = _Builder(d, build_metadata(d.old), build_metadata(new), carrier).build()
     downgrade = [op.reverse() for op in reversed(upgrade)]
     imports: set[str] = set()
-    up_code, down_code = _render(upgrade, imports), _render(downgrade, imports)
+    up_code = _guarded(_render(upgrade, imports), "upgrade", data_checks(d, upgrade=True), imports)
+    down_code = _guarded(_render(downgrade, imports), "downgrade", data_checks(d, upgrade=False), imports)
     added = d.added_tables
     created_enums = {c.type.enum for t in added for c in t.columns if c.type.enum}
     return Plan(
@@ -213,11 +216,11 @@ class _Builder:
 
         up = mo.change_enum_values(
             change.table, col.name, change.new.name, change.old.values, change.new.values, renames,
-            col.nullable, (default(old_col), default(col)),
+            col.nullable, (default(old_col), default(col)), old_col.comment,
         )  # fmt: skip
         down = mo.change_enum_values(
             change.table, col.name, change.new.name, change.new.values, change.old.values,
-            {b: a for a, b in renames.items()}, col.nullable, (default(col), default(old_col)),
+            {b: a for a, b in renames.items()}, col.nullable, (default(col), default(old_col)), col.comment,
         )  # fmt: skip
         return mo.paired(up, down)
 
@@ -252,6 +255,11 @@ class _Builder:
             old_col = pair.old_column(col.name)
             o, n = self.old_md.tables[pair.old.name].c[old_col.name], new_t.c[col.name]
             type_changed = old_col.type != col.type and not (old_col.type.kind == col.type.kind == "enum")
+            keyed_text = old_col.type == col.type and col.type.kind in ("text", "varchar")
+            if keyed_text and _mysql_type(o) != _mysql_type(n):
+                # a text column joins or leaves a key: MySQL keys it as varchar(255), keeps it as TEXT otherwise
+                up, down = (_retype(t, a, b) for a, b in ((o, n), (n, o)))
+                before.append(mo.paired(up, down))
             default_changed = old_col.default != col.default and (t, col.name) not in self.enum_columns
             nullable_changed = old_col.nullable != col.nullable
             if not (type_changed or default_changed or nullable_changed or old_col.comment != col.comment):
@@ -290,8 +298,9 @@ class _Builder:
         kinds = (old.type.kind, new.type.kind)
         old_check = mo.sqlite_enum_check(t, old.type.enum) if old.type.enum else None
         new_check = mo.sqlite_enum_check(t, new.type.enum) if new.type.enum else None
-        up = mo.change_type(t, new.name, kinds, o, n, old.nullable, old_check)
-        down = mo.change_type(t, new.name, kinds[::-1], n, o, old.nullable, new_check)
+        o_col, n_col = self.old_md.tables[pair.old.name].c[old.name], self.new_md.tables[t].c[new.name]
+        up = mo.change_type(t, new.name, kinds, o, n, old.nullable, old_check, _existing(o_col))
+        down = mo.change_type(t, new.name, kinds[::-1], n, o, old.nullable, new_check, _existing(n_col))
         result: list[ops.MigrateOperation] = []
         if new.type.enum:
             result.append(mo.enum_lifecycle(new.type.enum, self.new_enums[new.type.enum].values, create=True))
@@ -314,6 +323,22 @@ class _Builder:
             down = mo.Group(ops.ModifyTableOps(t, [ops.AddColumnOp(t, column)]))
             result += [mo.paired(up, down), mo.enum_lifecycle(enum.name, enum.values, create=False)]
         return [ops.ModifyTableOps(t, plain), *result] if plain else result
+
+
+def _existing(column: sa.Column[Any]) -> dict[str, Any]:
+    return {"existing_server_default": column.server_default, "existing_comment": column.comment}
+
+
+def _retype(table: str, a: sa.Column[Any], b: sa.Column[Any]) -> mo.Branch:
+    """Column `a` gets the type of `b`, on MySQL/MariaDB only."""
+    alter = ops.AlterColumnOp(
+        table, a.name, existing_type=a.type, existing_nullable=a.nullable, modify_type=b.type, **_existing(a)
+    )
+    return mo.Branch([], [], [ops.ModifyTableOps(table, [alter])])
+
+
+def _mysql_type(column: sa.Column[Any]) -> str:
+    return str(column.type.compile(dialect=mysql.dialect()))
 
 
 def _enums_of(table: Table) -> list[str]:
@@ -366,6 +391,16 @@ def _render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
     if used:
         imports.add(f"from schemarel.support import {', '.join(used)}")
     return _ALEMBIC_MARKERS.sub("", code).rstrip() + "\n"
+
+
+def _guarded(code: str, step: str, checks: list[tuple[Any, ...]], imports: set[str]) -> str:
+    """`code` after a `protect_data` call: data the step cannot keep is refused (or warned about) first."""
+    if not checks:
+        return code
+    imports.add("from schemarel.support import protect_data")
+    lines = "".join(f"        {check!r},\n" for check in checks)
+    guard = f"    protect_data(op, revision, {step!r}, [\n{lines}    ])\n"
+    return guard if code == "    pass\n" else guard + code
 
 
 def summary(d: Diff) -> str:

@@ -1,4 +1,4 @@
-"""Project settings from `[tool.schemarel]` in the nearest `pyproject.toml`; command-line options override them.
+"""Project settings from `[tool.schemarel]` in the nearest `pyproject.toml`, and the folders outputs must spare.
 
 Paths in the file are relative to the file's directory, so a command run from a subdirectory finds the same
 `schemas/` and `generated/`. Precedence, highest first: option, environment variable, this table, built-in.
@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 
 from schemarel.errors import SchemaError
+from schemarel.render.ownership import Owner
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,6 +53,23 @@ def find_pyproject(start: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The project's folder: that of the nearest `pyproject.toml`, else the working directory."""
+    start = (start or Path.cwd()).resolve()
+    found = find_pyproject(start)
+    return found.parent if found is not None else start
+
+
+def output_owner(kind: str, schemas_dir: Path, templates_dir: Path | None = None, out_dir: Path | None = None) -> Owner:
+    """The owner of an output folder of `kind`: never the project, the working directory or an input."""
+    inputs = [("schemas folder", schemas_dir)]
+    if templates_dir is not None:
+        inputs.append(("templates folder", templates_dir))
+    if out_dir is not None:
+        inputs.append(("generated folder", out_dir))
+    return Owner(kind, (("project folder", project_root()), ("working directory", Path.cwd())), tuple(inputs))
 
 
 def load_settings(start: Path | None = None) -> dict[str, Any]:

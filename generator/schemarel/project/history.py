@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import jsonpatch
 
 from schemarel.errors import HistoryError
+from schemarel.render.tree import is_regular, read_regular
 
 SNAPSHOTS = "migrations/snapshots"
 VERSIONS = "migrations/versions"
@@ -53,8 +54,8 @@ class DiskSource:
     out_dir: Path
 
     def read(self, rel: str) -> bytes | None:
-        path = self.out_dir / rel
-        return path.read_bytes() if path.is_file() else None
+        # never through a link (UnsafeFile names it), never outside out_dir (UnsafePath)
+        return read_regular(self.out_dir, rel) if is_regular(self.out_dir, rel) else None
 
     def listdir(self, rel: str) -> list[str]:
         folder = self.out_dir / rel

@@ -101,7 +101,9 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     files = gen.files
     files["__init__.py"] = _render(env, "package_init.py.j2", schema_dir=schema_dir)
     files["alembic.ini"] = _render(env, "alembic.ini.j2", out_dir=out_name)
-    files["migrations/env.py"] = _render(env, "env.py.j2", default_url=DEFAULT_URL)
+    files["migrations/env.py"] = _render(
+        env, "env.py.j2", default_url=DEFAULT_URL, naming_convention=sorted(naming.NAMING_CONVENTION.items())
+    )
     files["models/base.py"] = _render(
         env,
         "models_base.py.j2",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from schemarel.errors import HistoryError, SchemarelError
+from schemarel.project.config import output_owner
 from schemarel.project.history import (
     VERSIONS,
     DiskSource,
@@ -34,12 +35,13 @@ def add_manual_revision(settings: Settings, message: str) -> Path:
             "the schemas changed since the last revision: run `schemarel generate` first, so that the "
             "hand-written revision follows the generated one"
         )
-    write_tree(settings.out_dir, gen.files)  # script.py.mako and alembic.ini must be there
+    owner = output_owner("generate", settings.schemas_dir, settings.templates_dir)
+    write_tree(settings.out_dir, gen.files, owner)  # script.py.mako and alembic.ini must be there
     config = Config(str(settings.out_dir / "alembic.ini"))
     script = command.revision(config, message=message, rev_id=gen.history.next_id(), head=gen.history.head or "head")
     if script is None or isinstance(script, list):  # only with branch labels, which schemarel never sets
         raise SchemarelError("Alembic wrote no single revision")
-    write_tree(settings.out_dir, build(settings, write_revision=False).files)  # history.sum and the index list it
+    write_tree(settings.out_dir, build(settings, write_revision=False).files, owner)  # history.sum, the index list it
     return Path(script.path)
 
 

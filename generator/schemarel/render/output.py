@@ -1,4 +1,4 @@
-"""Writing `generated/` atomically, and comparing it with what it should hold (the drift check)."""
+"""Writing an output folder atomically (only one schemarel may replace), and comparing it with what it should hold."""
 
 from __future__ import annotations
 
@@ -9,37 +9,34 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-IGNORED_DIRS = {"__pycache__"}
-IGNORED_SUFFIXES = (".pyc",)
+from schemarel.errors import SchemarelError
+from schemarel.render.ownership import MARKER, OutputRefused, Owner, marker_text, replaceable
+from schemarel.render.tree import safe_relative, scan
 
 
 @dataclass(frozen=True)
 class Drift:
     path: str
-    kind: str  # "missing", "extra" or "changed"
+    kind: str  # "missing", "extra", "changed"; "symlink" or "special" for what is there but was not read
     diff: str = ""
 
 
 def current_tree(out_dir: Path) -> dict[str, bytes]:
-    """Every file below `out_dir` (relative posix path → bytes), caches left out."""
-    files: dict[str, bytes] = {}
-    if not out_dir.is_dir():
-        return files
-    for dirpath, dirnames, filenames in os.walk(out_dir):
-        dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
-        for name in sorted(filenames):
-            if name.endswith(IGNORED_SUFFIXES):
-                continue
-            path = Path(dirpath, name)
-            files[path.relative_to(out_dir).as_posix()] = path.read_bytes()
+    """Every regular file below `out_dir` (relative posix path → bytes): caches, links and the marker left out."""
+    files = scan(out_dir).files
+    files.pop(MARKER, None)
     return files
 
 
 def drift(out_dir: Path, expected: dict[str, bytes]) -> list[Drift]:
-    actual = current_tree(out_dir)
+    """How `out_dir` differs from `expected`; a link or special file is reported without being read."""
+    tree = scan(out_dir)
+    actual = {path: data for path, data in tree.files.items() if path != MARKER}
     result = []
-    for path in sorted(expected.keys() | actual.keys()):
-        if path not in actual:
+    for path in sorted(expected.keys() | actual.keys() | tree.odd.keys()):
+        if path in tree.odd:
+            result.append(Drift(path, tree.odd[path]))
+        elif path not in actual:
             result.append(Drift(path, "missing"))
         elif path not in expected:
             result.append(Drift(path, "extra"))
@@ -58,28 +55,55 @@ def _unified(prefix: str, path: str, old: bytes, new: bytes) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def write_tree(out_dir: Path, files: dict[str, bytes]) -> list[Drift]:
-    """Make `out_dir` hold exactly `files`; all or nothing: a failure leaves the old tree in place."""
+def write_tree(out_dir: Path, files: dict[str, bytes], owner: Owner) -> list[Drift]:
+    """Make `out_dir` hold exactly `files` (and the marker of `owner`); all or nothing.
+
+    Refused (OutputRefused, exit 2, nothing touched) unless `out_dir` is absent, empty or schemarel's own
+    output of the same command, and apart from the folders `owner` protects; a path in `files` that would
+    leave `out_dir` is refused too. A failure leaves the old tree in place.
+    """
+    for rel in files:
+        if safe_relative(rel).parts[0] == MARKER:
+            raise OutputRefused(f"refusing to write {rel!r}: the name is schemarel's marker")
+    how = replaceable(out_dir, owner)
     changes = drift(out_dir, files)
-    if not changes:
+    marker = marker_text(owner.kind)
+    if how == "marked" and not changes and scan(out_dir).files.get(MARKER) == marker:
         return changes
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp's private 0700 would become the output's mode
+    if how != "marked":
+        changes.append(Drift(MARKER, "missing"))
     try:
+        _swap(out_dir, {**files, MARKER: marker})
+    except OSError as exc:
+        failed = SchemarelError(f"cannot write {out_dir}: {exc.strerror or exc}; it was left as it was")
+        failed.exit_code = 1  # the disk, not the input or the options
+        raise failed from None
+    return changes
+
+
+def _swap(out_dir: Path, files: dict[str, bytes]) -> None:
+    """Write `files` in a private folder beside `out_dir`, then exchange the two with renames.
+
+    The old tree is moved into the same private folder (a fresh name no one else uses) before the new one takes
+    its place, and put back if that fails; the private folder is removed in every case.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    private = Path(tempfile.mkdtemp(prefix=".schemarel-", dir=out_dir.parent))
+    try:
+        new, old = private / "new", private / "old"
+        new.mkdir()  # the umask's mode, as any folder the user makes (mkdtemp's own is 0700)
         for rel, content in files.items():
-            target = staging / rel
+            target = new / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        if out_dir.exists():
-            retired = staging.with_name(staging.name + ".old")
-            os.replace(out_dir, retired)
-            os.replace(staging, out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
+        if os.path.lexists(out_dir):
+            os.rename(out_dir, old)
+            try:
+                os.rename(new, out_dir)
+            except BaseException:
+                os.rename(old, out_dir)
+                raise
         else:
-            os.replace(staging, out_dir)
+            os.rename(new, out_dir)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return changes
+        shutil.rmtree(private, ignore_errors=True)

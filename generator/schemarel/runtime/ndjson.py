@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import ConstraintViolation, DocumentInvalid, StoreError, ValueRejected
+from schemarel.errors import ConstraintViolation, DocumentInvalid, SchemarelError, StoreError, ValueRejected
 from schemarel.runtime import exactjson
 from schemarel.runtime.store import Store
 
@@ -25,6 +27,72 @@ class Reject:
 
     def to_json(self) -> str:
         return json.dumps({"line": self.line, "errors": self.reasons}, ensure_ascii=False)
+
+
+class RejectsFile:
+    """Where a load's invalid lines go: created (or truncated) only at the first one, and never a file it must keep.
+
+    Refused before the load starts (exit 2): the input itself (compared by device and inode, so a symlink or a
+    hard link to it is caught too: writing it would truncate the lines being read), a file of `keep` (the
+    SQLite database), anything inside a folder of `keep_dirs` (the schemas), a folder, and, unless `follow`
+    (a path the user named, such as /dev/stderr), a symbolic link.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        source: os.stat_result | None,
+        source_name: str,
+        keep: Iterable[tuple[str, Path]] = (),
+        keep_dirs: Iterable[tuple[str, Path]] = (),
+        follow: bool = True,
+    ) -> None:
+        self.path = path
+        self.follow = follow
+        self._keep_dirs = [(label, folder.resolve()) for label, folder in keep_dirs]
+        self._refused = [(f"the input {source_name}", (source.st_dev, source.st_ino))] if source else []
+        for label, other in keep:
+            try:
+                found = other.stat()
+            except OSError:
+                continue
+            self._refused.append((label, (found.st_dev, found.st_ino)))
+        self._handle: IO[str] | None = None
+        self._refuse()
+
+    def _refuse(self) -> None:
+        if not self.follow and self.path.is_symlink():
+            self._fail("is a symbolic link (the default reject file is never written through one)")
+        for label, folder in self._keep_dirs:
+            if self.path.resolve().is_relative_to(folder):
+                self._fail(f"is inside {label}")
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            if not self.path.parent.is_dir():
+                self._fail(f"cannot be created: {self.path.parent} is not a folder")
+            return
+        except OSError as exc:
+            self._fail(f"cannot be used: {exc.strerror}")
+        if os.path.isdir(self.path):
+            self._fail("is a folder")
+        for label, key in self._refused:
+            if (found.st_dev, found.st_ino) == key:
+                self._fail(f"is {label}")
+
+    def _fail(self, why: str) -> None:
+        raise SchemarelError(f"--rejects {self.path} {why}; name another file")
+
+    def write(self, item: Reject) -> None:
+        if self._handle is None:
+            self._refuse()  # again: the checks above ran before the load, the first write is now
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | (0 if self.follow else getattr(os, "O_NOFOLLOW", 0))
+            self._handle = open(os.open(self.path, flags, 0o666), "w", encoding="utf-8")  # noqa: SIM115
+        self._handle.write(item.to_json() + "\n")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
 
 
 @dataclass

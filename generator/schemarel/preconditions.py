@@ -1,0 +1,187 @@
+"""What a revision checks before it changes anything: data the target schema cannot hold, tables it needs.
+
+A check is a tuple, as revisions spell it (revisions are history, so these spellings are frozen):
+`("enum_values", table, column, [values])` a value the target enum lacks, `("not_null", table, column)`
+NULLs in a column becoming NOT NULL, `("max_length", table, column, n)` text longer than a narrowed
+varchar, `("range", table, column, low, high)` numbers outside a narrowed integer type: these refuse,
+because the target schema cannot hold the rows (the statement would fail halfway, or truncate them).
+`("drops", table, column_or_None)` data a dropped column or table holds only warns: dropping it is what
+the revision (or reverting it) means, and the migration doc lists it under what reverting loses.
+Offline (`--sql`) the checks become part of the script: a DO block raising on PostgreSQL, a compound
+statement signalling on MySQL/MariaDB, a comment holding the query on SQLite (which has no way to raise).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.engine.mock
+
+from schemarel.errors import SchemarelError
+from schemarel.migrating import REHEARSAL
+
+log = logging.getLogger("schemarel.migrate")
+REFUSING = ("enum_values", "not_null", "max_length", "range")
+
+
+class DataLoss(SchemarelError):
+    """A migration would lose or cannot convert stored data: refused before anything changed."""
+
+    exit_code = 1
+
+
+class MissingExternalTable(SchemarelError):
+    """A table that another system owns (and schemarel only references) is not in the database."""
+
+    exit_code = 1
+
+
+def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.ColumnElement[bool] | None]:
+    kind, table, column, *args = check
+    t = sa.table(table, *([sa.column(column)] if column else []))
+    c = t.c[column] if column else None
+    if kind == "enum_values":
+        return t, (sa.cast(c, sa.Text) if dialect == "postgresql" else c).in_(list(args[0]))
+    if kind == "not_null":
+        return t, c.is_(None)
+    if kind == "max_length":
+        return t, sa.func.char_length(c) > args[0]
+    if kind == "range":
+        return t, sa.or_(c < args[0], c > args[1])
+    if kind == "drops":
+        return t, c.is_not(None) if c is not None else None
+    raise ValueError(f"unknown data check {kind!r}")
+
+
+def _describe(check: Sequence[Any], rows: int, detail: str = "") -> str:
+    kind, table, column, *args = check
+    where = f"`{table}.{column}`" if column else f"`{table}`"
+    if kind == "enum_values":
+        return f"{where} holds {detail} in {rows} row(s): the target enum has no such value"
+    if kind == "not_null":
+        return f"{where} is NULL in {rows} row(s): the target schema makes it NOT NULL"
+    if kind == "max_length":
+        return f"{where} holds {rows} value(s) longer than {args[0]} characters (longest {detail})"
+    if kind == "range":
+        return f"{where} holds {rows} value(s) outside {args[0]}..{args[1]}"
+    return f"{where} holds data in {rows} row(s), dropped by this step"
+
+
+def _rule(check: Sequence[Any]) -> str:
+    """What a check requires, for the script (offline, there is no count to give)."""
+    kind, table, column, *args = check
+    where = f"`{table}.{column}`" if column else f"`{table}`"
+    if kind == "enum_values":
+        return f"{where} must not hold {', '.join(repr(v) for v in args[0])}: the target enum has no such value"
+    if kind == "not_null":
+        return f"{where} must hold no NULL: the target schema makes it NOT NULL"
+    if kind == "max_length":
+        return f"{where} must hold no value longer than {args[0]} characters"
+    if kind == "range":
+        return f"{where} must hold no value outside {args[0]}..{args[1]}"
+    return f"the data of {where} is dropped by this step"
+
+
+def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
+    table, where = _where(check, bind.dialect.name)
+    kind, column = check[0], check[2]
+    query = sa.select(sa.func.count()).select_from(table)
+    rows = int(bind.execute(query.where(where) if where is not None else query).scalar() or 0)
+    detail = ""
+    if rows and kind == "enum_values":
+        c = table.c[column]
+        counts = bind.execute(sa.select(c, sa.func.count()).where(where).group_by(c).order_by(c)).all()
+        detail = ", ".join(f"{value!r} ({n})" for value, n in counts)
+    elif rows and kind == "max_length":
+        detail = str(bind.execute(sa.select(sa.func.max(sa.func.char_length(table.c[column])))).scalar())
+    return rows, detail
+
+
+def protect_data(op: Any, revision: str, step: str, checks: Iterable[Sequence[Any]]) -> None:
+    """Refuse (DataLoss) before anything changes when stored data does not fit where `step` takes it."""
+    checks = list(checks)
+    context = op.get_context()
+    if context.as_sql or op.get_bind().info.get(REHEARSAL):
+        for check in checks:
+            _offline(context, revision, step, check)
+        return
+    bind = op.get_bind()
+    refused = []
+    for check in checks:
+        rows, detail = _measure(bind, check)
+        if not rows:
+            continue
+        if check[0] in REFUSING:
+            refused.append(_describe(check, rows, detail))
+        else:
+            log.warning("revision %s %s: %s", revision, step, _describe(check, rows))
+    if refused:
+        raise DataLoss(
+            f"revision {revision} ({step}) refused before changing anything:\n"
+            + "\n".join(f"  {line}" for line in refused)
+            + "\nchange or delete those rows first, then run the command again"
+        )
+
+
+def _offline(context: Any, revision: str, step: str, check: Sequence[Any]) -> None:
+    dialect = context.dialect
+    table, where = _where(check, dialect.name)
+    found = sa.select(sa.literal(1)).select_from(table)
+    query = str((found.where(where) if where is not None else found).compile(
+        dialect=dialect, compile_kwargs={"literal_binds": True}
+    ))  # fmt: skip
+    query = " ".join(query.split())
+    message = f"schemarel: revision {revision} ({step}): {_rule(check)}"
+    refuse = check[0] in REFUSING
+    if dialect.name == "postgresql":
+        action = "RAISE EXCEPTION" if refuse else "RAISE WARNING"
+        quoted = message.replace("'", "''")
+        context.impl.static_output(
+            f"DO $schemarel$ BEGIN IF EXISTS ({query}) THEN {action} '%', '{quoted}'; END IF; END $schemarel$;\n"
+        )
+    elif dialect.name in ("mysql", "mariadb") and refuse:
+        quoted = message.replace("\\", "\\\\").replace("'", "''")[:128]
+        context.impl.static_output(
+            "DELIMITER //\n"
+            f"BEGIN NOT ATOMIC IF EXISTS ({query}) THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{quoted}';"
+            " END IF; END//\nDELIMITER ;\n"
+        )
+    else:
+        verdict = "refuses to go on" if refuse else "warns"
+        context.impl.static_output(f"-- {message}\n-- ({verdict} when this finds rows) {query};\n")
+
+
+def require_tables(bind: Any, tables: Iterable[str], revision: str) -> None:
+    """Fail with a clear message when a referenced, externally owned table does not exist yet; offline, the
+    script checks it (PostgreSQL) or says so in a comment."""
+    tables = list(tables)
+    if isinstance(bind, sa.engine.mock.MockConnection) or bind.info.get(REHEARSAL):
+        _offline_tables(bind.dialect, tables, revision)
+        return
+    inspector = sa.inspect(bind)
+    missing = [t for t in tables if not inspector.has_table(t)]
+    if missing:
+        names = ", ".join(f"`{t}`" for t in missing)
+        raise MissingExternalTable(
+            f"revision {revision} references {names}, which schemarel does not create (another system owns it, "
+            f'declared with "x-sql": {{"references": …}}); create it first, then run the upgrade again'
+        )
+
+
+def _offline_tables(dialect: Any, tables: list[str], revision: str) -> None:
+    from alembic import op
+
+    impl = op.get_context().impl
+    message = f"schemarel: revision {revision} needs table(s) {', '.join(tables)}, owned by another system"
+    if dialect.name == "postgresql":
+        names = ", ".join("'" + t.replace("'", "''") + "'" for t in tables)
+        impl.static_output(
+            f"DO $schemarel$ BEGIN IF (SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+            f"current_schema() AND table_name IN ({names})) < {len(tables)} THEN RAISE EXCEPTION '%', "
+            f"'{message}'; END IF; END $schemarel$;\n"
+        )
+    else:
+        impl.static_output(f"-- {message}: create them before running this script\n")
