@@ -19,7 +19,7 @@ from schemarel.errors import SchemaError
 # schemas, the corpus and the evolution tests), plus harmless operators of the same family.
 NODES = frozenset({
     "Module", "Expr", "Import", "ImportFrom", "alias", "Assign", "AnnAssign", "ClassDef", "FunctionDef", "Return",
-    "If", "With", "withitem", "Pass", "Assert", "Starred", "ListComp", "arguments", "arg", "keyword", "Call",
+    "If", "With", "withitem", "Try", "Pass", "Assert", "Starred", "ListComp", "arguments", "arg", "keyword", "Call",
     "Attribute", "Name",
     "Constant", "Subscript", "Tuple", "List", "Dict", "Set", "GeneratorExp", "comprehension", "IfExp", "BoolOp",
     "BinOp", "UnaryOp", "Compare", "Load", "Store", "And", "Or", "Not", "USub", "UAdd", "Add", "Sub", "Mult", "Div",
