@@ -34,6 +34,7 @@ ENV_IMPORTS = IMPORTS | {"importlib.util", "os", "sys", "logging.config", "pathl
 ENV_MODULE = "migrations/env.py"
 BUILTINS = frozenset({"bool", "dict", "float", "frozenset", "getattr", "int", "list", "object", "str", "tuple", "set",
                       "len", "isinstance", "__file__"})  # fmt: skip
+PUBLIC_DUNDERS = frozenset({"__name__"})  # read by the Alembic environment; names, not code
 CLASS_BODY_CALLS = frozenset({"mapped_column", "relationship"})
 
 
@@ -80,7 +81,7 @@ def check_module(path: str, source: str, modules: set[str], model_shape: bool = 
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id not in bound and node.id not in BUILTINS:
                 raise _Refused(node, f"unexpected name {node.id!r}")
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and node.attr not in PUBLIC_DUNDERS:
             raise _Refused(node, f"unexpected attribute {node.attr!r}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
             name = node.args[1] if len(node.args) > 1 else None
