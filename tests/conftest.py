@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from schemarel.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("SCHEMAREL_SHARED", REPO.parent / "shared"))  # a worktree elsewhere names it
 CI = bool(os.environ.get("CI"))
 PG_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MYSQL_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/")

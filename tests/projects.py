@@ -33,11 +33,13 @@ def generate(root: Path, *args: str) -> Result:
         os.chdir(cwd)
 
 
-def model(tmp_path: Path, schema: dict[str, Any], name: str = "doc", **others: Any) -> SchemaModel:
+def model(
+    tmp_path: Path, schema: dict[str, Any], name: str = "doc", strict: bool = False, **others: Any
+) -> SchemaModel:
     """The IR of `schema` (other schema files beside it, for cross-file `$ref`s)."""
     root = write_project(tmp_path / "ir", {name: schema, **others})
     sources = {s.name: s for s in load_schemas(root / "schemas")}
-    return normalize(sources[name])
+    return normalize(sources[name], strict)
 
 
 def columns(table: Any) -> dict[str, Any]:

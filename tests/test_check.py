@@ -120,7 +120,7 @@ def test_bad_input_is_one_located_message_and_leaves_generated_untouched(
     expected = BAD_INPUTS[case](project)
     before = snapshot(project)
 
-    result = run_schemarel(project, command)
+    result = run_schemarel(project, command, *(("--strict",) if case == "collision" else ()))
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr

@@ -35,9 +35,11 @@ def test_github_annotations_name_each_stale_file_and_the_unrevised_schema(projec
         "schemas/profile.schema.json",
         "generated/docs/index.md",
         "generated/docs/profile.md",
+        "generated/documents/profile.py",
         "generated/models/customer.py",
         "generated/models/profile.py",
         "generated/models/stray.py",
+        "generated/schemas/profile.schema.json",
     ]
     assert "title=missing migration revision::" in annotations[0]
     docs = (project / "generated/docs/profile.md").read_text().splitlines()
@@ -54,7 +56,13 @@ def test_json_report(project: Path, cli: Any) -> None:
     assert report["status"] == "stale"
     assert report["missing_revision"] == ["schemas/profile.schema.json"]
     by_path = {f["path"]: f for f in report["files"]}
-    assert set(by_path) == {"generated/docs/index.md", "generated/docs/profile.md", "generated/models/profile.py"}
+    assert set(by_path) == {
+        "generated/docs/index.md",
+        "generated/docs/profile.md",
+        "generated/documents/profile.py",
+        "generated/models/profile.py",
+        "generated/schemas/profile.schema.json",
+    }
     assert by_path["generated/models/profile.py"]["kind"] == "changed"
     assert "+    nickname: Mapped[str | None]" in by_path["generated/models/profile.py"]["diff"]
 

@@ -240,9 +240,17 @@ def test_flattening_two_objects_with_the_same_leaf_moves_one_to_a_table_with_a_w
     assert warning.pointer == "#/properties/editor" and "#/properties/author/properties/id" in warning.message
 
 
-def test_names_differing_only_in_case_or_punctuation_are_an_error_with_the_fix(tmp_path: Path) -> None:
+def test_names_differing_only_in_case_or_punctuation_are_renamed_or_under_strict_an_error(tmp_path: Path) -> None:
+    both = obj({"minTokens": {"type": "integer"}, "min-tokens": {"type": "integer"}})
+    m = model(tmp_path / "lenient", both)
+    assert [(c.name, c.path) for c in m.root.columns[1:3]] == [
+        ("min_tokens", ("minTokens",)),
+        ("min_tokens_2", ("min-tokens",)),
+    ]
+    (warning,) = m.warnings
+    assert warning.pointer == "#/properties/min-tokens" and "#/properties/minTokens" in warning.message
     with pytest.raises(SchemaError) as exc:
-        model(tmp_path, obj({"minTokens": {"type": "integer"}, "min-tokens": {"type": "integer"}}))
+        model(tmp_path, both, strict=True)
     assert exc.value.pointer == "#/properties/min-tokens"
     assert "#/properties/minTokens" in exc.value.message and '"x-sql": {"column"' in exc.value.message
 

@@ -169,3 +169,11 @@ def invoke(cwd: Path, *args: str, db: str, stdin: str | None = None) -> Result:
         return runner.invoke(main, [*args, "--schemas", str(SCHEMAS)], input=stdin, catch_exceptions=False)
     finally:
         os.chdir(old)
+
+
+def test_one_loaded_document_is_singular(cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
+    open_store(sqlite_url, "customer")
+    source = write_ndjson(tmp_path / "one.ndjson", [customer(1)])
+    result = cli(tmp_path, "load", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", sqlite_url, str(source))
+    assert result.exit_code == 0, result.output
+    assert "loaded 1 customer document in " in result.output

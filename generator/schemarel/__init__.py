@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from schemarel.errors import (
+    ConcurrentUpdate,
     ConstraintViolation,
     DocumentInvalid,
     DocumentNotFound,
+    MigrationRequired,
     SchemaError,
     SchemarelError,
     StoreError,
@@ -21,17 +23,23 @@ from schemarel.errors import (
 )
 
 if TYPE_CHECKING:
+    from schemarel.runtime.async_store import AsyncStore
     from schemarel.runtime.backfill import Backfill, BackfillResult, backfill
+    from schemarel.runtime.query import Page
     from schemarel.runtime.store import Store
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncStore",
     "Backfill",
     "BackfillResult",
+    "ConcurrentUpdate",
     "ConstraintViolation",
     "DocumentInvalid",
     "DocumentNotFound",
+    "MigrationRequired",
+    "Page",
     "SchemaError",
     "SchemarelError",
     "Store",
@@ -44,6 +52,8 @@ __all__ = [
 
 _LAZY = {
     "Store": "schemarel.runtime.store",
+    "AsyncStore": "schemarel.runtime.async_store",
+    "Page": "schemarel.runtime.query",
     "Backfill": "schemarel.runtime.backfill",
     "BackfillResult": "schemarel.runtime.backfill",
     "backfill": "schemarel.runtime.backfill",

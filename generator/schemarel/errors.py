@@ -92,12 +92,25 @@ class ValueRejected(StoreError):
         super().__init__(f"the database cannot store a value of the document: {detail}")
 
 
-class DocumentNotFound(StoreError, KeyError):
-    """No document with this id."""
+class MigrationRequired(StoreError):
+    """The database's tables are not those of the models (never upgraded, or at another revision); the
+    message says which command brings them together."""
+
+
+class ConcurrentUpdate(StoreError):
+    """The document changed since it was read (`patch(..., if_match=...)`); nothing was written."""
 
     def __init__(self, schema: str, doc_id: object) -> None:
         self.doc_id = doc_id
-        super().__init__(f"no {schema} document with id {doc_id}")
+        super().__init__(f"the {schema} document {doc_id} changed since it was read; read it again and retry")
+
+
+class DocumentNotFound(StoreError, KeyError):
+    """No document with this id."""
+
+    def __init__(self, schema: str, doc_id: object, by: str = "id") -> None:
+        self.doc_id = doc_id
+        super().__init__(f"no {schema} document with {by} {doc_id}")
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])

@@ -4,8 +4,9 @@ Generated code imports nothing of schemarel but this module, and revisions are h
 rewritten, so every public name here is frozen: `uuid_default`, `boolean_default` (server defaults),
 `MissingExternalTable`, `require_tables`, `DataLoss`, `protect_data` (preconditions), `backfill`,
 `copy_to_parent`, `copy_to_child`, `rename_values` (data moves), `migrate`, `migration_engine`,
-`offline_options`, `rehearse`, `compare_server_default`, `MigrationFailed` (what env.py runs). Add names;
-never remove or re-sign one (tests/test_support_surface.py).
+`offline_options`, `rehearse`, `compare_server_default`, `MigrationFailed` (what env.py runs), `open_store`
+(the typed stores of generated/documents/). Add names; never remove or re-sign one
+(tests/test_support_surface.py).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = [
     "migrate",
     "migration_engine",
     "offline_options",
+    "open_store",
     "protect_data",
     "rehearse",
     "rename_values",
@@ -108,6 +110,22 @@ def rename_values(bind: sa.Connection, table: str, column: str, renames: Mapping
     t = _table(bind, table, column)
     for before, after in renames.items():
         _run(bind, t.update().where(t.c[column] == _value(bind, before)).values({column: _value(bind, after)}))
+
+
+# --- stores ---
+def open_store(db: Any, schema: str, generated: Any, *, asynchronous: bool = False, check: bool = True) -> Any:
+    """A Store (or AsyncStore) of `schema` on the model of the generated package at `generated`.
+
+    The typed stores of `generated/documents/` open their store here, so that generated code keeps importing
+    this module only; the runtime is imported when a store is opened, not when generated code is.
+    """
+    if asynchronous:
+        from schemarel.runtime.async_store import AsyncStore
+
+        return AsyncStore(db, schema, source=generated, check=check)
+    from schemarel.runtime.store import Store
+
+    return Store(db, schema, source=generated, check=check)
 
 
 # --- sqlfuncs ---

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 import time
@@ -48,6 +49,11 @@ db_option = click.option(
     envvar="SCHEMAREL_DATABASE_URL",
     default=None,
     help="Database URL [default: SCHEMAREL_DATABASE_URL, else sqlite:///schemarel.db].",
+)
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse two properties of one object that map to the same column, instead of renaming the later one.",
 )
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on errors.")
 # a relative revision such as `-1` must reach Alembic as the REVISION argument, not fail as an unknown option
@@ -122,6 +128,7 @@ def main(ctx: click.Context) -> None:
 @click.option(
     "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
 )
+@strict_option
 @debug_option
 @reports_errors
 def generate(
@@ -134,6 +141,7 @@ def generate(
     rehash: bool,
     watch: bool,
     interval: float,
+    strict: bool,
 ) -> None:
     """Write generated/ from the schemas; a new migration revision only when the tables changed."""
     from schemarel.project.config import output_owner
@@ -146,10 +154,10 @@ def generate(
     if watch:
         from schemarel.cli.watch import watch_and_generate
 
-        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive)
+        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive, False, strict)
         watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
         return
-    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash)
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict)
 
 
 def _generate(
@@ -159,12 +167,13 @@ def _generate(
     message: str | None,
     allow_destructive: bool,
     rehash: bool = False,
+    strict: bool = False,
 ) -> None:
     from schemarel.project.config import output_owner
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
 
-    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash))
+    gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict))
     for warning in gen.database.warnings:
         click.secho(f"warning: {terminal(str(warning))}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files, output_owner("generate", schemas_dir, templates_dir))
@@ -227,16 +236,18 @@ def revision(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, messa
     show_default=True,
     help="text: diffs for people; github: workflow annotations; json: a machine-readable report.",
 )
+@strict_option
 @debug_option
 @reports_errors
-def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str) -> None:
+def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str, strict: bool) -> None:
     """Exit 1 with a diff when generated/ is not what the schemas produce (for CI)."""
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import drift
 
+    settings = Settings(schemas_dir, out_dir, templates_dir, strict=strict)
     if fmt != "text":
-        _check_report(fmt, Settings(schemas_dir, out_dir, templates_dir))
-    gen = build(Settings(schemas_dir, out_dir, templates_dir), write_revision=False)
+        _check_report(fmt, settings)
+    gen = build(settings, write_revision=False)
     problems = drift(out_dir, gen.files)
     if gen.pending_change:
         click.secho(
@@ -420,12 +431,27 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     try:
         with Store(url, schema, schemas_dir=schemas_dir) as store:
             yield store
+    except SchemarelError:  # already says what went wrong (a QueryError is also a ValueError)
+        raise
     except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         text = _first_line(exc)
         hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
         err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
         err.exit_code = 1
         raise err from None
+
+
+def _where(text: str | None) -> dict[str, Any] | None:
+    """`--where`: a JSON object of filters (runtime/query.py), or a usage error."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--where") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter('a JSON object of filters, such as {"lastName": "Lovelace"}', param_hint="--where")
+    return value
 
 
 def _progress(length: int | None, label: str) -> Any:
@@ -499,7 +525,7 @@ def load(
     if all_or_nothing and result.rejected:
         raise SchemarelError(f"nothing loaded: {result.rejected} invalid line(s), listed in {rejects_path}")
     rate = result.loaded / elapsed if elapsed > 0 else 0.0
-    click.echo(f"loaded {result.loaded} {schema} documents in {elapsed:.2f} s ({rate:,.0f} documents/s)")
+    click.echo(f"loaded {_documents(result.loaded, schema)} in {elapsed:.2f} s ({rate:,.0f} documents/s)")
     if result.rejected:
         click.secho(f"rejected {result.rejected} line(s), listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
@@ -518,16 +544,24 @@ def _stat(stream: Any) -> os.stat_result | None:
 @schemas_option
 @db_option
 @click.option("--with-ids", is_flag=True, help='Each line as {"id": …, "document": …}.')
+@click.option(
+    "--where",
+    "where",
+    metavar="JSON",
+    default=None,
+    help='Only the documents matching these filters, as Store.find takes them: \'{"emails": {"endswith": "@x.org"}}\'.',
+)
 @debug_option
 @reports_errors
-def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool) -> None:
-    """Write every document of schema NAME to stdout, one JSON line each (UTF-8), by id."""
+def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool, where: str | None) -> None:
+    """Write every document of schema NAME (or those matching --where) to stdout, one JSON line each, by id."""
     from schemarel.runtime.ndjson import export as export_documents
 
+    filters = _where(where)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
     try:
         with _store(schemas_dir, db_url, schema) as store:
-            export_documents(store, out, with_ids)
+            export_documents(store, out, with_ids, filters)
     finally:
         out.flush()
         out.detach()
@@ -561,9 +595,13 @@ def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int
         result = plan.run(progress)
     elapsed = time.perf_counter() - start
     click.echo(
-        f"created {result.created} {schema} documents for {result.referenced} rows of {plan.parent.name} "
+        f"created {_documents(result.created, schema)} for {result.referenced} rows of {plan.parent.name} "
         f"({result.referenced - result.created} had one already) in {elapsed:.2f} s"
     )
+
+
+def _documents(count: int, schema: str) -> str:
+    return f"{count} {schema} document{'' if count == 1 else 's'}"
 
 
 if __name__ == "__main__":  # pragma: no cover

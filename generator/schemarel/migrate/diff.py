@@ -268,7 +268,7 @@ class _Describer:
         for col in pair.added:
             reason = ""
             if not col.nullable and col.default is None:
-                reason = _needs_default(f"{new.name}.{col.name}")
+                reason = _needs_default(f"{new.name}.{col.name}", key=not col.path and not col.pointer)
             action = "move" if (new.name, col.name) in moved_into else "add"
             if action == "add" or reason:
                 self.add("add", "column", f"{new.name}.{col.name}", after=self.col_text(col, self.new_enums),
@@ -365,7 +365,12 @@ class _Describer:
                          "rows holding it would fail the upgrade")  # fmt: skip
 
 
-def _needs_default(column: str) -> str:
+def _needs_default(column: str, key: bool = False) -> str:
+    if key:  # a key schemarel adds (the parent's key changed): no schema default can fill it
+        return (
+            f"adds key column `{column}` to a table that may hold rows: the key it refers to changed; fill it in a "
+            "hand-written revision (`schemarel revision`), or pass --allow-destructive for a database without rows"
+        )
     return (
         f"adds required column `{column}` without a default to a table that may hold rows; "
         'give the property a "default" (it fills the existing rows)'

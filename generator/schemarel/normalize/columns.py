@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,6 +45,7 @@ class TableBuilder:
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
     steps: dict[tuple[str, ...], bool] = field(default_factory=dict)  # path → required in its object
+    warn: Callable[[str, str, str | None], None] | None = None  # the normalizer's located warnings
 
     def path_required(self, path: tuple[str, ...]) -> tuple[bool, ...]:
         return tuple(self.steps.get(path[: i + 1], True) for i in range(len(path)))
@@ -101,6 +104,12 @@ class TableBuilder:
             replace(column, renamed_from=_previous(name, node, None), path_required=self.path_required(path))
         )
         self._annotations(name, node)
+        if "default" in node.kw and self.warn is not None:  # said rather than dropped silently
+            message = (
+                f"`default` {json.dumps(node.kw['default'])[:60]} is not applied: JSON column {self.name}.{name} "
+                "gets no server default, and an absent property is stored and read back as absent"
+            )
+            self.warn(f"{ptr}/default", message, self.file)
 
     def scalar_column(
         self,
@@ -144,7 +153,13 @@ class TableBuilder:
         else:
             ctype = scalar_type(kind, kw)
         _refuse_unstorable(self.file, ptr, kw, ctype)
-        self.checks += checks.column_checks(self.name, name, kind, kw, ctype)
+        found = checks.column_checks(self.name, name, kind, kw, ctype)
+        self.checks += found
+        pattern = kw.get("pattern")
+        untranslated = not any(c.rule == "pattern" for c in found)
+        if isinstance(pattern, str) and pattern and ctype.kind in ("text", "varchar") and untranslated and self.warn:
+            message = f"no CHECK for pattern {pattern!r}: PostgreSQL has no equivalent; documents are validated"
+            self.warn(f"{ptr}/pattern", message, self.file)
         default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
         if default is not None and limits.value_problem(default.value, ctype):
             problem = limits.value_problem(default.value, ctype)
@@ -230,14 +245,22 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
     return naming.renamed(name, previous)
 
 
-def purpose(description: str | None, kind: str) -> str:
-    """The table's one-line purpose for the docs: the description's first sentence, and 1:1 or 1:N."""
+def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:
+    """The table's one-line purpose for the docs: the description's first sentence (else what the rows hold:
+    the `path` of a `parent` row), and 1:1 or 1:N."""
     suffix = {"object": " (1:1).", "array": " (1:N)."}.get(kind, "")
     text = (description or "").strip()
     first = text.split(". ")[0].rstrip(".") if text else ""
     if not suffix:
         return f"{first}." if first else ""
-    return f"{first}{suffix}" if first else suffix.strip(" .()") + "."
+    if not first:
+        held = f"`{'.'.join(path)}`" if path else "each item"
+        first = (
+            f"The {held} object of rows of `{parent}`"
+            if kind == "object"
+            else f"The items of {held} of rows of `{parent}`, one row each"
+        )
+    return f"{first}{suffix}"
 
 
 def comment_text(node: Node, ptr: str | None = None) -> str | None:

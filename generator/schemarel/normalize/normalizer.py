@@ -37,8 +37,9 @@ MIN_COMMENT = 80
 class Normalizer(PropertyWalker):
     """Turns one SourceSchema into a SchemaModel; raises SchemaError naming file and pointer."""
 
-    def __init__(self, source: SourceSchema) -> None:
+    def __init__(self, source: SourceSchema, strict: bool = False) -> None:
         self.source = source
+        self.strict = strict
         self.catalog = replace(source.catalog, work=Work())  # each schema has the whole budget
         self.tables: list[Table] = []
         self.enums: list[Any] = []
@@ -105,7 +106,7 @@ class Normalizer(PropertyWalker):
         node, ptr, shape = spec.shape.node, spec.ptr, spec.shape
         name = self.claim_table(spec.names, ptr, len(ancestors))
         previous = naming.renamed(name, *spec.previous)
-        tb = TableBuilder(name, node.src.file, previous=previous)
+        tb = TableBuilder(name, node.src.file, previous=previous, warn=self.warn)
         children: list[Child] = []
         value_column = json_root = None
         here = (*ancestors, Ancestor(frozenset(node.identity), name, (), ptr))
@@ -152,7 +153,7 @@ class Normalizer(PropertyWalker):
             parent_path=spec.parent_path,
             value_column=value_column,
             pointer=ptr,
-            purpose=purpose(comment_text(node), kind),
+            purpose=purpose(comment_text(node), kind, parent.name if parent else None, spec.parent_path),
             class_name=self.class_name(name),
             renamed_from=previous,
             presence_column=presence,
@@ -213,6 +214,9 @@ class Normalizer(PropertyWalker):
                 )
             return [], (column.name,)
         if parent is None or fk_col is None:
+            own_id = next((c for c in tb.columns if c.name == "id" and c.path == ("id",)), None)
+            if kind == "root" and own_id is not None:  # the document's own `id`, not a flattened object's
+                self.warn(tb.seen["id"], _id_not_key(own_id, strategy))
             own = tb.claim("id" if "id" not in tb.seen else "pk", f"{ptr} (primary key)", " and by the primary key")
             if strategy == "identity":
                 return [Column(own, ColumnType("bigint"), False, Default("sequence"), notes="Primary key.")], (own,)
@@ -252,14 +256,25 @@ class Normalizer(PropertyWalker):
         return name
 
 
+def _id_not_key(column: Column, strategy: Any) -> str:
+    """Why a document's `id` property is not its table's primary key, and how to make it so."""
+    assigned = "a bigint the database assigns" if strategy == "identity" else "a uuid schemarel assigns"
+    why = "the schema does not say its values are unique"
+    if column.nullable or column.type.kind == "json":
+        why = "it is optional, may be null or is not a scalar"
+    how = "" if column.nullable else '; key the table by it with "x-sql": {"primaryKey": {"property": "id"}}'
+    return f"property `id` is a plain column, not the primary key ({why}): documents are keyed by `pk`, {assigned}{how}"
+
+
 def _clip_comments(columns: list[Column]) -> tuple[Column, ...]:
     """Comments clipped so that a table's comments fit MySQL's table definition size (about 64 KB)."""
     limit = max(MIN_COMMENT, min(MAX_COLUMN_COMMENT, COMMENTS_PER_TABLE // max(1, len(columns))))
     return tuple(replace(c, comment=clip(c.comment, limit)) for c in columns)
 
 
-def normalize(source: SourceSchema) -> SchemaModel:
+def normalize(source: SourceSchema, strict: bool = False) -> SchemaModel:
+    """The schema's tables; `strict` refuses two properties of one object that ask for one column name."""
     try:
-        return Normalizer(source).run()
+        return Normalizer(source, strict).run()
     except RecursionError:  # every path is bounded; this is the last line, never a traceback
         raise source.error("#", "the schema nests too deeply to map to tables") from None

@@ -54,6 +54,7 @@ class PropertyWalker:
     # is built, so shallow structure gets the table budget first and the deepest goes to JSON
     pending: int
     server_keys: bool  # the root's key is an identity the database assigns
+    strict: bool  # two properties of one object asking for one column name is an error, not a renamed column
 
     def resolve(self, srcs: list[Src]) -> Node:
         raise NotImplementedError
@@ -118,18 +119,47 @@ class PropertyWalker:
         for message, where in shape.notes:
             self.warn(where, message, node.src.file)
         subs = {prop: self.resolve(srcs) for prop, srcs in node.props.items()}
+        columns = self.column_names(tb, node, subs)
         reserved = []
         for prop, sub in subs.items():
             if prop in shape.json_props or self.classify(sub).kind in ("scalar", "json"):
-                name = naming.shorten(sub.xsql.get("column") or naming.snake(prop))
+                name = naming.shorten(columns[prop])
                 if name not in tb.reserved:
                     tb.reserved[name] = node.props[prop][0].ptr
                     reserved.append(name)
         for prop, sub in subs.items():
             sub_ptr = node.props[prop][0].ptr
-            self.property(tb, prop, sub, sub_ptr, (*path, prop), prop in node.required, shape, ancestors, children)
+            required = prop in node.required
+            self.property(tb, prop, sub, sub_ptr, (*path, prop), required, shape, ancestors, children, columns[prop])
         for name in reserved:
             tb.reserved.pop(name, None)
+
+    def column_names(self, tb: TableBuilder, node: Node, subs: dict[str, Node]) -> dict[str, str]:
+        """Each property's column name. Properties of one object whose names meet after snake_casing (`$schema`
+        and `schema`, `schemaVersion` and `SchemaVersion`) are common in real schemas: unless `strict`, the
+        later one (names chosen with `x-sql.column` first) gets the first free `<name>_<n>`, with a warning."""
+        wanted = {prop: naming.shorten(sub.xsql.get("column") or naming.snake(prop)) for prop, sub in subs.items()}
+        if self.strict:
+            return wanted
+        taken = set(wanted.values()) | set(tb.seen) | set(tb.reserved)
+        owner: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for prop in sorted(subs, key=lambda p: not subs[p].xsql.get("column")):  # stable: document order kept
+            name = wanted[prop]
+            if name in owner and not subs[prop].xsql.get("column"):
+                first = node.props[owner[name]][0].ptr
+                new = next(c for c in (naming.shorten(f"{name}_{n}") for n in range(2, 10_000)) if c not in taken)
+                taken.add(new)
+                self.warn(
+                    node.props[prop][0].ptr,
+                    f"column {name!r} of table {tb.name!r} is also produced by {first}; stored as {new!r} "
+                    '(choose with "x-sql": {"column": "<name>"})',
+                    node.src.file,
+                )
+                name = new
+            owner.setdefault(name, prop)
+            names[prop] = name
+        return {prop: names[prop] for prop in subs}
 
     def property(
         self,
@@ -142,6 +172,7 @@ class PropertyWalker:
         owner: Shape,
         ancestors: tuple[Ancestor, ...],
         children: list[Child],
+        column: str,
     ) -> None:
         self.catalog.work.spend("properties", sub.src.file, ptr)  # flattening re-walks shared definitions
         if len(ancestors) > MAX_NESTING:
@@ -151,7 +182,6 @@ class PropertyWalker:
                 f"objects and arrays nest more than {MAX_NESTING} deep here (through $ref or inline); store such "
                 'a subtree in one JSON column with "x-sql": {"storage": "json"}',
             )
-        column = sub.xsql.get("column") or naming.snake(prop)
         tb.steps[path] = required
         if prop in owner.json_props:
             reason, where = owner.json_props[prop]

@@ -30,6 +30,7 @@ from schemarel.project.history import (
     render_sum,
 )
 from schemarel.render import docpages, pycheck, views
+from schemarel.render.documents import documents_view
 from schemarel.render.jinja import environment
 from schemarel.schema.loader import load_schemas
 
@@ -44,6 +45,7 @@ class Settings:
     message: str | None = None
     allow_destructive: bool = False
     rehash: bool = False  # record the history's files as they are (after a deliberate edit), like `atlas migrate hash`
+    strict: bool = False  # refuse same-table column name collisions instead of renaming the later property
 
 
 @dataclass
@@ -73,7 +75,7 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     root = settings.out_dir.resolve().parent
     models = []
     for source in sources:
-        model = normalize(source)
+        model = normalize(source, settings.strict)
         models.append(_with_doc_path(model, _rel(source.path, root)))
     db = Database(tuple(models))
     files_of = {s.name: s.display_path for s in sources}
@@ -138,6 +140,11 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
             head_doc=posixpath.relpath(head.doc, "docs") if head else "",
             **docpages.schema_page(next(s for s in sources if s.name == model.name), model, db),
         )
+    for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
+        files[f"schemas/{source.path.name}"] = source.path.read_bytes()
+        view = documents_view(db.schema(source.name), source.contents)
+        files[f"documents/{naming.snake(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
+    files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
     files["docs/index.md"] = _render(
         env,
         "docs_index.md.j2",

@@ -50,10 +50,31 @@ class Relationship:
     label: str  # schema text (a property name): the template quotes it with `mermaid_label`
 
 
+# each end of a line: what it means, and how Mermaid draws it
+_ENDS = {"||": ("exactly one", "two bars"), "|o": ("zero or one", "a bar and a circle"),
+         "o|": ("zero or one", "a circle and a bar"), "o{": ("zero or more", "a circle and a crow's foot")}  # fmt: skip
+_LINES = {"--": "a solid line is identifying (the foreign key is part of the primary key)", "..": "a dashed one is not"}
+
+
 @dataclass(frozen=True)
 class ERDiagram:
     entities: tuple[Entity, ...]
     relationships: tuple[Relationship, ...]
+
+    @property
+    def legend(self) -> str:
+        """What the lines and cardinalities this diagram shows mean (only those it shows)."""
+        tokens = sorted({r.token for r in self.relationships})
+        if not tokens:
+            return ""
+        lines = [text for line, text in _LINES.items() if any(t[2:4] == line for t in tokens)]
+        reads = [
+            f"{_ENDS[t[:2]][1]} to {_ENDS[t[4:]][1]} (`{t}`): {_ENDS[t[:2]][0]} to {_ENDS[t[4:]][0]}"
+            f" ({'1:1' if t[4:] == 'o|' else '1:N'})"
+            for t in tokens
+        ]
+        text = "; ".join(lines)
+        return f"{text[0].upper()}{text[1:]}. Ends drawn as {'; '.join(reads)}."
 
 
 def er_diagram(db: Database, tables: Iterable[Table] | None = None) -> ERDiagram:

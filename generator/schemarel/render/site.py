@@ -30,6 +30,7 @@ from schemarel.schema.loader import SCHEMA_SUFFIX
 
 _LINK = re.compile(r"(\]\()([^)\s#]+)((?:#[^)\s]*)?\))")
 _TITLE = re.compile(r"^# (.+)$", re.M)
+_REVISION_MESSAGE = re.compile(r"^- \*\*Revision\*\*: `[^`]+` \((.+)\)$", re.M)  # a migration page's revision line
 SOURCES = "_sources"  # where the schema files the docs link to are copied
 
 
@@ -158,7 +159,8 @@ def _schema_files(schemas_dir: Path) -> dict[Path, str]:
 
 def _config(stage: Path, pages: list[Path], texts: dict[Path, str]) -> dict[str, object]:
     def title(page: Path) -> str:
-        found = _TITLE.search(texts[page])
+        # a migration is named by its revision's message: every one of a schema has the same heading
+        found = _REVISION_MESSAGE.search(texts[page]) or _TITLE.search(texts[page])
         return found.group(1).strip() if found else page.stem
 
     index = stage / "index.md"

@@ -68,6 +68,9 @@ class PostgresWriter(Writer):
         self._sequences: dict[int, str] = {}
 
     def write(self, conn: sa.Connection, batch: RowBatch) -> None:
+        if conn.dialect.is_async:  # COPY needs the driver's own (sync) cursor; asyncio gets multi-row inserts
+            super().write(conn, batch)
+            return
         raw = conn.connection.driver_connection
         assert raw is not None
         preparer = conn.dialect.identifier_preparer

@@ -229,12 +229,15 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def export(store: Store, out: IO[str], with_ids: bool = False) -> int:
-    """Write every document as one JSON line (`{"id": …, "document": …}` with ids); returns the count."""
+def export(store: Store, out: IO[str], with_ids: bool = False, where: Any = None) -> int:
+    """Write every document (matching `where`) as one JSON line (`{"id": …, "document": …}` with ids); returns
+    the count."""
     count = 0
-    for doc_id, document in store.items():
-        out.write(_line({"id": _json_id(doc_id), "document": document} if with_ids else document))
-        count += 1
+    with store.snapshot() as conn:  # every page in one snapshot, whatever the document's tables
+        documents = store.find(where, conn=conn)
+        for doc_id, document in documents:
+            out.write(_line({"id": _json_id(doc_id), "document": document} if with_ids else document))
+            count += 1
     return count
 
 

@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import DocumentInvalid, DocumentNotFound, SchemarelError, ValueRejected
-from schemarel.ir import Database
-from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS, normalize
-from schemarel.runtime import exactjson, marks
+from schemarel.errors import (
+    ConcurrentUpdate,
+    DocumentInvalid,
+    DocumentNotFound,
+    SchemarelError,
+    StoreError,
+    ValueRejected,
+)
+from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
+from schemarel.runtime import exactjson, marks, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.dberrors import translate
-from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.dbstate import check_revision, migration_required
+from schemarel.runtime.direct import DirectReads, row_reader
+from schemarel.runtime.documents import DocumentMap, RowBatch
+from schemarel.runtime.marks import MISSING
+from schemarel.runtime.query import (
+    Binder,
+    Order,
+    Page,
+    Paths,
+    QueryError,
+    Where,
+    bound,
+    condition,
+    query_value,
+    shape,
+    terms,
+    where_clause,
+    where_of,
+)
+from schemarel.runtime.source import Source, from_schemas, locate
 from schemarel.runtime.tablemap import TableMap
 from schemarel.runtime.validation import DocumentValidator
 from schemarel.runtime.values import MARIADB_JSON_DEPTH, problems
-from schemarel.schema.loader import load_schemas
 from schemarel.sql.metadata import build_metadata
 
 Bind = Any  # a Connection, or an ORM Session (its connection is used)
@@ -36,42 +62,78 @@ class Store:
     inside the caller's transaction, in a SAVEPOINT, so that a failure undoes only this document.
     """
 
-    def __init__(self, db: str | sa.Engine, schema: str, *, schemas_dir: str | Path = "schemas") -> None:
-        self.schemas_dir = Path(schemas_dir)
+    def __init__(
+        self,
+        db: str | sa.Engine,
+        schema: str,
+        *,
+        source: Source = None,
+        schemas_dir: str | Path | None = None,
+        check: bool = True,
+    ) -> None:
+        """`source`: the generated package (`import generated`), its directory, or a `source.Model`; by default
+        the `out` of `[tool.schemarel]` (else `generated/`) beside the nearest pyproject.toml. The model is that
+        package's head revision; with `check`, the database must be at that revision (MigrationRequired says
+        what to run otherwise). `schemas_dir` builds the model from schema files instead (no revision)."""
         self.owns_engine = not isinstance(db, sa.Engine)
         self.engine = _engine(db) if isinstance(db, str) else db
         prepare_sqlite(self.engine)
-        sources = load_schemas(Path(schemas_dir))
-        database = Database(tuple(normalize(s) for s in sources))
-        names = [s.name for s in sources]
-        if schema not in names:
-            raise SchemarelError(f"no schema named {schema!r} in {schemas_dir} (there are: {', '.join(names)})")
+        self.model = from_schemas(Path(schemas_dir)) if schemas_dir is not None else locate(source)
+        self.schemas_dir = Path(schemas_dir) if schemas_dir is not None else None
         self.name = schema
-        self.database = database
-        self.metadata = build_metadata(database)
+        source_schema = self.model.source(schema)
+        self.database = self.model.database
+        self.metadata = build_metadata(self.database)
         self.mysql = self.engine.dialect.name in ("mysql", "mariadb")
         json_depth = MARIADB_JSON_DEPTH if self.mysql else None
         sqlite = self.engine.dialect.name == "sqlite"
-        self.mapping = DocumentMap(database.schema(schema), self.metadata, json_depth=json_depth, sqlite=sqlite)
+        self.mapping = DocumentMap(self.database.schema(schema), self.metadata, json_depth=json_depth, sqlite=sqlite)
         self._packet: int | None = None  # MySQL's max_allowed_packet, asked at the first write
-        self.validator = DocumentValidator(sources[names.index(schema)], sources)
+        self.validator = DocumentValidator(source_schema, self.model.sources)
+        patch_schema = patch.partial_schema(source_schema.contents)
+        self.patch_validator = (
+            DocumentValidator(dataclasses.replace(source_schema, contents=patch_schema), self.model.sources)
+            if patch_schema is not None
+            else None
+        )
         self.root: TableMap = self.mapping.root
+        self.paths = Paths(self.mapping)
+        # a document in one table is read by one statement, atomic on its own: no transaction needed
+        self.one_table = len(self.mapping.tables) == 1 and not self.root.links
+        self.direct = DirectReads(self.engine, self.one_table)
+        self.read_row = row_reader(self.root) or partial(self.mapping.node, self.root)
+        self._unique: dict[str, Any] = {}  # get_by's paths, once checked
         self._writers: dict[tuple[str, str], Writer] = {}
+        if check and self.model.revision is not None and not self.engine.dialect.is_async:
+            try:
+                with self.engine.connect() as conn:
+                    check_revision(conn, self.model.revision)
+            except BaseException:
+                self.close()
+                raise
+
+    @property
+    def revision(self) -> str | None:
+        """The revision of the models this store writes (None when built from schema files)."""
+        return self.model.revision
 
     # -- building blocks (the CLI's bulk load uses them) ------------------------------------------
     def prepare(self, document: Any, index: int | None = None) -> Any:
         """The document with defaults filled in, validated; raises DocumentInvalid listing every violation, or
         ValueRejected for what the database cannot hold (checked here, before anything is written)."""
-        found = problems(document, nul_ok=self.engine.dialect.name != "postgresql")
-        if found.invalid:
-            raise DocumentInvalid(self.name, found.invalid, index)
-        if found.refused:
-            raise ValueRejected("; ".join(str(v) for v in found.refused))
+        self._check_values(document, index)
         document = self.mapping.with_defaults(document)
         self.validator.validate(document, index)
         if self.mysql:
             self._check_size(document)
         return document
+
+    def _check_values(self, document: Any, index: int | None = None) -> None:
+        found = problems(document, nul_ok=self.engine.dialect.name != "postgresql")
+        if found.invalid:
+            raise DocumentInvalid(self.name, found.invalid, index)
+        if found.refused:
+            raise ValueRejected("; ".join(str(v) for v in found.refused))
 
     def _check_size(self, document: Any) -> None:
         """MySQL drops the connection on a statement longer than max_allowed_packet: refuse such a document."""
@@ -102,10 +164,11 @@ class Store:
                 with self.engine.begin() as own:
                     yield own
         except Exception as exc:
-            error = translate(exc, self.database)
-            if error is None:
-                raise
-            raise error from exc
+            raise self.error(exc) from exc
+
+    def error(self, exc: Exception) -> Exception:
+        """The typed error for a database failure (a refused row, a missing table), else `exc` itself."""
+        return translate(exc, self.database) or migration_required(exc) or exc
 
     def write(self, conn: sa.Connection, documents: Sequence[Any]) -> list[Any]:
         """Write prepared documents on `conn` (no transaction handling); returns their ids in order."""
@@ -117,11 +180,18 @@ class Store:
     # -- the API ----------------------------------------------------------------------------------
     def create(self, document: Any, *, conn: Bind | None = None) -> Any:
         """Store one document; returns its id."""
-        batch = self.mapping.new_batch()
-        doc_id = self.mapping.add(batch, self.prepare(document))
+        batch, doc_id = self.one_batch(document)
         writer = self._writer(self.engine.dialect)
         with self.transaction(conn, one_statement=writer.one_statement(batch)) as c:
             writer.write_one(c, batch)
+        return self.created_id(batch, doc_id)
+
+    def one_batch(self, document: Any) -> tuple[RowBatch, Any]:
+        """The rows of one new document, validated (its id, or None until the database assigns it)."""
+        batch = self.mapping.new_batch()
+        return batch, self.mapping.add(batch, self.prepare(document))
+
+    def created_id(self, batch: RowBatch, doc_id: Any) -> Any:
         return batch.keys[0][0] if self.root.key_source == "server" else doc_id
 
     def create_many(self, documents: Iterable[Any], batch_size: int = 1000, *, conn: Bind | None = None) -> list[Any]:
@@ -131,89 +201,325 @@ class Store:
         `index`); the batches before it stay written.
         """
         ids: list[Any] = []
-        batch: list[Any] = []
-        for index, document in enumerate(documents):
-            batch.append(self.prepare(document, index))
-            if len(batch) >= batch_size:
-                with self.transaction(conn) as c:
-                    ids += self.write(c, batch)
-                batch = []
-        if batch:
+        for batch in self.batches(documents, batch_size):
             with self.transaction(conn) as c:
                 ids += self.write(c, batch)
         return ids
 
+    def batches(self, documents: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
+        """Prepared documents, `batch_size` at a time."""
+        batch: list[Any] = []
+        for index, document in enumerate(documents):
+            batch.append(self.prepare(document, index))
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
-        key = self._key(doc_id)
-        with self._reading(conn) as c:
-            found = self._read(c, self.mapping.select(self.root).where(self._key_column == key, *self._top))
+        if conn is None and self.direct.enabled:
+            return self._direct_one(("get",), self._key_column, self._key(doc_id), "id", doc_id)
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.get_on(c, doc_id)
+
+    def _direct_one(self, key: Any, column: Any, value: Any, by: str, shown: Any) -> Any:
+        """The document of the row whose `column` is `value`, read by one statement sent through psycopg."""
+
+        def build() -> Any:
+            return self.mapping.select(self.root).where(column == sa.bindparam("v", type_=column.type))
+
+        try:
+            rows = self.direct.rows(key, build, {"v": value})
+        except Exception as exc:
+            raise self.error(exc) from exc
+        if not rows:
+            raise DocumentNotFound(self.name, shown if by == "id" else repr(shown), by=by)
+        return self.read_row(rows[0])
+
+    def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
+        found = self._read(c, self.mapping.select(self.root).where(self._key_column == self._key(doc_id), *self._top))
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
 
+    def get_by(self, *, conn: Bind | None = None, **unique: Any) -> Any:
+        """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
+        if conn is None and self.direct.enabled and len(unique) == 1:
+            ((path, value),) = unique.items()
+            target = self._unique.get(path) or self._unique.setdefault(path, self.paths.unique(path))
+            column = target.tm.sa_table.c[target.field.column]
+            return self._direct_one(("by", path), column, query_value(target, value), path, value)
+        query = self.by_query(unique)
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.get_by_on(c, query, unique)
+
+    def by_query(self, unique: dict[str, Any]) -> Any:
+        if len(unique) != 1:
+            raise QueryError(f"get_by takes one unique property, as in get_by(userId=...), not {sorted(unique)}")
+        ((path, value),) = unique.items()
+        return self.mapping.select(self.root).where(condition(self.paths.unique(path), value), *self._top)
+
+    def get_by_on(self, c: sa.Connection, query: Any, unique: dict[str, Any]) -> Any:
+        found = self._read(c, query)
+        if not found:
+            ((path, value),) = unique.items()
+            raise DocumentNotFound(self.name, repr(value), by=path)
+        return found[0][1]
+
+    def find(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        batch_size: int = 500,
+        conn: Bind | None = None,
+    ) -> Iterator[tuple[Any, Any]]:
+        """(id, document) pairs matching `where` (see runtime/query.py), ordered by `order_by` (paths of the
+        root table, `-` for descending; the id breaks ties, and orders alone by default), NULLs last; read
+        `batch_size` at a time by keyset, in one snapshot."""
+        if conn is None and self.direct.enabled:
+            order = Order.parse(self.paths, order_by)
+            terms(self.paths, where)  # a bad filter raises here, not at the first item
+            return self._direct_stream(where, order, limit, batch_size)
+        conds, order = self.compile(where, order_by)
+        return self._stream(conds, order, limit, batch_size, conn)
+
+    def _direct_stream(self, where: Where | None, order: Order, limit: int | None, size: int) -> Any:
+        """`find` of documents held in one row each: every page one statement (a document is read atomically;
+        the pages are not one snapshot)."""
+        after = None
+        while limit is None or limit > 0:
+            items, after = self.direct_page(where, order, size if limit is None else min(size, limit), after)
+            yield from items
+            if after is None:
+                return
+            limit = None if limit is None else limit - len(items)
+
+    def direct_page(
+        self, where: Where | None, order: Order, size: int, after: list[Any] | None
+    ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
+        """`page_on` by one statement sent through psycopg, compiled once per form of the query."""
+        root = self.root
+        items = terms(self.paths, where)
+        after_shape = None if after is None else tuple(v is None for v in after[:-1])
+        key = ("page", shape(items), after_shape, tuple((t.path, d) for t, d in order.keys))
+        values = bound(items) + ([v for v in after if v is not None] if after is not None else [])
+        params = {f"p{i}": v for i, v in enumerate(values)}
+
+        def build() -> Any:
+            bind = Binder(named=True)
+            query = self.mapping.select(root).where(*where_of(items, bind))
+            if after is not None:
+                query = query.where(order.after(root, after, bind))
+            return query.order_by(*order.columns(root)).limit(sa.bindparam("limit", type_=sa.Integer()))
+
+        try:
+            rows = self.direct.rows(key, build, {**params, "limit": size})
+        except Exception as exc:
+            raise self.error(exc) from exc
+        read = self.read_row
+        return [(row[0], read(row)) for row in rows], (
+            order.values(rows[-1], root) if size and len(rows) == size else None
+        )
+
+    def _stream(self, conds: list[Any], order: Order, limit: int | None, size: int, conn: Bind | None) -> Any:
+        after = None
+        with self._reading(conn) as c:
+            while limit is None or limit > 0:
+                items, after = self.page_on(c, conds, order, size if limit is None else min(size, limit), after)
+                yield from items
+                if after is None:
+                    return
+                limit = None if limit is None else limit - len(items)
+
+    def page(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int = 50,
+        after: str | None = None,
+        conn: Bind | None = None,
+    ) -> Page[Any]:
+        """One page of `find`; `Page.next` is the cursor to pass as `after` for the next one (keyset)."""
+        order = Order.parse(self.paths, order_by)
+        start = order.decode(after, self._key) if after else None
+        if conn is None and self.direct.enabled:
+            items, last = self.direct_page(where, order, limit, start)
+        else:
+            conds = where_clause(self.paths, where)
+            with self._reading(conn, one_statement=self.one_table) as c:
+                items, last = self.page_on(c, conds, order, limit, start)
+        return Page(items, order.encode(last) if last is not None else None)
+
+    def count(self, where: Where | None = None, *, conn: Bind | None = None) -> int:
+        """How many documents match `where`."""
+        conds, _ = self.compile(where, None)
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.count_on(c, conds)
+
+    def count_on(self, c: sa.Connection, conds: list[Any]) -> int:
+        query = sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top, *conds)
+        return int(c.execute(query).scalar_one())
+
+    def compile(self, where: Where | None, order_by: str | Sequence[str] | None) -> tuple[list[Any], Order]:
+        return where_clause(self.paths, where), Order.parse(self.paths, order_by)
+
+    def page_on(
+        self, c: sa.Connection, conds: list[Any], order: Order, size: int, after: list[Any] | None
+    ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
+        """Up to `size` documents after the keyset position `after`; and the position of the last when the
+        page is full (more may follow), else None."""
+        root = self.root
+        query = self.mapping.select(root).where(*self._top, *conds)
+        if after is not None:
+            query = query.where(order.after(root, after))
+        rows: list[Any] = []
+        items = self._read(c, query.order_by(*order.columns(root)).limit(size), rows)
+        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
+
     def exists(self, doc_id: Any, *, conn: Bind | None = None) -> bool:
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.exists_on(c, doc_id)
+
+    def exists_on(self, c: sa.Connection, doc_id: Any) -> bool:
         try:
             key = self._key(doc_id)
         except DocumentNotFound:
             return False
-        with self._reading(conn) as c:
-            query = sa.select(sa.literal(1)).select_from(self.root.sa_table).where(self._key_column == key, *self._top)
-            return c.execute(query).first() is not None
+        query = sa.select(sa.literal(1)).select_from(self.root.sa_table).where(self._key_column == key, *self._top)
+        return c.execute(query).first() is not None
 
     def replace(self, doc_id: Any, document: Any, *, conn: Bind | None = None) -> None:
         """Replace a stored document by another (same id; `created_at` kept, `updated_at` set)."""
-        key = self._key(doc_id)
         document = self.prepare(document)
+        with self.transaction(conn) as c:
+            self.replace_on(c, doc_id, document)
+
+    def replace_on(self, c: sa.Connection, doc_id: Any, document: Any) -> None:
+        key = self._key(doc_id)
         root = self.root
-        batch = self.mapping.new_batch()
-        self.mapping.add(batch, document, key=key)
+        batch = self._batch_of(document, key)
         values = self.mapping.values(root, batch.rows[0][0], self.engine.dialect)
         values.pop(root.key, None)
         if UPDATED_AT in root.sa_table.c and UPDATED_AT not in values:
             values[UPDATED_AT] = sa.func.now()
-        if root.key_source == "server":
+        if c.execute(sa.update(root.sa_table).where(self._key_column == key).values(values)).rowcount == 0:
+            raise DocumentNotFound(self.name, doc_id)
+        for child in root.children:  # their own children go by ON DELETE CASCADE
+            patch.clear(c, child, key)
+        for ref in root.links:  # documents nested by a recursive property, and theirs by cascade
+            c.execute(sa.delete(root.sa_table).where(root.sa_table.c[ref.column] == key))
+        tables = self.mapping.tables[1:]
+        if len(batch.rows[0]) > 1:  # the nested documents are new rows of the root table (client keys)
+            batch.rows[0] = batch.rows[0][1:]
+            tables = self.mapping.tables
+        self._writer(c.dialect).insert(c, batch, tables)
+
+    def patch(self, doc_id: Any, merge_patch: Any, *, if_match: Any = MISSING, conn: Bind | None = None) -> Any:
+        """Apply an RFC 7396 JSON Merge Patch (`{"timezone": "Europe/Paris", "settings": null}`: null removes)
+        and return the new document, validated as a whole. Only the changed columns of the root row, and the
+        rows of the arrays and objects that changed, are written, in one transaction, the document's row
+        locked (FOR UPDATE) while it is read. `if_match`: the document as the caller read it; if the stored
+        one differs, ConcurrentUpdate is raised and nothing is written (optimistic concurrency)."""
+        direct = self.direct_patch(merge_patch, if_match)
+        with self.transaction(conn, one_statement=direct is not None and len(self.mapping.tables) == 1) as c:
+            return self.patch_on(c, doc_id, merge_patch, if_match, direct)
+
+    def direct_patch(self, merge_patch: Any, if_match: Any) -> dict[str, Any] | None:
+        """For a patch that only sets root columns (validated on its own, see patch.partial_schema): the
+        column values; the row is then updated in one statement, without reading the document first."""
+        if if_match is not MISSING or self.patch_validator is None or not self.engine.dialect.update_returning:
+            return None
+        fields = patch.direct_columns(self.mapping, merge_patch)
+        if fields is None or self.root.key in fields:
+            return None
+        self._check_values(merge_patch)
+        self.patch_validator.validate(merge_patch)
+        if self.mysql:
+            return None  # the size check needs the whole document
+        row = self.mapping._row(self.root, merge_patch, None)
+        columns = self.mapping.values(self.root, row, self.engine.dialect)
+        return {c: columns[c] for c in fields}
+
+    def patch_on(
+        self, c: sa.Connection, doc_id: Any, merge_patch: Any, if_match: Any = MISSING, direct: Any = None
+    ) -> Any:
+        if direct is not None:
+            return self._patch_direct(c, doc_id, direct)
+        key = self._key(doc_id)
+        root = self.root
+        query = self.mapping.select(root).where(self._key_column == key, *self._top)
+        found = self._read(c, query.with_for_update() if c.dialect.name != "sqlite" else query)
+        if not found:
+            raise DocumentNotFound(self.name, doc_id)
+        current = found[0][1]
+        if if_match is not MISSING and not patch.same_json(current, if_match):
+            raise ConcurrentUpdate(self.name, doc_id)
+        document = self.prepare(patch.merge_patch(current, merge_patch))
+        if root.links:  # documents nested by a recursive property: written again as a whole
+            self.replace_on(c, doc_id, document)
+            return document
+        old, new = self._batch_of(current, key), self._batch_of(document, key)
+        changed, tables = patch.changes(self.mapping, old, new)
+        if root.key_source == "document" and root.key in changed:
+            raise StoreError(f"{self.name}: the patch changes the document's key ({root.key}); create a new one")
+        if not changed and not tables:
+            return document
+        row_values = self.mapping.values(root, new.rows[0][0], c.dialect)
+        columns = {column: row_values[column] for column in changed}
+        if UPDATED_AT in root.sa_table.c:
+            columns[UPDATED_AT] = sa.func.now()
+        if columns:
+            c.execute(sa.update(root.sa_table).where(self._key_column == key).values(columns))
+        for child in tables:
+            patch.clear(c, child, key)
+        self._writer(c.dialect).insert(c, new, [t for child in tables for t in patch.subtree(child)])
+        return document
+
+    def _patch_direct(self, c: sa.Connection, doc_id: Any, values: dict[str, Any]) -> Any:
+        root = self.root
+        key = self._key(doc_id)
+        if UPDATED_AT in root.sa_table.c:
+            values = {**values, UPDATED_AT: sa.func.now()}
+        select = self.mapping.select(root)
+        stmt = sa.update(root.sa_table).where(self._key_column == key).values(values)
+        row = c.execute(stmt.returning(*select.selected_columns)).first()
+        if row is None:
+            raise DocumentNotFound(self.name, doc_id)
+        if len(self.mapping.tables) == 1:
+            return self.mapping.node(root, row)
+        return self.get_on(c, doc_id)
+
+    def _batch_of(self, document: Any, key: Any) -> RowBatch:
+        """The rows of a stored document (its key given)."""
+        batch = self.mapping.new_batch()
+        self.mapping.add(batch, document, key=key)
+        if self.root.key_source == "server":
             batch.keys[0] = [key]
-        with self.transaction(conn) as c:
-            if c.execute(sa.update(root.sa_table).where(self._key_column == key).values(values)).rowcount == 0:
-                raise DocumentNotFound(self.name, doc_id)
-            for child in root.children:  # their own children go by ON DELETE CASCADE
-                assert child.fk is not None
-                c.execute(sa.delete(child.sa_table).where(child.sa_table.c[child.fk] == key))
-            for ref in root.links:  # documents nested by a recursive property, and theirs by cascade
-                c.execute(sa.delete(root.sa_table).where(root.sa_table.c[ref.column] == key))
-            tables = self.mapping.tables[1:]
-            if len(batch.rows[0]) > 1:  # the nested documents are new rows of the root table (client keys)
-                batch.rows[0] = batch.rows[0][1:]
-                tables = self.mapping.tables
-            self._writer(c.dialect).insert(c, batch, tables)
+        return batch
 
     def delete(self, doc_id: Any, *, conn: Bind | None = None) -> None:
         """Delete a document and, by ON DELETE CASCADE, every row of it."""
-        key = self._key(doc_id)
         with self.transaction(conn) as c:
-            if c.execute(sa.delete(self.root.sa_table).where(self._key_column == key)).rowcount == 0:
-                raise DocumentNotFound(self.name, doc_id)
+            self.delete_on(c, doc_id)
+
+    def delete_on(self, c: sa.Connection, doc_id: Any) -> None:
+        if c.execute(sa.delete(self.root.sa_table).where(self._key_column == self._key(doc_id))).rowcount == 0:
+            raise DocumentNotFound(self.name, doc_id)
 
     def items(self, batch_size: int = 500, *, conn: Bind | None = None) -> Iterator[tuple[Any, Any]]:
         """Every (id, document), by id, read `batch_size` documents at a time (one snapshot on PostgreSQL)."""
-        query = self.mapping.select(self.root).where(*self._top).order_by(self._key_column).limit(batch_size)
-        after = None
-        with self._reading(conn) as c:
-            while True:
-                page = self._read(c, query if after is None else query.where(self._key_column > after))
-                yield from page
-                if len(page) < batch_size:
-                    return
-                after = page[-1][0]
+        return self.find(batch_size=batch_size, conn=conn)
 
     def __iter__(self) -> Iterator[Any]:
         return (document for _, document in self.items())
 
     def __len__(self) -> int:
-        with self._reading(None) as c:
-            query = sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top)
-            return int(c.execute(query).scalar_one())
+        return self.count()
 
     def __contains__(self, doc_id: object) -> bool:
         return self.exists(doc_id)
@@ -252,23 +558,35 @@ class Store:
             self._writers[name] = writer_for(dialect, self.mapping)
         return self._writers[name]
 
+    def snapshot(self) -> Any:
+        """A connection reading one snapshot (REPEATABLE READ on PostgreSQL), for `conn=` of several reads."""
+        return self._reading(None)
+
     @contextmanager
-    def _reading(self, conn: Bind | None) -> Iterator[sa.Connection]:
-        """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ where there is one)."""
+    def _reading(self, conn: Bind | None, one_statement: bool = False) -> Iterator[sa.Connection]:
+        """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ where there is one);
+        `one_statement`: the reading is a single statement (no BEGIN and COMMIT are sent)."""
         if conn is not None:
             yield conn if isinstance(conn, sa.Connection) else conn.connection()
             return
         options = {"isolation_level": "REPEATABLE READ"} if self.engine.dialect.name == "postgresql" else {}
-        with self.engine.connect().execution_options(**options) as own, own.begin():
-            yield own
+        if one_statement:
+            options = {"isolation_level": "AUTOCOMMIT"}
+        try:
+            with self.engine.connect().execution_options(**options) as own, own.begin():
+                yield own
+        except sa.exc.DBAPIError as exc:
+            raise self.error(exc) from exc
 
-    def _read(self, conn: sa.Connection, root_query: Any) -> list[tuple[Any, Any]]:
+    def _read(self, conn: sa.Connection, root_query: Any, rows: list[Any] | None = None) -> list[tuple[Any, Any]]:
         """Documents of the root rows `root_query` selects: one query per table, children by parent keys."""
         mapping = self.mapping
         root = self.root
         nodes: list[dict[Any, Any]] = [{} for _ in mapping.tables]
         result = []
         for row in conn.execute(root_query):
+            if rows is not None:
+                rows.append(row)
             document = mapping.node(root, row)
             nodes[0][row[0]] = document
             result.append((row[0], document))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,7 @@ class DocumentValidator:
         others = list(sources)
         registry = schema_registry((s.path, standard(s.contents)) for s in others)
         cls = jsonschema.validators.validator_for({"$schema": dialect(source.contents)})
-        self.reference = cls(standard(source.contents), registry=registry, format_checker=cls.FORMAT_CHECKER)
+        self.reference = cls(standard(source.contents), registry=registry, format_checker=format_checker(cls))
         self.fast = _compiled(source, others)
 
     def violations(self, document: Any) -> list[Violation]:
@@ -43,9 +44,12 @@ class DocumentValidator:
             found = {Violation(pointer(*e.absolute_path), e.message) for e in errors}
         except (TypeError, ArithmeticError, RecursionError):
             found = set()
-        if not found and self.fast is not None:
-            # the compiled validator is stricter on some formats; its own words then explain the verdict
-            found = {Violation(pointer(*e.instance_path), e.message) for e in self.fast.iter_errors(document)}
+        if self.fast is not None:
+            # every fault in one pass: what the compiled validator finds at a place jsonschema found nothing
+            # wrong with (a stricter reading of some keyword) is listed too, in its own words
+            seen = {v.pointer for v in found}
+            fast = {Violation(pointer(*e.instance_path), e.message) for e in self.fast.iter_errors(document)}
+            found |= {v for v in fast if v.pointer not in seen}
         return sorted(found, key=lambda v: (v.pointer, v.message))
 
     def validate(self, document: Any, index: int | None = None) -> None:
@@ -53,6 +57,29 @@ class DocumentValidator:
         found = self.violations(document)
         if found:
             raise DocumentInvalid(self.name, found, index)
+
+
+# formats jsonschema-rs checks; jsonschema checks several of them only with optional packages installed
+# (`date-time` needs rfc3339-validator), and silently passes them otherwise
+RS_FORMATS = (
+    "date", "date-time", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
+    "uri", "uri-reference", "iri", "iri-reference", "uri-template", "json-pointer", "relative-json-pointer", "uuid",
+)  # fmt: skip
+
+
+def format_checker(cls: Any) -> jsonschema.FormatChecker:
+    """The validator class's format checker, with every format jsonschema-rs knows checked by it: the same
+    verdicts as the compiled validator, so that one pass of jsonschema words every fault, formats included."""
+    checker = copy.deepcopy(cls.FORMAT_CHECKER)
+    if jsonschema_rs is None:
+        return checker  # type: ignore[no-any-return]
+    for name in RS_FORMATS:
+        try:
+            single = jsonschema_rs.validator_for({"format": name}, validate_formats=True)
+        except Exception:  # pragma: no cover - a jsonschema-rs without this format
+            continue
+        checker.checks(name)(lambda value, single=single: not isinstance(value, str) or single.is_valid(value))
+    return checker  # type: ignore[no-any-return]
 
 
 def _plain(value: Any) -> Any:

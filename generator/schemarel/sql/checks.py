@@ -16,6 +16,7 @@ from typing import Any
 
 from schemarel import naming
 from schemarel.ir import Check, ColumnType
+from schemarel.sql.regex import to_postgres
 
 _COMPARISONS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
 _SUFFIX = {">=": "min", ">": "min", "<=": "max", "<": "max", "in": "enum", "min_length": "min_length",
@@ -23,9 +24,6 @@ _SUFFIX = {">=": "min", ">": "min", "<=": "max", "<": "max", "in": "enum", "min_
 # Rules only some dialects can express: a CHECK with one is created there alone (DDL `ddl_if`).
 DIALECT_ONLY = {"pattern": ("postgresql",)}
 _TEXT_KINDS = {"text", "varchar"}
-# JSON Schema patterns are ECMA 262; PostgreSQL's are POSIX AREs. They agree on the common core; these
-# escapes and groups differ in meaning or do not exist there, so such a pattern is left to validation.
-_NOT_PORTABLE = re.compile(r"\\[pPbBkcuzZAGQE]|\(\?[<P!=a-zA-Z]|\[[^\]]*\\[DSW]")
 
 
 _OPERATORS: Mapping[str, Callable[[Any, Any], Any]] = {
@@ -44,8 +42,9 @@ def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], cty
             rules.append(("min_length", kw["minLength"]))
         if ctype.kind == "text" and _is_int(kw.get("maxLength")):
             rules.append(("max_length", kw["maxLength"]))
-        if isinstance(kw.get("pattern"), str) and portable_pattern(kw["pattern"]):
-            rules.append(("pattern", kw["pattern"]))
+        pattern = to_postgres(kw["pattern"]) if isinstance(kw.get("pattern"), str) else None
+        if pattern is not None:  # the rule holds the PostgreSQL spelling of the ECMA-262 pattern
+            rules.append(("pattern", pattern))
     values = [v for v in kw.get("enum", []) if v is not None]
     if any(isinstance(v, float) for v in values):  # SQLAlchemy renders an IN list in the type of its first value
         values = [float(v) for v in values]
@@ -61,15 +60,6 @@ def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], cty
         check = Check(naming.ck_name(table, f"{column}_{suffix}"), "", column, rule, value)
         checks.append(Check(check.name, pg_sql(check), column, rule, value))
     return checks
-
-
-def portable_pattern(pattern: str) -> bool:
-    """Whether PostgreSQL's `~` means what the JSON Schema pattern means (and Python can compile it)."""
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return bool(pattern) and not _NOT_PORTABLE.search(pattern)
 
 
 def python_source(check: Check) -> str:

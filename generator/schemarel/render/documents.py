@@ -1,0 +1,293 @@
+"""Typed documents: each schema's JSON Schema as `TypedDict`s (and `Literal`s for enums), with the typed store
+protocols and lookup filters of `templates/documents.py.j2`.
+
+TypedDicts, not dataclasses: the Store reads and writes JSON-shaped dicts, so typed documents cost nothing at
+run time (no conversion on the hot path), `NotRequired` keeps "absent" apart from `null` exactly as the Store
+does, and a property whose name is no Python identifier (`first-name`, `class`) is still a key.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import inflection
+
+from schemarel import naming
+from schemarel.ir import SchemaModel, Table
+
+_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+# column type kind → the Python type of the document value it holds
+_KIND_TYPES = {"boolean": "bool", "smallint": "int", "integer": "int", "bigint": "int", "float": "float"}
+_FILTERS = {"str": "StrFilter", "int": "IntFilter", "float": "FloatFilter", "bool": "BoolFilter"}
+_SUFFIXES = ("Where", "Order", "Page", "Store", "AsyncStore")
+# what documents.py.j2 imports or defines besides the document's classes
+_MODULE_NAMES = {
+    "Any", "AsyncIterator", "Iterable", "Iterator", "Literal", "Mapping", "NotRequired", "Path", "Protocol",
+    "Sequence", "TypedDict", "cast", "open_store", "sys", "uuid", "store", "async_store",
+}  # fmt: skip
+
+
+@dataclass
+class FieldView:
+    key: str
+    annotation: str
+    required: bool
+    description: str = ""
+
+
+@dataclass
+class ClassView:
+    name: str
+    description: str
+    fields: list[FieldView]
+
+    @property
+    def functional(self) -> bool:
+        """Whether a key is no identifier: then the TypedDict is written with the functional syntax."""
+        return any(not f.key.isidentifier() or keyword.iskeyword(f.key) for f in self.fields)
+
+
+@dataclass
+class DocumentsView:
+    """The context of `documents.py.j2` for one schema."""
+
+    schema: str
+    title: str
+    root: str  # the document's type name
+    root_alias: str | None  # the type of a root that is not an object
+    classes: list[ClassView]
+    id_type: str
+    where: list[tuple[str, str]]  # (path, annotation)
+    order_keys: list[str]
+    unique: list[tuple[str, str]]  # (property, Python type), get_by's keyword arguments
+    filters: list[str] = field(default_factory=list)
+
+    @property
+    def exports(self) -> list[str]:
+        names = [c.name for c in self.classes] + ([self.root] if self.root_alias else [])
+        return [*names, *(self.root + s for s in _SUFFIXES), "store", "async_store"]
+
+    @property
+    def where_functional(self) -> bool:
+        return any(not p.isidentifier() or keyword.iskeyword(p) for p, _ in self.where)
+
+
+class _Types:
+    """JSON Schema nodes → Python type expressions, naming a TypedDict per object."""
+
+    def __init__(self, contents: dict[str, Any], reserved: set[str]) -> None:
+        self.contents = contents
+        self.classes: list[ClassView] = []
+        self.names: set[str] = set(reserved)  # the module's own names: no class may shadow one
+        self.refs: dict[str, str] = {}
+
+    def name(self, wanted: str) -> str:
+        base = re.sub(r"\W", "", inflection.camelize(naming.snake(wanted))) or "Document"
+        name, n = base, 2
+        while name in self.names:
+            name, n = f"{base}{n}", n + 1
+        self.names.add(name)
+        return name
+
+    def of(self, node: Any, name: str) -> str:
+        if node is True or node == {} or not isinstance(node, dict):
+            return "Any"
+        if "$ref" in node and isinstance(node["$ref"], str):
+            return self.ref(node["$ref"])
+        if "const" in node:
+            return f"Literal[{q(node['const'])}]" if _literal(node["const"]) else "Any"
+        if isinstance(node.get("enum"), list):
+            values = node["enum"]
+            if all(_literal(v) for v in values) and values:
+                shown = [q(v) for v in values if v is not None]
+                text = f"Literal[{', '.join(shown)}]" if shown else "None"
+                return _nullable(text, None in values or node.get("nullable") is True)
+            return "Any"
+        for combinator in ("oneOf", "anyOf"):
+            if isinstance(node.get(combinator), list):
+                members = [self.of(m, f"{name}Option{i + 1}") for i, m in enumerate(node[combinator])]
+                return _union(members)
+        if isinstance(node.get("allOf"), list):
+            merged = _merge(node)
+            return self.of(merged, name) if merged is not None else "Any"
+        kinds = node.get("type")
+        if isinstance(kinds, list):
+            text = _union([self.of({**node, "type": k}, name) for k in kinds])
+        elif kinds == "object" or (kinds is None and "properties" in node):
+            text = self.object(node, name)
+        elif kinds == "array":
+            items = node.get("items")
+            text = f"list[{self.of(items, inflection.singularize(name) if name.endswith('s') else name + 'Item')}]"
+        elif kinds in _SCALARS:
+            text = _SCALARS[kinds]
+        else:
+            return "Any"
+        return _nullable(text, node.get("nullable") is True)
+
+    def object(self, node: dict[str, Any], name: str) -> str:
+        props = node.get("properties")
+        if not isinstance(props, dict) or not props:
+            extra = node.get("additionalProperties")
+            value = self.of(extra, f"{name}Value") if isinstance(extra, dict) and extra else "Any"
+            return f"dict[str, {value}]"
+        cls = self.name(name)
+        required = set(node.get("required") or ())
+        view = ClassView(cls, str(node.get("description") or node.get("title") or ""), [])
+        self.classes.append(view)
+        for key, sub in props.items():
+            annotation = self.of(sub, f"{cls}{inflection.camelize(naming.snake(key))}")
+            description = sub.get("description", "") if isinstance(sub, dict) else ""
+            view.fields.append(FieldView(key, annotation, key in required, str(description)))
+        return cls
+
+    def ref(self, ref: str) -> str:
+        if not ref.startswith("#"):
+            return "Any"  # a $ref to another file: its type lives in that schema's module
+        if ref not in self.refs:
+            target: Any = self.contents
+            for part in ref.lstrip("#").split("/")[1:]:
+                part = part.replace("~1", "/").replace("~0", "~")
+                target = target.get(part) if isinstance(target, dict) else None
+            if target is None:
+                return "Any"
+            if ref == "#":
+                return self.root_name
+            self.refs[ref] = "Any"  # while it is being built: recursion through a non-object stays Any
+            placeholder = self.name(ref.rsplit("/", 1)[-1]) if _is_object(target) else None
+            if placeholder is not None:
+                self.names.discard(placeholder)
+                self.refs[ref] = placeholder
+            self.refs[ref] = self.of(target, placeholder or ref.rsplit("/", 1)[-1])
+        return self.refs[ref]
+
+    root_name = "Any"
+
+
+def _is_object(node: Any) -> bool:
+    return isinstance(node, dict) and (node.get("type") == "object" or "properties" in node)
+
+
+def q(value: Any) -> str:
+    """A Python literal, strings in double quotes (as ruff formats them)."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+
+
+def _literal(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | bool)
+
+
+def _nullable(text: str, nullable: bool) -> str:
+    return _union([text, "None"]) if nullable else text
+
+
+def _union(members: list[str]) -> str:
+    if "Any" in members:
+        return "Any"
+    unique = list(dict.fromkeys(m for part in members for m in _split(part)))
+    return " | ".join(unique)
+
+
+def _split(text: str) -> list[str]:
+    """The members of a union written by `_union` (brackets respected)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "["
+        depth -= ch == "]"
+        if depth == 0 and text[i : i + 3] == " | ":
+            out.append(text[start:i])
+            start = i + 3
+    return [*out, text[start:]]
+
+
+def _merge(node: dict[str, Any]) -> dict[str, Any] | None:
+    """`allOf` of objects as one object (properties and `required` merged), or None where it is more than that."""
+    parts = [node, *node["allOf"]]
+    if not all(isinstance(p, dict) and set(p) <= {"type", "properties", "required", "allOf", "description",
+                                                 "title", "additionalProperties", "$schema", "$id", "$defs",
+                                                 "definitions", "x-sql"} for p in parts):  # fmt: skip
+        return None
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for p in parts:
+        props.update(p.get("properties") or {})
+        required += p.get("required") or []
+    return {"type": "object", "properties": props, "required": required, "description": node.get("description", "")}
+
+
+def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
+    """The typed documents of one schema (its JSON contents and its IR)."""
+    title = model.title or model.name
+    root_name = re.sub(r"\W", "", inflection.camelize(naming.snake(title))) or "Document"
+    reserved = {root_name + suffix for suffix in _SUFFIXES} | _MODULE_NAMES | set(_FILTERS.values())
+    types = _Types(contents if isinstance(contents, dict) else {}, reserved)
+    types.root_name = root_name
+    root_type = types.of(contents, title)
+    alias = None
+    if root_type != types.root_name:
+        alias = root_type
+        root_type = types.name(title)
+    root = model.root
+    where, order_keys, unique = _paths(model)
+    filters = sorted({_FILTERS[_base(a)] for _, a in where})
+    where = [(path, f"{a} | None | {_FILTERS[_base(a)]}") for path, a in where]
+    return DocumentsView(
+        schema=model.name,
+        title=title,
+        root=root_type,
+        root_alias=alias,
+        classes=types.classes,
+        id_type=_id_type(root),
+        where=where,
+        order_keys=order_keys,
+        unique=unique,
+        filters=filters,
+    )
+
+
+def _base(annotation: str) -> str:
+    return annotation if annotation in _FILTERS else "str"
+
+
+def _id_type(root: Table) -> str:
+    key = root.column(root.primary_key.columns[0])
+    if key.type.kind == "uuid":
+        return "uuid.UUID"
+    return _KIND_TYPES.get(key.type.kind, "str")
+
+
+def _paths(model: SchemaModel) -> tuple[list[tuple[str, str]], list[str], list[tuple[str, str]]]:
+    """Filterable paths (as `runtime/query.py` names them) with their value types; root ordering keys;
+    unique properties."""
+    enums = {e.name: e.values for e in model.enums}
+    by_name = {t.name: t for t in model.tables}
+    where: dict[str, str] = {}
+    order: list[str] = []
+    unique: list[tuple[str, str]] = []
+    for table in model.tables:
+        prefix: tuple[str, ...] = ()
+        node: Table | None = table
+        while node is not None and node.parent is not None:
+            prefix = node.parent_path + prefix
+            node = by_name.get(node.parent)
+        singles = {c.columns[0] for c in (table.primary_key, *table.uniques) if len(c.columns) == 1}
+        for column in table.columns:
+            if column.type.kind == "json" or not (column.path or column.name == table.value_column):
+                continue
+            path = ".".join((*prefix, *column.path))
+            if not path or path in where:
+                continue
+            kind = column.type.kind
+            if kind == "enum" and column.type.enum in enums:
+                annotation = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
+            else:
+                annotation = _KIND_TYPES.get(kind, "str")
+            where[path] = annotation
+            if table.kind == "root":
+                order += [path, f"-{path}"]
+                if column.name in singles and path.isidentifier() and not keyword.iskeyword(path):
+                    unique.append((path, annotation))
+    return sorted(where.items()), order, unique

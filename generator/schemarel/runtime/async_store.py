@@ -1,0 +1,202 @@
+"""The Store's API on SQLAlchemy's asyncio engine (`postgresql+psycopg://`, psycopg's async driver).
+
+The work on each connection is the sync Store's own (`*_on` methods), run by `AsyncConnection.run_sync` in
+SQLAlchemy's greenlet bridge: one code path, so both stores write and read the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+
+from schemarel.runtime.dbstate import check_revision
+from schemarel.runtime.marks import MISSING
+from schemarel.runtime.query import Page, Where
+from schemarel.runtime.source import Source
+from schemarel.runtime.store import Store
+
+AsyncBind = Any  # an AsyncConnection, or an AsyncSession (its connection is used)
+
+
+class AsyncStore:
+    """Documents of one schema, as `Store`, with every database method a coroutine (`find` an async iterator).
+
+    The database's revision is checked on the first call (MigrationRequired says what to run).
+    """
+
+    def __init__(
+        self,
+        db: str | AsyncEngine,
+        schema: str,
+        *,
+        source: Source = None,
+        schemas_dir: str | Path | None = None,
+        check: bool = True,
+    ) -> None:
+        self.owns_engine = not isinstance(db, AsyncEngine)
+        self.engine = create_async_engine(db) if isinstance(db, str) else db
+        self.sync = Store(self.engine.sync_engine, schema, source=source, schemas_dir=schemas_dir, check=False)
+        self.name = schema
+        self._checked = not check or self.sync.revision is None
+
+    async def _ready(self) -> None:
+        if not self._checked:
+            async with self.engine.connect() as conn:
+                await conn.run_sync(check_revision, self.sync.revision)
+            self._checked = True
+
+    @asynccontextmanager
+    async def transaction(
+        self, conn: AsyncBind | None = None, *, one_statement: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """A transaction of its own, or a SAVEPOINT in the caller's; database refusals become typed errors."""
+        await self._ready()
+        try:
+            if conn is not None:
+                connection = conn if isinstance(conn, AsyncConnection) else await _connection(conn)
+                async with connection.begin_nested():
+                    yield connection
+            elif one_statement:
+                async with self.engine.connect() as own:
+                    yield await own.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                async with self.engine.begin() as own:
+                    yield own
+        except Exception as exc:
+            error = self.sync.error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+
+    @asynccontextmanager
+    async def reading(
+        self, conn: AsyncBind | None = None, one_statement: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ on PostgreSQL);
+        `one_statement`: the reading is a single statement (no BEGIN and COMMIT are sent)."""
+        await self._ready()
+        if conn is not None:
+            yield conn if isinstance(conn, AsyncConnection) else await _connection(conn)
+            return
+        try:
+            async with self.engine.connect() as own:
+                if one_statement:
+                    yield await own.execution_options(isolation_level="AUTOCOMMIT")
+                    return
+                if own.dialect.name == "postgresql":
+                    own = await own.execution_options(isolation_level="REPEATABLE READ")
+                async with own.begin():
+                    yield own
+        except sa.exc.DBAPIError as exc:
+            raise self.sync.error(exc) from exc
+
+    async def create(self, document: Any, *, conn: AsyncBind | None = None) -> Any:
+        """Store one document; returns its id."""
+        batch, doc_id = self.sync.one_batch(document)
+        writer = self.sync._writer(self.engine.dialect)
+        async with self.transaction(conn, one_statement=writer.one_statement(batch)) as c:
+            await c.run_sync(writer.write_one, batch)
+        return self.sync.created_id(batch, doc_id)
+
+    async def create_many(
+        self, documents: Iterable[Any], batch_size: int = 1000, *, conn: AsyncBind | None = None
+    ) -> list[Any]:
+        """Store many documents, `batch_size` per transaction (or SAVEPOINT); returns their ids in order."""
+        ids: list[Any] = []
+        for batch in self.sync.batches(documents, batch_size):
+            async with self.transaction(conn) as c:
+                ids += await c.run_sync(self.sync.write, batch)
+        return ids
+
+    async def get(self, doc_id: Any, *, conn: AsyncBind | None = None) -> Any:
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
+            return await c.run_sync(self.sync.get_on, doc_id)
+
+    async def get_by(self, *, conn: AsyncBind | None = None, **unique: Any) -> Any:
+        query = self.sync.by_query(unique)
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
+            return await c.run_sync(self.sync.get_by_on, query, unique)
+
+    async def find(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        batch_size: int = 500,
+        conn: AsyncBind | None = None,
+    ) -> AsyncIterator[tuple[Any, Any]]:
+        """(id, document) pairs matching `where`, as `Store.find`."""
+        conds, order = self.sync.compile(where, order_by)
+        after = None
+        async with self.reading(conn) as c:
+            while limit is None or limit > 0:
+                size = batch_size if limit is None else min(batch_size, limit)
+                items, after = await c.run_sync(self.sync.page_on, conds, order, size, after)
+                for item in items:
+                    yield item
+                if after is None:
+                    return
+                limit = None if limit is None else limit - len(items)
+
+    async def page(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int = 50,
+        after: str | None = None,
+        conn: AsyncBind | None = None,
+    ) -> Page[Any]:
+        conds, order = self.sync.compile(where, order_by)
+        start = order.decode(after, self.sync._key) if after else None
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
+            items, last = await c.run_sync(self.sync.page_on, conds, order, limit, start)
+        return Page(items, order.encode(last) if last is not None else None)
+
+    async def count(self, where: Where | None = None, *, conn: AsyncBind | None = None) -> int:
+        conds, _ = self.sync.compile(where, None)
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
+            return await c.run_sync(self.sync.count_on, conds)
+
+    async def exists(self, doc_id: Any, *, conn: AsyncBind | None = None) -> bool:
+        async with self.reading(conn, one_statement=self.sync.one_table) as c:
+            return await c.run_sync(self.sync.exists_on, doc_id)
+
+    async def replace(self, doc_id: Any, document: Any, *, conn: AsyncBind | None = None) -> None:
+        document = self.sync.prepare(document)
+        async with self.transaction(conn) as c:
+            await c.run_sync(self.sync.replace_on, doc_id, document)
+
+    async def patch(
+        self, doc_id: Any, merge_patch: Any, *, if_match: Any = MISSING, conn: AsyncBind | None = None
+    ) -> Any:
+        direct = self.sync.direct_patch(merge_patch, if_match)
+        async with self.transaction(conn, one_statement=direct is not None and len(self.sync.mapping.tables) == 1) as c:
+            return await c.run_sync(self.sync.patch_on, doc_id, merge_patch, if_match, direct)
+
+    async def delete(self, doc_id: Any, *, conn: AsyncBind | None = None) -> None:
+        async with self.transaction(conn) as c:
+            await c.run_sync(self.sync.delete_on, doc_id)
+
+    def items(self, batch_size: int = 500, *, conn: AsyncBind | None = None) -> AsyncIterator[tuple[Any, Any]]:
+        return self.find(batch_size=batch_size, conn=conn)
+
+    async def close(self) -> None:
+        if self.owns_engine:
+            await self.engine.dispose()
+
+    async def __aenter__(self) -> AsyncStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    return await session.connection()

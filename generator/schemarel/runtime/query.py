@@ -1,0 +1,277 @@
+"""Lookups by value: filters on document paths compiled to SQL over the tables, ordering and keyset cursors.
+
+A path names a scalar the tables hold in a column: `lastName`, `privacySettings.twoFactorEnabled`, and
+inside arrays `emails` (the items of an array of scalars) or `phoneNumbers.type`. A filter on a path inside an
+array holds when some item matches (`EXISTS` over the array's table); the filters on the fields of one array
+must all hold for the same item. Filters: a value (equality; None: absent or null), or a mapping of
+operators: `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in` (a list), `startswith`, `endswith`, `contains`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+
+from schemarel.errors import SchemarelError
+from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.tablemap import Field, TableMap
+
+D = TypeVar("D")
+Where = Mapping[str, Any]
+OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "startswith", "endswith", "contains")
+_COMPARE = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}
+
+
+class QueryError(SchemarelError, ValueError):
+    """A filter or ordering the tables cannot answer (an unknown path, a JSON value, a bad operator)."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[D]):
+    """One page of `find`: (id, document) pairs, and the cursor of the next page (None after the last)."""
+
+    items: list[tuple[Any, D]]
+    next: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a path's values live: a field of a table, reached from the root through `chain`."""
+
+    path: str
+    tm: TableMap
+    field: Field
+    chain: tuple[TableMap, ...]  # from the root's first child down to `tm`; empty for root columns
+
+
+@dataclass
+class Paths:
+    """Every filterable path of a schema (its scalar fields), and the unique ones `get_by` accepts."""
+
+    mapping: DocumentMap
+    targets: dict[str, Target] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for tm in self.mapping.tables:
+            chain: list[TableMap] = []
+            node: TableMap | None = tm
+            while node is not None and node.parent is not None:
+                chain.insert(0, node)
+                node = node.parent
+            prefix = tuple(step for t in chain for step in t.table.parent_path)
+            for f in tm.fields:
+                self.targets.setdefault(".".join((*prefix, *f.path)), Target(".".join((*prefix, *f.path)), tm, f,
+                                                                               tuple(chain)))  # fmt: skip
+
+    def target(self, path: str) -> Target:
+        found = self.targets.get(path)
+        if found is None:
+            known = ", ".join(sorted(p for p, t in self.targets.items() if not t.field.json and p))
+            raise QueryError(f"{self.mapping.model.name}: no path {path!r} to filter on (there are: {known})")
+        if found.field.json:
+            raise QueryError(f"{self.mapping.model.name}: {path!r} is stored as JSON and cannot be filtered on")
+        return found
+
+    def unique(self, path: str) -> Target:
+        """A root column with a unique constraint (or the natural key) of its own."""
+        found = self.target(path)
+        table = found.tm.table
+        singles = {c.columns[0] for c in (table.primary_key, *table.uniques) if len(c.columns) == 1}
+        if found.chain or found.field.column not in singles:
+            raise QueryError(f"{self.mapping.model.name}: {path!r} is not unique; use find()")
+        return found
+
+
+def query_value(target: Target, value: Any) -> Any:
+    """A filter's value as the column holds it (a uuid, a datetime); QueryError when it cannot be one."""
+    if value is None or target.field.to_db is None:
+        return value
+    try:
+        return target.field.to_db(value)
+    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+        raise QueryError(f"{target.path}: {value!r} is not a value of this property ({exc})") from None
+
+
+_value = query_value
+
+
+class Binder:
+    """Where filter values go: by default into the expression (SQLAlchemy binds them); with `named`, into
+    `values` under `p0`, `p1`, … in binding order, so that a statement compiled once serves every call of the
+    same form (runtime/direct.py)."""
+
+    def __init__(self, named: bool = False) -> None:
+        self.named = named
+        self.values: dict[str, Any] = {}
+
+    def __call__(self, type_: Any, value: Any) -> Any:
+        if not self.named:
+            return value
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return sa.bindparam(name, type_=type_)
+
+
+_LIKE = {"startswith": "{}%", "endswith": "%{}", "contains": "%{}%"}
+
+
+Term = tuple[Target, str, list[Any] | None]  # a path, an operator, its values (None: IS [NOT] NULL)
+
+
+def terms(paths: Paths, where: Where | None) -> list[Term]:
+    """The filters as terms, in the order their values are bound; values converted as the columns hold them."""
+    return [term for path, spec in (where or {}).items() for term in path_terms(paths.target(path), spec)]
+
+
+def path_terms(target: Target, spec: Any) -> list[Term]:
+    """The terms of the filters on one path."""
+    out: list[Term] = []
+    for op, operand in spec.items() if isinstance(spec, Mapping) else [("eq", spec)]:
+        if op in _COMPARE:
+            null = operand is None and op in ("eq", "ne")
+            out.append((target, op, None if null else [_value(target, operand)]))
+        elif op == "in":
+            if not isinstance(operand, list | tuple | set | frozenset):
+                raise QueryError(f"{target.path}: `in` takes a list, not {operand!r}")
+            out.append((target, op, [_value(target, v) for v in operand]))
+        elif op in _LIKE:
+            if not isinstance(operand, str):
+                raise QueryError(f"{target.path}: `{op}` takes a string, not {operand!r}")
+            escaped = operand.replace("/", "//").replace("%", "/%").replace("_", "/_")
+            out.append((target, op, [_LIKE[op].format(escaped)]))
+        else:
+            raise QueryError(f"{target.path}: unknown operator {op!r} (there are: {', '.join(OPERATORS)})")
+    return out
+
+
+def shape(items: list[Term]) -> tuple[Any, ...]:
+    """What a statement compiled for these terms depends on (not their values)."""
+    return tuple((t.path, op, None if values is None else len(values)) for t, op, values in items)
+
+
+def bound(items: list[Term]) -> list[Any]:
+    """The terms' values in binding order (`p0`, `p1`, … of a Binder)."""
+    return [v for _, _, values in items for v in values or ()]
+
+
+def term_condition(target: Target, op: str, values: list[Any] | None, bind: Binder) -> Any:
+    """The SQL condition of one term."""
+    column = target.tm.sa_table.c[target.field.column]
+    if values is None:
+        return column.is_(None) if op == "eq" else column.is_not(None)
+    if op in _COMPARE:
+        return getattr(column, _COMPARE[op])(bind(column.type, values[0]))
+    if op == "in":
+        return column.in_([bind(column.type, v) for v in values]) if values else sa.false()
+    return column.like(bind(sa.String(), values[0]), escape="/")
+
+
+def condition(target: Target, spec: Any, bind: Binder | None = None) -> Any:
+    """The SQL condition of the filters on one path."""
+    items = path_terms(target, spec)
+    return sa.and_(*(term_condition(t, op, values, bind or Binder()) for t, op, values in items))
+
+
+def where_clause(paths: Paths, where: Where | None, bind: Binder | None = None) -> list[Any]:
+    """Conditions on the root table: root columns directly, other tables through correlated EXISTS."""
+    return where_of(terms(paths, where), bind or Binder())
+
+
+def where_of(items: list[Term], bind: Binder) -> list[Any]:
+    nested: dict[tuple[int, ...], list[Any]] = {}
+    chains: dict[tuple[int, ...], tuple[TableMap, ...]] = {}
+    out = []
+    for target, op, values in items:
+        cond = term_condition(target, op, values, bind)
+        if not target.chain:
+            out.append(cond)
+            continue
+        key = tuple(t.index for t in target.chain)
+        nested.setdefault(key, []).append(cond)
+        chains[key] = target.chain
+    for key, conds in nested.items():
+        out.append(_exists(chains[key], conds))
+    return out
+
+
+def _exists(chain: Sequence[TableMap], conds: list[Any]) -> Any:
+    """EXISTS over the last table of `chain`, joined up to the root row by each table's parent key."""
+    inner: Any = sa.and_(*conds)
+    for tm in reversed(chain):
+        assert tm.parent is not None and tm.fk is not None
+        parent = tm.parent.sa_table.c[tm.parent.key]
+        inner = sa.exists().where(tm.sa_table.c[tm.fk] == parent, inner)
+    return inner
+
+
+@dataclass(frozen=True)
+class Order:
+    """`order_by` as (target, descending) pairs on root columns; the document id breaks ties."""
+
+    keys: tuple[tuple[Target, bool], ...]
+
+    @classmethod
+    def parse(cls, paths: Paths, order_by: str | Sequence[str] | None) -> Order:
+        names = [order_by] if isinstance(order_by, str) else list(order_by or ())
+        keys = []
+        for name in names:
+            desc = name.startswith("-")
+            target = paths.target(name.lstrip("-"))
+            if target.chain:
+                raise QueryError(f"{target.path}: only properties stored in the root table can order documents")
+            keys.append((target, desc))
+        return cls(tuple(keys))
+
+    def columns(self, root: TableMap) -> list[Any]:
+        out: list[Any] = []
+        for target, desc in self.keys:
+            column = root.sa_table.c[target.field.column]
+            nulls = sa.case((column.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
+            out += [nulls, column.desc() if desc else column]  # NULLs last
+        return [*out, root.sa_table.c[root.key]]
+
+    def after(self, root: TableMap, values: Sequence[Any], bind: Binder | None = None) -> Any:
+        """Rows after the one whose order values (and id, last) are `values`, in this order (NULLs last)."""
+        bind = bind or Binder()
+        ors, equal = [], []
+        for (target, desc), value in zip(self.keys, values, strict=False):
+            column = root.sa_table.c[target.field.column]
+            if value is None:
+                equal.append(column.is_(None))
+                continue
+            bound = bind(column.type, value)
+            beyond = column < bound if desc else column > bound
+            ors.append(sa.and_(*equal, sa.or_(beyond, column.is_(None))))
+            equal.append(column == bound)
+        key = root.sa_table.c[root.key]
+        ors.append(sa.and_(*equal, key > bind(key.type, values[-1])))
+        return sa.or_(*ors)
+
+    def values(self, row: Any, root: TableMap) -> list[Any]:
+        """The order values of a root row read with `DocumentMap.select` (database form), id last."""
+        offset = root.read_offset
+        positions = [root.fields.index(t.field) for t, _ in self.keys]
+        return [row[offset + p] for p in positions] + [row[0]]
+
+    def encode(self, values: Sequence[Any]) -> str:
+        """An opaque cursor: the order values in document form, then the id."""
+        out = []
+        for (target, _), value in zip(self.keys, values, strict=False):
+            f = target.field
+            out.append(f.from_db(value) if value is not None and f.from_db else value)
+        out.append(str(values[-1]) if not isinstance(values[-1], int) else values[-1])
+        return base64.urlsafe_b64encode(json.dumps(out, separators=(",", ":")).encode()).decode().rstrip("=")
+
+    def decode(self, cursor: str, key: Any) -> list[Any]:
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            assert isinstance(raw, list) and len(raw) == len(self.keys) + 1
+            values = [_value(t, v) for (t, _), v in zip(self.keys, raw, strict=False)]
+            return [*values, key(raw[-1])]
+        except Exception:
+            raise QueryError(f"not a cursor of this query: {cursor!r}") from None

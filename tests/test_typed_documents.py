@@ -1,0 +1,154 @@
+"""Typed documents: the generated TypedDicts and store protocols make mypy --strict catch a wrong key, enum
+value, lookup field or filter path in application code; the generated modules are mypy- and ruff-clean; a
+typed store opened from any directory uses the model of its generated package."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import sqlalchemy as sa
+from api_helpers import GENERATED, REPO
+from conftest import create_users_table
+from dbtools import migrate
+
+CLEAN = """
+    from __future__ import annotations
+
+    import asyncio
+
+    from schemarel import AsyncStore, Store
+
+    from generated.documents import customer, profile
+
+    ada: customer.CustomerProfile = {
+        "firstName": "Ada",
+        "lastName": "Lovelace",
+        "emails": ["ada@example.org"],
+        "phoneNumbers": [{"type": "mobile", "number": "+441234"}],
+        "privacySettings": {"marketingEmailsEnabled": False, "twoFactorEnabled": True},
+    }
+    customers = customer.store("sqlite://", check=False)
+    new_id = customers.create(ada)
+    print(new_id.hex, customers.get(new_id)["lastName"])
+    for doc_id, found in customers.find({"emails": {"endswith": "@example.org"}, "phoneNumbers.type": "mobile"},
+                                        order_by=["-lastName", "firstName"]):
+        print(doc_id, found["firstName"])
+    profiles = profile.store("sqlite://", check=False)
+    mine: profile.Profile = profiles.get_by(userId="u42")
+    print(mine["timezone"], profiles.patch(new_id, {"timezone": "Europe/Paris"})["currency"])
+    # the runtime's classes satisfy the generated protocols
+    typed: customer.CustomerProfileStore = Store("sqlite://", "customer")
+    typed_async: customer.CustomerProfileAsyncStore = AsyncStore("sqlite+aiosqlite://", "customer")
+
+    async def main(store: profile.ProfileAsyncStore) -> None:
+        print((await store.get_by(userId="u1"))["currency"])
+        async for _, item in store.find({"currency": {"in": ["EUR", "USD"]}}):
+            print(item["userId"])
+
+    asyncio.run(main(profile.async_store("postgresql+psycopg://localhost/app", check=False)))
+"""
+# (what the application got wrong, the line as written instead of the clean one)
+TYPOS = {
+    "a misspelt key": ('"firstName": "Ada",', '"firstname": "Ada",'),
+    "an enum value the schema does not have": ('"type": "mobile"', '"type": "fax"'),
+    "a missing required key": ('"lastName": "Lovelace",', ""),
+    "a lookup by a field that is not unique": ('get_by(userId="u42")', 'get_by(timezone="UTC")'),
+    "a filter on a path the schema does not have": ('"phoneNumbers.type": "mobile"', '"phoneNumbers.kind": "mobile"'),
+    "an ordering key that is not a root property": ('"-lastName"', '"-emails"'),
+    "a key of a read document that does not exist": ('mine["timezone"]', 'mine["timeZone"]'),
+    "a wrong value type": ('"twoFactorEnabled": True', '"twoFactorEnabled": "yes"'),
+}
+
+
+def _mypy(tmp_path: Path, files: list[Path]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MYPYPATH": str(REPO)}
+    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy_cache"), *map(str, files)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, check=False)
+
+
+def test_mypy_catches_each_typo_and_passes_the_clean_application(tmp_path: Path) -> None:
+    clean = textwrap.dedent(CLEAN)
+    files = {"clean": tmp_path / "app_clean.py"}
+    files["clean"].write_text(clean)
+    for i, (what, (right, wrong)) in enumerate(TYPOS.items()):
+        assert clean.count(right) == 1, what
+        files[what] = tmp_path / f"app_typo_{i}.py"
+        files[what].write_text(clean.replace(right, wrong))
+    result = _mypy(tmp_path, list(files.values()))
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert not [e for e in errors if e.startswith(str(files["clean"]))], result.stdout
+    for what, path in files.items():
+        if what != "clean":
+            assert any(e.startswith(str(path)) for e in errors), f"mypy missed {what}:\n{result.stdout}"
+
+
+def test_the_generated_modules_are_mypy_strict_and_ruff_clean(tmp_path: Path) -> None:
+    modules = sorted((GENERATED / "documents").glob("*.py"))
+    assert [m.name for m in modules] == ["__init__.py", "customer.py", "profile.py"]
+    result = _mypy(tmp_path, modules)
+    assert result.returncode == 0, result.stdout
+    ruff = [sys.executable, "-m", "ruff", "check", "--no-force-exclude", *map(str, modules)]
+    checked = subprocess.run(ruff, capture_output=True, text=True, cwd=REPO, check=False)
+    assert checked.returncode == 0, checked.stdout
+    imports = [line.strip() for m in modules for line in m.read_text().splitlines() if "schemarel" in line
+               and line.strip().startswith(("import ", "from "))]  # fmt: skip
+    assert set(imports) <= {"from schemarel.support import open_store"}, imports
+
+
+def test_a_typed_store_started_elsewhere_uses_its_generated_package(tmp_path: Path) -> None:
+    """Run from a directory without schemas/ or pyproject.toml: the model comes from generated/ itself."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    create_users_table(url)
+    migrate(GENERATED, url, "upgrade", "head")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO users (id, email) VALUES ('u42', 'u@example.org')")
+    engine.dispose()
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(REPO)!r})
+        from generated.documents import profile
+        profiles = profile.store({url!r})
+        new_id = profiles.create({{"userId": "u42"}})
+        print(profiles.get_by(userId="u42"), profiles.patch(new_id, {{"currency": "EUR"}})["currency"])
+        """
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=elsewhere, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[0] == "{'userId': 'u42', 'timezone': 'UTC', 'currency': 'USD'} EUR"
+
+
+def test_without_the_generated_package_the_message_says_how_to_pass_it(tmp_path: Path) -> None:
+    script = "from schemarel import Store\nStore('sqlite://', 'profile')"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert "cannot find the generated package" in run.stderr and "source=generated" in run.stderr
+
+
+def test_every_corpus_schema_gets_mypy_strict_and_ruff_clean_documents(tmp_path: Path) -> None:
+    """Real-world schemas (../shared/corpus): names that are no identifiers, enums, unions, $refs, recursion."""
+    from conftest import SHARED, require_shared
+    from projects import generate, write_project
+
+    corpus = sorted(require_shared(SHARED / "corpus").glob("*.schema.json"))
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    for path in corpus:
+        root = write_project(tmp_path / path.stem, {path.name.removesuffix(".schema.json"): path.read_text()})
+        if generate(root).exit_code != 0:  # a schema generate refuses (named by test_corpus) has no documents
+            continue
+        for module in (root / "generated" / "documents").glob("[!_]*.py"):
+            (modules / f"{path.stem.replace('-', '_').replace('.', '_')}_{module.name}").write_text(module.read_text())
+    files = sorted(modules.glob("*.py"))
+    assert len(files) >= len(corpus) - 2
+    result = _mypy(tmp_path, files)
+    assert result.returncode == 0, result.stdout
+    ruff = [sys.executable, "-m", "ruff", "check", "--no-force-exclude", "--config", str(REPO / "pyproject.toml")]
+    checked = subprocess.run([*ruff, *map(str, files)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
