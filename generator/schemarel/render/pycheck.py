@@ -19,7 +19,8 @@ from schemarel.errors import SchemaError
 # schemas, the corpus and the evolution tests), plus harmless operators of the same family.
 NODES = frozenset({
     "Module", "Expr", "Import", "ImportFrom", "alias", "Assign", "AnnAssign", "ClassDef", "FunctionDef", "Return",
-    "If", "With", "withitem", "Try", "Pass", "Assert", "Starred", "ListComp", "arguments", "arg", "keyword", "Call",
+    "If", "With", "withitem", "Try", "AsyncFunctionDef", "Pass", "Assert", "Starred", "ListComp", "arguments",
+    "arg", "keyword", "Call",
     "Attribute", "Name",
     "Constant", "Subscript", "Tuple", "List", "Dict", "Set", "GeneratorExp", "comprehension", "IfExp", "BoolOp",
     "BinOp", "UnaryOp", "Compare", "Load", "Store", "And", "Or", "Not", "USub", "UAdd", "Add", "Sub", "Mult", "Div",
@@ -32,7 +33,10 @@ IMPORTS = frozenset({
 # the Alembic environment (no schema text but the default URL) finds the models and the database itself
 ENV_IMPORTS = IMPORTS | {"importlib.util", "os", "sys", "logging.config", "pathlib"}
 ENV_MODULE = "migrations/env.py"
+# the typed document modules (documents/<schema>.py) also declare types and async methods
+DOCUMENT_IMPORTS = IMPORTS | {"typing_extensions", "collections.abc", "sys", "pathlib"}
 BUILTINS = frozenset({"bool", "dict", "float", "frozenset", "getattr", "int", "list", "object", "str", "tuple", "set",
+                      "property",
                       "len", "isinstance", "__file__"})  # fmt: skip
 PUBLIC_DUNDERS = frozenset({"__name__"})  # read by the Alembic environment; names, not code
 CLASS_BODY_CALLS = frozenset({"mapped_column", "relationship"})
@@ -77,7 +81,8 @@ def check_module(path: str, source: str, modules: set[str], model_shape: bool = 
         if kind not in NODES:
             raise _Refused(node, f"unexpected Python construct {kind}")
         if isinstance(node, ast.Import | ast.ImportFrom):
-            _check_import(node, modules, ENV_IMPORTS if path == ENV_MODULE else IMPORTS)
+            allowed = DOCUMENT_IMPORTS if path.startswith("documents/") else IMPORTS
+            _check_import(node, modules, ENV_IMPORTS if path == ENV_MODULE else allowed)
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id not in bound and node.id not in BUILTINS:
                 raise _Refused(node, f"unexpected name {node.id!r}")
@@ -110,7 +115,8 @@ def _check_import(node: ast.Import | ast.ImportFrom, modules: set[str], allowed:
 
 def _is_docstring_or_call(node: ast.Expr) -> bool:
     value = node.value
-    return isinstance(value, ast.Call) or (isinstance(value, ast.Constant) and isinstance(value.value, str))
+    # a call, a docstring, or `...` (the body of a Protocol method)
+    return isinstance(value, ast.Call) or (isinstance(value, ast.Constant) and isinstance(value.value, str | type(...)))
 
 
 def _bound_names(tree: ast.Module) -> set[str]:
