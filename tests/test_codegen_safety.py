@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from schemarel import naming
 from schemarel.errors import SchemaError
+from schemarel.project.config import output_owner
 from schemarel.project.pipeline import Settings, build
 from schemarel.render import pycheck
 from schemarel.text import docstring, docstring_text, py_comment, py_literal
@@ -322,7 +323,7 @@ def test_reserved_property_names_each_get_a_mapped_column(
     (root / "generated").mkdir()
     from schemarel.render.output import write_tree
 
-    write_tree(root / "generated", gen.files)
+    write_tree(root / "generated", gen.files, output_owner("generate", root / "schemas"))
     code = (
         "import sys, json, sqlalchemy as sa; sys.path.insert(0, '.'); from generated.models import Thing; "
         "sa.orm.configure_mappers(); m = sa.inspect(Thing); "
@@ -376,7 +377,8 @@ def test_a_later_revision_from_hostile_changes_parses(
 
     root = tmp_path_factory.mktemp("r")
     _write(root, "s", hostile_schema("Thing", "plain", "kind", "v"))
-    write_tree(root / "generated", build(Settings(root / "schemas", root / "generated")).files)
+    owner = output_owner("generate", root / "schemas")
+    write_tree(root / "generated", build(Settings(root / "schemas", root / "generated")).files, owner)
     schema = hostile_schema("Thing", text, "kind", "v")
     schema["properties"]["kind"]["enum"] = ["other", "v", value]
     _write(root, "s", schema)
