@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import keyword
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import inflection
 
@@ -134,3 +136,73 @@ def renamed(name: str, *candidates: str | None) -> tuple[str, ...]:
         if short and short != name and short not in result:
             result.append(short)
     return tuple(result)
+
+
+# -- Python names of the generated models -----------------------------------------------------------------
+# What a declarative class and its module already use: a column attribute, class or module of that name
+# would shadow it (`metadata`, `registry` and `_sa_*` are SQLAlchemy's own; `relationship`, `Mapped`... are
+# called in the class body; `Base`, `include_object`... are names of the models package).
+RESERVED_ATTRIBUTES = frozenset({"metadata", "registry", "type_annotation_map", "relationship", "mapped_column",
+                                 "sa", "Mapped", "postgresql", "uuid", "datetime", "decimal", "Any", "uuid_default",
+                                 "boolean_default", "Base", "annotations", "_is_protocol"})  # fmt: skip
+RESERVED_CLASSES = frozenset({"Base", "Mapped", "Any", "DeclarativeBase", "EXTERNAL_TABLES", "NAMING_CONVENTION"})
+RESERVED_MODULES = frozenset({"base", "include_object", "metadata", "sa", "annotations"})
+
+
+def _plain_identifier(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
+
+
+def attribute_name(name: str) -> str:
+    """The model attribute first tried for column `name`: itself when Python and SQLAlchemy leave it free;
+    `class_` for a keyword or a reserved name; `col_sa_registry` for SQLAlchemy's `_sa_*` and for dunder-like
+    `__x` names (which Python would mangle)."""
+    if name.startswith(("_sa_", "__")):
+        return f"col{name}" if name.isidentifier() else python_identifier(name, "col_")
+    if not _plain_identifier(name):
+        return f"{name}_" if keyword.iskeyword(name) else python_identifier(name, "col_")
+    return f"{name}_" if name in RESERVED_ATTRIBUTES else name
+
+
+def attribute_names(names: Iterable[str], taken: Iterable[str] = ()) -> dict[str, str]:
+    """Distinct attributes for distinct column names, deterministically: a name that is free keeps itself
+    first, then each other one takes its `attribute_name` plus as many `_` as it needs (`class` → `class__`
+    when a column `class_` exists)."""
+    names = list(names)
+    used = set(taken)
+    result: dict[str, str] = {}
+    for name in names:
+        if attribute_name(name) == name and name not in used:
+            result[name] = name
+            used.add(name)
+    for name in names:
+        if name in result:
+            continue
+        candidate = attribute_name(name)
+        while candidate in used:
+            candidate += "_"
+        result[name] = candidate
+        used.add(candidate)
+    return result
+
+
+def python_identifier(text: str, prefix: str) -> str:
+    """An ASCII identifier for any text: other characters become `_`, `prefix` when it would not start one."""
+    word = re.sub(r"\W", "_", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode(), flags=re.A)
+    word = word or hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:_HASH_LEN]
+    return word if word.isidentifier() and not keyword.iskeyword(word) else f"{prefix}{word}"
+
+
+def class_identifier(name: str) -> str:
+    """The class for a table's CamelCase name: itself, or `NoneRow`/`BaseRow` for a keyword or reserved name."""
+    if not _plain_identifier(name):
+        return f"{name}Row" if keyword.iskeyword(name) else python_identifier(name, "Table")
+    return f"{name}Row" if name in RESERVED_CLASSES or name.startswith("_sa_") else name
+
+
+def module_identifier(schema: str) -> str:
+    """The models module of a schema (file stem): `foo-bar` → `foo_bar`, `class` → `class_`, `base` → `base_`."""
+    module = snake(schema)
+    if not _plain_identifier(module):
+        module = f"{module}_" if keyword.iskeyword(module) else python_identifier(module, "schema_")
+    return f"{module}_" if module in RESERVED_MODULES or module.startswith("__") else module

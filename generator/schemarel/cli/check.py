@@ -17,6 +17,7 @@ from schemarel.cli.common import (
     templates_option,
 )
 from schemarel.errors import SchemarelError
+from schemarel.text import terminal
 
 
 @click.command()
@@ -52,7 +53,7 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str
         )
     for problem in problems:
         if problem.kind == "changed":
-            click.echo(problem.diff, nl=False)
+            click.echo(terminal(problem.diff), nl=False)
         else:
             what = {
                 "missing": "is missing",
@@ -60,7 +61,7 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str
                 "symlink": "is a symbolic link (not read: schemarel writes only regular files)",
                 "special": "is not a regular file (not read)",
             }[problem.kind]
-            click.secho(f"{out_dir / problem.path} {what}", fg="red", err=True)
+            click.secho(f"{terminal(str(out_dir / problem.path))} {what}", fg="red", err=True)
     if problems or gen.pending_change:
         click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)
         sys.exit(1)
@@ -75,12 +76,12 @@ def _check_report(fmt: str, settings: Any) -> None:
     try:
         gen = build(settings, write_revision=False)
     except SchemarelError as exc:
-        click.echo(reports.error(fmt, exc), nl=False)
+        click.echo(terminal(reports.error(fmt, exc)), nl=False)
         sys.exit(exc.exit_code)
     result = reports.CheckResult(
         settings.out_dir,
         drift(settings.out_dir, gen.files),
         reports.unrevised_schemas(gen.database, gen.recorded_database) if gen.pending_change else [],
     )
-    click.echo(reports.github(result) if fmt == "github" else reports.as_json(result), nl=False)
+    click.echo(terminal(reports.github(result) if fmt == "github" else reports.as_json(result)), nl=False)
     sys.exit(1 if result.stale else 0)

@@ -16,6 +16,7 @@ import click
 
 from schemarel.cli.common import db_option, debug_option, first_line, reports_errors, schema_name_option, schemas_option
 from schemarel.errors import SchemarelError
+from schemarel.text import terminal
 
 
 @contextmanager
@@ -121,7 +122,7 @@ def load(
         elapsed = time.perf_counter() - start
     where = "<stdin>" if stdin else file
     for item in shown:
-        click.secho(f"{where}:{item.line}: " + "; ".join(item.reasons), fg="red", err=True)
+        click.secho(terminal(f"{where}:{item.line}: " + "; ".join(item.reasons)), fg="red", err=True)
     if all_or_nothing and result.rejected:
         raise SchemarelError(f"nothing loaded: {result.rejected} invalid line(s), listed in {rejects_path}")
     rate = result.loaded / elapsed if elapsed > 0 else 0.0

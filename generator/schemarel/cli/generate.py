@@ -15,6 +15,7 @@ from schemarel.cli.common import (
     strict_option,
     templates_option,
 )
+from schemarel.text import terminal
 
 if TYPE_CHECKING:
     from schemarel.render.output import Drift
@@ -91,10 +92,10 @@ def _generate(
 
     gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict))
     for warning in gen.database.warnings:
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+        click.secho(f"warning: {terminal(str(warning))}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files, output_owner("generate", schemas_dir, templates_dir))
     if gen.new_revision:
-        click.echo(f"new revision {gen.new_revision.id}: {gen.new_revision.message}")
+        click.echo(f"new revision {gen.new_revision.id}: {terminal(gen.new_revision.message)}")
     _report(out_dir, changes)
     if not changes:
         click.echo(f"{out_dir} is up to date")
@@ -139,4 +140,4 @@ def _report(out_dir: Path, changes: list[Drift]) -> None:
     """One line per file written, updated or removed (a link or special file there: replaced)."""
     verbs = {"missing": "wrote", "changed": "updated", "extra": "removed"}
     for change in changes:
-        click.echo(f"{verbs.get(change.kind, 'replaced'):8} {out_dir / change.path}")
+        click.echo(f"{verbs.get(change.kind, 'replaced'):8} " + terminal(str(out_dir / change.path)))

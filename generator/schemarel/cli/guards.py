@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from schemarel.errors import SchemarelError
+from schemarel.text import terminal
 from schemarel.urls import scrub, secrets
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def report(exc: SchemarelError, url: str | None, debug: bool) -> NoReturn:
     """Print a SchemarelError (with the traceback under --debug), the database URL's secrets hidden; exit."""
     if debug:
         click.echo(scrub(traceback.format_exc(), url), err=True, nl=False)
-    click.secho(f"error: {scrub(str(exc), url)}", fg="red", err=True)
+    click.secho(f"error: {terminal(scrub(str(exc), url))}", fg="red", err=True)
     sys.exit(exc.exit_code)
 
 

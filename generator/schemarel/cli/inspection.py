@@ -21,6 +21,7 @@ from schemarel.schema.refs import deref_raw
 from schemarel.sql.checks import DIALECT_ONLY, RULE_OF_KEYWORD
 from schemarel.sql.metadata import dialect_default, dialect_type
 from schemarel.sql.types import FORMAT_TYPES
+from schemarel.text import terminal
 
 DIALECTS = {"postgresql": postgresql.dialect, "sqlite": sqlite.dialect, "mysql": mysql.dialect}
 # Keywords a column cannot hold the database to (the type covers `maxLength`, `enum`, `type`).
@@ -183,15 +184,28 @@ def _node_at(source: SourceSchema, pointer: str) -> dict[str, Any]:
     return node if isinstance(node, dict) else {}
 
 
+def _shown(value: Any) -> Any:
+    """Every string of the report as `terminal` shows it (schema text may hold ESC, CSI, bidi overrides), and
+    as rich's markup escapes it: a property named `[link=…]` must not become a terminal hyperlink."""
+    from rich.markup import escape
+
+    if isinstance(value, str):
+        return escape(terminal(value))
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _shown(v) for k, v in value.items()}
+    return value
+
+
 def render(report: list[dict[str, Any]]) -> None:
     """The report as terminal tables (colour only on a terminal; NO_COLOR honoured by rich)."""
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table as RichTable
 
     console = Console(highlight=False)
-    for schema in report:
-        console.rule(f"[bold]{escape(schema['title'])}[/] · {escape(schema['path'])} · types as {schema['dialect']}")
+    for schema in _shown(report):
+        console.rule(f"[bold]{schema['title']}[/] · {schema['path']} · types as {schema['dialect']}")
         for t in schema["tables"]:
             parent = f", child of {t['parent']}" if t["parent"] else ""
             grid = RichTable(title=f"{t['name']} ({t['kind']}{parent})", title_justify="left", expand=False)
@@ -208,10 +222,10 @@ def render(report: list[dict[str, Any]]) -> None:
                 keys.add_row(c["kind"], c["name"], f"({', '.join(c['columns'])})", details)
             console.print(keys)
         for e in schema["enums"]:
-            console.print(f"enum [bold]{e['name']}[/]: {escape(', '.join(e['values']))}")
+            console.print(f"enum [bold]{e['name']}[/]: {', '.join(e['values'])}")
         if schema["warnings"]:
             console.print(f"[yellow]{len(schema['warnings'])} warning(s)[/]")
             for w in schema["warnings"]:
-                console.print(f"  [yellow]![/] {w['where']} ({escape(w['pointer'])}): {escape(w['message'])}")
+                console.print(f"  [yellow]![/] {w['where']} ({w['pointer']}): {w['message']}")
         else:
             console.print("no warnings")

@@ -9,6 +9,7 @@ import click
 
 from schemarel.cli import check, data, docs, generate, inspect, upgrade
 from schemarel.errors import SchemarelError
+from schemarel.text import terminal
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,7 +27,7 @@ def main(ctx: click.Context) -> None:
     try:
         ctx.default_map = default_map(load_settings(), main.commands)
     except SchemarelError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
+        click.secho(f"error: {terminal(str(exc))}", fg="red", err=True)
         sys.exit(exc.exit_code)
 
 

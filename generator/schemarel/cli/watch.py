@@ -16,6 +16,7 @@ import click
 
 from schemarel.errors import SchemarelError
 from schemarel.schema.loader import SCHEMA_SUFFIX
+from schemarel.text import terminal
 
 Fingerprint = tuple[tuple[str, int, int], ...]
 
@@ -51,7 +52,7 @@ def watch_and_generate(
                 try:
                     generate()
                 except SchemarelError as exc:
-                    click.secho(f"error: {exc}", fg="red", err=True)
+                    click.secho(f"error: {terminal(str(exc))}", fg="red", err=True)
                 click.echo(f"watching {watched} for changes (Ctrl-C to stop)")
             time.sleep(interval)
     except KeyboardInterrupt:

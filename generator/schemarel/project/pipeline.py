@@ -29,7 +29,7 @@ from schemarel.project.history import (
     read_history,
     render_sum,
 )
-from schemarel.render import docpages, views
+from schemarel.render import docpages, pycheck, views
 from schemarel.render.documents import documents_view
 from schemarel.render.jinja import environment
 from schemarel.render.pyformat import format_sources
@@ -82,12 +82,17 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         model = normalize(source, settings.strict)
         models.append(_with_doc_path(model, _rel(source.path, root)))
     db = Database(tuple(models))
-    _refuse_cross_schema_collisions(db, {s.name: s.display_path for s in sources})
+    files_of = {s.name: s.display_path for s in sources}
+    _refuse_cross_schema_collisions(db, files_of)
+    names = views.python_names(db, files_of)
+    db = Database(
+        tuple(replace(m, warnings=m.warnings + views.name_warnings(m, names, files_of[m.name])) for m in db.schemas)
+    )
 
     if history is None:
         history = read_history(DiskSource(settings.out_dir), verify=not settings.rehash)
     gen = Generation(database=db, history=history, files=history.files())
-    recorded = set(gen.files)  # history: kept byte for byte
+    recorded = set(gen.files)  # revisions are history: what this run renders is checked below
     if gen.recorded_database != snapshot(db):
         if write_revision:
             gen.new_revision = _new_revision(settings, db, history, gen.files)
@@ -113,8 +118,8 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     )
     modules = []
     for model in db.schemas:
-        module = naming.snake(model.name)
-        classes = views.model_classes(model, db)
+        module = names.modules[model.name]
+        classes = views.model_classes(model, db, names)
         modules.append({"name": module, "classes": [c.class_name for c in classes]})
         files[f"models/{module}.py"] = _render(env, "models.py.j2", **_model_context(model, classes))
     files["models/__init__.py"] = _render(
@@ -165,6 +170,10 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         ],
         **docpages.database_page(db),
     )
+    origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
+    own_models = settings.templates_dir is not None and (settings.templates_dir / "models.py.j2").is_file()
+    rendered = {p: c for p, c in files.items() if p not in recorded}
+    pycheck.verify(rendered, origins, _rel(settings.schemas_dir, root), model_shape=not own_models)
     return gen
 
 

@@ -30,7 +30,7 @@ _ONE_WORD = {
 
 @dataclass(frozen=True)
 class Attribute:
-    type: str
+    type: str  # one Mermaid word already (`_type`)
     name: str
     keys: str  # "PK", "FK", "UK" joined by ", ", or ""
     comment: str
@@ -47,7 +47,7 @@ class Relationship:
     referenced: str
     token: str  # Mermaid cardinality and identification, such as `||--o{`
     referencing: str
-    label: str  # already quoted for Mermaid
+    label: str  # schema text (a property name): the template quotes it with `mermaid_label`
 
 
 # each end of a line: what it means, and how Mermaid draws it
@@ -128,7 +128,7 @@ def _relationship(table: Table, fk: ForeignKey) -> Relationship:
     identifying = set(fk.columns) <= set(table.primary_key.columns)
     token = ("|o" if nullable else "||") + ("--" if identifying else "..") + ("o|" if unique else "o{")
     label = table.json_property if fk.ref_table == table.parent and table.json_property else ", ".join(fk.columns)
-    return Relationship(fk.ref_table, token, table.name, '"' + label.replace('"', "'") + '"')
+    return Relationship(fk.ref_table, token, table.name, label)
 
 
 def _type(name: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from schemarel.text import docstring, docstring_line, docstring_text, md_block, md_cell, md_code, md_inline, py_literal
+from schemarel import text
 
 
 def shipped_templates() -> Path:
@@ -31,14 +31,20 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
         # them is a fifth of a `schemarel check`, and a stale entry can never be used
         bytecode_cache=jinja2.FileSystemBytecodeCache(),
     )
+    # the only ways templates put schema text into a file: one filter per context (schemarel/text.py)
     env.filters.update(
-        py=py_literal,
-        docstring=docstring,
-        docstring_line=docstring_line,
-        docstring_text=docstring_text,
-        md_cell=md_cell,
-        md_inline=md_inline,
-        md_block=md_block,
-        md_code=md_code,
+        py=text.py_literal,
+        docstring=text.docstring,
+        docstring_line=text.docstring_line,
+        docstring_text=text.docstring_text,
+        py_comment=text.py_comment,
+        md_cell=text.md_cell,
+        md_inline=text.md_inline,
+        md_block=text.md_block,
+        md_code=text.md_code,
+        md_cell_code=text.md_cell_code,
+        md_url=text.md_url,
+        mermaid_label=text.mermaid_label,
+        mermaid_name=text.mermaid_name,
     )
     return env

@@ -32,6 +32,12 @@ class MermaidError(SchemarelError):
     """A diagram did not render (a syntax error), or the renderer is missing or broken."""
 
 
+class DiagramError(MermaidError):
+    """A diagram that does not render fails the site build like a broken link: exit 1, as documented."""
+
+    exit_code = 1
+
+
 def mermaid_blocks(markdown: str) -> list[str]:
     """The body of every ```mermaid fence of a Markdown text, in order."""
     return [m.group(1) for m in _FENCE.finditer(markdown)]
@@ -75,7 +81,7 @@ def render_svgs(diagrams: list[str]) -> list[str]:
         failed = next((n for n, path in enumerate(svgs) if not path.is_file()), None)
         if failed is not None or result.returncode != 0:
             n = len(diagrams) - 1 if failed is None else failed
-            raise MermaidError(f"diagram {n + 1} does not render: {_first_error(result.stderr)}\n{diagrams[n]}")
+            raise DiagramError(f"diagram {n + 1} does not render: {_first_error(result.stderr)}\n{diagrams[n]}")
         return [p.read_text(encoding="utf-8") for p in svgs]
 
 

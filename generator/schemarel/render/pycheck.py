@@ -1,0 +1,169 @@
+"""Checking every generated Python module before it is written: it parses, and holds only what schemarel writes.
+
+The templates build Python from schema text only through `schemarel.text` (literals, docstrings, comments)
+and names from `naming` (identifiers); this is the net under both. Each module is parsed with `ast` (never
+imported: importing would run it), and its tree may only use the node kinds, imports, names and attributes
+the generator emits: a model module holds a docstring, imports and classes deriving from `Base` whose bodies
+are a docstring, `__tablename__`, `__table_args__` and `mapped_column`/`relationship` attributes. A module
+that fails is a SchemaError naming the schema file, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+from schemarel.errors import SchemaError
+
+# Every node kind the shipped templates and the migration renderer produce (measured over this repository's
+# schemas, the corpus and the evolution tests), plus harmless operators of the same family.
+NODES = frozenset({
+    "Module", "Expr", "Import", "ImportFrom", "alias", "Assign", "AnnAssign", "ClassDef", "FunctionDef", "Return",
+    "If", "With", "withitem", "Try", "AsyncFunctionDef", "Pass", "Assert", "Starred", "ListComp", "arguments",
+    "arg", "keyword", "Call",
+    "Attribute", "Name",
+    "Constant", "Subscript", "Tuple", "List", "Dict", "Set", "GeneratorExp", "comprehension", "IfExp", "BoolOp",
+    "BinOp", "UnaryOp", "Compare", "Load", "Store", "And", "Or", "Not", "USub", "UAdd", "Add", "Sub", "Mult", "Div",
+    "BitOr", "Eq", "NotEq", "Lt", "LtE", "Gt", "GtE", "In", "NotIn", "Is", "IsNot",
+})  # fmt: skip
+IMPORTS = frozenset({
+    "__future__", "typing", "datetime", "decimal", "uuid", "sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects",
+    "sqlalchemy.dialects.postgresql", "alembic", "schemarel.support",
+})  # fmt: skip
+# the Alembic environment (no schema text but the default URL) finds the models and the database itself
+ENV_IMPORTS = IMPORTS | {"importlib.util", "os", "sys", "logging.config", "pathlib", "types"}
+ENV_MODULE = "migrations/env.py"
+# the typed document modules (documents/<schema>.py) also declare types and async methods
+DOCUMENT_IMPORTS = IMPORTS | {"typing_extensions", "collections.abc", "sys", "pathlib"}
+BUILTINS = frozenset({"bool", "dict", "float", "frozenset", "getattr", "int", "list", "object", "str", "tuple", "set",
+                      "property",
+                      "len", "isinstance", "__file__"})  # fmt: skip
+PUBLIC_DUNDERS = frozenset({"__name__"})  # read by the Alembic environment; names, not code
+CLASS_BODY_CALLS = frozenset({"mapped_column", "relationship"})
+
+
+class _Refused(Exception):
+    def __init__(self, node: ast.AST | None, what: str) -> None:
+        super().__init__(what)
+        self.line = getattr(node, "lineno", 0)
+
+
+def verify(
+    files: Mapping[str, bytes], origins: Mapping[str, str], default_origin: str, model_shape: bool = True
+) -> None:
+    """Check every `.py` of `files` (generated path → content); `origins` names the schema file of a path.
+    `model_shape`: hold models modules to the shipped template's statements (not for a user's own template)."""
+    modules = {path[len("models/") : -3] for path in files if path.startswith("models/") and path.endswith(".py")}
+    for path, content in files.items():
+        if not path.endswith(".py"):
+            continue
+        try:
+            check_module(path, content.decode("utf-8"), modules, model_shape)
+        except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+            line = getattr(exc, "lineno", None)
+            detail = f"line {line}: {exc.msg}" if isinstance(exc, SyntaxError) and line else str(exc)
+            raise _error(path, origins.get(path, default_origin), f"does not parse ({detail})") from None
+        except _Refused as exc:
+            raise _error(path, origins.get(path, default_origin), f"line {exc.line}: {exc}") from None
+
+
+def _error(path: str, origin: str, detail: str) -> SchemaError:
+    return SchemaError(origin, "#", f"the generated {path} would not be the module schemarel means, {detail}; "
+                       "nothing was written (a schemarel bug: please report it with the schema)")  # fmt: skip
+
+
+def check_module(path: str, source: str, modules: set[str], model_shape: bool = True) -> None:
+    """Raise SyntaxError, or _Refused naming the first node the generator does not write."""
+    tree = ast.parse(source, filename=path)
+    bound = _bound_names(tree)
+    for node in ast.walk(tree):
+        kind = type(node).__name__
+        if kind not in NODES:
+            raise _Refused(node, f"unexpected Python construct {kind}")
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            allowed = DOCUMENT_IMPORTS if path.startswith("documents/") else IMPORTS
+            _check_import(node, modules, ENV_IMPORTS if path == ENV_MODULE else allowed)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id not in bound and node.id not in BUILTINS:
+                raise _Refused(node, f"unexpected name {node.id!r}")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and node.attr not in PUBLIC_DUNDERS:
+            raise _Refused(node, f"unexpected attribute {node.attr!r}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
+            name = node.args[1] if len(node.args) > 1 else None
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and not name.value.startswith("_")):
+                raise _Refused(node, "getattr of a private or computed attribute")
+        elif isinstance(node, ast.Expr) and not _is_docstring_or_call(node):
+            raise _Refused(node, "an expression statement that is neither a docstring nor a call")
+    stem = path[len("models/") : -3] if path.startswith("models/") else None
+    if model_shape and stem in modules and stem not in ("base", "__init__"):
+        _check_model_module(tree)
+
+
+def _check_import(node: ast.Import | ast.ImportFrom, modules: set[str], allowed: frozenset[str]) -> None:
+    if any(alias.name == "*" for alias in node.names):
+        raise _Refused(node, "a star import")
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    elif node.level == 1:
+        names = [] if node.module in modules else [f".{node.module}"]
+    else:
+        names = [node.module or ""] if node.level == 0 else ["." * node.level]
+    for name in names:
+        if name not in allowed:
+            raise _Refused(node, f"an import of {name!r}")
+
+
+def _is_docstring_or_call(node: ast.Expr) -> bool:
+    value = node.value
+    # a call, a docstring, or `...` (the body of a Protocol method)
+    return isinstance(value, ast.Call) or (isinstance(value, ast.Constant) and isinstance(value.value, str | type(...)))
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Every name the module binds anywhere: imports, assignments, definitions, parameters, loop targets."""
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add(node.asname or node.name.split(".")[0])
+    return bound
+
+
+def _check_model_module(tree: ast.Module) -> None:
+    """A models module: docstring, imports, and `class X(Base)` bodies of table attributes only."""
+    for i, stmt in enumerate(tree.body):
+        if isinstance(stmt, ast.Import | ast.ImportFrom) or (i == 0 and _is_docstring(stmt)):
+            continue
+        if not isinstance(stmt, ast.ClassDef):
+            raise _Refused(stmt, "a statement other than an import or a model class")
+        bases = [b.id for b in stmt.bases if isinstance(b, ast.Name)]
+        if bases != ["Base"] or len(stmt.bases) != 1 or stmt.keywords or stmt.decorator_list:
+            raise _Refused(stmt, f"class {stmt.name} is not a plain subclass of Base")
+        for j, item in enumerate(stmt.body):
+            if j == 0 and _is_docstring(item):
+                continue
+            if isinstance(item, ast.Assign) and [_target(t) for t in item.targets] in (
+                ["__tablename__"],
+                ["__table_args__"],
+            ):
+                continue
+            if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and _calls(item.value):
+                continue
+            raise _Refused(item, f"a statement in class {stmt.name} other than a table attribute")
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _target(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _calls(value: ast.expr | None) -> bool:
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in CLASS_BODY_CALLS
