@@ -86,7 +86,7 @@ class _Types:
         self.refs: dict[str, str] = {}
 
     def name(self, wanted: str) -> str:
-        base = re.sub(r"\W", "", inflection.camelize(naming.snake(wanted))) or "Document"
+        base = _class_name(wanted)
         name, n = base, 2
         while name in self.names:
             name, n = f"{base}{n}", n + 1
@@ -167,6 +167,11 @@ class _Types:
     root_name = "Any"
 
 
+def _class_name(wanted: str) -> str:
+    """A TypedDict's name from schema text: CamelCase, and never a keyword or a name the module needs."""
+    return naming.class_identifier(re.sub(r"\W", "", inflection.camelize(naming.snake(wanted))) or "Document")
+
+
 def _is_object(node: Any) -> bool:
     return isinstance(node, dict) and (node.get("type") == "object" or "properties" in node)
 
@@ -221,7 +226,7 @@ def _merge(node: dict[str, Any]) -> dict[str, Any] | None:
 def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
     """The typed documents of one schema (its JSON contents and its IR)."""
     title = model.title or model.name
-    root_name = re.sub(r"\W", "", inflection.camelize(naming.snake(title))) or "Document"
+    root_name = _class_name(title)
     reserved = {root_name + suffix for suffix in _SUFFIXES} | _MODULE_NAMES | set(_FILTERS.values())
     types = _Types(contents if isinstance(contents, dict) else {}, reserved)
     types.root_name = root_name
