@@ -310,6 +310,8 @@ def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | N
         return None
     if ctype.kind in ("varchar", "enum") and ctype.length is not None and len(str(value)) > ctype.length:
         return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and limits.value_problem(value, ctype):
+        return Default("literal", value)  # out of the column's range: refused, with its pointer, by the caller
     conversion = KINDS[ctype.kind].conversion(ctype)  # the runtime's: a default it could not store is none
     parser = conversion[0] if conversion else None
     if parser is not None:
