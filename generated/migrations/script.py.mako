@@ -12,16 +12,14 @@ Fill in the bodies (data migrations, views, grants); leave the tables schemarel 
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401 - for the bodies you write
-from alembic import op  # noqa: F401
-% if imports:
-${imports}
-% endif
+import sqlalchemy as sa
+from alembic import op
+${imports if imports else ""}
 
-revision = ${repr(up_revision).replace("'", '"')}
-down_revision = ${repr(down_revision).replace("'", '"')}
-branch_labels = ${repr(branch_labels).replace("'", '"')}
-depends_on = ${repr(depends_on).replace("'", '"')}
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
 
 
 def upgrade() -> None:
