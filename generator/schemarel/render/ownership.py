@@ -23,10 +23,10 @@ KINDS = {"generate": "schemarel generate", "site": "schemarel docs --site"}
 _LEGACY_LAYOUT = re.compile(
     r"__init__\.py|alembic\.ini|migrations/(env\.py|script\.py\.mako|history\.sum)"
     r"|migrations/versions/[^/]+\.py|migrations/snapshots/[^/]+\.json"  # hand-written revisions: any id
-    r"|models/\w+\.py|docs/[^/]+\.md|docs/migrations/[^/]+\.md",
+    r"|models/\w+\.py|documents/\w+\.py|schemas/[^/]+\.schema\.json|docs/[^/]+\.md|docs/migrations/[^/]+\.md",
     re.ASCII,
 )
-_LEGACY_TOP = {"__init__.py", "alembic.ini", "migrations", "models", "docs", "__pycache__"}
+_LEGACY_TOP = {"__init__.py", "alembic.ini", "migrations", "models", "documents", "schemas", "docs", "__pycache__"}
 _SNAPSHOT_KEYS = {"revision", "down_revision", "message", "slug"}  # and the model: "database" or a "patch"
 
 
