@@ -130,6 +130,11 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         all_names=sorted(c for m in modules for c in m["classes"]),
     )
     files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
+    for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
+        files[f"schemas/{source.path.name}"] = source.path.read_bytes()
+        view = documents_view(db.schema(source.name), source.contents)
+        files[f"documents/{naming.snake(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
+    files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
     fresh = [path for path in files if path.endswith(".py") and path not in recorded]
     files.update(format_sources(files, fresh, settings.out_dir))  # before history.sum sums the new revision
     files[SUM_FILE] = render_sum(revisions, files)
@@ -146,11 +151,6 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
             head_doc=posixpath.relpath(head.doc, "docs") if head else "",
             **docpages.schema_page(next(s for s in sources if s.name == model.name), model, db),
         )
-    for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
-        files[f"schemas/{source.path.name}"] = source.path.read_bytes()
-        view = documents_view(db.schema(source.name), source.contents)
-        files[f"documents/{naming.snake(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
-    files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
     files["docs/index.md"] = _render(
         env,
         "docs_index.md.j2",
