@@ -37,6 +37,9 @@ SURFACE: dict[str, Any] = {
     "migrate": "(context: 'Any', connection: 'sa.Connection', **options: 'Any') -> 'None'",
     "migration_engine": "(url: 'str') -> 'sa.Engine'",
     "offline_options": "(url: 'str') -> 'dict[str, Any]'",
+    # the typed stores of generated/documents open their Store through it
+    "open_store": "(db: 'Any', schema: 'str', generated: 'Any', *, asynchronous: 'bool' = False, check: 'bool' = True) "
+    "-> 'Any'",
     "protect_data": "(op: 'Any', revision: 'str', step: 'str', checks: 'Iterable[Sequence[Any]]') -> 'None'",
     "rehearse": "(context: 'Any', external: 'sa.MetaData | None' = None, **options: 'Any') -> 'None'",
     "rename_values": "(bind: 'sa.Connection', table: 'str', column: 'str', renames: 'Mapping[str, str]') -> 'None'",
