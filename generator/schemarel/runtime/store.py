@@ -603,7 +603,7 @@ class Store:
             query = mapping.select(tm).where(tm.sa_table.c[tm.fk].in_(list(parents)))
             for row in conn.execute(query):
                 node = mapping.node(tm, row)
-                mapping.attach(tm, parents[tm.parent_key(row)], node)
+                mapping.attach(tm, parents[tm.parent_key(row)], node, row)
                 if tm.children:
                     nodes[tm.index][row[0]] = node
         return result
