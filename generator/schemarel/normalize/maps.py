@@ -72,17 +72,20 @@ def plan(node: Node, resolve: Callable[[list[Src]], Node], classify: Callable[[N
 
 def _plan(node: Node, resolve: Callable[[list[Src]], Node], classify: Callable[[Node], Shape]) -> MapPlan:
     typed: list[tuple[str | None, Src]] = []
-    free = False  # some keys may hold any value: those are extras, not rows
+    free: list[Src] = []  # keys whose values may be anything: those are extras (JSON), not rows
     for regex, src in node.map_values:
-        shape = classify(resolve([src]))
+        sub = resolve([src])
+        shape = classify(sub)
         if shape.kind == "never":
             continue
-        if shape.kind == "json" and shape.reason is None:
-            free = True
+        if shape.kind == "json" and sub.types is None and not (sub.alternatives or sub.props or sub.items):
+            free.append(src)
             continue
         typed.append((regex, src))
     if not typed:
-        return MapPlan(None, None, None, ())
+        return MapPlan(
+            None, None, None, (), "a map whose values have no type" if free else None, free[0].ptr if free else ""
+        )
     every = any(regex is None for regex, _ in typed) or (node.closed and not free)
     patterns: list[str] = []
     if not every:
