@@ -5,6 +5,7 @@ every dialect; a schema that gains a map migrates up and down; its models type-c
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -84,13 +85,17 @@ def _store(tmp: Path, url: str, schema: dict[str, Any]) -> Store:
     return open_store(url, "doc", root / "schemas")
 
 
-def _pure_maps(schema: dict[str, Any], document: Any, path: str = "") -> list[tuple[str, Any]]:
-    """The objects of `document` that are nothing but a map, by where they are (their keys' order must hold)."""
+def _pure_maps(schema: dict[str, Any], document: Any) -> list[tuple[str, list[str]]]:
+    """The keys of the maps of `document` that are rows of their map table, by where they are: their order
+    must hold (keys no pattern matches are extras, kept after them)."""
     found = []
     for prop in ("m", "n"):
         sub = schema["properties"][prop]
         if isinstance(document.get(prop), dict) and "properties" not in sub:
-            found.append((f"{path}/{prop}", document[prop]))
+            keys = list(document[prop])
+            if "additionalProperties" not in sub:
+                keys = [k for k in keys if any(re.search(p, k) for p in sub["patternProperties"])]
+            found.append((prop, keys))
     return found
 
 
@@ -110,7 +115,7 @@ def test_generated_map_schemas_round_trip_exactly(three_db_url: str, tmp_path: P
                 for (where, original), (_, read) in zip(
                     _pure_maps(schema, document), _pure_maps(schema, got), strict=True
                 ):
-                    assert list(read) == list(original), where
+                    assert read == original, where
         finally:
             store.metadata.drop_all(store.engine)
             store.close()
