@@ -229,3 +229,16 @@ def test_a_schema_that_gains_a_map_migrates_up_and_down_and_type_checks(
         check=False,
     )
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+
+
+def test_replace_patch_and_find_reach_map_entries(db_url: str, tmp_path: Path) -> None:
+    store = _store(tmp_path, db_url, NESTED)
+    doc_id = store.create({"rules": {"z": {"level": 1, "tags": ["x"]}, "a": {}}, "labels": {"b": "1"}})
+    replaced = {"rules": {"a": {"level": 2}, "new": {}}, "labels": {}}
+    store.replace(doc_id, replaced)
+    assert store.get(doc_id) == replaced and list(store.get(doc_id)["rules"]) == ["a", "new"]
+    store.patch(doc_id, {"labels": {"q": "9"}, "rules": {"new": None}})
+    assert store.get(doc_id) == {"rules": {"a": {"level": 2}}, "labels": {"q": "9"}}
+    assert [k for k, _ in store.find(where={"labels": "9"})] == [doc_id]
+    assert [k for k, _ in store.find(where={"rules.level": 2})] == [doc_id]
+    assert list(store.find(where={"rules.level": 1})) == []
