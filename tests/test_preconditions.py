@@ -17,6 +17,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemarel.naming import counted
 from schemarel.support import DataLoss, protect_data
 
 LABELS = ["mobile", "home", "work", "other", "fax", "it's"]
@@ -52,7 +53,7 @@ def test_enum_values_in_use(values: list[str | None], removed: set[str]) -> None
         assert refusal is None
         return
     assert refusal is not None and "revision 0042 (downgrade) refused before changing anything" in refusal
-    assert "`t.c` holds " in refusal and f"in {len(hits)} row(s)" in refusal
+    assert "`t.c` holds " in refusal and f"in {counted(len(hits), 'row')}" in refusal
     for value in set(hits):
         assert f"{value!r} ({hits.count(value)})" in refusal
 
@@ -65,7 +66,7 @@ def test_text_longer_than_a_narrowed_varchar(values: list[str | None], length: i
     assert after == values
     assert (refusal is None) == (not long)
     if long:
-        assert f"`t.c` holds {len(long)} value(s) longer than {length} characters" in refusal
+        assert f"`t.c` holds {counted(len(long), 'value')} longer than {length} characters" in refusal
         assert f"(longest {max(len(v) for v in long)})" in refusal
 
 
