@@ -16,7 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from schemarel.errors import DocumentInvalid, SchemarelError
-from schemarel.runtime.jsonshare import JsonShare, json_share
+from schemarel.runtime import exactjson
+from schemarel.runtime.jsonshare import JsonShare, json_bytes
 from schemarel.runtime.source import Model, from_schemas
 from schemarel.runtime.store import Store
 from schemarel.runtime.validation import DocumentValidator
@@ -36,6 +37,7 @@ class Figures:
     documents: int = 0  # valid examples (the share and round trips are over these)
     invalid: int = 0  # examples the schema's validator refuses (they must be refused on every database)
     share: JsonShare = JsonShare(0, 0)
+    where: dict[str, int] = field(default_factory=dict)  # JSON column (`table.column`) → bytes of the examples
     # dialect → one outcome per valid example: "exact", "differs", or "refused: <message>"
     outcomes: dict[str, list[str]] = field(default_factory=dict)
     error: str = ""  # the schema itself was refused (its message)
@@ -77,7 +79,10 @@ def measure(schema: Path, urls: Mapping[str, str], work: Path) -> Figures:
             invalid.append(document)
             continue
         documents.append(document)
-        figures.share += json_share(schema_model, document)
+        stored = json_bytes(schema_model, document)
+        figures.share += JsonShare(sum(stored.values()), len(exactjson.dumps(document).encode()))
+        for column, size in stored.items():
+            figures.where[column] = figures.where.get(column, 0) + size
     figures.documents, figures.invalid = len(documents), len(invalid)
     if documents or invalid:
         for dialect, url in urls.items():
@@ -169,4 +174,8 @@ def table(rows: list[Figures], dialects: list[str]) -> str:
     )
     lines.append(f"JSON share: {total.share:.1%} of all valid example bytes; median per schema {median:.1%} "
                  f"({len(measured)} schemas with examples)")  # fmt: skip
+    for r in sorted(measured, key=lambda r: -r.share.share):
+        if r.where:
+            biggest = sorted(r.where.items(), key=lambda kv: -kv[1])[:3]
+            lines.append(f"  {r.name}: " + ", ".join(f"{column} {size:,} B" for column, size in biggest))
     return "\n".join(lines)

@@ -42,22 +42,32 @@ class JsonShare:
 
 def json_share(model: SchemaModel, document: Any) -> JsonShare:
     """The share of `document` (valid for `model`'s schema, as given: no defaults filled in) stored as JSON."""
+    return JsonShare(sum(json_bytes(model, document).values()), len(exactjson.dumps(document).encode()))
+
+
+def json_bytes(model: SchemaModel, document: Any) -> dict[str, int]:
+    """Per JSON column (`table.column`) holding some of `document`, the bytes of it stored there (see above)."""
     mapping = DocumentMap(model, None)
     batch = mapping.new_batch()
     mapping.add(batch, document)
-    stored = 0
+    stored: dict[str, int] = {}
     for tm in mapping.tables:
         json_columns = {f.column for f in tm.fields if f.json}
         for row in batch.rows[tm.index]:
             for column, value in zip(tm.columns, row, strict=False):
                 if value is None:
-                    continue
-                if column in json_columns:
-                    stored += len(value.encode())  # JSON text (bytes only for SQLite, not asked for here)
+                    size = 0
+                elif column in json_columns:
+                    size = len(value.encode())  # JSON text (bytes only for SQLite, not asked for here)
                 elif column == tm.table.extra_column:
-                    stored += sum(_member(k, v) for unnamed in exactjson.loads(value).values()
-                                  for k, v in unnamed.items())  # fmt: skip
-    return JsonShare(stored, len(exactjson.dumps(document).encode()))
+                    size = sum(_member(k, v) for unnamed in exactjson.loads(value).values()
+                               for k, v in unnamed.items())  # fmt: skip
+                else:
+                    continue
+                if size:
+                    where = f"{tm.table.name}.{column}"
+                    stored[where] = stored.get(where, 0) + size
+    return stored
 
 
 def _member(name: str, value: Any) -> int:
