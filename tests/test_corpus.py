@@ -98,9 +98,10 @@ def report(request: pytest.FixtureRequest) -> Iterator[list[Figures]]:
     """The figures of every schema measured in this run, printed as the corpus table at the end of the module."""
     rows: list[Figures] = []
     yield rows
-    if rows:
-        terminal = request.config.pluginmanager.getplugin("terminalreporter")
-        if terminal is not None:
+    plugins = request.config.pluginmanager
+    terminal, capture = plugins.getplugin("terminalreporter"), plugins.getplugin("capturemanager")
+    if rows and terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # teardown output is captured otherwise
             terminal.write_line("\n" + table(sorted(rows, key=lambda r: r.name), DIALECTS))
 
 
