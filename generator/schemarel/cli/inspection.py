@@ -92,15 +92,14 @@ def json_report(model: SchemaModel, documents: tuple[Any, ...] | list[Any]) -> d
     """How much of the schema is stored as JSON: JSON columns among the columns holding document values
     (`_extra` counted), and the share of the documents' text that lands in them (None without documents)."""
     from schemarel.errors import ValueRejected
-    from schemarel.runtime.documents import DocumentMap
     from schemarel.runtime.jsonshare import JsonShare, json_share
 
     held = [c for t in model.tables for c in t.columns if c.path or c.name in (t.value_column, t.json_root)]
     json_columns = sum(c.type.kind == "json" for c in held) + sum(bool(t.extra_column) for t in model.tables)
-    mapping, total, measured = DocumentMap(model, None), JsonShare(0, 0), 0
+    total, measured = JsonShare(0, 0), 0
     for document in documents:
         try:
-            total += json_share(model, document, mapping)
+            total += json_share(model, document)
             measured += 1
         except (ValueRejected, TypeError, AttributeError):  # not a document of this schema: not measured
             continue
@@ -108,7 +107,7 @@ def json_report(model: SchemaModel, documents: tuple[Any, ...] | list[Any]) -> d
         "json_columns": json_columns,
         "columns": len(held) + sum(bool(t.extra_column) for t in model.tables),
         "documents": measured,
-        "text_share": round(total.ratio, 4) if measured else None,
+        "text_share": round(total.share, 4) if measured else None,
     }
 
 
@@ -266,7 +265,7 @@ def render(report: list[dict[str, Any]]) -> None:
         )
         console.print(f"stored as JSON: {share['json_columns']} of {share['columns']} value columns{text}")
         if schema["warnings"]:
-            console.print(f"[yellow]{len(schema['warnings'])} warning(s)[/]")
+            console.print(f"[yellow]{naming.counted(len(schema['warnings']), 'warning')}[/]")
             for w in schema["warnings"]:
                 console.print(f"  [yellow]![/] {w['where']} ({w['pointer']}): {w['message']}")
         else:
