@@ -9,7 +9,6 @@ import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any, Self
 
@@ -22,10 +21,10 @@ from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.connect import engine_for, prepare_sqlite
 from schemarel.runtime.dberrors import translate
 from schemarel.runtime.dbstate import check_revision, migration_required
-from schemarel.runtime.direct import DirectReads, row_reader
+from schemarel.runtime.direct import DirectReads
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.query import Paths
-from schemarel.runtime.reassembly import read_documents
+from schemarel.runtime.reassembly import ReadPlan
 from schemarel.runtime.source import Source, from_schemas, locate
 from schemarel.runtime.tablemap import TableMap
 from schemarel.runtime.validation import DocumentValidator
@@ -79,7 +78,8 @@ class StoreBase:
         # a document in one table is read by one statement, atomic on its own: no transaction needed
         self.one_table = len(self.mapping.tables) == 1 and not self.root.links
         self.direct = DirectReads(self.engine, self.one_table)
-        self.read_row = row_reader(self.root) or partial(self.mapping.node, self.root)
+        self.reads = ReadPlan(self.mapping, self.engine.dialect)  # statements built once per store
+        self.read_row = self.reads.readers[0]
         self._unique: dict[str, Any] = {}  # get_by's paths, once checked
         self._writers: dict[tuple[str, str], Writer] = {}
         if check and self.model.revision is not None and not self.engine.dialect.is_async:
@@ -168,14 +168,19 @@ class StoreBase:
             raise self.error(exc) from exc
 
     def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
-        found = self._read(c, self.mapping.select(self.root).where(self._key_column == self._key(doc_id), *self._top))
+        key = self._key(doc_id)
+        found = self.reads.document(c, key)
+        if found is None:
+            found = self._read(c, self.mapping.select(self.root).where(self._key_column == key, *self._top))
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
 
-    def _read(self, conn: sa.Connection, root_query: Any, rows: list[Any] | None = None) -> list[tuple[Any, Any]]:
-        """Documents of the root rows `root_query` selects (see reassembly.read_documents)."""
-        return read_documents(conn, self.mapping, root_query, rows)
+    def _read(
+        self, conn: sa.Connection, root_query: Any, rows: list[Any] | None = None, contiguous: bool = False
+    ) -> list[tuple[Any, Any]]:
+        """Documents of the root rows `root_query` selects (see reassembly.ReadPlan.documents)."""
+        return self.reads.documents(conn, root_query, rows, contiguous)
 
     @property
     def _key_column(self) -> Any:

@@ -32,8 +32,25 @@ class Lookups(StoreBase):
         """The document as stored; raises DocumentNotFound."""
         if conn is None and self.direct.enabled:
             return self._direct_one(("get",), self._key_column, self._key(doc_id), "id", doc_id)
+        if conn is None and self.direct.psycopg and self.reads.subtree is not None:
+            return self._direct_document(doc_id)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_on(c, doc_id)
+
+    def _direct_document(self, doc_id: Any) -> Any:
+        """The document of several tables, its statements sent together through psycopg in one snapshot."""
+        subtree = self.reads.subtree
+        assert subtree is not None
+        try:
+            rows = self.direct.snapshot_rows([self.reads.sql(s) for s in subtree], {"root": self._key(doc_id)})
+            found = self.reads.from_subtree(rows)
+        except DocumentNotFound:
+            raise
+        except Exception as exc:
+            raise self.error(exc) from exc
+        if not found:
+            raise DocumentNotFound(self.name, doc_id)
+        return found[0][1]
 
     def _direct_one(self, key: Any, column: Any, value: Any, by: str, shown: Any) -> Any:
         """The document of the row whose `column` is `value`, read by one statement sent through psycopg."""
@@ -185,7 +202,8 @@ class Lookups(StoreBase):
         if after is not None:
             query = query.where(order.after(root, after))
         rows: list[Any] = []
-        items = self._read(c, query.order_by(*order.columns(root)).limit(size), rows)
+        contiguous = not conds and not self._top and not order.keys  # every document, in key order
+        items = self._read(c, query.order_by(*order.columns(root)).limit(size), rows, contiguous)
         return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
 
     def exists(self, doc_id: Any, *, conn: Bind | None = None) -> bool:

@@ -11,6 +11,7 @@ from schemarel.errors import ConcurrentUpdate, DocumentNotFound, StoreError
 from schemarel.runtime import patch
 from schemarel.runtime.base import UPDATED_AT, Bind, StoreBase
 from schemarel.runtime.marks import MISSING
+from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.tablemap import RowBatch
 
 
@@ -44,12 +45,15 @@ class Writes(StoreBase):
         """Store many documents, `batch_size` per transaction (or SAVEPOINT); returns their ids in order.
 
         Each batch is all or nothing. A failing batch raises (DocumentInvalid says which document, by
-        `index`); the batches before it stay written.
+        `index`); the batches before it stay written. After a large load in transactions of its own, the tables
+        are analyzed (runtime/stats.py says when and why); in the caller's transaction that is the caller's call.
         """
         ids: list[Any] = []
         for batch in self.batches(documents, batch_size):
             with self.transaction(conn) as c:
                 ids += self.write(c, batch)
+        if conn is None:
+            analyze_after_load(self.engine, self.mapping.tables, len(ids))
         return ids
 
     def batches(self, documents: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
