@@ -46,27 +46,24 @@ class ReadPlan:
         self.subtree = None if mapping.root.links else [self._by_root(tm) for tm in mapping.tables]
 
     def _by_parents(self, tm: TableMap) -> sa.Select[Any]:
-        """The rows of `tm` under the parents whose keys are bound as `keys`.
+        """The rows of `tm` under the parents whose keys are bound as `keys`: on PostgreSQL `fk = ANY(:keys)`,
+        one array parameter, so one statement text whatever the count, which the driver can keep prepared.
 
-        On PostgreSQL `fk = ANY(:keys)` (one array parameter: one statement text, whatever the count, that the
-        driver can keep prepared) and, where the keys' order in Python is the database's (integers, uuids),
-        `fk BETWEEN :low AND :high` too. Why the range: right after a bulk load, before ANALYZE, the planner
-        prices `= ANY(500 keys)` as 500 default equalities and scans the whole table (about 85 ms a page of
-        500 documents at 20,000 documents, 19× the time for 10× the data); a range's default selectivity is
-        small, so the index on the foreign key is used with or without statistics. The ANY keeps the rows
-        exact where the page's keys are not contiguous (filters, nested tables).
+        Before ANALYZE the planner prices `= ANY(500 keys)` as 500 default equalities and scans the whole table
+        (85 ms a page of 500 at 20,000 documents: 19× the time for 10× the data): pages of every document read
+        the root's children by `_by_range` instead, and bulk loads leave statistics behind (runtime/stats.py).
         """
         assert tm.fk is not None
         fk = tm.sa_table.c[tm.fk]
         query = self.mapping.select(tm)
         if not self.postgresql:
             return query.where(fk.in_(sa.bindparam("keys", expanding=True)))
-        query = query.where(fk == sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(fk.type))))
-        if ordered_like_python(fk.type):
-            query = query.where(fk.between(sa.bindparam("low", type_=fk.type), sa.bindparam("high", type_=fk.type)))
-        return query
+        return query.where(fk == sa.any_(sa.bindparam("keys", type_=postgresql.ARRAY(fk.type))))
 
     def _by_range(self, tm: TableMap) -> sa.Select[Any]:
+        """The rows of `tm` (a child of the root) whose parent key is between `low` and `high`, in the database's
+        order: a range the index on the foreign key answers with or without statistics (a range's default
+        selectivity is small), and no key list to send."""
         assert tm.fk is not None
         fk = tm.sa_table.c[tm.fk]
         low, high = sa.bindparam("low", type_=fk.type), sa.bindparam("high", type_=fk.type)
@@ -84,15 +81,6 @@ class ReadPlan:
         column = node.sa_table.c[node.key if node.parent is None else str(node.fk)]
         return query.where(column == sa.bindparam("root", type_=column.type))
 
-    def parameters(self, tm: TableMap, keys: list[Any]) -> dict[str, Any]:
-        """The parameters of `children[tm.index]` for these parent keys."""
-        if not self.postgresql:
-            return {"keys": keys}
-        assert tm.fk is not None
-        if not ordered_like_python(tm.sa_table.c[tm.fk].type):
-            return {"keys": keys}
-        return {"keys": keys, "low": min(keys), "high": max(keys)}
-
     def documents(
         self, conn: sa.Connection, root_query: Any, rows: list[Any] | None = None, contiguous: bool = False
     ) -> list[tuple[Any, Any]]:
@@ -107,7 +95,7 @@ class ReadPlan:
         def fetch(tm: TableMap, parents: dict[Any, Any]) -> Rows:
             if bounds is not None and tm.index in self.ranged:
                 return self.run(conn, self.ranged[tm.index], bounds)
-            return self.run(conn, self.children[tm.index], self.parameters(tm, list(parents)))
+            return self.run(conn, self.children[tm.index], {"keys": list(parents)})
 
         return self.assemble(root_rows, fetch, partial(read_nested, conn, self.mapping))
 
@@ -173,11 +161,6 @@ class ReadPlan:
                 if held is not None:
                     held[row[0]] = node
         return result
-
-
-def ordered_like_python(type_: Any) -> bool:
-    """Whether Python's order of the column's values is the database's (not text: collations differ)."""
-    return isinstance(type_, sa.Integer | sa.Uuid)
 
 
 def read_nested(conn: sa.Connection, mapping: DocumentMap, documents: dict[Any, Any], keys: list[Any]) -> None:
