@@ -97,7 +97,9 @@ def median_of(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def paired_latency(base: Callable[[int], Any], ours: Callable[[int], Any], ops: int, repeat: int) -> tuple[float, float]:
+def paired_latency(
+    base: Callable[[int], Any], ours: Callable[[int], Any], ops: int, repeat: int
+) -> tuple[float, float]:
     """Median seconds per call of each, interleaved so that both meet the same load; median of `repeat` rounds."""
     rounds = []
     for _ in range(repeat):
@@ -119,8 +121,11 @@ def load(engine: sa.Engine, count: int) -> None:
         copy_rows(engine, [customer(i) for i in range(start, min(count, start + 50_000))])
 
 
-def read_rows(url: sa.URL, documents: int, scale: int, ops: int, repeat: int) -> list[tuple[str, str, str]]:
-    """The read path's rows of the benchmark table, on the (empty) database at `url`."""
+def read_rows(
+    url: sa.URL, documents: int, scale: int, ops: int, repeat: int, show: Callable[[Any], None] = lambda row: None
+) -> list[tuple[str, str, str]]:
+    """The read path's rows of the benchmark table, on the (empty) database at `url`; `show` sees each row as
+    soon as it is measured."""
     engine = sa.create_engine(url)
     store = Store(engine, "customer", schemas_dir=REPO / "schemas")
     with engine.begin() as conn:
@@ -148,6 +153,8 @@ def read_rows(url: sa.URL, documents: int, scale: int, ops: int, repeat: int) ->
         ("Store.items()", f"{n / items_s:,.0f} docs/s", f"{hand_s / items_s:.2f}× (goal ≥ 0.8×)"),
     ]  # fmt: skip
 
+    for row in rows:
+        show(row)
     keys = [r[0] for r in raw.execute("SELECT id FROM customer_profiles ORDER BY md5(id::text) LIMIT %s", (ops,))]
     raw.commit()
     assert hand_get(raw, keys[0]) == store.get(keys[0])
@@ -157,6 +164,8 @@ def read_rows(url: sa.URL, documents: int, scale: int, ops: int, repeat: int) ->
         ("Store.get(id)", f"{ours * 1e3:.3f} ms", f"{ours / hand:.2f}× the time (goal ≤ 1.5×)"),
     ]  # fmt: skip
 
+    for row in rows[3:]:
+        show(row)
     big = n * scale
     load(engine, big)
     big_s = median_of(store_export, max(1, repeat // 2))  # no ANALYZE in between: the planner has no statistics
@@ -167,6 +176,8 @@ def read_rows(url: sa.URL, documents: int, scale: int, ops: int, repeat: int) ->
         (f"schemarel export of {big:,} documents right after a bulk load", f"{big_s:.2f} s",
          f"{big_s / small_s:.1f}× the time for {scale}× the documents (goal ≤ {scale * 1.1:.0f}×)"),
     ]  # fmt: skip
+    for row in rows[5:]:
+        show(row)
     raw.close()
     engine.dispose()
     return rows
@@ -186,7 +197,10 @@ def main() -> None:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
         url = sa.engine.make_url(args.server).set(database=name)
-        print_table(read_rows(url, args.documents, args.scale, args.ops, args.repeat))
+        rows = read_rows(
+            url, args.documents, args.scale, args.ops, args.repeat, lambda r: print(*r, sep=" | ", flush=True)
+        )
+        print_table(rows)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -135,6 +135,7 @@ class AsyncStore:
         try:
             async with self.engine.connect() as own:
                 driver: Any = (await own.get_raw_connection()).driver_connection
+                previous = driver.isolation_level  # the engine's own, if it sets one
                 await driver.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
                 try:
                     async with driver.pipeline():
@@ -142,7 +143,7 @@ class AsyncStore:
                     rows = [await c.fetchall() for c in cursors]
                 finally:
                     await driver.rollback()  # nothing was written: ends the transaction
-                    await driver.set_isolation_level(None)
+                    await driver.set_isolation_level(previous)
         except Exception as exc:
             error = sync.error(exc)
             if error is exc:

@@ -1,9 +1,10 @@
-"""Single-statement reads sent straight through psycopg: the lookups of documents held in one table.
+"""Reads sent straight through psycopg, and the row readers compiled per table that turn rows into nodes.
 
 SQLAlchemy's execution path costs more than the query itself on a lookup by an indexed value (about 0.2 ms
-against 0.05 ms here): where the document is one row of one table, on PostgreSQL with psycopg's sync driver,
-the statement is compiled once by SQLAlchemy, and then sent by the driver on a pooled connection in autocommit
-mode (one round trip, no BEGIN and COMMIT).
+against 0.05 ms here): on PostgreSQL with psycopg's sync driver, a document held in one row is read by one
+statement compiled once by SQLAlchemy and sent by the driver on a pooled connection in autocommit mode (one
+round trip, no BEGIN and COMMIT); a document of several tables by their statements sent together in one
+snapshot (`snapshot_rows`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class DirectReads:
 
         pooled = self.engine.raw_connection()
         driver: Any = pooled.driver_connection
+        previous = driver.isolation_level  # the engine's own, if it sets one
         try:
             driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             if psycopg.Pipeline.is_supported():
@@ -61,7 +63,7 @@ class DirectReads:
         finally:
             try:
                 driver.rollback()  # nothing was written: ends the transaction
-                driver.isolation_level = None
+                driver.isolation_level = previous
             except psycopg.Error:
                 pooled.invalidate()
             pooled.close()
