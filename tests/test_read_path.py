@@ -4,6 +4,7 @@ index before any statistics exist; bulk loads leave statistics behind."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runtime_helpers import add_users, customer, open_store, same_json
 from schemarel import AsyncStore
+from schemarel.errors import ConstraintViolation
 from schemarel.runtime import stats
 from schemarel.runtime.store import Store
 from test_runtime_roundtrip import CASES, EXAMPLES, documents, references
@@ -44,8 +46,13 @@ def test_pages_gets_and_row_readers_give_back_every_document(db_url: str, schema
         users = sorted({r for d in batch for r in references(store, d)} - existing_users(store))
         if users:
             add_users(store, users)
-        ids = store.create_many(batch)
-        gone = set(data.draw(st.lists(st.sampled_from(ids), max_size=3)))
+        created = []
+        for document in batch:  # a document unique values of an earlier one refuse is left out
+            with contextlib.suppress(ConstraintViolation):
+                created.append((store.create(document), document))
+        ids = [doc_id for doc_id, _ in created]
+        batch = [document for _, document in created]
+        gone = set(data.draw(st.lists(st.sampled_from(ids), max_size=3))) if ids else set()
         for doc_id in gone:
             store.delete(doc_id)
         written = {doc_id: doc for doc_id, doc in zip(ids, batch, strict=True) if doc_id not in gone}
