@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from schemarel.errors import ConstraintViolation, DocumentInvalid, SchemarelError, StoreError, ValueRejected
 from schemarel.runtime import exactjson
+from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.store import Store
 
 REFUSALS = (ConstraintViolation, ValueRejected)
@@ -147,6 +148,7 @@ class Loader:
                     self.result.ids = []
                 else:
                     outer.commit()
+        analyze_after_load(self.store.engine, self.store.mapping.tables, self.result.loaded)  # see runtime/stats.py
         return self.result
 
     def _parse(self, number: int, raw: bytes) -> Any:
