@@ -34,16 +34,15 @@ def open_store(url: str, schema: str, schemas_dir: Path = SCHEMAS) -> Store:
 
 def migrated_store(url: str, schema: str) -> Store:
     """A Store on a database built as `schemarel upgrade` builds it, by the repository's generated migrations (at
-    their head revision, which the CLI's data commands require), with the `users` table of "another system"."""
-    from conftest import create_users_table
+    their head revision, which the CLI's data commands require); the tables of other systems (`users`) are
+    created first, as in `open_store`, unless there already."""
     from dbtools import migrate
 
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        if "users" not in sa.inspect(engine).get_table_names():
-            create_users_table(url)
-    finally:
-        engine.dispose()
+    unchecked = Store(url, schema, source=GENERATED, check=False)
+    with unchecked.engine.begin() as conn:
+        for name, _, _ in external_tables(unchecked.database):
+            unchecked.metadata.tables[name].create(conn, checkfirst=True)
+    unchecked.close()
     migrate(GENERATED, url, "upgrade", "head")
     return Store(url, schema, source=GENERATED)
 
