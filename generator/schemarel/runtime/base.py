@@ -75,6 +75,7 @@ class StoreBase:
         )
         self.root: TableMap = self.mapping.root
         self.paths = Paths(self.mapping)
+        self.patcher = patch.Patcher(self)
         # a document in one table is read by one statement, atomic on its own: no transaction needed
         self.one_table = len(self.mapping.tables) == 1 and not self.root.links
         self.direct = DirectReads(self.engine, self.one_table)

@@ -94,79 +94,25 @@ class Writes(StoreBase):
         self._writer(c.dialect).insert(c, batch, tables)
 
     def patch(self, doc_id: Any, merge_patch: Any, *, if_match: Any = MISSING, conn: Bind | None = None) -> Any:
-        """Apply an RFC 7396 JSON Merge Patch (`{"timezone": "Europe/Paris", "settings": null}`: null removes)
-        and return the new document, validated as a whole. Only the changed columns of the root row, and the
+        """Apply an RFC 7396 JSON Merge Patch to a stored document and return the result. The result is
+        validated as a whole before anything is written; only the root columns that change, and the child
         rows of the arrays and objects that changed, are written, in one transaction, the document's row
         locked (FOR UPDATE) while it is read. `if_match`: the document as the caller read it; if the stored
         one differs, ConcurrentUpdate is raised and nothing is written (optimistic concurrency)."""
-        direct = self.direct_patch(merge_patch, if_match)
-        with self.transaction(conn, one_statement=direct is not None and len(self.mapping.tables) == 1) as c:
-            return self.patch_on(c, doc_id, merge_patch, if_match, direct)
+        planned = self.direct_patch(merge_patch, if_match)
+        if planned is not None and conn is None and self.direct.enabled:
+            return self.patcher.direct(doc_id, planned)
+        with self.transaction(conn, one_statement=planned is not None and len(self.mapping.tables) == 1) as c:
+            return self.patcher.apply(c, doc_id, merge_patch, if_match, planned)
 
     def direct_patch(self, merge_patch: Any, if_match: Any) -> dict[str, Any] | None:
-        """For a patch that only sets root columns (validated on its own, see patch.partial_schema): the
-        column values; the row is then updated in one statement, without reading the document first."""
-        if if_match is not MISSING or self.patch_validator is None or not self.engine.dialect.update_returning:
-            return None
-        fields = patch.direct_columns(self.mapping, merge_patch)
-        if fields is None or self.root.key in fields:
-            return None
-        self._check_values(merge_patch)
-        self.patch_validator.validate(merge_patch)
-        if self.mysql:
-            return None  # the size check needs the whole document
-        row = self.mapping._row(self.root, merge_patch, None)
-        columns = self.mapping.values(self.root, row, self.engine.dialect)
-        return {c: columns[c] for c in fields}
+        """The root columns a patch sets, validated, when it can be written without reading the document."""
+        return self.patcher.plan(merge_patch, if_match)
 
     def patch_on(
         self, c: sa.Connection, doc_id: Any, merge_patch: Any, if_match: Any = MISSING, direct: Any = None
     ) -> Any:
-        if direct is not None:
-            return self._patch_direct(c, doc_id, direct)
-        key = self._key(doc_id)
-        root = self.root
-        query = self.mapping.select(root).where(self._key_column == key, *self._top)
-        found = self._read(c, query.with_for_update() if c.dialect.name != "sqlite" else query)
-        if not found:
-            raise DocumentNotFound(self.name, doc_id)
-        current = found[0][1]
-        if if_match is not MISSING and not patch.same_json(current, if_match):
-            raise ConcurrentUpdate(self.name, doc_id)
-        document = self.prepare(patch.merge_patch(current, merge_patch))
-        if root.links:  # documents nested by a recursive property: written again as a whole
-            self.replace_on(c, doc_id, document)
-            return document
-        old, new = self._batch_of(current, key), self._batch_of(document, key)
-        changed, tables = patch.changes(self.mapping, old, new)
-        if root.key_source == "document" and root.key in changed:
-            raise StoreError(f"{self.name}: the patch changes the document's key ({root.key}); create a new one")
-        if not changed and not tables:
-            return document
-        row_values = self.mapping.values(root, new.rows[0][0], c.dialect)
-        columns = {column: row_values[column] for column in changed}
-        if UPDATED_AT in root.sa_table.c:
-            columns[UPDATED_AT] = sa.func.now()
-        if columns:
-            c.execute(sa.update(root.sa_table).where(self._key_column == key).values(columns))
-        for child in tables:
-            patch.clear(c, child, key)
-        self._writer(c.dialect).insert(c, new, [t for child in tables for t in patch.subtree(child)])
-        return document
-
-    def _patch_direct(self, c: sa.Connection, doc_id: Any, values: dict[str, Any]) -> Any:
-        root = self.root
-        key = self._key(doc_id)
-        if UPDATED_AT in root.sa_table.c:
-            values = {**values, UPDATED_AT: sa.func.now()}
-        select = self.mapping.select(root)
-        stmt = sa.update(root.sa_table).where(self._key_column == key).values(values)
-        row = c.execute(stmt.returning(*select.selected_columns)).first()
-        if row is None:
-            raise DocumentNotFound(self.name, doc_id)
-        if len(self.mapping.tables) == 1:
-            return self.mapping.node(root, row)
-        return self.get_on(c, doc_id)
+        return self.patcher.apply(c, doc_id, merge_patch, if_match, direct)
 
     def _batch_of(self, document: Any, key: Any) -> RowBatch:
         """The rows of a stored document (its key given)."""
