@@ -24,7 +24,7 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     """A Store on the database; a database failure becomes one message (exit 1) instead of a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.urls import DEFAULT_URL
     from schemarel.runtime.store import Store
     from schemarel.urls import redact
 
@@ -92,7 +92,7 @@ def load(
 ) -> None:
     """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
     from schemarel.cli.guards import rejects_file
-    from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.urls import DEFAULT_URL
     from schemarel.runtime.ndjson import Loader, Reject
 
     stdin = file == "-"
