@@ -24,9 +24,8 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     """A Store on the database; a database failure becomes one message (exit 1) instead of a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from schemarel.urls import DEFAULT_URL
     from schemarel.runtime.store import Store
-    from schemarel.urls import redact
+    from schemarel.urls import DEFAULT_URL, redact
 
     url = db_url or DEFAULT_URL
     try:
@@ -92,8 +91,8 @@ def load(
 ) -> None:
     """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
     from schemarel.cli.guards import rejects_file
-    from schemarel.urls import DEFAULT_URL
     from schemarel.runtime.ndjson import Loader, Reject
+    from schemarel.urls import DEFAULT_URL
 
     stdin = file == "-"
     try:
