@@ -17,7 +17,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from schemarel.ir import Column, Table
 from schemarel.runtime import marks
@@ -25,10 +25,21 @@ from schemarel.runtime.marks import MISSING
 from schemarel.runtime.tablemap import Field, RowBatch, TableMap, convert, system_columns
 from schemarel.sql.conversions import respelled
 
-if TYPE_CHECKING:
-    from schemarel.runtime.documents import DocumentMap
-
 Add = Callable[[RowBatch, Any, Any], Any]
+
+
+class Mapping(Protocol):
+    """What the compiler reads of `documents.DocumentMap` (which imports this module)."""
+
+    tables: list[TableMap]
+    root: TableMap
+
+    def json_text(self, tm: TableMap, column: str, value: Any) -> str | bytes: ...
+
+    def _row(self, tm: TableMap, node: Any, key: Any, link: Any = None) -> list[Any]: ...
+
+    def _add_children(self, batch: RowBatch, tm: TableMap, node: Any, key: Any, index: int) -> None: ...
+
 
 KNOWN_KINDS = frozenset({"root", "object", "array"})
 # the attributes the compiled code accounts for; a table with any other one set (beyond its default) is mapped
@@ -57,7 +68,7 @@ class RowPlan:
     generic: tuple[str, ...]
 
 
-def compile_plan(mapping: DocumentMap) -> RowPlan | None:
+def compile_plan(mapping: Mapping) -> RowPlan | None:
     """The compiled row builder of a mapping, or None when its root table is not one the compiler knows (every
     document then goes the generic way)."""
     root = mapping.root
@@ -91,7 +102,7 @@ def _plain_attrs(obj: Any) -> bool:
 
 
 class _Compiler:
-    def __init__(self, mapping: DocumentMap) -> None:
+    def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
         self.namespace: dict[str, Any] = {
             "MISSING": MISSING,
