@@ -160,8 +160,7 @@ class _Compiler:
         cells = ["key"] if tm.key_source in ("client", "parent") or tm.fk else []
         prefixes: dict[tuple[str, ...], str] = {(): "node"}
         for n, f in enumerate(tm.fields):
-            value = self.value(f.path, prefixes)
-            cells.append(self.cell(tm, f, n, value))
+            cells.append(self.cell(tm, f, n, prefixes))
         spelled = {table.presence_column: None, table.extra_column: None, table.spelling_column: "spelled"}
         for c in system_columns(table):
             if c == table.presence_column:
@@ -175,9 +174,9 @@ class _Compiler:
             cells.append(f"(json_text({t}, {self.const(c)}, {what}) if {what} else None)")
         self.emit(f"    return [{', '.join(cells)}]", "")
 
-    def value(self, path: tuple[str, ...], prefixes: dict[tuple[str, ...], str]) -> str:
-        """An expression of the value at `path` in `node` (MISSING when absent), as `marks.get` finds it; the
-        objects along the way are looked up once per row."""
+    def value(self, path: tuple[str, ...], prefixes: dict[tuple[str, ...], str], absent: str = "MISSING") -> str:
+        """An expression of the value at `path` in `node` (`absent` when it is not there), as `marks.get` finds
+        it; the objects along the way are looked up once per row."""
         if not path:
             return "node"
         parent = path[:-1]
@@ -189,19 +188,19 @@ class _Compiler:
         holder = prefixes[parent]
         step = self.const(path[-1])
         if not parent:
-            return f"node.get({step}, MISSING)"
-        return f"({holder}.get({step}, MISSING) if isinstance({holder}, dict) else MISSING)"
+            return f"node.get({step}, {absent})"
+        return f"({holder}.get({step}, {absent}) if isinstance({holder}, dict) else {absent})"
 
-    def cell(self, tm: TableMap, f: Field, n: int, value: str) -> str:
-        """Statements computing the column's value into `c{n}`; returns the name."""
+    def cell(self, tm: TableMap, f: Field, n: int, prefixes: dict[tuple[str, ...], str]) -> str:
+        """The column's value: an expression, or the name of a local that statements compute."""
+        if not f.json and f.to_db is None:
+            return self.value(f.path, prefixes, absent="None")  # stored as it is; absent and null are NULL
         name = f"c{n}"
-        self.emit(f"    v = {value}")
+        self.emit(f"    v = {self.value(f.path, prefixes)}")
         if f.json:
             self.emit(
                 f"    {name} = None if v is MISSING else json_text({self.const(tm, 'T')}, {self.const(f.column)}, v)"
             )
-        elif f.to_db is None:
-            self.emit(f"    {name} = None if v is MISSING else v")  # None stays None
         else:
             field = self.const(f, "F")
             self.emit(
