@@ -50,10 +50,9 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     message (exit 1) instead of a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from schemarel.project.pipeline import DEFAULT_URL
     from schemarel.runtime.dbstate import check_revision
     from schemarel.runtime.store import Store
-    from schemarel.urls import redact
+    from schemarel.urls import DEFAULT_URL, redact
 
     if not out_dir.is_dir():
         raise SchemarelError(
@@ -146,8 +145,8 @@ def load(
 ) -> None:
     """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
     from schemarel.cli.guards import rejects_file
-    from schemarel.project.pipeline import DEFAULT_URL
     from schemarel.runtime.ndjson import Loader, Reject
+    from schemarel.urls import DEFAULT_URL
 
     stdin = file == "-"
     try:

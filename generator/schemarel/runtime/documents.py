@@ -21,7 +21,16 @@ from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
-from schemarel.runtime.tablemap import Field, RowBatch, TableMap, system_columns, table_map, tracked_kinds
+from schemarel.runtime.rowplan import RowPlan, compile_plan
+from schemarel.runtime.tablemap import (
+    Field,
+    RowBatch,
+    TableMap,
+    convert,
+    system_columns,
+    table_map,
+    tracked_kinds,
+)
 from schemarel.runtime.values import depth
 from schemarel.sql.conversions import NUMBER_KINDS, respelled
 
@@ -55,6 +64,10 @@ class DocumentMap:
             tm.tracked = tracked_kinds(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
+        # the rows of documents to be written are built by code compiled for this schema (rowplan.py), at the
+        # first document; the docs' example rows (no metadata) are a few documents each: the generic way
+        self._plan: RowPlan | None = None
+        self._compiled = metadata is None
 
     # -- writing ----------------------------------------------------------------------------------
     def new_batch(self) -> RowBatch:
@@ -67,6 +80,17 @@ class DocumentMap:
         """Append the rows of one (valid) document; returns its key, or None when the database assigns it.
 
         `link`: for a document nested in another by a recursive property, the columns saying where it is."""
+        if not self._compiled:
+            self._plan = compile_plan(self)
+            self._compiled = True
+        if self._plan is not None and link is None:
+            return self._plan.add(batch, document, key)
+        return self.add_generic(batch, document, key, link)
+
+    def add_generic(
+        self, batch: RowBatch, document: Mapping[str, Any], key: Any = None, link: dict[str, Any] | None = None
+    ) -> Any:
+        """`add` by the generic mapping (the reference the compiled plan is tested against)."""
         root = self.root
         if key is None and root.key_source == "client":
             key = uuid.uuid4()
@@ -132,7 +156,7 @@ class DocumentMap:
             elif f.to_db is None:
                 row.append(value)
             else:
-                stored = _convert(tm, f, value)
+                stored = convert(tm, f, value)
                 row.append(stored)
                 assert f.from_db is not None
                 text = respelled(f.kind, value, stored, f.from_db)
@@ -321,13 +345,3 @@ def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
     if text is not None:
         return exactjson.loads(text) if f.kind in NUMBER_KINDS else text
     return f.from_db(value) if f.from_db else value
-
-
-def _convert(tm: TableMap, f: Field, value: Any) -> Any:
-    assert f.to_db is not None
-    try:
-        return f.to_db(value)
-    except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
-        where = ".".join(f.path) or "item"
-        shown = value if isinstance(value, int | Decimal) else repr(value)
-        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None

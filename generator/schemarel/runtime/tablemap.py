@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from schemarel.errors import ValueRejected
 from schemarel.ir import Column, SelfRef, Table
 from schemarel.runtime.marks import MISSING
 from schemarel.sql.kinds import KINDS
@@ -201,3 +203,14 @@ def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
         f.path[:n] for f in fields for n in range(1, len(f.path)) if all(f.required[:n])
     }  # fmt: skip
     return tuple(sorted(found, key=len))
+
+
+def convert(tm: TableMap, f: Field, value: Any) -> Any:
+    """A document value as its column's value; ValueRejected names the value a column cannot hold."""
+    assert f.to_db is not None
+    try:
+        return f.to_db(value)
+    except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
+        where = ".".join(f.path) or "item"
+        shown = value if isinstance(value, int | Decimal) else repr(value)
+        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import ConcurrentUpdate, DocumentNotFound, StoreError
+from schemarel.errors import DocumentNotFound
 from schemarel.runtime import patch
 from schemarel.runtime.base import UPDATED_AT, Bind, StoreBase
 from schemarel.runtime.marks import MISSING
