@@ -14,6 +14,7 @@ from schemarel.ir import OpenObject, SchemaWarning, SelfRef
 from schemarel.normalize.budget import MAX_NESTING, SUBTREE_TABLES, TableBudget
 from schemarel.normalize.columns import NameCollision, TableBuilder
 from schemarel.normalize.shapes import Shape
+from schemarel.normalize.unions import ACCEPTS, case_checks, union_columns
 from schemarel.schema.loader import Catalog
 from schemarel.schema.refs import Node, Src
 
@@ -122,17 +123,22 @@ class PropertyWalker:
         columns = self.column_names(tb, node, subs)
         reserved = []
         for prop, sub in subs.items():
-            if prop in shape.json_props or self.classify(sub).kind in ("scalar", "json"):
-                name = naming.shorten(columns[prop])
-                if name not in tb.reserved:
-                    tb.reserved[name] = node.props[prop][0].ptr
-                    reserved.append(name)
+            sub_shape = self.classify(sub)
+            if prop in shape.json_props or sub_shape.kind in ("scalar", "json", "union"):
+                scalars = [b.scalar for b in sub_shape.branches]
+                for name in union_columns(columns[prop], scalars) if sub_shape.branches else [columns[prop]]:
+                    name = naming.shorten(name)
+                    if name not in tb.reserved:
+                        tb.reserved[name] = node.props[prop][0].ptr
+                        reserved.append(name)
         for prop, sub in subs.items():
             sub_ptr = node.props[prop][0].ptr
             required = prop in node.required
             self.property(tb, prop, sub, sub_ptr, (*path, prop), required, shape, ancestors, children, columns[prop])
         for name in reserved:
             tb.reserved.pop(name, None)
+        if shape.cases and shape.discriminator:
+            tb.checks += case_checks(tb.name, tb.columns, path, shape.discriminator, shape.cases)
 
     def column_names(self, tb: TableBuilder, node: Node, subs: dict[str, Node]) -> dict[str, str]:
         """Each property's column name. Properties of one object whose names meet after snake_casing (`$schema`
@@ -199,7 +205,18 @@ class PropertyWalker:
         if shape.kind == "scalar":
             if not required and shape.nullable:
                 tb.tracked.append(path)
-            return tb.scalar_column(column, shape.scalar or "string", shape.node, ptr, path, required, shape.nullable)
+            kind = shape.scalar or "string"
+            # the JSON types it holds: a union's branch that does not name the property may give it others
+            types = () if shape.node.xsql.get("type") else ACCEPTS.get(kind, ())
+            return tb.scalar_column(column, kind, shape.node, ptr, path, required, shape.nullable, json_types=types)
+        if shape.kind == "union":  # a column per JSON type; presence tells an absent value from a null
+            if not required and shape.nullable:
+                tb.tracked.append(path)
+            branch_names = union_columns(column, [b.scalar for b in shape.branches])
+            for name, branch in zip(branch_names, shape.branches, strict=True):
+                kind = branch.scalar or "string"
+                tb.scalar_column(name, kind, branch.node, ptr, path, required, True, json_types=ACCEPTS[kind])
+            return None
         count = self.budget.contribution(sub, required)
         if storage != "table" and count > SUBTREE_TABLES:
             reason = f"it would need {count} tables, more than {SUBTREE_TABLES}"
@@ -224,8 +241,10 @@ class PropertyWalker:
             return None
         items = self.resolve(sub.items) if sub.items else None
         items_shape = self.classify(items) if items is not None else None
-        if items_shape is None or items_shape.kind in ("json", "never"):
+        if items_shape is None or items_shape.kind in ("json", "never", "union"):
             why = "its items have no type" if items_shape is None else items_shape.reason
+            if items_shape is not None and items_shape.kind == "union":
+                why = f"its items may be any of {', '.join(b.scalar or 'string' for b in items_shape.branches)}"
             about = ptr if items_shape is None else items_shape.where
             return self.json_fallback(tb, column, sub, ptr, path, required, why, about)
         if not required or shape.nullable:

@@ -51,6 +51,8 @@ def row_reader(tm: TableMap) -> Callable[[Sequence[Any]], Any] | None:
         return None
     if tm.links or tm.container or table.value_column is not None or any(len(f.path) != 1 for f in tm.fields):
         return None
+    if any(f.others for f in tm.fields):  # a union's columns: one value from several
+        return None
     start = tm.read_offset
     plan = [(start + i, f.path[0], f.json, f.from_db, f.required[-1]) for i, f in enumerate(tm.fields)]
 

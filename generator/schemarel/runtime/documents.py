@@ -20,7 +20,15 @@ from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
-from schemarel.runtime.tablemap import Field, RowBatch, TableMap, system_columns, table_map, tracked_kinds
+from schemarel.runtime.tablemap import (
+    Field,
+    RowBatch,
+    TableMap,
+    json_kind,
+    system_columns,
+    table_map,
+    tracked_kinds,
+)
 from schemarel.runtime.values import depth
 from schemarel.sql.conversions import NUMBER_KINDS, respelled
 
@@ -106,6 +114,7 @@ class DocumentMap:
         row: list[Any] = [key] if tm.key_source in ("client", "parent") or tm.fk else []
         table = tm.table
         spelled: dict[str, str] = {}
+        misfits: dict[tuple[str, ...], Any] = {}
         for f in tm.fields:
             if not f.path:
                 value = node
@@ -121,6 +130,10 @@ class DocumentMap:
                 row.append(None if value is MISSING else self.json_text(tm, f.column, value))
             elif value is MISSING or value is None:
                 row.append(None)
+            elif f.accepts is not None and not f.fits(value):  # another column of a union holds it, or none
+                row.append(None)
+                if json_kind(value) not in f.others:
+                    misfits[f.path] = value
             elif f.to_db is None:
                 row.append(value)
             else:
@@ -130,9 +143,12 @@ class DocumentMap:
                 text = respelled(f.kind, value, stored, f.from_db)
                 if text is not None:
                     spelled[marks.relative(f.path)] = text
+        extra = marks.extras(table.open_objects, node)
+        if misfits:
+            extra = _misfits(table.name, table.extra_column, extra, misfits)
         system = {
             table.presence_column: marks.presence(table.presence_paths, node),
-            table.extra_column: marks.extras(table.open_objects, node),
+            table.extra_column: extra,
             table.spelling_column: spelled,
         }
         row += [self.json_text(tm, c, system[c]) if system[c] else None for c in system_columns(table)]
@@ -241,7 +257,7 @@ class DocumentMap:
             _ensure(node, prefix)
         for f in nulls:  # a NULL of a required property is a null, wherever its object is there
             container = _get(node, f.path[:-1])
-            if isinstance(container, dict):
+            if isinstance(container, dict) and f.path[-1] not in container:  # a union's other column has it
                 container[f.path[-1]] = None
         restored = marks.restore(node, presence, tm.tracked, extra)
         for ref in tm.links:  # a required recursive array is there even when no row is nested in it
@@ -292,6 +308,21 @@ def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
     if text is not None:
         return exactjson.loads(text) if f.kind in NUMBER_KINDS else text
     return f.from_db(value) if f.from_db else value
+
+
+def _misfits(
+    table: str, column: str | None, extra: dict[str, Any] | None, misfits: Mapping[tuple[str, ...], Any]
+) -> dict[str, Any]:
+    """The row's unnamed properties with the values no column of their path holds (a branch of a union that
+    does not name the property gives it any value): kept, and read back, with them."""
+    if column is None:
+        path, value = next(iter(misfits.items()))
+        raise ValueRejected(f"{table}: {'.'.join(path)} = {value!r} fits none of its columns")
+    found = dict(extra or {})
+    for path, value in misfits.items():
+        where = marks.relative(path[:-1])
+        found[where] = {**found.get(where, {}), path[-1]: value}
+    return found
 
 
 def _convert(tm: TableMap, f: Field, value: Any) -> Any:

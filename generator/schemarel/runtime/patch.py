@@ -106,5 +106,7 @@ def direct_columns(mapping: DocumentMap, merge: Any) -> dict[str, Any] | None:
         f = by_key.get(key)
         if f is None or value is None or (key,) in tracked or (isinstance(value, dict) and not f.json):
             return None
+        if f.others or not f.fits(value):  # a union's columns, or a value kept with the unnamed properties
+            return None
         found[f.column] = f
     return found
