@@ -166,11 +166,13 @@ def _alternatives(node: Node, catalog: Catalog) -> Shape:
     kinds = {s.kind for s in shapes}
     if kinds <= {"scalar", "union"}:
         return _union(base, [b for s in shapes for b in (s.branches or (s,))], nullable)
-    if kinds == {"object"} and len(objects) == len(shaped) and len(objects) <= MAX_UNION:
-        shape = union_object(base, objects, catalog, nullable)
+    free = [s for s in shapes if s.kind == "json" and s.reason is None and s.node.types == frozenset({"object"})]
+    if "object" in kinds and len(free) + sum(s.kind == "object" for s in shapes) == len(shapes) == len(objects):
+        # a free-form object branch (`{"type": "object"}`) adds no column: its properties are the row's extras
+        shape = union_object(base, objects, catalog, nullable) if len(objects) <= MAX_UNION else None
         if shape is None:
-            reason = f"`{keyword}` of {len(objects)} objects with more than {MAX_UNION_PROPERTIES} properties in all"
-            return _json(node, reason, group_src.ptr, True)
+            reason = f"`{keyword}` of {len(objects)} objects: more than {MAX_UNION} branches or {MAX_UNION_PROPERTIES} "
+            return _json(node, reason + "properties in all (one table as wide as all of them)", group_src.ptr, True)
         if shape.discriminator is not None or shape.kind != "object":
             return shape
         note = f"`{keyword}` of objects without a discriminator: one table holds every branch's properties"

@@ -128,8 +128,11 @@ class DocumentMap:
                 value = _get(node, f.path)
             if f.json:
                 row.append(None if value is MISSING else self.json_text(tm, f.column, value))
-            elif value is MISSING or value is None:
+            elif value is MISSING or (value is None and f.null_kept):
                 row.append(None)
+            elif value is None:  # null where a branch that does not name the property allows it
+                row.append(None)
+                misfits[f.path] = None
             elif f.accepts is not None and not f.fits(value):  # another column of a union holds it, or none
                 row.append(None)
                 if json_kind(value) not in f.others:

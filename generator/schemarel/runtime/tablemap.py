@@ -36,6 +36,7 @@ class Field:
     # hold (a union of scalars). A value neither takes is kept with the row's unnamed properties.
     accepts: frozenset[str] | None = None
     others: frozenset[str] = frozenset()
+    null_kept: bool = True  # a null here reads back as null (required, or kept by the presence marks)
 
     def fits(self, value: Any) -> bool:
         return self.accepts is None or json_kind(value) in self.accepts
@@ -152,6 +153,10 @@ def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: 
     fk = parent_fk.columns[0] if parent_fk else None
     fields = _with_others(
         tuple(_field(c, table) for c in table.columns if c.path or c.name in (table.value_column, table.json_root))
+    )
+    fields = tuple(
+        f if f.accepts is None or f.required[-1] or f.path in table.presence_paths else replace(f, null_kept=False)
+        for f in fields
     )
     field_names = {f.column for f in fields}
     key_column = table.column(key)
