@@ -15,7 +15,7 @@ from hypothesis_jsonschema import from_schema
 from projects import columns, model, write_project
 from runtime_helpers import open_store
 from schemarel.runtime import exactjson
-from value_strategies import exact
+from value_strategies import by_value, exact
 
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding standard format:hypothesis.errors.HypothesisWarning")
 
@@ -46,8 +46,11 @@ def test_scalars_of_several_types_get_a_column_per_type(tmp_path: Path) -> None:
 
 
 def test_a_const_discriminator_gives_each_branch_a_check(tmp_path: Path) -> None:
-    card = {"type": "object", "required": ["kind", "number"],
-            "properties": {"kind": {"const": "card"}, "number": {"type": "string"}, "code": {"type": "integer"}}}
+    card = {
+        "type": "object",
+        "required": ["kind", "number"],
+        "properties": {"kind": {"const": "card"}, "number": {"type": "string"}, "code": {"type": "integer"}},
+    }
     bank = {"type": "object", "required": ["kind", "iban", "note"],
             "properties": {"kind": {"const": "bank"}, "iban": {"type": "string"}, "code": {"type": "string"},
                            "note": {"type": ["string", "null"]}}}  # fmt: skip
@@ -79,7 +82,8 @@ def test_dependent_schemas_and_else_branches_are_optional_columns(tmp_path: Path
 
 
 def test_unions_wider_than_the_limit_stay_json(tmp_path: Path) -> None:
-    branches = [{"type": "object", "properties": {f"p{i}_{j}": {"type": "string"} for j in range(6)}} for i in range(40)]
+    branches = [{"type": "object", "properties": {f"p{i}_{j}": {"type": "string"} for j in range(6)}}
+                for i in range(40)]  # fmt: skip
     m = model(tmp_path, obj({"any": {"anyOf": branches}}, ("any",)))
     assert columns(m.root)["any"].type.kind == "json"
     assert "more than" in m.warnings[0].message
@@ -158,14 +162,25 @@ def test_valid_documents_of_unions_round_trip_exactly(
     store = open_store(url, "doc", root / "schemas")
     try:
         assert any(f.others for tm in store.mapping.tables for f in tm.fields)  # a union's columns are there
-        documents = from_schema(schema).filter(lambda d: "\\u0000" not in json.dumps(d))
+        # no NUL (PostgreSQL text refuses it), integers a bigint holds (a column's limit, not a union's)
+        documents = from_schema(schema).filter(lambda d: "\\u0000" not in json.dumps(d) and int64_only(d))
         for _ in range(4):
             # through JSON text: numbers as the exact parser gives them (`1.0` is not `1`)
             document = exactjson.loads(json.dumps(data.draw(documents)))
             assert not store.validator.violations(document)
             key = store.create(document)  # every CHECK accepts what the validator accepts
             back = store.get(key)
+            if dialect == "postgres":  # jsonb keeps a number's value, not its digits (`_extra` is jsonb)
+                back, document = by_value(back), by_value(document)
             assert exact(back, document), (schema, document, back)
     finally:
         store.metadata.drop_all(store.engine)  # the next example's tables have the same names
         store.engine.dispose()
+
+
+def int64_only(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(int64_only(v) for v in value.values())
+    if isinstance(value, list):
+        return all(int64_only(v) for v in value)
+    return not isinstance(value, int) or -(2**63) <= value < 2**63

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from schemarel import naming
 from schemarel.errors import SchemaError
@@ -216,6 +216,8 @@ class PropertyWalker:
             for name, branch in zip(branch_names, shape.branches, strict=True):
                 kind = branch.scalar or "string"
                 tb.scalar_column(name, kind, branch.node, ptr, path, required, True, json_types=ACCEPTS[kind])
+                said = f"`{'.'.join(path)}` when it is {' or '.join(ACCEPTS[kind])} (NULL otherwise)."
+                tb.columns[-1] = replace(tb.columns[-1], notes=f"{tb.columns[-1].notes} Holds {said}")
             return None
         count = self.budget.contribution(sub, required)
         if storage != "table" and count > SUBTREE_TABLES:
