@@ -81,6 +81,17 @@ def test_dependent_schemas_and_else_branches_are_optional_columns(tmp_path: Path
     assert m.warnings == ()
 
 
+def test_a_scalar_or_an_object_is_columns_and_a_table(tmp_path: Path) -> None:
+    customer = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    m = model(
+        tmp_path, obj({"customer": {"anyOf": [{"type": "string"}, {"type": "integer"}, customer]}}, ("customer",))
+    )
+    cols = columns(m.root)
+    assert [n for n in cols if n.startswith("customer")] == ["customer_string", "customer_integer"]
+    assert [t.name for t in m.tables] == ["docs", "doc_customers"]
+    assert m.root.presence_paths == (("customer",),) and m.warnings == ()
+
+
 def test_unions_wider_than_the_limit_stay_json(tmp_path: Path) -> None:
     branches = [{"type": "object", "properties": {f"p{i}_{j}": {"type": "string"} for j in range(6)}}
                 for i in range(40)]  # fmt: skip
@@ -129,7 +140,9 @@ def object_union(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def union_schemas(draw: st.DrawFn) -> dict[str, Any]:
     props: dict[str, Any] = {"s": draw(scalar_union()), "u": draw(object_union()), "mode": {"enum": ["x", "y"]}}
-    schema = obj(props, tuple(draw(st.lists(st.sampled_from(["s", "u"]), unique=True))))
+    # an id or the object it names (OpenAPI's expandable fields)
+    props["m"] = {"anyOf": [draw(SCALAR), {"type": "object", "properties": branch_props(draw)}]}
+    schema = obj(props, tuple(draw(st.lists(st.sampled_from(["s", "u", "m"]), unique=True))))
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     if draw(st.booleans()):
         schema["if"] = {"properties": {"mode": {"const": "x"}}, "required": ["mode"]}
@@ -184,3 +197,10 @@ def int64_only(value: Any) -> bool:
     if isinstance(value, list):
         return all(int64_only(v) for v in value)
     return not isinstance(value, int) or -(2**63) <= value < 2**63
+
+
+def test_items_that_may_be_a_scalar_or_an_object_are_json(tmp_path: Path) -> None:
+    item = {"oneOf": [{"type": "string"}, {"type": "object", "properties": {"path": {"type": "string"}}}]}
+    m = model(tmp_path, obj({"include": {"type": "array", "items": item}}, ("include",)))
+    assert columns(m.root)["include"].type.kind == "json"
+    assert "its items may be any of string, object" in m.warnings[0].message

@@ -37,7 +37,7 @@ class Shape:
     where: str = ""  # the pointer the reason is about
     json_props: dict[str, tuple[str, str]] = field(default_factory=dict)  # property → (reason, pointer)
     notes: tuple[tuple[str, str], ...] = ()  # (message, pointer): mapped, but a reader should know how
-    branches: tuple[Shape, ...] = ()  # a union: one scalar shape per column (see `unions`)
+    branches: tuple[Shape, ...] = ()  # a union, or an object that may be a scalar: one scalar shape per column
     discriminator: str | None = None  # an object union's property telling branches apart (const per branch)
     cases: tuple[tuple[str, frozenset[str]], ...] = ()  # per discriminator value: the properties it requires
 
@@ -166,6 +166,11 @@ def _alternatives(node: Node, catalog: Catalog) -> Shape:
     kinds = {s.kind for s in shapes}
     if kinds <= {"scalar", "union"}:
         return _union(base, [b for s in shapes for b in (s.branches or (s,))], nullable)
+    objects_only = [s for s in shapes if s.kind not in ("scalar", "union")]
+    if len(objects_only) == 1 and objects_only[0].kind == "object" and not objects_only[0].branches:
+        # a scalar or an object (an id, or the object it names): the scalar's columns, and the object's own table
+        scalars = _union(base, [b for s in shapes if s.kind != "object" for b in (s.branches or (s,))], False)
+        return replace(objects_only[0], nullable=nullable, branches=scalars.branches or (scalars,))
     free = [s for s in shapes if s.kind == "json" and s.reason is None and s.node.types == frozenset({"object"})]
     if "object" in kinds and len(free) + sum(s.kind == "object" for s in shapes) == len(shapes) == len(objects):
         # a free-form object branch (`{"type": "object"}`) adds no column: its properties are the row's extras

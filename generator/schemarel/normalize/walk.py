@@ -81,7 +81,7 @@ class PropertyWalker:
         items_ptr = node.items[0].ptr if node.items else f"{ptr}/items"
         shape = self.classify(items)
         here = (*here, Ancestor(frozenset(items.identity), tb.name, (), items_ptr))
-        if shape.kind == "object":
+        if shape.kind == "object" and not shape.branches:  # an item that may be a scalar is a JSON value
             if shape.nullable:
                 tb.tracked.append(())
             self.object_columns(tb, shape, items_ptr, (), here, children)
@@ -124,7 +124,7 @@ class PropertyWalker:
         reserved = []
         for prop, sub in subs.items():
             sub_shape = self.classify(sub)
-            if prop in shape.json_props or sub_shape.kind in ("scalar", "json", "union"):
+            if prop in shape.json_props or sub_shape.kind in ("scalar", "json", "union") or sub_shape.branches:
                 scalars = [b.scalar for b in sub_shape.branches]
                 for name in union_columns(columns[prop], scalars) if sub_shape.branches else [columns[prop]]:
                     name = naming.shorten(name)
@@ -212,13 +212,7 @@ class PropertyWalker:
         if shape.kind == "union":  # a column per JSON type; presence tells an absent value from a null
             if not required and shape.nullable:
                 tb.tracked.append(path)
-            branch_names = union_columns(column, [b.scalar for b in shape.branches])
-            for name, branch in zip(branch_names, shape.branches, strict=True):
-                kind = branch.scalar or "string"
-                tb.scalar_column(name, kind, branch.node, ptr, path, required, True, json_types=ACCEPTS[kind])
-                said = f"`{'.'.join(path)}` when it is {' or '.join(ACCEPTS[kind])} (NULL otherwise)."
-                tb.columns[-1] = replace(tb.columns[-1], notes=f"{tb.columns[-1].notes} Holds {said}")
-            return None
+            return self.union_columns(tb, column, shape, ptr, path, required)
         count = self.budget.contribution(sub, required)
         if storage != "table" and count > SUBTREE_TABLES:
             reason = f"it would need {count} tables, more than {SUBTREE_TABLES}"
@@ -226,6 +220,17 @@ class PropertyWalker:
         if storage != "table" and len(self.table_names) + self.pending + count > MAX_TABLES:
             reason = f"the schema's {MAX_TABLES} tables are spent on properties before this one"
             return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        if shape.kind == "object" and shape.branches:  # a scalar or an object: never flattened (it may be absent)
+            kinds = {self.classify(self.resolve(srcs)).kind for srcs in shape.node.props.values()}
+            if storage != "table" and not kinds <= {"scalar", "union"}:  # an id, or a copy of another document
+                reason = 'a scalar or an object holding more than scalars (give it "x-sql": {"storage": "table"})'
+                return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+            self.union_columns(tb, column, shape, ptr, path, required)
+            tb.tracked.append(path)
+            names, previous = self.child_names(tb, prop, sub, path)
+            children.append(Child("object", prop, shape, ptr, path, names, count, previous))
+            self.pending += count
+            return None
         if shape.kind == "object":
             if storage == "flatten" or (storage is None and required and not shape.nullable):
                 here = (*ancestors, Ancestor(frozenset(sub.identity), tb.name, path, ptr))
@@ -243,10 +248,12 @@ class PropertyWalker:
             return None
         items = self.resolve(sub.items) if sub.items else None
         items_shape = self.classify(items) if items is not None else None
-        if items_shape is None or items_shape.kind in ("json", "never", "union"):
+        if items_shape is None or items_shape.kind in ("json", "never", "union") or items_shape.branches:
             why = "its items have no type" if items_shape is None else items_shape.reason
-            if items_shape is not None and items_shape.kind == "union":
-                why = f"its items may be any of {', '.join(b.scalar or 'string' for b in items_shape.branches)}"
+            if items_shape is not None and items_shape.branches:
+                held = [b.scalar or "string" for b in items_shape.branches]
+                held += [items_shape.kind] if items_shape.kind != "union" else []
+                why = f"its items may be any of {', '.join(held)}"
             about = ptr if items_shape is None else items_shape.where
             return self.json_fallback(tb, column, sub, ptr, path, required, why, about)
         if not required or shape.nullable:
@@ -255,6 +262,17 @@ class PropertyWalker:
         children.append(Child("array", prop, shape, ptr, path, names, count, previous))
         self.pending += count
         return None
+
+    def union_columns(
+        self, tb: TableBuilder, column: str, shape: Shape, ptr: str, path: tuple[str, ...], required: bool
+    ) -> None:
+        """A nullable column per scalar branch of `shape`, each holding the values of its JSON types."""
+        names = union_columns(column, [b.scalar for b in shape.branches])
+        for name, branch in zip(names, shape.branches, strict=True):
+            kind = branch.scalar or "string"
+            tb.scalar_column(name, kind, branch.node, ptr, path, required, True, json_types=ACCEPTS[kind])
+            said = f"`{'.'.join(path)}` when it is {' or '.join(ACCEPTS[kind])} (NULL otherwise)."
+            tb.columns[-1] = replace(tb.columns[-1], notes=f"{tb.columns[-1].notes} Holds {said}")
 
     def child_names(
         self, tb: TableBuilder, prop: str, sub: Node, path: tuple[str, ...]

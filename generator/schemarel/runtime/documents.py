@@ -28,6 +28,7 @@ from schemarel.runtime.tablemap import (
     system_columns,
     table_map,
     tracked_kinds,
+    with_objects,
 )
 from schemarel.runtime.values import depth
 from schemarel.sql.conversions import NUMBER_KINDS, respelled
@@ -60,6 +61,7 @@ class DocumentMap:
             self.tables.append(tm)
         for tm in self.tables:
             tm.tracked = tracked_kinds(tm)
+            tm.fields = with_objects(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
 
@@ -95,7 +97,7 @@ class DocumentMap:
     def _add_children(self, batch: RowBatch, tm: TableMap, node: Mapping[str, Any], key: Any, index: int) -> None:
         value = _get(node, tm.table.parent_path)
         if tm.table.kind == "object":
-            if value is MISSING or value is None:
+            if not isinstance(value, dict):  # absent, null, or the scalar the columns of a union hold
                 return
             items: Sequence[Any] = (value,)
         else:

@@ -147,6 +147,15 @@ def tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
     return kinds
 
 
+def with_objects(tm: TableMap) -> tuple[Field, ...]:
+    """The fields of `tm`, those of a scalar that may also be an object (kept in a child table) knowing so."""
+    objects = {c.table.parent_path for c in tm.children if c.table.kind == "object"}
+    if not objects or not any(f.accepts is not None and f.path in objects for f in tm.fields):
+        return tm.fields
+    mixed = {f.path for f in tm.fields if f.accepts is not None} & objects
+    return tuple(replace(f, others=f.others | {"object"}) if f.path in mixed else f for f in tm.fields)
+
+
 def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: int) -> TableMap:
     key = table.primary_key.columns[0]
     parent_fk = table.parent_fk
