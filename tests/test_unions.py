@@ -234,3 +234,27 @@ def test_generated_models_of_unions_pass_mypy_strict(tmp_path: Path) -> None:
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "ck_docs__kind_case_0" not in (root / "generated/models/pay.py").read_text()  # a child table's check
     assert "ck_doc_methods__kind_case_0" in (root / "generated/models/pay.py").read_text()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+def test_a_case_that_does_not_name_a_property_may_give_it_any_value(
+    dialect: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    big = {
+        "type": "object",
+        "required": ["kind"],
+        "properties": {"kind": {"const": "big"}, "n": {"type": "integer", "minimum": 5}},
+    }
+    other = {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "other"}}}
+    schema = obj({"u": {"oneOf": [big, other]}, "mode": {"type": "string"}}, (),
+                 **{"if": {"properties": {"mode": {"const": "x"}}, "required": ["mode"]},
+                    "then": {"properties": {"d": {"type": "string", "format": "date", "maxLength": 10}}}})  # fmt: skip
+    root = write_project(tmp_path, {"doc": schema})
+    store = open_store(request.getfixturevalue(f"{dialect}_url"), "doc", root / "schemas")
+    assert not [c for tm in store.mapping.tables for c in tm.table.checks]  # `n` and `d` are any value elsewhere
+    for text in ['{"u": {"kind": "other", "n": 2}, "mode": "y", "d": "not a date, and long"}',
+                 '{"u": {"kind": "other", "n": "two"}, "d": 7}', '{"u": {"kind": "other", "n": null}, "d": null}',
+                 '{"u": {"kind": "big", "n": 5}, "mode": "x", "d": "2024-02-29"}']:  # fmt: skip
+        document = exactjson.loads(text)
+        assert not store.validator.violations(document)
+        assert exact(store.get(store.create(document)), document), text

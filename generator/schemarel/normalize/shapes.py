@@ -234,6 +234,9 @@ def union_object(base: Node, branches: list[Node], catalog: Catalog, nullable: b
     notes = []
     for prop in names:
         defined = [unions.combined("allOf", b.props[prop]) for b in branches if prop in b.props]
+        lacking = [b for b in branches if prop not in b.props]
+        if lacking:  # a branch that does not name it allows what the base says, or (if open) any value
+            defined += unions.others(defined, prop in base.props, all(b.closed for b in lacking), catalog)
         merged = defined if len(defined) == 1 else [unions.combined("anyOf", defined)]
         node.props[prop] = node.props.get(prop, []) + merged
         notes += _conflict(prop, [b for b in branches if prop in b.props], catalog)

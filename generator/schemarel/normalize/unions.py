@@ -104,10 +104,29 @@ def conditional_props(node: Node, catalog: Catalog) -> dict[str, list[Src]]:
             names += [n for n in b.props if n not in names]
         for name in names:
             parts = [combined("allOf", b.props[name]) for b in branches if name in b.props]
-            if name in node.props and (len(parts) < len(branches) or len(group) == 1):
-                parts.append(group[0].at(True, "properties", name))  # the case that says nothing of it
+            if len(parts) < len(branches) or len(group) == 1:  # a case (or `if` failing) says nothing of it
+                parts += others(parts, name in node.props, node.closed, catalog)
             found.setdefault(name, []).append(combined("anyOf", parts) if len(parts) > 1 else parts[0])
     return found
+
+
+def others(parts: list[Src], named: bool, closed: bool, catalog: Catalog) -> list[Src]:
+    """What a property may be in a case that does not name it, as one more branch of its union: anything the
+    object says (`named`: it names the property), else, in an open object, any value of the types the cases give
+    (their formats, bounds and enums would make CHECKs refuse valid documents; other types are kept with the
+    row's unnamed properties); objects and arrays keep their tables. Nothing in a closed object."""
+    if named:
+        return [parts[0].at(True, "(any case)")]
+    if closed:
+        return []
+    types: set[str] = set()
+    for part in parts:
+        found = resolve([part], catalog).types
+        if found is None or found & {"object", "array"}:  # their tables keep their shape (as before unions)
+            return []
+        types |= found
+    first = parts[0]
+    return [Src({"type": sorted(types)}, first.resolver, first.base, first.file, first.ptr)]
 
 
 def _branch_groups(node: Node) -> list[list[Src]]:
