@@ -53,6 +53,9 @@ class Column:
     # names this column may have had in the previous revision, when `x-sql.renamedFrom` renamed it (or its
     # table); the diff takes the first the previous snapshot holds
     renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    # a branch of a union of scalars (`string | integer`): the JSON types of the values this column holds;
+    # the other columns of the same `path` hold the others. () : every value at `path`
+    json_types: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)

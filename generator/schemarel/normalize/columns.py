@@ -120,6 +120,7 @@ class TableBuilder:
         required: bool,
         nullable: bool,
         previous: str | None = None,
+        json_types: tuple[str, ...] = (),
     ) -> None:
         name = self.claim(name, ptr)
         kw = dict(node.kw)
@@ -165,8 +166,9 @@ class TableBuilder:
             raise SchemaError(self.file, f"{ptr}/default", f"the default cannot be stored in its column: {problem}")
         nullable = nullable or not required or self.may_be_absent(path)
         column = _column(name, ctype, nullable, default, node, ptr, path, required)
+        previous_names = _previous(name, node, previous)
         self.columns.append(
-            replace(column, renamed_from=_previous(name, node, previous), path_required=self.path_required(path))
+            replace(column, renamed_from=previous_names, path_required=self.path_required(path), json_types=json_types)
         )
         self._annotations(name, node)
 

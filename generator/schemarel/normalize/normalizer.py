@@ -92,7 +92,7 @@ class Normalizer(PropertyWalker):
         name = xsql.get("table") or naming.root_table_name(title, self.source.name)
         old_title = None if xsql.get("table") else xsql.get("renamedFrom")
         previous = (naming.plural(naming.snake(old_title)),) if old_title else ()
-        row = {"object": "object", "array": "container"}.get(shape.kind, "json")
+        row = {"object": "object", "array": "container"}.get(shape.kind, "json") if not shape.branches else "json"
         if row == "json":
             reason = f": {shape.reason}" if shape.reason else ""
             self.warn(shape.where or "#", f"the document is stored whole in a JSON column{reason}")

@@ -77,6 +77,8 @@ def row_reader(tm: TableMap, general: Callable[[Sequence[Any]], Any]) -> Callabl
     table = tm.table
     if table.json_root or tm.links or tm.container:
         return general
+    if any(f.others for f in tm.fields):  # a union's columns: one value from several
+        return general
     start = tm.read_offset
     after = start + len(tm.fields) + (tm.map_key is not None)  # a map table's key column comes first
     system = range(after, after + len(system_columns(table)))  # see `select`

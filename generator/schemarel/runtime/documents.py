@@ -27,9 +27,11 @@ from schemarel.runtime.tablemap import (
     RowBatch,
     TableMap,
     convert,
+    json_kind,
     system_columns,
     table_map,
     tracked_kinds,
+    with_objects,
 )
 from schemarel.runtime.values import depth
 from schemarel.sql.conversions import NUMBER_KINDS, respelled
@@ -62,6 +64,7 @@ class DocumentMap:
             self.tables.append(tm)
         for tm in self.tables:
             tm.tracked = tracked_kinds(tm)
+            tm.fields = with_objects(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
         # the rows of documents to be written are built by code compiled for this schema (rowplan.py), at the
@@ -113,7 +116,7 @@ class DocumentMap:
         value = _get(node, tm.table.parent_path)
         keys: Sequence[str] | None = None
         if tm.table.kind == "object":
-            if value is MISSING or value is None:
+            if not isinstance(value, dict):  # absent, null, or the scalar the columns of a union hold
                 return
             items: Sequence[Any] = (value,)
         elif tm.table.kind == "map":
@@ -138,6 +141,7 @@ class DocumentMap:
         row: list[Any] = [key] if tm.key_source in ("client", "parent") or tm.fk else []
         table = tm.table
         spelled: dict[str, str] = {}
+        misfits: dict[tuple[str, ...], Any] = {}
         for f in tm.fields:
             if not f.path:
                 value = node
@@ -151,8 +155,15 @@ class DocumentMap:
                 value = _get(node, f.path)
             if f.json:
                 row.append(None if value is MISSING else self.json_text(tm, f.column, value))
-            elif value is MISSING or value is None:
+            elif value is MISSING or (value is None and f.null_kept):
                 row.append(None)
+            elif value is None:  # null where a branch that does not name the property allows it
+                row.append(None)
+                misfits[f.path] = None
+            elif f.accepts is not None and not f.fits(value):  # another column of a union holds it, or none
+                row.append(None)
+                if json_kind(value) not in f.others:
+                    misfits[f.path] = value
             elif f.to_db is None:
                 row.append(value)
             else:
@@ -164,9 +175,12 @@ class DocumentMap:
                     spelled[marks.relative(f.path)] = text
         if tm.map_key is not None:
             row.append(entry)
+        extra = marks.extras(table.open_objects, node)
+        if misfits:
+            extra = _misfits(table.name, table.extra_column, extra, misfits)
         system = {
             table.presence_column: marks.presence(table.presence_paths, node),
-            table.extra_column: marks.extras(table.open_objects, node),
+            table.extra_column: extra,
             table.spelling_column: spelled,
         }
         row += [self.json_text(tm, c, system[c]) if system[c] else None for c in system_columns(table)]
@@ -280,7 +294,7 @@ class DocumentMap:
             _ensure(node, prefix)
         for f in nulls:  # a NULL of a required property is a null, wherever its object is there
             container = _get(node, f.path[:-1])
-            if isinstance(container, dict):
+            if isinstance(container, dict) and f.path[-1] not in container:  # a union's other column has it
                 container[f.path[-1]] = None
         restored = marks.restore(node, presence, tm.tracked, extra)
         for ref in tm.links:  # a required recursive array is there even when no row is nested in it
@@ -345,3 +359,18 @@ def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
     if text is not None:
         return exactjson.loads(text) if f.kind in NUMBER_KINDS else text
     return f.from_db(value) if f.from_db else value
+
+
+def _misfits(
+    table: str, column: str | None, extra: dict[str, Any] | None, misfits: Mapping[tuple[str, ...], Any]
+) -> dict[str, Any]:
+    """The row's unnamed properties with the values no column of their path holds (a branch of a union that
+    does not name the property gives it any value): kept, and read back, with them."""
+    if column is None:
+        path, value = next(iter(misfits.items()))
+        raise ValueRejected(f"{table}: {'.'.join(path)} = {value!r} fits none of its columns")
+    found = dict(extra or {})
+    for path, value in misfits.items():
+        where = marks.relative(path[:-1])
+        found[where] = {**found.get(where, {}), path[-1]: value}
+    return found

@@ -134,6 +134,8 @@ class Patcher:
             # an object merges into what is stored (RFC 7396), so it needs the stored value
             if f is None or isinstance(value, dict) or (value is None and f.required[0]):
                 return None
+            if f.others or (value is not None and not f.fits(value)):  # a union's columns, or kept in _extra
+                return None
             if value is None:
                 removed.append(f.column)
             else:

@@ -168,8 +168,9 @@ def _keyword(node: Node, src: Src, key: str, value: Any, catalog: Catalog, depth
             _absorb(node, src.at(sub, key, i), catalog, direct=False, depth=depth + 1)
     elif key in ("oneOf", "anyOf") and isinstance(value, list):
         node.alternatives.append((key, src.at(value, key), [src.at(sub, key, i) for i, sub in enumerate(value)]))
-    elif key == "if":
-        node.conditionals.append(src)
+    elif key == "if" or (key in ("dependentSchemas", "dependencies") and isinstance(value, dict)):
+        if src not in node.conditionals:  # a node holding both `if` and `dependentSchemas` is listed once
+            node.conditionals.append(src)
     elif key == "type":
         node.types = _types_of(value)
     elif key == "required":
