@@ -17,6 +17,7 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from schemarel.ir import Column, Table
@@ -42,6 +43,13 @@ class Mapping(Protocol):
 
 
 KNOWN_KINDS = frozenset({"root", "object", "array"})
+# the Python classes whose every value is of a JSON type (`tablemap.json_kind`): checked by class, no call
+_CLASSES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "boolean": (bool,),
+    "number": (float, Decimal),
+}
 # the attributes the compiled code accounts for; a table with any other one set (beyond its default) is mapped
 # by the generic code, which is where a new attribute is first taught
 KNOWN = {
@@ -52,10 +60,11 @@ KNOWN = {
         "json_root", "renamed_from",
     }),
     Column: frozenset({"name", "type", "nullable", "default", "comment", "path", "path_required", "pointer",
-                       "notes", "renamed_from"}),
+                       "notes", "renamed_from", "json_types"}),
     TableMap: frozenset({"table", "sa_table", "parent", "index", "key", "key_source", "fk", "fields", "columns",
                          "children", "prefixes", "tracked", "links"}),
-    Field: frozenset({"column", "kind", "path", "required", "json", "to_db", "from_db", "default"}),
+    Field: frozenset({"column", "kind", "path", "required", "json", "to_db", "from_db", "default", "accepts",
+                      "others", "null_kept"}),
 }  # fmt: skip
 
 
@@ -193,10 +202,16 @@ class _Compiler:
 
     def cell(self, tm: TableMap, f: Field, n: int, prefixes: dict[tuple[str, ...], str]) -> str:
         """The column's value: an expression, or the name of a local that statements compute."""
-        if not f.json and f.to_db is None:
+        typed = f.accepts is not None or not f.null_kept
+        if not f.json and f.to_db is None and not typed:
             return self.value(f.path, prefixes, absent="None")  # stored as it is; absent and null are NULL
         name = f"c{n}"
         self.emit(f"    v = {self.value(f.path, prefixes)}")
+        if typed:
+            self.divert(tm, f)
+        if not f.json and f.to_db is None:
+            self.emit(f"    {name} = None if v is MISSING else v")
+            return name
         if f.json:
             self.emit(
                 f"    {name} = None if v is MISSING else json_text({self.const(tm, 'T')}, {self.const(f.column)}, v)"
@@ -221,6 +236,19 @@ class _Compiler:
                 )
         return name
 
+    def divert(self, tm: TableMap, f: Field) -> None:
+        """A value the column does not take (a union's other type, or one no column holds), or a null only the
+        unnamed properties keep: the row is the generic code's, which routes it (`DocumentMap._row`)."""
+        fast = self.const(frozenset(c for kind in f.accepts or () for c in _CLASSES.get(kind, ())), "A")
+        fits = f"v.__class__ in {fast} or {self.const(f, 'F')}.fits(v)"
+        null = "True" if f.null_kept else "False"
+        self.emit(
+            f"    if v is not MISSING and (({fits}) if v is not None else not {null}):",
+            "        pass",
+            "    elif v is not MISSING:",
+            f"        return generic_row({self.const(tm, 'T')}, node, key)",
+        )
+
     # -- the rows under a parent node -----------------------------------------------------------------
     def children_function(self, tm: TableMap) -> None:
         """`sub_i(batch, node, key, index)`: the rows of table i under the parent's `node` (row `index` of the
@@ -241,7 +269,7 @@ class _Compiler:
         calls = [f"sub_{c.index}(batch, {{item}}, {child_key}, len(rows) - 1)" for c in tm.children]
         if tm.table.kind == "object":
             self.emit(
-                "    if value is MISSING or value is None:",
+                "    if not isinstance(value, dict):  # absent, null, or the scalar a union's columns hold",
                 "        return",
                 f"    rows = batch.rows[{i}]",
                 f"    rows.append(row_{i}(value, key))",
