@@ -243,7 +243,7 @@ class _Compiler:
         fits = f"v.__class__ in {fast} or {self.const(f, 'F')}.fits(v)"
         null = "True" if f.null_kept else "False"
         self.emit(
-            f"    if v is not MISSING and (({fits}) if v is not None else not {null}):",
+            f"    if v is not MISSING and (({fits}) if v is not None else {null}):",
             "        pass",
             "    elif v is not MISSING:",
             f"        return generic_row({self.const(tm, 'T')}, node, key)",
