@@ -16,9 +16,14 @@ from schemarel.normalize.columns import NameCollision, TableBuilder
 from schemarel.normalize.shapes import Shape
 from schemarel.schema.loader import Catalog
 from schemarel.schema.refs import Node, Src
+from schemarel.sql import limits
 
 EXTRA_COLUMN = "_extra"
 MAX_TABLES = 200
+# what a row keeps free for the columns added after the properties': keys (a uuid each), presence, extra,
+# spelling, timestamps
+ROW_RESERVE = 2 * 129 + 3 * limits.OFF_PAGE_BYTES + 16
+COLUMN_RESERVE = 8
 
 
 @dataclass
@@ -55,6 +60,7 @@ class PropertyWalker:
     pending: int
     server_keys: bool  # the root's key is an identity the database assigns
     strict: bool  # two properties of one object asking for one column name is an error, not a renamed column
+    row_sizes: dict[str, tuple[int, int]]  # table → (columns counted, their InnoDB row bytes): see row_is_full
 
     def resolve(self, srcs: list[Src]) -> Node:
         raise NotImplementedError
@@ -111,6 +117,7 @@ class PropertyWalker:
         The names this object's own scalar properties will take are reserved first, so that a nested object
         flattened before them cannot take one (it gets its own table instead)."""
         node = shape.node
+        tb.object_props[path] = tuple(node.props)
         if not node.closed or node.maps:  # properties the schema does not name may appear
             tb.open_objects.append(OpenObject(path, tuple(node.props)))
         for where in node.maps:
@@ -290,9 +297,38 @@ class PropertyWalker:
         reason: str | None,
         where: str,
     ) -> None:
+        if self.row_is_full(tb):
+            self.keep_in_extra(tb, path)
+            why = f": {reason}" if reason else ""
+            message = f"kept in JSON column {tb.name}.{EXTRA_COLUMN}, the row has no room for another column{why}"
+            return self.warn(where or ptr, message, node.src.file)
         tb.json_column(column, node, ptr, path, required)
         if reason:
             self.warn(where or ptr, f"stored in JSON column {tb.name}.{tb.columns[-1].name}: {reason}", node.src.file)
+
+    def row_is_full(self, tb: TableBuilder) -> bool:
+        """Whether one more JSON column would leave too little of a row for the key and system columns (a schema
+        of hundreds of properties stored as JSON: InnoDB's row size and column count are per table)."""
+        counted, size = self.row_sizes.get(tb.name, (0, limits.row_bytes(())))
+        if counted > len(tb.columns):  # a flattening was undone
+            counted, size = 0, limits.row_bytes(())
+        size += sum(limits.column_bytes(c) + 1 for c in tb.columns[counted:])  # + 1: a NULL bit, rounded up
+        self.row_sizes[tb.name] = (len(tb.columns), size)
+        full_row = size + limits.OFF_PAGE_BYTES + ROW_RESERVE > (limits.MARIADB.row_bytes or size)
+        return full_row or len(tb.seen) + COLUMN_RESERVE >= limits.MAX_COLUMNS
+
+    @staticmethod
+    def keep_in_extra(tb: TableBuilder, path: tuple[str, ...]) -> None:
+        """Store the property at `path` among the properties kept in the row's `_extra` JSON (the runtime
+        keeps there whatever the object's `known` properties leave out, and puts it back on read)."""
+        where, prop = path[:-1], path[-1]
+        index = next((i for i, o in enumerate(tb.open_objects) if o.path == where), None)
+        known = tb.object_props.get(where, ()) if index is None else tb.open_objects[index].known
+        entry = OpenObject(where, tuple(p for p in known if p != prop))
+        if index is None:
+            tb.open_objects.append(entry)
+        else:
+            tb.open_objects[index] = entry
 
     def recursive(
         self,
