@@ -90,6 +90,7 @@ def _generate(
     verbose: bool = False,
 ) -> None:
     from schemarel.cli.warnlines import grouped
+    from schemarel.project import fingerprint
     from schemarel.project.config import output_owner
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
@@ -99,6 +100,7 @@ def _generate(
     for line in [str(w) for w in warnings] if verbose else grouped(warnings):
         click.secho(f"warning: {terminal(line)}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files, output_owner("generate", schemas_dir, templates_dir))
+    fingerprint.record(schemas_dir, out_dir, templates_dir, strict)  # what `check` may then trust
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {terminal(gen.new_revision.message)}")
     _report(out_dir, changes)
