@@ -22,6 +22,7 @@ import sqlalchemy.engine.mock
 
 from schemarel.errors import SchemarelError
 from schemarel.migrating import REHEARSAL
+from schemarel.naming import counted
 
 log = logging.getLogger("schemarel.migrate")
 REFUSING = ("enum_values", "not_null", "max_length", "range")
@@ -60,14 +61,14 @@ def _describe(check: Sequence[Any], rows: int, detail: str = "") -> str:
     kind, table, column, *args = check
     where = f"`{table}.{column}`" if column else f"`{table}`"
     if kind == "enum_values":
-        return f"{where} holds {detail} in {rows} row(s): the target enum has no such value"
+        return f"{where} holds {detail} in {counted(rows, 'row')}: the target enum has no such value"
     if kind == "not_null":
-        return f"{where} is NULL in {rows} row(s): the target schema makes it NOT NULL"
+        return f"{where} is NULL in {counted(rows, 'row')}: the target schema makes it NOT NULL"
     if kind == "max_length":
-        return f"{where} holds {rows} value(s) longer than {args[0]} characters (longest {detail})"
+        return f"{where} holds {counted(rows, 'value')} longer than {args[0]} characters (longest {detail})"
     if kind == "range":
-        return f"{where} holds {rows} value(s) outside {args[0]}..{args[1]}"
-    return f"{where} holds data in {rows} row(s), dropped by this step"
+        return f"{where} holds {counted(rows, 'value')} outside {args[0]}..{args[1]}"
+    return f"{where} holds data in {counted(rows, 'row')}, dropped by this step"
 
 
 def _rule(check: Sequence[Any]) -> str:
@@ -176,7 +177,8 @@ def _offline_tables(dialect: Any, tables: list[str], revision: str) -> None:
     from alembic import op
 
     impl = op.get_context().impl
-    message = f"schemarel: revision {revision} needs table(s) {', '.join(tables)}, owned by another system"
+    needs = "table" if len(tables) == 1 else "tables"
+    message = f"schemarel: revision {revision} needs {needs} {', '.join(tables)}, owned by another system"
     if dialect.name == "postgresql":
         names = ", ".join("'" + t.replace("'", "''") + "'" for t in tables)
         impl.static_output(
