@@ -1,17 +1,21 @@
 """The application API against hand-written psycopg on PostgreSQL: lookups, find, patch, async; ratios in one run.
 
     python benchmarks/api.py [--server postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-                             [--users 20000] [--ops 2000] [--repeat 3]
+                             [--users 20000] [--ops 1000] [--repeat 5] [--warmup 200]
 
 Creates a database of its own (the repository's generated migrations, a `users` table and one profile per
 user), drops it at the end. Each figure is the median latency of `--ops` calls, the median of `--repeat`
-rounds; the hand-written side is a psycopg connection in autocommit mode building the same dicts.
+rounds, after `--warmup` untimed calls of each side (pools filled, statements compiled and prepared by the
+server, caches warm); the two sides' calls alternate, so that both meet the same load of a shared machine.
+The hand-written side is a psycopg connection in autocommit mode building the same dicts. The machine's load
+average is printed before and after: on a loaded machine a call's latency grows with the CPU time it needs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from typing import Any
@@ -125,6 +129,9 @@ async def _async_figures(
         (lambda i: customers.create(documents[i]), lambda i: async_customers.create(documents[i])),
         (lambda i: customers.get(created[i]), lambda i: async_customers.get(created[i])),
     ]:
+        for i in range(WARMUP):
+            sync_fn(i % ops)
+            await async_fn(i % ops)
         rounds = []
         for _ in range(repeat):
             times: tuple[list[float], list[float]] = ([], [])
@@ -145,11 +152,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--users", type=int, default=20_000)
-    parser.add_argument("--ops", type=int, default=2_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ops", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=WARMUP)
     args = parser.parse_args()
     with scratch_database(args.server) as url:
         print_table(run(url, args))
+
+
+def _load(figures: tuple[float, float, float]) -> str:
+    return " ".join(f"{f:.2f}" for f in figures)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ class TableBuilder:
     tracked: list[tuple[str, ...]] = field(default_factory=list)  # paths the presence column keeps
     optional_objects: list[tuple[str, ...]] = field(default_factory=list)  # flattened objects that may be absent
     open_objects: list[OpenObject] = field(default_factory=list)
-    object_props: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)  # path → its properties
+    overflowed: dict[tuple[str, ...], set[str]] = field(default_factory=dict)  # object path → props kept in extra
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
@@ -248,7 +248,7 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
 def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:
     """The table's one-line purpose for the docs: the description's first sentence (else what the rows hold:
     the `path` of a `parent` row), and 1:1 or 1:N."""
-    suffix = {"object": " (1:1).", "array": " (1:N)."}.get(kind, "")
+    suffix = {"object": " (1:1).", "array": " (1:N).", "map": " (1:N)."}.get(kind, "")
     text = (description or "").strip()
     first = text.split(". ")[0].rstrip(".") if text else ""
     if not suffix:
@@ -258,6 +258,8 @@ def purpose(description: str | None, kind: str, parent: str | None = None, path:
         first = (
             f"The {held} object of rows of `{parent}`"
             if kind == "object"
+            else f"The entries of {held if path else 'the object'} of rows of `{parent}`, one row per key"
+            if kind == "map"
             else f"The items of {held} of rows of `{parent}`, one row each"
         )
     return f"{first}{suffix}"
