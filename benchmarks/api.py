@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 from typing import Any
@@ -24,7 +23,7 @@ import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from common import DEFAULT_SERVER, REPO, Row, ms, paired, print_table, scratch_database
+from common import DEFAULT_SERVER, REPO, WARMUP, Row, load_average, ms, paired, print_table, scratch_database
 from runtime_helpers import customer  # noqa: E402 - the tests' CustomerProfile: an address, 2 emails, 2 phones
 from schemarel import AsyncStore, Store, backfill  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -156,12 +155,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=WARMUP)
     args = parser.parse_args()
+    before = load_average()
     with scratch_database(args.server) as url:
-        print_table(run(url, args))
-
-
-def _load(figures: tuple[float, float, float]) -> str:
-    return " ".join(f"{f:.2f}" for f in figures)
+        rows = run(url, args)
+    print(f"{before} before, {load_average()} after")
+    print_table(rows)
 
 
 if __name__ == "__main__":
