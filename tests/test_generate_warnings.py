@@ -14,7 +14,7 @@ from robust_helpers import project, schemarel
 from schemarel.cli.warnlines import FIRST, grouped, reason
 from schemarel.ir import SchemaWarning
 
-MAP = {"type": "object", "additionalProperties": {"type": "string"}}  # a map: a JSON column and a warning
+MAP = {"type": "array"}  # its items have no type: a JSON column and a warning
 
 
 def maps(count: int, **extra: Any) -> dict[str, Any]:
@@ -28,17 +28,17 @@ def warning_lines(stderr: str) -> list[str]:
 
 @pytest.mark.parametrize("count", [2, FIRST, FIRST + 1, 40])
 def test_one_line_per_reason_with_count_and_first_pointers(tmp_path: Path, count: int) -> None:
-    other = {"x": {"type": "array"}}  # a JSON column for another reason (its items have no type)
+    other = {"x": {"type": "string", "pattern": "\\bword"}}  # a warning of another reason (no CHECK for \\b)
     root = project(tmp_path, maps(count, **other))
     run = schemarel(root, "generate")
     assert run.returncode == 0, run.stderr
     lines = warning_lines(run.stderr)
     grouped_line = next(line for line in lines if f"({count} times: " in line)
-    pointers = re.findall(r"#/properties/m\d+/additionalProperties", grouped_line)
-    assert pointers == [f"#/properties/m{i}/additionalProperties" for i in range(min(count, FIRST))]
+    pointers = re.findall(r"#/properties/m\d+", grouped_line)
+    assert pointers == [f"#/properties/m{i}" for i in range(min(count, FIRST))]
     assert (f"and {count - FIRST} more; --verbose lists them" in grouped_line) == (count > FIRST)
     assert len(lines) == 2  # the maps' reason, and the lone property `x` with its whole message
-    assert any("#/properties/x" in line and re.search(r"stored in JSON column \w+\.x: ", line) for line in lines)
+    assert any("#/properties/x" in line and " times: " not in line for line in lines)
 
     verbose = schemarel(root, "generate", "--verbose")
     assert verbose.returncode == 0, verbose.stderr
