@@ -10,23 +10,16 @@ naive loops (one commit per document or user) are timed on a subset and extrapol
 from __future__ import annotations
 
 import argparse
-import statistics
-import sys
-import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
-
+from common import DEFAULT_SERVER, REPO, Row, latencies, median_time, noop, print_table, scratch_database
 from runtime_helpers import customer  # noqa: E402 - the tests' CustomerProfile: an address, 2 emails, 2 phones
 from schemarel.runtime.backfill import backfill  # noqa: E402
 from schemarel.runtime.store import Store  # noqa: E402
+from sqlalchemy.orm import Session
 
 from generated.models import (  # noqa: E402 - the repository's generated models, as an application uses them
     CustomerProfile,
@@ -38,20 +31,6 @@ from generated.models import (  # noqa: E402 - the repository's generated models
 
 CUSTOMER_TABLES = ["customer_profiles", "customer_profile_addresses", "customer_profile_emails",
                    "customer_profile_phone_numbers"]  # fmt: skip
-
-
-def median_time(fn: Callable[[], Any], repeat: int, reset: Callable[[], None]) -> float:
-    times = []
-    for _ in range(repeat):
-        reset()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def noop() -> None:
-    pass
 
 
 def copy_rows(engine: sa.Engine, documents: list[dict[str, Any]]) -> None:
@@ -119,15 +98,6 @@ def orm_loop(engine: sa.Engine, documents: list[dict[str, Any]]) -> None:
             session.commit()
 
 
-def latencies(fn: Callable[[int], Any], count: int) -> float:
-    times = []
-    for i in range(count):
-        start = time.perf_counter()
-        fn(i)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def seed_backfill_loop(engine: sa.Engine, limit: int) -> int:
     """The seed's script: find users without a profile, then insert and commit one profile per user."""
     users = sa.table("users", sa.column("id"))
@@ -145,23 +115,16 @@ def seed_backfill_loop(engine: sa.Engine, limit: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--documents", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    admin = sa.create_engine(args.server, isolation_level="AUTOCOMMIT")
-    name = f"schemarel_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        run(sa.engine.make_url(args.server).set(database=name), args)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(args.server) as url:
+        print_table(run(url, args))
 
 
-def run(url: sa.URL, args: argparse.Namespace) -> None:
+def run(url: sa.URL, args: argparse.Namespace) -> list[Row]:
     engine = sa.create_engine(url)
     customers = Store(engine, "customer", schemas_dir=REPO / "schemas")
     profiles = Store(engine, "profile", schemas_dir=REPO / "schemas")
@@ -181,7 +144,7 @@ def run(url: sa.URL, args: argparse.Namespace) -> None:
     n = args.documents
     documents = [customer(i) for i in range(n)]
     subset = documents[: max(n // 20, 200)]
-    rows: list[tuple[str, str, str]] = []
+    rows: list[Row] = []
 
     copy_s = median_time(lambda: copy_rows(engine, documents), args.repeat, reset_customers)
     many_s = median_time(lambda: customers.create_many(documents, batch_size=1000), args.repeat, reset_customers)
@@ -243,15 +206,8 @@ def run(url: sa.URL, args: argparse.Namespace) -> None:
         (f"backfill(), {users:,} users, keyset batches of 10,000", f"{fill_rate:,.0f} users/s",
          f"{fill_rate / loop_rate:.0f}× the loop (goal ≥ 100×)"),
     ]  # fmt: skip
-    print_table(rows)
-
-
-def print_table(rows: list[tuple[str, str, str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    print(f"| {'method':<{widths[0]}} | {'figure':>{widths[1]}} | {'ratio':<{widths[2]}} |")
-    print(f"| {'-' * widths[0]} | {'-' * widths[1]}:| {'-' * widths[2]} |")
-    for a, b, c in rows:
-        print(f"| {a:<{widths[0]}} | {b:>{widths[1]}} | {c:<{widths[2]}} |")
+    engine.dispose()
+    return rows
 
 
 if __name__ == "__main__":

@@ -37,6 +37,11 @@ from schemarel.text import terminal
 @reports_errors
 def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str, strict: bool) -> None:
     """Exit 1 with a diff when generated/ is not what the schemas produce (for CI)."""
+    from schemarel.project import fingerprint
+
+    if fmt == "text" and fingerprint.verified(schemas_dir, out_dir, templates_dir, strict):
+        click.echo(f"{out_dir} is up to date")  # these exact inputs and outputs were verified before
+        return
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import drift
 
@@ -65,6 +70,7 @@ def check(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, fmt: str
     if problems or gen.pending_change:
         click.secho(f"{out_dir} is stale: run `schemarel generate` and commit the result", fg="red", err=True)
         sys.exit(1)
+    fingerprint.record(schemas_dir, out_dir, templates_dir, strict)
     click.echo(f"{out_dir} is up to date")
 
 

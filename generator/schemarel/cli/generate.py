@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Record the committed revisions as they now are in history.sum (after editing one on purpose).",
 )
+@click.option("-v", "--verbose", is_flag=True, help="List every warning, not one line per reason.")
 @click.option("--watch", is_flag=True, help="Keep running; regenerate whenever a schema or template is saved.")
 @click.option(
     "--interval", type=click.FloatRange(min=0.05), default=0.5, show_default=True, help="Seconds between polls."
@@ -56,6 +57,7 @@ def generate(
     allow_destructive: bool,
     rebase: bool,
     rehash: bool,
+    verbose: bool,
     watch: bool,
     interval: float,
     strict: bool,
@@ -71,10 +73,10 @@ def generate(
     if watch:
         from schemarel.cli.watch import watch_and_generate
 
-        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive, False, strict)
+        settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive, False, strict, verbose)
         watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
         return
-    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict)
+    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict, verbose)
 
 
 def _generate(
@@ -85,15 +87,20 @@ def _generate(
     allow_destructive: bool,
     rehash: bool = False,
     strict: bool = False,
+    verbose: bool = False,
 ) -> None:
+    from schemarel.cli.warnlines import grouped
+    from schemarel.project import fingerprint
     from schemarel.project.config import output_owner
     from schemarel.project.pipeline import Settings, build
     from schemarel.render.output import write_tree
 
     gen = build(Settings(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict))
-    for warning in gen.database.warnings:
-        click.secho(f"warning: {terminal(str(warning))}", fg="yellow", err=True)
+    warnings = gen.database.warnings
+    for line in [str(w) for w in warnings] if verbose else grouped(warnings):
+        click.secho(f"warning: {terminal(line)}", fg="yellow", err=True)
     changes = write_tree(out_dir, gen.files, output_owner("generate", schemas_dir, templates_dir))
+    fingerprint.record(schemas_dir, out_dir, templates_dir, strict)  # what `check` may then trust
     if gen.new_revision:
         click.echo(f"new revision {gen.new_revision.id}: {terminal(gen.new_revision.message)}")
     _report(out_dir, changes)

@@ -40,6 +40,7 @@ class TableBuilder:
     tracked: list[tuple[str, ...]] = field(default_factory=list)  # paths the presence column keeps
     optional_objects: list[tuple[str, ...]] = field(default_factory=list)  # flattened objects that may be absent
     open_objects: list[OpenObject] = field(default_factory=list)
+    overflowed: dict[tuple[str, ...], set[str]] = field(default_factory=dict)  # object path → props kept in extra
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)

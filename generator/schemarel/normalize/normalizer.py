@@ -63,6 +63,7 @@ class Normalizer(PropertyWalker):
         self._shapes: dict[int, tuple[Node, Shape]] = {}
         self.budget = TableBudget(self.resolve, self.classify)
         self.pending = 0
+        self.row_sizes = {}
         self.server_keys = False
 
     def resolve(self, srcs: list[Src]) -> Node:

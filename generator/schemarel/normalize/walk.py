@@ -18,9 +18,14 @@ from schemarel.normalize.shapes import Shape
 from schemarel.normalize.unions import ACCEPTS, case_checks, union_columns
 from schemarel.schema.loader import Catalog
 from schemarel.schema.refs import Node, Src
+from schemarel.sql import limits
 
 EXTRA_COLUMN = "_extra"
 MAX_TABLES = 200
+# what a row keeps free for the columns added after the properties': keys (a uuid each), presence, extra,
+# spelling, timestamps
+ROW_RESERVE = 2 * 129 + 3 * limits.OFF_PAGE_BYTES + 16
+COLUMN_RESERVE = 8
 
 
 @dataclass
@@ -58,6 +63,7 @@ class PropertyWalker:
     pending: int
     server_keys: bool  # the root's key is an identity the database assigns
     strict: bool  # two properties of one object asking for one column name is an error, not a renamed column
+    row_sizes: dict[str, tuple[int, int]]  # table → (columns counted, their InnoDB row bytes): see row_is_full
 
     def resolve(self, srcs: list[Src]) -> Node:
         raise NotImplementedError
@@ -148,6 +154,8 @@ class PropertyWalker:
         children: list[Child],
     ) -> None:
         """Where the keys no property names go: rows of a map table (see `maps`), else the JSON extras column."""
+        spilled = tb.overflowed.get(path, set())  # properties `keep_in_extra` put there
+        known = tuple(p for p in node.props if p not in spilled)
         found = maps.plan(node, self.resolve, self.classify) if node.map_values else None
         why, where = (found.reason, found.where) if found is not None else (None, "")
         if found is not None and found.value is not None:
@@ -160,14 +168,14 @@ class PropertyWalker:
             elif count > SUBTREE_TABLES or len(self.table_names) + self.pending + count > MAX_TABLES:
                 why, where = f"a map whose values would need {count} tables, past the table budget", ptr
             else:
-                if found.patterns or not (node.closed or any(r is None for r, _ in node.map_values)):
-                    tb.open_objects.append(OpenObject(path, tuple(node.props), found.patterns))
+                if found.patterns or spilled or not (node.closed or any(r is None for r, _ in node.map_values)):
+                    tb.open_objects.append(OpenObject(path, known, found.patterns))
                 names = naming.child_table_names(tb.name, path if maps.pure(node) and path else (*path, "entries"))
                 children.append(Child("map", None, Shape("object", node), ptr, path, names, count, plan=found))
                 self.pending += count
                 return
-        if not node.closed or node.maps:  # properties the schema does not name may appear
-            tb.open_objects.append(OpenObject(path, tuple(node.props)))
+        if not node.closed or node.maps or spilled:  # properties the schema does not name may appear
+            tb.open_objects.append(OpenObject(path, known))
         if maps.pure(node) and path and path not in tb.tracked:  # an empty map leaves no other trace
             tb.tracked.append(path)
         for at in [where] if why else node.maps:
@@ -364,9 +372,31 @@ class PropertyWalker:
         reason: str | None,
         where: str,
     ) -> None:
+        if self.row_is_full(tb):
+            self.keep_in_extra(tb, path)
+            why = f": {reason}" if reason else ""
+            message = f"kept in JSON column {tb.name}.{EXTRA_COLUMN}, the row has no room for another column{why}"
+            return self.warn(where or ptr, message, node.src.file)
         tb.json_column(column, node, ptr, path, required)
         if reason:
             self.warn(where or ptr, f"stored in JSON column {tb.name}.{tb.columns[-1].name}: {reason}", node.src.file)
+
+    def row_is_full(self, tb: TableBuilder) -> bool:
+        """Whether one more JSON column would leave too little of a row for the key and system columns (a schema
+        of hundreds of properties stored as JSON: InnoDB's row size and column count are per table)."""
+        counted, size = self.row_sizes.get(tb.name, (0, limits.row_bytes(())))
+        if counted > len(tb.columns):  # a flattening was undone
+            counted, size = 0, limits.row_bytes(())
+        size += sum(limits.column_bytes(c) + 1 for c in tb.columns[counted:])  # + 1: a NULL bit, rounded up
+        self.row_sizes[tb.name] = (len(tb.columns), size)
+        full_row = size + limits.OFF_PAGE_BYTES + ROW_RESERVE > (limits.MARIADB.row_bytes or size)
+        return full_row or len(tb.seen) + COLUMN_RESERVE >= limits.MAX_COLUMNS
+
+    @staticmethod
+    def keep_in_extra(tb: TableBuilder, path: tuple[str, ...]) -> None:
+        """Store the property at `path` among the properties kept in the row's `_extra` JSON (the runtime
+        keeps there whatever the object's `known` properties leave out, and puts it back on read)."""
+        tb.overflowed.setdefault(path[:-1], set()).add(path[-1])  # `unnamed_keys` leaves it out of `known`
 
     def recursive(
         self,

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import jsonpatch
+import simplejson
 
 from schemarel.errors import HistoryError
 from schemarel.render.tree import is_regular, read_regular
@@ -298,7 +299,8 @@ def encode_snapshot(rev: Revision, base: Revision | None) -> bytes:
     head = {"revision": rev.id, "down_revision": rev.down_revision, "message": rev.message, "slug": rev.slug}
     if base is None:
         body = {**head, "database": rev.database, "pointers": rev.pointers}
-        return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        # simplejson's encoder indents in C (the stdlib's falls back to Python with `indent`); the same text
+        return (simplejson.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
     patch = jsonpatch.make_patch(
         {"database": base.database, "pointers": base.pointers}, {"database": rev.database, "pointers": rev.pointers}
     ).patch

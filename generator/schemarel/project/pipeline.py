@@ -92,9 +92,10 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         history = read_history(DiskSource(settings.out_dir), verify=not settings.rehash)
     gen = Generation(database=db, history=history, files=history.files())
     recorded = set(gen.files)  # revisions are history: what this run renders is checked below
-    if gen.recorded_database != snapshot(db):
+    current = snapshot(db)  # once: a big schema's snapshot costs as much as its normalization
+    if gen.recorded_database != current:
         if write_revision:
-            gen.new_revision = _new_revision(settings, db, history, gen.files)
+            gen.new_revision = _new_revision(settings, db, current, history, gen.files)
             history.revisions.append(gen.new_revision)
         else:
             gen.pending_change = True
@@ -176,7 +177,9 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     return gen
 
 
-def _new_revision(settings: Settings, db: Database, history: History, files: dict[str, bytes]) -> Revision:
+def _new_revision(
+    settings: Settings, db: Database, current: dict[str, Any], history: History, files: dict[str, bytes]
+) -> Revision:
     from schemarel.migrate.plan import plan  # Alembic is needed only when a revision is written
 
     previous = history.last_generated
@@ -189,7 +192,7 @@ def _new_revision(settings: Settings, db: Database, history: History, files: dic
     message = settings.message or ("initial schema: " + p.summary if previous is None else p.summary)
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:48].rstrip("_") or "revision"
     py_path = f"{VERSIONS}/{rev_id}_{slug}.py"
-    rev = Revision(rev_id, history.head, message, py_path, slug, snapshot(db), new_pointers)
+    rev = Revision(rev_id, history.head, message, py_path, slug, current, new_pointers)
     env = environment(settings.templates_dir)
     date = _today()
     root = settings.out_dir.resolve().parent

@@ -75,17 +75,26 @@ def _error(path: str, origin: str, detail: str) -> SchemaError:
 def check_module(path: str, source: str, modules: set[str], model_shape: bool = True) -> None:
     """Raise SyntaxError, or _Refused naming the first node the generator does not write."""
     tree = ast.parse(source, filename=path)
-    bound = _bound_names(tree)
+    bound: set[str] = set()
+    loaded: list[ast.Name] = []  # checked once every binding is known: one walk of the tree, not two
     for node in ast.walk(tree):
         kind = type(node).__name__
         if kind not in NODES:
             raise _Refused(node, f"unexpected Python construct {kind}")
-        if isinstance(node, ast.Import | ast.ImportFrom):
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                loaded.append(node)
+            else:
+                bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add(node.asname or node.name.split(".")[0])
+        elif isinstance(node, ast.Import | ast.ImportFrom):
             allowed = DOCUMENT_IMPORTS if path.startswith("documents/") else IMPORTS
             _check_import(node, modules, ENV_IMPORTS if path == ENV_MODULE else allowed)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if node.id not in bound and node.id not in BUILTINS:
-                raise _Refused(node, f"unexpected name {node.id!r}")
         elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and node.attr not in PUBLIC_DUNDERS:
             raise _Refused(node, f"unexpected attribute {node.attr!r}")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
@@ -94,6 +103,9 @@ def check_module(path: str, source: str, modules: set[str], model_shape: bool = 
                 raise _Refused(node, "getattr of a private or computed attribute")
         elif isinstance(node, ast.Expr) and not _is_docstring_or_call(node):
             raise _Refused(node, "an expression statement that is neither a docstring nor a call")
+    for node in loaded:
+        if node.id not in bound and node.id not in BUILTINS:
+            raise _Refused(node, f"unexpected name {node.id!r}")
     stem = path[len("models/") : -3] if path.startswith("models/") else None
     if model_shape and stem in modules and stem not in ("base", "__init__"):
         _check_model_module(tree)
@@ -117,21 +129,6 @@ def _is_docstring_or_call(node: ast.Expr) -> bool:
     value = node.value
     # a call, a docstring, or `...` (the body of a Protocol method)
     return isinstance(value, ast.Call) or (isinstance(value, ast.Constant) and isinstance(value.value, str | type(...)))
-
-
-def _bound_names(tree: ast.Module) -> set[str]:
-    """Every name the module binds anywhere: imports, assignments, definitions, parameters, loop targets."""
-    bound: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            bound.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.alias):
-            bound.add(node.asname or node.name.split(".")[0])
-    return bound
 
 
 def _check_model_module(tree: ast.Module) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -19,6 +20,14 @@ from schemarel.errors import SchemaError, pointer
 from schemarel.schema import jsontext
 from schemarel.schema.work import Work
 from schemarel.schema.xsql import XSQL_SCHEMA
+
+jsonschema_rs: Any
+try:  # the metaschema verdict, ~100x faster than jsonschema; jsonschema words the errors when there are some
+    import jsonschema_rs
+except ImportError:  # pragma: no cover - where no wheel exists for the platform, jsonschema alone decides
+    jsonschema_rs = None
+_JSONSCHEMA_DRAFTS = (jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator,
+                      jsonschema.Draft201909Validator, jsonschema.Draft202012Validator)  # fmt: skip
 
 if TYPE_CHECKING:
     from referencing._core import Resolved, Resolver  # not re-exported by `referencing`
@@ -119,10 +128,9 @@ def _check_metaschema(contents: Any, display: str) -> None:
     if not isinstance(contents, dict):
         raise SchemaError(display, "#", "a schema file must hold a JSON object")
     validator_cls = jsonschema.validators.validator_for({"$schema": dialect(contents)})
-    try:
-        errors = sorted(validator_cls(validator_cls.META_SCHEMA).iter_errors(contents), key=lambda e: list(e.path))
-    except RecursionError:  # MAX_JSON_DEPTH keeps every draft within the stack; this is the last line
-        raise SchemaError(display, "#", "the schema nests too deeply to validate against its metaschema") from None
+    errors = [] if _fast_verdict(validator_cls.META_SCHEMA, contents) else _metaschema_errors(validator_cls, contents)
+    if errors is None:
+        raise SchemaError(display, "#", "the schema nests too deeply to validate against its metaschema")
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         assert best is not None
@@ -132,6 +140,40 @@ def _check_metaschema(contents: Any, display: str) -> None:
     for node_path, annotation in _find_key(contents, "x-sql", ()):
         for err in sorted(xsql_validator.iter_errors(annotation), key=lambda e: list(e.path)):
             raise SchemaError(display, pointer(*node_path, "x-sql", *err.path), f"invalid x-sql: {err.message}")
+
+
+def _fast_verdict(metaschema: dict[str, Any], contents: Any) -> bool:
+    """True when jsonschema-rs finds `contents` valid against `metaschema` (formats unchecked, as jsonschema
+    does without a format checker); False when it finds it invalid or cannot say (then jsonschema decides)."""
+    if jsonschema_rs is None:  # pragma: no cover - no wheel for the platform
+        return False
+    validator = _fast_metaschema(metaschema.get("$schema", ""))
+    if validator is None:
+        return False
+    try:
+        return bool(validator.is_valid(contents))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+@functools.cache
+def _fast_metaschema(uri: str) -> Any:
+    """jsonschema-rs's validator of one draft's metaschema (None for a draft it does not know, such as draft 3)."""
+    metaschema = next((cls.META_SCHEMA for cls in _JSONSCHEMA_DRAFTS if cls.META_SCHEMA.get("$schema") == uri), None)
+    if metaschema is None or "draft-03" in uri:
+        return None
+    try:
+        return jsonschema_rs.validator_for(metaschema, validate_formats=False)
+    except (ValueError, jsonschema_rs.ReferencingError):  # pragma: no cover - a metaschema it cannot compile
+        return None
+
+
+def _metaschema_errors(validator_cls: Any, contents: Any) -> list[Any] | None:
+    """jsonschema's errors of `contents` against its metaschema, sorted by path (None: too deep to check)."""
+    try:
+        return sorted(validator_cls(validator_cls.META_SCHEMA).iter_errors(contents), key=lambda e: list(e.path))
+    except RecursionError:  # MAX_JSON_DEPTH keeps every draft within the stack; this is the last line
+        return None
 
 
 def _check_patterns(contents: Any, display: str) -> None:

@@ -53,7 +53,7 @@ MAX_FLOAT = 1.7976931348623157e308
 # (uuid: CHAR(32), 4 bytes a character in utf8mb4)
 _FIXED_BYTES = {"boolean": 1, "smallint": 2, "integer": 4, "bigint": 8, "float": 8, "date": 3, "datetime": 8, "time": 6,
                 "enum": 2, "uuid": 129}  # fmt: skip
-_OFF_PAGE_BYTES = 21
+OFF_PAGE_BYTES = 21
 _ROW_OVERHEAD = 18  # record header (5) and the transaction id and roll pointer InnoDB adds (13)
 
 
@@ -120,7 +120,7 @@ def column_bytes(column: Column) -> int:
         return _decimal_bytes(t.precision - (t.scale or 0)) + _decimal_bytes(t.scale or 0)
     if t.kind == "varchar" and t.length is not None and 4 * t.length <= 255:
         return 4 * t.length + 1
-    return _OFF_PAGE_BYTES
+    return OFF_PAGE_BYTES
 
 
 def _decimal_bytes(digits: int) -> int:
