@@ -21,7 +21,7 @@ import sqlalchemy as sa
 import sqlalchemy.engine.mock
 
 from schemarel.errors import SchemarelError
-from schemarel.migrating import REHEARSAL
+from schemarel.support.migrating import REHEARSAL
 
 log = logging.getLogger("schemarel.migrate")
 REFUSING = ("enum_values", "not_null", "max_length", "range")
