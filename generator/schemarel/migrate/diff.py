@@ -83,8 +83,13 @@ def diff(old: Database, new: Database, old_pointers: Mapping[str, str], new_poin
     """Compare two relational models; pointers map `table` and `table.column` to `file#pointer`."""
     pairs, added, dropped = pair_tables(old, new)
     result = Diff(old, new, pairs, added, dropped, find_moves(pairs, added, dropped), enum_changes(old, new, pairs), [])
-    result.changes = _Describer(result, old_pointers, new_pointers).changes()
+    result.changes = describe(result, old_pointers, new_pointers)
     return result
+
+
+def describe(d: Diff, old_pointers: Mapping[str, str], new_pointers: Mapping[str, str]) -> list[Change]:
+    """The Changes of `d`'s pairs, added, dropped and moved tables and enums."""
+    return _Describer(d, old_pointers, new_pointers).changes()
 
 
 class _Describer:

@@ -1,7 +1,7 @@
 """The upgrade of a revision as ops, in phases, each op paired with its reverse (the downgrade's).
 
 The upgrade runs in phases so that each step finds what it needs: renames first (then every later step
-uses the new names), dropped constraints, enum values, new tables, new columns, data moves, column
+uses the new names), dropped constraints, enum values, new tables, new columns, key switches, data moves, column
 alterations, dropped columns and tables, new constraints. The downgrade is the reverse of each op, in
 reverse order, as Alembic derives it. Each phase hands its ops to the Carrier, which puts the Changes they
 make on them (schemarel.migrate.carry).
@@ -9,6 +9,7 @@ make on them (schemarel.migrate.carry).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, Table
-from schemarel.migrate import carry
+from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Diff
 from schemarel.migrate.match import TablePair, match_constraints, match_foreign_keys
@@ -26,8 +27,16 @@ from schemarel.migrate.match import TablePair, match_constraints, match_foreign_
 class Builder:
     """The upgrade's ops, phase by phase, each paired with its reverse and carrying the Changes it makes."""
 
-    def __init__(self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData, carrier: carry.Carrier | None = None) -> None:
+    def __init__(
+        self,
+        d: Diff,
+        old_md: sa.MetaData,
+        new_md: sa.MetaData,
+        carrier: carry.Carrier | None = None,
+        switches: Sequence[keyswitch.KeySwitch] = (),
+    ) -> None:
         self.d = d
+        self.switches = switches
         self.carrier = carrier or carry.Carrier(d)
         self.old_md = old_md
         self.new_md = new_md
@@ -50,6 +59,8 @@ class Builder:
             up += take("create_table", table.name, [_table_op(self.new_md.tables[table.name], create=True)])
         for pair in self.d.pairs:
             up += take("add_columns", pair.new.name, self.add_columns(pair))
+        for switch in self.switches:  # after new columns (a follower's may be a new table's), before alterations
+            up += take("key_switch", switch, [keyswitch.operations(switch, self.old_md, self.new_md)])
         for move in self.d.moves:
             child_key = move.child.primary_key.columns[0]
             moving = mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from schemarel.ir import Database
-from schemarel.migrate import body, carry
+from schemarel.migrate import body, carry, keyswitch
 from schemarel.migrate.diff import Change, Diff, diff
 from schemarel.migrate.guard import data_checks, downgrade_changes
 from schemarel.migrate.phases import Builder
@@ -38,8 +38,9 @@ def plan(
 ) -> Plan:
     """Operations that take a database at `old` (None: empty) to `new`."""
     d = diff(old or Database(()), new, old_pointers or {}, new_pointers or {})
+    switches = keyswitch.detect(d, old_pointers or {}, new_pointers or {})
     carrier = carry.Carrier(d)  # each op carries the Changes it makes: the doc and the guards read them off the ops
-    upgrade = Builder(d, build_metadata(d.old), build_metadata(new), carrier).build()
+    upgrade = Builder(d, build_metadata(d.old), build_metadata(new), carrier, switches).build()
     downgrade = [op.reverse() for op in reversed(upgrade)]
     changes = carry.carried(upgrade) + carrier.leftovers
     imports: set[str] = set()
