@@ -10,15 +10,16 @@ downgrade adds the surrogate back with fresh values (the old ones are gone) and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate.render import renderers
 from alembic.operations import ops
+from sqlalchemy.dialects.mysql import mariadb
 from sqlalchemy.sql.elements import conv
 
-from schemarel.ir import Column, ForeignKey, Table
+from schemarel.ir import Column, Constraint, ForeignKey, Table
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Change, Diff, describe
 from schemarel.migrate.match import TablePair
@@ -45,6 +46,9 @@ class Rekey:
     old_fk: ForeignKey
     new_fk: ForeignKey
     parent: TablePair  # the table referenced (the root, or a 1:1 table keyed by its parent's key)
+    # the indexes on the column, dropped and created with the foreign key (MySQL keeps one while a key needs it)
+    old_indexes: tuple[Constraint, ...] = ()
+    new_indexes: tuple[Constraint, ...] = ()
 
     @property
     def old_column(self) -> str:
@@ -81,6 +85,8 @@ def detect(d: Diff, old_pointers: Mapping[str, str], new_pointers: Mapping[str, 
         for r in s.rekeys:
             r.pair.dropped[:] = [c for c in r.pair.dropped if c.name != r.old_column]
             r.pair.added[:] = [c for c in r.pair.added if c.name != r.new_column]
+            r.pair.old = replace(r.pair.old, indexes=tuple(i for i in r.pair.old.indexes if i not in r.old_indexes))
+            r.pair.new = replace(r.pair.new, indexes=tuple(i for i in r.pair.new.indexes if i not in r.new_indexes))
     d.changes = [_change(s, new_pointers) for s in switches] + describe(d, old_pointers, new_pointers)
     return switches
 
@@ -118,7 +124,9 @@ def _switch(d: Diff, root: TablePair) -> KeySwitch | None:
                     return None  # a reference the switch cannot follow: left to the ordinary diff (refused)
                 if fk.columns[0] not in dropped or new_fk.columns[0] not in added:
                     return None
-                rekey = Rekey(pair, fk, new_fk, parent)
+                old_ix = tuple(i for i in pair.old.indexes if fk.columns[0] in i.columns)
+                new_ix = tuple(i for i in pair.new.indexes if new_fk.columns[0] in i.columns)
+                rekey = Rekey(pair, fk, new_fk, parent, old_ix, new_ix)
                 rekeys.append(rekey)
                 if rekey.keyed:
                     if pair.old.primary_key.columns != (rekey.old_column,):
@@ -160,6 +168,9 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
     def fk(r: Rekey, start: bool) -> ForeignKey:
         return r.old_fk if start == forward else r.new_fk
 
+    def indexes(r: Rekey, start: bool) -> tuple[Constraint, ...]:
+        return r.old_indexes if start == forward else r.new_indexes
+
     def column(pair: TablePair, col: str, start: bool) -> sa.Column[Any]:
         return (old_md if start == forward else new_md).tables[side(pair, start).name].c[col]
 
@@ -189,6 +200,7 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
         start, end = fk(r, True), fk(r, False)
         new_col = column(r.pair, end.columns[0], False)
         block: list[ops.MigrateOperation] = [ops.DropConstraintOp(conv(start.name), t, type_="foreignkey")]
+        block += [ops.DropIndexOp(conv(ix.name), table_name=t) for ix in indexes(r, True)]
         if r.keyed:
             block.append(ops.DropConstraintOp(conv(side(r.pair, True).primary_key.name), t, type_="primary"))
         block.append(
@@ -199,7 +211,11 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
         if r.keyed:
             block.append(CreatePrimaryKey(conv(side(r.pair, False).primary_key.name), t, [new_col.name]))
         steps.append(ops.ModifyTableOps(t, block))
-    # 4. the root changes key
+    # 4. the root changes key (MariaDB keeps a key uuid in its uuid type, a document's as hex text: converted)
+    kept = root.old.column(root.columns[s.new_key]).name
+    as_property, as_key = old_md.tables[root.old.name].c[kept].type, new_md.tables[root.new.name].c[s.new_key].type
+    if forward and _mariadb(as_property) != _mariadb(as_key):
+        steps.append(mo.Branch([], [], [ops.ModifyTableOps(t_root, [_retype(t_root, s.new_key, as_property, as_key)])]))
     block = [ops.DropConstraintOp(conv(side(root, True).primary_key.name), t_root, type_="primary")]
     if forward:
         block.append(ops.DropColumnOp.from_column_and_tablename(None, t_root, surrogate._copy()))
@@ -209,13 +225,33 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
     new_key = s.new_key if forward else s.old_key
     block.append(CreatePrimaryKey(conv(side(root, False).primary_key.name), t_root, [new_key]))
     steps.append(ops.ModifyTableOps(t_root, block))
+    if not forward and _mariadb(as_property) != _mariadb(as_key):  # via text long enough for the dashes
+        dashed = sa.String(36)
+        unhyphen = mo.Code(f"op.execute(sa.table({py_literal(t_root)}, sa.column({py_literal(s.new_key)})).update()"
+                           f".values({{{py_literal(s.new_key)}: sa.func.replace(sa.column({py_literal(s.new_key)}), "
+                           "'-', '')}))")  # fmt: skip
+        mysql_steps = [
+            ops.ModifyTableOps(t_root, [_retype(t_root, s.new_key, as_key, dashed)]),
+            unhyphen,
+            ops.ModifyTableOps(t_root, [_retype(t_root, s.new_key, dashed, as_property)]),
+        ]
+        steps.append(mo.Branch([], [], mysql_steps))
     # 5. the new references, parents first (a key exists before anything refers to it)
     for r in s.rekeys:
         end = fk(r, False)
         create = ops.CreateForeignKeyOp(conv(end.name), r.pair.new.name, r.parent.new.name, list(end.columns),
                                         list(end.ref_columns), ondelete=end.ondelete)  # fmt: skip
-        steps.append(ops.ModifyTableOps(r.pair.new.name, [create]))
+        made = [ops.CreateIndexOp(conv(ix.name), r.pair.new.name, list(ix.columns)) for ix in indexes(r, False)]
+        steps.append(ops.ModifyTableOps(r.pair.new.name, [*made, create]))
     return mo.Group(*steps)
+
+
+def _mariadb(type_: Any) -> str:
+    return str(type_.compile(dialect=mariadb.MariaDBDialect()))
+
+
+def _retype(table: str, column: str, before: Any, after: Any) -> ops.AlterColumnOp:
+    return ops.AlterColumnOp(table, column, existing_type=before, existing_nullable=False, modify_type=after)
 
 
 def _fill(table: str, old_col: str, new_col: str, parent: str, parent_old: str, parent_new: str) -> list[str]:
