@@ -8,10 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from conftest import run_schemarel
-
 from schemarel.runtime.store import Store
 
 # an array table, a 1:1 object table keyed by the root's key, and tables below both (the switch cascades)

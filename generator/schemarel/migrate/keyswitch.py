@@ -204,7 +204,9 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
         if r.keyed:
             block.append(ops.DropConstraintOp(conv(side(r.pair, True).primary_key.name), t, type_="primary"))
         block.append(
-            ops.AlterColumnOp(t, new_col.name, existing_type=new_col.type, existing_nullable=True, modify_nullable=False)
+            ops.AlterColumnOp(
+                t, new_col.name, existing_type=new_col.type, existing_nullable=True, modify_nullable=False
+            )
         )
         gone = column(r.pair, start.columns[0], True)._copy()
         block.append(ops.DropColumnOp.from_column_and_tablename(None, t, gone))
@@ -220,8 +222,9 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
     if forward:
         block.append(ops.DropColumnOp.from_column_and_tablename(None, t_root, surrogate._copy()))
     else:
+        refill = surrogate.server_default
         block.append(ops.AlterColumnOp(t_root, s.old_key, existing_type=surrogate.type, existing_nullable=True,
-                                       modify_nullable=False, modify_server_default=surrogate.server_default))  # fmt: skip
+                                       modify_nullable=False, modify_server_default=refill))  # fmt: skip
     new_key = s.new_key if forward else s.old_key
     block.append(CreatePrimaryKey(conv(side(root, False).primary_key.name), t_root, [new_key]))
     steps.append(ops.ModifyTableOps(t_root, block))
