@@ -10,6 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from conftest import run_schemarel
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from projects import model
+from schemarel.ir import Database, database_from_snapshot, snapshot
+from schemarel.migrate.plan import plan
 from schemarel.runtime.store import Store
 
 # an array table, a 1:1 object table keyed by the root's key, and tables below both (the switch cascades)
@@ -148,3 +153,40 @@ def test_repeated_ids_refuse_the_switch_before_anything_changes(tmp_path: Path, 
     assert "(3 rows)" in result.stderr and "give each row its own value" in result.stderr
     assert "Traceback" not in result.stderr
     assert _dump(db_url) == before
+
+
+@st.composite
+def nested(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
+    """Properties holding scalars, arrays and objects down to three levels: tables under tables."""
+    props: dict[str, Any] = {}
+    for name in draw(st.lists(st.sampled_from(["a", "b", "c"]), unique=True, max_size=3)):
+        kinds = ["scalar", "strings"] + (["object", "objects"] if depth < 2 else [])
+        kind = draw(st.sampled_from(kinds))
+        if kind == "scalar":
+            props[name] = {"type": "string"}
+        elif kind == "strings":
+            props[name] = {"type": "array", "items": {"type": "string"}}
+        else:
+            inner = {"type": "object", "additionalProperties": False, "properties": draw(nested(depth + 1))}
+            inner["properties"].setdefault("x", {"type": "string"})
+            props[name] = inner if kind == "object" else {"type": "array", "items": inner}
+    return props
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(properties=nested())
+def test_every_table_under_the_root_follows_the_switch(tmp_path: Path, properties: dict[str, Any]) -> None:
+    schema = {"title": "Thing", "type": "object", "required": ["id"],
+              "properties": {"id": {"type": "string", "format": "uuid"}, **properties}}  # fmt: skip
+    switched = {**schema, "x-sql": {"primaryKey": {"property": "id"}}}
+    old = database_from_snapshot(snapshot(Database((model(tmp_path / "a", schema, "thing"),))))
+    new = database_from_snapshot(snapshot(Database((model(tmp_path / "b", switched, "thing"),))))
+
+    p = plan(old, new)
+
+    assert not [c for c in p.changes if c.destructive]  # no column dropped, no key column left unfilled
+    assert [(c.action, c.what, c.before, c.after) for c in p.changes if c.what == "primary key"] == [
+        ("alter", "primary key", "pk", "id")
+    ]
+    referring = [t for t in old.tables if any(fk.ref_columns[0].endswith("pk") for fk in t.foreign_keys)]
+    assert all(repr(t.name) in p.upgrade and repr(t.name) in p.downgrade for t in referring)
