@@ -92,8 +92,8 @@ def test_all_of_is_merged(tmp_path: Path) -> None:
     [
         ({"oneOf": [{"type": "string"}, {"type": "integer"}]}, "`oneOf` allows different shapes"),
         ({"anyOf": [{"type": "object", "properties": {"a": {"type": "string"}}}, {"type": "array"}]}, "`anyOf`"),
-        ({"type": "object", "patternProperties": {"^x": {"type": "string"}}}, "a map"),
-        ({"type": "object", "additionalProperties": {"type": "integer"}}, "a map"),
+        ({"type": "object", "patternProperties": {"^x": {"type": "string"}, "^y": {"type": "array"}}}, "a map"),
+        ({"type": "object", "additionalProperties": {"description": "any"}}, "a map whose values have no type"),
         ({"description": "anything"}, "it has no type"),
         ({"type": ["string", "number"]}, "it may be any of number, string"),
         ({"type": "array", "prefixItems": [{"type": "string"}]}, "a tuple"),

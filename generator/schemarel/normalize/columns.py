@@ -247,7 +247,7 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
 def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:
     """The table's one-line purpose for the docs: the description's first sentence (else what the rows hold:
     the `path` of a `parent` row), and 1:1 or 1:N."""
-    suffix = {"object": " (1:1).", "array": " (1:N)."}.get(kind, "")
+    suffix = {"object": " (1:1).", "array": " (1:N).", "map": " (1:N)."}.get(kind, "")
     text = (description or "").strip()
     first = text.split(". ")[0].rstrip(".") if text else ""
     if not suffix:
@@ -257,6 +257,8 @@ def purpose(description: str | None, kind: str, parent: str | None = None, path:
         first = (
             f"The {held} object of rows of `{parent}`"
             if kind == "object"
+            else f"The entries of {held if path else 'the object'} of rows of `{parent}`, one row per key"
+            if kind == "map"
             else f"The items of {held} of rows of `{parent}`, one row each"
         )
     return f"{first}{suffix}"

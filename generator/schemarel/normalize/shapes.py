@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from schemarel.normalize import maps
 from schemarel.schema.loader import Catalog
 from schemarel.schema.refs import Combined, Node, Src, dedupe, enum_types, merge, resolve
 
@@ -86,9 +87,7 @@ def _json(node: Node, reason: str, where: str, nullable: bool) -> Shape:
 def _object(node: Node, nullable: bool, catalog: Catalog) -> Shape:
     if not node.props:
         if node.maps:
-            return _json(
-                node, "a map (patternProperties/additionalProperties) has no fixed columns", node.maps[0], True
-            )
+            return _map(node, nullable, catalog)
         return Shape("json", node, nullable=True)  # a free-form object, as the schema says
     json_props: dict[str, tuple[str, str]] = {}
     for cond in node.conditionals:
@@ -98,6 +97,16 @@ def _object(node: Node, nullable: bool, catalog: Catalog) -> Shape:
                 for name in _shaped_props(resolve([cond.at(sub, branch)], catalog)):
                     json_props.setdefault(name, ("`if`/`then`/`else` gives it a shape per case", cond.ptr + "/if"))
     return Shape("object", node, nullable, json_props=json_props)
+
+
+def _map(node: Node, nullable: bool, catalog: Catalog) -> Shape:
+    """An object that is only a map: an object (its keys are rows of a map table) unless `maps` says why not."""
+    found = maps.plan(node, lambda srcs: resolve(srcs, catalog), lambda sub: classify(sub, catalog))
+    if found.value is not None:
+        return Shape("object", node, nullable)
+    if found.reason:
+        return _json(node, found.reason, found.where or node.maps[0], True)
+    return Shape("json", node, nullable=True)  # its values are free-form
 
 
 def _shaped_props(node: Node) -> list[str]:

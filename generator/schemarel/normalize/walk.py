@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from schemarel import naming
 from schemarel.errors import SchemaError
 from schemarel.ir import OpenObject, SchemaWarning, SelfRef
+from schemarel.normalize import maps
 from schemarel.normalize.budget import MAX_NESTING, SUBTREE_TABLES, TableBudget
 from schemarel.normalize.columns import NameCollision, TableBuilder
 from schemarel.normalize.shapes import Shape
@@ -33,6 +34,7 @@ class Child:
     names: tuple[str, ...]  # the table's name, then fallbacks should another table have it
     reserve: int = 0  # tables set aside for it and below (see PropertyWalker.pending)
     previous: tuple[str, ...] = ()  # names it may have had in the last revision (`renamedFrom`)
+    plan: maps.MapPlan | None = None  # kind "map": its keys and values
 
 
 @dataclass(frozen=True)
@@ -111,11 +113,6 @@ class PropertyWalker:
         The names this object's own scalar properties will take are reserved first, so that a nested object
         flattened before them cannot take one (it gets its own table instead)."""
         node = shape.node
-        if not node.closed or node.maps:  # properties the schema does not name may appear
-            tb.open_objects.append(OpenObject(path, tuple(node.props)))
-        for where in node.maps:
-            message = f"properties matched by it are kept in JSON column {tb.name}.{EXTRA_COLUMN}"
-            self.warn(where, message, node.src.file)
         for message, where in shape.notes:
             self.warn(where, message, node.src.file)
         subs = {prop: self.resolve(srcs) for prop, srcs in node.props.items()}
@@ -131,8 +128,45 @@ class PropertyWalker:
             sub_ptr = node.props[prop][0].ptr
             required = prop in node.required
             self.property(tb, prop, sub, sub_ptr, (*path, prop), required, shape, ancestors, children, columns[prop])
+        self.unnamed_keys(tb, node, ptr, path, ancestors, children)
         for name in reserved:
             tb.reserved.pop(name, None)
+
+    def unnamed_keys(
+        self,
+        tb: TableBuilder,
+        node: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        ancestors: tuple[Ancestor, ...],
+        children: list[Child],
+    ) -> None:
+        """Where the keys no property names go: rows of a map table (see `maps`), else the JSON extras column."""
+        found = maps.plan(node, self.resolve, self.classify) if node.map_values else None
+        why, where = (found.reason, found.where) if found is not None else (None, "")
+        if found is not None and found.value is not None:
+            value = found.value
+            identity = value.identity | (self.resolve(value.items).identity if value.items else set())
+            loop = next((a for a in ancestors if a.identity & identity), None)
+            count = 1 + self.budget.tables(value)
+            if loop is not None:
+                why, where = f"a map whose values contain {loop.ptr} again (recursion)", found.where or ptr
+            elif count > SUBTREE_TABLES or len(self.table_names) + self.pending + count > MAX_TABLES:
+                why, where = f"a map whose values would need {count} tables, past the table budget", ptr
+            else:
+                if found.patterns or not (node.closed or any(r is None for r, _ in node.map_values)):
+                    tb.open_objects.append(OpenObject(path, tuple(node.props), found.patterns))
+                names = naming.child_table_names(tb.name, path if maps.pure(node) and path else (*path, "entries"))
+                children.append(Child("map", None, Shape("object", node), ptr, path, names, count, plan=found))
+                self.pending += count
+                return
+        if not node.closed or node.maps:  # properties the schema does not name may appear
+            tb.open_objects.append(OpenObject(path, tuple(node.props)))
+        if maps.pure(node) and path and path not in tb.tracked:  # an empty map leaves no other trace
+            tb.tracked.append(path)
+        for at in [where] if why else node.maps:
+            message = f"properties matched by it are kept in JSON column {tb.name}.{EXTRA_COLUMN}"
+            self.warn(at, f"{message}: {why}" if why else message, node.src.file)
 
     def column_names(self, tb: TableBuilder, node: Node, subs: dict[str, Node]) -> dict[str, str]:
         """Each property's column name. Properties of one object whose names meet after snake_casing (`$schema`
@@ -208,7 +242,8 @@ class PropertyWalker:
             reason = f"the schema's {MAX_TABLES} tables are spent on properties before this one"
             return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
         if shape.kind == "object":
-            if storage == "flatten" or (storage is None and required and not shape.nullable):
+            # a map's own table hangs off this one: an optional map is flattened too (its presence is marked)
+            if storage == "flatten" or (storage is None and (maps.pure(shape.node) or required and not shape.nullable)):
                 here = (*ancestors, Ancestor(frozenset(sub.identity), tb.name, path, ptr))
                 collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
                 if collision is None:

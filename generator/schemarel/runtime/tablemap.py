@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from schemarel.errors import ValueRejected
 from schemarel.ir import Column, SelfRef, Table
 from schemarel.runtime.marks import MISSING
 from schemarel.sql.kinds import KINDS
@@ -55,6 +57,7 @@ class TableMap:
     prefixes: tuple[tuple[str, ...], ...] = ()  # flattened objects that exist whenever the node does
     tracked: dict[tuple[str, ...], str] = field(default_factory=dict)  # presence paths → what they hold
     links: tuple[SelfRef, ...] = ()  # recursive properties kept as rows of this same table
+    map_key: str | None = None  # a map table's key column (written and read after the fields)
 
     @property
     def container(self) -> bool:
@@ -130,8 +133,11 @@ def tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
         link = next((ref for ref in tm.links if ref.path == path), None)
         if (child is not None and child.table.kind == "array") or (link is not None and link.position):
             kinds[path] = "array"
-        elif child is None and link is None and any(f.path[: len(path)] == path and len(f.path) > len(path)
-                                                    for f in tm.fields):  # fmt: skip
+        elif child is not None and child.table.kind == "map":
+            kinds[path] = "object"  # a map: present and empty is `{}`
+        elif child is None and link is None and (any(f.path[: len(path)] == path and len(f.path) > len(path)
+                                                     for f in tm.fields)
+                                                 or any(o.path == path for o in tm.table.open_objects)):  # fmt: skip
             kinds[path] = "object"
         else:
             kinds[path] = "value"
@@ -160,7 +166,8 @@ def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: 
     if fk:
         leading = [fk]
     links = [c for ref in table.self_refs for c in (ref.column, ref.position) if c]
-    columns = (*leading, *(f.column for f in fields), *system_columns(table), *links)
+    map_key = table.entries.key_column if table.entries else None
+    columns = (*leading, *(f.column for f in fields), *([map_key] if map_key else []), *system_columns(table), *links)
     for column in table.columns:
         if column.name not in columns and column.default is None and not column.nullable and column.name != key:
             raise NotImplementedError(
@@ -178,6 +185,7 @@ def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: 
         columns=columns,
         prefixes=_required_prefixes(fields),
         links=table.self_refs,
+        map_key=map_key,
     )
 
 
@@ -195,3 +203,14 @@ def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
         f.path[:n] for f in fields for n in range(1, len(f.path)) if all(f.required[:n])
     }  # fmt: skip
     return tuple(sorted(found, key=len))
+
+
+def convert(tm: TableMap, f: Field, value: Any) -> Any:
+    """A document value as its column's value; ValueRejected names the value a column cannot hold."""
+    assert f.to_db is not None
+    try:
+        return f.to_db(value)
+    except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
+        where = ".".join(f.path) or "item"
+        shown = value if isinstance(value, int | Decimal) else repr(value)
+        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None
