@@ -24,6 +24,21 @@ PG_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_POSTGRES", "postgresql+psycopg://p
 MYSQL_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/")
 
 
+def committed_revisions() -> list[str]:
+    """The ids of the repository's committed history (generated/), oldest first; the last is the head.
+
+    Tests about the history in general read the head here, so that a new committed revision breaks none of them.
+    """
+    from schemarel.project.history import DiskSource, read_history
+
+    return [r.id for r in read_history(DiskSource(REPO / "generated")).revisions]
+
+
+def revision_after(rev: str, steps: int = 1) -> str:
+    """The id `generate` (or `revision`) gives the revision `steps` after `rev`."""
+    return f"{int(rev) + steps:04d}"
+
+
 def require_shared(path: Path) -> Path:
     """`path` under ../shared (the project's seeds and corpus, beside the repository in CI), or a skip saying so
     in a clone without it (a failure when CI is set: CI has ../shared, and these tests must run there)."""

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, USERS_DDL, run_schemarel
+from conftest import REPO, USERS_DDL, committed_revisions, revision_after, run_schemarel
 
+# the revisions the branches write after the committed head (whatever it is)
+R1, R2, R3 = (revision_after(committed_revisions()[-1], n) for n in (1, 2, 3))
 ENV = {"SOURCE_DATE_EPOCH": "1709985600"}
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@t", "GIT_EDITOR": "true"}  # fmt: skip
@@ -39,7 +41,7 @@ def commit_generated(root: Path, message: str) -> None:
 
 @pytest.fixture
 def diverged(tmp_path: Path) -> Path:
-    """main and feature each generated revision 0004 after the committed 0003."""
+    """main and feature each generated revision R1 after the committed head."""
     root = tmp_path / "repo"
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
@@ -69,7 +71,7 @@ def upgraded(root: Path) -> sa.Engine:
 
 def main_history(root: Path) -> dict[str, str]:
     listing = git(root, "ls-tree", "-r", "--name-only", "main", "generated/migrations", "generated/docs/migrations")
-    return {p: git(root, "show", f"main:{p}").stdout for p in listing.stdout.split() if "0004" in p}
+    return {p: git(root, "show", f"main:{p}").stdout for p in listing.stdout.split() if R1 in p}
 
 
 @pytest.mark.parametrize("how", ["merge", "rebase"])
@@ -78,28 +80,28 @@ def test_rebase_moves_this_branchs_revision_after_the_other(diverged: Path, how:
     theirs = main_history(root)
     git(root, "checkout", "-q", "feature")
     joined = git(root, "merge", "main", check=False) if how == "merge" else git(root, "rebase", "main", check=False)
-    assert joined.returncode != 0  # both wrote snapshots/0004.json and appended to history.sum
+    assert joined.returncode != 0  # both wrote snapshots/R1.json and appended to history.sum
     conflicted = git(root, "diff", "--name-only", "--diff-filter=U").stdout.split()
-    assert {"generated/migrations/snapshots/0004.json", "generated/migrations/history.sum"} <= set(conflicted)
+    assert {f"generated/migrations/snapshots/{R1}.json", "generated/migrations/history.sum"} <= set(conflicted)
 
     for command in ("check", "generate"):
         refused = schemarel(root, command)
         assert refused.returncode == 1 and "Traceback" not in refused.stderr
-        assert "0004_add_column_bio.py" in refused.stderr and "0004_add_column_nickname.py" in refused.stderr
+        assert f"{R1}_add_column_bio.py" in refused.stderr and f"{R1}_add_column_nickname.py" in refused.stderr
         assert "schemarel generate --rebase" in refused.stderr
 
     moved = schemarel(root, "generate", "--rebase")
     assert moved.returncode == 0, moved.stderr
-    assert "this branch's revision 0004 (add column nickname) after the other branch's 0004" in moved.stdout
-    assert "new revision 0005: add column nickname" in moved.stdout
+    assert f"this branch's revision {R1} (add column nickname) after the other branch's {R1}" in moved.stdout
+    assert f"new revision {R2}: add column nickname" in moved.stdout
     for path, text in theirs.items():  # the other branch's files, byte for byte
         assert (root / path).read_text() == text, path
     versions = root / "generated/migrations/versions"
-    assert not list(versions.glob("0004_add_column_nickname.py"))
-    script = (versions / "0005_add_column_nickname.py").read_text()
-    assert 'down_revision = "0004"' in script and '"nickname"' in script and "bio" not in script
-    doc = (root / "generated/docs/migrations/0005_add_column_nickname.md").read_text()
-    assert "after `0004`" in doc and "schemarel downgrade 0004" in doc
+    assert not list(versions.glob(f"{R1}_add_column_nickname.py"))
+    script = (versions / f"{R2}_add_column_nickname.py").read_text()
+    assert f'down_revision = "{R1}"' in script and '"nickname"' in script and "bio" not in script
+    doc = (root / f"generated/docs/migrations/{R2}_add_column_nickname.md").read_text()
+    assert f"after `{R1}`" in doc and f"schemarel downgrade {R1}" in doc
 
     git(root, "add", "-A")
     finished = git(root, "commit", "-qm", "merge main") if how == "merge" else git(root, "rebase", "--continue")
@@ -117,7 +119,7 @@ def test_rebase_outside_a_merge_says_what_to_do(diverged: Path) -> None:
     nothing = schemarel(diverged, "generate", "--rebase")
     assert nothing.returncode == 2 and "nothing to rebase" in nothing.stderr
     for path in git(diverged, "ls-tree", "-r", "--name-only", "feature", "generated").stdout.split():
-        if "0004" in path and not path.endswith(".json"):  # copied over by hand, not merged
+        if R1 in path and not path.endswith(".json"):  # copied over by hand, not merged
             (diverged / path).write_text(git(diverged, "show", f"feature:{path}").stdout)
     result = schemarel(diverged, "generate", "--rebase")
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -128,7 +130,7 @@ def test_rebase_moves_hand_written_revisions_after_the_new_one(diverged: Path) -
     root = diverged
     git(root, "checkout", "-q", "feature")
     assert schemarel(root, "revision", "-m", "fill nicknames").returncode == 0
-    script = root / "generated/migrations/versions/0005_fill_nicknames.py"
+    script = root / f"generated/migrations/versions/{R2}_fill_nicknames.py"
     text = script.read_text()
     body = 'def upgrade() -> None:\n    op.execute("UPDATE customer_profiles SET nickname = first_name")\n'
     script.write_text(text[: text.index("def upgrade()")] + body + text[text.index("\n\ndef downgrade()") :])
@@ -140,10 +142,10 @@ def test_rebase_moves_hand_written_revisions_after_the_new_one(diverged: Path) -
     assert moved.returncode == 0, moved.stderr
     versions = root / "generated/migrations/versions"
     assert not script.exists()
-    rechained = (versions / "0006_fill_nicknames.py").read_text()
-    assert "revision = '0006'\ndown_revision = '0005'\n" in rechained and "Revises: 0005" in rechained
+    rechained = (versions / f"{R3}_fill_nicknames.py").read_text()
+    assert f'revision = "{R3}"\ndown_revision = "{R2}"\n' in rechained and f"Revises: {R2}" in rechained
     assert body in rechained  # the body, as written
-    assert 'down_revision = "0004"' in (versions / "0005_add_column_nickname.py").read_text()
+    assert f'down_revision = "{R1}"' in (versions / f"{R2}_add_column_nickname.py").read_text()
     git(root, "add", "-A")
     git(root, "commit", "-qm", "merge main")
     assert schemarel(root, "check").returncode == 0

@@ -11,7 +11,7 @@ from projects import model
 from schemarel.ir import Database, database_from_snapshot, snapshot
 from schemarel.migrate import doc
 from schemarel.migrate.diff import Change, diff
-from schemarel.migrate.guard import downgrade_risks
+from schemarel.migrate.guard import data_checks, downgrade_changes, downgrade_risks
 
 NAMES = ("alpha", "beta", "gamma", "delta")
 KINDS: list[dict[str, Any]] = [
@@ -67,7 +67,16 @@ def test_reverse_of_each_change_is_the_opposite_diff(tmp_path: Path, before: dic
         assert undone.reverse() == change
         if change.what != "nullability":  # a downgrade restores NOT NULL without the upgrade's backfill
             assert bool(undone.destructive) == bool(opposite[key(undone)].destructive), change
+            assert undone.check == opposite[key(undone)].check, change  # the rows each way checks first
+        for c in (change, undone):  # what the guard refuses to write is what the revision refuses to run
+            refusing = bool(c.check) and c.check[0] != "drops"
+            assert not refusing or c.destructive, c
     risks = downgrade_risks(forward)
+    up_checks, down_checks = data_checks(forward), data_checks(downgrade_changes(forward))
+    assert {c[:3] for c in up_checks} == {c.check[:3] for c in forward if c.check}
+    assert {c[:3] for c in down_checks} == {r.check[:3] for r in backward if r.check} | {
+        c.undo_check[:3] for c in forward if c.what == "nullability" and c.undo_check
+    }
     assert [r.destructive for r in risks] == [c.undo_destructive for c in reversed(forward) if c.undo_destructive]
     lines = " ".join(doc.revert_lines(forward))
     for c in forward:
@@ -78,12 +87,12 @@ def test_reverse_of_each_change_is_the_opposite_diff(tmp_path: Path, before: dic
 def assert_ops_carry_every_change(old: Database, new: Database) -> None:
     """Every change the diff finds is carried by exactly one op of the revision, and by no other."""
     from schemarel.migrate.carry import Carrier, carried
-    from schemarel.migrate.plan import _Builder
+    from schemarel.migrate.phases import Builder
     from schemarel.sql.metadata import build_metadata
 
     d = diff(old, new, {}, {})
     carrier = Carrier(d)
-    upgrade = _Builder(d, build_metadata(d.old), build_metadata(new), carrier).build()
+    upgrade = Builder(d, build_metadata(d.old), build_metadata(new), carrier).build()
     assert carrier.leftovers == []
     assert sorted(map(key, carried(upgrade))) == sorted(map(key, d.changes))
     assert len(carried(upgrade)) == len(d.changes)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import CI, REPO, SHARED, require_shared
+from conftest import CI, REPO, SHARED, require_shared, run_schemarel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemarel.cli.main import main
@@ -43,6 +43,31 @@ def test_generated_is_linted_like_the_rest() -> None:
     listed = ruff(REPO, "check", "--show-files", "generated").stdout
     assert "generated/models/customer.py" in listed
     assert "generated/migrations/env.py" in listed
+
+
+def test_hand_written_revisions_pass_ruff(tmp_path: Path) -> None:
+    """What script.py.mako writes is ruff-clean as written: `schemarel revision`, plain `alembic revision`, a
+    branch and the merge of two heads (a tuple of ids)."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", root)
+    made = run_schemarel(root, "revision", "-m", "grant read")
+    assert made.returncode == 0, made.stderr
+    (by_schemarel,) = (root / "generated/migrations/versions").glob("*_grant_read.py")
+    head = by_schemarel.name.split("_")[0]
+    alembic = [sys.executable, "-m", "alembic", "-c", "generated/alembic.ini"]
+    for args in (["revision", "-m", "one"], ["revision", "-m", "two", "--head", head, "--splice"],
+                 ["merge", "heads", "-m", "both"]):  # fmt: skip
+        result = subprocess.run([*alembic, *args], cwd=root, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    committed = {p.name for p in (REPO / "generated/migrations/versions").glob("*.py")}
+    written = sorted(p for p in (root / "generated/migrations/versions").glob("*.py") if p.name not in committed)
+    assert len(written) == 4
+    assert any("down_revision = (" in p.read_text() for p in written)  # the merge
+    for args in (("check", "--no-cache"), ("format", "--check", "--diff", "--no-cache")):
+        result = ruff(root, *args, *map(str, written))
+        assert result.returncode == 0, f"ruff {' '.join(args)}:\n{result.stdout}{result.stderr}"
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, USERS_DDL, run_schemarel
+from conftest import REPO, USERS_DDL, committed_revisions, revision_after, run_schemarel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemarel.errors import HistoryError
 from schemarel.project.history import SUM_FILE, DiskSource, parse_sum, read_history
 
+HEAD = committed_revisions()[-1]  # the committed history's head: these tests hold for any head
+NEXT, AFTER_NEXT = revision_after(HEAD), revision_after(HEAD, 2)
 EPOCH = {"SOURCE_DATE_EPOCH": "1709985600"}
 DATA_MIGRATION = """def upgrade() -> None:
     op.execute("UPDATE customer_profiles SET first_name = upper(first_name)")
@@ -30,7 +32,7 @@ def downgrade() -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the repository's schemas/ and generated/ (the committed history, 0001-0003)."""
+    """A copy of the repository's schemas/ and generated/ (the committed history, up to HEAD)."""
     root = tmp_path / "project"
     shutil.copytree(REPO / "schemas", root / "schemas")
     shutil.copytree(REPO / "generated", root / "generated", ignore=shutil.ignore_patterns("__pycache__"))
@@ -58,27 +60,27 @@ def fill_body(script: Path) -> None:
 
 def test_hand_written_revision_is_kept_chained_and_runs(project: Path) -> None:
     made = ok(project, "revision", "-m", "uppercase first names")
-    script = project / "generated/migrations/versions/0004_uppercase_first_names.py"
-    assert str(script) in made.stdout and "down_revision = '0003'" in script.read_text()
+    script = project / f"generated/migrations/versions/{NEXT}_uppercase_first_names.py"
+    assert str(script) in made.stdout and f'down_revision = "{HEAD}"' in script.read_text()
     fill_body(script)
     written = script.read_bytes()
     ok(project, "check")
 
     add_property(project, "nickname")
-    assert "new revision 0005" in ok(project, "generate").stdout
-    new = next((project / "generated/migrations/versions").glob("0005_*.py")).read_text()
-    assert 'down_revision = "0004"' in new and re.search(r'add_column\(\s*sa\.Column\(\s*"nickname"', new)  # ruff
+    assert f"new revision {AFTER_NEXT}" in ok(project, "generate").stdout
+    new = next((project / "generated/migrations/versions").glob(f"{AFTER_NEXT}_*.py")).read_text()
+    assert f'down_revision = "{NEXT}"' in new and re.search(r'add_column\(\s*sa\.Column\(\s*"nickname"', new)  # ruff
     ok(project, "check")
     assert script.read_bytes() == written
     index = (project / "generated/docs/index.md").read_text()
-    row = "| `0004` | uppercase first names | hand-written: `migrations/versions/0004_uppercase_first_names.py` |"
+    row = f"| `{NEXT}` | uppercase first names | hand-written: `migrations/versions/{NEXT}_uppercase_first_names.py` |"
     assert row in index
 
     db = project / "app.db"
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:
         conn.exec_driver_sql(USERS_DDL)
-    ok(project, "upgrade", "0003", "--db", f"sqlite:///{db}")
+    ok(project, "upgrade", HEAD, "--db", f"sqlite:///{db}")
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO customer_profiles (id, first_name, last_name, marketing_emails_enabled, two_factor_enabled)"
@@ -105,7 +107,7 @@ def test_plain_alembic_revision_is_kept_and_recorded(project: Path) -> None:
     ok(project, "check")
     add_property(project, "nickname")
     ok(project, "generate")
-    new = next((project / "generated/migrations/versions").glob("0004_*.py")).read_text()
+    new = next((project / "generated/migrations/versions").glob(f"{NEXT}_*.py")).read_text()
     assert f'down_revision = "{script.stem.split("_")[0]}"' in new
     assert script.is_file()
 
@@ -137,29 +139,28 @@ def test_check_names_an_edited_removed_or_reordered_revision(project: Path) -> N
     assert generate.returncode == 1 and "was edited" in generate.stderr  # generate does not launder it
     restore()
 
-    doc = next((project / "generated/docs/migrations").glob("0003_*.md"))
+    doc = next((project / "generated/docs/migrations").glob(f"{HEAD}_*.md"))
     doc.write_text(doc.read_text() + "\nA note.\n")
-    assert f"{doc.relative_to(project)}: revision 0003 was edited" in failing_check(project)
+    assert f"{doc.relative_to(project)}: revision {HEAD} was edited" in failing_check(project)
     restore()
 
-    head = next(versions.glob("0003_*.py"))
-    for path in (head, project / "generated/migrations/snapshots/0003.json", doc):
+    head, before_head = next(versions.glob(f"{HEAD}_*.py")), committed_revisions()[-2]
+    for path in (head, project / f"generated/migrations/snapshots/{HEAD}.json", doc):
         path.unlink()
-    (versions / "0004_first_by_hand.py").write_text(
-        (versions / "0004_first_by_hand.py").read_text().replace("'0003'", "'0002'")
-    )
-    assert "generated/migrations/snapshots/0003.json: file of revision 0003 is missing" in failing_check(project)
+    first, second = versions / f"{NEXT}_first_by_hand.py", versions / f"{AFTER_NEXT}_second_by_hand.py"
+    first.write_text(first.read_text().replace(f'"{HEAD}"', f'"{before_head}"'))
+    missing = f"generated/migrations/snapshots/{HEAD}.json: file of revision {HEAD} is missing"
+    assert missing in failing_check(project)
     restore()
 
-    first, second = versions / "0004_first_by_hand.py", versions / "0005_second_by_hand.py"
-    first.write_text(first.read_text().replace("down_revision = '0003'", "down_revision = '0005'"))
-    second.write_text(second.read_text().replace("down_revision = '0004'", "down_revision = '0003'"))
+    first.write_text(first.read_text().replace(f'down_revision = "{HEAD}"', f'down_revision = "{AFTER_NEXT}"'))
+    second.write_text(second.read_text().replace(f'down_revision = "{NEXT}"', f'down_revision = "{HEAD}"'))
     message = failing_check(project)
-    assert "revision 0004 was reordered" in message and str(first.relative_to(project)) in message
+    assert f"revision {NEXT} was reordered" in message and str(first.relative_to(project)) in message
     restore()
 
     second.unlink()
-    assert f"{second.relative_to(project)}: hand-written revision 0005 was removed" in failing_check(project)
+    assert f"{second.relative_to(project)}: hand-written revision {AFTER_NEXT} was removed" in failing_check(project)
     restore()
 
     edited.write_text(edited.read_text().replace("def downgrade", "# a deliberate fix\ndef downgrade"))
@@ -217,8 +218,8 @@ def test_one_optional_property_makes_a_small_commit(project: Path) -> None:
         sizes[path] = int(added) + int(removed)
     outside = {p: n for p, n in sizes.items() if p != "generated/docs/customer.md"}
     assert sum(outside.values()) <= 120, sizes
-    assert sizes["generated/migrations/snapshots/0004.json"] <= 15, sizes
-    doc = next((project / "generated/docs/migrations").glob("0004_*.md")).read_text()
+    assert sizes[f"generated/migrations/snapshots/{NEXT}.json"] <= 15, sizes
+    doc = next((project / "generated/docs/migrations").glob(f"{NEXT}_*.md")).read_text()
     assert "Added column `customer_profiles.nickname`" in doc and "Column Reference" not in doc
 
 

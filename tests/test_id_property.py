@@ -1,4 +1,4 @@
-"""A document's `id` property: a warning says why it is not the primary key, and the switch's refusal says why."""
+"""A document's `id` property: a warning says why it is not the primary key, and switching the key to it works."""
 
 from __future__ import annotations
 
@@ -47,16 +47,18 @@ def test_an_id_property_that_is_not_the_key_is_named_in_a_warning(
     assert ('"x-sql": {"primaryKey": {"property": "id"}}' in line) is advice
 
 
-def test_switching_the_key_to_id_is_refused_with_advice_for_key_columns(project: Path) -> None:
+def test_switching_the_key_to_id_is_a_supported_change(project: Path) -> None:
     shutil.rmtree(project / "generated")
     edit_schema(project, _with_id(True, type="string", format="uuid"))
     assert run_schemarel(project, "generate").returncode == 0
 
     edit_schema(project, lambda s: s.update({"x-sql": {**s.get("x-sql", {}), "primaryKey": {"property": "id"}}}))
-    result = run_schemarel(project, "generate")
+    result = run_schemarel(project, "generate")  # no --allow-destructive: the data is kept (tests/test_key_switch.py)
 
-    assert result.returncode != 0
-    assert "adds key column `customer_profile_emails.customer_profile_id`" in result.stderr
-    assert "hand-written revision (`schemarel revision`)" in result.stderr
-    assert 'give the property a "default"' not in result.stderr  # advice that cannot apply to a key column
+    assert result.returncode == 0, result.stderr
+    assert "destructive" not in result.stderr
     assert json.loads((project / SCHEMA).read_text(encoding="utf-8"))["x-sql"]["primaryKey"] == {"property": "id"}
+    (revision,) = (project / "generated" / "migrations" / "versions").glob("0002_*.py")
+    code = revision.read_text(encoding="utf-8")
+    assert '("key", "customer_profiles", "id")' in code
+    assert '"customer_profile_id"' in code and '"customer_profile_pk"' in code

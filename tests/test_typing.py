@@ -100,4 +100,4 @@ def test_wheel_ships_py_typed(tmp_path: Path) -> None:
     (wheel,) = glob.glob(str(tmp_path / "schemarel-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "schemarel/py.typed" in names
-    assert "schemarel/support.py" in names
+    assert "schemarel/support/__init__.py" in names

@@ -42,6 +42,7 @@ class Carrier:
             "enum_values": lambda c, e: (c.what == "enum value" and c.name == e.new.name)
             or (c.what == "default" and (table_of(c), _column_of(c)) == (e.table, e.column)),
             "create_table": lambda c, t: (c.action, c.what, c.name) == ("add", "table", t),
+            "key_switch": lambda c, s: (c.action, c.what, c.name) == ("alter", "primary key", s.pair.new.name),
             "add_columns": lambda c, t: (c.action, c.what) == ("add", "column") and table_of(c) == t,
             "move": lambda c, m: c.action == "move" and table_of(c) in (m.parent, m.child.name)
             and _column_of(c) in m.columns,

@@ -1,20 +1,35 @@
-"""The IR diff: which tables, columns, constraints and enums of two relational models correspond, and what changed.
+"""The IR diff: what changed between two relational models, as Changes that carry their own consequences.
 
-Tables and columns correspond by name, or through the previous name a `renamedFrom` hint gave them
-(`Table.renamed_from`, `Column.renamed_from`); constraints and indexes by the columns they cover, so a
-renamed table or column renames them too. A column that leaves a dropped 1:1 table for its parent (or the
-reverse) is a move: an optional object became flattened, or back, and its data goes with it.
+A Change says what it is (the doc's line, the revision message), whether it may lose data or fail on
+existing rows (the guard), and which rows the revision checks before it runs (`protect_data`), each for
+itself and for its reverse, the downgrade's step. Which tables, columns and constraints correspond is
+`schemarel.migrate.match`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
-from schemarel.ir import Column, ColumnType, Constraint, Database, EnumType, ForeignKey, Table
+from schemarel.ir import Column, ColumnType, Database, EnumType, Table
+from schemarel.migrate.match import (
+    EnumChange,
+    Move,
+    TablePair,
+    enum_changes,
+    find_moves,
+    match_constraints,
+    match_foreign_keys,
+    pair_tables,
+    widens,
+)
 from schemarel.sql.spelling import display_default, display_type
+from schemarel.sql.types import INT_RANGES
 
-INTEGERS = ("smallint", "integer", "bigint")
+# What `protect_data` checks (schemarel.support.preconditions spells them; revisions are history, so frozen):
+# ("kind", table, column, *arguments), in the names the table has when the step starts; () for none
+DataCheck = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,8 @@ class Change:
     pointer: str = ""  # file#pointer of the schema node the change comes from
     destructive: str = ""  # why it may lose data or fail on existing rows; "" when safe
     undo_destructive: str = ""  # the same for its reverse, the downgrade's step
+    check: DataCheck = ()  # the rows the step checks before anything changes (refused, or warned about)
+    undo_check: DataCheck = ()  # the same for its reverse
 
     def reverse(self) -> Change:
         """The change the downgrade makes, with its own destructiveness (as Alembic's `op.reverse()`)."""
@@ -39,56 +56,15 @@ class Change:
         elif self.action == "rename" and self.what in ("table", "enum type") or self.action == "move":
             name = self.before
         return Change(
-            action, self.what, name, self.after, self.before, self.pointer, self.undo_destructive, self.destructive
-        )
-
-
-@dataclass(frozen=True)
-class EnumChange:
-    """An enum type whose name or values changed; `renames` maps previous value → new value."""
-
-    table: str
-    column: str
-    old: EnumType
-    new: EnumType
-    renames: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class Move:
-    """Columns going between a 1:1 table and its parent: `flatten` into the parent, `unflatten` out of it."""
-
-    kind: str
-    child: Table  # the old table (flatten) or the new one (unflatten)
-    parent: str  # the parent's name in the new model
-    parent_key: str
-    columns: tuple[str, ...]
-
-
-@dataclass
-class TablePair:
-    """An old table and the new table it becomes; `columns` maps new column name → old column name."""
-
-    old: Table
-    new: Table
-    columns: dict[str, str]
-    added: list[Column] = field(default_factory=list)
-    dropped: list[Column] = field(default_factory=list)
-
-    def old_column(self, new_name: str) -> Column:
-        return self.old.column(self.columns[new_name])
-
-    def renamed_columns(self) -> list[tuple[str, str]]:
-        return [(o, n) for n, o in self.columns.items() if o != n]
-
-    def map_columns(self, names: tuple[str, ...]) -> tuple[str, ...] | None:
-        """Old column names → new ones; None when one of them is gone."""
-        back = {o: n for n, o in self.columns.items()}
-        return tuple(back[c] for c in names) if all(c in back for c in names) else None
+            action, self.what, name, self.after, self.before, self.pointer, self.undo_destructive, self.destructive,
+            self.undo_check, self.check,
+        )  # fmt: skip
 
 
 @dataclass
 class Diff:
+    """Two models, how their tables correspond, and the Changes between them."""
+
     old: Database
     new: Database
     pairs: list[TablePair]
@@ -105,109 +81,15 @@ class Diff:
 
 def diff(old: Database, new: Database, old_pointers: Mapping[str, str], new_pointers: Mapping[str, str]) -> Diff:
     """Compare two relational models; pointers map `table` and `table.column` to `file#pointer`."""
-    old_tables = {t.name: t for t in old.tables}
-    new_names = {t.name for t in new.tables}
-    pairs: list[TablePair] = []
-    added: list[Table] = []
-    for table in new.tables:
-        previous = next((n for n in (table.name, *table.renamed_from) if n in old_tables), None)
-        # popped once matched: two tables claiming one previous name make the second a new table
-        if previous in old_tables and (previous == table.name or previous not in new_names):
-            pairs.append(_pair(old_tables.pop(previous), table))
-            continue
-        added.append(table)
-    dropped = [t for t in old.tables if t.name in old_tables]
-    moves = _moves(pairs, added, dropped)
-    result = Diff(old, new, pairs, added, dropped, moves, _enum_changes(old, new, pairs), [])
-    result.changes = _Describer(result, old_pointers, new_pointers).changes()
+    pairs, added, dropped = pair_tables(old, new)
+    result = Diff(old, new, pairs, added, dropped, find_moves(pairs, added, dropped), enum_changes(old, new, pairs), [])
+    result.changes = describe(result, old_pointers, new_pointers)
     return result
 
 
-def _pair(old: Table, new: Table) -> TablePair:
-    old_names = {c.name for c in old.columns}
-    new_names = {c.name for c in new.columns}
-    mapping: dict[str, str] = {}
-    for col in new.columns:
-        if col.name in old_names:
-            mapping[col.name] = col.name
-        else:
-            previous = next((n for n in col.renamed_from if n in old_names and n not in new_names), None)
-            if previous:
-                mapping[col.name] = previous
-    kept = set(mapping.values())
-    return TablePair(
-        old,
-        new,
-        mapping,
-        [c for c in new.columns if c.name not in mapping],
-        [c for c in old.columns if c.name not in kept],
-    )
-
-
-def is_one_to_one(table: Table) -> bool:
-    """A table keyed by its parent's key: where an optional nested object is stored."""
-    fk = table.parent_fk
-    return fk is not None and fk.columns == table.primary_key.columns
-
-
-def _moves(pairs: list[TablePair], added: list[Table], dropped: list[Table]) -> list[Move]:
-    by_old = {p.old.name: p for p in pairs}
-    by_new = {p.new.name: p for p in pairs}
-    moves = []
-    # a dropped 1:1 table whose columns reappear in its parent, or a new one whose columns leave it
-    for kind, children, parents in (("flatten", dropped, by_old), ("unflatten", added, by_new)):
-        for child in children:
-            pair = parents.get(child.parent or "")
-            if pair is None or not is_one_to_one(child):
-                continue
-            side = pair.added if kind == "flatten" else pair.dropped
-            cols = _data_columns(child) & {c.name for c in side}
-            if cols:
-                moves.append(Move(kind, child, pair.new.name, pair.new.primary_key.columns[0], _ordered(child, cols)))
-    return moves
-
-
-def _data_columns(table: Table) -> set[str]:
-    return {c.name for c in table.columns if c.name not in table.primary_key.columns}
-
-
-def _ordered(table: Table, names: set[str]) -> tuple[str, ...]:
-    return tuple(c.name for c in table.columns if c.name in names)
-
-
-def _enum_changes(old: Database, new: Database, pairs: list[TablePair]) -> list[EnumChange]:
-    old_enums = {e.name: e for e in old.enums}
-    new_enums = {e.name: e for e in new.enums}
-    result = []
-    for pair in pairs:
-        for col in pair.new.columns:
-            if col.name not in pair.columns or col.type.kind != "enum":
-                continue
-            before = pair.old_column(col.name).type
-            if before.kind != "enum":
-                continue
-            o, n = old_enums[str(before.enum)], new_enums[str(col.type.enum)]
-            renames = tuple(
-                (prev, value) for value, prev in n.renamed_values if prev in o.values and value not in o.values
-            )
-            if o.name != n.name or o.values != n.values:
-                result.append(EnumChange(pair.new.name, col.name, o, n, renames))
-    return result
-
-
-def widens(old: ColumnType, new: ColumnType) -> bool:
-    """Whether every value of `old` fits `new` unchanged (enum value sets are compared elsewhere)."""
-    if old.kind in INTEGERS and new.kind in INTEGERS:
-        return INTEGERS.index(new.kind) >= INTEGERS.index(old.kind)
-    if old.kind in ("varchar", "enum") and new.kind == "text":
-        return True
-    if old.kind in ("varchar", "enum") and new.kind == "varchar":
-        return (new.length or 0) >= (old.length or 0)
-    if old.kind == "numeric" and new.kind == "numeric":
-        return new.precision is None or (old.precision is not None and new.precision >= old.precision)
-    if old.kind in INTEGERS and new.kind == "numeric":
-        return new.precision is None
-    return old == new
+def describe(d: Diff, old_pointers: Mapping[str, str], new_pointers: Mapping[str, str]) -> list[Change]:
+    """The Changes of `d`'s pairs, added, dropped and moved tables and enums."""
+    return _Describer(d, old_pointers, new_pointers).changes()
 
 
 class _Describer:
@@ -221,7 +103,7 @@ class _Describer:
         self.new_enums = {e.name: e for e in d.new.enums}
         self.out: list[Change] = []
 
-    def add(self, action: str, what: str, name: str, before: str = "", after: str = "", **kw: str) -> None:
+    def add(self, action: str, what: str, name: str, before: str = "", after: str = "", **kw: Any) -> None:
         self.out.append(Change(action, what, name, before, after, **kw))
 
     def ptr_new(self, table: str, column: str | None = None) -> str:
@@ -235,9 +117,11 @@ class _Describer:
         d = self.d
         moved_from = {m.child.name for m in d.moves if m.kind == "flatten"}
         moved_into = {(m.parent, c) for m in d.moves for c in m.columns}  # parent columns whose data moves
+        moving = {m.child.name for m in d.moves}  # tables whose data goes to (or comes from) their parent
         for table in d.added_tables:
             self.add("add", "table", table.name, pointer=self.ptr_new(table.name),
-                     undo_destructive=f"drops table `{table.name}` and all its rows")  # fmt: skip
+                     undo_destructive=f"drops table `{table.name}` and all its rows",
+                     undo_check=("drops", table.name, None) if table.name not in moving else ())  # fmt: skip
         for pair in d.pairs:
             self.pair(pair, moved_into)
         for move in d.moves:
@@ -251,7 +135,8 @@ class _Describer:
             self.enum(enum_change)
         for table in reversed(d.dropped_tables):
             reason = "" if table.name in moved_from else f"drops table `{table.name}` and all its rows"
-            self.add("drop", "table", table.name, pointer=self.ptr_old(table.name), destructive=reason)
+            check = ("drops", table.name, None) if table.name not in moving else ()
+            self.add("drop", "table", table.name, pointer=self.ptr_old(table.name), destructive=reason, check=check)
         return self.out
 
     def pair(self, pair: TablePair, moved_into: set[tuple[str, str]]) -> None:
@@ -273,7 +158,8 @@ class _Describer:
             if action == "add" or reason:
                 self.add("add", "column", f"{new.name}.{col.name}", after=self.col_text(col, self.new_enums),
                          pointer=self.ptr_new(new.name, col.name), destructive=reason,
-                         undo_destructive=f"drops column `{new.name}.{col.name}` and its values")  # fmt: skip
+                         undo_destructive=f"drops column `{new.name}.{col.name}` and its values",
+                         undo_check=("drops", new.name, col.name) if action == "add" else ())  # fmt: skip
         for name in pair.columns:
             self.alterations(pair, pair.old_column(name), new.column(name))
         for col in pair.dropped:
@@ -283,7 +169,7 @@ class _Describer:
             self.add("drop", "column", f"{new.name}.{col.name}", self.col_text(col, self.old_enums),
                      pointer=self.ptr_old(old.name, col.name, new.name),
                      destructive=f"drops column `{new.name}.{col.name}` and its values",
-                     undo_destructive=undo)  # fmt: skip
+                     undo_destructive=undo, check=("drops", old.name, col.name))  # fmt: skip
         self.constraints(pair)
 
     def col_text(self, col: Column, enums: Mapping[str, EnumType]) -> str:
@@ -293,20 +179,32 @@ class _Describer:
     def alterations(self, pair: TablePair, old: Column, new: Column) -> None:
         name = f"{pair.new.name}.{new.name}"
         ptr = self.ptr_new(pair.new.name, new.name)
+        old_at, new_at = (pair.old.name, old.name), (pair.new.name, new.name)  # where each step finds the column
         if old.type != new.type and not (old.type.kind == new.type.kind == "enum"):
             before, after = display_type(old, self.old_enums), display_type(new, self.new_enums)
             reason = "" if widens(old.type, new.type) else f"narrows `{name}` from `{before}` to `{after}`"
             undo = "" if widens(new.type, old.type) else f"narrows `{name}` from `{after}` to `{before}`"
-            self.add("alter", "type", name, before, after, pointer=ptr, destructive=reason, undo_destructive=undo)
+            self.add("alter", "type", name, before, after, pointer=ptr, destructive=reason, undo_destructive=undo,
+                     check=_narrowing(old_at, old.type, new.type),
+                     undo_check=_narrowing(new_at, new.type, old.type))  # fmt: skip
         if old.nullable != new.nullable:
             reason, undo = "", ""
-            if not new.nullable and new.default is None:
-                reason = f"makes `{name}` NOT NULL without a default: rows holding NULL would fail the upgrade"
+            # a literal default is backfilled before NOT NULL (the downgrade backfills nothing)
+            backfilled = new.default is not None and new.default.kind == "literal"
+            check = ("not_null", *old_at) if not new.nullable and not backfilled else ()
+            if check:  # what the guard refuses is what the revision checks
+                fills = (
+                    f"with a default ({display_default(new)}) that does not fill existing rows" if new.default else ""
+                )
+                reason = (
+                    f"makes `{name}` NOT NULL {fills or 'without a default'}: rows holding NULL would fail the upgrade"
+                )
             if not old.nullable:  # the downgrade has no backfill: NULLs stored meanwhile make it fail
                 undo = f"makes `{name}` NOT NULL again: rows holding NULL would fail the downgrade"
             self.add("alter", "nullability", name, "NULL" if old.nullable else "NOT NULL",
                      "NULL" if new.nullable else "NOT NULL", pointer=ptr, destructive=reason,
-                     undo_destructive=undo)  # fmt: skip
+                     undo_destructive=undo, check=check,
+                     undo_check=("not_null", *new_at) if not old.nullable else ())  # fmt: skip
         if old.default != new.default:
             self.add("alter", "default", name, display_default(old), display_default(new), pointer=ptr)
         if old.comment != new.comment:
@@ -349,6 +247,8 @@ class _Describer:
         ptr = self.ptr_new(change.table, change.column)
         if change.old.name != change.new.name:
             self.add("rename", "enum type", change.new.name, change.old.name, change.new.name, pointer=ptr)
+        pair = next(p for p in self.d.pairs if p.new.name == change.table)
+        old_at, new_at = (pair.old.name, pair.columns[change.column]), (change.table, change.column)
         renamed_old = {o for o, _ in change.renames}
         renamed_new = {n for _, n in change.renames}
         for before, after in change.renames:
@@ -357,12 +257,14 @@ class _Describer:
             if value not in change.old.values and value not in renamed_new:
                 self.add("add", "enum value", change.new.name, after=value, pointer=ptr,
                          undo_destructive=f"removes value {value!r} from `{change.new.name}`: "
-                         "rows holding it would fail the downgrade")  # fmt: skip
+                         "rows holding it would fail the downgrade",
+                         undo_check=("enum_values", *new_at, (value,)))  # fmt: skip
         for value in change.old.values:
             if value not in change.new.values and value not in renamed_old:
                 self.add("drop", "enum value", change.new.name, before=value, pointer=ptr,
                          destructive=f"removes value {value!r} from `{change.new.name}`: "
-                         "rows holding it would fail the upgrade")  # fmt: skip
+                         "rows holding it would fail the upgrade",
+                         check=("enum_values", *old_at, (value,)))  # fmt: skip
 
 
 def _needs_default(column: str, key: bool = False) -> str:
@@ -377,24 +279,14 @@ def _needs_default(column: str, key: bool = False) -> str:
     )
 
 
-def match_constraints(
-    pair: TablePair, olds: tuple[Constraint, ...], news: tuple[Constraint, ...]
-) -> list[tuple[Constraint, Constraint]]:
-    """Old and new unique constraints (or indexes) over the same columns, after column renames."""
-    by_cols = {n.columns: n for n in news}
-    result = []
-    for o in olds:
-        cols = pair.map_columns(o.columns)
-        if cols is not None and cols in by_cols:
-            result.append((o, by_cols.pop(cols)))
-    return result
-
-
-def match_foreign_keys(pair: TablePair) -> list[tuple[ForeignKey, ForeignKey]]:
-    by_cols = {fk.columns: fk for fk in pair.new.foreign_keys}
-    result = []
-    for fk in pair.old.foreign_keys:
-        cols = pair.map_columns(fk.columns)
-        if cols is not None and cols in by_cols:
-            result.append((fk, by_cols.pop(cols)))
-    return result
+def _narrowing(at: tuple[str, str], before: ColumnType, after: ColumnType) -> DataCheck:
+    """The rows a type change cannot keep, where a query can find them first; other conversions (text to a
+    number, say) fail on the first value that does not convert."""
+    if widens(before, after):
+        return ()
+    if after.kind == "varchar" and before.kind in ("text", "varchar", "enum") and after.length:
+        return ("max_length", *at, after.length)
+    ranges = {kind: (low, high) for kind, low, high in INT_RANGES}
+    if before.kind in ranges and after.kind in ranges:
+        return ("range", *at, *ranges[after.kind])
+    return ()

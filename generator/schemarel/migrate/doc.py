@@ -29,6 +29,11 @@ def _line(c: Change) -> str:
         return f"Renamed {c.what}{where}: {md_code(c.before)} → {md_code(c.after)}."
     if c.action == "move":
         return f"Moved column {md_code(c.before)} → {md_code(c.after)}; its values are copied."
+    if (c.action, c.what) == ("alter", "primary key"):
+        return (
+            f"Switched the primary key of {name}: {md_code(c.before)} → {md_code(c.after)}; every row keeps its "
+            "data and the tables referring to it follow the new key (the upgrade refuses NULL or repeated values)."
+        )
     if c.action == "alter":
         return f"Altered {c.what} of {name}: {_value(c.before)} → {_value(c.after)}."
     verb = {"add": "Added", "drop": "Dropped"}[c.action]
@@ -107,5 +112,6 @@ def revert_lines(changes: Sequence[Change]) -> list[str]:
         )
     if values:
         lines.append(f"Reverting removes the enum values {', '.join(values)}: rows holding them make it fail.")
-    lines += [f"Reverting {r.destructive}." for r in undone if r.destructive and r.what in ("type", "nullability")]
+    reported = ("type", "nullability", "primary key")
+    lines += [f"Reverting {r.destructive}." for r in undone if r.destructive and r.what in reported]
     return lines or ["Reverting undoes every change above and keeps the data."]

@@ -1,34 +1,16 @@
-"""Migration operations: the IR diff as Alembic ops (and a few of our own), rendered by Alembic.
-
-The upgrade runs in phases so that each step finds what it needs: renames first (then every later step
-uses the new names), dropped constraints, enum values, new tables, new columns, data moves, column
-alterations, dropped columns and tables, new constraints. The downgrade is the reverse of each op, in
-reverse order, as Alembic derives it.
-"""
+"""What one revision does: the diff, its ops both ways, their rendered bodies, the changes and a summary."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-import sqlalchemy as sa
-from alembic.autogenerate import render_python_code
-from alembic.operations import ops
-from sqlalchemy.dialects import mysql
-from sqlalchemy.sql.elements import conv
-
-from schemarel.ir import Column, Database, Table
-from schemarel.migrate import carry
-from schemarel.migrate import ops as mo
-from schemarel.migrate.datachecks import data_checks
-from schemarel.migrate.diff import Change, Diff, TablePair, diff, match_constraints, match_foreign_keys
-from schemarel.sql.checks import constraint_source
+from schemarel.ir import Database
+from schemarel.migrate import body, carry, keyswitch
+from schemarel.migrate.diff import Change, Diff, diff
+from schemarel.migrate.guard import data_checks, downgrade_changes
+from schemarel.migrate.phases import Builder
 from schemarel.sql.metadata import build_metadata
-from schemarel.support import boolean_default, uuid_default
-
-_ALEMBIC_MARKERS = re.compile(r"^\s*# ### .* ###\n?", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -56,12 +38,15 @@ def plan(
 ) -> Plan:
     """Operations that take a database at `old` (None: empty) to `new`."""
     d = diff(old or Database(()), new, old_pointers or {}, new_pointers or {})
-    carrier = carry.Carrier(d)  # each op carries the Changes it makes: the doc and the guard read them off the ops
-    upgrade = _Builder(d, build_metadata(d.old), build_metadata(new), carrier).build()
+    switches = keyswitch.detect(d, old_pointers or {}, new_pointers or {})
+    carrier = carry.Carrier(d)  # each op carries the Changes it makes: the doc and the guards read them off the ops
+    upgrade = Builder(d, build_metadata(d.old), build_metadata(new), carrier, switches).build()
     downgrade = [op.reverse() for op in reversed(upgrade)]
+    changes = carry.carried(upgrade) + carrier.leftovers
     imports: set[str] = set()
-    up_code = _guarded(_render(upgrade, imports), "upgrade", data_checks(d, upgrade=True), imports)
-    down_code = _guarded(_render(downgrade, imports), "downgrade", data_checks(d, upgrade=False), imports)
+    up_code = body.guarded(body.render(upgrade, imports), "upgrade", data_checks(changes), imports)
+    down_checks = data_checks(downgrade_changes(changes))
+    down_code = body.guarded(body.render(downgrade, imports), "downgrade", down_checks, imports)
     added = d.added_tables
     created_enums = {c.type.enum for t in added for c in t.columns if c.type.enum}
     return Plan(
@@ -75,332 +60,8 @@ def plan(
         uses_uuid_default=any(c.default and c.default.kind == "uuid" for t in added for c in t.columns),
         external_tables=tuple(sorted({fk.ref_table for t in added for fk in t.foreign_keys if fk.external})),
         imports=tuple(sorted(imports)),
-        changes=tuple(carry.carried(upgrade) + carrier.leftovers),
+        changes=tuple(changes),
     )
-
-
-class _Builder:
-    def __init__(self, d: Diff, old_md: sa.MetaData, new_md: sa.MetaData, carrier: carry.Carrier | None = None) -> None:
-        self.d = d
-        self.carrier = carrier or carry.Carrier(d)
-        self.old_md = old_md
-        self.new_md = new_md
-        self.old_enums = {e.name: e for e in d.old.enums}
-        self.new_enums = {e.name: e for e in d.new.enums}
-        self.moved = {(m.parent, c) for m in d.moves if m.kind == "flatten" for c in m.columns}
-        self.enum_columns = {(e.table, e.column) for e in d.enums if e.old.values != e.new.values}
-
-    def build(self) -> list[ops.MigrateOperation]:
-        up: list[ops.MigrateOperation] = []
-        take = self.carrier.take
-        for pair in self.d.pairs:
-            up += take("renames", pair.new.name, self.renames(pair))
-        for pair in self.d.pairs:
-            up += take("drop_constraints", pair.new.name, self.drop_constraints(pair))
-        for change in self.d.enums:
-            if change.old.values != change.new.values:
-                up += take("enum_values", change, [self.enum_values(change)])
-        for table in self.d.added_tables:
-            up += take("create_table", table.name, [_table_op(self.new_md.tables[table.name], create=True)])
-        for pair in self.d.pairs:
-            up += take("add_columns", pair.new.name, self.add_columns(pair))
-        for move in self.d.moves:
-            child_key = move.child.primary_key.columns[0]
-            moving = mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
-            up += take("move", move, [moving])
-        for pair in self.d.pairs:
-            up += take("alter_columns", pair.new.name, self.alter_columns(pair))
-        for pair in self.d.pairs:
-            up += take("drop_columns", pair.new.name, self.drop_columns(pair))
-        for table in reversed(self.d.dropped_tables):
-            up += take("drop_table", table.name, [_table_op(self.old_md.tables[table.name], create=False)])
-            up += [mo.paired(mo.drop_enum(e), mo.Code()) for e in _enums_of(table)]
-        for pair in self.d.pairs:
-            up += take("add_constraints", pair.new.name, self.add_constraints(pair))
-        return up
-
-    # -- renames ----------------------------------------------------------------------------------------------
-    def renames(self, pair: TablePair) -> list[ops.MigrateOperation]:
-        old, new = pair.old, pair.new
-        forward, backward = mo.Renames(new.name, old.name), mo.Renames(old.name, new.name)
-        old_t = self.old_md.tables[old.name]
-        for before, after in pair.renamed_columns():
-            forward.columns.append((before, after, old_t.c[before]))
-            backward.columns.append((after, before, old_t.c[before]))
-        named = [("pk", old.primary_key.name, new.primary_key.name)]
-        named += [("fk", o.name, n.name) for o, n in match_foreign_keys(pair)]
-        for kind, a, b in named:
-            if a != b:
-                forward.constraints.append((kind, a, b))
-                backward.constraints.append((kind, b, a))
-        for o, n in match_constraints(pair, old.uniques, new.uniques):
-            if o.name != n.name:
-                forward.uniques.append((o.name, n.name, n.columns))
-                backward.uniques.append((n.name, o.name, o.columns))
-        for o, n in match_constraints(pair, old.indexes, new.indexes):
-            if o.name != n.name:
-                forward.indexes.append((o.name, n.name, n.columns))
-                backward.indexes.append((n.name, o.name, o.columns))
-        old_checks = {c.sqltext: c.name for c in old.checks}
-        for check in new.checks:
-            if old_checks.get(check.sqltext, check.name) != check.name:
-                forward.checks.append((old_checks[check.sqltext], check.name, check))
-                backward.checks.append((check.name, old_checks[check.sqltext], check))
-        for change in self.d.enums:
-            if change.table == new.name and change.old.name != change.new.name:
-                nullable = new.column(change.column).nullable
-                before = pair.columns[change.column]
-                forward.enums.append((before, change.old.name, change.new.name, change.old.values, nullable))
-                backward.enums.append((change.column, change.new.name, change.old.name, change.old.values, nullable))
-        result: list[ops.MigrateOperation] = []
-        if old.name != new.name:
-            # renamed back before its constraints on the way down, so SQLite's CHECK names follow the table
-            up = mo.Group(mo.RenameTable(old.name, new.name), *([forward.branch()] if forward else []))
-            down = mo.Group(mo.RenameTable(new.name, old.name), *([backward.branch()] if backward else []))
-            result.append(mo.paired(up, down))
-        elif forward:
-            result.append(mo.paired(forward.branch(), backward.branch()))
-        return result
-
-    # -- constraints ------------------------------------------------------------------------------------------
-    def drop_constraints(self, pair: TablePair) -> list[ops.MigrateOperation]:
-        t = pair.new.name
-        back = {o: n for n, o in pair.columns.items()}
-        drops: list[ops.MigrateOperation] = []
-        adds: list[ops.MigrateOperation] = []
-        matched = [o for o, _ in match_constraints(pair, pair.old.uniques, pair.new.uniques)]
-        for uq in pair.old.uniques:
-            if uq not in matched:
-                drops.append(ops.DropConstraintOp(conv(uq.name), t, type_="unique"))
-                adds.append(ops.CreateUniqueConstraintOp(conv(uq.name), t, [back.get(c, c) for c in uq.columns]))
-        matched = [o for o, _ in match_constraints(pair, pair.old.indexes, pair.new.indexes)]
-        for ix in pair.old.indexes:
-            if ix not in matched:
-                drops.append(ops.DropIndexOp(conv(ix.name), table_name=t))
-                adds.append(ops.CreateIndexOp(conv(ix.name), t, [back.get(c, c) for c in ix.columns]))
-        new_checks = {c.sqltext for c in pair.new.checks}
-        for ck in pair.old.checks:
-            if ck.sqltext not in new_checks:
-                drops.append(mo.check_op(ck, create=False))
-                adds.append(mo.check_op(ck, create=True))
-        if not drops:
-            return []
-        down = mo.Group(ops.ModifyTableOps(t, list(reversed(adds))))
-        return [mo.paired(mo.Group(ops.ModifyTableOps(t, drops)), down)]
-
-    def add_constraints(self, pair: TablePair) -> list[ops.MigrateOperation]:
-        t = pair.new.name
-        result: list[ops.MigrateOperation] = []
-        matched = [n for _, n in match_constraints(pair, pair.old.uniques, pair.new.uniques)]
-        result += [
-            ops.CreateUniqueConstraintOp(conv(uq.name), t, list(uq.columns))
-            for uq in pair.new.uniques
-            if uq not in matched
-        ]
-        matched = [n for _, n in match_constraints(pair, pair.old.indexes, pair.new.indexes)]
-        result += [
-            ops.CreateIndexOp(conv(ix.name), t, list(ix.columns)) for ix in pair.new.indexes if ix not in matched
-        ]
-        old_checks = {c.sqltext for c in pair.old.checks}
-        result += [mo.check_op(ck, create=True) for ck in pair.new.checks if ck.sqltext not in old_checks]
-        return [ops.ModifyTableOps(t, result)] if result else []
-
-    # -- enums ------------------------------------------------------------------------------------------------
-    def enum_values(self, change: Any) -> ops.MigrateOperation:
-        col = self.d.new.table(change.table).column(change.column)
-        old_col = next(p.old_column(col.name) for p in self.d.pairs if p.new.name == change.table)
-        renames = dict(change.renames)
-
-        def default(c: Any) -> str | None:
-            return str(c.default.value) if c.default else None
-
-        up = mo.change_enum_values(
-            change.table, col.name, change.new.name, change.old.values, change.new.values, renames,
-            col.nullable, (default(old_col), default(col)), old_col.comment,
-        )  # fmt: skip
-        down = mo.change_enum_values(
-            change.table, col.name, change.new.name, change.new.values, change.old.values,
-            {b: a for a, b in renames.items()}, col.nullable, (default(col), default(old_col)), col.comment,
-        )  # fmt: skip
-        return mo.paired(up, down)
-
-    # -- columns ----------------------------------------------------------------------------------------------
-    def add_columns(self, pair: TablePair) -> list[ops.MigrateOperation]:
-        t = pair.new.name
-        result: list[ops.MigrateOperation] = []
-        adds: list[ops.MigrateOperation] = []
-        for col in pair.added:
-            column = self.new_md.tables[t].c[col.name]._copy()
-            if (t, col.name) in self.moved:
-                column.nullable = True  # filled by the move, then made NOT NULL if the schema says so
-            if not col.type.enum:
-                adds.append(ops.AddColumnOp(t, column))
-                continue
-            result.append(mo.enum_lifecycle(col.type.enum, self.new_enums[col.type.enum].values, create=True))
-            add = mo.Group(ops.ModifyTableOps(t, [ops.AddColumnOp(t, column)]))
-            result.append(mo.paired(add, mo.drop_enum_column(t, column, mo.sqlite_enum_check(t, col.type.enum))))
-        return [ops.ModifyTableOps(t, adds), *result] if adds else result
-
-    def alter_columns(self, pair: TablePair) -> list[ops.MigrateOperation]:
-        t = pair.new.name
-        before: list[ops.MigrateOperation] = []
-        alters: list[ops.MigrateOperation] = []
-        new_t = self.new_md.tables[t]
-        for col in pair.new.columns:
-            if (t, col.name) in self.moved and not col.nullable:
-                alters.append(ops.AlterColumnOp(t, col.name, existing_type=new_t.c[col.name].type,
-                                                existing_nullable=True, modify_nullable=False))  # fmt: skip
-            if col.name not in pair.columns:
-                continue
-            old_col = pair.old_column(col.name)
-            o, n = self.old_md.tables[pair.old.name].c[old_col.name], new_t.c[col.name]
-            type_changed = old_col.type != col.type and not (old_col.type.kind == col.type.kind == "enum")
-            keyed_text = old_col.type == col.type and col.type.kind in ("text", "varchar")
-            if keyed_text and _mysql_type(o) != _mysql_type(n):
-                # a text column joins or leaves a key: MySQL keys it as varchar(255), keeps it as TEXT otherwise
-                up, down = (_retype(t, a, b) for a, b in ((o, n), (n, o)))
-                before.append(mo.paired(up, down))
-            default_changed = old_col.default != col.default and (t, col.name) not in self.enum_columns
-            nullable_changed = old_col.nullable != col.nullable
-            if not (type_changed or default_changed or nullable_changed or old_col.comment != col.comment):
-                continue
-            if nullable_changed and not col.nullable and col.default and col.default.kind == "literal":
-                before.append(mo.paired(mo.backfill(t, col.name, col.default.value), mo.Code()))
-            if type_changed:
-                before += self.change_type(pair, old_col, col)
-            if not (default_changed or nullable_changed or old_col.comment != col.comment):
-                continue
-            alters.append(
-                ops.AlterColumnOp(
-                    t,
-                    col.name,
-                    existing_type=n.type,
-                    existing_nullable=o.nullable,
-                    existing_server_default=o.server_default,
-                    existing_comment=o.comment,
-                    modify_nullable=n.nullable if nullable_changed else None,
-                    modify_server_default=n.server_default if default_changed else False,
-                    modify_comment=n.comment if old_col.comment != col.comment else False,
-                )
-            )
-        result = [*before, ops.ModifyTableOps(t, alters)] if alters else before
-        if pair.old.comment != pair.new.comment:
-            set_comment = ops.CreateTableCommentOp(t, pair.new.comment, existing_comment=pair.old.comment)
-            reset = ops.CreateTableCommentOp(t, pair.old.comment, existing_comment=pair.new.comment)
-            # SQLite keeps no comments
-            result.append(mo.paired(mo.Branch([set_comment], [], [set_comment]), mo.Branch([reset], [], [reset])))
-        return result
-
-    def change_type(self, pair: TablePair, old: Column, new: Column) -> list[ops.MigrateOperation]:
-        """Type change of one column; an enum type it starts using is created first, one it leaves dropped after."""
-        t = pair.new.name
-        o, n = self.old_md.tables[pair.old.name].c[old.name].type, self.new_md.tables[t].c[new.name].type
-        kinds = (old.type.kind, new.type.kind)
-        old_check = mo.sqlite_enum_check(t, old.type.enum) if old.type.enum else None
-        new_check = mo.sqlite_enum_check(t, new.type.enum) if new.type.enum else None
-        o_col, n_col = self.old_md.tables[pair.old.name].c[old.name], self.new_md.tables[t].c[new.name]
-        up = mo.change_type(t, new.name, kinds, o, n, old.nullable, old_check, _existing(o_col))
-        down = mo.change_type(t, new.name, kinds[::-1], n, o, old.nullable, new_check, _existing(n_col))
-        result: list[ops.MigrateOperation] = []
-        if new.type.enum:
-            result.append(mo.enum_lifecycle(new.type.enum, self.new_enums[new.type.enum].values, create=True))
-        result.append(mo.paired(up, down))
-        if old.type.enum:
-            result.append(mo.enum_lifecycle(old.type.enum, self.old_enums[old.type.enum].values, create=False))
-        return result
-
-    def drop_columns(self, pair: TablePair) -> list[ops.MigrateOperation]:
-        t = pair.new.name
-        result: list[ops.MigrateOperation] = []
-        plain: list[ops.MigrateOperation] = []
-        for col in pair.dropped:
-            column = self.old_md.tables[pair.old.name].c[col.name]._copy()
-            if not col.type.enum:
-                plain.append(ops.DropColumnOp.from_column_and_tablename(None, t, column))
-                continue
-            enum = self.old_enums[col.type.enum]
-            up = mo.drop_enum_column(t, column, mo.sqlite_enum_check(pair.old.name, enum.name))
-            down = mo.Group(ops.ModifyTableOps(t, [ops.AddColumnOp(t, column)]))
-            result += [mo.paired(up, down), mo.enum_lifecycle(enum.name, enum.values, create=False)]
-        return [ops.ModifyTableOps(t, plain), *result] if plain else result
-
-
-def _existing(column: sa.Column[Any]) -> dict[str, Any]:
-    return {"existing_server_default": column.server_default, "existing_comment": column.comment}
-
-
-def _retype(table: str, a: sa.Column[Any], b: sa.Column[Any]) -> mo.Branch:
-    """Column `a` gets the type of `b`, on MySQL/MariaDB only."""
-    alter = ops.AlterColumnOp(
-        table, a.name, existing_type=a.type, existing_nullable=a.nullable, modify_type=b.type, **_existing(a)
-    )
-    return mo.Branch([], [], [ops.ModifyTableOps(table, [alter])])
-
-
-def _mysql_type(column: sa.Column[Any]) -> str:
-    return str(column.type.compile(dialect=mysql.dialect()))
-
-
-def _enums_of(table: Table) -> list[str]:
-    return [c.type.enum for c in table.columns if c.type.kind == "enum" and c.type.enum]
-
-
-def _table_op(table: sa.Table, create: bool) -> mo.Custom:
-    """Create a table and its indexes, or drop it: dropping a table drops its indexes, and MySQL refuses to
-    drop beforehand an index that a foreign key needs."""
-    indexes = [ops.CreateIndexOp.from_index(ix) for ix in sorted(table.indexes, key=lambda i: str(i.name))]
-    make = mo.Group(ops.CreateTableOp.from_table(table), *indexes)
-    drop = mo.Group(ops.DropTableOp.from_table(table))
-    return mo.paired(make, drop) if create else mo.paired(drop, make)
-
-
-def _render_item(imports: set[str]) -> Any:
-    """Alembic render hook for what it cannot spell portably: our uuid default, JSON/JSONB, booleans."""
-
-    def render(type_: str, obj: Any, autogen_context: Any) -> str | bool:
-        if type_ == "server_default" and isinstance(obj, sa.DefaultClause):
-            if isinstance(obj.arg, uuid_default):
-                imports.add("from schemarel.support import uuid_default")
-                return "uuid_default()"
-            if isinstance(obj.arg, sa.sql.elements.BindParameter):
-                return f"sa.literal({obj.arg.value!r}, sa.Text())"
-            if isinstance(obj.arg, boolean_default):
-                imports.add("from schemarel.support import boolean_default")
-                return f"boolean_default({obj.arg.value})"
-            if isinstance(obj.arg, sa.sql.elements.True_ | sa.sql.elements.False_):
-                return "sa.true()" if isinstance(obj.arg, sa.sql.elements.True_) else "sa.false()"
-            if isinstance(obj.arg, sa.sql.functions.now):
-                return "sa.func.now()"
-        if type_ == "check" and "schemarel_check" in obj.info:
-            return constraint_source(obj.info["schemarel_check"], f"op.f({obj.name!r})")
-        if type_ == "type" and isinstance(obj, sa.JSON):
-            imports.add("from sqlalchemy.dialects import postgresql")
-            return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
-        return False
-
-    return render
-
-
-def _render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
-    if not operations:
-        return "    pass\n"
-    code = render_python_code(ops.UpgradeOps(ops=operations), render_item=_render_item(imports), render_as_batch=True)
-    if "mysql." in code:  # MySQL's variants of types (LONGTEXT, DATETIME(6)), which Alembic spells by module
-        imports.add("from sqlalchemy.dialects import mysql")
-    used = sorted(f for f in mo.DATAMOVE_FUNCTIONS if re.search(rf"^\s*{f}\(", code, re.MULTILINE))
-    if used:
-        imports.add(f"from schemarel.support import {', '.join(used)}")
-    return _ALEMBIC_MARKERS.sub("", code).rstrip() + "\n"
-
-
-def _guarded(code: str, step: str, checks: list[tuple[Any, ...]], imports: set[str]) -> str:
-    """`code` after a `protect_data` call: data the step cannot keep is refused (or warned about) first."""
-    if not checks:
-        return code
-    imports.add("from schemarel.support import protect_data")
-    lines = "".join(f"        {check!r},\n" for check in checks)
-    guard = f"    protect_data(op, revision, {step!r}, [\n{lines}    ])\n"
-    return guard if code == "    pass\n" else guard + code
 
 
 def summary(d: Diff) -> str:

@@ -119,7 +119,7 @@ def _rechain(rev: Revision, source: Source, history: History, files: dict[str, b
         target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
         if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
             value = new_id if target.id == "revision" else head
-            lines[node.lineno - 1] = f"{target.id} = {value!r}\n"
+            lines[node.lineno - 1] = f"{target.id} = {_id_literal(value)}\n"
     text = "".join(lines)
     text = re.sub(r"^Revision ID: .*$", f"Revision ID: {new_id}", text, count=1, flags=re.MULTILINE)
     text = re.sub(r"^Revises: .*$", f"Revises: {head or ''}", text, count=1, flags=re.MULTILINE)
@@ -128,6 +128,11 @@ def _rechain(rev: Revision, source: Source, history: History, files: dict[str, b
     script = f"{VERSIONS}/{new_id}_{name}"
     files[script] = text.encode("utf-8")
     return Revision(new_id, head, rev.message, script)
+
+
+def _id_literal(value: str | None) -> str:
+    """A revision id as script.py.mako spells it, and ruff formats it: in double quotes where it can be."""
+    return repr(value) if value is None or '"' in value or "\\" in value else f'"{value}"'
 
 
 def _refuse_dropping_scripts(settings: Settings, gen: Generation, moved: list[Revision]) -> None:

@@ -8,7 +8,6 @@ does, and a property whose name is no Python identifier (`first-name`, `class`) 
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import inflection
 
 from schemarel import naming
 from schemarel.ir import SchemaModel, Table
+from schemarel.text import py_literal
 
 _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
 # column type kind → the Python type of the document value it holds
@@ -177,8 +177,9 @@ def _is_object(node: Any) -> bool:
 
 
 def q(value: Any) -> str:
-    """A Python literal, strings in double quotes (as ruff formats them)."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+    """A Python literal of a schema value (an enum value, a const): text.py's, which escapes every character a
+    parser or a formatter could take for a line end; ruff puts the quotes it prefers."""
+    return py_literal(value)
 
 
 def _literal(value: Any) -> bool:

@@ -30,19 +30,8 @@ def format_sources(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Pa
     # strings are split here, not in the threads: CPython's `ast` keeps one recursion counter per interpreter
     split = {path: split_long_strings(files[path].decode("utf-8")) for path in todo}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda p: _tolerant(split[p], out_dir / p, files[p], p.startswith("documents/")), todo)
+        results = pool.map(lambda p: _laid_out(split[p], out_dir / p), todo)
         return {path: text.encode("utf-8") for path, text in zip(todo, results, strict=True)}
-
-
-def _tolerant(source: str, path: Path, original: bytes, optional: bool) -> str:
-    """`_laid_out`, except that a typed-documents module ruff cannot lay out is kept as rendered: it holds
-    schema text in places ruff's parser is stricter about than Python's, and pycheck still parses it."""
-    try:
-        return _laid_out(source, path)
-    except SchemarelError:
-        if not optional:
-            raise
-        return original.decode("utf-8")
 
 
 def format_source(source: str, path: Path) -> str:

@@ -105,7 +105,11 @@ def _head_snapshot(out_dir: Path) -> tuple[str, Any]:
         model: Any = None
         for path in files:
             data = json.loads(path.read_text(encoding="utf-8"))
-            model = jsonpatch.apply_patch(model, data["patch"]) if "patch" in data else {"database": data["database"]}
+            model = (  # the pointers too: a patch may change them (as project.history reads it)
+                jsonpatch.apply_patch(model, data["patch"])
+                if "patch" in data
+                else {"database": data["database"], "pointers": data.get("pointers", {})}
+            )
         return head or str(data["revision"]), model["database"]
     except (
         OSError,

@@ -287,7 +287,7 @@ def rehearse(context: Any, external: sa.MetaData | None = None, **options: Any) 
     SQLite changes a table by rebuilding it, and Alembic's batch mode reflects the table to rebuild, which
     offline mode cannot; so the revisions run for real on a scratch database, brought to the starting
     revision first, and every statement that changes something is written out with its values inlined.
-    Data checks and the tables of other systems are written as comments (see schemarel.preconditions);
+    Data checks and the tables of other systems are written as comments (see schemarel.support.preconditions);
     the latter are created on the scratch database from `external` (tables with `info["external"]`), so
     that table rebuilds can reflect the foreign keys to them.
     """

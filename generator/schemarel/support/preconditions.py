@@ -3,7 +3,8 @@
 A check is a tuple, as revisions spell it (revisions are history, so these spellings are frozen):
 `("enum_values", table, column, [values])` a value the target enum lacks, `("not_null", table, column)`
 NULLs in a column becoming NOT NULL, `("max_length", table, column, n)` text longer than a narrowed
-varchar, `("range", table, column, low, high)` numbers outside a narrowed integer type: these refuse,
+varchar, `("range", table, column, low, high)` numbers outside a narrowed integer type, `("key", table,
+column)` NULLs or repeated values in a column becoming the primary key: these refuse,
 because the target schema cannot hold the rows (the statement would fail halfway, or truncate them).
 `("drops", table, column_or_None)` data a dropped column or table holds only warns: dropping it is what
 the revision (or reverting it) means, and the migration doc lists it under what reverting loses.
@@ -21,11 +22,11 @@ import sqlalchemy as sa
 import sqlalchemy.engine.mock
 
 from schemarel.errors import SchemarelError
-from schemarel.migrating import REHEARSAL
 from schemarel.naming import counted
+from schemarel.support.migrating import REHEARSAL
 
 log = logging.getLogger("schemarel.migrate")
-REFUSING = ("enum_values", "not_null", "max_length", "range")
+REFUSING = ("enum_values", "not_null", "max_length", "range", "key")
 
 
 class DataLoss(SchemarelError):
@@ -54,36 +55,46 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
         return t, sa.or_(c < args[0], c > args[1])
     if kind == "drops":
         return t, c.is_not(None) if c is not None else None
+    if kind == "key":  # NULL or held by another row too
+        twice = sa.select(c).select_from(t).where(c.is_not(None)).group_by(c).having(sa.func.count() > 1)
+        return t, sa.or_(c.is_(None), c.in_(twice.scalar_subquery()))
     raise ValueError(f"unknown data check {kind!r}")
 
 
-def _describe(check: Sequence[Any], rows: int, detail: str = "") -> str:
-    kind, table, column, *args = check
-    where = f"`{table}.{column}`" if column else f"`{table}`"
-    if kind == "enum_values":
-        return f"{where} holds {detail} in {counted(rows, 'row')}: the target enum has no such value"
-    if kind == "not_null":
-        return f"{where} is NULL in {counted(rows, 'row')}: the target schema makes it NOT NULL"
-    if kind == "max_length":
-        return f"{where} holds {counted(rows, 'value')} longer than {args[0]} characters (longest {detail})"
-    if kind == "range":
-        return f"{where} holds {counted(rows, 'value')} outside {args[0]}..{args[1]}"
-    return f"{where} holds data in {counted(rows, 'row')}, dropped by this step"
+# What each kind of check found (online, with the rows counted) and what it requires (offline, in the script)
+_FOUND = {
+    "enum_values": "{where} holds {detail} in {rows}: the target enum has no such value",
+    "not_null": "{where} is NULL in {rows}: the target schema makes it NOT NULL",
+    "max_length": "{where} holds {values_counted} longer than {a0} characters (longest {detail})",
+    "range": "{where} holds {values_counted} outside {a0}..{a1}",
+    "drops": "{where} holds data in {rows}, dropped by this step",
+    "key": "{where} becomes the primary key but is NULL or not unique in {rows} ({detail}): give each row its "
+    "own value",
+}
+_REQUIRED = {
+    "enum_values": "{where} must not hold {values}: the target enum has no such value",
+    "not_null": "{where} must hold no NULL: the target schema makes it NOT NULL",
+    "max_length": "{where} must hold no value longer than {a0} characters",
+    "range": "{where} must hold no value outside {a0}..{a1}",
+    "drops": "the data of {where} is dropped by this step",
+    "key": "{where} must hold no NULL and no value twice: it becomes the primary key",
+}
 
 
-def _rule(check: Sequence[Any]) -> str:
-    """What a check requires, for the script (offline, there is no count to give)."""
+def _say(messages: dict[str, str], check: Sequence[Any], rows: int = 0, detail: str = "") -> str:
     kind, table, column, *args = check
     where = f"`{table}.{column}`" if column else f"`{table}`"
-    if kind == "enum_values":
-        return f"{where} must not hold {', '.join(repr(v) for v in args[0])}: the target enum has no such value"
-    if kind == "not_null":
-        return f"{where} must hold no NULL: the target schema makes it NOT NULL"
-    if kind == "max_length":
-        return f"{where} must hold no value longer than {args[0]} characters"
-    if kind == "range":
-        return f"{where} must hold no value outside {args[0]}..{args[1]}"
-    return f"the data of {where} is dropped by this step"
+    a0, a1 = (*args, None, None)[:2]
+    values = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
+    return messages[kind].format(
+        where=where,
+        rows=counted(rows, "row"),
+        values_counted=counted(rows, "value"),
+        detail=detail,
+        a0=a0,
+        a1=a1,
+        values=values,
+    )
 
 
 def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
@@ -97,6 +108,15 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
         assert where is not None  # an enum check always has its condition
         counts = bind.execute(sa.select(c, sa.func.count()).where(where).group_by(c).order_by(c)).all()
         detail = ", ".join(f"{value!r} ({n})" for value, n in counts)
+    elif rows and kind == "key":
+        c = table.c[column]
+        nulls = int(bind.execute(sa.select(sa.func.count()).select_from(table).where(c.is_(None))).scalar() or 0)
+        twice = sa.select(c, sa.func.count()).where(c.is_not(None)).group_by(c).having(sa.func.count() > 1)
+        repeated = bind.execute(twice.order_by(c).limit(5)).all()
+        parts = [f"{counted(nulls, 'NULL')}"] if nulls else []
+        if repeated:
+            parts.append("repeated: " + ", ".join(f"{str(value)!r} ({n} rows)" for value, n in repeated))
+        detail = "; ".join(parts)
     elif rows and kind == "max_length":
         detail = str(bind.execute(sa.select(sa.func.max(sa.func.char_length(table.c[column])))).scalar())
     return rows, detail
@@ -117,9 +137,9 @@ def protect_data(op: Any, revision: str, step: str, checks: Iterable[Sequence[An
         if not rows:
             continue
         if check[0] in REFUSING:
-            refused.append(_describe(check, rows, detail))
+            refused.append(_say(_FOUND, check, rows, detail))
         else:
-            log.warning("revision %s %s: %s", revision, step, _describe(check, rows))
+            log.warning("revision %s %s: %s", revision, step, _say(_FOUND, check, rows))
     if refused:
         raise DataLoss(
             f"revision {revision} ({step}) refused before changing anything:\n"
@@ -136,7 +156,7 @@ def _offline(context: Any, revision: str, step: str, check: Sequence[Any]) -> No
         dialect=dialect, compile_kwargs={"literal_binds": True}
     ))  # fmt: skip
     query = " ".join(query.split())
-    message = f"schemarel: revision {revision} ({step}): {_rule(check)}"
+    message = f"schemarel: revision {revision} ({step}): {_say(_REQUIRED, check)}"
     refuse = check[0] in REFUSING
     if dialect.name == "postgresql":
         action = "RAISE EXCEPTION" if refuse else "RAISE WARNING"

@@ -1,0 +1,185 @@
+"""Which tables, columns, constraints and enums of two relational models correspond.
+
+Tables and columns correspond by name, or through the previous name a `renamedFrom` hint gave them
+(`Table.renamed_from`, `Column.renamed_from`); constraints and indexes by the columns they cover, so a
+renamed table or column renames them too. A column that leaves a dropped 1:1 table for its parent (or the
+reverse) is a move: an optional object became flattened, or back, and its data goes with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from schemarel.ir import Column, ColumnType, Constraint, Database, EnumType, ForeignKey, Table
+
+INTEGERS = ("smallint", "integer", "bigint")
+
+
+@dataclass(frozen=True)
+class EnumChange:
+    """An enum type whose name or values changed; `renames` maps previous value → new value."""
+
+    table: str
+    column: str
+    old: EnumType
+    new: EnumType
+    renames: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Move:
+    """Columns going between a 1:1 table and its parent: `flatten` into the parent, `unflatten` out of it."""
+
+    kind: str
+    child: Table  # the old table (flatten) or the new one (unflatten)
+    parent: str  # the parent's name in the new model
+    parent_key: str
+    columns: tuple[str, ...]
+
+
+@dataclass
+class TablePair:
+    """An old table and the new table it becomes; `columns` maps new column name → old column name."""
+
+    old: Table
+    new: Table
+    columns: dict[str, str]
+    added: list[Column] = field(default_factory=list)
+    dropped: list[Column] = field(default_factory=list)
+
+    def old_column(self, new_name: str) -> Column:
+        return self.old.column(self.columns[new_name])
+
+    def renamed_columns(self) -> list[tuple[str, str]]:
+        return [(o, n) for n, o in self.columns.items() if o != n]
+
+    def map_columns(self, names: tuple[str, ...]) -> tuple[str, ...] | None:
+        """Old column names → new ones; None when one of them is gone."""
+        back = {o: n for n, o in self.columns.items()}
+        return tuple(back[c] for c in names) if all(c in back for c in names) else None
+
+
+def pair_tables(old: Database, new: Database) -> tuple[list[TablePair], list[Table], list[Table]]:
+    """The tables of `new` paired with the old table each becomes; the added ones; the dropped ones."""
+    old_tables = {t.name: t for t in old.tables}
+    new_names = {t.name for t in new.tables}
+    pairs: list[TablePair] = []
+    added: list[Table] = []
+    for table in new.tables:
+        previous = next((n for n in (table.name, *table.renamed_from) if n in old_tables), None)
+        # popped once matched: two tables claiming one previous name make the second a new table
+        if previous in old_tables and (previous == table.name or previous not in new_names):
+            pairs.append(_pair(old_tables.pop(previous), table))
+            continue
+        added.append(table)
+    return pairs, added, [t for t in old.tables if t.name in old_tables]
+
+
+def _pair(old: Table, new: Table) -> TablePair:
+    old_names = {c.name for c in old.columns}
+    new_names = {c.name for c in new.columns}
+    mapping: dict[str, str] = {}
+    for col in new.columns:
+        if col.name in old_names:
+            mapping[col.name] = col.name
+        else:
+            previous = next((n for n in col.renamed_from if n in old_names and n not in new_names), None)
+            if previous:
+                mapping[col.name] = previous
+    kept = set(mapping.values())
+    return TablePair(
+        old,
+        new,
+        mapping,
+        [c for c in new.columns if c.name not in mapping],
+        [c for c in old.columns if c.name not in kept],
+    )
+
+
+def is_one_to_one(table: Table) -> bool:
+    """A table keyed by its parent's key: where an optional nested object is stored."""
+    fk = table.parent_fk
+    return fk is not None and fk.columns == table.primary_key.columns
+
+
+def find_moves(pairs: list[TablePair], added: list[Table], dropped: list[Table]) -> list[Move]:
+    by_old = {p.old.name: p for p in pairs}
+    by_new = {p.new.name: p for p in pairs}
+    moves = []
+    # a dropped 1:1 table whose columns reappear in its parent, or a new one whose columns leave it
+    for kind, children, parents in (("flatten", dropped, by_old), ("unflatten", added, by_new)):
+        for child in children:
+            pair = parents.get(child.parent or "")
+            if pair is None or not is_one_to_one(child):
+                continue
+            side = pair.added if kind == "flatten" else pair.dropped
+            cols = _data_columns(child) & {c.name for c in side}
+            if cols:
+                moves.append(Move(kind, child, pair.new.name, pair.new.primary_key.columns[0], _ordered(child, cols)))
+    return moves
+
+
+def _data_columns(table: Table) -> set[str]:
+    return {c.name for c in table.columns if c.name not in table.primary_key.columns}
+
+
+def _ordered(table: Table, names: set[str]) -> tuple[str, ...]:
+    return tuple(c.name for c in table.columns if c.name in names)
+
+
+def enum_changes(old: Database, new: Database, pairs: list[TablePair]) -> list[EnumChange]:
+    old_enums = {e.name: e for e in old.enums}
+    new_enums = {e.name: e for e in new.enums}
+    result = []
+    for pair in pairs:
+        for col in pair.new.columns:
+            if col.name not in pair.columns or col.type.kind != "enum":
+                continue
+            before = pair.old_column(col.name).type
+            if before.kind != "enum":
+                continue
+            o, n = old_enums[str(before.enum)], new_enums[str(col.type.enum)]
+            renames = tuple(
+                (prev, value) for value, prev in n.renamed_values if prev in o.values and value not in o.values
+            )
+            if o.name != n.name or o.values != n.values:
+                result.append(EnumChange(pair.new.name, col.name, o, n, renames))
+    return result
+
+
+def widens(old: ColumnType, new: ColumnType) -> bool:
+    """Whether every value of `old` fits `new` unchanged (enum value sets are compared elsewhere)."""
+    if old.kind in INTEGERS and new.kind in INTEGERS:
+        return INTEGERS.index(new.kind) >= INTEGERS.index(old.kind)
+    if old.kind in ("varchar", "enum") and new.kind == "text":
+        return True
+    if old.kind in ("varchar", "enum") and new.kind == "varchar":
+        return (new.length or 0) >= (old.length or 0)
+    if old.kind == "numeric" and new.kind == "numeric":
+        return new.precision is None or (old.precision is not None and new.precision >= old.precision)
+    if old.kind in INTEGERS and new.kind == "numeric":
+        return new.precision is None
+    return old == new
+
+
+def match_constraints(
+    pair: TablePair, olds: tuple[Constraint, ...], news: tuple[Constraint, ...]
+) -> list[tuple[Constraint, Constraint]]:
+    """Old and new unique constraints (or indexes) over the same columns, after column renames."""
+    by_cols = {n.columns: n for n in news}
+    result = []
+    for o in olds:
+        cols = pair.map_columns(o.columns)
+        if cols is not None and cols in by_cols:
+            result.append((o, by_cols.pop(cols)))
+    return result
+
+
+def match_foreign_keys(pair: TablePair) -> list[tuple[ForeignKey, ForeignKey]]:
+    by_cols = {fk.columns: fk for fk in pair.new.foreign_keys}
+    result = []
+    for fk in pair.old.foreign_keys:
+        cols = pair.map_columns(fk.columns)
+        if cols is not None and cols in by_cols:
+            result.append((fk, by_cols.pop(cols)))
+    return result

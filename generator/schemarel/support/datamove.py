@@ -1,0 +1,72 @@
+"""The data moves revisions run: backfill NULLs, copy columns between a 1:1 table and its parent, rename values.
+
+Online they run on the revision's connection; offline (`--sql`) they are written into the script, with
+literal values (nothing can be reflected there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.engine.mock
+
+
+def _offline(bind: Any) -> bool:
+    return isinstance(bind, sa.engine.mock.MockConnection)
+
+
+def _table(bind: Any, name: str, *columns: str) -> sa.TableClause:
+    """The table as the database has it (its column types bind the values right: a PostgreSQL enum is no
+    varchar); offline, where nothing can be reflected, its name and columns (values are then literals)."""
+    if _offline(bind):
+        return sa.table(name, *(sa.column(c) for c in columns))
+    return sa.Table(name, sa.MetaData(), autoload_with=bind)
+
+
+def _value(bind: Any, value: Any) -> Any:
+    """A value to bind: offline it is written as a literal, typed by its Python type (the column has none)."""
+    return sa.literal(value) if _offline(bind) else value
+
+
+def _run(bind: Any, statement: sa.Executable) -> None:
+    if _offline(bind):
+        from alembic import op
+
+        op.execute(statement)  # written into the --sql script
+    else:
+        bind.execute(statement)
+
+
+def backfill(bind: sa.Connection, table: str, column: str, value: Any) -> None:
+    """Set `column` to `value` where it is NULL (before the column becomes NOT NULL)."""
+    t = _table(bind, table, column)
+    _run(bind, t.update().where(t.c[column].is_(None)).values({column: _value(bind, value)}))
+
+
+def copy_to_parent(
+    bind: sa.Connection, child: str, child_key: str, parent: str, parent_key: str, columns: Sequence[str]
+) -> None:
+    """Copy `columns` of a 1:1 table into the same-named columns of its parent (an object becomes flattened)."""
+    c, p = _table(bind, child, child_key, *columns), _table(bind, parent, parent_key, *columns)
+    link = c.c[child_key] == p.c[parent_key]
+    values = {col: sa.select(c.c[col]).where(link).scalar_subquery() for col in columns}
+    _run(bind, p.update().where(sa.exists().where(link)).values(values))
+
+
+def copy_to_child(
+    bind: sa.Connection, parent: str, parent_key: str, child: str, child_key: str, columns: Sequence[str]
+) -> None:
+    """Insert a 1:1 row for each parent row holding a value in `columns` (a flattened object gets its table)."""
+    p, c = _table(bind, parent, parent_key, *columns), _table(bind, child, child_key, *columns)
+    present = sa.or_(*(p.c[col].is_not(None) for col in columns))
+    rows = sa.select(p.c[parent_key], *(p.c[col] for col in columns)).where(present)
+    _run(bind, c.insert().from_select([child_key, *columns], rows))
+
+
+def rename_values(bind: sa.Connection, table: str, column: str, renames: Mapping[str, str]) -> None:
+    """Rewrite stored enum values (previous → new) of one column."""
+    t = _table(bind, table, column)
+    for before, after in renames.items():
+        _run(bind, t.update().where(t.c[column] == _value(bind, before)).values({column: _value(bind, after)}))
