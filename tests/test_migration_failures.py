@@ -83,7 +83,7 @@ def test_mariadb_names_what_stayed_and_resumes(tmp_path: Path, mysql_url: str, m
     assert failed.returncode == 1, failed.stderr
     assert "revision 0003 failed in upgrade() at " in failed.stderr
     assert "ADD CONSTRAINT ck_profiles__user_id_min_length" in failed.stderr
-    assert "the database is at revision 0002, with 7 statement(s) of the failed revision applied" in failed.stderr
+    assert "the database is at revision 0002, with 7 statements of the failed revision applied" in failed.stderr
     assert "ADD CONSTRAINT ck_customer_profile_addresses__country_min_length" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert scalar(url, "SELECT version_num FROM alembic_version") == "0002"
@@ -140,12 +140,12 @@ def test_a_downgrade_the_older_schema_cannot_hold_is_refused_first(
         assert refused.returncode != 0
         text = refused.stderr
         assert "revision 0002 (downgrade) refused before changing anything" in text, text
-        assert "`customer_profile_phone_numbers.type` holds 'fax' (2) in 2 row(s)" in text
-        assert "`customer_profile_phone_numbers.number` holds 1 value(s) longer than 16 characters (longest 18)" in text
+        assert "`customer_profile_phone_numbers.type` holds 'fax' (2) in 2 rows" in text
+        assert "`customer_profile_phone_numbers.number` holds 1 value longer than 16 characters (longest 18)" in text
         assert (shape(url), rows(url)) == before
 
     execute(url, "DELETE FROM customer_profile_phone_numbers WHERE type = 'fax'")
     done = ok(schemarel(root, url, "downgrade", "0001"))
     # what the downgrade drops is only named: dropping it is what reverting the revision means
-    assert "`customer_profiles.status` holds data in 1 row(s), dropped by this step" in done.stderr
+    assert "`customer_profiles.status` holds data in 1 row, dropped by this step" in done.stderr
     assert scalar(url, "SELECT version_num FROM alembic_version") == "0001"

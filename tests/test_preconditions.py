@@ -17,6 +17,7 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemarel.naming import counted
 from schemarel.support import DataLoss, protect_data
 
 LABELS = ["mobile", "home", "work", "other", "fax", "it's"]
@@ -52,7 +53,7 @@ def test_enum_values_in_use(values: list[str | None], removed: set[str]) -> None
         assert refusal is None
         return
     assert refusal is not None and "revision 0042 (downgrade) refused before changing anything" in refusal
-    assert "`t.c` holds " in refusal and f"in {len(hits)} row(s)" in refusal
+    assert "`t.c` holds " in refusal and f"in {counted(len(hits), 'row')}" in refusal
     for value in set(hits):
         assert f"{value!r} ({hits.count(value)})" in refusal
 
@@ -65,7 +66,7 @@ def test_text_longer_than_a_narrowed_varchar(values: list[str | None], length: i
     assert after == values
     assert (refusal is None) == (not long)
     if long:
-        assert f"`t.c` holds {len(long)} value(s) longer than {length} characters" in refusal
+        assert f"`t.c` holds {counted(len(long), 'value')} longer than {length} characters" in refusal
         assert f"(longest {max(len(v) for v in long)})" in refusal
 
 
@@ -76,7 +77,7 @@ def test_numbers_outside_a_narrowed_integer(values: list[int | None], bounds: tu
     outside = [v for v in values if v is not None and not bounds[0] <= v <= bounds[1]]
     assert (refusal is None) == (not outside)
     if outside:
-        assert f"`t.c` holds {len(outside)} value(s) outside {bounds[0]}..{bounds[1]}" in refusal
+        assert f"`t.c` holds {counted(len(outside), 'value')} outside {bounds[0]}..{bounds[1]}" in refusal
 
 
 @settings(max_examples=100, deadline=None)
@@ -86,7 +87,7 @@ def test_nulls_where_not_null_comes_back(values: list[str | None]) -> None:
     nulls = values.count(None)
     assert (refusal is None) == (nulls == 0)
     if nulls:
-        assert f"`t.c` is NULL in {nulls} row(s): the target schema makes it NOT NULL" in refusal
+        assert f"`t.c` is NULL in {counted(nulls, 'row')}: the target schema makes it NOT NULL" in refusal
 
 
 @pytest.mark.parametrize("column", ["c", None])
@@ -95,4 +96,4 @@ def test_dropped_data_only_warns(column: str | None, caplog: pytest.LogCaptureFi
         refusal, after = _run(["a", None, "b"], ("drops", "t", column))
     assert refusal is None and after == ["a", None, "b"]
     rows = 2 if column else 3
-    assert f"revision 0042 downgrade: `{'t.c' if column else 't'}` holds data in {rows} row(s)" in caplog.text
+    assert f"revision 0042 downgrade: `{'t.c' if column else 't'}` holds data in {counted(rows, 'row')}" in caplog.text

@@ -31,9 +31,17 @@ def test_child_tables_without_a_description_say_what_they_hold(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("properties", "shown", "not_shown"),
     [
-        ({"lineItems": {"type": "array", "items": ITEMS}}, ["`||..o{`", "(1:N)", "dashed"], ["o|", "solid", "1:1"]),
-        ({"shipping": ITEMS}, ["`||--o|`", "(1:1)", "solid"], ["o{", "dashed", "1:N"]),
-        ({"lineItems": {"type": "array", "items": ITEMS}, "shipping": ITEMS}, ["`||..o{`", "`||--o|`"], []),
+        (
+            {"lineItems": {"type": "array", "items": ITEMS}},
+            ["`||..o{`", "(1:N)", "A dashed line is not identifying"],
+            ["o|", "solid", "1:1", "dashed one"],
+        ),
+        ({"shipping": ITEMS}, ["`||--o|`", "(1:1)", "A solid line is identifying"], ["o{", "dashed", "1:N"]),
+        (
+            {"lineItems": {"type": "array", "items": ITEMS}, "shipping": ITEMS},
+            ["`||..o{`", "`||--o|`", "solid line", "a dashed one is not"],
+            [],
+        ),
         ({"n": {"type": "integer"}}, [], ["`"]),
     ],
 )

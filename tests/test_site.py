@@ -7,6 +7,7 @@ import re
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -50,7 +51,7 @@ def site(mermaid_cli: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_schemarel(root, "docs", "--site", "public")
     assert result.returncode == 0, result.stdout + result.stderr
     pages = len(list((REPO / "generated" / "docs").rglob("*.md")))  # each doc is a page
-    assert f"built public/index.html: {pages} pages, 3 diagram(s) as SVG" in result.stdout
+    assert f"built public/index.html: {pages} pages, 3 diagrams as SVG" in result.stdout
     return root / "public"
 
 
@@ -106,27 +107,53 @@ def test_schema_pages_show_the_diagram_example_and_rows(site: Path) -> None:
     assert (site / "_sources/schemas/customer.schema.json").is_file()
 
 
-@pytest.mark.browser
-def test_a_headless_browser_shows_the_diagram(site: Path, tmp_path: Path) -> None:
+def _screenshot(page: Path, shot: Path) -> Any:
     from PIL import Image
 
-    shot = tmp_path / "customer.png"
     browser = find_browser()
     assert browser is not None
     subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,1100"]
-        + [f"--screenshot={shot}", (site / "customer.html").as_uri()],
+        + [f"--screenshot={shot}", page.as_uri()],
         capture_output=True,
         timeout=120,
         check=True,
     )
     image = Image.open(shot).convert("RGB")
     assert image.size == (1280, 1100)
+    return image
+
+
+def _border(rgb: tuple[int, int, int]) -> bool:
+    """Mermaid's default theme draws entity borders #9370DB, a colour the MkDocs theme never uses."""
+    r, g, b = rgb
+    return abs(r - 0x93) < 30 and abs(g - 0x70) < 30 and abs(b - 0xDB) < 30
+
+
+@pytest.mark.browser
+def test_a_headless_browser_shows_the_diagram(site: Path, tmp_path: Path) -> None:
+    image = _screenshot(site / "customer.html", tmp_path / "customer.png")
     # Mermaid's default theme: entity headers #ECECFF, borders #9370DB; neither occurs in the MkDocs theme
     pixels = list(image.get_flattened_data() if hasattr(image, "get_flattened_data") else image.getdata())
     header = sum(1 for r, g, b in pixels if abs(r - 0xEC) < 6 and abs(g - 0xEC) < 6 and b > 0xF8)
-    border = sum(1 for r, g, b in pixels if abs(r - 0x93) < 30 and abs(g - 0x70) < 30 and abs(b - 0xDB) < 30)
+    border = sum(1 for rgb in pixels if _border(rgb))
     assert header > 2000 and border > 500, f"diagram not visible: {header} header and {border} border pixels"
+
+
+@pytest.mark.browser
+def test_a_small_diagram_keeps_its_size_and_a_wide_one_fits_the_page(site: Path, tmp_path: Path) -> None:
+    spans = {}
+    for name in ("profile", "customer"):
+        svg = (site / f"{name}.diagram-1.svg").read_text(encoding="utf-8")
+        width = re.search(r'<svg[^>]* width="([0-9.]+)"', svg)  # its own size, not width="100%"
+        assert width is not None and re.search(r'<svg[^>]* height="[0-9.]+"', svg), svg[:300]
+        image = _screenshot(site / f"{name}.html", tmp_path / f"{name}.png")
+        xs = [x for x in range(image.width) for y in range(0, image.height, 3) if _border(image.getpixel((x, y)))]
+        spans[name] = (max(xs) - min(xs), float(width.group(1)))
+    drawn, natural = spans["profile"]
+    assert drawn <= natural < 500, spans  # the 1-table diagram is drawn at its own width, not the page's
+    drawn, natural = spans["customer"]
+    assert 600 < drawn < natural, spans  # the wide one is shrunk to the content column
 
 
 def test_a_broken_link_fails_the_strict_build(tmp_path: Path) -> None:

@@ -54,6 +54,12 @@ def plural(snake_name: str) -> str:
     return _on_last_word(snake_name, inflection.pluralize)
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 row`, `0 rows`, `2 invalid lines`: a count with its noun in the number it takes (English: only 1 is
+    singular); `noun` is given in the singular."""
+    return f"{count:,} {noun if count == 1 else inflection.pluralize(noun)}"
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def singular(snake_name: str) -> str:
     return _on_last_word(snake_name, inflection.singularize)

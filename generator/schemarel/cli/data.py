@@ -16,6 +16,7 @@ import click
 
 from schemarel.cli.common import db_option, debug_option, first_line, reports_errors, schema_name_option, schemas_option
 from schemarel.errors import SchemarelError
+from schemarel.naming import counted
 from schemarel.text import terminal
 
 
@@ -124,11 +125,11 @@ def load(
     for item in shown:
         click.secho(terminal(f"{where}:{item.line}: " + "; ".join(item.reasons)), fg="red", err=True)
     if all_or_nothing and result.rejected:
-        raise SchemarelError(f"nothing loaded: {result.rejected} invalid line(s), listed in {rejects_path}")
+        raise SchemarelError(f"nothing loaded: {counted(result.rejected, 'invalid line')}, listed in {rejects_path}")
     rate = result.loaded / elapsed if elapsed > 0 else 0.0
     click.echo(f"loaded {_documents(result.loaded, schema)} in {elapsed:.2f} s ({rate:,.0f} documents/s)")
     if result.rejected:
-        click.secho(f"rejected {result.rejected} line(s), listed in {rejects_path}", fg="red", err=True)
+        click.secho(f"rejected {counted(result.rejected, 'line')}, listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
 
 
@@ -196,10 +197,10 @@ def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int
         result = plan.run(progress)
     elapsed = time.perf_counter() - start
     click.echo(
-        f"created {_documents(result.created, schema)} for {result.referenced} rows of {plan.parent.name} "
+        f"created {_documents(result.created, schema)} for {counted(result.referenced, 'row')} of {plan.parent.name} "
         f"({result.referenced - result.created} had one already) in {elapsed:.2f} s"
     )
 
 
 def _documents(count: int, schema: str) -> str:
-    return f"{count} {schema} document{'' if count == 1 else 's'}"
+    return counted(count, f"{schema} document")

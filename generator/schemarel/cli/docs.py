@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from schemarel.cli.common import debug_option, out_option, reports_errors, schemas_option
+from schemarel.naming import counted
 
 
 @click.command()
@@ -30,4 +31,5 @@ def docs(out_dir: Path, schemas_dir: Path, site_dir: Path) -> None:
     progress = (lambda line: click.echo(line, err=True)) if sys.stderr.isatty() else (lambda line: None)
     sources = SiteSources(out_dir / "docs", schemas_dir, out_dir.resolve().parent)
     site = build_site(sources, site_dir, output_owner("site", schemas_dir, out_dir=out_dir), progress)
-    click.echo(f"built {site_dir}/index.html: {site.pages} pages, {site.diagrams} diagram(s) as SVG")
+    made = f"{counted(site.pages, 'page')}, {counted(site.diagrams, 'diagram')} as SVG"
+    click.echo(f"built {site_dir}/index.html: {made}")

@@ -224,7 +224,7 @@ def render(report: list[dict[str, Any]]) -> None:
         for e in schema["enums"]:
             console.print(f"enum [bold]{e['name']}[/]: {', '.join(e['values'])}")
         if schema["warnings"]:
-            console.print(f"[yellow]{len(schema['warnings'])} warning(s)[/]")
+            console.print(f"[yellow]{naming.counted(len(schema['warnings']), 'warning')}[/]")
             for w in schema["warnings"]:
                 console.print(f"  [yellow]![/] {w['where']} ({w['pointer']}): {w['message']}")
         else:

@@ -53,7 +53,8 @@ class Relationship:
 # each end of a line: what it means, and how Mermaid draws it
 _ENDS = {"||": ("exactly one", "two bars"), "|o": ("zero or one", "a bar and a circle"),
          "o|": ("zero or one", "a circle and a bar"), "o{": ("zero or more", "a circle and a crow's foot")}  # fmt: skip
-_LINES = {"--": "a solid line is identifying (the foreign key is part of the primary key)", "..": "a dashed one is not"}
+_SOLID = "a solid line is identifying (the foreign key is part of the primary key)"
+_DASHED = "a dashed line is not identifying (the foreign key is not part of the primary key)"
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,8 @@ class ERDiagram:
         tokens = sorted({r.token for r in self.relationships})
         if not tokens:
             return ""
-        lines = [text for line, text in _LINES.items() if any(t[2:4] == line for t in tokens)]
+        solid, dashed = any(t[2:4] == "--" for t in tokens), any(t[2:4] == ".." for t in tokens)
+        lines = [f"{_SOLID}; a dashed one is not"] if solid and dashed else [_SOLID] if solid else [_DASHED]
         reads = [
             f"{_ENDS[t[:2]][1]} to {_ENDS[t[4:]][1]} (`{t}`): {_ENDS[t[:2]][0]} to {_ENDS[t[4:]][0]}"
             f" ({'1:1' if t[4:] == 'o|' else '1:N'})"

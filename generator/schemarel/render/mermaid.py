@@ -23,7 +23,9 @@ INSTALL_HINT = (
     "system's Chromium), or point SCHEMAREL_MMDC at an mmdc executable"
 )
 # Plain SVG text instead of HTML labels in <foreignObject>: the SVG then displays the same in an <img>.
-MERMAID_CONFIG = {"theme": "default", "htmlLabels": False, "er": {"useMaxWidth": True}}
+# `useMaxWidth: False`: the SVG has its own width and height (else `width="100%"`, and an <img> of it is
+# stretched to the page width however small the diagram); the theme's `img {max-width: 100%}` shrinks a wide one.
+MERMAID_CONFIG = {"theme": "default", "htmlLabels": False, "er": {"useMaxWidth": False}}
 _FENCE = re.compile(r"^```mermaid\n(.*?)^```\n", re.S | re.M)
 TIMEOUT_S = 300
 

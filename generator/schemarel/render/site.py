@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemarel.errors import SchemarelError
+from schemarel.naming import counted
 from schemarel.render.mermaid import mermaid_blocks, render_svgs, replace_blocks
 from schemarel.render.output import Drift, current_tree, write_tree
 from schemarel.render.ownership import Owner, replaceable
@@ -69,7 +70,7 @@ def build_site(sources: SiteSources, site_dir: Path, owner: Owner, progress: Cal
         pages = sorted(stage.rglob("*.md"))
         texts = {page: page.read_text(encoding="utf-8") for page in pages}
         blocks = [(page, n) for page in pages for n, _ in enumerate(mermaid_blocks(texts[page]), 1)]
-        progress(f"rendering {len(blocks)} diagram(s) with mermaid-cli")
+        progress(f"rendering {counted(len(blocks), 'diagram')} with mermaid-cli")
         svgs = render_svgs([d for page in pages for d in mermaid_blocks(texts[page])])
         images: dict[Path, list[str]] = {}
         for (page, n), svg in zip(blocks, svgs, strict=True):

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from schemarel.errors import SchemarelError
+from schemarel.naming import counted
 
 log = logging.getLogger("schemarel.migrate")
 JOURNAL = "schemarel_migration_journal"
@@ -157,7 +158,7 @@ def _report(
         lines.append(
             f"  state: {connection.dialect.name} commits each DDL statement: the database is at revision {now}"
             + (
-                f", with {len(ran)} statement(s) of the failed revision applied:\n"
+                f", with {counted(len(ran), 'statement')} of the failed revision applied:\n"
                 + "\n".join(f"    {s}" for s in ran)
                 + f"\n  they are recorded in `{JOURNAL}`: after fixing the cause, run the same command again and"
                 " it resumes after them"

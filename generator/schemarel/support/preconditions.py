@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import sqlalchemy.engine.mock
 
 from schemarel.errors import SchemarelError
+from schemarel.naming import counted
 from schemarel.support.migrating import REHEARSAL
 
 log = logging.getLogger("schemarel.migrate")
@@ -58,14 +59,14 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
 
 # What each kind of check found (online, with the rows counted) and what it requires (offline, in the script)
 _FOUND = {
-    "enum_values": "{where} holds {detail} in {rows} row(s): the target enum has no such value",
-    "not_null": "{where} is NULL in {rows} row(s): the target schema makes it NOT NULL",
-    "max_length": "{where} holds {rows} value(s) longer than {a0} characters (longest {detail})",
-    "range": "{where} holds {rows} value(s) outside {a0}..{a1}",
-    "drops": "{where} holds data in {rows} row(s), dropped by this step",
+    "enum_values": "{where} holds {detail} in {rows}: the target enum has no such value",
+    "not_null": "{where} is NULL in {rows}: the target schema makes it NOT NULL",
+    "max_length": "{where} holds {values} longer than {a0} characters (longest {detail})",
+    "range": "{where} holds {values} outside {a0}..{a1}",
+    "drops": "{where} holds data in {rows}, dropped by this step",
 }
 _REQUIRED = {
-    "enum_values": "{where} must not hold {values}: the target enum has no such value",
+    "enum_values": "{where} must not hold {listed}: the target enum has no such value",
     "not_null": "{where} must hold no NULL: the target schema makes it NOT NULL",
     "max_length": "{where} must hold no value longer than {a0} characters",
     "range": "{where} must hold no value outside {a0}..{a1}",
@@ -77,8 +78,9 @@ def _say(messages: dict[str, str], check: Sequence[Any], rows: int = 0, detail: 
     kind, table, column, *args = check
     where = f"`{table}.{column}`" if column else f"`{table}`"
     a0, a1 = (*args, None, None)[:2]
-    values = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
-    return messages[kind].format(where=where, rows=rows, detail=detail, a0=a0, a1=a1, values=values)
+    listed = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
+    counts = {"rows": counted(rows, "row"), "values": counted(rows, "value")}
+    return messages[kind].format(where=where, detail=detail, a0=a0, a1=a1, listed=listed, **counts)
 
 
 def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
@@ -172,7 +174,8 @@ def _offline_tables(dialect: Any, tables: list[str], revision: str) -> None:
     from alembic import op
 
     impl = op.get_context().impl
-    message = f"schemarel: revision {revision} needs table(s) {', '.join(tables)}, owned by another system"
+    needs = "table" if len(tables) == 1 else "tables"
+    message = f"schemarel: revision {revision} needs {needs} {', '.join(tables)}, owned by another system"
     if dialect.name == "postgresql":
         names = ", ".join("'" + t.replace("'", "''") + "'" for t in tables)
         impl.static_output(
