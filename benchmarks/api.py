@@ -1,17 +1,21 @@
 """The application API against hand-written psycopg on PostgreSQL: lookups, find, patch, async; ratios in one run.
 
     python benchmarks/api.py [--server postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-                             [--users 20000] [--ops 2000] [--repeat 3]
+                             [--users 20000] [--ops 1000] [--repeat 5] [--warmup 200]
 
 Creates a database of its own (the repository's generated migrations, a `users` table and one profile per
 user), drops it at the end. Each figure is the median latency of `--ops` calls, the median of `--repeat`
-rounds; the hand-written side is a psycopg connection in autocommit mode building the same dicts.
+rounds, after `--warmup` untimed calls of each side (pools filled, statements compiled and prepared by the
+server, caches warm); the two sides' calls alternate, so that both meet the same load of a shared machine.
+The hand-written side is a psycopg connection in autocommit mode building the same dicts. The machine's load
+average is printed before and after: on a loaded machine a call's latency grows with the CPU time it needs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import time
@@ -36,9 +40,16 @@ GENERATED = REPO / "generated"
 ZONES = ["Europe/Paris", "America/New_York", "UTC", "Asia/Tokyo"]
 
 
+WARMUP = 200
+
+
 def paired(base: Callable[[int], Any], ours: Callable[[int], Any], ops: int, repeat: int) -> tuple[float, float]:
     """Median seconds per call of each, the calls interleaved (base, ours, base, …) so that both meet the same
-    load of a shared machine; each round times `ops` calls of each, and the median round is kept."""
+    load of a shared machine; each round times `ops` calls of each, and the median round is kept. `WARMUP`
+    calls of each come first, untimed."""
+    for i in range(WARMUP):
+        base(i % ops)
+        ours(i % ops)
     rounds: list[tuple[float, float]] = []
     for _ in range(repeat):
         times: tuple[list[float], list[float]] = ([], [])
@@ -147,6 +158,9 @@ async def _async_figures(
         (lambda i: customers.create(documents[i]), lambda i: async_customers.create(documents[i])),
         (lambda i: customers.get(created[i]), lambda i: async_customers.get(created[i])),
     ]:
+        for i in range(WARMUP):
+            sync_fn(i % ops)
+            await async_fn(i % ops)
         rounds = []
         for _ in range(repeat):
             times: tuple[list[float], list[float]] = ([], [])
@@ -167,9 +181,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--users", type=int, default=20_000)
-    parser.add_argument("--ops", type=int, default=2_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ops", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=WARMUP)
     args = parser.parse_args()
+    globals()["WARMUP"] = args.warmup
+    load_before = os.getloadavg()
     admin = sa.create_engine(args.server, isolation_level="AUTOCOMMIT")
     name = f"schemarel_bench_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
@@ -179,11 +196,18 @@ def main() -> None:
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    load_after = os.getloadavg()
+    print(f"load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}; "
+          f"{os.cpu_count()} CPUs; {args.ops} calls × {args.repeat} rounds, {args.warmup} warm-up calls")  # fmt: skip
     width = max(len(r[0]) for r in rows)
     print(f"| {'method':<{width}} | median latency | ratio |")
     print(f"| {'-' * width} | --------------:| ----- |")
     for label, seconds, ratio in rows:
         print(f"| {label:<{width}} | {seconds * 1e3:11.3f} ms | {ratio} |")
+
+
+def _load(figures: tuple[float, float, float]) -> str:
+    return " ".join(f"{f:.2f}" for f in figures)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ TICKET = {
         "score": {"type": "number"},
         "urgent": {"type": "boolean"},
         "owner": {"type": "string", "maxLength": 20},
+        "meta": {"type": "object"},  # free-form: one JSON column, which a merge patch merges into
         "tags": {"type": "array", "items": {"type": "string", "maxLength": 12}},
         "lines": {
             "type": "array",

@@ -15,6 +15,7 @@ from schemarel.sql.spelling import external_tables
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = REPO / "schemas"
 TEST_SCHEMAS = Path(__file__).resolve().parent / "data"
+GENERATED = REPO / "generated"
 
 
 def open_store(url: str, schema: str, schemas_dir: Path = SCHEMAS) -> Store:
@@ -29,6 +30,21 @@ def open_store(url: str, schema: str, schemas_dir: Path = SCHEMAS) -> Store:
         owned = [t for name, t in store.metadata.tables.items() if name not in external]
         store.metadata.create_all(conn, tables=owned)
     return store
+
+
+def migrated_store(url: str, schema: str) -> Store:
+    """A Store on a database built as `schemarel upgrade` builds it, by the repository's generated migrations (at
+    their head revision, which the CLI's data commands require); the tables of other systems (`users`) are
+    created first, as in `open_store`, unless there already."""
+    from dbtools import migrate
+
+    unchecked = Store(url, schema, source=GENERATED, check=False)
+    with unchecked.engine.begin() as conn:
+        for name, _, _ in external_tables(unchecked.database):
+            unchecked.metadata.tables[name].create(conn, checkfirst=True)
+    unchecked.close()
+    migrate(GENERATED, url, "upgrade", "head")
+    return Store(url, schema, source=GENERATED)
 
 
 def add_users(store: Store, ids: list[str], conn: sa.Connection | None = None) -> None:

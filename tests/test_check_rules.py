@@ -29,6 +29,8 @@ def checks(draw: st.DrawFn) -> Check:
         value = draw(st.integers(0, 10_000))
     elif rule == "pattern":
         value = draw(texts.filter(bool))
+    elif rule == "requires":  # a discriminator's value, and the columns its branch requires
+        value = (draw(texts), tuple(draw(st.lists(names, min_size=1, max_size=3))))
     elif rule == "in":
         value = draw(st.one_of(st.lists(texts, min_size=1, max_size=4), st.lists(numbers, min_size=1, max_size=4)))
         if any(isinstance(v, float) for v in value):  # as column_checks makes them: one type per list
@@ -56,4 +58,4 @@ def test_source_expression_and_sql_agree(check: Check) -> None:
 def test_every_rule_names_the_keyword_it_enforces() -> None:
     keywords = {rule.keyword for rule in RULES.values()}
     assert keywords == {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "minLength", "maxLength",
-                        "pattern", "enum"}  # fmt: skip
+                        "pattern", "enum", "required"}  # fmt: skip

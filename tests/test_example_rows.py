@@ -22,7 +22,7 @@ SCHEMA: dict[str, Any] = {
     "title": "Note",
     "type": "object",
     "required": ["title", "parts"],
-    "additionalProperties": {"type": "integer"},
+    "patternProperties": {"^n_": {"type": "integer", "minimum": -99, "maximum": 99}},  # a map table's rows
     "properties": {
         "title": {"type": "string", "maxLength": 20},
         "note": {"type": ["string", "null"], "maxLength": 20},
@@ -105,12 +105,14 @@ def test_docs_rows_are_the_rows_the_runtime_writes(store: Store, document: dict[
 
 def test_presence_and_extra_columns_are_shown_as_written(store: Store) -> None:
     """The issue's example: `_present` and `_extra` were shown as NULL where the runtime writes JSON."""
-    document = {"title": "t", "tags": ["x"], "note": None, "parts": [], "zz": 2}
+    document = {"title": "t", "tags": ["x"], "note": None, "parts": [], "zz": 2, "n_1": 3}
     root = next(t for t in document_rows(store.mapping.model, document) if t.table == store.mapping.root.table.name)
     (row,) = root.rows
     cells = dict(zip(root.columns, row, strict=True))
     assert json.loads(cells["_present"]) == {"/tags": True, "/note": None}
-    assert cells["_extra"] == '{"":{"zz":2}}'
+    assert cells["_extra"] == '{"":{"zz":2}}'  # `n_1` matches the pattern: a row of the map table
+    (entries,) = [t for t in document_rows(store.mapping.model, document) if t.table == "note_entries"]
+    assert [dict(zip(entries.columns, r, strict=True))["key"] for r in entries.rows] == ["n_1"]
 
 
 def test_check_shreds_the_examples_without_sqlalchemy(project: Path) -> None:

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 
 from conftest import run_schemarel
-from runtime_helpers import SCHEMAS, customer, open_store
+from runtime_helpers import GENERATED, customer, migrated_store
 
 
 def test_export_where_selects_by_values_inside_arrays(tmp_path: Path, db_url: str) -> None:
-    store = open_store(db_url, "customer")
+    store = migrated_store(db_url, "customer")
     ids = store.create_many([customer(i, emails=[f"c{i}@example.{'org' if i % 2 else 'com'}"]) for i in range(6)])
     where = json.dumps({"emails": {"endswith": "@example.org"}, "lastName": "Lovelace"})
-    args = ("export", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", db_url, "--with-ids")
+    args = ("export", "--schema", "customer", "--out", str(GENERATED), "--db", db_url, "--with-ids")
     result = run_schemarel(tmp_path, *args, "--where", where)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]

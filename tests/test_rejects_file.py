@@ -19,7 +19,7 @@ import pytest
 from conftest import create_users_table, run_schemarel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_helpers import SCHEMAS, count, customer, open_store
+from runtime_helpers import GENERATED, SCHEMAS, count, customer, migrated_store
 
 NAMINGS = ("same", "dot", "absolute", "detour", "symlink", "symlink_chain", "hardlink", "stdin", "default_link")
 
@@ -65,7 +65,7 @@ def _name_it(folder: Path, source: Path, how: str) -> tuple[list[str], Path | No
 @pytest.fixture(scope="module")
 def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'app.db'}"
-    open_store(url, "customer")
+    migrated_store(url, "customer")
     return url
 
 
@@ -78,7 +78,7 @@ def test_the_input_is_never_its_own_reject_file(
     source = _input(folder)
     before = source.read_bytes()
     args, stdin = _name_it(folder, source, how)
-    command = [sys.executable, "-m", "schemarel", "load", "--schema", "customer", "--schemas", str(SCHEMAS)]
+    command = [sys.executable, "-m", "schemarel", "load", "--schema", "customer", "--out", str(GENERATED)]
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as given_stdin:
         result = subprocess.run(
             [*command, "--db", sqlite_db, *args, *(["--all-or-nothing"] if all_or_nothing else [])],
@@ -92,29 +92,32 @@ def test_the_input_is_never_its_own_reject_file(
     assert result.stderr.startswith("error: --rejects ") and "; name another file" in result.stderr
     assert "is the input" in result.stderr or "is a symbolic link" in result.stderr
     assert source.read_bytes() == before
-    assert count(open_store(sqlite_db, "customer"), "customer_profiles") == 0  # refused before a line was read
+    assert count(migrated_store(sqlite_db, "customer"), "customer_profiles") == 0  # refused before a line was read
 
 
 def test_the_database_and_the_schemas_are_never_the_reject_file(tmp_path: Path) -> None:
     db = tmp_path / "app.db"
-    open_store(f"sqlite:///{db}", "customer")
+    migrated_store(f"sqlite:///{db}", "customer")
     schemas = tmp_path / "schemas"
     shutil.copytree(SCHEMAS, schemas)
+    shutil.copytree(GENERATED, tmp_path / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     source = _input(tmp_path, lines=20)
     keep = {p: p.read_bytes() for p in [db, source, *schemas.iterdir()]}
     for rejects, why in [
         ("app.db", "is the database"),
         ("schemas/customer.schema.json", "is inside the schemas folder"),
         ("schemas/new.ndjson", "is inside the schemas folder"),
+        ("generated/new.ndjson", "is inside the generated folder"),
         ("nowhere/r.ndjson", "cannot be created: nowhere is not a folder"),
     ]:
         result = run_schemarel(
-            tmp_path, "load", "--schema", "customer", "--schemas", "schemas", "--db", f"sqlite:///{db}",
+            tmp_path, "load", "--schema", "customer", "--schemas", "schemas", "--out", "generated",
+            "--db", f"sqlite:///{db}",
             "data/in.ndjson", "--rejects", rejects,
         )  # fmt: skip
         assert result.returncode == 2 and f"error: --rejects {rejects} {why}" in result.stderr, result.stderr
     assert {p: p.read_bytes() for p in keep} == keep
-    assert not (tmp_path / "schemas/new.ndjson").exists()
+    assert not (tmp_path / "schemas/new.ndjson").exists() and not (tmp_path / "generated/new.ndjson").exists()
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
@@ -123,7 +126,7 @@ def any_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         {"sqlite": "sqlite_url", "postgresql": "postgres_url", "mysql": "mysql_url"}[request.param]
     )
     create_users_table(url)  # VARCHAR keys: MariaDB cannot key the TEXT column open_store would make
-    open_store(url, "customer")
+    migrated_store(url, "customer")
     return str(url)
 
 
@@ -139,7 +142,7 @@ def test_the_reject_file_is_written_only_when_there_is_a_reject(
     rejects = folder / "in.ndjson.rejects.ndjson"
     if old:
         rejects.write_text("from the last run\n")
-    result = run_schemarel(folder, "load", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", any_db,
+    result = run_schemarel(folder, "load", "--schema", "customer", "--out", str(GENERATED), "--db", any_db,
                            "in.ndjson")  # fmt: skip
     assert result.returncode == (1 if bad else 0), result.stderr
     if bad:
@@ -156,7 +159,7 @@ def test_a_load_that_cannot_connect_touches_no_reject_file(tmp_path: Path) -> No
     old.write_text("kept\n")
     for rejects in ("old.ndjson", "new.ndjson"):
         result = run_schemarel(
-            tmp_path, "load", "--schema", "customer", "--schemas", str(SCHEMAS),
+            tmp_path, "load", "--schema", "customer", "--out", str(GENERATED),
             "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", str(source), "--rejects", rejects,
         )  # fmt: skip
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr

@@ -349,6 +349,8 @@ PATCH_VALUES = {
     "tags": st.sampled_from([["q"], [], None, [1]]),
     "lines": st.sampled_from([[{"sku": "k", "qty": 2}], [{"sku": "k"}], None]),
     "nope": st.just(1),
+    # RFC 7396 inside a JSON column: an object merges into the stored one (its nulls remove members)
+    "meta": st.sampled_from([{"a": 1, "b": None}, {"c": {"x": None, "y": 2}}, {}, {"d": [None]}, [1], "s", None]),
 }
 PATCHES = st.dictionaries(st.sampled_from(sorted(PATCH_VALUES)), st.none(), max_size=4).flatmap(
     lambda keys: st.fixed_dictionaries({k: PATCH_VALUES[k] for k in keys})
@@ -370,7 +372,7 @@ def test_patch_is_the_merge_patch_validated_whole(
     with sync.engine.begin() as conn:
         conn.execute(sa.delete(sync.root.sa_table))
     start = {"number": 7, "status": "open", "opened": "2020-01-01T00:00:00Z", "tags": ["a"], "lines": [],
-             "owner": "ann"}  # fmt: skip
+             "owner": "ann", "meta": {"b": 0, "c": {"x": 1}}}  # fmt: skip
     if kind.startswith("flat"):
         start = {k: v for k, v in start.items() if k not in ("tags", "lines")}
     doc_id = store.create(start)
@@ -392,7 +394,9 @@ def test_patch_is_the_merge_patch_validated_whole(
         st.just("absent"),
         st.none(),
         st.dictionaries(
-            st.text(st.characters(exclude_characters="\x00"), max_size=5), st.integers() | st.booleans(), max_size=3
+            st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=5),
+            st.integers() | st.booleans(),
+            max_size=3,
         ),
     ),
     timezone=st.sampled_from(["UTC", "Europe/Paris"]),

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
-from runtime_helpers import REPO, SCHEMAS, add_users, customer, open_store
+from runtime_helpers import GENERATED, REPO, add_users, customer, migrated_store
 from schemarel.cli.main import main
 
 Cli = Callable[..., Result]
@@ -27,16 +27,16 @@ def write_ndjson(path: Path, documents: list[Any], extra: list[str] = ()) -> Pat
 
 
 def exported(cli: Cli, cwd: Path, db_url: str, *options: str) -> list[Any]:
-    result = cli(cwd, "export", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", db_url, *options)
+    result = cli(cwd, "export", "--schema", "customer", "--out", str(GENERATED), "--db", db_url, *options)
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def test_load_then_export_returns_the_same_documents(cli: Cli, tmp_path: Path, db_url: str) -> None:
-    open_store(db_url, "customer")
+    migrated_store(db_url, "customer")
     documents = [customer(i, lastName="Ørsted – “quoted”") for i in range(25)]
     source = write_ndjson(tmp_path / "in.ndjson", documents)
-    result = cli(tmp_path, "load", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", db_url,
+    result = cli(tmp_path, "load", "--schema", "customer", "--out", str(GENERATED), "--db", db_url,
                  "--batch-size", "10", str(source))  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "loaded 25 customer documents" in result.output and "documents/s" in result.output
@@ -44,15 +44,15 @@ def test_load_then_export_returns_the_same_documents(cli: Cli, tmp_path: Path, d
     assert sorted(out, key=json.dumps) == sorted(documents, key=json.dumps)
 
     with_ids = exported(cli, tmp_path, db_url, "--with-ids")
-    store = open_store(db_url, "customer")
+    store = migrated_store(db_url, "customer")
     assert all(store.get(line["id"]) == line["document"] for line in with_ids)
 
 
 def test_invalid_lines_go_to_the_reject_file(cli: Cli, tmp_path: Path, db_url: str) -> None:
-    open_store(db_url, "customer")
+    migrated_store(db_url, "customer")
     documents = [customer(1), customer(2, emails=["nope"]), customer(3)]
     source = write_ndjson(tmp_path / "in.ndjson", documents, ["", "{oops", "[1, 2]", json.dumps(customer(1))])
-    result = cli(tmp_path, "load", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", db_url, str(source))
+    result = cli(tmp_path, "load", "--schema", "customer", "--out", str(GENERATED), "--db", db_url, str(source))
     assert result.exit_code == 1
     rejects = [json.loads(line) for line in (tmp_path / "in.ndjson.rejects.ndjson").read_text().splitlines()]
     assert [r["line"] for r in rejects] == [2, 5, 6]  # line 4 is blank, line 7 a second Ada1 (allowed)
@@ -64,12 +64,12 @@ def test_invalid_lines_go_to_the_reject_file(cli: Cli, tmp_path: Path, db_url: s
 
 
 def test_a_constraint_failure_rejects_only_its_line(cli: Cli, tmp_path: Path, db_url: str) -> None:
-    store = open_store(db_url, "profile")
+    store = migrated_store(db_url, "profile")
     add_users(store, ["u1", "u2", "u3"])
     profiles = [{"userId": "u1"}, {"userId": "ghost"}, {"userId": "u2"}, {"userId": "u1"}, {"userId": "u3"}]
     source = write_ndjson(tmp_path / "p.ndjson", profiles)
     rejects = tmp_path / "r.ndjson"
-    args = ["load", "--schema", "profile", "--schemas", str(SCHEMAS), "--db", db_url, "--rejects", str(rejects)]
+    args = ["load", "--schema", "profile", "--out", str(GENERATED), "--db", db_url, "--rejects", str(rejects)]
     result = cli(tmp_path, *args, str(source))
     assert result.exit_code == 1, result.output
     found = [json.loads(line) for line in rejects.read_text().splitlines()]
@@ -79,9 +79,9 @@ def test_a_constraint_failure_rejects_only_its_line(cli: Cli, tmp_path: Path, db
 
 
 def test_all_or_nothing_loads_nothing_when_a_line_is_invalid(cli: Cli, tmp_path: Path, db_url: str) -> None:
-    open_store(db_url, "customer")
+    migrated_store(db_url, "customer")
     source = write_ndjson(tmp_path / "in.ndjson", [customer(i) for i in range(5)] + [customer(9, firstName="")])
-    args = ["load", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", db_url, "--batch-size", "2"]
+    args = ["load", "--schema", "customer", "--out", str(GENERATED), "--db", db_url, "--batch-size", "2"]
     result = cli(tmp_path, *args, "--all-or-nothing", str(source))
     assert result.exit_code == 2
     assert "nothing loaded: 1 invalid line," in result.output and "in.ndjson:6: #/firstName" in result.output
@@ -92,7 +92,7 @@ def test_all_or_nothing_loads_nothing_when_a_line_is_invalid(cli: Cli, tmp_path:
 
 
 def test_load_reads_stdin_and_backfill_reports_counts(tmp_path: Path, sqlite_url: str) -> None:
-    store = open_store(sqlite_url, "profile")
+    store = migrated_store(sqlite_url, "profile")
     add_users(store, [f"u{i}" for i in range(30)])
     lines = "".join(json.dumps({"userId": f"u{i}", "currency": "EUR"}) + "\n" for i in range(5))
     loaded = invoke(tmp_path, "load", "--schema", "profile", "-", db=sqlite_url, stdin=lines)
@@ -109,14 +109,14 @@ def test_bad_invocations_get_one_line(tmp_path: Path, sqlite_url: str) -> None:
     assert missing.exit_code == 2 and "nowhere.ndjson: cannot read" in missing.stderr
     unknown = invoke(tmp_path, "export", "--schema", "nope", db=sqlite_url)
     assert unknown.exit_code == 2 and "no schema named 'nope'" in unknown.stderr
-    no_tables = invoke(tmp_path, "export", "--schema", "customer", db=sqlite_url)
-    assert no_tables.exit_code == 1 and "run `schemarel upgrade` first" in no_tables.stderr
+    no_tables = invoke(tmp_path, "export", "--schema", "customer", db=f"sqlite:///{tmp_path / 'empty.db'}")
+    assert no_tables.exit_code == 1 and f"run `schemarel upgrade --out {GENERATED}`" in no_tables.stderr
     for result in (missing, unknown, no_tables):
         assert result.stderr.count("\n") == 1
 
 
 def test_a_load_killed_midway_leaves_only_whole_documents(tmp_path: Path, db_url: str) -> None:
-    store = open_store(db_url, "customer")
+    store = migrated_store(db_url, "customer")
     documents = [customer(i) for i in range(40_000)]
     source = write_ndjson(tmp_path / "big.ndjson", documents)
     process = subprocess.Popen(
@@ -127,8 +127,8 @@ def test_a_load_killed_midway_leaves_only_whole_documents(tmp_path: Path, db_url
             "load",
             "--schema",
             "customer",
-            "--schemas",
-            str(SCHEMAS),
+            "--out",
+            str(GENERATED),
             "--db",
             db_url,
             "--batch-size",
@@ -161,19 +161,19 @@ def test_a_load_killed_midway_leaves_only_whole_documents(tmp_path: Path, db_url
 
 
 def invoke(cwd: Path, *args: str, db: str, stdin: str | None = None) -> Result:
-    """`schemarel ARGS` in-process, the database given by SCHEMAREL_DATABASE_URL, the repository's schemas."""
+    """`schemarel ARGS` in-process, the database given by SCHEMAREL_DATABASE_URL, the repository's generated/."""
     old = Path.cwd()
     os.chdir(cwd)
     try:
         runner = CliRunner(env={"SCHEMAREL_DATABASE_URL": db})
-        return runner.invoke(main, [*args, "--schemas", str(SCHEMAS)], input=stdin, catch_exceptions=False)
+        return runner.invoke(main, [*args, "--out", str(GENERATED)], input=stdin, catch_exceptions=False)
     finally:
         os.chdir(old)
 
 
 def test_one_loaded_document_is_singular(cli: Cli, tmp_path: Path, sqlite_url: str) -> None:
-    open_store(sqlite_url, "customer")
+    migrated_store(sqlite_url, "customer")
     source = write_ndjson(tmp_path / "one.ndjson", [customer(1)])
-    result = cli(tmp_path, "load", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", sqlite_url, str(source))
+    result = cli(tmp_path, "load", "--schema", "customer", "--out", str(GENERATED), "--db", sqlite_url, str(source))
     assert result.exit_code == 0, result.output
     assert "loaded 1 customer document in " in result.output

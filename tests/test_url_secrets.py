@@ -82,8 +82,8 @@ COMMANDS = [
     ["upgrade"],
     ["downgrade", "base"],
     ["load", "--schema", "customer", "--schemas", str(SCHEMAS), "in.ndjson"],
-    ["export", "--schema", "customer", "--schemas", str(SCHEMAS)],
-    ["backfill", "--schema", "profile", "--schemas", str(SCHEMAS)],
+    ["export", "--schema", "customer"],
+    ["backfill", "--schema", "profile"],
 ]
 PG = sa.engine.make_url(PG_ADMIN_URL)
 SERVERS = {

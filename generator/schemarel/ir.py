@@ -16,7 +16,7 @@ TypeKind = Literal[
     "date", "datetime", "time", "json", "enum",
 ]  # fmt: skip
 
-TableKind = Literal["root", "object", "array"]
+TableKind = Literal["root", "object", "array", "map"]  # map: one row per key of an object (see MapEntries)
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ class Column:
     # names this column may have had in the previous revision, when `x-sql.renamedFrom` renamed it (or its
     # table); the diff takes the first the previous snapshot holds
     renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    # a branch of a union of scalars (`string | integer`): the JSON types of the values this column holds;
+    # the other columns of the same `path` hold the others. () : every value at `path`
+    json_types: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,18 @@ class OpenObject:
 
     path: tuple[str, ...]  # relative to the row's node; () is the row itself
     known: tuple[str, ...]  # the property names that have columns or tables of their own
+    mapped: tuple[str, ...] = ()  # Python regexes of the keys a map table holds (they are not extras)
+
+
+@dataclass(frozen=True)
+class MapEntries:
+    """Which keys of the object at a map table's `parent_path` are its rows: every key no property names,
+    or (`patterns`, Python regexes) only those matching one; the rest are the parent row's extras."""
+
+    key_column: str
+    known: tuple[str, ...]  # the object's named properties (columns of the parent, never rows here)
+    patterns: tuple[str, ...] = ()  # () = every key not in `known`
+    whole: bool = False  # the object is nothing but the map: an empty one is `{}` (kept by presence or always)
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,7 @@ class Table:
     open_objects: tuple[OpenObject, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     self_refs: tuple[SelfRef, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
     json_root: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # the whole document in one column
+    entries: MapEntries | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # kind "map": its rows' keys
     renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.renamed_from
 
     def column(self, name: str) -> Column:

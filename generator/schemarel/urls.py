@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, unquote_plus
 
+DEFAULT_URL = "sqlite:///schemarel.db"  # the database of upgrade, load, export and backfill without --db
 HIDDEN = "***"
 # a query parameter whose name says it holds a secret (or where one is: passfile, sslkey)
 SECRET_NAME = re.compile(r"pass|pwd|secret|token|key|sig|auth|cred|private|session|cookie|bearer", re.I)

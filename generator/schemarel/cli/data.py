@@ -14,24 +14,56 @@ from typing import Any
 
 import click
 
-from schemarel.cli.common import db_option, debug_option, first_line, reports_errors, schema_name_option, schemas_option
+from schemarel.cli.common import db_option, debug_option, first_line, reports_errors, schema_name_option
 from schemarel.errors import SchemarelError
 from schemarel.naming import counted
 from schemarel.text import terminal
 
+# the data commands read the model the migrations create: the generated package's head snapshot and schema copies
+models_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="generated",
+    show_default=True,
+    help="The generated package whose models (its head revision) the documents are read and written with; the "
+    "database must be at that revision.",
+)
+# on load, --schemas only keeps the reject file out of the schemas folder (documents are validated against
+# the generated package's copies of the schemas)
+rejects_keep_option = click.option(
+    "--schemas",
+    "schemas_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="schemas",
+    show_default=True,
+    help="The schemas folder, which the reject file may not be written into (documents are validated against "
+    "the copies in --out, not these files).",
+)
+
 
 @contextmanager
-def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
-    """A Store on the database; a database failure becomes one message (exit 1) instead of a traceback."""
+def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
+    """A Store on the database with the models of `out_dir` (the generated package: its head snapshot and schema
+    copies, as the application's Store uses them, never `schemas/`, which may be ahead of the migrations); the
+    database must be at that head revision, else the message says what to run. A database failure becomes one
+    message (exit 1) instead of a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from schemarel.project.pipeline import DEFAULT_URL
+    from schemarel.runtime.dbstate import check_revision
     from schemarel.runtime.store import Store
-    from schemarel.urls import redact
+    from schemarel.urls import DEFAULT_URL, redact
 
+    if not out_dir.is_dir():
+        raise SchemarelError(
+            f"{out_dir} not found: the models come from the generated package; run `schemarel generate` first "
+            "(or pass --out, or set `out` in [tool.schemarel])"
+        )
     url = db_url or DEFAULT_URL
     try:
-        with Store(url, schema, schemas_dir=schemas_dir) as store:
+        with Store(url, schema, source=out_dir, check=False) as store:
+            with store.engine.connect() as conn:
+                check_revision(conn, store.revision, _command())
             yield store
     except SchemarelError:  # already says what went wrong (a QueryError is also a ValueError)
         raise
@@ -41,6 +73,24 @@ def _store(schemas_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
         err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
         err.exit_code = 1
         raise err from None
+
+
+def _command() -> str:
+    """`schemarel` with the --out and --db this command was given on its command line (the others reach
+    `upgrade` the same way: [tool.schemarel], SCHEMAREL_DATABASE_URL), the URL's secrets hidden."""
+    import shlex
+
+    from click.core import ParameterSource
+
+    from schemarel.urls import redact
+
+    ctx = click.get_current_context()
+    words = ["schemarel"]
+    for option, name in (("--out", "out_dir"), ("--db", "db_url")):
+        if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+            value = ctx.params[name]
+            words += [option, shlex.quote(redact(value) if name == "db_url" else str(value))]
+    return " ".join(words)
 
 
 def _where(text: str | None) -> dict[str, Any] | None:
@@ -67,7 +117,8 @@ def _progress(length: int | None, label: str) -> Any:
 @click.command()
 @click.argument("file", metavar="FILE")
 @schema_name_option
-@schemas_option
+@models_option
+@rejects_keep_option
 @db_option
 @click.option(
     "--batch-size", type=click.IntRange(1), default=1000, show_default=True, help="Documents per transaction."
@@ -85,6 +136,7 @@ def _progress(length: int | None, label: str) -> Any:
 def load(
     file: str,
     schema: str,
+    out_dir: Path,
     schemas_dir: Path,
     db_url: str | None,
     batch_size: int,
@@ -93,8 +145,8 @@ def load(
 ) -> None:
     """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
     from schemarel.cli.guards import rejects_file
-    from schemarel.project.pipeline import DEFAULT_URL
     from schemarel.runtime.ndjson import Loader, Reject
+    from schemarel.urls import DEFAULT_URL
 
     stdin = file == "-"
     try:
@@ -106,7 +158,7 @@ def load(
         if not stdin:
             stack.enter_context(stream)
         # the input as opened (not as named) is what the reject file may not be
-        rejects = rejects_file(file, rejects_path, _stat(stream), schemas_dir, db_url or DEFAULT_URL)
+        rejects = rejects_file(file, rejects_path, _stat(stream), schemas_dir, db_url or DEFAULT_URL, out_dir)
         rejects_path = rejects.path
         stack.callback(rejects.close)
 
@@ -117,7 +169,7 @@ def load(
 
         size = None if stdin else os.fstat(stream.fileno()).st_size
         start = time.perf_counter()
-        with _store(schemas_dir, db_url, schema) as store, _progress(size, f"loading {schema}") as bar:
+        with _store(out_dir, db_url, schema) as store, _progress(size, f"loading {schema}") as bar:
             loader = Loader(store, reject, batch_size, all_or_nothing, bar.update if bar else None)
             result = loader.run(stream)
         elapsed = time.perf_counter() - start
@@ -143,7 +195,7 @@ def _stat(stream: Any) -> os.stat_result | None:
 
 @click.command()
 @schema_name_option
-@schemas_option
+@models_option
 @db_option
 @click.option("--with-ids", is_flag=True, help='Each line as {"id": …, "document": …}.')
 @click.option(
@@ -155,14 +207,14 @@ def _stat(stream: Any) -> os.stat_result | None:
 )
 @debug_option
 @reports_errors
-def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool, where: str | None) -> None:
+def export(schema: str, out_dir: Path, db_url: str | None, with_ids: bool, where: str | None) -> None:
     """Write every document of schema NAME (or those matching --where) to stdout, one JSON line each, by id."""
     from schemarel.runtime.ndjson import export as export_documents
 
     filters = _where(where)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n", write_through=False)
     try:
-        with _store(schemas_dir, db_url, schema) as store:
+        with _store(out_dir, db_url, schema) as store:
             export_documents(store, out, with_ids, filters)
     finally:
         out.flush()
@@ -171,7 +223,7 @@ def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool, w
 
 @click.command()
 @schema_name_option
-@schemas_option
+@models_option
 @db_option
 @click.option("--batch-size", type=click.IntRange(1), default=10_000, show_default=True, help="Rows per transaction.")
 @click.option(
@@ -179,12 +231,12 @@ def export(schema: str, schemas_dir: Path, db_url: str | None, with_ids: bool, w
 )
 @debug_option
 @reports_errors
-def backfill(schema: str, schemas_dir: Path, db_url: str | None, batch_size: int, workers: int) -> None:
+def backfill(schema: str, out_dir: Path, db_url: str | None, batch_size: int, workers: int) -> None:
     """Create the default NAME document for every row of the table it references that has none."""
     from schemarel.runtime.backfill import Backfill, BackfillResult
 
     start = time.perf_counter()
-    with _store(schemas_dir, db_url, schema) as store, ExitStack() as stack:
+    with _store(out_dir, db_url, schema) as store, ExitStack() as stack:
         plan = Backfill(store, batch_size, workers)
         bars: list[Any] = []
 

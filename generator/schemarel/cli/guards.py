@@ -19,9 +19,15 @@ if TYPE_CHECKING:
 
 
 def rejects_file(
-    file: str, explicit: Path | None, source: os.stat_result | None, schemas_dir: Path, db_url: str
+    file: str,
+    explicit: Path | None,
+    source: os.stat_result | None,
+    schemas_dir: Path,
+    db_url: str,
+    out_dir: Path | None = None,
 ) -> RejectsFile:
-    """The reject file of `load FILE` (`-` is stdin), refused now if it is the input, the database or a schema."""
+    """The reject file of `load FILE` (`-` is stdin), refused now if it is the input, the database, a schema or
+    a generated file."""
     from schemarel.runtime.ndjson import RejectsFile
 
     stdin = file == "-"
@@ -32,7 +38,7 @@ def rejects_file(
         source,
         "<stdin>" if stdin else file,
         keep=keep,
-        keep_dirs=[("the schemas folder", schemas_dir)],
+        keep_dirs=[("the schemas folder", schemas_dir)] + ([("the generated folder", out_dir)] if out_dir else []),
         follow=explicit is not None,
     )
 

@@ -30,8 +30,11 @@ ARRAY_UNENFORCED = ("minItems", "maxItems", "contains")
 TYPED_FORMATS = {fmt for (_kind, fmt), ctype in FORMAT_TYPES.items() if fmt and ctype.kind not in ("text", "varchar")}
 
 
-def plan(db: Database, sources: list[SourceSchema], only: str | None, dialect_name: str) -> list[dict[str, Any]]:
-    """The report of every schema (or of `only`: a schema name or file path)."""
+def plan(
+    db: Database, sources: list[SourceSchema], only: str | None, dialect_name: str, examples: tuple[Any, ...] = ()
+) -> list[dict[str, Any]]:
+    """The report of every schema (or of `only`: a schema name or file path); `examples`: documents of `only`
+    whose text the JSON share is measured on (else the schema's own root `examples`)."""
     by_name = {s.name: s for s in sources}
     models = list(db.schemas)
     if only is not None:
@@ -50,6 +53,7 @@ def plan(db: Database, sources: list[SourceSchema], only: str | None, dialect_na
             "tables": [_table(t, enums, dialect) for t in m.tables],
             "enums": [{"name": e.name, "values": list(e.values)} for e in m.enums],
             "warnings": _warnings(m, by_name[m.name], dialect_name),
+            "json": json_report(m, examples or _root_examples(by_name[m.name])),
         }
         for m in models
     ]
@@ -84,12 +88,42 @@ def _table(t: Table, enums: Any, dialect: sa.engine.Dialect) -> dict[str, Any]:
     }
 
 
+def json_report(model: SchemaModel, documents: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    """How much of the schema is stored as JSON: JSON columns among the columns holding document values
+    (`_extra` counted), and the share of the documents' text that lands in them (None without documents)."""
+    from schemarel.errors import ValueRejected
+    from schemarel.runtime.jsonshare import JsonShare, json_share
+
+    held = [c for t in model.tables for c in t.columns if c.path or c.name in (t.value_column, t.json_root)]
+    json_columns = sum(c.type.kind == "json" for c in held) + sum(bool(t.extra_column) for t in model.tables)
+    total, measured = JsonShare(0, 0), 0
+    for document in documents:
+        try:
+            total += json_share(model, document)
+            measured += 1
+        except (ValueRejected, TypeError, AttributeError):  # not a document of this schema: not measured
+            continue
+    return {
+        "json_columns": json_columns,
+        "columns": len(held) + sum(bool(t.extra_column) for t in model.tables),
+        "documents": measured,
+        "text_share": round(total.share, 4) if measured else None,
+    }
+
+
+def _root_examples(source: SourceSchema) -> list[Any]:
+    found = source.contents.get("examples") if isinstance(source.contents, dict) else None
+    return found if isinstance(found, list) else []
+
+
 def _origin(t: Table, c: Column) -> str:
     """Where the column's value comes from: a document path, the array item, the parent's key, the database."""
     if c.path:
         return ".".join(c.path)
     if c.name == t.value_column:
-        return "(array item)"
+        return "(map value)" if t.kind == "map" else "(array item)"
+    if t.entries is not None and c.name == t.entries.key_column:
+        return "(map key)"
     if t.parent_fk is not None and c.name in t.parent_fk.columns:
         return "(parent's key)"
     return "(database)"
@@ -223,6 +257,13 @@ def render(report: list[dict[str, Any]]) -> None:
             console.print(keys)
         for e in schema["enums"]:
             console.print(f"enum [bold]{e['name']}[/]: {', '.join(e['values'])}")
+        share = schema["json"]
+        text = (
+            ""
+            if share["text_share"] is None
+            else f"; {share['text_share']:.0%} of the text of {share['documents']} document(s)"
+        )
+        console.print(f"stored as JSON: {share['json_columns']} of {share['columns']} value columns{text}")
         if schema["warnings"]:
             console.print(f"[yellow]{naming.counted(len(schema['warnings']), 'warning')}[/]")
             for w in schema["warnings"]:

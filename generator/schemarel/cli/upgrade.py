@@ -24,8 +24,7 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql:
     from sqlalchemy.exc import SQLAlchemyError
 
     from schemarel.errors import SchemarelError
-    from schemarel.project.pipeline import DEFAULT_URL
-    from schemarel.urls import redact
+    from schemarel.urls import DEFAULT_URL, redact
 
     ini = out_dir / "alembic.ini"
     if not ini.is_file():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from schemarel.normalize import maps
 from schemarel.normalize.shapes import Shape
 from schemarel.schema.refs import Node, Src
 
@@ -39,6 +40,8 @@ class TableBudget:
             for prop, srcs in shape.node.props.items():
                 if prop not in shape.json_props:
                     total += self._within(self.contribution(self.resolve(srcs), prop in shape.node.required, stack))
+            if shape.node.map_values:
+                total += self._within(self._map(shape.node, stack))
         elif shape.kind == "array" and node.items:
             total = self._within(self.contribution(self.resolve(node.items), True, stack))
         total = min(total, _CAP)
@@ -56,7 +59,8 @@ class TableBudget:
             return 0
         shape = self.classify(sub)
         if shape.kind == "object":
-            flattened = required and not shape.nullable and sub.xsql.get("storage") != "table"
+            storage = sub.xsql.get("storage")
+            flattened = storage != "table" and (required and not shape.nullable or maps.pure(shape.node))
             return self.tables(sub, stack) + (0 if flattened else 1)
         if shape.kind == "array" and sub.items:
             items = self.resolve(sub.items)
@@ -64,3 +68,12 @@ class TableBudget:
                 return 0
             return 1 + self.tables(items, stack)
         return 0
+
+    def _map(self, node: Node, stack: frozenset[str]) -> int:
+        """Tables a map brings: its own and those of its values (none when its keys stay JSON)."""
+        found = maps.plan(node, self.resolve, self.classify)
+        if found.value is None or found.value.identity & stack:
+            return 0
+        if self.classify(found.value).kind == "array":  # rows are lists: their items have a table below
+            return 1 + self.contribution(found.value, True, stack)
+        return 1 + self.tables(found.value, stack)

@@ -120,6 +120,7 @@ class TableBuilder:
         required: bool,
         nullable: bool,
         previous: str | None = None,
+        json_types: tuple[str, ...] = (),
     ) -> None:
         name = self.claim(name, ptr)
         kw = dict(node.kw)
@@ -165,8 +166,9 @@ class TableBuilder:
             raise SchemaError(self.file, f"{ptr}/default", f"the default cannot be stored in its column: {problem}")
         nullable = nullable or not required or self.may_be_absent(path)
         column = _column(name, ctype, nullable, default, node, ptr, path, required)
+        previous_names = _previous(name, node, previous)
         self.columns.append(
-            replace(column, renamed_from=_previous(name, node, previous), path_required=self.path_required(path))
+            replace(column, renamed_from=previous_names, path_required=self.path_required(path), json_types=json_types)
         )
         self._annotations(name, node)
 
@@ -247,7 +249,7 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
 def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:
     """The table's one-line purpose for the docs: the description's first sentence (else what the rows hold:
     the `path` of a `parent` row), and 1:1 or 1:N."""
-    suffix = {"object": " (1:1).", "array": " (1:N)."}.get(kind, "")
+    suffix = {"object": " (1:1).", "array": " (1:N).", "map": " (1:N)."}.get(kind, "")
     text = (description or "").strip()
     first = text.split(". ")[0].rstrip(".") if text else ""
     if not suffix:
@@ -257,6 +259,8 @@ def purpose(description: str | None, kind: str, parent: str | None = None, path:
         first = (
             f"The {held} object of rows of `{parent}`"
             if kind == "object"
+            else f"The entries of {held if path else 'the object'} of rows of `{parent}`, one row per key"
+            if kind == "map"
             else f"The items of {held} of rows of `{parent}`, one row each"
         )
     return f"{first}{suffix}"

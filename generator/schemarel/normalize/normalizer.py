@@ -16,7 +16,18 @@ import inflection
 
 from schemarel import naming
 from schemarel.errors import SchemaError
-from schemarel.ir import Column, ColumnType, Constraint, Default, ForeignKey, SchemaModel, SchemaWarning, Table
+from schemarel.ir import (
+    Column,
+    ColumnType,
+    Constraint,
+    Default,
+    ForeignKey,
+    MapEntries,
+    SchemaModel,
+    SchemaWarning,
+    Table,
+)
+from schemarel.normalize import maps
 from schemarel.normalize.budget import TableBudget
 from schemarel.normalize.columns import MAX_COLUMN_COMMENT, MAX_TABLE_COMMENT, TableBuilder, clip, comment_text, purpose
 from schemarel.normalize.shapes import Shape, classify
@@ -81,7 +92,7 @@ class Normalizer(PropertyWalker):
         name = xsql.get("table") or naming.root_table_name(title, self.source.name)
         old_title = None if xsql.get("table") else xsql.get("renamedFrom")
         previous = (naming.plural(naming.snake(old_title)),) if old_title else ()
-        row = {"object": "object", "array": "container"}.get(shape.kind, "json")
+        row = {"object": "object", "array": "container"}.get(shape.kind, "json") if not shape.branches else "json"
         if row == "json":
             reason = f": {shape.reason}" if shape.reason else ""
             self.warn(shape.where or "#", f"the document is stored whole in a JSON column{reason}")
@@ -111,12 +122,16 @@ class Normalizer(PropertyWalker):
         tb = TableBuilder(name, node.src.file, previous=previous, warn=self.warn)
         children: list[Child] = []
         value_column = json_root = None
+        entries: MapEntries | None = None
         here = (*ancestors, Ancestor(frozenset(node.identity), name, (), ptr))
         if row == "json":
             json_root = tb.claim(DOCUMENT_COLUMN, ptr)
             tb.columns.append(Column(json_root, ColumnType("json"), False, path=(), pointer=ptr, notes="The document."))
         elif row == "array":
             value_column = self.array_rows(tb, node, ptr, spec.prop, here, children)
+        elif row == "map":
+            assert spec.plan is not None
+            value_column, entries = self.map_rows(tb, spec, here, children)
         elif row == "container":  # a root array: the document is the list of rows of its items table
             children.append(Child("array", None, shape, ptr, (), (f"{naming.singular(name)}_items",)))
         else:
@@ -129,6 +144,9 @@ class Normalizer(PropertyWalker):
             fk_col = tb.claim(tb.free(f"{naming.singular(parent.name)}_{pk}", f"parent_{pk}"), f"{ptr} (key to parent)")
         key_columns, pk_cols = self.key_columns(tb, kind, node, ptr, parent, fk_col)
         self.link_columns(tb, key_columns[0] if key_columns else tb.columns[0], pk_cols[0])
+        if entries is not None and fk_col:  # one row per key of each parent's object
+            keyed = (fk_col, entries.key_column)
+            tb.uniques.append(Constraint(naming.uq_name(name, keyed), keyed))
         if value_column and fk_col and node.kw.get("uniqueItems") is True:
             tb.uniques.append(Constraint(naming.uq_name(name, (fk_col, value_column)), (fk_col, value_column)))
         if kind == "root" and node.xsql.get("timestamps"):
@@ -165,6 +183,7 @@ class Normalizer(PropertyWalker):
             open_objects=tuple(tb.open_objects),
             self_refs=tuple(tb.self_refs),
             json_root=json_root,
+            entries=entries,
         )
         for where, problem in limits.table_problems(table, tb.enums):
             raise SchemaError(tb.file, where, problem)
@@ -172,7 +191,23 @@ class Normalizer(PropertyWalker):
         self.enums += tb.enums
         for child in children:
             self.pending -= child.reserve
-            self.build_table(child.kind, child, table, here, "array" if child.kind == "array" else "object")
+            self.build_table(child.kind, child, table, here, child.kind if child.kind in ("array", "map") else "object")
+
+    def map_rows(
+        self, tb: TableBuilder, spec: Child, here: tuple[Ancestor, ...], children: list[Child]
+    ) -> tuple[str | None, MapEntries]:
+        """A map table's columns: the key, then the value's, as the items of an array would have them."""
+        found = spec.plan
+        assert found is not None and found.value_src is not None and found.key is not None
+        holder = spec.shape.node
+        values = Node(found.value_src, items=[found.value_src])  # the rows are the values, as items are
+        whole = maps.pure(holder)
+        prop = spec.parent_path[-1] if whole and spec.parent_path else "value"
+        value_column = self.array_rows(tb, values, spec.ptr, prop, here, children)
+        key = tb.free(*maps.KEY_COLUMNS)
+        tb.scalar_column(key, "string", found.key, found.key.src.ptr, (), True, False)
+        tb.columns.insert(0, replace(tb.columns.pop(), notes="The key of the entry in its object."))
+        return value_column, MapEntries(key, tuple(holder.props), found.patterns, whole)
 
     def class_name(self, table: str) -> str:
         """The model class: CamelCase singular of the table, unless another table of the schema has it."""

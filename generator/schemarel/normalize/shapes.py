@@ -2,23 +2,29 @@
 
 `oneOf`/`anyOf` whose branches only validate (`required`, formats, patterns) do not change the shape, nor
 does a branch that only says "or null". Branches that are all strings (or all numbers) make one column of
-that type. Branches that are all objects become one object holding every branch's properties (none
+that type; scalars of several JSON types (`string | integer`, `type: [...]`) a "union": one column per type
+(see `unions`). Branches that are all objects become one object holding every branch's properties (none
 required unless every branch requires it): told apart by a discriminator (OpenAPI `discriminator`, or one
-property with a distinct `const` per branch) silently, else with a note. Anything else that can take
+property with a distinct `const` per branch) silently, else with a note. The branches of `if`/`then`/`else`
+and `dependentSchemas` add their properties to the object as optional ones. Anything else that can take
 several shapes is stored as JSON, with a reason that `normalize` turns into a warning.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
+from schemarel.normalize import maps, unions
 from schemarel.schema.loader import Catalog
-from schemarel.schema.refs import Combined, Node, Src, dedupe, enum_types, merge, resolve
+from schemarel.schema.refs import Node, Src, enum_types, merge, resolve
 
-ShapeKind = Literal["scalar", "object", "array", "json", "never"]
+ShapeKind = Literal["scalar", "union", "object", "array", "json", "never"]
 _SHAPE_KEYS = frozenset({"enum", "prefixItems"})
-MAX_UNION = 12  # more object branches than this (FHIR's "any resource") are a JSON value, not one wide table
+# More object branches, or more properties in all, than this (FHIR's "any resource": 140 resources) are a JSON
+# value, not one table as wide as every branch together
+MAX_UNION = 32
+MAX_UNION_PROPERTIES = 150
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,9 @@ class Shape:
     where: str = ""  # the pointer the reason is about
     json_props: dict[str, tuple[str, str]] = field(default_factory=dict)  # property → (reason, pointer)
     notes: tuple[tuple[str, str], ...] = ()  # (message, pointer): mapped, but a reader should know how
+    branches: tuple[Shape, ...] = ()  # a union, or an object that may be a scalar: one scalar shape per column
+    discriminator: str | None = None  # an object union's property telling branches apart (const per branch)
+    cases: tuple[tuple[str, frozenset[str]], ...] = ()  # per discriminator value: the properties it requires
 
 
 def classify(node: Node, catalog: Catalog) -> Shape:
@@ -52,7 +61,11 @@ def classify(node: Node, catalog: Catalog) -> Shape:
     if not concrete:
         return Shape("json", node, nullable=True)
     if len(concrete) > 1:
-        return _json(node, f"it may be any of {', '.join(sorted(concrete))}", node.src.ptr, True)
+        kinds = unions.scalar_kinds(concrete)
+        if kinds is None:
+            return _json(node, f"it may be any of {', '.join(sorted(concrete))}", node.src.ptr, True)
+        shapes = [Shape("scalar", unions.typed_branch(node, k), scalar=k) for k in kinds]
+        return _union(node, shapes, nullable)
     (kind,) = concrete
     if kind == "object":
         return _object(node, nullable, catalog)
@@ -60,9 +73,12 @@ def classify(node: Node, catalog: Catalog) -> Shape:
         if "prefixItems" in node.kw:
             return _json(node, "a tuple (items by position) has no table form", node.kw["prefixItems"], nullable)
         return Shape("array", node, nullable)
-    shape_change = _conditional_change(node, catalog)
-    if shape_change:
-        return _json(node, "`if`/`then`/`else` changes its type", shape_change, nullable)
+    changing = _conditional_change(node, catalog)
+    if changing is not None:  # the value is one of the cases: a union of them
+        alt = merge(node)
+        alt.conditionals = []
+        alt.alternatives = [("anyOf", changing, [changing.at(changing.raw.get(k, True), k) for k in ("then", "else")])]
+        return _alternatives(alt, catalog)
     return Shape("scalar", node, nullable, scalar=kind)
 
 
@@ -86,36 +102,35 @@ def _json(node: Node, reason: str, where: str, nullable: bool) -> Shape:
 def _object(node: Node, nullable: bool, catalog: Catalog) -> Shape:
     if not node.props:
         if node.maps:
-            return _json(
-                node, "a map (patternProperties/additionalProperties) has no fixed columns", node.maps[0], True
-            )
+            return _map(node, nullable, catalog)
         return Shape("json", node, nullable=True)  # a free-form object, as the schema says
-    json_props: dict[str, tuple[str, str]] = {}
-    for cond in node.conditionals:
-        for branch in ("then", "else"):
-            sub = cond.raw.get(branch)
-            if isinstance(sub, dict):
-                for name in _shaped_props(resolve([cond.at(sub, branch)], catalog)):
-                    json_props.setdefault(name, ("`if`/`then`/`else` gives it a shape per case", cond.ptr + "/if"))
-    return Shape("object", node, nullable, json_props=json_props)
+    if node.conditionals:  # each case's properties are optional properties of the object
+        merged = merge(node)
+        merged.conditionals = []
+        for name, srcs in unions.conditional_props(node, catalog).items():
+            merged.props[name] = merged.props.get(name, []) + srcs
+        node = merged
+    return Shape("object", node, nullable)
 
 
-def _shaped_props(node: Node) -> list[str]:
-    names = []
-    for name, srcs in node.props.items():
-        if any(isinstance(s.raw, dict) and (set(s.raw) & {"type", "$ref", "properties", "items", "enum", "const",
-                                                          "oneOf", "anyOf", "allOf"}) for s in srcs):  # fmt: skip
-            names.append(name)
-    return names
+def _map(node: Node, nullable: bool, catalog: Catalog) -> Shape:
+    """An object that is only a map: an object (its keys are rows of a map table) unless `maps` says why not."""
+    found = maps.plan(node, lambda srcs: resolve(srcs, catalog), lambda sub: classify(sub, catalog))
+    if found.value is not None:
+        return Shape("object", node, nullable)
+    if found.reason:
+        return _json(node, found.reason, found.where or node.maps[0], True)
+    return Shape("json", node, nullable=True)  # its values are free-form
 
 
-def _conditional_change(node: Node, catalog: Catalog) -> str:
+def _conditional_change(node: Node, catalog: Catalog) -> Src | None:
+    """The first conditional whose cases store a scalar differently (None: they only validate)."""
     for cond in node.conditionals:
         for branch in ("then", "else"):
             sub = cond.raw.get(branch)
             if isinstance(sub, dict) and not _neutral(resolve([cond.at(sub, branch)], catalog)):
-                return cond.ptr + "/if"
-    return ""
+                return cond
+    return None
 
 
 def _neutral(node: Node) -> bool:
@@ -149,6 +164,7 @@ def _alternatives(node: Node, catalog: Catalog) -> Shape:
             objects.append(b)
         else:
             shaped.append(base)
+    shaped = [s for s in shaped if s.types != frozenset()]  # a branch the rest contradicts: no value is it
     if not shaped:
         return Shape("json", node, nullable=True)
     shapes = [classify(s, catalog) for s in shaped]
@@ -156,19 +172,43 @@ def _alternatives(node: Node, catalog: Catalog) -> Shape:
     if len(shapes) == 1:
         return _with_nullable(shapes[0], nullable)
     kinds = {s.kind for s in shapes}
-    if kinds == {"scalar"}:
-        scalars = {"number" if s.scalar == "integer" else s.scalar for s in shapes}
-        if len(scalars) == 1:
-            return _common_scalar(base, shapes, nullable)
-    if kinds == {"object"} and len(objects) == len(shaped) and len(objects) <= MAX_UNION:
-        union, told_apart = union_object(base, objects, catalog)
-        shape = _with_nullable(classify(union, catalog), nullable)
-        if told_apart or shape.kind != "object":
+    if kinds <= {"scalar", "union"}:
+        return _union(base, [b for s in shapes for b in (s.branches or (s,))], nullable)
+    objects_only = [s for s in shapes if s.kind not in ("scalar", "union")]
+    if len(objects_only) == 1 and objects_only[0].kind == "object" and not objects_only[0].branches:
+        # a scalar or an object (an id, or the object it names): the scalar's columns, and the object's own table
+        scalars = _union(base, [b for s in shapes if s.kind != "object" for b in (s.branches or (s,))], False)
+        return replace(objects_only[0], nullable=nullable, branches=scalars.branches or (scalars,))
+    free = [s for s in shapes if s.kind == "json" and s.reason is None and s.node.types == frozenset({"object"})]
+    if "object" in kinds and len(free) + sum(s.kind == "object" for s in shapes) == len(shapes) == len(objects):
+        # a free-form object branch (`{"type": "object"}`) adds no column: its properties are the row's extras
+        shape = union_object(base, objects, catalog, nullable) if len(objects) <= MAX_UNION else None
+        if shape is None:
+            reason = f"`{keyword}` of {len(objects)} objects: more than {MAX_UNION} branches or {MAX_UNION_PROPERTIES} "
+            return _json(node, reason + "properties in all (one table as wide as all of them)", group_src.ptr, True)
+        if shape.discriminator is not None or shape.kind != "object":
             return shape
         note = f"`{keyword}` of objects without a discriminator: one table holds every branch's properties"
         return replace(shape, notes=(*shape.notes, (note, group_src.ptr)))
     described = ", ".join(sorted({s.scalar or s.kind for s in shapes}))
     return _json(node, f"`{keyword}` allows different shapes ({described})", group_src.ptr, True)
+
+
+def _union(node: Node, shapes: list[Shape], nullable: bool) -> Shape:
+    """Scalar shapes of one value: a column per JSON type (branches of one type share theirs)."""
+    numbers = any(s.scalar == "number" for s in shapes)
+    groups: dict[str, list[Shape]] = {}
+    for s in shapes:
+        kind = "number" if numbers and s.scalar == "integer" else unions.column_kind(s.scalar)
+        groups.setdefault(kind, []).append(s)
+    columns = []
+    for kind in (k for k in unions.SCALAR_TYPES if k in groups):
+        group = groups[kind]
+        one = group[0].node if len(group) == 1 and group[0].scalar == kind else None
+        columns.append(Shape("scalar", one or unions.common_node(node, [s.node for s in group], kind), scalar=kind))
+    if len(columns) == 1:
+        return replace(columns[0], nullable=nullable)
+    return Shape("union", node, nullable, branches=tuple(columns))
 
 
 def _without_group(node: Node) -> Node:
@@ -183,52 +223,75 @@ def _with_nullable(shape: Shape, nullable: bool) -> Shape:
     return replace(shape, nullable=True)
 
 
-def _common_scalar(base: Node, shapes: list[Shape], nullable: bool) -> Shape:
-    """Branches of one scalar type: keep only what every branch says (an enum only if each has one)."""
-    node = merge(base)
-    node.alternatives = []
-    kws = [s.node.kw for s in shapes]
-    keys = set().union(*kws)
-    for key in keys:
-        values = [kw.get(key) for kw in kws]
-        lists = [v for v in values if isinstance(v, list)]
-        if key == "enum" and len(lists) == len(values):
-            node.kw[key] = dedupe(v for vs in lists for v in vs)
-        elif all(v == values[0] for v in values) and values[0] is not None:
-            node.kw[key] = values[0]
-        else:
-            node.kw.pop(key, None)
-    scalar = "number" if len({s.scalar for s in shapes}) > 1 else shapes[0].scalar
-    node.types = frozenset({scalar or "string"})
-    return Shape("scalar", node, nullable, scalar=scalar)
-
-
-def union_object(base: Node, branches: list[Node], catalog: Catalog) -> tuple[Node, bool]:
-    """One object with every branch's properties; and whether a discriminator says which branch a value is."""
+def union_object(base: Node, branches: list[Node], catalog: Catalog, nullable: bool) -> Shape | None:
+    """One object with every branch's properties, and the discriminator telling branches apart if there is
+    one; None when the branches have more than `MAX_UNION_PROPERTIES` properties in all."""
     explicit = base.kw.get("discriminator")
     name = explicit.get("propertyName") if isinstance(explicit, dict) else None
+    consts = _const_discriminator(branches, catalog)
     if not isinstance(name, str):
-        name = _const_discriminator(branches, catalog)
+        name = consts
     node = merge(base)
     node.alternatives = []
     node.types = frozenset({"object"})  # each branch is an object; "or null" is the caller's to add
     names: list[str] = []
     for b in branches:
         names += [n for n in b.props if n not in names]
+    if len(set(names) | set(base.props)) > MAX_UNION_PROPERTIES:
+        return None
+    notes = []
     for prop in names:
-        defined = [_combined("allOf", b.props[prop]) for b in branches if prop in b.props]
-        merged = defined if len(defined) == 1 else [_combined("anyOf", defined)]
+        defined = [unions.combined("allOf", b.props[prop]) for b in branches if prop in b.props]
+        lacking = [b for b in branches if prop not in b.props]
+        if lacking:  # a branch that does not name it allows what the base says, or (if open) any value
+            defined += unions.others(defined, prop in base.props, all(b.closed for b in lacking), catalog)
+        merged = defined if len(defined) == 1 else [unions.combined("anyOf", defined)]
         node.props[prop] = node.props.get(prop, []) + merged
+        notes += _conflict(prop, [b for b in branches if prop in b.props], catalog)
     node.required = base.required | set.intersection(*(b.required for b in branches))
     node.closed = base.closed or all(b.closed for b in branches)
     for b in branches:
         node.maps += b.maps
-    return node, name is not None
+    shape = _with_nullable(classify(node, catalog), nullable)
+    if shape.kind != "object":
+        return shape
+    cases = _cases(base, branches, consts, node.required, catalog) if consts is not None and consts == name else ()
+    return replace(shape, notes=(*shape.notes, *notes), discriminator=name, cases=cases)
 
 
-def _combined(kind: Any, srcs: list[Src]) -> Src:
-    first = srcs[0]
-    return Src(Combined(kind, tuple(srcs)), first.resolver, first.base, first.file, first.ptr)
+def _conflict(prop: str, branches: list[Node], catalog: Catalog) -> list[tuple[str, str]]:
+    """A located note when branches give one property different shapes (how the union stores it)."""
+    shapes = [classify(resolve(b.props[prop], catalog), catalog) for b in branches]
+    described = [s.scalar or s.kind for s in shapes]
+    if len(set(described)) < 2:
+        return []
+    scalar = all(s.kind in ("scalar", "union") for s in shapes)
+    how = "one column per JSON type" if scalar else "as the union of its shapes allows (JSON where they differ)"
+    first, other = (
+        branches[0].props[prop][0].ptr,
+        next(b.props[prop][0].ptr for b, d in zip(branches, described, strict=True) if d != described[0]),
+    )
+    return [(f"property {prop!r} is {described[0]} at {first} and {' or '.join(sorted(set(described[1:])))} "
+             f"here: stored {how}", other)]  # fmt: skip
+
+
+def _cases(
+    base: Node, branches: list[Node], prop: str, required: set[str], catalog: Catalog
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Per discriminator value: the properties only its branch requires, each a scalar that is never null
+    there (a CHECK can then say `kind = 'card' → number IS NOT NULL`)."""
+    cases = []
+    for b in branches:
+        value = resolve(b.props[prop], catalog).kw["enum"][0]
+        needs = set()
+        for name in sorted(b.required - required):
+            if name in b.props:
+                sub = classify(resolve(base.props.get(name, []) + b.props[name], catalog), catalog)
+                if sub.kind == "scalar" and not sub.nullable:
+                    needs.add(name)
+        if needs:
+            cases.append((value, frozenset(needs)))
+    return tuple(cases)
 
 
 def _const_discriminator(branches: list[Node], catalog: Catalog) -> str | None:

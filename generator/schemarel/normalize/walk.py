@@ -6,14 +6,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from schemarel import naming
 from schemarel.errors import SchemaError
 from schemarel.ir import OpenObject, SchemaWarning, SelfRef
+from schemarel.normalize import maps
 from schemarel.normalize.budget import MAX_NESTING, SUBTREE_TABLES, TableBudget
 from schemarel.normalize.columns import NameCollision, TableBuilder
 from schemarel.normalize.shapes import Shape
+from schemarel.normalize.unions import ACCEPTS, case_checks, union_columns
 from schemarel.schema.loader import Catalog
 from schemarel.schema.refs import Node, Src
 
@@ -33,6 +35,7 @@ class Child:
     names: tuple[str, ...]  # the table's name, then fallbacks should another table have it
     reserve: int = 0  # tables set aside for it and below (see PropertyWalker.pending)
     previous: tuple[str, ...] = ()  # names it may have had in the last revision (`renamedFrom`)
+    plan: maps.MapPlan | None = None  # kind "map": its keys and values
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class PropertyWalker:
         items_ptr = node.items[0].ptr if node.items else f"{ptr}/items"
         shape = self.classify(items)
         here = (*here, Ancestor(frozenset(items.identity), tb.name, (), items_ptr))
-        if shape.kind == "object":
+        if shape.kind == "object" and not shape.branches:  # an item that may be a scalar is a JSON value
             if shape.nullable:
                 tb.tracked.append(())
             self.object_columns(tb, shape, items_ptr, (), here, children)
@@ -111,28 +114,65 @@ class PropertyWalker:
         The names this object's own scalar properties will take are reserved first, so that a nested object
         flattened before them cannot take one (it gets its own table instead)."""
         node = shape.node
-        if not node.closed or node.maps:  # properties the schema does not name may appear
-            tb.open_objects.append(OpenObject(path, tuple(node.props)))
-        for where in node.maps:
-            message = f"properties matched by it are kept in JSON column {tb.name}.{EXTRA_COLUMN}"
-            self.warn(where, message, node.src.file)
         for message, where in shape.notes:
             self.warn(where, message, node.src.file)
         subs = {prop: self.resolve(srcs) for prop, srcs in node.props.items()}
         columns = self.column_names(tb, node, subs)
         reserved = []
         for prop, sub in subs.items():
-            if prop in shape.json_props or self.classify(sub).kind in ("scalar", "json"):
-                name = naming.shorten(columns[prop])
-                if name not in tb.reserved:
-                    tb.reserved[name] = node.props[prop][0].ptr
-                    reserved.append(name)
+            sub_shape = self.classify(sub)
+            if prop in shape.json_props or sub_shape.kind in ("scalar", "json", "union") or sub_shape.branches:
+                scalars = [b.scalar for b in sub_shape.branches]
+                for name in union_columns(columns[prop], scalars) if sub_shape.branches else [columns[prop]]:
+                    name = naming.shorten(name)
+                    if name not in tb.reserved:
+                        tb.reserved[name] = node.props[prop][0].ptr
+                        reserved.append(name)
         for prop, sub in subs.items():
             sub_ptr = node.props[prop][0].ptr
             required = prop in node.required
             self.property(tb, prop, sub, sub_ptr, (*path, prop), required, shape, ancestors, children, columns[prop])
+        self.unnamed_keys(tb, node, ptr, path, ancestors, children)
         for name in reserved:
             tb.reserved.pop(name, None)
+        if shape.cases and shape.discriminator:
+            tb.checks += case_checks(tb.name, tb.columns, path, shape.discriminator, shape.cases)
+
+    def unnamed_keys(
+        self,
+        tb: TableBuilder,
+        node: Node,
+        ptr: str,
+        path: tuple[str, ...],
+        ancestors: tuple[Ancestor, ...],
+        children: list[Child],
+    ) -> None:
+        """Where the keys no property names go: rows of a map table (see `maps`), else the JSON extras column."""
+        found = maps.plan(node, self.resolve, self.classify) if node.map_values else None
+        why, where = (found.reason, found.where) if found is not None else (None, "")
+        if found is not None and found.value is not None:
+            value = found.value
+            identity = value.identity | (self.resolve(value.items).identity if value.items else set())
+            loop = next((a for a in ancestors if a.identity & identity), None)
+            count = 1 + self.budget.tables(value)
+            if loop is not None:
+                why, where = f"a map whose values contain {loop.ptr} again (recursion)", found.where or ptr
+            elif count > SUBTREE_TABLES or len(self.table_names) + self.pending + count > MAX_TABLES:
+                why, where = f"a map whose values would need {count} tables, past the table budget", ptr
+            else:
+                if found.patterns or not (node.closed or any(r is None for r, _ in node.map_values)):
+                    tb.open_objects.append(OpenObject(path, tuple(node.props), found.patterns))
+                names = naming.child_table_names(tb.name, path if maps.pure(node) and path else (*path, "entries"))
+                children.append(Child("map", None, Shape("object", node), ptr, path, names, count, plan=found))
+                self.pending += count
+                return
+        if not node.closed or node.maps:  # properties the schema does not name may appear
+            tb.open_objects.append(OpenObject(path, tuple(node.props)))
+        if maps.pure(node) and path and path not in tb.tracked:  # an empty map leaves no other trace
+            tb.tracked.append(path)
+        for at in [where] if why else node.maps:
+            message = f"properties matched by it are kept in JSON column {tb.name}.{EXTRA_COLUMN}"
+            self.warn(at, f"{message}: {why}" if why else message, node.src.file)
 
     def column_names(self, tb: TableBuilder, node: Node, subs: dict[str, Node]) -> dict[str, str]:
         """Each property's column name. Properties of one object whose names meet after snake_casing (`$schema`
@@ -199,7 +239,14 @@ class PropertyWalker:
         if shape.kind == "scalar":
             if not required and shape.nullable:
                 tb.tracked.append(path)
-            return tb.scalar_column(column, shape.scalar or "string", shape.node, ptr, path, required, shape.nullable)
+            kind = shape.scalar or "string"
+            # the JSON types it holds: a union's branch that does not name the property may give it others
+            types = () if shape.node.xsql.get("type") else ACCEPTS.get(kind, ())
+            return tb.scalar_column(column, kind, shape.node, ptr, path, required, shape.nullable, json_types=types)
+        if shape.kind == "union":  # a column per JSON type; presence tells an absent value from a null
+            if not required and shape.nullable:
+                tb.tracked.append(path)
+            return self.union_columns(tb, column, shape, ptr, path, required)
         count = self.budget.contribution(sub, required)
         if storage != "table" and count > SUBTREE_TABLES:
             reason = f"it would need {count} tables, more than {SUBTREE_TABLES}"
@@ -207,8 +254,20 @@ class PropertyWalker:
         if storage != "table" and len(self.table_names) + self.pending + count > MAX_TABLES:
             reason = f"the schema's {MAX_TABLES} tables are spent on properties before this one"
             return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+        if shape.kind == "object" and shape.branches:  # a scalar or an object: never flattened (it may be absent)
+            kinds = {self.classify(self.resolve(srcs)).kind for srcs in shape.node.props.values()}
+            if storage != "table" and not kinds <= {"scalar", "union"}:  # an id, or a copy of another document
+                reason = 'a scalar or an object holding more than scalars (give it "x-sql": {"storage": "table"})'
+                return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
+            self.union_columns(tb, column, shape, ptr, path, required)
+            tb.tracked.append(path)
+            names, previous = self.child_names(tb, prop, sub, path)
+            children.append(Child("object", prop, shape, ptr, path, names, count, previous))
+            self.pending += count
+            return None
         if shape.kind == "object":
-            if storage == "flatten" or (storage is None and required and not shape.nullable):
+            # a map's own table hangs off this one: an optional map is flattened too (its presence is marked)
+            if storage == "flatten" or (storage is None and (maps.pure(shape.node) or required and not shape.nullable)):
                 here = (*ancestors, Ancestor(frozenset(sub.identity), tb.name, path, ptr))
                 collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
                 if collision is None:
@@ -224,8 +283,12 @@ class PropertyWalker:
             return None
         items = self.resolve(sub.items) if sub.items else None
         items_shape = self.classify(items) if items is not None else None
-        if items_shape is None or items_shape.kind in ("json", "never"):
+        if items_shape is None or items_shape.kind in ("json", "never", "union") or items_shape.branches:
             why = "its items have no type" if items_shape is None else items_shape.reason
+            if items_shape is not None and items_shape.branches:
+                held = [b.scalar or "string" for b in items_shape.branches]
+                held += [items_shape.kind] if items_shape.kind != "union" else []
+                why = f"its items may be any of {', '.join(held)}"
             about = ptr if items_shape is None else items_shape.where
             return self.json_fallback(tb, column, sub, ptr, path, required, why, about)
         if not required or shape.nullable:
@@ -234,6 +297,17 @@ class PropertyWalker:
         children.append(Child("array", prop, shape, ptr, path, names, count, previous))
         self.pending += count
         return None
+
+    def union_columns(
+        self, tb: TableBuilder, column: str, shape: Shape, ptr: str, path: tuple[str, ...], required: bool
+    ) -> None:
+        """A nullable column per scalar branch of `shape`, each holding the values of its JSON types."""
+        names = union_columns(column, [b.scalar for b in shape.branches])
+        for name, branch in zip(names, shape.branches, strict=True):
+            kind = branch.scalar or "string"
+            tb.scalar_column(name, kind, branch.node, ptr, path, required, True, json_types=ACCEPTS[kind])
+            said = f"`{'.'.join(path)}` when it is {' or '.join(ACCEPTS[kind])} (NULL otherwise)."
+            tb.columns[-1] = replace(tb.columns[-1], notes=f"{tb.columns[-1].notes} Holds {said}")
 
     def child_names(
         self, tb: TableBuilder, prop: str, sub: Node, path: tuple[str, ...]

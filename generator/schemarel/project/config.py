@@ -10,12 +10,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from schemarel.errors import SchemaError
-from schemarel.render.ownership import Owner
+
+if TYPE_CHECKING:  # every command reads the settings: what only some of them need is imported where used
+    from schemarel.render.ownership import Owner
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,6 +70,8 @@ def output_owner(kind: str, schemas_dir: Path, templates_dir: Path | None = None
         inputs.append(("templates folder", templates_dir))
     if out_dir is not None:
         inputs.append(("generated folder", out_dir))
+    from schemarel.render.ownership import Owner
+
     return Owner(kind, (("project folder", project_root()), ("working directory", Path.cwd())), tuple(inputs))
 
 
@@ -89,7 +91,7 @@ def load_settings(start: Path | None = None) -> dict[str, Any]:
     except RecursionError:  # tomllib recurses per nested array or table
         raise SchemaError(display, "", "cannot read [tool.schemarel]: the TOML nests too deeply") from None
     table = data.get("tool", {}).get("schemarel", {})
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(table))
+    error = _settings_error(table)
     if error is not None:
         where = ".".join(["tool", "schemarel", *map(str, error.absolute_path)])
         raise SchemaError(display, "", f"[{where}]: {error.message}")
@@ -98,6 +100,21 @@ def load_settings(start: Path | None = None) -> dict[str, Any]:
         param, is_path = PARAMETERS[key]
         defaults[param] = os.path.relpath(path.parent / value) if is_path else value
     return defaults
+
+
+def _settings_error(table: Any) -> Any:
+    """The error to report about `[tool.schemarel]`, or None; jsonschema (slow to import, as every command
+    reads the settings) is only asked to word it, after jsonschema-rs found one."""
+    try:
+        import jsonschema_rs
+
+        if jsonschema_rs.validator_for(CONFIG_SCHEMA).is_valid(table):
+            return None
+    except ImportError:  # pragma: no cover - a platform without its wheel: jsonschema alone decides
+        pass
+    import jsonschema
+
+    return jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(table))
 
 
 def default_map(defaults: Mapping[str, Any], commands: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -34,11 +34,10 @@ from schemarel.render.documents import documents_view
 from schemarel.render.jinja import environment
 from schemarel.render.pyformat import format_sources
 from schemarel.schema.loader import load_schemas
+from schemarel.urls import DEFAULT_URL
 
 if TYPE_CHECKING:
     from jinja2 import Environment
-
-DEFAULT_URL = "sqlite:///schemarel.db"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
+from schemarel.errors import DocumentNotFound
 from schemarel.runtime.dbstate import check_revision
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.query import Page, Where
@@ -43,6 +44,8 @@ class AsyncStore:
         self.sync = Store(self.engine.sync_engine, schema, source=source, schemas_dir=schemas_dir, check=False)
         self.name = schema
         self._checked = not check or self.sync.revision is None
+        dialect = self.engine.dialect
+        self.direct = dialect.name == "postgresql" and dialect.driver == "psycopg"  # see _direct_get
 
     async def _ready(self) -> None:
         if not self._checked:
@@ -114,8 +117,42 @@ class AsyncStore:
         return ids
 
     async def get(self, doc_id: Any, *, conn: AsyncBind | None = None) -> Any:
+        subtree = self.sync.reads.subtree
+        if conn is None and self.direct and subtree is not None:
+            return await self._direct_get(doc_id, subtree)
         async with self.reading(conn, one_statement=self.sync.one_table) as c:
             return await c.run_sync(self.sync.get_on, doc_id)
+
+    async def _direct_get(self, doc_id: Any, subtree: list[Any]) -> Any:
+        """`Store.get`'s direct path on psycopg's async driver: the statements of every table of the document,
+        compiled once, sent together (pipeline) in one REPEATABLE READ transaction, prepared."""
+        import psycopg  # the driver of this path
+
+        sync = self.sync
+        key = sync._key(doc_id)
+        sqls = [sync.reads.sql(s) for s in subtree]
+        await self._ready()
+        try:
+            async with self.engine.connect() as own:
+                driver: Any = (await own.get_raw_connection()).driver_connection
+                previous = driver.isolation_level  # the engine's own, if it sets one
+                await driver.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
+                try:
+                    async with driver.pipeline():
+                        cursors = [await driver.execute(sql, {"root": key}, prepare=True) for sql in sqls]
+                    rows = [await c.fetchall() for c in cursors]
+                finally:
+                    await driver.rollback()  # nothing was written: ends the transaction
+                    await driver.set_isolation_level(previous)
+        except Exception as exc:
+            error = sync.error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        found = sync.reads.from_subtree(rows)
+        if not found:
+            raise DocumentNotFound(self.name, doc_id)
+        return found[0][1]
 
     async def get_by(self, *, conn: AsyncBind | None = None, **unique: Any) -> Any:
         query = self.sync.by_query(unique)

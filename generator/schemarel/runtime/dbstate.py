@@ -16,10 +16,15 @@ _MISSING_SQLSTATES = {"42P01", "42703"}
 _MISSING_WORDS = re.compile(r"no such table|no such column|has no column named|doesn't exist|Unknown column")
 
 
-def check_revision(conn: sa.Connection, revision: str | None) -> None:
-    """Raise MigrationRequired unless the database's Alembic revision is `revision` (None: nothing to check)."""
+def check_revision(conn: sa.Connection, revision: str | None, command: str = "schemarel") -> None:
+    """Raise MigrationRequired unless the database's Alembic revision is `revision` (None: nothing to check).
+
+    `command`: how the message spells the command to run (the CLI adds the options it was given, such as
+    `schemarel --db URL`, so that what the message says to run is what reaches that database).
+    """
     if revision is None:
         return
+    upgrade = f"run `{_with(command, 'upgrade')}`"
     try:
         found = [str(v) for v in conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars()]
     except sa.exc.DBAPIError as exc:
@@ -27,19 +32,25 @@ def check_revision(conn: sa.Connection, revision: str | None) -> None:
             raise
         raise MigrationRequired(
             f"the database was never upgraded (it has no {VERSION_TABLE} table), the models are at {revision}: "
-            f"{UPGRADE}"
+            f"{upgrade}"
         ) from None
     if found == [revision]:
         return
     if not found:
-        raise MigrationRequired(f"the database has no revision applied, the models are at {revision}: {UPGRADE}")
+        raise MigrationRequired(f"the database has no revision applied, the models are at {revision}: {upgrade}")
     current = found[0]
     if _number(current) < _number(revision):
-        raise MigrationRequired(f"the database is at {current}, the models at {revision}: {UPGRADE}")
+        raise MigrationRequired(f"the database is at {current}, the models at {revision}: {upgrade}")
     raise MigrationRequired(
         f"the database is at {current}, newer than the models ({revision}): deploy the code generated with "
-        f"{current}, or run `schemarel downgrade {revision}`"
+        f"{current}, or run `{_with(command, 'downgrade')} {revision}`"
     )
+
+
+def _with(command: str, action: str) -> str:
+    """`schemarel --db URL` and `upgrade` → `schemarel upgrade --db URL`."""
+    program, _, options = command.partition(" ")
+    return " ".join(filter(None, [program, action, options]))
 
 
 def _number(revision: str) -> tuple[int, str]:

@@ -1,7 +1,8 @@
 """Documents ↔ rows: where each value of a document lives in the tables of its schema, read from the IR.
 
 Every table stores one kind of document node (`Table.kind`): the root object, an optional object (a row when
-present), or the items of an array (rows in item order, kept by the `bigserial` key). A column with a `path`
+present), the items of an array (rows in item order, kept by the `bigserial` key), or the values of a map
+(a row per key, in key order the same way; the key in `Table.entries.key_column`). A column with a `path`
 holds the value at that path inside the node; the other columns are keys, foreign keys and timestamps.
 """
 
@@ -20,7 +21,18 @@ from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
 from schemarel.runtime.marks import put as _set
-from schemarel.runtime.tablemap import Field, RowBatch, TableMap, system_columns, table_map, tracked_kinds
+from schemarel.runtime.rowplan import RowPlan, compile_plan
+from schemarel.runtime.tablemap import (
+    Field,
+    RowBatch,
+    TableMap,
+    convert,
+    json_kind,
+    system_columns,
+    table_map,
+    tracked_kinds,
+    with_objects,
+)
 from schemarel.runtime.values import depth
 from schemarel.sql.conversions import NUMBER_KINDS, respelled
 
@@ -52,8 +64,13 @@ class DocumentMap:
             self.tables.append(tm)
         for tm in self.tables:
             tm.tracked = tracked_kinds(tm)
+            tm.fields = with_objects(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
+        # the rows of documents to be written are built by code compiled for this schema (rowplan.py), at the
+        # first document; the docs' example rows (no metadata) are a few documents each: the generic way
+        self._plan: RowPlan | None = None
+        self._compiled = metadata is None
 
     # -- writing ----------------------------------------------------------------------------------
     def new_batch(self) -> RowBatch:
@@ -66,6 +83,17 @@ class DocumentMap:
         """Append the rows of one (valid) document; returns its key, or None when the database assigns it.
 
         `link`: for a document nested in another by a recursive property, the columns saying where it is."""
+        if not self._compiled:
+            self._plan = compile_plan(self)
+            self._compiled = True
+        if self._plan is not None and link is None:
+            return self._plan.add(batch, document, key)
+        return self.add_generic(batch, document, key, link)
+
+    def add_generic(
+        self, batch: RowBatch, document: Mapping[str, Any], key: Any = None, link: dict[str, Any] | None = None
+    ) -> Any:
+        """`add` by the generic mapping (the reference the compiled plan is tested against)."""
         root = self.root
         if key is None and root.key_source == "client":
             key = uuid.uuid4()
@@ -86,26 +114,34 @@ class DocumentMap:
 
     def _add_children(self, batch: RowBatch, tm: TableMap, node: Mapping[str, Any], key: Any, index: int) -> None:
         value = _get(node, tm.table.parent_path)
+        keys: Sequence[str] | None = None
         if tm.table.kind == "object":
-            if value is MISSING or value is None:
+            if not isinstance(value, dict):  # absent, null, or the scalar the columns of a union hold
                 return
             items: Sequence[Any] = (value,)
+        elif tm.table.kind == "map":
+            pairs = marks.entries(tm.table, node)
+            keys, items = [k for k, _ in pairs], [v for _, v in pairs]
         else:
             items = value if isinstance(value, list) else ()
         rows, parents = batch.rows[tm.index], batch.parents[tm.index]
-        for item in items:
-            rows.append(self._row(tm, item, key))
+        for i, item in enumerate(items):
+            rows.append(self._row(tm, item, key, entry=keys[i] if keys is not None else None))
             parents.append(index)
             if tm.children:
                 child_key = key if tm.key_source == "parent" else None
                 for child in tm.children:
                     self._add_children(batch, child, item, child_key, len(rows) - 1)
 
-    def _row(self, tm: TableMap, node: Any, key: Any, link: Mapping[str, Any] | None = None) -> list[Any]:
-        """The row of a node: JSON columns as JSON text (None for SQL NULL), the rest converted to column values."""
+    def _row(
+        self, tm: TableMap, node: Any, key: Any, link: Mapping[str, Any] | None = None, entry: str | None = None
+    ) -> list[Any]:
+        """The row of a node: JSON columns as JSON text (None for SQL NULL), the rest converted to column values;
+        `entry`: in a map table, the key whose value the node is."""
         row: list[Any] = [key] if tm.key_source in ("client", "parent") or tm.fk else []
         table = tm.table
         spelled: dict[str, str] = {}
+        misfits: dict[tuple[str, ...], Any] = {}
         for f in tm.fields:
             if not f.path:
                 value = node
@@ -119,20 +155,32 @@ class DocumentMap:
                 value = _get(node, f.path)
             if f.json:
                 row.append(None if value is MISSING else self.json_text(tm, f.column, value))
-            elif value is MISSING or value is None:
+            elif value is MISSING or (value is None and f.null_kept):
                 row.append(None)
+            elif value is None:  # null where a branch that does not name the property allows it
+                row.append(None)
+                misfits[f.path] = None
+            elif f.accepts is not None and not f.fits(value):  # another column of a union holds it, or none
+                row.append(None)
+                if json_kind(value) not in f.others:
+                    misfits[f.path] = value
             elif f.to_db is None:
                 row.append(value)
             else:
-                stored = _convert(tm, f, value)
+                stored = convert(tm, f, value)
                 row.append(stored)
                 assert f.from_db is not None
                 text = respelled(f.kind, value, stored, f.from_db)
                 if text is not None:
                     spelled[marks.relative(f.path)] = text
+        if tm.map_key is not None:
+            row.append(entry)
+        extra = marks.extras(table.open_objects, node)
+        if misfits:
+            extra = _misfits(table.name, table.extra_column, extra, misfits)
         system = {
             table.presence_column: marks.presence(table.presence_paths, node),
-            table.extra_column: marks.extras(table.open_objects, node),
+            table.extra_column: extra,
             table.spelling_column: spelled,
         }
         row += [self.json_text(tm, c, system[c]) if system[c] else None for c in system_columns(table)]
@@ -191,7 +239,11 @@ class DocumentMap:
         yield tm, node
         for child in tm.children:
             value = _get(node, child.table.parent_path)
-            for item in value if isinstance(value, list) and child.table.kind == "array" else [value]:
+            if child.table.kind == "map":
+                items = [v for _, v in marks.entries(child.table, node)]
+            else:
+                items = value if isinstance(value, list) and child.table.kind == "array" else [value]
+            for item in items:
                 yield from self._nodes(child, item)
 
     # -- reading ----------------------------------------------------------------------------------
@@ -208,9 +260,10 @@ class DocumentMap:
         for ref in tm.links:
             cols += [t.c[ref.column], t.c[ref.position] if ref.position else sa.null()]
         cols += [sa.cast(t.c[f.column], sa.Text()) if f.json else t.c[f.column] for f in tm.fields]
+        cols += [t.c[tm.map_key]] if tm.map_key else []
         cols += [sa.cast(t.c[c], sa.Text()) for c in system_columns(tm.table)]
         query = sa.select(*cols)
-        return query.order_by(t.c[tm.key]) if tm.table.kind == "array" else query
+        return query.order_by(t.c[tm.key]) if tm.table.kind in ("array", "map") else query
 
     def node(self, tm: TableMap, row: Sequence[Any]) -> Any:
         """The document node a row stores (read with `select(tm)`)."""
@@ -241,7 +294,7 @@ class DocumentMap:
             _ensure(node, prefix)
         for f in nulls:  # a NULL of a required property is a null, wherever its object is there
             container = _get(node, f.path[:-1])
-            if isinstance(container, dict):
+            if isinstance(container, dict) and f.path[-1] not in container:  # a union's other column has it
                 container[f.path[-1]] = None
         restored = marks.restore(node, presence, tm.tracked, extra)
         for ref in tm.links:  # a required recursive array is there even when no row is nested in it
@@ -249,10 +302,14 @@ class DocumentMap:
                 _ensure(restored, ref.path, list)
         return restored
 
-    def attach(self, tm: TableMap, parent_node: Any, node: Any) -> None:
-        """Put a child node (an object, or one more array item) at its place in the parent node."""
+    def attach(self, tm: TableMap, parent_node: Any, node: Any, row: Sequence[Any] = ()) -> None:
+        """Put a child node (an object, one more array item, or the value of a map entry: its key is read from
+        the `row`) at its place in the parent node."""
         path = tm.table.parent_path
-        if tm.table.kind == "array" and not path:
+        if tm.map_key is not None:
+            target = _ensure(parent_node, path) if path else parent_node
+            target[row[tm.read_offset + len(tm.fields)]] = node
+        elif tm.table.kind == "array" and not path:
             parent_node.append(node)  # the parent's node is the list itself
         elif tm.table.kind == "array":
             _ensure(parent_node, path, list).append(node)
@@ -266,6 +323,16 @@ class DocumentMap:
         assert tm.parent is not None
         if tm.table.kind == "array" and path and path not in tm.parent.tracked and isinstance(parent_node, dict):
             _ensure(parent_node, path, list)
+        elif _required_map(tm, path) and isinstance(parent_node, dict):
+            _ensure(parent_node, path)  # a required map: `{}` when no row holds an entry
+
+
+def _required_map(tm: TableMap, path: tuple[str, ...]) -> bool:
+    """A map that is a whole property, present whenever its parent node is (no presence mark says otherwise)."""
+    entries, parent = tm.table.entries, tm.parent
+    if entries is None or not entries.whole or not path or parent is None:
+        return False
+    return not any(path[:n] in parent.tracked for n in range(1, len(path) + 1))
 
 
 def json_value(column: sa.Column[Any], text: Any, dialect: sa.Dialect) -> Any:
@@ -294,11 +361,16 @@ def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
     return f.from_db(value) if f.from_db else value
 
 
-def _convert(tm: TableMap, f: Field, value: Any) -> Any:
-    assert f.to_db is not None
-    try:
-        return f.to_db(value)
-    except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
-        where = ".".join(f.path) or "item"
-        shown = value if isinstance(value, int | Decimal) else repr(value)
-        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None
+def _misfits(
+    table: str, column: str | None, extra: dict[str, Any] | None, misfits: Mapping[tuple[str, ...], Any]
+) -> dict[str, Any]:
+    """The row's unnamed properties with the values no column of their path holds (a branch of a union that
+    does not name the property gives it any value): kept, and read back, with them."""
+    if column is None:
+        path, value = next(iter(misfits.items()))
+        raise ValueRejected(f"{table}: {'.'.join(path)} = {value!r} fits none of its columns")
+    found = dict(extra or {})
+    for path, value in misfits.items():
+        where = marks.relative(path[:-1])
+        found[where] = {**found.get(where, {}), path[-1]: value}
+    return found

@@ -9,11 +9,12 @@ not in the marks was absent. Extras (`Table.extra_column`, JSON): relative JSON 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from schemarel.errors import pointer
-from schemarel.ir import OpenObject
+from schemarel.ir import OpenObject, Table
 
 MISSING: Any = object()
 
@@ -59,10 +60,25 @@ def extras(objects: Iterable[OpenObject], node: Any) -> dict[str, Any] | None:
     for obj in objects:
         sub = get(node, obj.path) if obj.path else node
         if isinstance(sub, dict):
-            unnamed = {k: v for k, v in sub.items() if k not in obj.known}
+            unnamed = {k: v for k, v in sub.items() if k not in obj.known and not mapped(obj.mapped, k)}
             if unnamed:
                 found[relative(obj.path)] = unnamed
     return found or None
+
+
+def mapped(patterns: Sequence[str], key: str) -> bool:
+    """Whether a key matches one of a map table's key patterns (Python regexes, searched as ECMA-262 does)."""
+    return any(re.search(p, key) for p in patterns)
+
+
+def entries(table: Table, node: Any) -> list[tuple[str, Any]]:
+    """The (key, value) pairs a map table holds of the object at its `parent_path` in `node`, in order."""
+    spec = table.entries
+    assert spec is not None
+    obj = get(node, table.parent_path) if table.parent_path else node
+    if not isinstance(obj, dict):
+        return []
+    return [(k, v) for k, v in obj.items() if k not in spec.known and (not spec.patterns or mapped(spec.patterns, k))]
 
 
 def restore(

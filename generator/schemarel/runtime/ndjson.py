@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from schemarel.errors import ConstraintViolation, DocumentInvalid, SchemarelError, StoreError, ValueRejected
 from schemarel.runtime import exactjson
+from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.store import Store
 
 REFUSALS = (ConstraintViolation, ValueRejected)
@@ -99,7 +100,7 @@ class RejectsFile:
 class LoadResult:
     loaded: int = 0
     rejected: int = 0
-    ids: list[Any] = field(default_factory=list)
+    ids: list[Any] = field(default_factory=list)  # only with `Loader(keep_ids=True)`
 
 
 class Loader:
@@ -108,7 +109,8 @@ class Loader:
     An invalid line (bad JSON, a schema violation, a row the database refuses) is reported through `reject`
     with its line number and reasons, and the other lines load. With `all_or_nothing`, everything happens
     in one transaction that is rolled back if any line is rejected (and every line is still checked, so
-    that the report is complete).
+    that the report is complete). Memory stays the same whatever the number of lines: the ids of the loaded
+    documents are kept only with `keep_ids`.
     """
 
     def __init__(
@@ -118,12 +120,14 @@ class Loader:
         batch_size: int = 1000,
         all_or_nothing: bool = False,
         progress: Callable[[int], None] | None = None,
+        keep_ids: bool = False,
     ) -> None:
         self.store = store
         self.reject_sink = reject
         self.batch_size = batch_size
         self.all_or_nothing = all_or_nothing
         self.progress = progress
+        self.keep_ids = keep_ids
         self.result = LoadResult()
 
     def run(self, lines: Iterable[bytes]) -> LoadResult:
@@ -147,6 +151,7 @@ class Loader:
                     self.result.ids = []
                 else:
                     outer.commit()
+        analyze_after_load(self.store.engine, self.store.mapping.tables, self.result.loaded)  # see runtime/stats.py
         return self.result
 
     def _parse(self, number: int, raw: bytes) -> Any:
@@ -179,7 +184,8 @@ class Loader:
                     raise
                 ids = self._one_by_one(conn, pending)
         self.result.loaded += len(ids)
-        self.result.ids += ids
+        if self.keep_ids:
+            self.result.ids += ids
 
     def _one_by_one(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> list[Any]:
         """After the server dropped the connection (the batch's transaction is gone with it): each line again,

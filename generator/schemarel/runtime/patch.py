@@ -8,8 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.runtime.documents import DocumentMap
+from schemarel.errors import ConcurrentUpdate, DocumentNotFound, StoreError
+from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
+from schemarel.runtime.documents import DocumentMap, json_value
+from schemarel.runtime.marks import MISSING
 from schemarel.runtime.tablemap import RowBatch, TableMap
+
+UPDATED_AT = TIMESTAMP_COLUMNS[1][0]
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -93,18 +98,132 @@ def partial_schema(contents: Any) -> dict[str, Any] | None:
     return {k: v for k, v in contents.items() if k != "required"}
 
 
-def direct_columns(mapping: DocumentMap, merge: Any) -> dict[str, Any] | None:
-    """column → field of each root property the patch sets, when every one is a value in a column of the root
-    row of its own (no null, no object, nothing that presence marks track); else None."""
-    root = mapping.root
-    if not isinstance(merge, dict) or not merge or root.links or root.table.json_root or root.table.spelling_column:
-        return None
-    by_key = {f.path[0]: f for f in root.fields if len(f.path) == 1}
-    tracked = set(root.table.presence_paths)
-    found = {}
-    for key, value in merge.items():
-        f = by_key.get(key)
-        if f is None or value is None or (key,) in tracked or (isinstance(value, dict) and not f.json):
+class Patcher:
+    """The patches of one store: which of them update the root row in one statement, and those statements,
+    built and compiled once per set of columns (a patch of one field costs a few microseconds of planning and
+    one round trip, not a statement built, compiled and looked up in SQLAlchemy's cache on each call)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.mapping: DocumentMap = store.mapping
+        root = self.root = self.mapping.root
+        table = root.table
+        self.key_column = root.sa_table.c[root.key]
+        self.timestamps = UPDATED_AT in root.sa_table.c
+        plain = not (root.links or table.json_root or table.spelling_column)
+        # top-level property → its field, for those held in a root column of their own and leaving no trace
+        # in the presence marks (whose column would then change too)
+        tracked = {p[0] for p in table.presence_paths}
+        self.fields = {
+            f.path[0]: f for f in root.fields if len(f.path) == 1 and f.path[0] not in tracked and f.column != root.key
+        } if plain else {}  # fmt: skip
+        self._updates: dict[tuple[bool, tuple[str, ...]], Any] = {}
+
+    def plan(self, merge: Any, if_match: Any) -> dict[str, Any] | None:
+        """column → bound value, for a patch that only sets or removes root columns, validated here on its own
+        (see partial_schema); None where the document must be read, merged and validated whole."""
+        store = self.store
+        if not self.fields or if_match is not MISSING or store.patch_validator is None or not isinstance(merge, dict):
             return None
-        found[f.column] = f
-    return found
+        if not merge or store.mysql or not store.engine.dialect.update_returning:
+            return None  # MySQL: the size check needs the whole document
+        kept: dict[str, Any] = {}
+        removed: list[str] = []
+        for name, value in merge.items():
+            f = self.fields.get(name)
+            # an object merges into what is stored (RFC 7396), so it needs the stored value
+            if f is None or isinstance(value, dict) or (value is None and f.required[0]):
+                return None
+            if f.others or (value is not None and not f.fits(value)):  # a union's columns, or kept in _extra
+                return None
+            if value is None:
+                removed.append(f.column)
+            else:
+                kept[name] = value
+        store._check_values(kept)
+        store.patch_validator.validate(kept)
+        row = self.mapping._row(self.root, kept, None)
+        values = dict(zip(self.root.columns, row, strict=True))
+        return {**{self.fields[n].column: values[self.fields[n].column] for n in kept}, **dict.fromkeys(removed)}
+
+    def update(self, columns: tuple[str, ...], returning: bool = True) -> Any:
+        """`UPDATE root SET columns (, updated_at = now()) WHERE key = :k` (`RETURNING` the read query's columns),
+        its values bound as `v0`, `v1`, … (JSON columns take JSON text) and the key as `k`."""
+        statement = self._updates.get((returning, columns))
+        if statement is None:
+            t = self.root.sa_table
+            dialect = self.store.engine.dialect
+            values: dict[str, Any] = {}
+            for i, column in enumerate(columns):
+                is_json = isinstance(t.c[column].type, sa.JSON)
+                bound = sa.bindparam(f"v{i}", type_=sa.Text() if is_json else t.c[column].type)
+                values[column] = json_value(t.c[column], bound, dialect) if is_json else bound
+            if self.timestamps:
+                values[UPDATED_AT] = sa.func.now()
+            statement = sa.update(t).where(self.key_column == sa.bindparam("k", type_=self.key_column.type))
+            statement = statement.values(values)
+            if returning:
+                statement = statement.returning(*self.mapping.select(self.root).selected_columns)
+            self._updates[(returning, columns)] = statement
+        return statement
+
+    def direct(self, doc_id: Any, values: dict[str, Any]) -> Any:
+        """A planned patch of a one-table document on its own connection: one statement through the driver."""
+        store = self.store
+        columns = tuple(values)
+        params = {"k": store._key(doc_id), **{f"v{i}": v for i, v in enumerate(values.values())}}
+        try:
+            rows = store.direct.rows(("patch", columns), lambda: self.update(columns), params)
+        except Exception as exc:
+            raise store.error(exc) from exc
+        if not rows:
+            raise DocumentNotFound(store.name, doc_id)
+        return store.read_row(rows[0])
+
+    def apply(self, c: sa.Connection, doc_id: Any, merge: Any, if_match: Any, planned: dict[str, Any] | None) -> Any:
+        """The patch on `c` (a transaction, or one statement when planned for a one-table document)."""
+        if planned is not None:
+            return self._planned(c, doc_id, planned)
+        return self._merged(c, doc_id, merge, if_match)
+
+    def _planned(self, c: sa.Connection, doc_id: Any, values: dict[str, Any]) -> Any:
+        store = self.store
+        params = {"k": store._key(doc_id), **{f"v{i}": v for i, v in enumerate(values.values())}}
+        row = c.execute(self.update(tuple(values)), params).first()
+        if row is None:
+            raise DocumentNotFound(store.name, doc_id)
+        if len(self.mapping.tables) == 1:
+            return store.read_row(row)
+        return store.get_on(c, doc_id)
+
+    def _merged(self, c: sa.Connection, doc_id: Any, merge: Any, if_match: Any) -> Any:
+        """Read the document (its root row locked), merge, validate the result whole, write the rows that change."""
+        store = self.store
+        key = store._key(doc_id)
+        root = self.root
+        query = self.mapping.select(root).where(self.key_column == key, *store._top)
+        found = store._read(c, query.with_for_update() if c.dialect.name != "sqlite" else query)
+        if not found:
+            raise DocumentNotFound(store.name, doc_id)
+        current = found[0][1]
+        if if_match is not MISSING and not same_json(current, if_match):
+            raise ConcurrentUpdate(store.name, doc_id)
+        document = store.prepare(merge_patch(current, merge))
+        if root.links:  # documents nested by a recursive property: written again as a whole
+            store.replace_on(c, doc_id, document)
+            return document
+        old, new = store._batch_of(current, key), store._batch_of(document, key)
+        changed, tables = changes(self.mapping, old, new)
+        if root.key_source == "document" and root.key in changed:
+            raise StoreError(f"{store.name}: the patch changes the document's key ({root.key}); create a new one")
+        if not changed and not tables:
+            return document
+        row = dict(zip(root.columns, new.rows[0][0], strict=True))
+        if changed or self.timestamps:
+            columns = tuple(changed)
+            params = {"k": key, **{f"v{i}": row[column] for i, column in enumerate(columns)}}
+            c.execute(self.update(columns, returning=False), params)
+        for child in tables:
+            clear(c, child, key)
+        store._writer(c.dialect).insert(c, new, [t for child in tables for t in subtree(child)])
+        return document

@@ -6,9 +6,11 @@ Built once per schema from the IR (`table_map`), used by `documents.DocumentMap`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from schemarel.errors import ValueRejected
 from schemarel.ir import Column, SelfRef, Table
 from schemarel.runtime.marks import MISSING
 from schemarel.sql.kinds import KINDS
@@ -31,6 +33,14 @@ class Field:
     to_db: Callable[[Any], Any] | None
     from_db: Callable[[Any], Any] | None
     default: Any = MISSING  # the schema's `default`, filled in when a required property is absent
+    # JSON types of the values the column holds (None: any); `others`: those other columns of the same path
+    # hold (a union of scalars). A value neither takes is kept with the row's unnamed properties.
+    accepts: frozenset[str] | None = None
+    others: frozenset[str] = frozenset()
+    null_kept: bool = True  # a null here reads back as null (required, or kept by the presence marks)
+
+    def fits(self, value: Any) -> bool:
+        return self.accepts is None or json_kind(value) in self.accepts
 
     @property
     def always(self) -> bool:
@@ -55,6 +65,7 @@ class TableMap:
     prefixes: tuple[tuple[str, ...], ...] = ()  # flattened objects that exist whenever the node does
     tracked: dict[tuple[str, ...], str] = field(default_factory=dict)  # presence paths → what they hold
     links: tuple[SelfRef, ...] = ()  # recursive properties kept as rows of this same table
+    map_key: str | None = None  # a map table's key column (written and read after the fields)
 
     @property
     def container(self) -> bool:
@@ -130,19 +141,37 @@ def tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
         link = next((ref for ref in tm.links if ref.path == path), None)
         if (child is not None and child.table.kind == "array") or (link is not None and link.position):
             kinds[path] = "array"
-        elif child is None and link is None and any(f.path[: len(path)] == path and len(f.path) > len(path)
-                                                    for f in tm.fields):  # fmt: skip
+        elif child is not None and child.table.kind == "map":
+            kinds[path] = "object"  # a map: present and empty is `{}`
+        elif child is None and link is None and (any(f.path[: len(path)] == path and len(f.path) > len(path)
+                                                     for f in tm.fields)
+                                                 or any(o.path == path for o in tm.table.open_objects)):  # fmt: skip
             kinds[path] = "object"
         else:
             kinds[path] = "value"
     return kinds
 
 
+def with_objects(tm: TableMap) -> tuple[Field, ...]:
+    """The fields of `tm`, those of a scalar that may also be an object (kept in a child table) knowing so."""
+    objects = {c.table.parent_path for c in tm.children if c.table.kind == "object"}
+    if not objects or not any(f.accepts is not None and f.path in objects for f in tm.fields):
+        return tm.fields
+    mixed = {f.path for f in tm.fields if f.accepts is not None} & objects
+    return tuple(replace(f, others=f.others | {"object"}) if f.path in mixed else f for f in tm.fields)
+
+
 def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: int) -> TableMap:
     key = table.primary_key.columns[0]
     parent_fk = table.parent_fk
     fk = parent_fk.columns[0] if parent_fk else None
-    fields = tuple(_field(c, table) for c in table.columns if c.path or c.name in (table.value_column, table.json_root))
+    fields = _with_others(
+        tuple(_field(c, table) for c in table.columns if c.path or c.name in (table.value_column, table.json_root))
+    )
+    fields = tuple(
+        f if f.accepts is None or f.required[-1] or f.path in table.presence_paths else replace(f, null_kept=False)
+        for f in fields
+    )
     field_names = {f.column for f in fields}
     key_column = table.column(key)
     source: KeySource
@@ -160,7 +189,8 @@ def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: 
     if fk:
         leading = [fk]
     links = [c for ref in table.self_refs for c in (ref.column, ref.position) if c]
-    columns = (*leading, *(f.column for f in fields), *system_columns(table), *links)
+    map_key = table.entries.key_column if table.entries else None
+    columns = (*leading, *(f.column for f in fields), *([map_key] if map_key else []), *system_columns(table), *links)
     for column in table.columns:
         if column.name not in columns and column.default is None and not column.nullable and column.name != key:
             raise NotImplementedError(
@@ -178,6 +208,7 @@ def table_map(table: Table, sa_table: sa.Table, parent: TableMap | None, index: 
         columns=columns,
         prefixes=_required_prefixes(fields),
         links=table.self_refs,
+        map_key=map_key,
     )
 
 
@@ -186,7 +217,35 @@ def _field(column: Column, table: Table) -> Field:
     to_db, from_db = KINDS[t.kind].conversion(t) or (None, None)
     default = column.default.value if column.default is not None and column.default.kind == "literal" else MISSING
     required = column.path_required or (True,) * len(column.path)
-    return Field(column.name, t.kind, column.path, required, t.kind == "json", to_db, from_db, default)
+    accepts = frozenset(column.json_types) if column.json_types else None
+    return Field(column.name, t.kind, column.path, required, t.kind == "json", to_db, from_db, default, accepts)
+
+
+def _with_others(fields: tuple[Field, ...]) -> tuple[Field, ...]:
+    """Each field with the JSON types the other fields of its path hold (the columns of one union)."""
+    by_path: dict[tuple[str, ...], list[Field]] = {}
+    for f in fields:
+        by_path.setdefault(f.path, []).append(f)
+    if all(len(same) == 1 for same in by_path.values()):
+        return fields
+    return tuple(
+        replace(f, others=frozenset().union(*(g.accepts or () for g in by_path[f.path] if g is not f))) for f in fields
+    )
+
+
+def json_kind(value: Any) -> str:
+    """The JSON type of a document value as the exact parser gives it (an int is an integer, a Decimal a number)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, float | Decimal):
+        return "number"
+    if value is None:
+        return "null"
+    return "array" if isinstance(value, list) else "object"
 
 
 def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
@@ -195,3 +254,14 @@ def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
         f.path[:n] for f in fields for n in range(1, len(f.path)) if all(f.required[:n])
     }  # fmt: skip
     return tuple(sorted(found, key=len))
+
+
+def convert(tm: TableMap, f: Field, value: Any) -> Any:
+    """A document value as its column's value; ValueRejected names the value a column cannot hold."""
+    assert f.to_db is not None
+    try:
+        return f.to_db(value)
+    except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
+        where = ".".join(f.path) or "item"
+        shown = value if isinstance(value, int | Decimal) else repr(value)
+        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
-
-import jsonschema
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from schemarel.errors import DocumentInvalid, Violation, pointer
 from schemarel.schema.loader import SourceSchema, dialect, schema_registry, schema_uris
+
+if TYPE_CHECKING:
+    import jsonschema
 
 jsonschema_rs: Any
 try:  # an accelerator: the same verdicts, about 80× faster than jsonschema on our documents
@@ -24,11 +26,19 @@ class DocumentValidator:
 
     def __init__(self, source: SourceSchema, sources: Iterable[SourceSchema]) -> None:
         self.name = source.name
-        others = list(sources)
-        registry = schema_registry((s.path, standard(s.contents)) for s in others)
-        cls = jsonschema.validators.validator_for({"$schema": dialect(source.contents)})
-        self.reference = cls(standard(source.contents), registry=registry, format_checker=format_checker(cls))
-        self.fast = _compiled(source, others)
+        self.source = source
+        self.others = list(sources)
+        self.fast = _compiled(source, self.others)
+
+    @cached_property
+    def reference(self) -> Any:
+        """The jsonschema validator: built at the first document it words the faults of (or every document's
+        verdict where jsonschema-rs is missing), as it takes longer to build than most loads take to check."""
+        import jsonschema
+
+        registry = schema_registry((s.path, standard(s.contents)) for s in self.others)
+        cls = jsonschema.validators.validator_for({"$schema": dialect(self.source.contents)})
+        return cls(standard(self.source.contents), registry=registry, format_checker=format_checker(cls))
 
     def violations(self, document: Any) -> list[Violation]:
         """Every way `document` fails the schema, sorted by pointer; empty when it is valid."""

@@ -27,6 +27,69 @@ class Problems:
 
 
 def problems(document: Any, *, nul_ok: bool = True) -> Problems:
+    if _clean(document, nul_ok):
+        return Problems()
+    return _found(document, nul_ok)
+
+
+def _clean(document: Any, nul_ok: bool) -> bool:
+    """Whether `problems` would find nothing, by a pass that builds no pointers (most documents are clean):
+    False at the first thing that may be a problem, which `_found` then looks at closely. Anything but plain
+    JSON types (a subclass such as `Duplicated`, `NonFinite`) is left to `_found`."""
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, level = stack.pop()
+        kind = node.__class__
+        if kind is dict:
+            for key in node:
+                if key.__class__ is not str or not _plain_text(key, nul_ok):
+                    return False
+            items: Any = node.values()
+        elif kind is list:
+            items = node
+        else:
+            return _clean_scalar(node, nul_ok)
+        if level >= MAX_DEPTH and node:
+            return False
+        for item in items:
+            kind = item.__class__
+            if kind is str:
+                if not _plain_text(item, nul_ok):
+                    return False
+            elif kind is dict or kind is list:
+                stack.append((item, level + 1))
+            elif not (item is None or kind is bool or kind is int or _clean_scalar(item, nul_ok)):
+                return False
+    return True
+
+
+def _plain_text(text: str, nul_ok: bool) -> bool:
+    if not nul_ok and "\x00" in text:
+        return False
+    return text.isascii() or not _surrogates(text)
+
+
+def _surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _clean_scalar(value: Any, nul_ok: bool) -> bool:
+    kind = value.__class__
+    if kind is str:
+        return _plain_text(value, nul_ok)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is Decimal:
+        return bool(value.is_finite())
+    return value is None or kind is bool or kind is int
+
+
+def _found(document: Any, nul_ok: bool) -> Problems:
+    """Every problem, with its pointer."""
     found = Problems()
     stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
     while stack:

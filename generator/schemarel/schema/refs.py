@@ -66,6 +66,9 @@ class Node:
     alternatives: list[tuple[str, Src, list[Src]]] = field(default_factory=list)  # oneOf/anyOf groups
     conditionals: list[Src] = field(default_factory=list)  # nodes holding if/then/else
     maps: list[str] = field(default_factory=list)  # pointers of patternProperties / additionalProperties schemas
+    # the value schemas of those: (regex of the keys, or None for every key no property or pattern names)
+    map_values: list[tuple[str | None, Src]] = field(default_factory=list)
+    key_names: list[Src] = field(default_factory=list)  # `propertyNames` schemas
     closed: bool = False  # additionalProperties (or unevaluatedProperties) is false
     never: bool = False  # the `false` schema: no value is valid
     identity: set[str] = field(default_factory=set)  # locations this node is (its own and its direct $ref targets)
@@ -165,8 +168,9 @@ def _keyword(node: Node, src: Src, key: str, value: Any, catalog: Catalog, depth
             _absorb(node, src.at(sub, key, i), catalog, direct=False, depth=depth + 1)
     elif key in ("oneOf", "anyOf") and isinstance(value, list):
         node.alternatives.append((key, src.at(value, key), [src.at(sub, key, i) for i, sub in enumerate(value)]))
-    elif key == "if":
-        node.conditionals.append(src)
+    elif key == "if" or (key in ("dependentSchemas", "dependencies") and isinstance(value, dict)):
+        if src not in node.conditionals:  # a node holding both `if` and `dependentSchemas` is listed once
+            node.conditionals.append(src)
     elif key == "type":
         node.types = _types_of(value)
     elif key == "required":
@@ -179,8 +183,12 @@ def _keyword(node: Node, src: Src, key: str, value: Any, catalog: Catalog, depth
             node.closed = True
         elif isinstance(value, dict) and value:
             node.maps.append(f"{src.ptr}/{key}")
+            node.map_values.append((None, src.at(value, key)))
     elif key == "patternProperties" and isinstance(value, dict) and value:
         node.maps.append(f"{src.ptr}/{key}")
+        node.map_values += [(regex, src.at(sub, key, regex)) for regex, sub in value.items()]
+    elif key == "propertyNames":
+        node.key_names.append(src.at(value, key))
     elif key in ("minimum", "maximum"):
         exclusive = f"exclusive{key.capitalize()}"
         node.kw[exclusive if src.raw.get(exclusive) is True else key] = value  # draft 4: a flag beside it
@@ -232,6 +240,8 @@ def _merge_into(node: Node, other: Node) -> None:
     node.alternatives.extend(other.alternatives)
     node.conditionals.extend(other.conditionals)
     node.maps.extend(other.maps)
+    node.map_values.extend(other.map_values)
+    node.key_names.extend(other.key_names)
     node.closed = node.closed or other.closed
     node.never = node.never or other.never
 

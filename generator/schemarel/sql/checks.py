@@ -43,6 +43,8 @@ RULES: Mapping[str, Rule] = {
     "max_length": Rule("maxLength", "max_length", "<=", func="char_length"),
     "pattern": Rule("pattern", "pattern", "~", dialects=("postgresql",)),
     "in": Rule("enum", "enum", "in"),
+    # `value` is (v, [columns]): where the column (a discriminator) is v, each of the columns is set
+    "requires": Rule("required", "requires", "requires"),
 }
 RULE_OF_KEYWORD = {rule.keyword: name for name, rule in RULES.items()}
 # Rules only some dialects can express: a CHECK with one is created there alone (DDL `ddl_if`).
@@ -85,12 +87,22 @@ def column_checks(table: str, column: str, kind: str, kw: Mapping[str, Any], cty
     return checks
 
 
+def case_check(table: str, column: str, number: int, value: str, columns: list[str]) -> Check:
+    """`column = value → each of columns IS NOT NULL`: what one branch of a discriminated union requires."""
+    check = Check(naming.ck_name(table, f"{column}_case_{number}"), "", column, "requires", (value, tuple(columns)))
+    return Check(check.name, pg_sql(check), column, check.rule, check.value)
+
+
 def python_source(check: Check) -> str:
     """The check's condition as a SQLAlchemy expression in Python source (`sa.` is SQLAlchemy)."""
     if not check.rule:  # a condition given as SQL text (hand-made IR): used as it is
         return repr(check.sqltext)
     rule = RULES[check.rule]
     subject = f"sa.column({check.column!r})"
+    if rule.op == "requires":
+        value, columns = check.value
+        present = ", ".join(f"sa.column({c!r}).is_not(None)" for c in columns)
+        return f"sa.or_({subject} != {_py_literal(value)}, sa.and_({present}))"
     subject = f"sa.func.{rule.func}({subject})" if rule.func else subject
     if rule.op == "~":
         return f"{subject}.regexp_match({check.value!r})"
@@ -114,6 +126,9 @@ def expression(check: Check) -> Any:
         return sa.text(check.sqltext)
     rule = RULES[check.rule]
     subject: Any = sa.column(check.column)
+    if rule.op == "requires":
+        value, columns = check.value
+        return sa.or_(subject != value, sa.and_(*(sa.column(c).is_not(None) for c in columns)))
     subject = getattr(sa.func, rule.func)(subject) if rule.func else subject
     if rule.op == "~":
         return subject.regexp_match(check.value)
@@ -126,6 +141,10 @@ def pg_sql(check: Check) -> str:
     """The condition as SQLAlchemy compiles it for PostgreSQL (docs, snapshots), spelled without SQLAlchemy."""
     rule = RULES[check.rule]
     subject = _pg_name(check.column)
+    if rule.op == "requires":
+        value, columns = check.value
+        present = " AND ".join(f"{_pg_name(c)} IS NOT NULL" for c in columns)
+        return f"{subject} != {_pg_literal(value)} OR {present}"
     subject = f"{rule.func}({subject})" if rule.func else subject
     if rule.op == "in":
         return f"{subject} IN ({', '.join(_pg_literal(v) for v in check.value)})"

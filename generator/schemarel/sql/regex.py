@@ -44,6 +44,40 @@ def to_postgres(pattern: str) -> str | None:
     return result or None
 
 
+def to_python(pattern: str) -> str | None:
+    """A Python `re` pattern equivalent to an ECMA-262 pattern (for `re.search`), or None when there is none:
+    the PostgreSQL form, whose syntax Python reads the same, but `$` (which in Python also matches before a
+    final newline) as `\\Z`."""
+    translated = to_postgres(pattern)
+    if translated is None:
+        return None
+    out, i, in_class = [], 0, False
+    while i < len(translated):
+        c = translated[i]
+        if c == "\\":
+            out.append(translated[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]" or out[-1] == "[" or out[-1] == "[^"
+        elif c == "[":
+            in_class = True
+            if translated[i + 1 : i + 2] == "^":
+                out.append("[^")
+                i += 2
+                continue
+        elif c == "$":
+            c = "\\Z"
+        out.append(c)
+        i += 1
+    result = "".join(out)
+    try:
+        re.compile(result)
+    except re.error:
+        return None
+    return result
+
+
 class _Parser:
     def __init__(self, pattern: str) -> None:
         self.text = pattern

@@ -1,0 +1,232 @@
+"""The Store's reads: a document by id or unique property, `find` and `page` by filters with keyset cursors, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from schemarel.errors import DocumentNotFound
+from schemarel.runtime.base import Bind, StoreBase
+from schemarel.runtime.query import (
+    Binder,
+    Order,
+    Page,
+    QueryError,
+    Where,
+    bound,
+    condition,
+    query_value,
+    shape,
+    terms,
+    where_clause,
+    where_of,
+)
+
+
+class Lookups(StoreBase):
+    """Reading documents back: one by its id or a unique property, or many by filters, in order."""
+
+    def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
+        """The document as stored; raises DocumentNotFound."""
+        if conn is None and self.direct.enabled:
+            return self._direct_one(("get",), self._key_column, self._key(doc_id), "id", doc_id)
+        if conn is None and self.direct.psycopg and self.reads.subtree is not None:
+            return self._direct_document(doc_id)
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.get_on(c, doc_id)
+
+    def _direct_document(self, doc_id: Any) -> Any:
+        """The document of several tables, its statements sent together through psycopg in one snapshot."""
+        subtree = self.reads.subtree
+        assert subtree is not None
+        try:
+            rows = self.direct.snapshot_rows([self.reads.sql(s) for s in subtree], {"root": self._key(doc_id)})
+            found = self.reads.from_subtree(rows)
+        except DocumentNotFound:
+            raise
+        except Exception as exc:
+            raise self.error(exc) from exc
+        if not found:
+            raise DocumentNotFound(self.name, doc_id)
+        return found[0][1]
+
+    def _direct_one(self, key: Any, column: Any, value: Any, by: str, shown: Any) -> Any:
+        """The document of the row whose `column` is `value`, read by one statement sent through psycopg."""
+
+        def build() -> Any:
+            return self.mapping.select(self.root).where(column == sa.bindparam("v", type_=column.type))
+
+        try:
+            rows = self.direct.rows(key, build, {"v": value})
+        except Exception as exc:
+            raise self.error(exc) from exc
+        if not rows:
+            raise DocumentNotFound(self.name, shown if by == "id" else repr(shown), by=by)
+        return self.read_row(rows[0])
+
+    def get_by(self, *, conn: Bind | None = None, **unique: Any) -> Any:
+        """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
+        if conn is None and self.direct.enabled and len(unique) == 1:
+            ((path, value),) = unique.items()
+            target = self._unique.get(path) or self._unique.setdefault(path, self.paths.unique(path))
+            column = target.tm.sa_table.c[target.field.column]
+            return self._direct_one(("by", path), column, query_value(target, value), path, value)
+        query = self.by_query(unique)
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.get_by_on(c, query, unique)
+
+    def by_query(self, unique: dict[str, Any]) -> Any:
+        if len(unique) != 1:
+            raise QueryError(f"get_by takes one unique property, as in get_by(userId=...), not {sorted(unique)}")
+        ((path, value),) = unique.items()
+        return self.mapping.select(self.root).where(condition(self.paths.unique(path), value), *self._top)
+
+    def get_by_on(self, c: sa.Connection, query: Any, unique: dict[str, Any]) -> Any:
+        found = self._read(c, query)
+        if not found:
+            ((path, value),) = unique.items()
+            raise DocumentNotFound(self.name, repr(value), by=path)
+        return found[0][1]
+
+    def find(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        batch_size: int = 500,
+        conn: Bind | None = None,
+    ) -> Iterator[tuple[Any, Any]]:
+        """(id, document) pairs matching `where` (see runtime/query.py), ordered by `order_by` (paths of the
+        root table, `-` for descending; the id breaks ties, and orders alone by default), NULLs last; read
+        `batch_size` at a time by keyset, in one snapshot."""
+        if conn is None and self.direct.enabled:
+            order = Order.parse(self.paths, order_by)
+            terms(self.paths, where)  # a bad filter raises here, not at the first item
+            stream: Iterator[tuple[Any, Any]] = self._direct_stream(where, order, limit, batch_size)
+            return stream
+        conds, order = self.compile(where, order_by)
+        rows: Iterator[tuple[Any, Any]] = self._stream(conds, order, limit, batch_size, conn)
+        return rows
+
+    def _direct_stream(self, where: Where | None, order: Order, limit: int | None, size: int) -> Any:
+        """`find` of documents held in one row each: every page one statement (a document is read atomically;
+        the pages are not one snapshot)."""
+        after = None
+        while limit is None or limit > 0:
+            items, after = self.direct_page(where, order, size if limit is None else min(size, limit), after)
+            yield from items
+            if after is None:
+                return
+            limit = None if limit is None else limit - len(items)
+
+    def direct_page(
+        self, where: Where | None, order: Order, size: int, after: list[Any] | None
+    ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
+        """`page_on` by one statement sent through psycopg, compiled once per form of the query."""
+        root = self.root
+        items = terms(self.paths, where)
+        after_shape = None if after is None else tuple(v is None for v in after[:-1])
+        key = ("page", shape(items), after_shape, tuple((t.path, d) for t, d in order.keys))
+        values = bound(items) + ([v for v in after if v is not None] if after is not None else [])
+        params = {f"p{i}": v for i, v in enumerate(values)}
+
+        def build() -> Any:
+            bind = Binder(named=True)
+            query = self.mapping.select(root).where(*where_of(items, bind))
+            if after is not None:
+                query = query.where(order.after(root, after, bind))
+            return query.order_by(*order.columns(root)).limit(sa.bindparam("limit", type_=sa.Integer()))
+
+        try:
+            rows = self.direct.rows(key, build, {**params, "limit": size})
+        except Exception as exc:
+            raise self.error(exc) from exc
+        read = self.read_row
+        return [(row[0], read(row)) for row in rows], (
+            order.values(rows[-1], root) if size and len(rows) == size else None
+        )
+
+    def _stream(self, conds: list[Any], order: Order, limit: int | None, size: int, conn: Bind | None) -> Any:
+        after = None
+        with self._reading(conn) as c:
+            while limit is None or limit > 0:
+                items, after = self.page_on(c, conds, order, size if limit is None else min(size, limit), after)
+                yield from items
+                if after is None:
+                    return
+                limit = None if limit is None else limit - len(items)
+
+    def page(
+        self,
+        where: Where | None = None,
+        *,
+        order_by: str | Sequence[str] | None = None,
+        limit: int = 50,
+        after: str | None = None,
+        conn: Bind | None = None,
+    ) -> Page[Any]:
+        """One page of `find`; `Page.next` is the cursor to pass as `after` for the next one (keyset)."""
+        order = Order.parse(self.paths, order_by)
+        start = order.decode(after, self._key) if after else None
+        if conn is None and self.direct.enabled:
+            items, last = self.direct_page(where, order, limit, start)
+        else:
+            conds = where_clause(self.paths, where)
+            with self._reading(conn, one_statement=self.one_table) as c:
+                items, last = self.page_on(c, conds, order, limit, start)
+        return Page(items, order.encode(last) if last is not None else None)
+
+    def count(self, where: Where | None = None, *, conn: Bind | None = None) -> int:
+        """How many documents match `where`."""
+        conds, _ = self.compile(where, None)
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.count_on(c, conds)
+
+    def count_on(self, c: sa.Connection, conds: list[Any]) -> int:
+        query = sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top, *conds)
+        return int(c.execute(query).scalar_one())
+
+    def compile(self, where: Where | None, order_by: str | Sequence[str] | None) -> tuple[list[Any], Order]:
+        return where_clause(self.paths, where), Order.parse(self.paths, order_by)
+
+    def page_on(
+        self, c: sa.Connection, conds: list[Any], order: Order, size: int, after: list[Any] | None
+    ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
+        """Up to `size` documents after the keyset position `after`; and the position of the last when the
+        page is full (more may follow), else None."""
+        root = self.root
+        query = self.mapping.select(root).where(*self._top, *conds)
+        if after is not None:
+            query = query.where(order.after(root, after))
+        rows: list[Any] = []
+        contiguous = not conds and not self._top and not order.keys  # every document, in key order
+        items = self._read(c, query.order_by(*order.columns(root)).limit(size), rows, contiguous)
+        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
+
+    def exists(self, doc_id: Any, *, conn: Bind | None = None) -> bool:
+        with self._reading(conn, one_statement=self.one_table) as c:
+            return self.exists_on(c, doc_id)
+
+    def exists_on(self, c: sa.Connection, doc_id: Any) -> bool:
+        try:
+            key = self._key(doc_id)
+        except DocumentNotFound:
+            return False
+        query = sa.select(sa.literal(1)).select_from(self.root.sa_table).where(self._key_column == key, *self._top)
+        return c.execute(query).first() is not None
+
+    def items(self, batch_size: int = 500, *, conn: Bind | None = None) -> Iterator[tuple[Any, Any]]:
+        """Every (id, document), by id, read `batch_size` documents at a time (one snapshot on PostgreSQL)."""
+        return self.find(batch_size=batch_size, conn=conn)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (document for _, document in self.items())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __contains__(self, doc_id: object) -> bool:
+        return self.exists(doc_id)
