@@ -1,9 +1,9 @@
-"""Which operation of a revision carries which Change: the doc and the guard read the changes off the ops.
+"""Which operation of a revision carries which Change: the doc and the guards read the changes off the ops.
 
 Alembic's op objects carry their own `reverse()` and diff tuple; ours carry, in `op.info["changes"]`, the
-Changes (description, destructiveness and the reverse's) they carry out. The plan builds the ops phase by
-phase; each phase hands its ops to `Carrier.take` with what it works on, and the Changes of that kind and
-subject go onto its first op. A revision's changes are then the ones its ops carry, in the order they run,
+Changes (description, destructiveness, data check, and the reverse's) they carry out. The plan builds the
+ops phase by phase; each phase hands its ops to `Carrier.take` with what it works on, and the Changes of
+that kind and subject go onto its first op. A revision's changes are then the ones its ops carry, in the order they run,
 so a change no op makes is never documented nor guarded as if it were (see `Carrier.leftovers`).
 """
 

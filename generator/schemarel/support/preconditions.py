@@ -65,14 +65,14 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
 _FOUND = {
     "enum_values": "{where} holds {detail} in {rows}: the target enum has no such value",
     "not_null": "{where} is NULL in {rows}: the target schema makes it NOT NULL",
-    "max_length": "{where} holds {values_counted} longer than {a0} characters (longest {detail})",
-    "range": "{where} holds {values_counted} outside {a0}..{a1}",
+    "max_length": "{where} holds {values} longer than {a0} characters (longest {detail})",
+    "range": "{where} holds {values} outside {a0}..{a1}",
     "drops": "{where} holds data in {rows}, dropped by this step",
     "key": "{where} becomes the primary key but is NULL or not unique in {rows} ({detail}): give each row its "
     "own value",
 }
 _REQUIRED = {
-    "enum_values": "{where} must not hold {values}: the target enum has no such value",
+    "enum_values": "{where} must not hold {listed}: the target enum has no such value",
     "not_null": "{where} must hold no NULL: the target schema makes it NOT NULL",
     "max_length": "{where} must hold no value longer than {a0} characters",
     "range": "{where} must hold no value outside {a0}..{a1}",
@@ -85,16 +85,9 @@ def _say(messages: dict[str, str], check: Sequence[Any], rows: int = 0, detail: 
     kind, table, column, *args = check
     where = f"`{table}.{column}`" if column else f"`{table}`"
     a0, a1 = (*args, None, None)[:2]
-    values = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
-    return messages[kind].format(
-        where=where,
-        rows=counted(rows, "row"),
-        values_counted=counted(rows, "value"),
-        detail=detail,
-        a0=a0,
-        a1=a1,
-        values=values,
-    )
+    listed = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
+    counts = {"rows": counted(rows, "row"), "values": counted(rows, "value")}
+    return messages[kind].format(where=where, detail=detail, a0=a0, a1=a1, listed=listed, **counts)
 
 
 def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
