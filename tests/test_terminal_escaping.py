@@ -45,13 +45,15 @@ def test_the_cli_shows_hostile_property_names_escaped(tmp_path_factory: object, 
     root = tmp_path_factory.mktemp("t")  # type: ignore[attr-defined]
     schemas = root / "schemas"
     schemas.mkdir()
+    said = name.replace("\x00", "")
     schema = {
         "title": "Thing",
         "type": "object",
         "properties": {
             "plain": {"type": "string"},
             # values with no type: a map stored as JSON, with a warning whose pointer holds the name
-            name: {"type": "object", "description": name, "additionalProperties": {"description": name}},
+            # (a comment cannot hold NUL on PostgreSQL: generate refuses such a description, by design)
+            name: {"type": "object", "description": said, "additionalProperties": {"description": said}},
         },
     }
     (schemas / "s.schema.json").write_text(json.dumps(schema))
