@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from runtime_helpers import SCHEMAS, customer, open_store
+from runtime_helpers import GENERATED, customer, migrated_store
 from schemarel.cli.main import main
 from schemarel.naming import counted
 
@@ -48,13 +48,13 @@ def test_no_message_of_the_package_writes_a_plural_placeholder() -> None:
 def test_load_counts_documents_and_rejected_lines(
     tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, documents: int
 ) -> None:
-    open_store(sqlite_url, "customer")
+    migrated_store(sqlite_url, "customer")  # the data commands need a database at the generated head
     bad = ["{}"] * documents  # a customer without its required properties: rejected lines
     lines = [json.dumps(customer(i)) for i in range(documents)] + bad
     source = tmp_path / "in.ndjson"
     source.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    args = ["load", "--schema", "customer", "--schemas", str(SCHEMAS), "--db", sqlite_url, str(source)]
+    args = ["load", "--schema", "customer", "--out", str(GENERATED), "--db", sqlite_url, str(source)]
 
     result = CliRunner().invoke(main, args, catch_exceptions=False)
 

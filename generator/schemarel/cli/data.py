@@ -50,16 +50,18 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     message (exit 1) instead of a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from schemarel.runtime.connect import engine_for
     from schemarel.runtime.dbstate import check_revision
     from schemarel.runtime.store import Store
     from schemarel.urls import DEFAULT_URL, redact
 
+    url = db_url or DEFAULT_URL
+    engine_for(url).dispose()  # a URL no driver can read is a usage error, whatever else is missing
     if not out_dir.is_dir():
         raise SchemarelError(
             f"{out_dir} not found: the models come from the generated package; run `schemarel generate` first "
             "(or pass --out, or set `out` in [tool.schemarel])"
         )
-    url = db_url or DEFAULT_URL
     try:
         with Store(url, schema, source=out_dir, check=False) as store:
             with store.engine.connect() as conn:

@@ -261,7 +261,7 @@ def render(report: list[dict[str, Any]]) -> None:
         text = (
             ""
             if share["text_share"] is None
-            else f"; {share['text_share']:.0%} of the text of {share['documents']} document(s)"
+            else f"; {share['text_share']:.0%} of the text of {naming.counted(share['documents'], 'document')}"
         )
         console.print(f"stored as JSON: {share['json_columns']} of {share['columns']} value columns{text}")
         if schema["warnings"]:

@@ -7,9 +7,11 @@ defaults, JSON/JSONB, CHECK rules), and every `schemarel.support` name the body 
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.autogenerate import render as alembic_render
 from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 
@@ -46,6 +48,11 @@ def _render_item(imports: set[str]) -> Any:
         return False
 
     return render
+
+
+# Alembic spells a table of more than 255 columns and constraints as `*[...]` (Python 3.6's limit on a call's
+# arguments), which mypy reads as `*list[object]` and refuses; Python 3.7 and later have no such limit.
+alembic_render.MAX_PYTHON_ARGS = sys.maxsize
 
 
 def render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
