@@ -17,18 +17,27 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from common import DEFAULT_SERVER, REPO, WARMUP, Row, load_average, ms, paired, print_table, scratch_database
+from common import (
+    DEFAULT_SERVER,
+    GENERATED,
+    WARMUP,
+    Row,
+    load_average,
+    migrated_database,
+    ms,
+    paired,
+    print_table,
+    scratch_database,
+)
 from runtime_helpers import customer  # noqa: E402 - the tests' CustomerProfile: an address, 2 emails, 2 phones
 from schemarel import AsyncStore, Store, backfill  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine
 
-GENERATED = REPO / "generated"
 ZONES = ["Europe/Paris", "America/New_York", "UTC", "Asia/Tokyo"]
 
 
@@ -41,15 +50,11 @@ def profile_row(row: tuple[Any, ...]) -> dict[str, Any]:
 
 def run(url: sa.URL, args: argparse.Namespace) -> list[Row]:
     plain = url.render_as_string(hide_password=False)
-    with psycopg.connect(plain.replace("postgresql+psycopg", "postgresql"), autocommit=True) as setup:
-        setup.execute("CREATE TABLE users (id text PRIMARY KEY, email text NOT NULL)")
-        setup.execute("INSERT INTO users SELECT 'u' || lpad(i::text, 7, '0'), 'x' FROM generate_series(1, %s) i",
-                      (args.users,))  # fmt: skip
-    config = Config(str(GENERATED / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", plain.replace("%", "%%"))
-    config.attributes["without_models"] = True
-    command.upgrade(config, "head")
-    engine = sa.create_engine(url)
+    engine = migrated_database(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"INSERT INTO users SELECT 'u' || lpad(i::text, 7, '0') FROM generate_series(1, {args.users}) i"
+        )
     profiles = Store(engine, "profile", source=GENERATED)
     customers = Store(engine, "customer", source=GENERATED)
     backfill(profiles)
@@ -124,10 +129,11 @@ async def _async_figures(
     async_customers = AsyncStore(engine, "customer", source=GENERATED)
     await async_customers.get(created[0])  # the revision check, once
     figures = []
-    for sync_fn, async_fn in [
+    sides: list[tuple[Callable[[int], Any], Callable[[int], Awaitable[Any]]]] = [
         (lambda i: customers.create(documents[i]), lambda i: async_customers.create(documents[i])),
         (lambda i: customers.get(created[i]), lambda i: async_customers.get(created[i])),
-    ]:
+    ]
+    for sync_fn, async_fn in sides:
         for i in range(WARMUP):
             sync_fn(i % ops)
             await async_fn(i % ops)
@@ -145,6 +151,9 @@ async def _async_figures(
         figures.append((statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)))
     await engine.dispose()
     return figures
+
+
+table_rows = run  # what benchmarks/table.py runs
 
 
 def main() -> None:

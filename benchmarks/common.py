@@ -1,10 +1,12 @@
-"""What the benchmark scripts share: a scratch database, timing (medians, interleaved pairs) and the table."""
+"""What the benchmark scripts share: a scratch database, the CustomerProfile tables and their COPY by hand,
+timing (medians, interleaved pairs), whole processes (the CLI, peak RSS) and the table."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
@@ -12,15 +14,30 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO / "tests") not in sys.path:  # the tests' document helpers, the repository's generated package
     sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+GENERATED = REPO / "generated"
 DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WARMUP = 200  # untimed calls of each side before a paired measurement
 Row = tuple[str, str, str]  # (method, figure, ratio)
+
+from schemarel import Store  # noqa: E402
+
+CUSTOMER_TABLES = ("customer_profiles", "customer_profile_addresses", "customer_profile_emails",
+                   "customer_profile_phone_numbers")  # fmt: skip
+COLUMNS = [
+    "customer_profiles (id, first_name, middle_name, last_name, marketing_emails_enabled, two_factor_enabled)",
+    "customer_profile_addresses (customer_profile_id, line1, line2, city, state, postal_code, country)",
+    "customer_profile_emails (customer_profile_id, email)",
+    "customer_profile_phone_numbers (customer_profile_id, type, number)",
+]
 
 
 @contextlib.contextmanager
@@ -38,18 +55,82 @@ def scratch_database(server: str) -> Iterator[sa.URL]:
         admin.dispose()
 
 
+def conninfo(url: sa.URL) -> str:
+    """`url` as psycopg itself takes it."""
+    return url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
+
+
+def migrated_database(url: sa.URL) -> sa.Engine:
+    """An engine on the empty database at `url`, with a `users` table (the auth library's, which profiles
+    reference) and the repository's generated migrations applied, as an application's database is."""
+    with psycopg.connect(conninfo(url), autocommit=True) as setup:
+        setup.execute("CREATE TABLE users (id text PRIMARY KEY)")
+    config = Config(str(GENERATED / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%"))
+    config.attributes["without_models"] = True
+    command.upgrade(config, "head")
+    return sa.create_engine(url)
+
+
+def customer_database(url: sa.URL) -> tuple[sa.Engine, Store]:
+    """`migrated_database(url)` and the Store of CustomerProfile documents on it."""
+    engine = migrated_database(url)
+    return engine, Store(engine, "customer", source=GENERATED)
+
+
+def truncate(engine: sa.Engine, *tables: str) -> Callable[[], None]:
+    """A reset emptying `tables` (CASCADE)."""
+
+    def reset() -> None:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+    return reset
+
+
+def customer_rows(documents: list[dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
+    """The rows of CustomerProfile documents, built by hand (client uuids), per table of `COLUMNS`."""
+    roots: list[tuple[Any, ...]] = []
+    addresses: list[tuple[Any, ...]] = []
+    emails: list[tuple[Any, ...]] = []
+    phones: list[tuple[Any, ...]] = []
+    for d in documents:
+        key = uuid.uuid4()
+        p = d["privacySettings"]
+        roots.append((key, d["firstName"], d.get("middleName"), d["lastName"], p["marketingEmailsEnabled"],
+                      p["twoFactorEnabled"]))  # fmt: skip
+        if "address" in d:
+            a = d["address"]
+            addresses.append((key, a["line1"], a.get("line2"), a["city"], a["state"], a["postalCode"], a["country"]))
+        emails += [(key, e) for e in d["emails"]]
+        phones += [(key, n["type"], n["number"]) for n in d["phoneNumbers"]]
+    return [roots, addresses, emails, phones]
+
+
+def copy_rows(dsn: str, documents: list[dict[str, Any]]) -> None:
+    """psycopg COPY of the documents' rows, built by hand, in one transaction, no validation: the write limit."""
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        for columns, rows in zip(COLUMNS, customer_rows(documents), strict=True):
+            with cur.copy(f"COPY {columns} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+
 def noop() -> None:
     pass
 
 
-def median_time(fn: Callable[[], Any], repeat: int, reset: Callable[[], None] = noop) -> float:
-    """Median seconds of `repeat` runs of `fn`, `reset` before each (untimed)."""
+def median_time(
+    fn: Callable[[], Any], repeat: int, reset: Callable[[], None] = noop, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Median seconds of `repeat` runs of `fn` by `clock`, `reset` before each (untimed). `time.process_time`
+    counts this process's CPU alone, which the load of a shared machine and the server's work hardly change."""
     times = []
     for _ in range(repeat):
         reset()
-        start = time.perf_counter()
+        start = clock()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -63,15 +144,18 @@ def latencies(fn: Callable[[int], Any], count: int) -> float:
     return statistics.median(times)
 
 
-def paired(base: Callable[[int], Any], ours: Callable[[int], Any], ops: int, repeat: int) -> tuple[float, float]:
+def paired(
+    base: Callable[[int], Any], ours: Callable[[int], Any], ops: int, repeat: int, reset: Callable[[], None] = noop
+) -> tuple[float, float]:
     """Median seconds per call of each, the calls interleaved (base, ours, base, …) so that both meet the same
-    load of a shared machine; each round times `ops` calls of each, and the median round is kept. `WARMUP`
-    calls of each come first, untimed."""
+    load of a shared machine; each round (`reset` before it, untimed) times `ops` calls of each, and the median
+    round is kept. `WARMUP` calls of each come first, untimed."""
     for i in range(WARMUP):
         base(i % ops)
         ours(i % ops)
     rounds: list[tuple[float, float]] = []
     for _ in range(repeat):
+        reset()
         times: tuple[list[float], list[float]] = ([], [])
         for i in range(ops):
             for side, fn in enumerate((base, ours)):
@@ -80,6 +164,29 @@ def paired(base: Callable[[int], Any], ours: Callable[[int], Any], ops: int, rep
                 times[side].append(time.perf_counter() - start)
         rounds.append((statistics.median(times[0]), statistics.median(times[1])))
     return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
+
+
+# whole processes run as an installed package runs: modules compiled once (this machine's
+# PYTHONDONTWRITEBYTECODE aside), in a cache that the caller may point elsewhere (PYTHONPYCACHEPREFIX)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def cli(url: str, *args: str) -> list[str]:
+    """A `schemarel` data command on the repository's generated package and the database at `url`."""
+    return [sys.executable, "-m", "schemarel", *args, "--out", str(GENERATED), "--db", url]
+
+
+def run_cli(command: list[str]) -> None:
+    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL, env=ENV)
+
+
+def peak_rss_kb(command: list[str]) -> int:
+    """Peak resident memory of a command, in KiB (measured by a parent process of its own)."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL);"
+             " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")  # fmt: skip
+    found = subprocess.run([sys.executable, "-c", probe, *command], check=True, cwd=REPO, capture_output=True,
+                           env=ENV)  # fmt: skip
+    return int(found.stdout)
 
 
 def ms(seconds: float) -> str:

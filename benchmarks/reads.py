@@ -5,32 +5,35 @@
 
 Creates a database of its own, loads `--documents` CustomerProfile documents (4 tables) by COPY, as a bulk
 load leaves them (no statistics yet: the planner's worst case), and drops it at the end. Figures are medians
-of `--repeat` runs. `read_rows` is the function a table script imports (it returns rows of
-(method, figure, ratio) like `runtime.print_table` prints).
+of `--repeat` runs; `Store.get` is the median latency of `--ops` calls interleaved with the hand-written
+get's. `table_rows` is what `benchmarks/table.py` runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
-import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "benchmarks")]
-
-from runtime import CUSTOMER_TABLES, copy_rows, print_table  # noqa: E402 - the load by hand, and the table
+from common import (
+    CUSTOMER_TABLES,
+    DEFAULT_SERVER,
+    Row,
+    conninfo,
+    copy_rows,
+    customer_database,
+    load_average,
+    median_time,
+    paired,
+    print_table,
+    scratch_database,
+)
 from runtime_helpers import customer  # noqa: E402 - the tests' CustomerProfile: an address, 2 emails, 2 phones
 from schemarel.runtime.ndjson import export  # noqa: E402
-from schemarel.runtime.store import Store  # noqa: E402
 
 ROOT_SQL = ("SELECT id, first_name, middle_name, last_name, marketing_emails_enabled, two_factor_enabled "
             "FROM customer_profiles")  # fmt: skip
@@ -88,51 +91,21 @@ def hand_get(raw: psycopg.Connection[Any], key: Any) -> dict[str, Any]:
     return document
 
 
-def median_of(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def paired_latency(
-    base: Callable[[int], Any], ours: Callable[[int], Any], ops: int, repeat: int
-) -> tuple[float, float]:
-    """Median seconds per call of each, interleaved so that both meet the same load; median of `repeat` rounds."""
-    rounds = []
-    for _ in range(repeat):
-        times: tuple[list[float], list[float]] = ([], [])
-        for i in range(ops):
-            for side, fn in enumerate((base, ours)):
-                start = time.perf_counter()
-                fn(i)
-                times[side].append(time.perf_counter() - start)
-        rounds.append((statistics.median(times[0]), statistics.median(times[1])))
-    return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
-
-
 def load(engine: sa.Engine, count: int) -> None:
     """`count` documents by COPY into emptied tables; no ANALYZE: the state right after a bulk load."""
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {', '.join(CUSTOMER_TABLES)} CASCADE")
     for start in range(0, count, 50_000):
-        copy_rows(engine, [customer(i) for i in range(start, min(count, start + 50_000))])
+        copy_rows(conninfo(engine.url), [customer(i) for i in range(start, min(count, start + 50_000))])
 
 
 def read_rows(
-    url: sa.URL, documents: int, scale: int, ops: int, repeat: int, show: Callable[[Any], None] = lambda row: None
-) -> list[tuple[str, str, str]]:
+    url: sa.URL, documents: int, scale: int, ops: int, repeat: int, show: Callable[[Row], None] = lambda row: None
+) -> list[Row]:
     """The read path's rows of the benchmark table, on the (empty) database at `url`; `show` sees each row as
-    soon as it is measured."""
-    engine = sa.create_engine(url)
-    store = Store(engine, "customer", schemas_dir=REPO / "schemas")
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE users (id text PRIMARY KEY)")
-        store.metadata.create_all(conn, tables=[t for n, t in store.metadata.tables.items() if n != "users"])
-    plain = url.render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
-    raw = psycopg.connect(plain)
+    soon as it is measured. `scale` 0 leaves out the export of `scale` × `documents` (it takes minutes)."""
+    engine, store = customer_database(url)
+    raw = psycopg.connect(conninfo(url))
     load(engine, documents)
     n = documents
 
@@ -143,9 +116,9 @@ def read_rows(
         return sum(1 for _ in store.items())
 
     assert len(hand_read_all(raw)) == store_export() == items() == n
-    hand_s = median_of(lambda: hand_read_all(raw), repeat)
-    export_s = median_of(store_export, repeat)
-    items_s = median_of(items, repeat)
+    hand_s = median_time(lambda: hand_read_all(raw), repeat)
+    export_s = median_time(store_export, repeat)
+    items_s = median_time(items, repeat)
     rows = [
         (f"psycopg: 4 SELECTs + reassembly into dicts, {n:,} documents", f"{n / hand_s:,.0f} docs/s", "1.00×"),
         ("schemarel export (NDJSON, to memory)", f"{n / export_s:,.0f} docs/s",
@@ -158,7 +131,7 @@ def read_rows(
     keys = [r[0] for r in raw.execute("SELECT id FROM customer_profiles ORDER BY md5(id::text) LIMIT %s", (ops,))]
     raw.commit()
     assert hand_get(raw, keys[0]) == store.get(keys[0])
-    hand, ours = paired_latency(lambda i: hand_get(raw, keys[i]), lambda i: store.get(keys[i]), ops, repeat)
+    hand, ours = paired(lambda i: hand_get(raw, keys[i]), lambda i: store.get(keys[i]), ops, repeat)
     rows += [
         ("psycopg: 4 prepared queries in one transaction (one document)", f"{hand * 1e3:.3f} ms", "1.00×"),
         ("Store.get(id)", f"{ours * 1e3:.3f} ms", f"{ours / hand:.2f}× the time (goal ≤ 1.5×)"),
@@ -166,44 +139,54 @@ def read_rows(
 
     for row in rows[3:]:
         show(row)
-    big = n * scale
-    load(engine, big)
-    big_s = median_of(store_export, max(1, repeat // 2))  # no ANALYZE in between: the planner has no statistics
-    load(engine, n)
-    small_s = median_of(store_export, repeat)
-    rows += [
-        (f"schemarel export of {n:,} documents right after a bulk load", f"{small_s:.2f} s", "1.00×"),
-        (f"schemarel export of {big:,} documents right after a bulk load", f"{big_s:.2f} s",
-         f"{big_s / small_s:.1f}× the time for {scale}× the documents (goal ≤ {scale * 1.1:.0f}×)"),
-    ]  # fmt: skip
-    for row in rows[5:]:
-        show(row)
+    if scale:
+        rows += export_scaling(engine, store_export, n, scale, repeat, show)
     raw.close()
+    store.close()
     engine.dispose()
     return rows
 
 
+def export_scaling(
+    engine: sa.Engine, store_export: Callable[[], int], n: int, scale: int, repeat: int, show: Callable[[Row], None]
+) -> list[Row]:
+    """export of `scale` × `n` documents against `n`, each right after its bulk load (no statistics yet)."""
+    big = n * scale
+    load(engine, big)
+    big_s = median_time(store_export, max(1, repeat // 2))  # no ANALYZE in between: the planner has no statistics
+    load(engine, n)
+    small_s = median_time(store_export, repeat)
+    rows = [
+        (f"schemarel export of {n:,} documents right after a bulk load", f"{small_s:.2f} s", "1.00×"),
+        (f"schemarel export of {big:,} documents right after a bulk load", f"{big_s:.2f} s",
+         f"{big_s / small_s:.1f}× the time for {scale}× the documents (goal ≤ {scale * 1.1:.0f}×)"),
+    ]  # fmt: skip
+    for row in rows:
+        show(row)
+    return rows
+
+
+def table_rows(url: sa.URL, args: argparse.Namespace) -> list[Row]:
+    """The rows of `benchmarks/table.py`, on the empty database at `url` (the export scaling with `--scaling`)."""
+    show = lambda row: print("  ", *row, sep=" | ", file=sys.stderr, flush=True)  # noqa: E731 - progress
+    return read_rows(url, args.documents, args.scale if args.scaling else 0, args.ops, args.repeat, show)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--documents", type=int, default=20_000)
-    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--scale", type=int, default=10, help="0 leaves out the export of scale × documents.")
     parser.add_argument("--ops", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    admin = sa.create_engine(args.server, isolation_level="AUTOCOMMIT")
-    name = f"schemarel_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        url = sa.engine.make_url(args.server).set(database=name)
+    before = load_average()
+    with scratch_database(args.server) as url:
         rows = read_rows(
             url, args.documents, args.scale, args.ops, args.repeat, lambda r: print(*r, sep=" | ", flush=True)
         )
-        print_table(rows)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"{before} before, {load_average()} after")
+    print_table(rows)
 
 
 if __name__ == "__main__":
