@@ -30,17 +30,7 @@ def alembic_config() -> dict[str, str]:
 
 
 @pytest.fixture(
-    params=[
-        "sqlite",
-        "postgresql",
-        pytest.param(
-            "mysql",
-            marks=pytest.mark.xfail(
-                reason="main's models say LONGTEXT for text on MySQL/MariaDB; no committed revision creates it",
-                strict=False,
-            ),
-        ),
-    ]
+    params=["sqlite", "postgresql", "mysql"]
 )
 def alembic_engine(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
     url = str(request.getfixturevalue(DIALECTS[request.param]))
