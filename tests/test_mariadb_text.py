@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from conftest import REPO, USERS_DDL, committed_revisions
 from pathtools import execute, ok, scalar, schemarel
 from runtime_helpers import customer
-
 from schemarel import Store
 
 TEXT_BYTES = 65_535

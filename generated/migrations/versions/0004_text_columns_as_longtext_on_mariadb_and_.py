@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from schemarel.support.preconditions import protect_data
+from schemarel.support import protect_data
 from sqlalchemy.dialects import mysql
 
 revision = "0004"
