@@ -115,6 +115,43 @@ def test_a_load_reports_the_same_rejects_in_the_same_order_with_or_without_the_w
     assert [o[1:] for o in without] == [o[1:] for o in with_worker]
     refused_by_database = [r.line for o in outcomes for r in o[5] if "one_owner_per_number" in " ".join(r.reasons)]
     assert refused_by_database and all(o[3] > 0 for o in outcomes)
+    if not all_or_nothing:
+        for _, batch_size, _, _, _, rejected in with_worker:
+            assert [r.line for r in rejected] == _order(batch_size)
+
+
+def _order(batch_size: int) -> list[int]:
+    """The lines of `_lines()` rejected, in the order of a load that writes each batch before reading on: a line
+    refused before the database as it is read, one refused by it (the number's second owner on) when its
+    batch is written."""
+    reported: list[int] = []
+    pending: list[int] = []
+    owners: list[int] = []
+
+    def write() -> None:
+        for n in pending:
+            if _shares(n):
+                (reported if owners else owners).append(n)
+        pending.clear()
+
+    for number, line in enumerate(_lines(), 1):
+        try:
+            document = json.loads(line)
+        except ValueError:
+            reported.append(number)
+            continue
+        if document["emails"] == ["broken"]:
+            reported.append(number)
+            continue
+        pending.append(number)
+        if len(pending) == batch_size:
+            write()
+    write()
+    return reported
+
+
+def _shares(number: int) -> bool:
+    return DUPLICATE[0]["number"] in _lines()[number - 1].decode()
 
 
 def test_the_worker_runs_only_on_postgresql_with_psycopg() -> None:
