@@ -4,9 +4,9 @@ on their parents, written from the IR as `DocumentMap.node`, `start` and `attach
 The generic steps ask, for every row, what its table and fields are; here they are asked once per schema and
 the answers written out as straight-line code (a document of 5 rows: 5 dict lookups and a few stores, no call
 per field). A row whose presence marks, extras or spellings are set, and tables holding a JSON root, a list,
-recursive properties or a union's columns, are read by `DocumentMap.node` itself (`general`), as
-`direct.row_reader` does; where a node goes is always compiled. `DocumentMap` stays the reference: the tests
-compare both on the same rows.
+recursive properties or a union's columns, are read by `DocumentMap.node` itself (`general`); where a node
+goes is always compiled. `DocumentMap` stays the reference: the tests compare both on the same rows (the
+most common row, no required property NULL, is built in dict displays).
 
 No schema text is ever part of the generated source: property names and paths are bound as constants (`K3`, …)
 in the namespace the source runs in.
