@@ -1,5 +1,5 @@
-"""The read path: pages, ranges and compiled row readers give back exactly what was written; child pages use the
-index before any statistics exist; bulk loads leave statistics behind."""
+"""The read path: pages, ranges and the compiled readers and loaders give back exactly what was written; child
+pages use the index before any statistics exist; bulk loads leave statistics behind."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from runtime_helpers import add_users, customer, open_store, same_json
 from schemarel import AsyncStore
 from schemarel.errors import ConstraintViolation
-from schemarel.runtime import stats
+from schemarel.runtime import exactjson, stats
+from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.store import Store
 from test_runtime_roundtrip import CASES, EXAMPLES, documents, references
 
@@ -61,15 +62,42 @@ def test_pages_gets_and_row_readers_give_back_every_document(db_url: str, schema
         assert read.keys() == written.keys()
         assert all(same_json(read[k], written[k]) and same_json(store.get(k), written[k]) for k in written)
         with store.engine.connect() as conn:
-            for tm in store.mapping.tables:
-                for row in conn.execute(store.mapping.select(tm)):
-                    assert same_json(store.reads.readers[tm.index](row), store.mapping.node(tm, row))
+            rows = [list(conn.execute(store.mapping.select(tm))) for tm in store.mapping.tables]
+        for tm in store.mapping.tables:
+            for row in rows[tm.index]:
+                assert same_json(store.reads.readers[tm.index](row), store.mapping.node(tm, row))
+        compiled = store.reads.assemble(rows[0], lambda tm, parents: rows[tm.index])
+        generic = assemble_generic(store.mapping, rows)
+        assert [k for k, _ in compiled] == [k for k, _ in generic]
+        assert [exactjson.dumps(d) for _, d in compiled] == [exactjson.dumps(d) for _, d in generic]  # keys in order
         if store.engine.dialect.name == "postgresql":
             got = async_gets(db_url, store, written)
             assert all(same_json(doc, written[k]) for k, doc in zip(written, got, strict=True))
 
     check()
     store.close()
+
+
+def assemble_generic(mapping: DocumentMap, rows: list[list[Any]]) -> list[tuple[Any, Any]]:
+    """`ReadPlan.assemble` row by row through `DocumentMap.node`, `start` and `attach`: the compiled loaders'
+    reference (documents nested by recursive properties left out, as `assemble` leaves them without `nested`)."""
+    nodes: list[dict[Any, Any]] = [{} for _ in mapping.tables]
+    result = []
+    for row in rows[0]:
+        nodes[0][row[0]] = mapping.node(mapping.root, row)
+        result.append((row[0], nodes[0][row[0]]))
+    for tm in mapping.tables[1:]:
+        assert tm.parent is not None
+        parents = nodes[tm.parent.index]
+        for parent in parents.values():
+            mapping.start(tm, parent)
+        for row in rows[tm.index]:
+            parent = parents.get(tm.parent_key(row))
+            if parent is not None:
+                node = mapping.node(tm, row)
+                mapping.attach(tm, parent, node, row)
+                nodes[tm.index][row[0]] = node
+    return result
 
 
 def existing_users(store: Store) -> set[str]:
@@ -130,3 +158,26 @@ def test_bulk_loads_leave_statistics_and_small_writes_leave_them_to_autovacuum(
         "customer_profile_emails": 118,
         "customer_profile_phone_numbers": 118,
     }
+
+
+def test_gets_keep_their_prepared_statement_and_read_the_same_by_each_path(pg_customers: Store) -> None:
+    """`get` reads a document of several tables by one statement, prepared once per connection: the transaction
+    around a read ends by COMMIT (a ROLLBACK makes psycopg deallocate every prepared statement). Without that
+    statement (too wide a document), its tables' statements in one transaction read the same document."""
+    store = pg_customers
+    doc_id = store.create(customer(1))
+    first = store.get(doc_id)
+    for _ in range(3):
+        assert store.get(doc_id) == first
+    pooled = store.engine.raw_connection()
+    try:
+        driver: Any = pooled.driver_connection
+        prepared = [r[0] for r in driver.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
+    finally:
+        pooled.close()
+    assert any("UNION ALL" in sql for sql in prepared), prepared
+    whole, store.reads.whole = store.reads.whole, None
+    try:
+        assert store.get(doc_id) == first
+    finally:
+        store.reads.whole = whole

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+import simplejson
 import sqlalchemy as sa
 from conftest import run_schemarel
 from hypothesis import HealthCheck, Phase, given, settings
@@ -135,3 +137,42 @@ def test_load_and_export_give_back_every_value_as_written(tmp_path: Path, three_
             assert same_as_sent(back[document["seq"]], document, dialect), (back[document["seq"]], document)
 
     round_trip()
+
+
+TEXT = st.text(st.characters(codec=None, exclude_categories=()))  # lone surrogates too
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.decimals(allow_nan=False, allow_infinity=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_json_text_is_simplejsons_whoever_writes_it(value: Any) -> None:
+    """`exactjson.dumps` (orjson where it writes the same text) gives simplejson's text byte for byte: Decimals with
+    their digits, integers past 64 bits, any character (lone surrogates included)."""
+    assert exactjson.dumps(value) == simplejson.dumps(
+        value, use_decimal=True, allow_nan=False, ensure_ascii=False, separators=(",", ":")
+    )
+    if not _surrogates(value):
+        assert exactjson.loads(exactjson.dumps(value)) == value
+
+
+def _surrogates(value: Any) -> bool:
+    return "\\ud" in simplejson.dumps(value, use_decimal=True)  # escaped as ASCII: a lone surrogate shows
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), [1, float("-inf")], {"a": Decimal("NaN")}])
+def test_json_text_refuses_what_is_not_a_json_number(value: Any) -> None:
+    """orjson would write NaN and ±Infinity as `null`: they are refused as simplejson refuses them."""
+    with pytest.raises(ValueError):
+        exactjson.dumps(value)
+
+
+@pytest.mark.parametrize("value", [1e16, 1e-7, 0.1, 1.7976931348623157e308, 5e-324, -0.0, 123456789.125])
+def test_a_float_reads_back_as_the_number_reprs_text_gives(value: float) -> None:
+    """A float (only Python callers give one) may be written with another exponent than `repr`'s (`1e16`), never
+    another number: read back, the same Decimal (or int) as `repr`'s text gives."""
+    assert exactjson.loads(exactjson.dumps(value)) == exactjson.loads(repr(value))
+    assert str(exactjson.loads(exactjson.dumps(value))) == str(exactjson.loads(repr(value)))

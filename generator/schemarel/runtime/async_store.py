@@ -13,9 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from schemarel.errors import DocumentNotFound
 from schemarel.runtime.dbstate import check_revision
+from schemarel.runtime.direct import SNAPSHOT
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.query import Page, Where
 from schemarel.runtime.source import Source
@@ -124,32 +126,37 @@ class AsyncStore:
             return await c.run_sync(self.sync.get_on, doc_id)
 
     async def _direct_get(self, doc_id: Any, subtree: list[Any]) -> Any:
-        """`Store.get`'s direct path on psycopg's async driver: the statements of every table of the document,
-        compiled once, sent together (pipeline) in one REPEATABLE READ transaction, prepared."""
-        import psycopg  # the driver of this path
-
+        """`Store.get`'s direct path on psycopg's async driver, prepared: `ReadPlan.whole`, one statement (one
+        snapshot) in autocommit mode, else the statements of every table, compiled once, sent together with
+        BEGIN and COMMIT (pipeline) in one REPEATABLE READ transaction (see `direct.SNAPSHOT`)."""
         sync = self.sync
-        key = sync._key(doc_id)
-        sqls = [sync.reads.sql(s) for s in subtree]
+        reads = sync.reads
+        params = {"root": sync._key(doc_id)}
         await self._ready()
         try:
-            async with self.engine.connect() as own:
-                driver: Any = (await own.get_raw_connection()).driver_connection
-                previous = driver.isolation_level  # the engine's own, if it sets one
-                await driver.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
-                try:
-                    async with driver.pipeline():
-                        cursors = [await driver.execute(sql, {"root": key}, prepare=True) for sql in sqls]
-                    rows = [await c.fetchall() for c in cursors]
-                finally:
-                    await driver.rollback()  # nothing was written: ends the transaction
-                    await driver.set_isolation_level(previous)
+            # the pool's connection itself, without the Connection and AsyncConnection around it (their
+            # greenlets and tasks cost a third of a call); handed back through a greenlet, as its reset awaits
+            pooled = await self.engine.raw_connection()
+            try:
+                driver: Any = pooled.driver_connection
+                if reads.whole is not None:
+                    previous = driver.autocommit
+                    await driver.set_autocommit(True)
+                    try:
+                        cursor = await driver.execute(reads.sql(reads.whole), params, prepare=True)
+                        rows = reads.split(await cursor.fetchall())
+                    finally:
+                        await driver.set_autocommit(previous)
+                else:
+                    rows = await _snapshot_rows(driver, [reads.sql(s) for s in subtree], params)
+            finally:
+                await greenlet_spawn(pooled.close)
         except Exception as exc:
             error = sync.error(exc)
             if error is exc:
                 raise
             raise error from exc
-        found = sync.reads.from_subtree(rows)
+        found = reads.from_subtree(rows)
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
@@ -237,3 +244,16 @@ class AsyncStore:
 
 async def _connection(session: AsyncSession) -> AsyncConnection:
     return await session.connection()
+
+
+async def _snapshot_rows(driver: Any, sqls: list[str], params: dict[str, Any]) -> list[Any]:
+    """`DirectReads.snapshot_rows` on psycopg's async connection `driver`."""
+    try:
+        async with driver.pipeline():
+            await driver.execute(SNAPSHOT)
+            cursors = [await driver.execute(sql, params, prepare=True) for sql in sqls]
+            await driver.commit()
+        return [await c.fetchall() for c in cursors]
+    except BaseException:
+        await driver.rollback()
+        raise

@@ -323,11 +323,11 @@ class DocumentMap:
         assert tm.parent is not None
         if tm.table.kind == "array" and path and path not in tm.parent.tracked and isinstance(parent_node, dict):
             _ensure(parent_node, path, list)
-        elif _required_map(tm, path) and isinstance(parent_node, dict):
+        elif required_map(tm, path) and isinstance(parent_node, dict):
             _ensure(parent_node, path)  # a required map: `{}` when no row holds an entry
 
 
-def _required_map(tm: TableMap, path: tuple[str, ...]) -> bool:
+def required_map(tm: TableMap, path: tuple[str, ...]) -> bool:
     """A map that is a whole property, present whenever its parent node is (no presence mark says otherwise)."""
     entries, parent = tm.table.entries, tm.parent
     if entries is None or not entries.whole or not path or parent is None:

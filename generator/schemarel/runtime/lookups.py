@@ -38,12 +38,17 @@ class Lookups(StoreBase):
             return self.get_on(c, doc_id)
 
     def _direct_document(self, doc_id: Any) -> Any:
-        """The document of several tables, its statements sent together through psycopg in one snapshot."""
-        subtree = self.reads.subtree
+        """The document of several tables read through psycopg in one snapshot: by `ReadPlan.whole`, else by
+        its statements sent together."""
+        reads, subtree = self.reads, self.reads.subtree
         assert subtree is not None
+        key = self._key(doc_id)
         try:
-            rows = self.direct.snapshot_rows([self.reads.sql(s) for s in subtree], {"root": self._key(doc_id)})
-            found = self.reads.from_subtree(rows)
+            whole = reads.whole
+            if whole is not None:  # one statement, one snapshot
+                found = reads.from_subtree(reads.split(self.direct.rows(("whole",), lambda: whole, {"root": key})))
+            else:
+                found = reads.from_subtree(self.direct.snapshot_rows([reads.sql(s) for s in subtree], {"root": key}))
         except DocumentNotFound:
             raise
         except Exception as exc:
@@ -107,6 +112,10 @@ class Lookups(StoreBase):
             terms(self.paths, where)  # a bad filter raises here, not at the first item
             stream: Iterator[tuple[Any, Any]] = self._direct_stream(where, order, limit, batch_size)
             return stream
+        if self.reads.psycopg and self.reads.subtree is not None:
+            order = Order.parse(self.paths, order_by)
+            terms(self.paths, where)
+            return self._paged_stream(where, order, limit, batch_size, conn)
         conds, order = self.compile(where, order_by)
         rows: Iterator[tuple[Any, Any]] = self._stream(conds, order, limit, batch_size, conn)
         return rows
@@ -122,32 +131,54 @@ class Lookups(StoreBase):
                 return
             limit = None if limit is None else limit - len(items)
 
+    def _paged_stream(
+        self, where: Where | None, order: Order, limit: int | None, size: int, conn: Bind | None
+    ) -> Iterator[tuple[Any, Any]]:
+        """`find` of documents of several tables on psycopg's sync driver: pages read by `direct_page` in one
+        snapshot."""
+        after = None
+        with self._reading(conn) as c:
+            while limit is None or limit > 0:
+                items, after = self.direct_page(where, order, size if limit is None else min(size, limit), after, c)
+                yield from items
+                if after is None:
+                    return
+                limit = None if limit is None else limit - len(items)
+
     def direct_page(
-        self, where: Where | None, order: Order, size: int, after: list[Any] | None
+        self, where: Where | None, order: Order, size: int, after: list[Any] | None, conn: sa.Connection | None = None
     ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
-        """`page_on` by one statement sent through psycopg, compiled once per form of the query."""
+        """`page_on` by statements sent through psycopg, compiled once per form of the query: without `conn`, a
+        document held in one row, one statement on a pooled connection; with it, the root's statement and each
+        other table's in `conn`'s transaction (`ReadPlan.page`: the root's uuid columns read as text, and so the
+        `after` values it gives)."""
         root = self.root
-        items = terms(self.paths, where)
+        filters = terms(self.paths, where)
         after_shape = None if after is None else tuple(v is None for v in after[:-1])
-        key = ("page", shape(items), after_shape, tuple((t.path, d) for t, d in order.keys))
-        values = bound(items) + ([v for v in after if v is not None] if after is not None else [])
+        key = ("page", shape(filters), after_shape, tuple((t.path, d) for t, d in order.keys))
+        values = bound(filters) + ([v for v in after if v is not None] if after is not None else [])
         params = {f"p{i}": v for i, v in enumerate(values)}
 
         def build() -> Any:
             bind = Binder(named=True)
-            query = self.mapping.select(root).where(*where_of(items, bind))
+            query = self.mapping.select(root).where(*where_of(filters, bind))
             if after is not None:
                 query = query.where(order.after(root, after, bind))
             return query.order_by(*order.columns(root)).limit(sa.bindparam("limit", type_=sa.Integer()))
 
+        params["limit"] = size
+        items: list[tuple[Any, Any]]
         try:
-            rows = self.direct.rows(key, build, {**params, "limit": size})
+            if conn is None:
+                rows = self.direct.rows(key, build, params)
+                read = self.read_row
+                items = [(row[0], read(row)) for row in rows]
+            else:
+                contiguous = not filters and not order.keys  # every document, in key order
+                items, rows = self.reads.page(conn, self.direct.sql(key, build), params, contiguous)
         except Exception as exc:
             raise self.error(exc) from exc
-        read = self.read_row
-        return [(row[0], read(row)) for row in rows], (
-            order.values(rows[-1], root) if size and len(rows) == size else None
-        )
+        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
 
     def _stream(self, conds: list[Any], order: Order, limit: int | None, size: int, conn: Bind | None) -> Any:
         after = None
