@@ -29,19 +29,7 @@ def alembic_config() -> dict[str, str]:
     return {"file": str(REPO / "generated" / "alembic.ini")}
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        "postgresql",
-        pytest.param(
-            "mysql",
-            marks=pytest.mark.xfail(
-                reason="main's models say LONGTEXT for text on MySQL/MariaDB; no committed revision creates it",
-                strict=False,
-            ),
-        ),
-    ]
-)
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def alembic_engine(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
     url = str(request.getfixturevalue(DIALECTS[request.param]))
     execute(url, USERS_DDL)  # the table another system owns, which revision 0002 references
