@@ -107,7 +107,10 @@ def compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
     """A jsonschema-rs validator, or None where it is missing or cannot compile this schema."""
     if jsonschema_rs is None:
         return None
-    resources = [(uri, standard(s.contents)) for s in sources for uri in schema_uris(s.path, s.contents)]
+    resources = []
+    for s in sources:  # one standard form per file, whatever number of URIs it answers to
+        spelled = standard(s.contents)
+        resources += [(uri, spelled) for uri in schema_uris(s.path, s.contents)]
     try:
         return jsonschema_rs.validator_for(
             {**standard(source.contents), "$schema": dialect(source.contents)},
