@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,7 +65,7 @@ class PostgresWriter(Writer):
 
     def __init__(self, mapping: DocumentMap, dialect: sa.Dialect) -> None:
         super().__init__(mapping, dialect)
-        self._statements: dict[tuple[int, ...], tuple[str, list[str]]] = {}
+        self._statements: dict[tuple[int, ...], tuple[str, list[int]]] = {}
         self._sequences: dict[int, str] = {}
 
     def write(self, conn: sa.Connection, batch: RowBatch) -> None:
@@ -110,16 +111,23 @@ class PostgresWriter(Writer):
         if not self.one_statement(batch):
             self.insert(conn, batch, tables)
             return
+        conn.exec_driver_sql(*self.one_insert(batch))
+
+    def one_insert(self, batch: RowBatch) -> tuple[str, tuple[Any, ...]]:
+        """The SQL text and parameters of `write_one`'s single statement (when `one_statement(batch)`)."""
         # data-modifying CTEs run as one statement (one round trip); foreign keys are checked at its end
+        tables = self.mapping.tables
         shape = tuple(len(batch.rows[tm.index]) for tm in tables)
         if shape not in self._statements:
-            self._statements[shape] = self._statement(conn.dialect, shape)
-        sql, names = self._statements[shape]
+            self._statements[shape] = self._statement(self.dialect, shape)
+        sql, order = self._statements[shape]
         values = [v for tm in tables for row in batch.rows[tm.index] for v in row]
-        conn.exec_driver_sql(sql, dict(zip(names, values, strict=True)))
+        return sql, tuple([values[i] for i in order])
 
-    def _statement(self, dialect: sa.Dialect, shape: tuple[int, ...]) -> tuple[str, list[str]]:
-        """SQL text (compiled once per shape: SQLAlchemy does not cache multi-row VALUES) and its parameters."""
+    def _statement(self, dialect: sa.Dialect, shape: tuple[int, ...]) -> tuple[str, list[int]]:
+        """SQL text (compiled once per shape: SQLAlchemy does not cache multi-row VALUES) with positional
+        placeholders (the driver then takes the values as they are, without a dict to build and look up), and
+        where each placeholder's value is among the batch's row values."""
         names: list[str] = []
 
         def rows(tm: TableMap, count: int) -> list[dict[str, Any]]:
@@ -143,8 +151,13 @@ class PostgresWriter(Writer):
             for tm, count in zip(tables[1:], shape[1:], strict=True)
             if count
         ]
-        compiled = (stmt.add_cte(*ctes) if ctes else stmt).compile(dialect=dialect)
-        return str(compiled), names
+        text = str((stmt.add_cte(*ctes) if ctes else stmt).compile(dialect=dialect))
+        order = [int(n) for n in _PLACEHOLDER.findall(text)]  # the CTEs (children) come first in the text
+        assert sorted(order) == list(range(len(names))), "each parameter once"
+        return _PLACEHOLDER.sub("%s", text), order
+
+
+_PLACEHOLDER = re.compile(r"%\(p(\d+)\)s")  # psycopg's named placeholders, as `_statement` names them
 
 
 def _is_json(tm: TableMap, column: str) -> bool:

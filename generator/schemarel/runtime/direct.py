@@ -1,4 +1,4 @@
-"""Reads sent straight through psycopg, and the row readers compiled per table that turn rows into nodes.
+"""Reads and one-statement creates sent straight through psycopg; the row readers compiled per table.
 
 SQLAlchemy's execution path costs more than the query itself on a lookup by an indexed value (about 0.2 ms
 against 0.05 ms here): on PostgreSQL with psycopg's sync driver, a document held in one row is read by one
@@ -9,7 +9,8 @@ snapshot (`snapshot_rows`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,14 +34,29 @@ class DirectReads:
         sql = self._sql.get(key)
         if sql is None:
             sql = self._sql[key] = str(build().compile(dialect=self.engine.dialect))
+        with self._autocommit() as driver:
+            return list(driver.execute(sql, params).fetchall())
+
+    def execute(self, sql: str, params: Sequence[Any]) -> None:
+        """One statement that returns nothing (a write, atomic on its own), prepared, in autocommit mode."""
+        with self._autocommit() as driver:
+            driver.execute(sql, params, prepare=True)
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Any]:
+        """A pooled psycopg connection in autocommit mode (no BEGIN and COMMIT around one statement); one the
+        server dropped meanwhile is discarded, so that the next statement gets a new one."""
         pooled = self.engine.raw_connection()
         try:
             driver: Any = pooled.driver_connection
             driver.autocommit = True
             try:
-                return list(driver.execute(sql, params).fetchall())
+                yield driver
             finally:
-                driver.autocommit = False
+                if driver.closed or driver.broken:
+                    pooled.invalidate()
+                else:
+                    driver.autocommit = False
         finally:
             pooled.close()
 

@@ -13,12 +13,15 @@ import sqlalchemy as sa
 
 from schemarel.errors import ConstraintViolation, DocumentInvalid, SchemarelError, StoreError, ValueRejected
 from schemarel.runtime import exactjson
+from schemarel.runtime.overlap import Ahead, can_overlap
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.store import Store
+from schemarel.runtime.tablemap import RowBatch
 
 REFUSALS = (ConstraintViolation, ValueRejected)
 # what makes a batch fail for one of its lines: each line is then tried on its own
 FAILURES = (StoreError, sa.exc.DBAPIError)
+Written = tuple[list[Any], list["Reject"]]  # a batch's ids, and its lines the database refused
 
 
 @dataclass(frozen=True)
@@ -131,19 +134,22 @@ class Loader:
         self.result = LoadResult()
 
     def run(self, lines: Iterable[bytes]) -> LoadResult:
-        with self.store.engine.connect() as conn:
+        overlap = can_overlap(self.store.engine)  # a batch written while the next is read (runtime/overlap.py)
+        with self.store.engine.connect() as conn, Ahead[Written](overlap) as ahead:
             outer = conn.begin() if self.all_or_nothing else None
             pending: list[tuple[int, Any]] = []
+            refused: list[Reject] = []  # the lines of this batch that never reach the database
             for number, raw in enumerate(lines, 1):
                 if self.progress is not None:
                     self.progress(len(raw))
-                document = self._parse(number, raw)
+                document = self._parse(number, raw, refused)
                 if document is not None:
                     pending.append((number, document))
                 if len(pending) >= self.batch_size:
-                    self._flush(conn, pending)
-                    pending = []
-            self._flush(conn, pending)
+                    self._flush(conn, ahead, pending, refused)
+                    pending, refused = [], []
+            self._flush(conn, ahead, pending, refused)
+            self._settle(ahead.finish())
             if outer is not None:
                 if self.result.rejected:
                     outer.rollback()
@@ -154,40 +160,65 @@ class Loader:
         analyze_after_load(self.store.engine, self.store.mapping.tables, self.result.loaded)  # see runtime/stats.py
         return self.result
 
-    def _parse(self, number: int, raw: bytes) -> Any:
+    def _parse(self, number: int, raw: bytes, refused: list[Reject]) -> Any:
         if not raw.strip():
             return None
         try:
             document = exactjson.loads(raw)
         except exactjson.NotJSON as exc:
-            self._reject(number, [f"invalid JSON: {exc}"])
+            refused.append(_rejection(number, [f"invalid JSON: {exc}"]))
             return None
         try:
             return self.store.prepare(document)
         except DocumentInvalid as exc:
-            self._reject(number, [str(v) for v in exc.violations])
+            refused.append(_rejection(number, [str(v) for v in exc.violations]))
         except REFUSALS as exc:
-            self._reject(number, [str(exc)])
+            refused.append(_rejection(number, [str(exc)]))
         return None
 
-    def _flush(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> None:
+    def _flush(
+        self, conn: sa.Connection, ahead: Ahead[Written], pending: list[tuple[int, Any]], refused: list[Reject]
+    ) -> None:
+        """Start writing a batch, once the one before it is written; the lines refused before the database
+        are reported first, in the order a load without the worker thread reports them."""
+        self._settle(ahead.finish())
+        self._settle([([], refused)])
         if not pending or (self.all_or_nothing and self.result.rejected):
             return  # with all_or_nothing, nothing will be kept after a rejection: only checking goes on
-        if self.all_or_nothing:
-            ids = self._write(conn, pending)
-        else:
-            try:
-                with conn.begin():
-                    ids = self._write(conn, pending)
-            except sa.exc.DBAPIError as exc:
-                if not exc.connection_invalidated:
-                    raise
-                ids = self._one_by_one(conn, pending)
-        self.result.loaded += len(ids)
-        if self.keep_ids:
-            self.result.ids += ids
+        try:  # the rows are built here, while the batch before is being written
+            rows: tuple[RowBatch, list[Any]] | None = self.store.rows_of([doc for _, doc in pending])
+        except FAILURES:
+            rows = None  # a value no column takes: `_write` finds its line
+        ahead.start(lambda: self._batch(conn, pending, rows))
 
-    def _one_by_one(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> list[Any]:
+    def _settle(self, written: list[Written]) -> None:
+        """Count (and report) what batches wrote and rejected."""
+        for ids, rejected in written:
+            self.result.loaded += len(ids)
+            if self.keep_ids:
+                self.result.ids += ids
+            for item in rejected:
+                self.result.rejected += 1
+                self.reject_sink(item)
+
+    def _batch(
+        self, conn: sa.Connection, pending: list[tuple[int, Any]], rows: tuple[RowBatch, list[Any]] | None
+    ) -> Written:
+        """Write a batch (possibly in the worker thread): its ids, and the lines the database refused."""
+        rejected: list[Reject] = []
+        if self.all_or_nothing:
+            return self._write(conn, pending, rows, rejected), rejected
+        try:
+            with conn.begin():
+                ids = self._write(conn, pending, rows, rejected)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            rejected = []
+            ids = self._one_by_one(conn, pending, rejected)
+        return ids, rejected
+
+    def _one_by_one(self, conn: sa.Connection, pending: list[tuple[int, Any]], rejected: list[Reject]) -> list[Any]:
         """After the server dropped the connection (the batch's transaction is gone with it): each line again,
         in a transaction of its own, on a new connection."""
         ids = []
@@ -196,17 +227,24 @@ class Loader:
                 with conn.begin():
                     ids += self.store.write(conn, [doc])
             except FAILURES as exc:
-                self._reject(number, [_reason(exc)])
+                rejected.append(_rejection(number, [_reason(exc)]))
         return ids
 
-    def _write(self, conn: sa.Connection, pending: list[tuple[int, Any]]) -> list[Any]:
-        """The batch in a SAVEPOINT; if it fails, each document in its own, to find the culprits."""
-        try:
-            with self.store.transaction(conn) as c:
-                return self.store.write(c, [doc for _, doc in pending])
-        except FAILURES as exc:
-            if _lost(exc):
-                raise
+    def _write(
+        self,
+        conn: sa.Connection,
+        pending: list[tuple[int, Any]],
+        rows: tuple[RowBatch, list[Any]] | None,
+        rejected: list[Reject],
+    ) -> list[Any]:
+        """The batch's `rows` in a SAVEPOINT; if it fails, each document in its own, to find the culprits."""
+        if rows is not None:
+            try:
+                with self.store.transaction(conn) as c:
+                    return self.store.send(c, *rows)
+            except FAILURES as exc:
+                if _lost(exc):
+                    raise
         ids = []
         for number, doc in pending:
             try:
@@ -215,13 +253,13 @@ class Loader:
             except FAILURES as exc:
                 if _lost(exc):
                     raise
-                self._reject(number, [_reason(exc)])
+                rejected.append(_rejection(number, [_reason(exc)]))
         return ids
 
-    def _reject(self, number: int, reasons: list[str]) -> None:
-        self.result.rejected += 1
-        # a reason may quote a lone surrogate (a key's pointer): as `\udbff`, so that it can be written as UTF-8
-        self.reject_sink(Reject(number, [r.encode("utf-8", "backslashreplace").decode() for r in reasons]))
+
+def _rejection(number: int, reasons: list[str]) -> Reject:
+    # a reason may quote a lone surrogate (a key's pointer): as `\udbff`, so that it can be written as UTF-8
+    return Reject(number, [r.encode("utf-8", "backslashreplace").decode() for r in reasons])
 
 
 def _lost(exc: BaseException) -> bool:

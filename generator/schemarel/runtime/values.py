@@ -35,14 +35,17 @@ def problems(document: Any, *, nul_ok: bool = True) -> Problems:
 def _clean(document: Any, nul_ok: bool) -> bool:
     """Whether `problems` would find nothing, by a pass that builds no pointers (most documents are clean):
     False at the first thing that may be a problem, which `_found` then looks at closely. Anything but plain
-    JSON types (a subclass such as `Duplicated`, `NonFinite`) is left to `_found`."""
+    JSON types (a subclass such as `Duplicated`, `NonFinite`) is left to `_found`. The common text (ASCII, no
+    NUL) is checked inline: this pass runs on every document written, and a call per string doubled its cost."""
     stack: list[tuple[Any, int]] = [(document, 0)]
     while stack:
         node, level = stack.pop()
         kind = node.__class__
         if kind is dict:
             for key in node:
-                if key.__class__ is not str or not _plain_text(key, nul_ok):
+                if key.__class__ is not str:
+                    return False
+                if not (key.isascii() and (nul_ok or "\x00" not in key)) and not _plain_text(key, nul_ok):
                     return False
             items: Any = node.values()
         elif kind is list:
@@ -54,7 +57,7 @@ def _clean(document: Any, nul_ok: bool) -> bool:
         for item in items:
             kind = item.__class__
             if kind is str:
-                if not _plain_text(item, nul_ok):
+                if not (item.isascii() and (nul_ok or "\x00" not in item)) and not _plain_text(item, nul_ok):
                     return False
             elif kind is dict or kind is list:
                 stack.append((item, level + 1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,9 @@ import sqlalchemy as sa
 from schemarel.errors import DocumentNotFound
 from schemarel.runtime import patch
 from schemarel.runtime.base import UPDATED_AT, Bind, StoreBase
+from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.marks import MISSING
+from schemarel.runtime.overlap import Ahead, can_overlap
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.tablemap import RowBatch
 
@@ -20,8 +23,16 @@ class Writes(StoreBase):
 
     def write(self, conn: sa.Connection, documents: Sequence[Any]) -> list[Any]:
         """Write prepared documents on `conn` (no transaction handling); returns their ids in order."""
+        batch, ids = self.rows_of(documents)
+        return self.send(conn, batch, ids)
+
+    def rows_of(self, documents: Sequence[Any]) -> tuple[RowBatch, list[Any]]:
+        """The rows of prepared documents, and their ids (None where the database assigns them)."""
         batch = self.mapping.new_batch()
-        ids = [self.mapping.add(batch, doc) for doc in documents]
+        return batch, [self.mapping.add(batch, doc) for doc in documents]
+
+    def send(self, conn: sa.Connection, batch: RowBatch, ids: list[Any]) -> list[Any]:
+        """Write the rows of `rows_of` on `conn` (no transaction handling); returns the documents' ids."""
         self._writer(conn.dialect).write(conn, batch)
         return batch.keys[0] if self.root.key_source == "server" else ids
 
@@ -29,7 +40,15 @@ class Writes(StoreBase):
         """Store one document; returns its id."""
         batch, doc_id = self.one_batch(document)
         writer = self._writer(self.engine.dialect)
-        with self.transaction(conn, one_statement=writer.one_statement(batch)) as c:
+        one_statement = writer.one_statement(batch)
+        if one_statement and conn is None and isinstance(writer, PostgresWriter) and self.direct.psycopg:
+            # straight through psycopg, prepared: SQLAlchemy's execution path costs more than the insert itself
+            try:
+                self.direct.execute(*writer.one_insert(batch))
+            except Exception as exc:
+                raise self.error(exc) from exc
+            return self.created_id(batch, doc_id)
+        with self.transaction(conn, one_statement=one_statement) as c:
             writer.write_one(c, batch)
         return self.created_id(batch, doc_id)
 
@@ -47,14 +66,23 @@ class Writes(StoreBase):
         Each batch is all or nothing. A failing batch raises (DocumentInvalid says which document, by
         `index`); the batches before it stay written. After a large load in transactions of its own, the tables
         are analyzed (runtime/stats.py says when and why); in the caller's transaction that is the caller's call.
+        In transactions of its own on PostgreSQL, a batch is written while the next is prepared (runtime/overlap.py).
         """
         ids: list[Any] = []
-        for batch in self.batches(documents, batch_size):
-            with self.transaction(conn) as c:
-                ids += self.write(c, batch)
+        with Ahead[list[Any]](conn is None and can_overlap(self.engine)) as ahead:
+            for prepared in self.batches(documents, batch_size):
+                batch, batch_ids = self.rows_of(prepared)
+                for written in ahead.start(partial(self._send_batch, conn, batch, batch_ids)):
+                    ids += written
+            for written in ahead.finish():
+                ids += written
         if conn is None:
             analyze_after_load(self.engine, self.mapping.tables, len(ids))
         return ids
+
+    def _send_batch(self, conn: Bind | None, batch: RowBatch, ids: list[Any]) -> list[Any]:
+        with self.transaction(conn) as c:
+            return self.send(c, batch, ids)
 
     def batches(self, documents: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
         """Prepared documents, `batch_size` at a time."""

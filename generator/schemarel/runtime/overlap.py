@@ -1,0 +1,71 @@
+"""Bulk writes one batch ahead: the database writes a batch in a worker thread while the caller prepares the next.
+
+Why: a COPY batch spends most of its time waiting for the server (parsing rows, checking foreign keys at the
+end of each statement, committing), and the client most of its time validating documents and building rows.
+Run one after the other they add up; with a worker thread (psycopg waits with the GIL released) they overlap,
+on two cores as fast as the slower of the two. At most one batch is under way, and batches are written in
+order, each in its own transaction: the same writes as without it, in the same order, one batch's memory more.
+
+Only where the connection may be handed to another thread: PostgreSQL through psycopg's sync driver, on a
+connection of the Store's own (a caller's connection or session, SQLite's per-thread pool and the other
+dialects keep doing everything in the calling thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+
+T = TypeVar("T")
+
+
+def can_overlap(engine: sa.Engine) -> bool:
+    """Whether the engine's connections may write in a worker thread (see the module docstring)."""
+    dialect = engine.dialect
+    return dialect.name == "postgresql" and dialect.driver == "psycopg" and not dialect.is_async
+
+
+class Ahead(Generic[T]):
+    """Runs work items one at a time, in order: in a worker thread when `enabled` (the caller goes on meanwhile),
+    else at once. `start` waits for the previous item and returns its result, so that a failure is raised
+    before any later item starts, as it would be without the thread. Used as a context manager: leaving it
+    waits for the item under way; if the block failed meanwhile, a failure of that earlier item is the one
+    raised (it happened first)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="schemarel-write") if enabled else None
+        self._under_way: Future[T] | None = None
+        self._done: list[T] = []
+
+    def start(self, work: Callable[[], T]) -> list[T]:
+        """The results of the items finished since the last call (the previous item waited for), then `work`
+        started (or run, when not enabled: its result comes with the next call or `finish`)."""
+        finished = self.finish()
+        if self._pool is None:
+            self._done.append(work())
+        else:
+            self._under_way = self._pool.submit(work)
+        return finished
+
+    def finish(self) -> list[T]:
+        """The results of every item not yet returned, waiting for the one under way."""
+        if self._under_way is not None:
+            under_way, self._under_way = self._under_way, None
+            self._done.append(under_way.result())
+        done, self._done = self._done, []
+        return done
+
+    def __enter__(self) -> Ahead[T]:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if kind is not None and self._under_way is not None:
+                self._under_way.result()  # an earlier failure wins; a success is kept (that batch is written)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
