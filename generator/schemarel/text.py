@@ -37,6 +37,8 @@ def _unsafe(char: str) -> bool:
 
 def _visible(text: str, keep: str = "") -> str:
     """`text` with every unsafe character (but those in `keep`) spelled as a Python-style escape."""
+    if text.isprintable() and BIDI.isdisjoint(text):  # the common case, decided in C: nothing to spell
+        return text
     return "".join(_escape_char(c) if _unsafe(c) and c not in keep else c for c in text)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,15 @@ def generate(
         settings = (schemas_dir, out_dir, templates_dir, message, allow_destructive, False, strict, verbose)
         watch_and_generate(schemas_dir, templates_dir, interval, lambda: _generate(*settings))
         return
-    _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict, verbose)
+    # One run: the cyclic collector would scan the growing heap of IR, metadata and syntax trees again and
+    # again (a third of a big schema's time) to free little, so it rests until the run is over.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _generate(schemas_dir, out_dir, templates_dir, message, allow_destructive, rehash, strict, verbose)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _generate(

@@ -64,6 +64,27 @@ class Branch(ops.MigrateOperation):
         return self.undo or Code()
 
 
+class CreateTable(ops.CreateTableOp):
+    """Alembic's create_table of a table of the metadata built for this revision, rendered from that table.
+
+    Alembic's renderer asks the op for a Table and gets a copy of every column, constraint and referenced table
+    in a new MetaData (most of the cost of a big first revision); this op's table is already that Table, built
+    by `build_metadata` for this revision alone and never changed after, so it is handed over as it is.
+    """
+
+    table: sa.Table
+
+    @classmethod
+    def of(cls, table: sa.Table) -> CreateTable:
+        op = cls.from_table(table)  # Alembic's constructor of the op, with this class
+        assert isinstance(op, CreateTable)
+        op.table = table
+        return op
+
+    def to_table(self, migration_context: Any = None) -> sa.Table:
+        return self.table if migration_context is None else super().to_table(migration_context)
+
+
 class RenameTable(ops.RenameTableOp):
     def reverse(self) -> RenameTable:
         return RenameTable(self.new_table_name, self.table_name)

@@ -306,6 +306,6 @@ def _table_op(table: sa.Table, create: bool) -> mo.Custom:
     """Create a table and its indexes, or drop it: dropping a table drops its indexes, and MySQL refuses to
     drop beforehand an index that a foreign key needs."""
     indexes = [ops.CreateIndexOp.from_index(ix) for ix in sorted(table.indexes, key=lambda i: str(i.name))]
-    make = mo.Group(ops.CreateTableOp.from_table(table), *indexes)
+    make = mo.Group(mo.CreateTable.of(table), *indexes)
     drop = mo.Group(ops.DropTableOp.from_table(table))
     return mo.paired(make, drop) if create else mo.paired(drop, make)

@@ -32,7 +32,7 @@ from schemarel.project.history import (
 from schemarel.render import docpages, pycheck, views
 from schemarel.render.documents import documents_view
 from schemarel.render.jinja import environment
-from schemarel.render.pyformat import format_sources
+from schemarel.render.pyformat import start_formatting
 from schemarel.schema.loader import load_schemas
 from schemarel.urls import DEFAULT_URL
 
@@ -136,8 +136,8 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         files[f"documents/{naming.snake(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
     files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
     fresh = [path for path in files if path.endswith(".py") and path not in recorded]
-    files.update(format_sources(files, fresh, settings.out_dir))  # before history.sum sums the new revision
-    files[SUM_FILE] = render_sum(revisions, files)
+    formatted = start_formatting(files, fresh, settings.out_dir)  # ruff runs while the docs render
+    files[SUM_FILE] = b""  # its place among the files; summed once the new revision is laid out
     for model in db.schemas:
         head = _last_revision_of(revisions, model.name)
         files[f"docs/{model.name}.md"] = _render(
@@ -170,6 +170,8 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         ],
         **docpages.database_page(db),
     )
+    files.update(formatted())
+    files[SUM_FILE] = render_sum(revisions, files)
     origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
     own_models = settings.templates_dir is not None and (settings.templates_dir / "models.py.j2").is_file()
     rendered = {p: c for p, c in files.items() if p not in recorded}

@@ -11,7 +11,9 @@ that fails is a SchemaError naming the schema file, raised before anything is wr
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Mapping
+from typing import Any
 
 from schemarel.errors import SchemaError
 
@@ -75,40 +77,88 @@ def _error(path: str, origin: str, detail: str) -> SchemaError:
 def check_module(path: str, source: str, modules: set[str], model_shape: bool = True) -> None:
     """Raise SyntaxError, or _Refused naming the first node the generator does not write."""
     tree = ast.parse(source, filename=path)
+    imports = DOCUMENT_IMPORTS if path.startswith("documents/") else IMPORTS
+    allowed_imports = ENV_IMPORTS if path == ENV_MODULE else imports
     bound: set[str] = set()
-    loaded: list[ast.Name] = []  # checked once every binding is known: one walk of the tree, not two
-    for node in ast.walk(tree):
-        kind = type(node).__name__
-        if kind not in NODES:
-            raise _Refused(node, f"unexpected Python construct {kind}")
-        if isinstance(node, ast.Name):
-            if isinstance(node.ctx, ast.Load):
+    loaded: list[Any] = []  # checked once every binding is known: one walk of the tree, not two
+    # `ast.walk`'s breadth-first order (so the same node is named first), with each kind's children read from
+    # its own fields: the generic walk asks every field of every node, most of them leaves
+    todo: deque[Any] = deque([tree])
+    popleft, push, extend = todo.popleft, todo.append, todo.extend
+    while todo:
+        node: Any = popleft()  # read field by field below, each kind as the generator writes it
+        cls = node.__class__
+        fields = _CHILD_FIELDS.get(cls)
+        if fields is None:
+            if node is None:  # a hole in a list of nodes: a keyword-only argument without default, `{**d}`
+                continue
+            raise _Refused(node, f"unexpected Python construct {cls.__name__}")
+        if cls is ast.Name:
+            ctx = node.ctx
+            if ctx.__class__ is ast.Load:
                 loaded.append(node)
-            else:
+            elif ctx.__class__ is ast.Store:
                 bound.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            else:
+                raise _Refused(ctx, f"unexpected Python construct {ctx.__class__.__name__}")
+            continue
+        if cls is ast.Constant:
+            continue
+        for name in fields:
+            value = getattr(node, name)
+            if value.__class__ is list:
+                extend(value)
+            elif value is not None:
+                push(value)
+        if cls in _CTX_FIELD and node.ctx.__class__ not in _CONTEXTS:
+            raise _Refused(node.ctx, f"unexpected Python construct {node.ctx.__class__.__name__}")
+        if cls is ast.Attribute:
+            if node.attr.startswith("_") and node.attr not in PUBLIC_DUNDERS:
+                raise _Refused(node, f"unexpected attribute {node.attr!r}")
+        elif cls is ast.Call:
+            _check_call(node)
+        elif cls is ast.Expr:
+            if not _is_docstring_or_call(node):
+                raise _Refused(node, "an expression statement that is neither a docstring nor a call")
+        elif cls is ast.FunctionDef or cls is ast.ClassDef:
             bound.add(node.name)
-        elif isinstance(node, ast.arg):
+        elif cls is ast.arg:
             bound.add(node.arg)
-        elif isinstance(node, ast.alias):
+        elif cls is ast.alias:
             bound.add(node.asname or node.name.split(".")[0])
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            allowed = DOCUMENT_IMPORTS if path.startswith("documents/") else IMPORTS
-            _check_import(node, modules, ENV_IMPORTS if path == ENV_MODULE else allowed)
-        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and node.attr not in PUBLIC_DUNDERS:
-            raise _Refused(node, f"unexpected attribute {node.attr!r}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
-            name = node.args[1] if len(node.args) > 1 else None
-            if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and not name.value.startswith("_")):
-                raise _Refused(node, "getattr of a private or computed attribute")
-        elif isinstance(node, ast.Expr) and not _is_docstring_or_call(node):
-            raise _Refused(node, "an expression statement that is neither a docstring nor a call")
-    for node in loaded:
-        if node.id not in bound and node.id not in BUILTINS:
-            raise _Refused(node, f"unexpected name {node.id!r}")
+        elif cls is ast.Import or cls is ast.ImportFrom:
+            _check_import(node, modules, allowed_imports)
+    for name_node in loaded:
+        if name_node.id not in bound and name_node.id not in BUILTINS:
+            raise _Refused(name_node, f"unexpected name {name_node.id!r}")
     stem = path[len("models/") : -3] if path.startswith("models/") else None
     if model_shape and stem in modules and stem not in ("base", "__init__"):
         _check_model_module(tree)
+
+
+def _node_fields() -> dict[type[ast.AST], tuple[str, ...]]:
+    """The fields of each allowed node kind that hold nodes (a node, a list of nodes, or None), `ctx` aside."""
+    leaves = {"ctx", "id", "attr", "arg", "name", "asname", "module", "level", "type_comment", "is_async", "simple"}
+    result: dict[type[ast.AST], tuple[str, ...]] = {}
+    for kind in NODES:
+        cls: type[ast.AST] = getattr(ast, kind)
+        fields = tuple(f for f in cls._fields if f not in leaves)
+        if cls is ast.Constant:
+            fields = ()
+        result[cls] = fields
+    return result
+
+
+_CHILD_FIELDS = _node_fields()
+_CONTEXTS = (ast.Load, ast.Store)
+_CTX_FIELD = frozenset(cls for cls in _CHILD_FIELDS if "ctx" in cls._fields and cls is not ast.Name)
+
+
+def _check_call(node: ast.Call) -> None:
+    if isinstance(node.func, ast.Name) and node.func.id == "getattr":
+        name = node.args[1] if len(node.args) > 1 else None
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and not name.value.startswith("_")):
+            raise _Refused(node, "getattr of a private or computed attribute")
 
 
 def _check_import(node: ast.Import | ast.ImportFrom, modules: set[str], allowed: frozenset[str]) -> None:

@@ -14,7 +14,7 @@ import functools
 import json
 import re
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,13 +25,24 @@ PIECE = 60  # characters of text per piece of a split string: fits any line leng
 
 def format_sources(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path) -> dict[str, bytes]:
     """`files[path]` for each of `paths`, formatted as a file at `out_dir / path` would be by the project."""
+    return start_formatting(files, paths, out_dir)()
+
+
+def start_formatting(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path) -> Callable[[], dict[str, bytes]]:
+    """`format_sources` begun: ruff lays the files out in its own processes while the caller goes on (the docs
+    render meanwhile); the function returned waits for them and gives what `format_sources` gives."""
     todo = list(paths)
     _ruff_bin()  # once, before the threads: sysconfig's first look-up is not thread-safe
     # strings are split here, not in the threads: CPython's `ast` keeps one recursion counter per interpreter
     split = {path: split_long_strings(files[path].decode("utf-8")) for path in todo}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = pool.map(lambda p: _laid_out(split[p], out_dir / p), todo)
-        return {path: text.encode("utf-8") for path, text in zip(todo, results, strict=True)}
+    pool = ThreadPoolExecutor(max_workers=4)
+    futures = [pool.submit(_laid_out, split[path], out_dir / path) for path in todo]
+    pool.shutdown(wait=False)  # the threads end with their work; `finish` waits for that work
+
+    def finish() -> dict[str, bytes]:
+        return {path: future.result().encode("utf-8") for path, future in zip(todo, futures, strict=True)}
+
+    return finish
 
 
 def format_source(source: str, path: Path) -> str:

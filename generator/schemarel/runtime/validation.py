@@ -28,7 +28,7 @@ class DocumentValidator:
         self.name = source.name
         self.source = source
         self.others = list(sources)
-        self.fast = _compiled(source, self.others)
+        self.fast = compiled(source, self.others)
 
     @cached_property
     def reference(self) -> Any:
@@ -103,11 +103,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
+def compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
     """A jsonschema-rs validator, or None where it is missing or cannot compile this schema."""
     if jsonschema_rs is None:
         return None
-    resources = [(uri, standard(s.contents)) for s in sources for uri in schema_uris(s.path, s.contents)]
+    resources = []
+    for s in sources:  # one standard form per file, whatever number of URIs it answers to
+        spelled = standard(s.contents)
+        resources += [(uri, spelled) for uri in schema_uris(s.path, s.contents)]
     try:
         return jsonschema_rs.validator_for(
             {**standard(source.contents), "$schema": dialect(source.contents)},
