@@ -65,6 +65,7 @@ class DocumentsView:
     order_keys: list[str]
     unique: list[tuple[str, str]]  # (property, Python type), get_by's keyword arguments
     filters: list[str] = field(default_factory=list)
+    literals: list[tuple[str, str]] = field(default_factory=list)  # (alias, `Literal[…]`), before the classes
 
     @property
     def exports(self) -> list[str]:
@@ -84,6 +85,26 @@ class _Types:
         self.classes: list[ClassView] = []
         self.names: set[str] = set(reserved)  # the module's own names: no class may shadow one
         self.refs: dict[str, str] = {}
+        self.literals: dict[str, str] = {}  # `Literal[…]` text → the module-level alias that stands for it
+
+    def literal(self, values: list[str]) -> str:
+        """`Literal[values]`, or an alias of it where the functional syntax's string annotation would need escapes.
+
+        A TypedDict written with the functional syntax holds its annotations as strings (they may name classes
+        defined further down). A string annotation with escapes in it (a value with quotes or backslashes)
+        crashes ruff 0.17 (its locator maps the parsed annotation onto the wrong bytes), and is hard to read:
+        such a `Literal` gets an alias, defined before the classes, whose name needs no escape."""
+        text = f"Literal[{', '.join(values)}]"
+        if "\\" not in repr(f"NotRequired[{text} | None]"):
+            return text
+        if text not in self.literals:
+            alias, n = "_Literal1", 1
+            while alias in self.names:
+                n += 1
+                alias = f"_Literal{n}"
+            self.names.add(alias)
+            self.literals[text] = alias
+        return self.literals[text]
 
     def name(self, wanted: str) -> str:
         base = _class_name(wanted)
@@ -99,12 +120,12 @@ class _Types:
         if "$ref" in node and isinstance(node["$ref"], str):
             return self.ref(node["$ref"])
         if "const" in node:
-            return f"Literal[{q(node['const'])}]" if _literal(node["const"]) else "Any"
+            return self.literal([q(node["const"])]) if _literal(node["const"]) else "Any"
         if isinstance(node.get("enum"), list):
             values = node["enum"]
             if all(_literal(v) for v in values) and values:
                 shown = [q(v) for v in values if v is not None]
-                text = f"Literal[{', '.join(shown)}]" if shown else "None"
+                text = self.literal(shown) if shown else "None"
                 return _nullable(text, None in values or node.get("nullable") is True)
             return "Any"
         for combinator in ("oneOf", "anyOf"):
@@ -251,6 +272,7 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
         order_keys=order_keys,
         unique=unique,
         filters=filters,
+        literals=[(alias, text) for text, alias in types.literals.items()],
     )
 
 
