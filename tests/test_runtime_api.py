@@ -148,6 +148,8 @@ def test_patch_writes_only_what_changed_validates_and_detects_concurrent_updates
         assert conn.execute(sa.text("SELECT updated_at FROM profiles")).scalar_one() > stamp
     with pytest.raises(ConstraintViolation, match="fk_profiles__user_id__users"):
         profiles.patch(pid, {"userId": "nobody"})
+    with pytest.raises(ConstraintViolation, match="fk_profiles__user_id__users"):
+        profiles.create({"userId": "nobody"})  # one statement, straight through the driver: the same error
     engine.dispose()
 
 

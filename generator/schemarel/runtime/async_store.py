@@ -6,22 +6,25 @@ SQLAlchemy's greenlet bridge: one code path, so both stores write and read the s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from schemarel.errors import DocumentNotFound
+from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.dbstate import check_revision
 from schemarel.runtime.direct import SNAPSHOT
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.query import Page, Where
 from schemarel.runtime.source import Source
 from schemarel.runtime.store import Store
+
+T = TypeVar("T")
 
 AsyncBind = Any  # an AsyncConnection, or an AsyncSession (its connection is used)
 
@@ -104,7 +107,17 @@ class AsyncStore:
         """Store one document; returns its id."""
         batch, doc_id = self.sync.one_batch(document)
         writer = self.sync._writer(self.engine.dialect)
-        async with self.transaction(conn, one_statement=writer.one_statement(batch)) as c:
+        one_statement = writer.one_statement(batch)
+        if one_statement and conn is None and self.direct and isinstance(writer, PostgresWriter):
+            # `Store.create`'s direct path: the single `WITH … INSERT`, prepared, in autocommit mode
+            sql, params = writer.one_insert(batch)
+
+            async def insert(driver: Any) -> None:
+                await driver.execute(sql, params, prepare=True)
+
+            await self._on_driver(insert, autocommit=True)
+            return self.sync.created_id(batch, doc_id)
+        async with self.transaction(conn, one_statement=one_statement) as c:
             await c.run_sync(writer.write_one, batch)
         return self.sync.created_id(batch, doc_id)
 
@@ -129,37 +142,45 @@ class AsyncStore:
         """`Store.get`'s direct path on psycopg's async driver, prepared: `ReadPlan.whole`, one statement (one
         snapshot) in autocommit mode, else the statements of every table, compiled once, sent together with
         BEGIN and COMMIT (pipeline) in one REPEATABLE READ transaction (see `direct.SNAPSHOT`)."""
-        sync = self.sync
-        reads = sync.reads
-        params = {"root": sync._key(doc_id)}
-        await self._ready()
-        try:
-            # the pool's connection itself, without the Connection and AsyncConnection around it (their
-            # greenlets and tasks cost a third of a call); handed back through a greenlet, as its reset awaits
-            pooled = await self.engine.raw_connection()
-            try:
-                driver: Any = pooled.driver_connection
-                if reads.whole is not None:
-                    previous = driver.autocommit
-                    await driver.set_autocommit(True)
-                    try:
-                        cursor = await driver.execute(reads.sql(reads.whole), params, prepare=True)
-                        rows = reads.split(await cursor.fetchall())
-                    finally:
-                        await driver.set_autocommit(previous)
-                else:
-                    rows = await _snapshot_rows(driver, [reads.sql(s) for s in subtree], params)
-            finally:
-                await greenlet_spawn(pooled.close)
-        except Exception as exc:
-            error = sync.error(exc)
-            if error is exc:
-                raise
-            raise error from exc
+        reads = self.sync.reads
+        params = {"root": self.sync._key(doc_id)}
+
+        async def read(driver: Any) -> list[Any]:
+            if reads.whole is not None:
+                cursor = await driver.execute(reads.sql(reads.whole), params, prepare=True)
+                return reads.split(await cursor.fetchall())
+            return await _snapshot_rows(driver, [reads.sql(s) for s in subtree], params)
+
+        rows = await self._on_driver(read, autocommit=reads.whole is not None)
         found = reads.from_subtree(rows)
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
+
+    async def _on_driver(self, work: Callable[[Any], Awaitable[T]], *, autocommit: bool) -> T:
+        """`work` on psycopg's async connection itself, taken from the pool without the Connection and
+        AsyncConnection around it (their greenlets and tasks cost a third of a call) and handed back through a
+        greenlet, as its reset awaits; in autocommit mode if asked (one statement: its own transaction)."""
+        await self._ready()
+        try:
+            pooled = await self.engine.raw_connection()
+            try:
+                driver: Any = pooled.driver_connection
+                if not autocommit:
+                    return await work(driver)
+                previous = driver.autocommit
+                await driver.set_autocommit(True)
+                try:
+                    return await work(driver)
+                finally:
+                    await driver.set_autocommit(previous)
+            finally:
+                await greenlet_spawn(pooled.close)
+        except Exception as exc:
+            error = self.sync.error(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     async def get_by(self, *, conn: AsyncBind | None = None, **unique: Any) -> Any:
         query = self.sync.by_query(unique)
