@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from schemarel.ir import Column, Table
 from schemarel.runtime import marks
+from schemarel.runtime.codegen import CodeWriter
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.tablemap import Field, RowBatch, TableMap, convert, system_columns
 from schemarel.sql.conversions import respelled
@@ -110,32 +111,23 @@ def _plain_attrs(obj: Any) -> bool:
     return True
 
 
-class _Compiler:
+class _Compiler(CodeWriter):
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
-        self.namespace: dict[str, Any] = {
-            "MISSING": MISSING,
-            "get": marks.get,
-            "presence": marks.presence,
-            "extras": marks.extras,
-            "respelled": respelled,
-            "uuid4": uuid.uuid4,
-            "json_text": mapping.json_text,
-            "generic_row": mapping._row,
-            "generic_children": mapping._add_children,
-            "convert": convert,
-        }
-        self.names: dict[int, str] = {}
-        self.lines: list[str] = []
-
-    def const(self, value: Any, prefix: str = "K") -> str:
-        """The name under which `value` is in the namespace of the generated code."""
-        name = self.names.get(id(value))
-        if name is None or self.namespace[name] is not value:
-            name = f"{prefix}{len(self.namespace)}"
-            self.namespace[name] = value
-            self.names[id(value)] = name
-        return name
+        super().__init__(
+            {
+                "MISSING": MISSING,
+                "get": marks.get,
+                "presence": marks.presence,
+                "extras": marks.extras,
+                "respelled": respelled,
+                "uuid4": uuid.uuid4,
+                "json_text": mapping.json_text,
+                "generic_row": mapping._row,
+                "generic_children": mapping._add_children,
+                "convert": convert,
+            }
+        )
 
     def build(self) -> Add:
         tables = self.mapping.tables
@@ -145,8 +137,7 @@ class _Compiler:
         for tm in tables[1:]:
             self.children_function(tm)
         self.root_function(tables[0])
-        source = "\n".join(self.lines) + "\n"
-        exec(compile(source, "<schemarel row plan>", "exec"), self.namespace)  # noqa: S102 - see module docstring
+        self.run("<schemarel row plan>")
         add: Add = self.namespace["add"]
         return add
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from schemarel.runtime import exactjson, marks
+from schemarel.runtime.codegen import CodeWriter
 from schemarel.runtime.documents import DocumentMap, required_map
 from schemarel.runtime.tablemap import Field, TableMap, system_columns
 
@@ -34,21 +35,10 @@ def general_only(tm: TableMap) -> bool:
     return False
 
 
-class _Compiler:
+class _Compiler(CodeWriter):
     def __init__(self, mapping: DocumentMap) -> None:
         self.mapping = mapping
-        self.namespace: dict[str, Any] = {"loads": exactjson.loads, "mget": marks.get, "ensure": marks.ensure}
-        self.names: dict[int, str] = {}
-        self.lines: list[str] = []
-
-    def const(self, value: Any, prefix: str = "K") -> str:
-        """The name under which `value` is in the namespace of the generated code."""
-        name = self.names.get(id(value))
-        if name is None or self.namespace[name] is not value:
-            name = f"{prefix}{len(self.namespace)}"
-            self.namespace[name] = value
-            self.names[id(value)] = name
-        return name
+        super().__init__({"loads": exactjson.loads, "mget": marks.get, "ensure": marks.ensure})
 
     def emit(self, indent: int, *lines: str) -> None:
         self.lines += [" " * indent + line for line in lines]
@@ -62,8 +52,7 @@ class _Compiler:
             self.emit(0, "")
             if tm.parent is not None:
                 self.load(tm)
-        source = "\n".join(self.lines) + "\n"
-        exec(compile(source, "<schemarel read plan>", "exec"), self.namespace)  # noqa: S102 - see module docstring
+        self.run("<schemarel read plan>")
         tables = self.mapping.tables
         readers = [self.namespace[f"read_{tm.index}"] for tm in tables]
         loads = [self.namespace[f"load_{tm.index}"] if tm.parent is not None else _no_load for tm in tables]
