@@ -4,6 +4,7 @@ and the annotation, evaluated as typing does, is a `Literal` of exactly the sche
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import sys
@@ -79,3 +80,40 @@ def test_the_schema_ruff_crashed_on_generates(tmp_path: Path) -> None:
     module = generated_documents(tmp_path, hostile_schema(title, "", '"', CRASHED_RUFF))
     hints = typing.get_type_hints(getattr(module, module.__all__[0]))  # the document's own class
     assert literal_values(hints['"']) == {CRASHED_RUFF, "other"}
+
+
+def literal_members(source: str) -> list[list[str]]:
+    """The members of every `Literal[…]` written in `source`, as source text, in order."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == "Literal":
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            found.append([ast.unparse(item) for item in items])
+    return found
+
+
+REPEATABLE = st.one_of(st.sampled_from(["a", "b", "é", 'q"']), st.integers(-2, 2), st.booleans(), st.none())
+
+
+@PIPELINE
+@given(values=st.lists(REPEATABLE, min_size=1, max_size=6), repeats=st.integers(1, 40))
+def test_repeated_enum_values_are_written_once(
+    tmp_path_factory: pytest.TempPathFactory, values: list[object], repeats: int
+) -> None:
+    """JSON Schema allows an enum to repeat values; the typed documents and the docs list each value once (a
+    131,072-value enum of 7 values once wrote a 2 MB module whose ruff report exhausted generate's memory)."""
+    enum = values * repeats
+    root = tmp_path_factory.mktemp("t")
+    schema = {"title": "Thing", "type": "object", "properties": {
+        "e": {"enum": enum}, "kinds": {"type": "array", "items": {"enum": enum}}}}  # fmt: skip
+    module = generated_documents(root, schema)
+    source = (root / "documents.py").read_text(encoding="utf-8")
+    distinct = {json.dumps(v) for v in values if v is not None}
+    for members in literal_members(source):  # the enum's and every other Literal (the order keys', say)
+        assert len(members) == len(set(members)), members
+    assert literal_values(typing.get_type_hints(module.Thing)["e"]) == {v for v in values if v is not None}
+    docs = build(Settings(root / "schemas", root / "generated")).files["docs/thing.md"].decode()
+    for line in docs.splitlines():
+        if "Enum: " in line:
+            listed = line.split("Enum: ", 1)[1].split(".", 1)[0]
+            assert len(listed) < 60 * len(distinct | {"null"}), line  # each value once, not `repeats` times

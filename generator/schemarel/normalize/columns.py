@@ -296,7 +296,7 @@ def notes(description: str | None, path: tuple[str, ...], required: bool, node: 
         parts.append("Deprecated.")
     enum = node.kw.get("enum")
     if isinstance(enum, list) and enum:
-        parts.append("Enum: " + ", ".join(f"`{v}`" for v in enum) + ".")
+        parts.append("Enum: " + ", ".join(f"`{v}`" for v in dedupe(enum)) + ".")  # a repeat says nothing new
     return " ".join(parts)
 
 

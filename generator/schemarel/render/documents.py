@@ -124,7 +124,9 @@ class _Types:
         if isinstance(node.get("enum"), list):
             values = node["enum"]
             if all(_literal(v) for v in values) and values:
-                shown = [q(v) for v in values if v is not None]
+                # each member once: a schema may repeat enum values, and a Literal of thousands of repeats
+                # is a megabyte of typing noise (mypy and ruff slow down and ruff's report blows up)
+                shown = list(dict.fromkeys(q(v) for v in values if v is not None))
                 text = self.literal(shown) if shown else "None"
                 return _nullable(text, None in values or node.get("nullable") is True)
             return "Any"
