@@ -47,13 +47,14 @@ class DirectReads:
 
     def run(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
         """The rows of one statement (SQL with parameters bound by name), prepared, in autocommit mode."""
-        with self.parked.autocommit() as driver:
-            return list(driver.execute(sql, params, prepare=True).fetchall())
+        with self.parked.autocommit() as cursor:
+            cursor.execute(sql, params, prepare=True)
+            return list(cursor.fetchall())
 
     def execute(self, sql: str, params: Sequence[Any]) -> None:
         """One statement that returns nothing (a write, atomic on its own), prepared, in autocommit mode."""
-        with self.parked.autocommit() as driver:
-            driver.execute(sql, params, prepare=True)
+        with self.parked.autocommit() as cursor:
+            cursor.execute(sql, params, prepare=True)
 
     def close(self) -> None:
         """Closes the kept connection; later statements take pooled connections."""
@@ -97,13 +98,14 @@ SNAPSHOT = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"
 
 class Parked:
     """The one psycopg connection in autocommit mode that a store keeps for its one-statement reads and writes
-    (see the module docstring). It is the pool's no more (detached), so the store closes it: at `close`, or when
-    the store is collected (a finalizer holding nothing of the store); a forked child leaves it alone."""
+    (see the module docstring), with a cursor of its own (a cursor made per statement was a few percent of a
+    create). It is the pool's no more (detached), so the store closes it: at `close`, or when the store is
+    collected (a finalizer holding nothing of the store); a forked child leaves it alone."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._owner = os.getpid()
-        self._idle: list[Any] = []  # the kept connection while no call uses it (list.pop: atomic)
+        self._idle: list[Any] = []  # the kept connection's cursor while no call uses it (list.pop: atomic)
         self._kept = False  # one exists (idle or in use)
         self._closed = False
         weakref.finalize(self, _close_idle, self._idle, self._owner)
@@ -111,33 +113,34 @@ class Parked:
     def connection(self) -> Any:
         """The kept connection when no call uses it (None otherwise, or before the first call)."""
         self._forked()
-        return self._idle[0] if self._idle else None
+        return self._idle[0].connection if self._idle else None
 
     @contextmanager
     def autocommit(self) -> Iterator[Any]:
-        """The kept connection (made at the first call), or a pooled one in autocommit mode while another
-        thread uses it or after `close`."""
+        """A cursor of the kept connection (made at the first call), or of a pooled one in autocommit mode
+        while another thread uses it or after `close`."""
         self._forked()
         try:
-            driver = self._idle.pop()
+            cursor = self._idle.pop()
         except IndexError:
-            driver = None
-        if driver is None and (self._kept or self._closed):
+            cursor = None
+        if cursor is None and (self._kept or self._closed):
             with _pooled_autocommit(self.engine) as pooled:
-                yield pooled
+                yield pooled.cursor()
             return
-        if driver is None:
-            driver = self._connect()
+        if cursor is None:
+            cursor = self._connect()
         try:
-            yield driver
+            yield cursor
         finally:
+            driver = cursor.connection
             if driver.closed or driver.broken:  # the server dropped it: the next call makes another
                 self._kept = False
                 driver.close()
             elif self._closed or self._idle:
                 driver.close()
             else:
-                self._idle.append(driver)
+                self._idle.append(cursor)
 
     def _connect(self) -> Any:
         pooled = self.engine.raw_connection()  # the engine's connect arguments and events
@@ -145,7 +148,7 @@ class Parked:
         pooled.detach()  # ours now: the pool makes another in its place when it needs one
         driver.autocommit = True
         self._kept = True
-        return driver
+        return driver.cursor()
 
     def _forked(self) -> None:
         """In a process forked from the owner: forget the owner's connection (never used nor closed here: its
@@ -171,7 +174,7 @@ def _close_idle(idle: list[Any], owner: int) -> None:
     if os.getpid() != owner:
         return
     while idle:
-        idle.pop().close()
+        idle.pop().connection.close()
 
 
 @contextmanager
