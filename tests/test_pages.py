@@ -3,6 +3,7 @@ ahead in a worker thread on psycopg), a filter as `find` applies it; a stream le
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -77,3 +78,27 @@ def test_pages_left_early_leave_no_connection_checked_out(customers: Store) -> N
     assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     assert sum(len(page) for page in store.pages(batch_size=4)) == 6
     assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_the_next_page_is_read_in_a_worker_thread_only_when_there_is_one(postgres_url: str) -> None:
+    """psycopg: a stream of several pages reads ahead in one worker thread (gone when the stream ends); a stream
+    of one page, and one in the caller's connection, start none."""
+    store = open_store(postgres_url, "customer")
+    for i in range(5):
+        store.create(customer(i))
+    before = threading.active_count()
+    pages = store.pages(batch_size=2)
+    next(pages)
+    assert threading.active_count() == before + 1
+    assert sum(len(page) for page in pages) == 3
+    assert threading.active_count() == before
+    one = store.pages(batch_size=10)
+    assert len(next(one)) == 5
+    assert threading.active_count() == before
+    one.close()
+    with store.snapshot() as conn:
+        theirs = store.pages(batch_size=2, conn=conn)
+        next(theirs)
+        assert threading.active_count() == before
+        assert sum(len(page) for page in theirs) == 3
+    store.close()

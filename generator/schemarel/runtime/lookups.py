@@ -196,9 +196,8 @@ class Lookups(StoreBase):
             count = size if limit is None else min(size, limit)
             if count <= 0:
                 return
-            ahead.start(partial(fetch, None, count))
+            fetched = fetch(None, count)  # here: a find of one page never starts the thread
             while True:
-                (fetched,) = ahead.finish()
                 rows = fetched[0]
                 after = order.values(rows[-1], root) if size and len(rows) == count else None
                 limit = None if limit is None else limit - len(rows)
@@ -210,6 +209,7 @@ class Lookups(StoreBase):
                     yield items
                 if after is None or count <= 0:
                     return
+                (fetched,) = ahead.finish()
 
     def direct_page(
         self, where: Where | None, order: Order, size: int, after: list[Any] | None, conn: sa.Connection | None = None
