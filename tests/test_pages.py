@@ -1,9 +1,8 @@
-"""`Store.pages`: every document by id in pages, uuid ids as their text, all pages one snapshot (the next page read
-ahead in a worker thread on psycopg), a filter as `find` applies it; a stream left early leaves nothing behind."""
+"""`Store.pages`: every document by id in pages, uuid ids as their text, all pages one snapshot, a filter as `find`
+applies it; a stream left early leaves nothing behind."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -54,8 +53,8 @@ def test_pages_filter_as_find_does(customers: Store) -> None:
 
 
 def test_pages_read_one_snapshot(postgres_url: str) -> None:
-    """Documents created and deleted after the first page (the second already read ahead, the third not yet)
-    do not show in the later pages (PostgreSQL: SQLite's reader would lock the writes out)."""
+    """Documents created and deleted after the first page do not show in the later pages (PostgreSQL: SQLite's
+    reader would lock the writes out)."""
     store = open_store(postgres_url, "customer")
     ids = [store.create(customer(i)) for i in range(8)]
     pages = store.pages(batch_size=2)
@@ -74,31 +73,7 @@ def test_pages_left_early_leave_no_connection_checked_out(customers: Store) -> N
         store.create(customer(i))
     pages = store.pages(batch_size=2)
     assert len(next(pages)) == 2
-    pages.close()  # the page read ahead is waited for, the transaction ended
+    pages.close()  # the transaction ended
     assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     assert sum(len(page) for page in store.pages(batch_size=4)) == 6
     assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-
-
-def test_the_next_page_is_read_in_a_worker_thread_only_when_there_is_one(postgres_url: str) -> None:
-    """psycopg: a stream of several pages reads ahead in one worker thread (gone when the stream ends); a stream
-    of one page, and one in the caller's connection, start none."""
-    store = open_store(postgres_url, "customer")
-    for i in range(5):
-        store.create(customer(i))
-    before = threading.active_count()
-    pages = store.pages(batch_size=2)
-    next(pages)
-    assert threading.active_count() == before + 1
-    assert sum(len(page) for page in pages) == 3
-    assert threading.active_count() == before
-    one = store.pages(batch_size=10)
-    assert len(next(one)) == 5
-    assert threading.active_count() == before
-    one.close()
-    with store.snapshot() as conn:
-        theirs = store.pages(batch_size=2, conn=conn)
-        next(theirs)
-        assert threading.active_count() == before
-        assert sum(len(page) for page in theirs) == 3
-    store.close()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
 from schemarel.errors import DocumentNotFound
 from schemarel.runtime.base import Bind, StoreBase
-from schemarel.runtime.overlap import Ahead
 from schemarel.runtime.query import (
     Binder,
     Order,
@@ -153,9 +151,9 @@ class Lookups(StoreBase):
         PostgreSQL) or in the caller's `conn`. The ids of uuid keys are their text (`str`: what JSON holds;
         reading them as text is much of the speed), other ids as `find` gives them. What `export` writes.
 
-        On PostgreSQL through psycopg's sync driver, on a connection of the store's own, the next page is read
-        in a worker thread while the caller works on this one (runtime/overlap.py: the driver waits for the
-        server with the GIL released); the pages and their order are the same either way."""
+        Every page is read in the calling thread: reading the next page in a worker thread while the caller
+        built and wrote this one (runtime/overlap.py) measured 6-20 % slower on 2 busy cores (psycopg's
+        execute path holds the GIL for as long as the documents take to build)."""
         order = Order.parse(self.paths, None)
         terms(self.paths, where)  # a bad filter raises here, not at the first page
         if self.reads.psycopg and self.reads.subtree is not None:
@@ -178,13 +176,12 @@ class Lookups(StoreBase):
         self, where: Where | None, order: Order, limit: int | None, size: int, conn: Bind | None
     ) -> Iterator[list[tuple[Any, Any]]]:
         """Pages of (key as read, document) of several tables on psycopg's sync driver, in one snapshot: each
-        page's rows read by `ReadPlan.fetch` (the next one in a worker thread when the connection is ours, see
-        `pages`), its documents built by `ReadPlan.from_subtree`."""
+        page's rows read by `ReadPlan.fetch`, its documents built by `ReadPlan.from_subtree`."""
         filters = terms(self.paths, where)
         contiguous = not filters and not order.keys  # every document, in key order
         reads, root = self.reads, self.root
-        with self._reading(conn) as c, Ahead[list[list[Any]]](conn is None) as ahead:
-            cursor = reads.cursor(c)  # begun here: the worker thread only sends statements
+        with self._reading(conn) as c:
+            cursor = reads.cursor(c)
 
             def fetch(after: list[Any] | None, count: int) -> list[list[Any]]:
                 sql, params = self._page_statement(filters, order, count, after)
@@ -196,20 +193,18 @@ class Lookups(StoreBase):
             count = size if limit is None else min(size, limit)
             if count <= 0:
                 return
-            fetched = fetch(None, count)  # here: a find of one page never starts the thread
+            after = None
             while True:
+                fetched = fetch(after, count)
                 rows = fetched[0]
                 after = order.values(rows[-1], root) if size and len(rows) == count else None
                 limit = None if limit is None else limit - len(rows)
                 count = size if limit is None else min(size, limit)
-                if after is not None and count > 0:
-                    ahead.start(partial(fetch, after, count))  # read while this page is built and used
                 items = reads.from_subtree(fetched)
                 if items:
                     yield items
                 if after is None or count <= 0:
                     return
-                (fetched,) = ahead.finish()
 
     def direct_page(
         self, where: Where | None, order: Order, size: int, after: list[Any] | None, conn: sa.Connection | None = None

@@ -275,8 +275,7 @@ def _reason(exc: BaseException) -> str:
 
 def export(store: Store, out: IO[str], with_ids: bool = False, where: Any = None) -> int:
     """Write every document (matching `where`) as one JSON line (`{"id": …, "document": …}` with ids); returns
-    the count. Read by `Store.pages` (one snapshot; the next page read while this one is written), written a
-    page at a time (`exactjson.dumps_lines`)."""
+    the count. Read by `Store.pages` (one snapshot), written a page at a time (`exactjson.dumps_lines`)."""
     count = 0
     for page in store.pages(where):
         if with_ids:

@@ -155,9 +155,8 @@ class ReadPlan:
 
     def fetch(self, cursor: Any, sql: str, parameters: dict[str, Any], contiguous: bool) -> list[list[Any]]:
         """The rows of every table for one page (`page`), in table order, the root's first: read by `cursor`
-        (see `cursor`) without building any node, so that a worker thread can read the next page while the
-        caller builds this one (`from_subtree`). A table's rows are those under its parent's rows (by their
-        keys, `row[0]`), or under the range of root keys of a `contiguous` page."""
+        (see `cursor`), before any node is built (`from_subtree`). A table's rows are those under its parent's
+        rows (by their keys, `row[0]`), or under the range of root keys of a `contiguous` page."""
         rows: list[list[Any]] = [cursor.execute(sql, parameters).fetchall()]
         root_rows = rows[0]
         bounds = {"low": root_rows[0][0], "high": root_rows[-1][0]} if contiguous and root_rows else None
