@@ -1,6 +1,7 @@
 """The connection a store keeps for its one-statement reads and creates (runtime/direct.py `Parked`): one server
 session reused, its statements prepared once; threads that find it in use take pooled ones; closed by
-`Store.close` or when the store is collected; never used by a forked child; replaced when the server drops it."""
+`Store.close` or when the store is collected; never used by a forked child; replaced when the server drops it;
+none kept on an engine that pre-pings its pool's connections."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from runtime_helpers import customer, open_store
 from schemarel.runtime.store import Store
 
@@ -121,3 +123,19 @@ def test_a_session_the_server_dropped_is_replaced(customers: Store, postgres_url
         store.get(doc_id)
     assert store.get(doc_id) == customer(1)
     assert backend(store) != pid
+
+
+def test_an_engine_that_pre_pings_keeps_its_promise(customers: Store, postgres_url: str) -> None:
+    """`pool_pre_ping`: no connection kept (each statement takes a pooled one, tested first), so a server that
+    dropped every session meanwhile costs no failed call."""
+    doc_id = customers.create(customer(1))
+    engine = sa.create_engine(postgres_url, pool_pre_ping=True)
+    store = Store(engine, "customer", schemas_dir=customers.schemas_dir)
+    assert store.get(doc_id) == customer(1)
+    assert store.direct.parked.connection() is None
+    pid = backend(store)
+    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert store.get(doc_id) == customer(1)
+    store.close()
+    engine.dispose()

@@ -100,14 +100,17 @@ class Parked:
     """The one psycopg connection in autocommit mode that a store keeps for its one-statement reads and writes
     (see the module docstring), with a cursor of its own (a cursor made per statement was a few percent of a
     create). It is the pool's no more (detached), so the store closes it: at `close`, or when the store is
-    collected (a finalizer holding nothing of the store); a forked child leaves it alone."""
+    collected (a finalizer holding nothing of the store); a forked child leaves it alone. None is kept on an
+    engine with `pool_pre_ping`."""
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self._owner = os.getpid()
         self._idle: list[Any] = []  # the kept connection's cursor while no call uses it (list.pop: atomic)
         self._kept = False  # one exists (idle or in use)
-        self._closed = False
+        # an engine whose pool tests each connection before handing it out (`pool_pre_ping`) keeps that promise:
+        # its statements take pooled connections (a kept one would fail once after the server restarted)
+        self._closed = bool(getattr(engine.pool, "_pre_ping", False))
         weakref.finalize(self, _close_idle, self._idle, self._owner)
 
     def connection(self) -> Any:
