@@ -161,20 +161,17 @@ def test_bulk_loads_leave_statistics_and_small_writes_leave_them_to_autovacuum(
 
 
 def test_gets_keep_their_prepared_statement_and_read_the_same_by_each_path(pg_customers: Store) -> None:
-    """`get` reads a document of several tables by one statement, prepared once per connection: the transaction
-    around a read ends by COMMIT (a ROLLBACK makes psycopg deallocate every prepared statement). Without that
-    statement (too wide a document), its tables' statements in one transaction read the same document."""
+    """`get` reads a document of several tables by one statement, prepared once on the connection the store keeps
+    for such statements (runtime/direct.py); a transaction around a read ends by COMMIT (a ROLLBACK makes psycopg
+    deallocate every prepared statement). Without that statement (too wide a document), its tables' statements
+    in one transaction read the same document."""
     store = pg_customers
     doc_id = store.create(customer(1))
     first = store.get(doc_id)
     for _ in range(3):
         assert store.get(doc_id) == first
-    pooled = store.engine.raw_connection()
-    try:
-        driver: Any = pooled.driver_connection
-        prepared = [r[0] for r in driver.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
-    finally:
-        pooled.close()
+    kept: Any = store.direct.parked.connection()  # the connection the store keeps for one-statement reads
+    prepared = [r[0] for r in kept.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
     assert any("UNION ALL" in sql for sql in prepared), prepared
     whole, store.reads.whole = store.reads.whole, None
     try:

@@ -207,6 +207,7 @@ class StoreBase:
         return self._writers[name]
 
     def close(self) -> None:
+        self.direct.close()  # the connection kept for one-statement reads and writes (runtime/direct.py)
         if self.owns_engine:
             self.engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -134,16 +135,76 @@ class Lookups(StoreBase):
     def _paged_stream(
         self, where: Where | None, order: Order, limit: int | None, size: int, conn: Bind | None
     ) -> Iterator[tuple[Any, Any]]:
-        """`find` of documents of several tables on psycopg's sync driver: pages read by `direct_page` in one
-        snapshot."""
+        """`find` of documents of several tables on psycopg's sync driver: the pages of `_fetched_pages`."""
+        key_out = self.reads.key_out
+        for items in self._fetched_pages(where, order, limit, size, conn):
+            if key_out is None:
+                yield from items
+            else:
+                yield from ((key_out(key), document) for key, document in items)
+
+    def pages(
+        self, where: Where | None = None, *, batch_size: int = 500, conn: Bind | None = None
+    ) -> Iterator[list[tuple[Any, Any]]]:
+        """Every (id, document) matching `where` (see `find`), by id, a list of at most `batch_size` at a time
+        (no empty list: nothing matching, no page), every page read in one snapshot (REPEATABLE READ on
+        PostgreSQL) or in the caller's `conn`. The ids of uuid keys are their text (`str`: what JSON holds;
+        reading them as text is much of the speed), other ids as `find` gives them. What `export` writes.
+
+        Every page is read in the calling thread: reading the next page in a worker thread while the caller
+        built and wrote this one (runtime/overlap.py) measured 6-20 % slower on 2 busy cores (psycopg's
+        execute path holds the GIL for as long as the documents take to build)."""
+        order = Order.parse(self.paths, None)
+        terms(self.paths, where)  # a bad filter raises here, not at the first page
+        if self.reads.psycopg and self.reads.subtree is not None:
+            return self._fetched_pages(where, order, None, batch_size, conn)
+        return self._pages_on(where, batch_size, conn)
+
+    def _pages_on(self, where: Where | None, size: int, conn: Bind | None) -> Iterator[list[tuple[Any, Any]]]:
+        """`pages` by SQLAlchemy (other drivers, recursive properties)."""
+        conds, order = self.compile(where, None)
         after = None
         with self._reading(conn) as c:
-            while limit is None or limit > 0:
-                items, after = self.direct_page(where, order, size if limit is None else min(size, limit), after, c)
-                yield from items
+            while True:
+                items, after = self.page_on(c, conds, order, size, after)
+                if items:
+                    yield [(str(k) if isinstance(k, uuid.UUID) else k, document) for k, document in items]
                 if after is None:
                     return
-                limit = None if limit is None else limit - len(items)
+
+    def _fetched_pages(
+        self, where: Where | None, order: Order, limit: int | None, size: int, conn: Bind | None
+    ) -> Iterator[list[tuple[Any, Any]]]:
+        """Pages of (key as read, document) of several tables on psycopg's sync driver, in one snapshot: each
+        page's rows read by `ReadPlan.fetch`, its documents built by `ReadPlan.from_subtree`."""
+        filters = terms(self.paths, where)
+        contiguous = not filters and not order.keys  # every document, in key order
+        reads, root = self.reads, self.root
+        with self._reading(conn) as c:
+            cursor = reads.cursor(c)
+
+            def fetch(after: list[Any] | None, count: int) -> list[list[Any]]:
+                sql, params = self._page_statement(filters, order, count, after)
+                try:
+                    return reads.fetch(cursor, sql, params, contiguous)
+                except Exception as exc:
+                    raise self.error(exc) from exc
+
+            count = size if limit is None else min(size, limit)
+            if count <= 0:
+                return
+            after = None
+            while True:
+                fetched = fetch(after, count)
+                rows = fetched[0]
+                after = order.values(rows[-1], root) if size and len(rows) == count else None
+                limit = None if limit is None else limit - len(rows)
+                count = size if limit is None else min(size, limit)
+                items = reads.from_subtree(fetched)
+                if items:
+                    yield items
+                if after is None or count <= 0:
+                    return
 
     def direct_page(
         self, where: Where | None, order: Order, size: int, after: list[Any] | None, conn: sa.Connection | None = None
@@ -152,8 +213,26 @@ class Lookups(StoreBase):
         document held in one row, one statement on a pooled connection; with it, the root's statement and each
         other table's in `conn`'s transaction (`ReadPlan.page`: the root's uuid columns read as text, and so the
         `after` values it gives)."""
-        root = self.root
         filters = terms(self.paths, where)
+        sql, params = self._page_statement(filters, order, size, after)
+        items: list[tuple[Any, Any]]
+        try:
+            if conn is None:
+                rows = self.direct.run(sql, params)
+                read = self.read_row
+                items = [(row[0], read(row)) for row in rows]
+            else:
+                contiguous = not filters and not order.keys  # every document, in key order
+                items, rows = self.reads.page(conn, sql, params, contiguous)
+        except Exception as exc:
+            raise self.error(exc) from exc
+        return items, (order.values(rows[-1], self.root) if size and len(rows) == size else None)
+
+    def _page_statement(
+        self, filters: Any, order: Order, size: int, after: list[Any] | None
+    ) -> tuple[str, dict[str, Any]]:
+        """The SQL of a page of root rows (compiled once per form of the query) and its parameters."""
+        root = self.root
         after_shape = None if after is None else tuple(v is None for v in after[:-1])
         key = ("page", shape(filters), after_shape, tuple((t.path, d) for t, d in order.keys))
         values = bound(filters) + ([v for v in after if v is not None] if after is not None else [])
@@ -167,18 +246,7 @@ class Lookups(StoreBase):
             return query.order_by(*order.columns(root)).limit(sa.bindparam("limit", type_=sa.Integer()))
 
         params["limit"] = size
-        items: list[tuple[Any, Any]]
-        try:
-            if conn is None:
-                rows = self.direct.rows(key, build, params)
-                read = self.read_row
-                items = [(row[0], read(row)) for row in rows]
-            else:
-                contiguous = not filters and not order.keys  # every document, in key order
-                items, rows = self.reads.page(conn, self.direct.sql(key, build), params, contiguous)
-        except Exception as exc:
-            raise self.error(exc) from exc
-        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
+        return self.direct.sql(key, build), params
 
     def _stream(self, conds: list[Any], order: Order, limit: int | None, size: int, conn: Bind | None) -> Any:
         after = None

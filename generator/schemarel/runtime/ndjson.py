@@ -275,18 +275,15 @@ def _reason(exc: BaseException) -> str:
 
 def export(store: Store, out: IO[str], with_ids: bool = False, where: Any = None) -> int:
     """Write every document (matching `where`) as one JSON line (`{"id": …, "document": …}` with ids); returns
-    the count."""
+    the count. Read by `Store.pages` (one snapshot), written a page at a time (`exactjson.dumps_lines`)."""
     count = 0
-    with store.snapshot() as conn:  # every page in one snapshot, whatever the document's tables
-        documents = store.find(where, conn=conn)
-        for doc_id, document in documents:
-            out.write(_line({"id": _json_id(doc_id), "document": document} if with_ids else document))
-            count += 1
+    for page in store.pages(where):
+        if with_ids:
+            out.write(exactjson.dumps_lines([{"id": _json_id(key), "document": doc} for key, doc in page]))
+        else:
+            out.write(exactjson.dumps_lines([doc for _, doc in page]))
+        count += len(page)
     return count
-
-
-def _line(value: Any) -> str:
-    return exactjson.dumps(value) + "\n"
 
 
 def _json_id(doc_id: Any) -> Any:

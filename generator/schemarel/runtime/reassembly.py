@@ -146,20 +146,31 @@ class ReadPlan:
         """`documents` on psycopg's sync driver, every statement sent by the driver in `conn`'s transaction: the
         (key, document) pairs of the root rows `sql` selects (compiled with `parameters` bound by name), and
         those root rows (uuid columns as text). No recursive properties (`subtree` is not None)."""
-        cursor = self.cursor(conn)
-        root_rows = cursor.execute(sql, parameters).fetchall()
-        bounds = {"low": root_rows[0][0], "high": root_rows[-1][0]} if contiguous and root_rows else None
-
-        def fetch(tm: TableMap, parents: dict[Any, Any]) -> Rows:
-            if bounds is not None and tm.index in self.ranged:
-                return cursor.execute(self.sql(self.ranged[tm.index]), bounds).fetchall()  # type: ignore[no-any-return]
-            return cursor.execute(self.sql(self.children[tm.index]), {"keys": list(parents)}).fetchall()  # type: ignore[no-any-return]
-
-        found = self.assemble(root_rows, fetch)
+        fetched = self.fetch(self.cursor(conn), sql, parameters, contiguous)
+        found = self.from_subtree(fetched)
         if self.key_out is not None:
             key_out = self.key_out
             found = [(key_out(key), document) for key, document in found]
-        return found, root_rows
+        return found, fetched[0]
+
+    def fetch(self, cursor: Any, sql: str, parameters: dict[str, Any], contiguous: bool) -> list[list[Any]]:
+        """The rows of every table for one page (`page`), in table order, the root's first: read by `cursor`
+        (see `cursor`), before any node is built (`from_subtree`). A table's rows are those under its parent's
+        rows (by their keys, `row[0]`), or under the range of root keys of a `contiguous` page."""
+        rows: list[list[Any]] = [cursor.execute(sql, parameters).fetchall()]
+        root_rows = rows[0]
+        bounds = {"low": root_rows[0][0], "high": root_rows[-1][0]} if contiguous and root_rows else None
+        for tm in self.tables[1:]:
+            assert tm.parent is not None
+            parent_rows = rows[tm.parent.index]
+            if not parent_rows:
+                rows.append([])
+            elif bounds is not None and tm.index in self.ranged:
+                rows.append(cursor.execute(self.sql(self.ranged[tm.index]), bounds).fetchall())
+            else:
+                keys = [row[0] for row in parent_rows]
+                rows.append(cursor.execute(self.sql(self.children[tm.index]), {"keys": keys}).fetchall())
+        return rows
 
     def cursor(self, conn: sa.Connection) -> Any:
         """A psycopg cursor on `conn`'s connection, in its transaction (begun if it is not yet), that reads uuid
@@ -197,7 +208,8 @@ class ReadPlan:
         return self.from_subtree([list(conn.execute(s, {"root": key})) for s in self.subtree])
 
     def from_subtree(self, results: Sequence[Sequence[Sequence[Any]]]) -> list[tuple[Any, Any]]:
-        """The document (none or one) from the rows of each `subtree` statement."""
+        """The document (none or one) from the rows of each `subtree` statement; the documents of a page from
+        the rows `fetch` read (the keys as read)."""
         return self.assemble(results[0], lambda tm, parents: results[tm.index])
 
     def assemble(
