@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
-from runtime_helpers import customer, open_store
+from runtime_helpers import SCHEMAS, customer, open_store
 from schemarel.runtime.store import Store
 
 
@@ -84,6 +84,27 @@ def test_close_and_collection_close_the_kept_connection(postgres_url: str) -> No
     del other
     gc.collect()
     assert kept.closed
+
+
+def test_disposing_the_engine_closes_the_kept_connections(postgres_url: str) -> None:
+    """A program that forgets `close` and disposes its engine (a test about to drop its database) leaves no
+    session of its stores behind; a store used again after the dispose keeps a new one."""
+    first = open_store(postgres_url, "customer")
+    engine = first.engine
+    stores = [first, *(Store(engine, "customer", schemas_dir=SCHEMAS) for _ in range(2))]  # on one engine
+    doc_id = stores[0].create(customer(1))
+    kept = []
+    for store in stores:
+        assert store.get(doc_id) == customer(1)
+        kept.append(store.direct.parked.connection())
+    assert all(k is not None and not k.closed for k in kept)
+    engine.dispose()
+    assert all(k.closed for k in kept)
+    assert stores[1].get(doc_id) == customer(1)
+    renewed: Any = stores[1].direct.parked.connection()
+    assert renewed is not None and renewed not in kept and not renewed.closed
+    for store in stores:
+        store.close()
 
 
 def test_a_forked_child_never_uses_the_parents_session(customers: Store) -> None:

@@ -112,6 +112,7 @@ class Parked:
         # its statements take pooled connections (a kept one would fail once after the server restarted)
         self._closed = bool(getattr(engine.pool, "_pre_ping", False))
         weakref.finalize(self, _close_idle, self._idle, self._owner)
+        _parked_on(engine).add(self)
 
     def connection(self) -> Any:
         """The kept connection when no call uses it (None otherwise, or before the first call)."""
@@ -168,8 +169,33 @@ class Parked:
         self._closed = True
         _close_idle(self._idle, self._owner)
 
+    def release(self) -> None:
+        """Close the kept connection if it is idle, as `Engine.dispose()` closes the pool's; the next call
+        makes another."""
+        self._forked()
+        if self._idle:
+            self._kept = False
+            _close_idle(self._idle, self._owner)
+
 
 _FORKED_AWAY: list[list[Any]] = []
+_PARKED: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakSet[Parked]] = weakref.WeakKeyDictionary()
+
+
+def _parked_on(engine: sa.Engine) -> weakref.WeakSet[Parked]:
+    """The live stores' kept connections of `engine`. `engine.dispose()` closes the idle ones, as it closes the
+    pool's: a program (or a test) that disposes its engine and drops the database must not find a session of a
+    store it forgot to close, still waiting for the garbage collector."""
+    parked = _PARKED.get(engine)
+    if parked is None:
+        parked = _PARKED[engine] = weakref.WeakSet()
+        sa.event.listen(engine, "engine_disposed", _release_all)
+    return parked
+
+
+def _release_all(engine: sa.Engine) -> None:
+    for parked in list(_PARKED.get(engine, ())):
+        parked.release()
 
 
 def _close_idle(idle: list[Any], owner: int) -> None:
