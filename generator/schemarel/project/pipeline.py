@@ -16,6 +16,7 @@ from schemarel import naming
 from schemarel.errors import SchemaError, SchemarelError
 from schemarel.ir import Database, SchemaModel, database_from_snapshot, snapshot
 from schemarel.migrate import doc as migration_doc
+from schemarel.migrate.first import plan as first_plan
 from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
 from schemarel.project.history import (
@@ -182,12 +183,15 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
 def _new_revision(
     settings: Settings, db: Database, current: dict[str, Any], history: History, files: dict[str, bytes]
 ) -> Revision:
-    from schemarel.migrate.plan import plan  # Alembic is needed only when a revision is written
-
     previous = history.last_generated
     old_db = database_from_snapshot(previous.database) if previous and previous.database else None
     new_pointers = pointers(db)
-    p = plan(old_db, db, previous.pointers if previous else {}, new_pointers)
+    # a first revision is written from the IR; Alembic renders the others (imported only then)
+    p = first_plan(db, new_pointers) if old_db is None else None
+    if p is None:
+        from schemarel.migrate.plan import plan
+
+        p = plan(old_db, db, previous.pointers if previous else {}, new_pointers)
     if previous is not None:
         refuse_destructive(p.changes, settings.allow_destructive)
     rev_id = history.next_id()
