@@ -61,3 +61,17 @@ def test_a_cancelled_child_is_gone(tmp_path: Path) -> None:
     started.cancel()  # twice is once
     with pytest.raises(ChildProcessError):
         os.waitpid(started.pid, os.WNOHANG)  # reaped: no such child any more
+
+
+@linux_only
+@pytest.mark.parametrize("fork", [True, False])
+@pytest.mark.parametrize("big_first", [True, False])
+def test_of_two_refused_modules_the_first_in_order_is_raised(tmp_path: Path, fork: bool, big_first: bool) -> None:
+    """The child checks the largest module and the parent the others: whichever share holds the first refused
+    module, its error is the one raised, as inline."""
+    big = ("documents/big.py", b"import os\n" + b"X = 1\n" * 2000)  # the largest: the child's share
+    small = ("documents/small.py", b"import os\n")
+    python = dict([("models/base.py", BASE), *((big, small) if big_first else (small, big))])
+    with pytest.raises(SchemaError) as raised:
+        run(python, fork, tmp_path)
+    assert (big if big_first else small)[0] in str(raised.value)

@@ -1,11 +1,11 @@
 """The new Python laid out by ruff and checked by pycheck while the docs render: in a forked child on Linux.
 
-Laying out and checking a big schema's modules costs as much as rendering its docs, and neither needs the
-other: a child process forked before the docs render does the first while the parent does the second, on the
-other CPU. The child hands back the laid-out files, or the error the layout or the check raised (the same
-error, raised in the parent where it would have been raised inline). Where a fork is unsafe or unavailable
-(not Linux, or other threads running, which a fork would leave behind holding their locks) the same work runs
-in this process, ruff's processes still beside the docs.
+Laying out and checking a big schema's modules costs more than rendering its docs, and neither needs the
+other: a child process forked before the docs render lays every module out and checks the largest while the
+parent renders the docs, then the parent checks the others with the laid-out text the child sent. What went
+wrong is raised in the parent as it would be inline: ruff's first failure in the files' order, else the
+check's first. Where a fork is unsafe or unavailable (not Linux, or other threads running, which a fork would
+leave behind holding their locks) the same work runs in this process, ruff's processes still beside the docs.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import IO, Any
 
 from schemarel.render import pycheck
 from schemarel.render.pyformat import start_formatting
+
+Failures = dict[str, BaseException]  # path → what checking it raised
 
 
 class Beside:
@@ -46,44 +49,87 @@ def start(
     """Lay out `fresh` (paths of `python`) as `pyformat.format_sources` does, then check every module of
     `python` as `pycheck.verify` does, the laid-out ones as laid out. `fork`: None forks where it is safe."""
     todo = list(fresh)
+    modules = pycheck.model_modules(python)
 
-    def work(pending: Callable[[], dict[str, bytes]]) -> dict[str, bytes]:
-        formatted = pending()
-        pycheck.verify({p: formatted.get(p, c) for p, c in python.items()}, origins, default_origin, model_shape)
-        return formatted
+    def check(paths: Iterable[str], laid_out: Mapping[str, bytes]) -> Failures:
+        failed: Failures = {}
+        for path in paths:
+            try:
+                pycheck.verify_module(
+                    path, laid_out.get(path, python[path]), modules, origins, default_origin, model_shape
+                )
+            except Exception as exc:  # raised below if it is the first in the files' order
+                failed[path] = exc
+        return failed
+
+    def checked(laid_out: dict[str, bytes], failed: Failures) -> dict[str, bytes]:
+        for path in python:
+            if path in failed:
+                raise failed[path]
+        return laid_out
 
     if fork is None:
         fork = sys.platform == "linux" and hasattr(os, "fork") and threading.active_count() == 1
     if not fork:
         pending = start_formatting(python, todo, out_dir)  # ruff's processes run while the docs render
-        return Beside(lambda: work(pending), lambda: None)
-    return _in_child(lambda: work(start_formatting(python, todo, out_dir)))
+
+        def inline() -> dict[str, bytes]:
+            laid_out = pending()
+            return checked(laid_out, check(python, laid_out))
+
+        return Beside(inline, lambda: None)
+    largest = sorted(python, key=lambda path: -len(python[path]))[:1]  # the child's share of the check
+    rest = [path for path in python if path not in largest]
+    return _in_child(
+        lambda: start_formatting(python, todo, out_dir)(),
+        lambda laid_out: check(largest, laid_out),
+        lambda laid_out: check(rest, laid_out),
+        checked,
+    )
 
 
-def _in_child(work: Callable[[], dict[str, bytes]]) -> Beside:
+def _in_child(
+    lay_out: Callable[[], dict[str, bytes]],
+    check_theirs: Callable[[dict[str, bytes]], Failures],
+    check_ours: Callable[[dict[str, bytes]], Failures],
+    checked: Callable[[dict[str, bytes], Failures], dict[str, bytes]],
+) -> Beside:
+    """Fork a child that lays out and sends the files, then checks its share and sends what failed; the
+    parent's `result()` checks the rest meanwhile, then gives `checked` of both shares' failures."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: do the work, send what came of it, and leave without running the parent's exits
         try:
             os.close(read)
             with os.fdopen(write, "wb") as out:
-                out.write(_outcome(work))
+                try:
+                    laid_out = lay_out()
+                except Exception as exc:
+                    out.write(pickle.dumps(("raised", _travelling(exc))))
+                else:
+                    out.write(pickle.dumps(("ok", laid_out)))
+                    out.flush()  # the parent checks its share meanwhile
+                    failed = {path: _travelling(exc) for path, exc in check_theirs(laid_out).items()}
+                    out.write(pickle.dumps(("checked", failed)))
         finally:
             os._exit(0)
     os.close(write)
     state = {"done": False}
 
     def result() -> dict[str, bytes]:
-        with os.fdopen(read, "rb") as incoming:
-            data = incoming.read()
-        os.waitpid(pid, 0)
         state["done"] = True
-        kind, value = pickle.loads(data) if data else ("failed", "the child process ended without an answer")
-        if kind == "ok" and isinstance(value, dict):
-            return value
-        if kind == "raised" and isinstance(value, BaseException):
-            raise value
-        raise RuntimeError(f"laying out or checking the generated Python failed:\n{value}")
+        ours: Failures = {}
+        with os.fdopen(read, "rb") as incoming:
+            first = _load(incoming)
+            if first[0] == "ok":
+                ours = check_ours(first[1])  # while the child checks its share
+            second = _load(incoming) if first[0] == "ok" else first
+        os.waitpid(pid, 0)
+        if first[0] == "raised":
+            raise first[1]
+        if second[0] == "checked":
+            return checked(first[1], {**ours, **second[1]})
+        raise RuntimeError(f"laying out or checking the generated Python failed:\n{second[1]}")
 
     def cancel() -> None:
         if not state["done"]:
@@ -95,15 +141,18 @@ def _in_child(work: Callable[[], dict[str, bytes]]) -> Beside:
     return Beside(result, cancel, pid)
 
 
-def _outcome(work: Callable[[], dict[str, bytes]]) -> bytes:
-    """What came of `work`, pickled: ("ok", files), ("raised", the exception), or ("failed", its traceback)
-    when the exception cannot travel."""
+def _load(incoming: IO[bytes]) -> tuple[str, Any]:
     try:
-        return pickle.dumps(("ok", work()))
-    except Exception as exc:  # re-raised in the parent, as if raised there
-        try:
-            data = pickle.dumps(("raised", exc))
-            pickle.loads(data)  # an exception whose class cannot be rebuilt from its pickle is sent as text
-            return data
-        except Exception:
-            return pickle.dumps(("failed", "".join(traceback.format_exception(exc))))
+        found: tuple[str, Any] = pickle.load(incoming)
+    except EOFError:
+        return ("failed", "the child process ended without an answer")
+    return found
+
+
+def _travelling(exc: BaseException) -> BaseException:
+    """`exc`, or a RuntimeError with its traceback when its class cannot be rebuilt from a pickle."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError("".join(traceback.format_exception(exc)))
+    return exc
