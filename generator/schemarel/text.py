@@ -10,10 +10,12 @@ tests/test_docs_escaping.py prove them with generated hostile text.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 # Bidirectional overrides and isolates reorder what a reader sees (Trojan Source): never shown raw.
@@ -174,11 +176,25 @@ def _md_text(text: str) -> str:
     return _defuse_links(_closed_code_spans(shown.replace("<", "&lt;").replace(">", "&gt;")))
 
 
+def _remembered(escape: Callable[[str], str]) -> Callable[[str], str]:
+    """`escape`, its result for a str remembered: a big schema's pages repeat the same types, defaults and
+    descriptions thousands of times. Other arguments (the functions take any value) are escaped each time."""
+    cached = functools.lru_cache(maxsize=1 << 16)(escape)
+
+    @functools.wraps(escape)
+    def escaped(text: str) -> str:
+        return cached(text) if type(text) is str else escape(text)
+
+    return escaped
+
+
+@_remembered
 def md_cell(text: str) -> str:
     """Text that stays inside one Markdown table cell."""
     return md_inline(text).replace("|", "\\|")
 
 
+@_remembered
 def md_inline(text: str) -> str:
     """Text on one line of Markdown (a heading, a list item): line breaks become spaces."""
     return re.sub(r"\s*\n\s*", " ", _md_text(text)).strip()
@@ -189,6 +205,7 @@ def md_block(text: str) -> str:
     return _md_text(text).strip()
 
 
+@_remembered
 def md_code(text: str) -> str:
     """An inline code span showing `text` on one line, whatever backticks it holds (pipes are the caller's)."""
     text = _visible(str(text))
