@@ -70,7 +70,9 @@ def docstring(text: str) -> str:
 def docstring_line(text: str) -> str:
     """`docstring`, on one line: line breaks as escapes, so that a formatter re-indenting docstring lines cannot
     change what `__doc__` holds."""
-    body = "".join(ch.encode("unicode_escape").decode() if _breaks(ch) else ch for ch in docstring_text(text))
+    body = docstring_text(text)
+    if not body.isprintable():  # printable text holds no control character nor line or paragraph separator
+        body = "".join(ch.encode("unicode_escape").decode() if _breaks(ch) else ch for ch in body)
     if body.startswith('"'):  # `""""`: a formatter would put a space after the opening quotes
         body = "\\" + body
     return '"""' + body + '"""'
@@ -85,7 +87,10 @@ def docstring_text(text: str) -> str:
     """The body of a triple-quoted string meaning `text.strip()`: backslashes doubled, every character that is
     not printable escaped (line feeds stay, for readability), and each quote escaped when another quote or the
     closing quotes follow it, so that no run of three quotes can end the string."""
-    body = "".join(_py_char(c) for c in str(text).strip())
+    stripped = str(text).strip()
+    if stripped.isprintable() and "\\" not in stripped and '"' not in stripped:  # nothing to escape: most text
+        return stripped
+    body = "".join(_py_char(c) for c in stripped)
     return "".join('\\"' if c == '"' and body[i + 1 : i + 2] in ('"', "") else c for i, c in enumerate(body))
 
 
