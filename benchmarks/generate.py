@@ -7,6 +7,10 @@ The schema is `../shared/perf/large_models.schema.json` (MIT, copied from datamo
 see its README there), copied into a scratch project for each run. datamodel-codegen is looked up in
 `--datamodel-codegen`, `$DATAMODEL_CODEGEN`, then `PATH` (install it into a separate virtual environment:
 `pip install datamodel-code-generator==0.89.0`); without it that row says so and is skipped.
+
+Every process runs as an installed package runs (`common.ENV`: modules compiled once, this machine's
+PYTHONDONTWRITEBYTECODE aside), after one untimed run of each command, so that no side is timed compiling
+its modules.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, Row, print_table
+from common import ENV, REPO, Row, print_table
 
 SCHEMA = REPO.parent / "shared" / "perf" / "large_models.schema.json"
 
@@ -37,7 +41,7 @@ def timed(command: list[str], cwd: Path, before: tuple[Path, ...] = ()) -> float
     for path in before:
         shutil.rmtree(path, ignore_errors=True)
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=ENV)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-2000:]}")
@@ -61,6 +65,9 @@ def generate_rows(repeat: int, codegen: str | None) -> list[Row]:
                       str(root / "models.py")] if codegen else None  # fmt: skip
         ours: list[float] = []
         theirs: list[float] = []
+        timed(ours_cmd, root, (root / "generated",))  # untimed: each side's modules compiled before timing
+        if theirs_cmd:
+            timed(theirs_cmd, root)
         for _ in range(repeat):  # alternated, so that both meet the same load
             ours.append(timed(ours_cmd, root, (root / "generated",)))
             if theirs_cmd:
@@ -82,6 +89,7 @@ def check_rows(repeat: int) -> list[Row]:
     """`schemarel check` of this repository against a bare `import sqlalchemy` (whole processes)."""
     bare: list[float] = []
     check: list[float] = []
+    timed([*schemarel_command(), "check"], REPO)  # untimed, as above
     for _ in range(repeat):
         bare.append(timed([sys.executable, "-c", "import sqlalchemy"], REPO))
         check.append(timed([*schemarel_command(), "check"], REPO))

@@ -71,3 +71,35 @@ def test_a_fresh_cache_builds_and_then_records(tmp_path: Path) -> None:
     assert check(root, cache).returncode == 0  # nothing recorded here: the full build decides
     assert any((cache / "schemarel" / "verified").iterdir())
     assert check(root, cache).returncode == 0
+
+
+def test_library_versions_read_off_folder_names_are_importlib_metadatas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamp's library versions (read off dist-info folder names) are what importlib.metadata says: for
+    every distribution installed here, for one not installed, and where one folder holds a name twice or a
+    later sys.path entry holds it again (the first entry wins; a tie goes to importlib.metadata itself)."""
+    from importlib import metadata
+
+    from schemarel.project.fingerprint import LIBRARIES, library_versions
+
+    def expected(names: list[str]) -> dict[str, str | None]:
+        result: dict[str, str | None] = {}
+        for name in names:
+            try:
+                result[name] = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                result[name] = None
+        return result
+
+    names = sorted({d.metadata["Name"] for d in metadata.distributions()} | set(LIBRARIES) | {"not-installed-x"})
+    assert library_versions(names) == expected(names)
+    for folder, dists in {"first": ["Twice_Here-1.0", "twice.here-2.0", "Later-1.5"], "second": ["later-9.0"]}.items():
+        for dist in dists:
+            (tmp_path / folder / f"{dist}.dist-info").mkdir(parents=True)
+            name, version = dist.rsplit("-", 1)
+            (tmp_path / folder / f"{dist}.dist-info" / "METADATA").write_text(f"Name: {name}\nVersion: {version}\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "second"))
+    monkeypatch.syspath_prepend(str(tmp_path / "first"))
+    assert library_versions(["twice-here", "later"]) == expected(["twice-here", "later"])
+    assert library_versions(["later"]) == {"later": "1.5"}

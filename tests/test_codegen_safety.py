@@ -415,3 +415,18 @@ def test_renamed_python_names_are_warned_with_their_pointer(tmp_path: Path) -> N
         "class_ is another column's" in result.stderr
     )
     assert _import_and_upgrade(tmp_path, f"sqlite:///{tmp_path / 'app.db'}").returncode == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(hostile_text, st.text(max_size=30)))
+def test_docstring_fast_paths_give_what_the_escaping_computes(text: str) -> None:
+    """`docstring_text` and `docstring_line` return printable text without quotes or backslashes as it is: what
+    the character-by-character escaping gives it too."""
+    from schemarel import text as escaping
+
+    body = "".join(escaping._py_char(c) for c in text.strip())
+    body = "".join('\\"' if c == '"' and body[i + 1 : i + 2] in ('"', "") else c for i, c in enumerate(body))
+    assert docstring_text(text) == body
+    line = "".join(ch.encode("unicode_escape").decode() if escaping._breaks(ch) else ch for ch in body)
+    line = "\\" + line if line.startswith('"') else line
+    assert escaping.docstring_line(text) == '"""' + line + '"""'

@@ -189,3 +189,14 @@ def test_enum_values_and_patterns_with_backticks_stay_in_their_code_spans(tmp_pa
     page = _page(gen.files["docs/s.md"].decode())
     assert value in page.code  # the enum value, whole, as one code span
     assert any("a`b``c```" in code and "~" in code for code in page.code)  # the pattern's CHECK
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=hostile_text)
+def test_remembered_escapes_give_what_they_compute(text: str) -> None:
+    """md_cell, md_inline and md_code remember their results for str arguments (big schemas repeat their
+    texts): asked twice, they give what the escaping computes; other values are never taken for an equal str."""
+    for escape in (md_cell, md_inline, md_code):
+        computed = escape.__wrapped__(text)  # type: ignore[attr-defined]
+        assert escape(text) == computed and escape(text) == computed
+    assert [md_code(v) for v in (1, True, 1.0, "1")] == ["`1`", "`True`", "`1.0`", "`1`"]  # type: ignore[arg-type]

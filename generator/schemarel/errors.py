@@ -23,6 +23,10 @@ class SchemaError(SchemarelError):
     def __str__(self) -> str:
         return f"{self.file}{self.pointer}: {self.message}"
 
+    def __reduce__(self) -> tuple[type[SchemaError], tuple[str, str, str]]:
+        """Pickled as its three parts (render.beside sends it from the process that raised it)."""
+        return (type(self), (self.file, self.pointer, self.message))
+
 
 class HistoryError(SchemaError):
     """The recorded revision history is broken (a missing file, snapshots that do not chain): drift, exit 1."""

@@ -10,10 +10,12 @@ tests/test_docs_escaping.py prove them with generated hostile text.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 # Bidirectional overrides and isolates reorder what a reader sees (Trojan Source): never shown raw.
@@ -68,7 +70,9 @@ def docstring(text: str) -> str:
 def docstring_line(text: str) -> str:
     """`docstring`, on one line: line breaks as escapes, so that a formatter re-indenting docstring lines cannot
     change what `__doc__` holds."""
-    body = "".join(ch.encode("unicode_escape").decode() if _breaks(ch) else ch for ch in docstring_text(text))
+    body = docstring_text(text)
+    if not body.isprintable():  # printable text holds no control character nor line or paragraph separator
+        body = "".join(ch.encode("unicode_escape").decode() if _breaks(ch) else ch for ch in body)
     if body.startswith('"'):  # `""""`: a formatter would put a space after the opening quotes
         body = "\\" + body
     return '"""' + body + '"""'
@@ -83,7 +87,10 @@ def docstring_text(text: str) -> str:
     """The body of a triple-quoted string meaning `text.strip()`: backslashes doubled, every character that is
     not printable escaped (line feeds stay, for readability), and each quote escaped when another quote or the
     closing quotes follow it, so that no run of three quotes can end the string."""
-    body = "".join(_py_char(c) for c in str(text).strip())
+    stripped = str(text).strip()
+    if stripped.isprintable() and "\\" not in stripped and '"' not in stripped:  # nothing to escape: most text
+        return stripped
+    body = "".join(_py_char(c) for c in stripped)
     return "".join('\\"' if c == '"' and body[i + 1 : i + 2] in ('"', "") else c for i, c in enumerate(body))
 
 
@@ -174,11 +181,25 @@ def _md_text(text: str) -> str:
     return _defuse_links(_closed_code_spans(shown.replace("<", "&lt;").replace(">", "&gt;")))
 
 
+def _remembered(escape: Callable[[str], str]) -> Callable[[str], str]:
+    """`escape`, its result for a str remembered: a big schema's pages repeat the same types, defaults and
+    descriptions thousands of times. Other arguments (the functions take any value) are escaped each time."""
+    cached = functools.lru_cache(maxsize=1 << 16)(escape)
+
+    @functools.wraps(escape)
+    def escaped(text: str) -> str:
+        return cached(text) if type(text) is str else escape(text)
+
+    return escaped
+
+
+@_remembered
 def md_cell(text: str) -> str:
     """Text that stays inside one Markdown table cell."""
     return md_inline(text).replace("|", "\\|")
 
 
+@_remembered
 def md_inline(text: str) -> str:
     """Text on one line of Markdown (a heading, a list item): line breaks become spaces."""
     return re.sub(r"\s*\n\s*", " ", _md_text(text)).strip()
@@ -189,6 +210,7 @@ def md_block(text: str) -> str:
     return _md_text(text).strip()
 
 
+@_remembered
 def md_code(text: str) -> str:
     """An inline code span showing `text` on one line, whatever backticks it holds (pipes are the caller's)."""
     text = _visible(str(text))

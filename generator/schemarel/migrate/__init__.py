@@ -5,7 +5,9 @@ their own description, destructiveness and data checks, each way (`Change.revers
 upgrade's ops (each paired with its reverse) with `ops`, Alembic ops of our own, and `carry` puts the
 Changes on them; `body` renders them as a revision's Python; `guard` reads the Changes for consent at
 generate time and for `protect_data` at run time; `doc` writes the migration doc from the same Changes;
-`plan` puts one revision together. The code revisions run lives in schemarel.support.
+`plan` puts one revision together as a `planned.Plan`; `first` writes the Plan of a first revision (tables
+created from nothing) straight from the IR, as Alembic would, without importing it. The code revisions run
+lives in schemarel.support.
 
 May import: schemarel.runtime and everything below it; never render, project or cli.
 """

@@ -1,4 +1,5 @@
-"""A revision's upgrade or downgrade body as Python: Alembic renders the ops, with `protect_data` first.
+"""A revision's upgrade or downgrade body as Python: Alembic renders the ops (`planned.guarded` puts
+`protect_data` first).
 
 Alembic spells its own ops; the render hook spells what it cannot spell portably (our uuid and boolean
 defaults, JSON/JSONB, CHECK rules), and every `schemarel.support` name the body calls is imported.
@@ -15,8 +16,7 @@ from alembic.autogenerate import render as alembic_render
 from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 
-from schemarel.migrate import ops as mo
-from schemarel.migrate.diff import DataCheck
+from schemarel.migrate.planned import finish
 from schemarel.sql.checks import constraint_source
 from schemarel.support import boolean_default, uuid_default
 
@@ -59,19 +59,4 @@ def render(operations: list[ops.MigrateOperation], imports: set[str]) -> str:
     if not operations:
         return "    pass\n"
     code = render_python_code(ops.UpgradeOps(ops=operations), render_item=_render_item(imports), render_as_batch=True)
-    if "mysql." in code:  # MySQL's variants of types (LONGTEXT, DATETIME(6)), which Alembic spells by module
-        imports.add("from sqlalchemy.dialects import mysql")
-    used = sorted(f for f in mo.DATAMOVE_FUNCTIONS if re.search(rf"^\s*{f}\(", code, re.MULTILINE))
-    if used:
-        imports.add(f"from schemarel.support import {', '.join(used)}")
-    return _ALEMBIC_MARKERS.sub("", code).rstrip() + "\n"
-
-
-def guarded(code: str, step: str, checks: list[DataCheck], imports: set[str]) -> str:
-    """`code` after a `protect_data` call: data the step cannot keep is refused (or warned about) first."""
-    if not checks:
-        return code
-    imports.add("from schemarel.support import protect_data")
-    lines = "".join(f"        {check!r},\n" for check in checks)
-    guard = f"    protect_data(op, revision, {step!r}, [\n{lines}    ])\n"
-    return guard if code == "    pass\n" else guard + code
+    return finish(_ALEMBIC_MARKERS.sub("", code), imports)

@@ -418,6 +418,3 @@ def move_columns(kind: str, child: str, child_key: str, parent: str, parent_key:
         f"copy_to_child(op.get_bind(), {parent!r}, {parent_key!r}, {child!r}, {child_key!r}, {list(columns)!r})"
     )
     return paired(to_parent, to_child) if kind == "flatten" else paired(to_child, to_parent)
-
-
-DATAMOVE_FUNCTIONS = ("backfill", "copy_to_child", "copy_to_parent", "rename_values")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
-from collections.abc import Iterator
-from importlib import metadata
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import schemarel
@@ -23,6 +23,57 @@ import schemarel
 LIBRARIES = ("alembic", "sqlalchemy", "jinja2", "ruff", "inflection", "jsonschema", "jsonschema-rs", "referencing",
              "jsonpatch", "simplejson")  # fmt: skip
 RUFF_CONFIGS = ("pyproject.toml", "ruff.toml", ".ruff.toml")
+
+
+def library_versions(names: Iterable[str]) -> dict[str, str | None]:
+    """Each library's version as `importlib.metadata.version` finds it (None when not installed), read off the
+    `name-version.dist-info` folder names on sys.path: importing importlib.metadata and reading each METADATA
+    took half of a `check` answered from its stamp. A name found twice in one folder, or behind a path entry
+    that is no folder, is asked of importlib.metadata, which decides those as it always does."""
+    asked = list(names)
+    wanted = {_normalized(name) for name in asked}
+    found: dict[str, str | None] = {}
+    unsure: set[str] = set()
+    for entry in sys.path:
+        try:
+            children = os.listdir(entry or ".")
+            if entry.lower().endswith(".egg"):
+                raise NotADirectoryError(entry)  # an egg folder: its EGG-INFO is named after the folder
+        except NotADirectoryError:  # a zip or an egg: importlib.metadata looks inside
+            unsure.update(wanted - found.keys())
+            continue
+        except OSError:
+            continue
+        here: dict[str, list[str]] = {}
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")):  # as importlib.metadata's own lookup reads them
+                name, _, rest = low.rpartition(".")[0].partition("-")
+                here.setdefault(_normalized(name), []).append(rest.partition("-")[0])
+        for key, versions in here.items():
+            if key in wanted and key not in found and key not in unsure:
+                if len(versions) == 1 and versions[0]:
+                    found[key] = versions[0]
+                else:
+                    unsure.add(key)
+    result: dict[str, str | None] = {}
+    for name in asked:
+        key = _normalized(name)
+        if key not in unsure:
+            result[name] = found.get(key)
+            continue
+        from importlib import metadata  # only for what the folder names leave open
+
+        try:
+            result[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            result[name] = None
+    return result
+
+
+def _normalized(name: str) -> str:
+    """A distribution name as importlib.metadata compares them (`Prepared.normalize`)."""
+    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
 
 
 def cache_dir() -> Path:
@@ -64,11 +115,8 @@ def stamp(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, strict: 
     """The stamp of this project as it is now, or None when it cannot be taken (then no fast verdict)."""
     try:
         digest = hashlib.sha256(f"{sys.version}\0{Path.cwd().resolve()}\0{strict}".encode())
-        for name in LIBRARIES:
-            try:
-                digest.update(f"\0{name}={metadata.version(name)}".encode())
-            except metadata.PackageNotFoundError:
-                digest.update(f"\0{name}=none".encode())
+        for name, version in library_versions(LIBRARIES).items():
+            digest.update(f"\0{name}={version or 'none'}".encode())
         digest.update("".join(f"\0{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("RUFF")).encode())
         package = Path(schemarel.__file__).resolve().parent
         shipped = package / "templates"

@@ -16,6 +16,7 @@ from schemarel import naming
 from schemarel.errors import SchemaError, SchemarelError
 from schemarel.ir import Database, SchemaModel, database_from_snapshot, snapshot
 from schemarel.migrate import doc as migration_doc
+from schemarel.migrate.first import plan as first_plan
 from schemarel.migrate.guard import refuse_destructive
 from schemarel.normalize.normalizer import normalize
 from schemarel.project.history import (
@@ -29,11 +30,10 @@ from schemarel.project.history import (
     read_history,
     render_sum,
 )
-from schemarel.render import docpages, pycheck, views
+from schemarel.render import beside, docpages, views
 from schemarel.render.documents import documents_view
 from schemarel.render.jinja import environment
-from schemarel.render.pyformat import start_formatting
-from schemarel.schema.loader import load_schemas
+from schemarel.schema.loader import SourceSchema, load_schemas
 from schemarel.urls import DEFAULT_URL
 
 if TYPE_CHECKING:
@@ -136,7 +136,31 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         files[f"documents/{naming.snake(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
     files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
     fresh = [path for path in files if path.endswith(".py") and path not in recorded]
-    formatted = start_formatting(files, fresh, settings.out_dir)  # ruff runs while the docs render
+    origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
+    own_models = settings.templates_dir is not None and (settings.templates_dir / "models.py.j2").is_file()
+    python = {path: files[path] for path in fresh}  # the docs are Markdown: every module to check is here
+    # ruff lays the new modules out and pycheck checks them while the docs render
+    laid_out = beside.start(python, fresh, settings.out_dir, origins, _rel(settings.schemas_dir, root), not own_models)
+    try:
+        _render_docs(env, settings, db, sources, revisions, files, out_name, schema_dir)
+    except BaseException:
+        laid_out.cancel()
+        raise
+    files.update(laid_out.result())
+    files[SUM_FILE] = render_sum(revisions, files)
+    return gen
+
+
+def _render_docs(
+    env: Environment,
+    settings: Settings,
+    db: Database,
+    sources: list[SourceSchema],
+    revisions: list[Revision],
+    files: dict[str, bytes],
+    out_name: str,
+    schema_dir: str,
+) -> None:
     files[SUM_FILE] = b""  # its place among the files; summed once the new revision is laid out
     for model in db.schemas:
         head = _last_revision_of(revisions, model.name)
@@ -170,24 +194,20 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         ],
         **docpages.database_page(db),
     )
-    files.update(formatted())
-    files[SUM_FILE] = render_sum(revisions, files)
-    origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
-    own_models = settings.templates_dir is not None and (settings.templates_dir / "models.py.j2").is_file()
-    rendered = {p: c for p, c in files.items() if p not in recorded}
-    pycheck.verify(rendered, origins, _rel(settings.schemas_dir, root), model_shape=not own_models)
-    return gen
 
 
 def _new_revision(
     settings: Settings, db: Database, current: dict[str, Any], history: History, files: dict[str, bytes]
 ) -> Revision:
-    from schemarel.migrate.plan import plan  # Alembic is needed only when a revision is written
-
     previous = history.last_generated
     old_db = database_from_snapshot(previous.database) if previous and previous.database else None
     new_pointers = pointers(db)
-    p = plan(old_db, db, previous.pointers if previous else {}, new_pointers)
+    # a first revision is written from the IR; Alembic renders the others (imported only then)
+    p = first_plan(db, new_pointers) if old_db is None else None
+    if p is None:
+        from schemarel.migrate.plan import plan
+
+        p = plan(old_db, db, previous.pointers if previous else {}, new_pointers)
     if previous is not None:
         refuse_destructive(p.changes, settings.allow_destructive)
     rev_id = history.next_id()

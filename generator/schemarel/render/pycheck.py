@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from schemarel.errors import SchemaError
@@ -55,18 +55,35 @@ def verify(
 ) -> None:
     """Check every `.py` of `files` (generated path → content); `origins` names the schema file of a path.
     `model_shape`: hold models modules to the shipped template's statements (not for a user's own template)."""
-    modules = {path[len("models/") : -3] for path in files if path.startswith("models/") and path.endswith(".py")}
+    modules = model_modules(files)
     for path, content in files.items():
-        if not path.endswith(".py"):
-            continue
-        try:
-            check_module(path, content.decode("utf-8"), modules, model_shape)
-        except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            detail = f"line {line}: {exc.msg}" if isinstance(exc, SyntaxError) and line else str(exc)
-            raise _error(path, origins.get(path, default_origin), f"does not parse ({detail})") from None
-        except _Refused as exc:
-            raise _error(path, origins.get(path, default_origin), f"line {exc.line}: {exc}") from None
+        verify_module(path, content, modules, origins, default_origin, model_shape)
+
+
+def model_modules(paths: Iterable[str]) -> set[str]:
+    """The stems of the models modules among `paths` (what a models module may import relatively)."""
+    return {path[len("models/") : -3] for path in paths if path.startswith("models/") and path.endswith(".py")}
+
+
+def verify_module(
+    path: str,
+    content: bytes,
+    modules: set[str],
+    origins: Mapping[str, str],
+    default_origin: str,
+    model_shape: bool = True,
+) -> None:
+    """`verify` of one of the files, `modules` being their `model_modules`."""
+    if not path.endswith(".py"):
+        return
+    try:
+        check_module(path, content.decode("utf-8"), modules, model_shape)
+    except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        detail = f"line {line}: {exc.msg}" if isinstance(exc, SyntaxError) and line else str(exc)
+        raise _error(path, origins.get(path, default_origin), f"does not parse ({detail})") from None
+    except _Refused as exc:
+        raise _error(path, origins.get(path, default_origin), f"line {exc.line}: {exc}") from None
 
 
 def _error(path: str, origin: str, detail: str) -> SchemaError:

@@ -108,12 +108,14 @@ def compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
     if jsonschema_rs is None:
         return None
     resources = []
+    own = None
     for s in sources:  # one standard form per file, whatever number of URIs it answers to
         spelled = standard(s.contents)
         resources += [(uri, spelled) for uri in schema_uris(s.path, s.contents)]
+        own = spelled if s is source else own  # spelled once: a big schema's copy costs as much as the compile
     try:
         return jsonschema_rs.validator_for(
-            {**standard(source.contents), "$schema": dialect(source.contents)},
+            {**(own if own is not None else standard(source.contents)), "$schema": dialect(source.contents)},
             validate_formats=True,
             registry=jsonschema_rs.Registry(resources),
             base_uri=schema_uris(source.path, source.contents)[-1],
