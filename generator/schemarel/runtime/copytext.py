@@ -43,11 +43,11 @@ def _float(value: float) -> str:
 
 
 _TEXT: dict[type, Callable[[Any], str]] = {
-    bool: lambda v: "t" if v else "f",
+    bool: {True: "t", False: "f"}.__getitem__,
     int: int.__repr__,
     float: _float,
     Decimal: _decimal,
-    uuid.UUID: lambda v: v.hex,
+    uuid.UUID: uuid.UUID.hex.fget,  # type: ignore[attr-defined]
     dt.date: dt.date.isoformat,
     dt.datetime: dt.datetime.__str__,
     dt.time: dt.time.__str__,
@@ -66,18 +66,14 @@ def copy_text(rows: Sequence[Sequence[Any]]) -> bytes | None:
 
     text_of = dict(_TEXT)
     text_of[type(None)] = null
-    cells = 0
     try:
-        lines = []
-        for row in rows:
-            lines.append("\t".join([v if v.__class__ is str else text_of[v.__class__](v) for v in row]))
-            cells += len(row)
+        lines = ["\t".join([v if v.__class__ is str else text_of[v.__class__](v) for v in row]) for row in rows]
     except (KeyError, _Other):  # KeyError: a class without text here (a subclass too)
         return None
     lines.append("")
     text = "\n".join(lines)
     plain = (
-        text.count("\t") == cells - len(rows)
+        text.count("\t") == sum(map(len, rows)) - len(rows)
         and text.count("\n") == len(rows)
         and text.count("\\") == len(nulls)
         and _RARE.search(text) is None
