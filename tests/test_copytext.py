@@ -14,8 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg._copy_base import TextFormatter
 from psycopg.adapt import Transformer
-from runtime_helpers import customer, open_store
+from runtime_helpers import add_users, customer, open_store, same_json
+from schemarel.errors import ConstraintViolation
 from schemarel.runtime.copytext import copy_text
+from test_read_path import existing_users
+from test_runtime_roundtrip import CASES, EXAMPLES, documents, references
 
 OFFSETS = st.builds(dt.timezone, st.timedeltas(min_value=-dt.timedelta(hours=23), max_value=dt.timedelta(hours=23)))
 SPECIALS = "\\\t\n\r\b\v\f\x00N"
@@ -89,3 +92,26 @@ def test_values_that_need_escaping_come_back_from_the_server_as_they_were(postgr
     documents = [{**customer(i), "firstName": name, "middleName": name} for i, name in enumerate(names)]
     ids = store.create_many(documents)
     assert [store.get(i) for i in ids] == [store.prepare(d) for d in documents]
+
+
+@pytest.mark.parametrize(("schemas_dir", "name"), CASES, ids=[name for _, name in CASES])
+def test_create_many_gives_back_what_it_was_given_for_every_schema(
+    postgres_url: str, schemas_dir: Any, name: str
+) -> None:
+    """Through COPY, our text: every column kind of the schemas, keys from the sequence for children too."""
+    store = open_store(postgres_url, name, schemas_dir)
+
+    @EXAMPLES
+    @given(st.lists(documents(store), min_size=1, max_size=6))
+    def check(batch: list[Any]) -> None:
+        users = sorted({r for d in batch for r in references(store, d)} - existing_users(store))
+        if users:
+            add_users(store, users)
+        try:
+            ids = store.create_many(batch)
+        except ConstraintViolation:  # unique values drawn twice: the batch is refused whole
+            return
+        assert all(same_json(store.get(i), store.prepare(d)) for i, d in zip(ids, batch, strict=True))
+
+    check()
+    store.close()
