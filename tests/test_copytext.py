@@ -84,6 +84,8 @@ def test_a_value_of_another_class_is_left_to_psycopg() -> None:
 
     assert copy_text([["a", Name("b")]]) is None
     assert copy_text([["a", None, 1, True]]) == b"a\t\\N\t1\tt\n"
+    assert copy_text([["a"], ["b", None]]) == b"a\nb\t\\N\n"  # rows of several widths
+    assert copy_text([[], []]) == b"\n\n" and copy_text([]) == b""
 
 
 def test_values_that_need_escaping_come_back_from_the_server_as_they_were(postgres_url: str) -> None:
