@@ -158,6 +158,14 @@ def test_bulk_loads_leave_statistics_and_small_writes_leave_them_to_autovacuum(
         "customer_profile_emails": 118,
         "customer_profile_phone_numbers": 118,
     }
+    with store.engine.connect() as conn:  # the key columns only (runtime/stats.py says why)
+        found = conn.exec_driver_sql("SELECT tablename, attname FROM pg_stats WHERE tablename LIKE 'customer%%'")
+        analyzed = set(found)
+    assert analyzed == {
+        ("customer_profiles", "id"),
+        ("customer_profile_addresses", "customer_profile_id"),  # its key is its parent's
+        *((f"customer_profile_{t}", c) for t in ("emails", "phone_numbers") for c in ("id", "customer_profile_id")),
+    }
 
 
 def test_gets_keep_their_prepared_statement_and_read_the_same_by_each_path(pg_customers: Store) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -12,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from runtime_helpers import GENERATED, REPO, add_users, customer, migrated_store
 from schemarel.cli.main import main
+from schemarel.runtime import ndjson
 
 Cli = Callable[..., Result]
 
@@ -46,6 +49,25 @@ def test_load_then_export_returns_the_same_documents(cli: Cli, tmp_path: Path, d
     with_ids = exported(cli, tmp_path, db_url, "--with-ids")
     store = migrated_store(db_url, "customer")
     assert all(store.get(line["id"]) == line["document"] for line in with_ids)
+
+
+def test_load_keeps_start_up_out_of_the_collector_while_it_runs(
+    cli: Cli, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrated_store(sqlite_url, "customer")
+    frozen: list[int] = []
+    run = ndjson.Loader.run
+
+    def spying(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
+        frozen.append(gc.get_freeze_count())
+        return run(self, lines)
+
+    monkeypatch.setattr(ndjson.Loader, "run", spying)
+    before = gc.get_freeze_count()
+    source = write_ndjson(tmp_path / "in.ndjson", [customer(1)])
+    result = cli(tmp_path, "load", "--schema", "customer", "--out", str(GENERATED), "--db", sqlite_url, str(source))
+    assert result.exit_code == 0, result.output
+    assert frozen[0] > before and gc.get_freeze_count() == before
 
 
 def test_invalid_lines_go_to_the_reject_file(cli: Cli, tmp_path: Path, db_url: str) -> None:

@@ -4,6 +4,7 @@ as writing each batch before preparing the next."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from typing import Any
 
@@ -41,6 +42,20 @@ def test_items_run_in_order_and_an_earlier_failure_wins() -> None:
             ahead.start(lambda: item(4, fail=True))
             ahead.start(lambda: item(5))
         assert 5 not in [n for n, _ in ran]  # never started after a failure
+
+
+def test_the_switch_interval_is_short_while_a_worker_runs_and_restored_after_the_last() -> None:
+    before = sys.getswitchinterval()
+    with Ahead[int](False):
+        assert sys.getswitchinterval() == before  # no worker, nothing to hand over
+    first = Ahead[int](True).__enter__()
+    second = Ahead[int](True).__enter__()  # another thread's load at the same time
+    short = pytest.approx(overlap.SWITCH_INTERVAL)  # kept in microseconds
+    assert sys.getswitchinterval() == short
+    first.__exit__(None, None, None)
+    assert sys.getswitchinterval() == short  # the other worker still runs
+    second.__exit__(KeyError, KeyError("the caller's failure"), None)
+    assert sys.getswitchinterval() == before
 
 
 @pytest.fixture

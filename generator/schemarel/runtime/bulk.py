@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from schemarel.runtime.copytext import copy_text
 from schemarel.runtime.documents import DocumentMap, json_value
 from schemarel.runtime.tablemap import RowBatch, TableMap
 
@@ -31,6 +32,9 @@ class Writer:
     def one_statement(self, batch: RowBatch) -> bool:
         """Whether `write_one` sends a single statement for this batch (atomic without a transaction)."""
         return False
+
+    def ready(self, batch: RowBatch) -> None:
+        """Do the part of `write` that needs no connection now (in the thread that builds the rows)."""
 
     def insert(self, conn: sa.Connection, batch: RowBatch, tables: Sequence[TableMap]) -> None:
         for tm in tables:
@@ -88,10 +92,25 @@ class PostgresWriter(Writer):
                     columns = (tm.key, *columns)
                     rows = [[k, *row] for k, row in zip(keys, rows, strict=True)]
                 names = ", ".join(preparer.quote(c) for c in columns)
+                text = batch.texts.get(tm.index) or copy_text(rows)
                 # JSON values are JSON text already, which COPY's text format reads into jsonb as it is
                 with cursor.copy(f"COPY {preparer.format_table(tm.sa_table)} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    if text is not None:
+                        copy.write(text)
+                    else:  # a value copytext leaves to psycopg
+                        for row in rows:
+                            copy.write_row(row)
+
+    def ready(self, batch: RowBatch) -> None:
+        """The COPY text of the tables whose rows are complete (the others wait for keys from the sequence)."""
+        if self.dialect.is_async:
+            return
+        for tm in self.mapping.tables:
+            rows = batch.rows[tm.index]
+            if rows and not tm.needs_keys and not (tm.parent is not None and tm.parent.deferred):
+                text = copy_text(rows)
+                if text is not None:
+                    batch.texts[tm.index] = text
 
     def _allocate(self, cursor: Any, tm: TableMap, count: int) -> list[int]:
         """Reserve `count` keys from the table's sequence, ascending so that item order is kept."""

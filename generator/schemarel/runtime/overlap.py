@@ -6,6 +6,11 @@ Run one after the other they add up; with a worker thread (psycopg waits with th
 on two cores as fast as the slower of the two. At most one batch is under way, and batches are written in
 order, each in its own transaction: the same writes as without it, in the same order, one batch's memory more.
 
+While a worker runs, the interpreter hands its lock from thread to thread every 0.2 ms instead of every 5 ms
+(`sys.setswitchinterval`; restored when the last worker of the process ends): the worker waits for the server a
+dozen times a batch, and each time it wakes it needs the lock, which the preparing thread, busy in Python, would
+otherwise keep for up to 5 ms. The worker's batches are the slower side, so its waits are the load's.
+
 Only where the connection may be handed to another thread: PostgreSQL through psycopg's sync driver, on a
 connection of the Store's own (a caller's connection or session, SQLite's per-thread pool and the other
 dialects keep doing everything in the calling thread).
@@ -13,6 +18,8 @@ dialects keep doing everything in the calling thread).
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
@@ -21,6 +28,26 @@ from typing import Generic, TypeVar
 import sqlalchemy as sa
 
 T = TypeVar("T")
+
+SWITCH_INTERVAL = 0.0002  # seconds, while a worker runs (see the module docstring)
+_switching = threading.Lock()
+_users = 0  # workers running in the process (a Store may be used from several threads)
+_saved = 0.0  # the interval before the first of them
+
+
+def _fast_switching(on: bool) -> None:
+    """Count a worker in (`on`) or out; the first one in sets the short interval, the last one out restores."""
+    global _users, _saved
+    with _switching:
+        if on:
+            if _users == 0:
+                _saved = sys.getswitchinterval()
+                sys.setswitchinterval(min(_saved, SWITCH_INTERVAL))
+            _users += 1
+        else:
+            _users -= 1
+            if _users == 0:
+                sys.setswitchinterval(_saved)
 
 
 def can_overlap(engine: sa.Engine) -> bool:
@@ -60,6 +87,8 @@ class Ahead(Generic[T]):
         return done
 
     def __enter__(self) -> Ahead[T]:
+        if self._pool is not None:
+            _fast_switching(True)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -69,3 +98,4 @@ class Ahead(Generic[T]):
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
+                _fast_switching(False)

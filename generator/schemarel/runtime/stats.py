@@ -7,6 +7,12 @@ page of an export: measured 85 ms a page at 20,000 documents, 19× the time for 
 at most 300 × `default_statistics_target` rows per table (30,000 by default), so it costs tens of milliseconds
 a table whatever its size: paid once per load of at least `ANALYZE_AFTER` documents, where it is a few percent
 of the load at most; smaller writes leave it to autovacuum.
+
+Only the key columns are analyzed (each table's key, the key of its parent, the links of recursive properties):
+the reads by key are what goes wrong without statistics, and the row counts (`reltuples`) are set all the same.
+Computing every column's statistics took about three times as long (95 ms against 34 ms for the four tables of
+20,000 CustomerProfile documents). Autovacuum still analyzes every column later: a column list does not reset
+its count of changed rows.
 """
 
 from __future__ import annotations
@@ -26,7 +32,15 @@ def analyze_after_load(engine: sa.Engine, tables: Sequence[TableMap], written: i
     if written < ANALYZE_AFTER or engine.dialect.name != "postgresql" or engine.dialect.is_async:
         return False
     preparer = engine.dialect.identifier_preparer
-    names = ", ".join(preparer.format_table(tm.sa_table) for tm in tables)
+    names = ", ".join(
+        f"{preparer.format_table(tm.sa_table)} ({', '.join(map(preparer.quote, key_columns(tm)))})" for tm in tables
+    )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql(f"ANALYZE {names}")
     return True
+
+
+def key_columns(tm: TableMap) -> list[str]:
+    """The columns reads find rows by: the table's key, its parent's key, the links of recursive properties."""
+    found = [tm.key, *([tm.fk] if tm.fk else []), *(ref.column for ref in tm.links)]
+    return list(dict.fromkeys(found))

@@ -110,6 +110,7 @@ class RowBatch:
     parents: list[list[int]]  # per table: the parent row of each row (used where parent keys are deferred)
     keys: list[list[Any]]  # per table: server-assigned keys, once fetched
     documents: int = 0
+    texts: dict[int, bytes] = field(default_factory=dict)  # per table: its rows as COPY text, made ahead
 
     def key_of(self, tm: TableMap, row: int) -> Any:
         if tm.key_source == "server":

@@ -29,7 +29,9 @@ class Writes(StoreBase):
     def rows_of(self, documents: Sequence[Any]) -> tuple[RowBatch, list[Any]]:
         """The rows of prepared documents, and their ids (None where the database assigns them)."""
         batch = self.mapping.new_batch()
-        return batch, [self.mapping.add(batch, doc) for doc in documents]
+        ids = [self.mapping.add(batch, doc) for doc in documents]
+        self._writer(self.engine.dialect).ready(batch)  # the writer's share that needs no connection, here
+        return batch, ids
 
     def send(self, conn: sa.Connection, batch: RowBatch, ids: list[Any]) -> list[Any]:
         """Write the rows of `rows_of` on `conn` (no transaction handling); returns the documents' ids."""
