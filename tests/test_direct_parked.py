@@ -86,6 +86,22 @@ def test_close_and_collection_close_the_kept_connection(postgres_url: str) -> No
     assert kept.closed
 
 
+def test_a_dropped_store_closes_its_connection_at_once(postgres_url: str) -> None:
+    """No cycle keeps a store alive: the last reference gone, its kept connection closes without waiting
+    for the cyclic collector (disabled here), as a pooled connection goes back to its pool."""
+    store = open_store(postgres_url, "customer")
+    doc_id = store.create(customer(1))
+    assert store.patch(doc_id, {"lastName": "Byron"})["lastName"] == "Byron"  # the patcher built and used
+    kept: Any = store.direct.parked.connection()
+    assert kept is not None and not kept.closed
+    gc.disable()
+    try:
+        del store
+        assert kept.closed
+    finally:
+        gc.enable()
+
+
 def test_disposing_the_engine_closes_the_kept_connections(postgres_url: str) -> None:
     """A program that forgets `close` and disposes its engine (a test about to drop its database) leaves no
     session of its stores behind; a store used again after the dispose keeps a new one."""

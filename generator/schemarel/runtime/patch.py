@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -104,7 +105,9 @@ class Patcher:
     one round trip, not a statement built, compiled and looked up in SQLAlchemy's cache on each call)."""
 
     def __init__(self, store: Any) -> None:
-        self.store = store
+        # a proxy, not a reference: the store holds its Patcher, and a cycle would keep a dropped store (and the
+        # connection it keeps, runtime/direct.py) alive until the cyclic collector runs
+        self.store = weakref.proxy(store)
         self.mapping: DocumentMap = store.mapping
         root = self.root = self.mapping.root
         table = root.table
