@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from schemarel.errors import DocumentNotFound
+from schemarel.runtime.async_parked import AsyncParked
 from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.dbstate import check_revision
 from schemarel.runtime.direct import SNAPSHOT
@@ -51,6 +52,7 @@ class AsyncStore:
         self._checked = not check or self.sync.revision is None
         dialect = self.engine.dialect
         self.direct = dialect.name == "postgresql" and dialect.driver == "psycopg"  # see _direct_get
+        self.parked = AsyncParked(self.engine)  # the connection of the direct one-statement calls
 
     async def _ready(self) -> None:
         if not self._checked:
@@ -158,22 +160,17 @@ class AsyncStore:
         return found[0][1]
 
     async def _on_driver(self, work: Callable[[Any], Awaitable[T]], *, autocommit: bool) -> T:
-        """`work` on psycopg's async connection itself, taken from the pool without the Connection and
-        AsyncConnection around it (their greenlets and tasks cost a third of a call) and handed back through a
-        greenlet, as its reset awaits; in autocommit mode if asked (one statement: its own transaction)."""
+        """`work` on psycopg's async connection itself, without the Connection and AsyncConnection around it
+        (their greenlets and tasks cost a third of a call): in autocommit mode (one statement: its own
+        transaction) the connection kept for it (`AsyncParked`, `work` given its cursor), else a pooled one
+        handed back through a greenlet, as its reset awaits."""
         await self._ready()
         try:
+            if autocommit:
+                return await self.parked.run(work)
             pooled = await self.engine.raw_connection()
             try:
-                driver: Any = pooled.driver_connection
-                if not autocommit:
-                    return await work(driver)
-                previous = driver.autocommit
-                await driver.set_autocommit(True)
-                try:
-                    return await work(driver)
-                finally:
-                    await driver.set_autocommit(previous)
+                return await work(pooled.driver_connection)
             finally:
                 await greenlet_spawn(pooled.close)
         except Exception as exc:
@@ -253,6 +250,7 @@ class AsyncStore:
         return self.find(batch_size=batch_size, conn=conn)
 
     async def close(self) -> None:
+        self.parked.close()
         if self.owns_engine:
             await self.engine.dispose()
 

@@ -18,7 +18,7 @@ import os
 import weakref
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -112,7 +112,7 @@ class Parked:
         # its statements take pooled connections (a kept one would fail once after the server restarted)
         self._closed = bool(getattr(engine.pool, "_pre_ping", False))
         weakref.finalize(self, _close_idle, self._idle, self._owner)
-        _parked_on(engine).add(self)
+        parked_on(engine).add(self)
 
     def connection(self) -> Any:
         """The kept connection when no call uses it (None otherwise, or before the first call)."""
@@ -178,14 +178,20 @@ class Parked:
             _close_idle(self._idle, self._owner)
 
 
+class Releasable(Protocol):
+    """A kept connection (`Parked`, `async_parked.AsyncParked`) that an engine's dispose closes if idle."""
+
+    def release(self) -> None: ...
+
+
 _FORKED_AWAY: list[list[Any]] = []
-_PARKED: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakSet[Parked]] = weakref.WeakKeyDictionary()
+_PARKED: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakSet[Releasable]] = weakref.WeakKeyDictionary()
 
 
-def _parked_on(engine: sa.Engine) -> weakref.WeakSet[Parked]:
-    """The live stores' kept connections of `engine`. `engine.dispose()` closes the idle ones, as it closes the
-    pool's: a program (or a test) that disposes its engine and drops the database must not find a session of a
-    store it forgot to close, still waiting for the garbage collector."""
+def parked_on(engine: sa.Engine) -> weakref.WeakSet[Releasable]:
+    """The live stores' kept connections of `engine` (sync and async stores'). `engine.dispose()` closes the
+    idle ones, as it closes the pool's: a program (or a test) that disposes its engine and drops the database
+    must not find a session of a store it forgot to close, still waiting for the garbage collector."""
     parked = _PARKED.get(engine)
     if parked is None:
         parked = _PARKED[engine] = weakref.WeakSet()
