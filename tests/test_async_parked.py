@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
-from runtime_helpers import SCHEMAS, customer, open_store
+from runtime_helpers import SCHEMAS, customer, cyclic_collector_off, open_store
 from schemarel import AsyncStore
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -180,3 +180,18 @@ def test_an_engine_that_pre_pings_keeps_its_promise(url: str) -> None:
         await engine.dispose()
 
     asyncio.run(main())
+
+
+def test_a_dropped_store_closes_its_connection(url: str, loop: asyncio.AbstractEventLoop) -> None:
+    """No cycle keeps an AsyncStore alive: the last reference gone, its kept connection closes without waiting
+    for the cyclic collector (disabled here), as the sync store's does."""
+    store = AsyncStore(url, "customer", schemas_dir=SCHEMAS)
+    doc_id = on(loop, store.create(customer(1)))
+    assert on(loop, store.get(doc_id)) == customer(1)
+    engine = store.engine
+    kept: Any = store.parked.connection()
+    assert kept is not None and not kept.closed
+    with cyclic_collector_off():
+        del store
+        assert kept.closed
+    on(loop, engine.dispose())

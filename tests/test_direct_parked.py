@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
-from runtime_helpers import SCHEMAS, customer, open_store
+from runtime_helpers import SCHEMAS, customer, cyclic_collector_off, open_store
 from schemarel.runtime.store import Store
 
 
@@ -94,12 +94,9 @@ def test_a_dropped_store_closes_its_connection_at_once(postgres_url: str) -> Non
     assert store.patch(doc_id, {"lastName": "Byron"})["lastName"] == "Byron"  # the patcher built and used
     kept: Any = store.direct.parked.connection()
     assert kept is not None and not kept.closed
-    gc.disable()
-    try:
+    with cyclic_collector_off():
         del store
         assert kept.closed
-    finally:
-        gc.enable()
 
 
 def test_disposing_the_engine_closes_the_kept_connections(postgres_url: str) -> None:
