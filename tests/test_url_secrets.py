@@ -9,12 +9,12 @@ or by environment variable.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 import pytest
 import sqlalchemy as sa
 from conftest import PG_ADMIN_URL, run_schemarel
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import SCHEMAS
 from schemarel.urls import HIDDEN, redact, scrub
@@ -66,14 +66,20 @@ def test_redact_hides_every_secret_and_keeps_the_rest(given_url: tuple) -> None:
         assert back.query[name] == (HIDDEN if name in SECRET_PARAMS else value)
 
 
+FOUND = "postgresql+psycopg://0:+Zq10@127.0.0.1/0"  # `+` written raw, quoted back as `%2B` (hypothesis' find)
+
+
 @settings(max_examples=300)
-@given(urls(), st.sampled_from(["{url}", "at {url} failed", "{secret}", "bad {quoted}: {decoded}", "{secret}{secret}"]))
+@given(urls(), st.sampled_from(["{url}", "at {url} failed", "{secret}", "bad {quoted}: {decoded}", "{secret}{secret}",
+                                "bad {encoded}", "{quoted}"]))  # fmt: skip
+@example((FOUND, sa.engine.make_url(FOUND)), "bad {quoted}: {decoded}")
 def test_scrub_hides_the_url_and_each_secret_however_it_is_quoted(given_url: tuple, message: str) -> None:
     text, url = given_url
     secrets = [url.password] if url.password else []
     secrets += [v for k, v in url.query.items() if k in SECRET_PARAMS]
     secret = secrets[0] if secrets else "noZq-secret-here"
-    out = scrub(message.format(url=text, secret=secret, quoted=quote_plus(secret), decoded=secret), text)
+    quoted, encoded = quote_plus(secret), quote(secret, safe="")
+    out = scrub(message.format(url=text, secret=secret, quoted=quoted, decoded=secret, encoded=encoded), text)
     if secrets or "{url}" in message:
         assert "Zq" not in out
 

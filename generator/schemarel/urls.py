@@ -3,13 +3,13 @@
 `render_as_string(hide_password=True)` hides only the password of the user part, while drivers also take
 secrets from the query (`?password=`, `sslpassword`, `passfile`, tokens, keys) and error messages quote them.
 `redact` hides them in the URL; `scrub` hides the URL and each secret value in any text (a message, a
-traceback) that may quote them, as written or percent-decoded.
+traceback) that may quote them, as written, percent-decoded or percent-encoded again.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote, unquote_plus
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 DEFAULT_URL = "sqlite:///schemarel.db"  # the database of upgrade, load, export and backfill without --db
 HIDDEN = "***"
@@ -69,7 +69,10 @@ def secrets(url: str) -> list[str]:
             values.append(value)
     found = set()
     for value in values:
-        for form in (value, unquote(value), unquote_plus(value)):
+        decoded = {value, unquote(value), unquote_plus(value)}
+        # and encoded again, as a driver or a message may quote the password it was given (`+` as `%2B`)
+        encoded = {enc(form, safe=safe) for form in decoded for enc in (quote, quote_plus) for safe in ("", "/")}
+        for form in decoded | encoded:
             for shown in (form, form.replace("%", "%%"), repr(form)[1:-1]):
                 if len(shown) >= MIN_SCRUBBED:
                     found.add(shown)
