@@ -67,12 +67,14 @@ def test_redact_hides_every_secret_and_keeps_the_rest(given_url: tuple) -> None:
 
 
 FOUND = "postgresql+psycopg://0:+Zq10@127.0.0.1/0"  # `+` written raw, quoted back as `%2B` (hypothesis' find)
+OVERLAPPING = "postgresql+psycopg://127.0.0.1/0?password=Zq10&PASSWORD=0Zq10"  # 0Zq10 within Zq10Zq10 (its find)
 
 
 @settings(max_examples=300)
 @given(urls(), st.sampled_from(["{url}", "at {url} failed", "{secret}", "bad {quoted}: {decoded}", "{secret}{secret}",
                                 "bad {encoded}", "{quoted}"]))  # fmt: skip
 @example((FOUND, sa.engine.make_url(FOUND)), "bad {quoted}: {decoded}")
+@example((OVERLAPPING, sa.engine.make_url(OVERLAPPING)), "{secret}{secret}")
 def test_scrub_hides_the_url_and_each_secret_however_it_is_quoted(given_url: tuple, message: str) -> None:
     text, url = given_url
     secrets = [url.password] if url.password else []

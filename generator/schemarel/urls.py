@@ -84,6 +84,21 @@ def scrub(text: str, url: str | None) -> str:
     if not url:
         return text
     text = text.replace(url, redact(url))
+    # every occurrence of every secret marked first, then each run of marked characters hidden at once:
+    # replacing one secret after another let a secret that overlaps another (`0Zq10` and `Zq10` in
+    # `Zq10Zq10`) cut it and leave the rest showing
+    hidden = bytearray(len(text))
     for secret in secrets(url):
-        text = text.replace(secret, HIDDEN)
-    return text
+        start = text.find(secret)
+        while start >= 0:
+            hidden[start : start + len(secret)] = b"\x01" * len(secret)
+            start = text.find(secret, start + 1)
+    if not any(hidden):
+        return text
+    pieces = []
+    for i, ch in enumerate(text):
+        if not hidden[i]:
+            pieces.append(ch)
+        elif i == 0 or not hidden[i - 1]:
+            pieces.append(HIDDEN)
+    return "".join(pieces)

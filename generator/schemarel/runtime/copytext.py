@@ -72,7 +72,8 @@ def copy_text(rows: Sequence[Sequence[Any]]) -> bytes | None:
     try:
         try:
             lines = _lines_of(len(rows[0]) if rows else 0)(rows, text_of)
-        except ValueError:  # rows of several widths
+        except ValueError:  # rows of several widths: counted again from the start
+            nulls.clear()
             lines = ["\t".join([v if v.__class__ is str else text_of[v.__class__](v) for v in row]) for row in rows]
     except (KeyError, _Other):  # KeyError: a class without text here (a subclass too)
         return None
