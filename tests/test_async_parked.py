@@ -6,6 +6,8 @@ or its loop is closed; none kept on an engine that pre-pings its pool's connecti
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -195,3 +197,29 @@ def test_a_dropped_store_closes_its_connection(url: str, loop: asyncio.AbstractE
         del store
         assert kept.closed
     on(loop, engine.dispose())
+
+
+def test_a_forked_child_never_closes_the_parents_session(url: str, loop: asyncio.AbstractEventLoop) -> None:
+    """A child forked after the first call shares the kept connection's socket: its `close`, its engine's
+    dispose (what SQLAlchemy tells a child to do) and its collection of the store leave the parent's session
+    alone (closing it there would end the parent's session on the server)."""
+    store = AsyncStore(url, "customer", schemas_dir=SCHEMAS)
+    doc_id = on(loop, store.create(customer(1)))
+    pid = on(loop, backend(store))
+    for how in ("close", "dispose", "collect"):
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child's own process
+            try:
+                if how == "close":
+                    store.parked.close()
+                elif how == "dispose":
+                    store.engine.sync_engine.dispose(close=False)
+                else:
+                    del store  # the child's last reference: its finalizer runs here
+                    gc.collect()
+            finally:
+                os._exit(0)
+        assert os.waitpid(child, 0)[1] == 0
+        assert on(loop, backend(store)) == pid, how  # the same session, still open and answering
+        assert on(loop, store.get(doc_id)) == customer(1)
+    on(loop, store.close())

@@ -33,7 +33,7 @@ class AsyncParked:
         self._owner: tuple[int, asyncio.AbstractEventLoop | None] = (os.getpid(), None)
         self._kept = False  # one exists (idle or in use)
         self._closed = bool(getattr(engine.sync_engine.pool, "_pre_ping", False))
-        weakref.finalize(self, _close_idle, self._idle)
+        weakref.finalize(self, _close_idle, self._idle, os.getpid())
         parked_on(engine.sync_engine).add(self)
 
     def connection(self) -> Any:
@@ -83,22 +83,23 @@ class AsyncParked:
             _FORKED_AWAY.extend(self._idle)  # not collected here: psycopg would not close it, but warn
             self._idle.clear()
             self._kept = False
+            weakref.finalize(self, _close_idle, self._idle, os.getpid())  # this process's own, when made
         elif owner is not None and not owner.is_closed():
             return
         else:
-            _close_idle(self._idle)  # made by a loop that is gone: no coroutine of it uses it any more
+            _close_idle(self._idle, pid)  # made by a loop that is gone: no coroutine of it uses it any more
             self._kept = False
         self._owner = (os.getpid(), loop)
 
     def close(self) -> None:
         self._closed = True
-        _close_idle(self._idle)
+        _close_idle(self._idle, self._owner[0])
 
     def release(self) -> None:
         """Close the kept connection if it is idle, as the engine's dispose closes the pool's."""
-        if self._idle:
+        if self._idle and self._owner[0] == os.getpid():
             self._kept = False
-            _close_idle(self._idle)
+            _close_idle(self._idle, self._owner[0])
 
 
 _FORKED_AWAY: list[Any] = []
@@ -110,7 +111,11 @@ def _finish(driver: Any) -> None:
     driver.pgconn.finish()
 
 
-def _close_idle(idle: list[Any]) -> None:
+def _close_idle(idle: list[Any], owner: int) -> None:
+    """Close the kept connection if it is idle, in the process that made it: a forked child shares its socket,
+    and closing it there would end the owner's session on the server."""
+    if os.getpid() != owner:
+        return
     while idle:
         _finish(idle.pop().connection)
 
