@@ -35,7 +35,7 @@ _users = 0  # workers running in the process (a Store may be used from several t
 _saved = 0.0  # the interval before the first of them
 
 
-def _fast_switching(on: bool) -> None:
+def fast_switching(on: bool) -> None:
     """Count a worker in (`on`) or out; the first one in sets the short interval, the last one out restores."""
     global _users, _saved
     with _switching:
@@ -88,7 +88,7 @@ class Ahead(Generic[T]):
 
     def __enter__(self) -> Ahead[T]:
         if self._pool is not None:
-            _fast_switching(True)
+            fast_switching(True)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -98,4 +98,4 @@ class Ahead(Generic[T]):
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
-                _fast_switching(False)
+                fast_switching(False)
