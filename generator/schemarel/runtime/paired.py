@@ -122,7 +122,7 @@ class Paired(Generic[I, T]):
             other.future.result()
         error = outcome.error
         assert error is not None
-        if getattr(getattr(error, "orig", None), "sqlstate", None) not in CONCURRENCY:
+        if _sqlstate(error) not in CONCURRENCY:
             raise self._translate(error) from error
         self._one_by_one = True
         for again in (job, *later):
@@ -172,3 +172,9 @@ class Paired(Generic[I, T]):
         finally:
             self._pool.shutdown(wait=True)
             fast_switching(False)
+
+
+def _sqlstate(error: Exception) -> str | None:
+    """The SQLSTATE of a psycopg error, raised by it (COPY goes through the driver's cursor) or by SQLAlchemy."""
+    found = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
+    return found if isinstance(found, str) else None
