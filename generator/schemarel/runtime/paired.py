@@ -9,12 +9,14 @@ take 1.8 s where one takes 2.4 s. The contract stays that of one batch after ano
   only after the one before it committed, and is rolled back if that one failed (so a batch after a failed
   one is never committed, and the failure raised is the earliest batch's);
 - two batches side by side may wait on each other's rows (a unique value both insert, a row one references
-  that the other inserts). The later one waiting on the earlier is what one after another would do too (it
-  then sees the committed row). The earlier one waiting on the later could wait forever, the later waiting in
-  this module for the earlier's commit: so each batch run side by side has a `lock_timeout`, and a batch that
-  fails by that timeout or by the server's deadlock detection is written again, alone (the later one rolled
-  back first, as its predecessor failed), without the timeout: its outcome is then the one of one batch after
-  another. The rest of the call writes one batch at a time (a clash rarely comes alone).
+  that the other inserts). The later one waiting on the earlier is what one after another does too (it then
+  sees the committed row). The earlier one waiting on the later could wait forever, the later waiting in this
+  module for the earlier's commit: so a batch run side by side has a `lock_timeout`, and one that fails by it,
+  by the server's deadlock detection or by a serialization failure (an engine at SERIALIZABLE) is written
+  again alone, without the timeout, once the later one rolled back (it does when the batch before it fails),
+  and the later one after it: their outcome is then the one of one batch after another. The rest of the call
+  writes one batch at a time (a clash rarely comes alone). A longer wait on another session's lock is
+  retried the same way, so it ends as it would without the pairing.
 
 No deadlock: a job waits in this module only for the job before it, which waits for nothing later (its lock
 waits end by the timeout); a job takes a connection from the pool only once the job before it has its own,
@@ -40,7 +42,8 @@ I = TypeVar("I")  # noqa: E741 - a work item
 T = TypeVar("T")
 
 LOCK_TIMEOUT = "1s"  # a lock wait of a batch run side by side; longer ones are retried alone, without it
-CONCURRENCY = frozenset({"55P03", "40P01"})  # lock_not_available, deadlock_detected: may come of the pairing
+# lock_not_available, deadlock_detected, serialization_failure (an engine at SERIALIZABLE): may come of the pairing
+CONCURRENCY = frozenset({"55P03", "40P01", "40001"})
 
 
 @dataclass

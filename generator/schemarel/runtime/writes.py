@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +12,7 @@ from schemarel.runtime import patch
 from schemarel.runtime.base import UPDATED_AT, Bind, StoreBase
 from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.overlap import Ahead, can_overlap
+from schemarel.runtime.overlap import can_overlap
 from schemarel.runtime.paired import Paired
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.tablemap import RowBatch
@@ -83,14 +82,9 @@ class Writes(StoreBase):
                         ids += written
                 for written in paired.finish():
                     ids += written
-        else:
-            with Ahead[list[Any]](False) as ahead:  # one after another, in the calling thread
-                for prepared in self.batches(documents, batch_size):
-                    batch, batch_ids = self.rows_of(prepared)
-                    for written in ahead.start(partial(self._send_batch, conn, batch, batch_ids)):
-                        ids += written
-                for written in ahead.finish():
-                    ids += written
+        else:  # one after another, in the calling thread
+            for prepared in self.batches(documents, batch_size):
+                ids += self._send_batch(conn, *self.rows_of(prepared))
         if conn is None:
             analyze_after_load(self.engine, self.mapping.tables, len(ids))
         return ids
