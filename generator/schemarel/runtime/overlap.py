@@ -11,6 +11,7 @@ While a worker runs, the interpreter hands its lock from thread to thread every 
 dozen times a batch, and each time it wakes it needs the lock, which the preparing thread, busy in Python, would
 otherwise keep for up to 5 ms. The worker's batches are the slower side, so its waits are the load's.
 
+`load` writes this way; `create_many` writes two batches at once, committed in order (runtime/paired.py).
 Only where the connection may be handed to another thread: PostgreSQL through psycopg's sync driver, on a
 connection of the Store's own (a caller's connection or session, SQLite's per-thread pool and the other
 dialects keep doing everything in the calling thread).
@@ -35,7 +36,7 @@ _users = 0  # workers running in the process (a Store may be used from several t
 _saved = 0.0  # the interval before the first of them
 
 
-def _fast_switching(on: bool) -> None:
+def fast_switching(on: bool) -> None:
     """Count a worker in (`on`) or out; the first one in sets the short interval, the last one out restores."""
     global _users, _saved
     with _switching:
@@ -88,7 +89,7 @@ class Ahead(Generic[T]):
 
     def __enter__(self) -> Ahead[T]:
         if self._pool is not None:
-            _fast_switching(True)
+            fast_switching(True)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -98,4 +99,4 @@ class Ahead(Generic[T]):
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
-                _fast_switching(False)
+                fast_switching(False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +12,8 @@ from schemarel.runtime import patch
 from schemarel.runtime.base import UPDATED_AT, Bind, StoreBase
 from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.overlap import Ahead, can_overlap
+from schemarel.runtime.overlap import can_overlap
+from schemarel.runtime.paired import Paired
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.tablemap import RowBatch
 
@@ -68,16 +68,23 @@ class Writes(StoreBase):
         Each batch is all or nothing. A failing batch raises (DocumentInvalid says which document, by
         `index`); the batches before it stay written. After a large load in transactions of its own, the tables
         are analyzed (runtime/stats.py says when and why); in the caller's transaction that is the caller's call.
-        In transactions of its own on PostgreSQL, a batch is written while the next is prepared (runtime/overlap.py).
+        In transactions of its own on PostgreSQL, two batches are written at once, committed in order, while the next
+        is prepared (runtime/paired.py).
         """
         ids: list[Any] = []
-        with Ahead[list[Any]](conn is None and can_overlap(self.engine)) as ahead:
-            for prepared in self.batches(documents, batch_size):
-                batch, batch_ids = self.rows_of(prepared)
-                for written in ahead.start(partial(self._send_batch, conn, batch, batch_ids)):
+        if conn is None and can_overlap(self.engine):  # two batches at once, committed in order (runtime/paired.py)
+            paired = Paired[tuple[RowBatch, list[Any]], list[Any]](
+                self.engine, lambda c, rows: self.send(c, *rows), lambda rows: self._send_batch(None, *rows), self.error
+            )
+            with paired:
+                for prepared in self.batches(documents, batch_size):
+                    for written in paired.start(self.rows_of(prepared)):
+                        ids += written
+                for written in paired.finish():
                     ids += written
-            for written in ahead.finish():
-                ids += written
+        else:  # one after another, in the calling thread
+            for prepared in self.batches(documents, batch_size):
+                ids += self._send_batch(conn, *self.rows_of(prepared))
         if conn is None:
             analyze_after_load(self.engine, self.mapping.tables, len(ids))
         return ids

@@ -1,0 +1,186 @@
+"""create_many's two batches at once (runtime/paired.py) on PostgreSQL: the same batches committed, the same
+failure raised, as writing one batch after another; clashes between the two retried alone; no deadlock."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from runtime_helpers import SCHEMAS, counts, customer, open_store
+from schemarel.errors import ConstraintViolation, DocumentInvalid
+from schemarel.runtime import paired, writes
+from schemarel.runtime.store import Store
+
+SHARED = "+10000000"  # a phone number two customers may not share (a unique index the schema does not know)
+
+
+@pytest.fixture
+def customers(postgres_url: str) -> Store:
+    store = open_store(postgres_url, "customer")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE UNIQUE INDEX one_owner_per_number ON customer_profile_phone_numbers (number) "
+            f"WHERE number = '{SHARED}'"
+        )
+    return store
+
+
+def _empty(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE customer_profiles CASCADE")
+
+
+def _names(store: Store) -> list[str]:
+    return sorted(d["firstName"] for d in store)
+
+
+def _document(i: int, kind: str) -> dict[str, Any]:
+    if kind == "shared":
+        return customer(i, phoneNumbers=[{"type": "work", "number": SHARED}])
+    if kind == "invalid":
+        return customer(i, emails=["broken"])
+    return customer(i)
+
+
+def _one_after_another(kinds: list[str], batch_size: int) -> tuple[list[str], type[Exception] | None]:
+    """What batches written one after another leave: the names written, the error raised."""
+    names: list[str] = []
+    owner = False
+    for start in range(0, len(kinds), batch_size):
+        batch = kinds[start : start + batch_size]
+        if "invalid" in batch:  # prepared before the batch is written: nothing of it is
+            return names, DocumentInvalid
+        shared = batch.count("shared")
+        if shared > 1 or (shared and owner):
+            return names, ConstraintViolation
+        owner = owner or shared == 1
+        names += [f"Ada{start + i}" for i in range(len(batch))]
+    return names, None
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kinds=st.lists(st.sampled_from(["plain"] * 4 + ["shared"] * 2 + ["invalid"]), min_size=1, max_size=14),
+    batch_size=st.integers(1, 4),
+    timeout=st.sampled_from(["1ms", "1s"]),
+)
+def test_drawn_batches_commit_and_fail_as_one_after_another(
+    customers: Store, monkeypatch: pytest.MonkeyPatch, kinds: list[str], batch_size: int, timeout: str
+) -> None:
+    monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
+    monkeypatch.setattr(paired, "LOCK_TIMEOUT", timeout)  # 1ms: a later batch's wait is often a "clash" too
+    _empty(customers)
+    names, error = _one_after_another(kinds, batch_size)
+    documents = [_document(i, kind) for i, kind in enumerate(kinds)]
+    if error is None:
+        ids = customers.create_many(documents, batch_size=batch_size)
+        assert [customers.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(len(kinds))]
+    else:
+        with pytest.raises(error):
+            customers.create_many(documents, batch_size=batch_size)
+    assert _names(customers) == sorted(names)
+
+
+def test_a_failing_batch_in_the_middle_keeps_those_before_and_none_after(
+    customers: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
+    kinds = ["shared"] + ["plain"] * 5 + ["shared"] + ["plain"] * 5  # batches of 2: the fourth is refused
+    with pytest.raises(ConstraintViolation, match="one_owner_per_number"):
+        customers.create_many([_document(i, kind) for i, kind in enumerate(kinds)], batch_size=2)
+    assert _names(customers) == sorted(f"Ada{i}" for i in range(6))
+    assert counts(customers)["customer_profile_phone_numbers"] == 1 + 5 * 2
+
+
+def test_a_batch_waiting_longer_than_the_lock_timeout_is_written_again_alone(
+    customers: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another transaction holds the shared number until it rolls back: one batch after another would wait
+    for it and then write everything; so does create_many, its first attempt ended by the lock timeout."""
+    monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
+    monkeypatch.setattr(paired, "LOCK_TIMEOUT", "50ms")
+    alone: list[Any] = []
+    original = paired.Paired.__init__
+
+    def counting(self: Any, engine: Any, write: Any, one: Any, translate: Any) -> None:
+        def again(item: Any) -> Any:
+            alone.append(item)
+            return one(item)
+
+        original(self, engine, write, again, translate)
+
+    monkeypatch.setattr(paired.Paired, "__init__", counting)
+    other = customers.engine.connect()
+    holder = other.begin()
+    customers.write(other, [_document(99, "shared")])
+    release = threading.Timer(0.5, holder.rollback)
+    release.start()
+    try:
+        ids = customers.create_many([_document(i, "shared" if i == 3 else "plain") for i in range(8)], batch_size=2)
+    finally:
+        release.join()
+        other.close()
+    assert [customers.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(8)]
+    assert alone  # the timeout ended the first attempt, and the batch was written again
+
+
+def test_a_pool_of_one_connection_writes_one_batch_at_a_time(customers: Store, postgres_url: str) -> None:
+    engine = sa.create_engine(postgres_url, pool_size=1, max_overflow=0, pool_timeout=5)
+    store = Store(engine, "customer", schemas_dir=SCHEMAS)
+    ids = store.create_many([customer(i) for i in range(9)], batch_size=2)
+    assert [store.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(9)]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined] # every connection back in the pool
+    store.close()
+    engine.dispose()
+
+
+def test_several_threads_write_at_once(customers: Store) -> None:
+    written: dict[int, list[Any]] = {}
+
+    def load(t: int) -> None:
+        written[t] = customers.create_many([customer(100 * t + i) for i in range(7)], batch_size=2)
+
+    threads = [threading.Thread(target=load, args=(t,)) for t in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for t in range(3):
+        assert [customers.get(i)["firstName"] for i in written[t]] == [f"Ada{100 * t + i}" for i in range(7)]
+    assert customers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_an_earlier_batch_waiting_on_the_later_one_is_written_again_alone(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hazard the lock timeout is for: batch 0 inserts a key that batch 1 inserted first (uncommitted), so
+    batch 0 waits on batch 1 while batch 1 waits for batch 0's commit. Without the timeout this never ends;
+    with it, batch 0 is written again alone and batch 1 then fails, as one after another they do."""
+    monkeypatch.setattr(paired, "LOCK_TIMEOUT", "100ms")
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE keys (k int PRIMARY KEY, batch int)")
+
+    def write(conn: sa.Connection, item: tuple[float, int, int]) -> int:
+        delay, key, batch = item
+        conn.exec_driver_sql(f"SELECT pg_sleep({delay})")
+        conn.exec_driver_sql(f"INSERT INTO keys VALUES ({key}, {batch})")
+        return batch
+
+    def alone(item: tuple[float, int, int]) -> int:
+        with engine.begin() as conn:
+            return write(conn, (0, *item[1:]))
+
+    ran = paired.Paired[tuple[float, int, int], int](engine, write, alone, lambda exc: exc)
+    with pytest.raises(sa.exc.IntegrityError), ran:
+        assert ran.start((0.5, 1, 0)) == []  # batch 0 reaches its insert after batch 1's
+        assert ran.start((0, 1, 1)) == []
+        ran.finish()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT k, batch FROM keys").all() == [(1, 0)]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    engine.dispose()
