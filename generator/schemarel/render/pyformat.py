@@ -45,6 +45,28 @@ def start_formatting(files: Mapping[str, bytes], paths: Iterable[str], out_dir: 
     return finish
 
 
+def lay_out_each(
+    files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path, done: Callable[[str, bytes | Exception], None]
+) -> Callable[[], None]:
+    """`format_sources` one file at a time, largest first: `done(path, laid-out text or what ruff raised)` is
+    called from ruff's threads as each file is laid out, in any order; the function returned waits for all."""
+    _ruff_bin()  # once, before the threads: sysconfig's first look-up is not thread-safe
+    pool = ThreadPoolExecutor(max_workers=4)
+
+    def one(path: str, source: str) -> None:
+        try:
+            text = _laid_out(source, out_dir / path).encode("utf-8")
+        except Exception as exc:  # given to `done`, which decides what is raised
+            done(path, exc)
+        else:
+            done(path, text)
+
+    for path in sorted(paths, key=lambda path: -len(files[path])):  # the largest take longest: begun first
+        # split here, each file's ruff begun at once: CPython's `ast` keeps one recursion counter per interpreter
+        pool.submit(one, path, split_long_strings(files[path].decode("utf-8")))
+    return lambda: pool.shutdown(wait=True)
+
+
 def format_source(source: str, path: Path) -> str:
     """One module's source: long strings split, imports sorted (`ruff check --select I`), `ruff format`, and
     the docstrings still too long marked."""
