@@ -93,11 +93,13 @@ def mark_long_docstrings(source: str, path: Path) -> str:
 
 
 # Comments and string literals of valid Python, leftmost first (so a quote inside a comment or a `#` inside a
-# string is never taken for the other), found by one regex pass in C instead of a Python-level tokenizer.
+# string is never taken for the other), found by one regex pass in C instead of a Python-level tokenizer. A
+# string's prefix (`rb`, `f`) is the letters just before its quote, looked at only for a long string: every token
+# then begins with `#` or a quote, which the regex engine skips to instead of trying each position.
 _TOKENS = re.compile(
     r"""#[^\n]*"""
-    r"""|(?P<prefix>[A-Za-z]{0,2})(?:\"\"\"(?:[^"\\]|\\[\s\S]|"(?!""))*\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!''))*'''"""
-    r"""|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*')"""
+    r"""|\"\"\"(?:[^"\\]|\\[\s\S]|"(?!""))*\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!''))*'''"""
+    r"""|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*'"""
 )
 
 
@@ -108,7 +110,10 @@ def split_long_strings(source: str, piece: int = PIECE) -> str:
     done = 0
     for match in _TOKENS.finditer(source):
         text = match.group()
-        if text[:1] == "#" or match.group("prefix") or text[:3] in ('"""', "'''") or len(text) <= piece + 2:
+        if text[:1] == "#" or text[:3] in ('"""', "'''") or len(text) <= piece + 2:
+            continue
+        start = match.start()
+        if start and source[start - 1].isascii() and source[start - 1].isalpha():  # a prefixed string
             continue
         if "\n" in text:  # a backslash-newline continues the literal on the next line: left as it is
             continue
