@@ -137,7 +137,8 @@ _OLD_TOKENS = re.compile(
     r"""|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*')"""
 )
 _BEFORE = ["", "b", "r", "f", "rb", "Rb", "u", "x in ", "x if y else ", "# '", "(", "[1, "]
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(" '\"\\#"), min_size=50, max_size=150)
+_CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(" '\"\\#")
+_TEXT = st.text(_CHARACTERS, min_size=50, max_size=150)
 
 
 @settings(max_examples=300, deadline=None)
