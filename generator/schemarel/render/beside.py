@@ -179,6 +179,8 @@ def _child(
 ) -> None:
     """Lay out `todo`, sending each module then writing its ticket (the others' tickets first: nothing to lay
     out), and check the modules of the tickets taken until every ticket is written and none is left."""
+    # the checks hold the GIL for long; ruff's threads need it for a moment per chunk of output they read
+    sys.setswitchinterval(0.0005)
     outgoing: queue.SimpleQueue[tuple[str, str, Any] | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(outgoing, write))  # a full pipe never holds the checks up
     sender.start()
