@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,8 +135,9 @@ def _check_metaschema(contents: Any, display: str) -> None:
             best = jsonschema.exceptions.best_match(errors)
             assert best is not None
             raise SchemaError(display, pointer(*best.path), f"not a valid JSON Schema: {best.message}")
-    _check_patterns(contents, display)
-    annotations = list(_find_key(contents, "x-sql", ()))
+    found = find_keys(contents, ("pattern", "patternProperties", "x-sql"))
+    _check_patterns(found, display)
+    annotations = found["x-sql"]
     if not annotations:
         return
     import jsonschema
@@ -190,12 +191,10 @@ def _metaschema_errors(validator_cls: Any, contents: Any) -> list[Any] | None:
         return None
 
 
-def _check_patterns(contents: Any, display: str) -> None:
+def _check_patterns(keys: Mapping[str, list[tuple[tuple[Any, ...], Any]]], display: str) -> None:
     """Documents are validated with Python's `re`: a pattern it cannot compile could never be checked."""
-    found = [
-        ((*path, "pattern"), value) for path, value in _find_key(contents, "pattern", ()) if isinstance(value, str)
-    ]
-    for path, props in _find_key(contents, "patternProperties", ()):
+    found = [((*path, "pattern"), value) for path, value in keys["pattern"] if isinstance(value, str)]
+    for path, props in keys["patternProperties"]:
         if isinstance(props, dict):
             found += [((*path, "patternProperties", key), key) for key in props]
     for where, regex in found:
@@ -205,16 +204,25 @@ def _check_patterns(contents: Any, display: str) -> None:
             raise SchemaError(display, pointer(*where), f"{regex!r} is not a regular expression: {exc}") from None
 
 
-def _find_key(node: Any, key: str, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == key:
-                yield path, v
-            else:
-                yield from _find_key(v, key, (*path, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _find_key(v, key, (*path, i))
+def find_keys(node: Any, keys: tuple[str, ...]) -> dict[str, list[tuple[tuple[Any, ...], Any]]]:
+    """Per key of `keys`, (path of the object, value) of every object member so named, depth first, not looking
+    inside a found member's value for the same key (other keys are looked for there): one walk for all."""
+    found: dict[str, list[tuple[tuple[Any, ...], Any]]] = {key: [] for key in keys}
+
+    def walk(node: Any, path: tuple[Any, ...], inside: frozenset[str]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in found and k not in inside:
+                    found[k].append((path, v))
+                    walk(v, (*path, k), inside | {k})
+                else:
+                    walk(v, (*path, k), inside)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i), inside)
+
+    walk(node, (), frozenset())
+    return found
 
 
 def unresolvable(ref: str, exc: referencing.exceptions.Unresolvable) -> str:
