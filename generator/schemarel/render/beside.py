@@ -1,8 +1,9 @@
 """The new Python laid out by ruff and checked by pycheck while the docs render: in a forked child on Linux.
 
 Laying out and checking a big schema's modules costs more than rendering its docs, and neither needs the
-other: a child process forked before the docs render lays every module out and checks the largest while the
-parent renders the docs, then the parent checks the others with the laid-out text the child sent. What went
+other: a child process forked before the docs render lays the modules out (largest first) and sends each as
+ruff finishes it, with a ticket on a pipe both processes take from; whoever takes a ticket checks that module,
+so the child checks while the parent renders the docs and the parent joins in when they are done. What went
 wrong is raised in the parent as it would be inline: ruff's first failure in the files' order, else the
 check's first. Where a fork is unsafe or unavailable (not Linux, or other threads running, which a fork would
 leave behind holding their locks) the same work runs in this process, ruff's processes still beside the docs.
