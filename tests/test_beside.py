@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemarel.errors import HistoryError, SchemaError
 from schemarel.render import beside
 from schemarel.render.pyformat import format_sources
@@ -75,3 +77,25 @@ def test_of_two_refused_modules_the_first_in_order_is_raised(tmp_path: Path, for
     with pytest.raises(SchemaError) as raised:
         run(python, fork, tmp_path)
     assert (big if big_first else small)[0] in str(raised.value)
+
+
+UNPARSEABLE = b"def broken(:\n"  # ruff cannot lay it out
+REFUSED = b"import os\nos.system('true')\n"
+KINDS = {"base": BASE, "models": MODELS, "messy": MESSY, "refused": REFUSED, "unparseable": UNPARSEABLE}
+
+
+@linux_only
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=5))
+def test_checks_shared_by_both_processes_end_as_inline(tmp_path: Path, kinds: list[str]) -> None:
+    """Whichever process takes a module's ticket, the outcome is the inline one: the same laid-out bytes, or the
+    same first error (ruff's first in the files' order, else the check's first)."""
+    python = {f"documents/m{i}_{kind}.py": KINDS[kind] for i, kind in enumerate(kinds)}
+
+    def outcome(fork: bool) -> object:
+        try:
+            return run(python, fork, tmp_path)
+        except Exception as exc:
+            return (type(exc), str(exc))
+
+    assert outcome(True) == outcome(False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,37 @@ def test_long_strings_are_split_into_the_same_text(text: str) -> None:
     pieces = [ast.literal_eval(t.string) for t in tokens if t.type == tokenize.STRING]
     assert "".join(pieces) == text
     assert all(len(piece) <= PIECE for piece in pieces)
+
+
+# the tokens as split_long_strings found them before it read a string's prefix from the text before its quote
+_OLD_TOKENS = re.compile(
+    r"""#[^\n]*"""
+    r"""|(?P<prefix>[A-Za-z]{0,2})(?:\"\"\"(?:[^"\\]|\\[\s\S]|"(?!""))*\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!''))*'''"""
+    r"""|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*')"""
+)
+_BEFORE = ["", "b", "r", "f", "rb", "Rb", "u", "x in ", "x if y else ", "# '", "(", "[1, "]
+_CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(" '\"\\#")
+_TEXT = st.text(_CHARACTERS, min_size=50, max_size=150)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_BEFORE), _TEXT, st.booleans()), min_size=1, max_size=6))
+def test_strings_are_cut_where_the_full_tokenizer_cut_them(parts: list[tuple[str, str, bool]]) -> None:
+    """Reading a long string's prefix from the text before its quote cuts exactly the literals the former
+    regex (which matched every prefix at every position) cut: prefixed ones, and those after `in`, stay whole."""
+    lines = [f"{before}{text!r}" + (f"  # {text!r}" if comment else "") for before, text, comment in parts]
+    source = "\n".join(f"v = {line}" if not line.startswith("#") else line for line in lines) + "\n"
+    out: list[str] = []
+    done = 0
+    for match in _OLD_TOKENS.finditer(source):
+        text = match.group()
+        if text[:1] == "#" or match.group("prefix") or text[:3] in ('"""', "'''") or len(text) <= PIECE + 2:
+            continue
+        if "\n" in text or not isinstance(value := ast.literal_eval(text), str):
+            continue
+        out += [source[done : match.start()], split_long_strings(repr(value))]
+        done = match.end()
+    assert split_long_strings(source) == "".join(out) + source[done:]
 
 
 @settings(max_examples=60, deadline=None)

@@ -79,3 +79,31 @@ def test_an_invalid_schema_is_worded_by_jsonschema(tmp_path: Path) -> None:
     assert run.returncode == 2
     assert run.stderr.startswith("error: schemas/doc.schema.json#/properties/a/required: not a valid JSON Schema: ")
     assert "'x' is not of type 'array'" in run.stderr
+
+
+KEYS = ("pattern", "patternProperties", "x-sql")
+_JSON = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from([*KEYS, "a", "b"]), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+def one_key(node: Any, key: str, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    """The walk the loader made once per key before `find_keys` looked for all of them at once."""
+    found: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            found += [(path, v)] if k == key else one_key(v, key, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            found += one_key(v, key, (*path, i))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_one_walk_finds_what_a_walk_per_key_finds(document: Any) -> None:
+    """Patterns and x-sql annotations are found in one walk, in the order and places of one walk per key (a key
+    inside another key's value found, inside its own value's not)."""
+    assert loader.find_keys(document, KEYS) == {key: one_key(document, key) for key in KEYS}

@@ -14,7 +14,6 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import referencing
 import referencing.exceptions
 
@@ -64,6 +63,8 @@ def example_document(source: SourceSchema) -> Any:
             return document
     except (ValueError, TypeError, OverflowError):
         pass
+    import jsonschema  # slow to import: only to word why an example does not validate
+
     validator_cls = jsonschema.validators.validator_for({"$schema": dialect(source.contents)})
     validator = validator_cls(
         standard(source.contents),

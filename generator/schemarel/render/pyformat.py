@@ -45,6 +45,28 @@ def start_formatting(files: Mapping[str, bytes], paths: Iterable[str], out_dir: 
     return finish
 
 
+def lay_out_each(
+    files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path, done: Callable[[str, bytes | Exception], None]
+) -> Callable[[], None]:
+    """`format_sources` one file at a time, largest first: `done(path, laid-out text or what ruff raised)` is
+    called from ruff's threads as each file is laid out, in any order; the function returned waits for all."""
+    _ruff_bin()  # once, before the threads: sysconfig's first look-up is not thread-safe
+    pool = ThreadPoolExecutor(max_workers=4)
+
+    def one(path: str, source: str) -> None:
+        try:
+            text = _laid_out(source, out_dir / path).encode("utf-8")
+        except Exception as exc:  # given to `done`, which decides what is raised
+            done(path, exc)
+        else:
+            done(path, text)
+
+    for path in sorted(paths, key=lambda path: -len(files[path])):  # the largest take longest: begun first
+        # split here, each file's ruff begun at once: CPython's `ast` keeps one recursion counter per interpreter
+        pool.submit(one, path, split_long_strings(files[path].decode("utf-8")))
+    return lambda: pool.shutdown(wait=True)
+
+
 def format_source(source: str, path: Path) -> str:
     """One module's source: long strings split, imports sorted (`ruff check --select I`), `ruff format`, and
     the docstrings still too long marked."""
@@ -71,11 +93,13 @@ def mark_long_docstrings(source: str, path: Path) -> str:
 
 
 # Comments and string literals of valid Python, leftmost first (so a quote inside a comment or a `#` inside a
-# string is never taken for the other), found by one regex pass in C instead of a Python-level tokenizer.
+# string is never taken for the other), found by one regex pass in C instead of a Python-level tokenizer. A
+# string's prefix (`rb`, `f`) is the letters just before its quote, looked at only for a long string: every token
+# then begins with `#` or a quote, which the regex engine skips to instead of trying each position.
 _TOKENS = re.compile(
     r"""#[^\n]*"""
-    r"""|(?P<prefix>[A-Za-z]{0,2})(?:\"\"\"(?:[^"\\]|\\[\s\S]|"(?!""))*\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!''))*'''"""
-    r"""|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*')"""
+    r"""|\"\"\"(?:[^"\\]|\\[\s\S]|"(?!""))*\"\"\"|'''(?:[^'\\]|\\[\s\S]|'(?!''))*'''"""
+    r"""|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*'"""
 )
 
 
@@ -86,7 +110,10 @@ def split_long_strings(source: str, piece: int = PIECE) -> str:
     done = 0
     for match in _TOKENS.finditer(source):
         text = match.group()
-        if text[:1] == "#" or match.group("prefix") or text[:3] in ('"""', "'''") or len(text) <= piece + 2:
+        if text[:1] == "#" or text[:3] in ('"""', "'''") or len(text) <= piece + 2:
+            continue
+        start = match.start()
+        if start and source[start - 1].isascii() and source[start - 1].isalpha():  # a prefixed string
             continue
         if "\n" in text:  # a backslash-newline continues the literal on the next line: left as it is
             continue

@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin
 
-import jsonschema
 import referencing
 import referencing.exceptions
 from referencing.jsonschema import DRAFT202012, specification_with
@@ -26,8 +25,6 @@ try:  # the metaschema verdict, ~100x faster than jsonschema; jsonschema words t
     import jsonschema_rs
 except ImportError:  # pragma: no cover - where no wheel exists for the platform, jsonschema alone decides
     jsonschema_rs = None
-_JSONSCHEMA_DRAFTS = (jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator,
-                      jsonschema.Draft201909Validator, jsonschema.Draft202012Validator)  # fmt: skip
 
 if TYPE_CHECKING:
     from referencing._core import Resolved, Resolver  # not re-exported by `referencing`
@@ -127,17 +124,26 @@ def parse_json(path: Path, display: str) -> Any:
 def _check_metaschema(contents: Any, display: str) -> None:
     if not isinstance(contents, dict):
         raise SchemaError(display, "#", "a schema file must hold a JSON object")
-    validator_cls = jsonschema.validators.validator_for({"$schema": dialect(contents)})
-    errors = [] if _fast_verdict(validator_cls.META_SCHEMA, contents) else _metaschema_errors(validator_cls, contents)
-    if errors is None:
-        raise SchemaError(display, "#", "the schema nests too deeply to validate against its metaschema")
-    if errors:
-        best = jsonschema.exceptions.best_match(errors)
-        assert best is not None
-        raise SchemaError(display, pointer(*best.path), f"not a valid JSON Schema: {best.message}")
-    _check_patterns(contents, display)
+    if not _fast_verdict(_metaschema(dialect(contents)), contents):
+        import jsonschema  # slow to import: only where jsonschema-rs cannot say, and to word the errors
+
+        validator_cls = jsonschema.validators.validator_for({"$schema": dialect(contents)})
+        errors = _metaschema_errors(validator_cls, contents)
+        if errors is None:
+            raise SchemaError(display, "#", "the schema nests too deeply to validate against its metaschema")
+        if errors:
+            best = jsonschema.exceptions.best_match(errors)
+            assert best is not None
+            raise SchemaError(display, pointer(*best.path), f"not a valid JSON Schema: {best.message}")
+    found = find_keys(contents, ("pattern", "patternProperties", "x-sql"))
+    _check_patterns(found, display)
+    annotations = found["x-sql"]
+    if not annotations:
+        return
+    import jsonschema
+
     xsql_validator = jsonschema.Draft202012Validator(XSQL_SCHEMA)
-    for node_path, annotation in _find_key(contents, "x-sql", ()):
+    for node_path, annotation in annotations:
         for err in sorted(xsql_validator.iter_errors(annotation), key=lambda e: list(e.path)):
             raise SchemaError(display, pointer(*node_path, "x-sql", *err.path), f"invalid x-sql: {err.message}")
 
@@ -157,11 +163,20 @@ def _fast_verdict(metaschema: dict[str, Any], contents: Any) -> bool:
 
 
 @functools.cache
+def _metaschema(uri: str) -> dict[str, Any]:
+    """The metaschema of one of `_DIALECTS`, as jsonschema has it (from the same package, without importing it)."""
+    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+
+    found: dict[str, Any] = REGISTRY.contents(uri)
+    return found
+
+
+@functools.cache
 def _fast_metaschema(uri: str) -> Any:
     """jsonschema-rs's validator of one draft's metaschema (None for a draft it does not know, such as draft 3)."""
-    metaschema = next((cls.META_SCHEMA for cls in _JSONSCHEMA_DRAFTS if cls.META_SCHEMA.get("$schema") == uri), None)
-    if metaschema is None or "draft-03" in uri:
+    if uri not in _DIALECTS.values() or "draft-03" in uri:
         return None
+    metaschema = _metaschema(uri)
     try:
         return jsonschema_rs.validator_for(metaschema, validate_formats=False)
     except (ValueError, jsonschema_rs.ReferencingError):  # pragma: no cover - a metaschema it cannot compile
@@ -176,12 +191,10 @@ def _metaschema_errors(validator_cls: Any, contents: Any) -> list[Any] | None:
         return None
 
 
-def _check_patterns(contents: Any, display: str) -> None:
+def _check_patterns(keys: Mapping[str, list[tuple[tuple[Any, ...], Any]]], display: str) -> None:
     """Documents are validated with Python's `re`: a pattern it cannot compile could never be checked."""
-    found = [
-        ((*path, "pattern"), value) for path, value in _find_key(contents, "pattern", ()) if isinstance(value, str)
-    ]
-    for path, props in _find_key(contents, "patternProperties", ()):
+    found = [((*path, "pattern"), value) for path, value in keys["pattern"] if isinstance(value, str)]
+    for path, props in keys["patternProperties"]:
         if isinstance(props, dict):
             found += [((*path, "patternProperties", key), key) for key in props]
     for where, regex in found:
@@ -191,16 +204,25 @@ def _check_patterns(contents: Any, display: str) -> None:
             raise SchemaError(display, pointer(*where), f"{regex!r} is not a regular expression: {exc}") from None
 
 
-def _find_key(node: Any, key: str, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k == key:
-                yield path, v
-            else:
-                yield from _find_key(v, key, (*path, k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _find_key(v, key, (*path, i))
+def find_keys(node: Any, keys: tuple[str, ...]) -> dict[str, list[tuple[tuple[Any, ...], Any]]]:
+    """Per key of `keys`, (path of the object, value) of every object member so named, depth first, not looking
+    inside a found member's value for the same key (other keys are looked for there): one walk for all."""
+    found: dict[str, list[tuple[tuple[Any, ...], Any]]] = {key: [] for key in keys}
+
+    def walk(node: Any, path: tuple[Any, ...], inside: frozenset[str]) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in found and k not in inside:
+                    found[k].append((path, v))
+                    walk(v, (*path, k), inside | {k})
+                else:
+                    walk(v, (*path, k), inside)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*path, i), inside)
+
+    walk(node, (), frozenset())
+    return found
 
 
 def unresolvable(ref: str, exc: referencing.exceptions.Unresolvable) -> str:
