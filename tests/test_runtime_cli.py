@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from runtime_helpers import GENERATED, REPO, add_users, customer, migrated_store
 from schemarel.cli.main import main
 from schemarel.runtime import ndjson
+from schemarel.runtime.store import Store
 
 Cli = Callable[..., Result]
 
@@ -68,6 +69,39 @@ def test_load_keeps_start_up_out_of_the_collector_while_it_runs(
     result = cli(tmp_path, "load", "--schema", "customer", "--out", str(GENERATED), "--db", sqlite_url, str(source))
     assert result.exit_code == 0, result.output
     assert frozen[0] > before and gc.get_freeze_count() == before
+
+
+@pytest.mark.parametrize("caller_paused", [False, True])
+def test_data_commands_pause_the_collector_only_for_start_up(
+    cli: Cli, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caller_paused: bool
+) -> None:
+    migrated_store(sqlite_url, "customer")
+    seen: list[tuple[str, bool]] = []
+    init, run = Store.__init__, ndjson.Loader.run
+
+    def building(self: Store, *args: Any, **kwargs: Any) -> None:
+        seen.append(("start-up", gc.isenabled()))
+        init(self, *args, **kwargs)
+
+    def loading(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
+        seen.append(("load", gc.isenabled()))
+        return run(self, lines)
+
+    monkeypatch.setattr(Store, "__init__", building)
+    monkeypatch.setattr(ndjson.Loader, "run", loading)
+    source = write_ndjson(tmp_path / "in.ndjson", [customer(1)])
+    args = ("--out", str(GENERATED), "--db", sqlite_url)
+    if caller_paused:
+        gc.disable()
+    try:
+        assert cli(tmp_path, "load", "--schema", "customer", *args, str(source)).exit_code == 0
+        assert seen == [("start-up", False), ("load", not caller_paused)]
+        assert gc.isenabled() is not caller_paused
+        failed = cli(tmp_path, "load", "--schema", "nope", *args, str(source))  # fails during start-up
+        assert failed.exit_code != 0 and "no schema named 'nope'" in failed.output
+        assert gc.isenabled() is not caller_paused
+    finally:
+        gc.enable()
 
 
 def test_invalid_lines_go_to_the_reject_file(cli: Cli, tmp_path: Path, db_url: str) -> None:
