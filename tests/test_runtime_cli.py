@@ -160,6 +160,25 @@ def test_load_reads_stdin_and_backfill_reports_counts(tmp_path: Path, sqlite_url
     assert "created 0 profile documents" in again.stdout
 
 
+def test_backfill_counts_the_referenced_table_only_for_a_progress_bar(
+    cli: Cli, tmp_path: Path, sqlite_url: str
+) -> None:
+    add_users(migrated_store(sqlite_url, "profile"), [f"u{i}" for i in range(30)])
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:  # stderr is no terminal here: no bar, so no count of every user
+        filled = cli(tmp_path, "backfill", "--schema", "profile", "--out", str(GENERATED), "--db", sqlite_url)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    assert filled.exit_code == 0 and "created 30 profile documents for 30 rows of users" in filled.output
+    assert any("INSERT INTO profiles" in s for s in statements)
+    assert "SELECT count(*) AS count_1 FROM users" not in statements
+
+
 def test_bad_invocations_get_one_line(tmp_path: Path, sqlite_url: str) -> None:
     missing = invoke(tmp_path, "load", "--schema", "customer", "nowhere.ndjson", db=sqlite_url)
     assert missing.exit_code == 2 and "nowhere.ndjson: cannot read" in missing.stderr

@@ -298,7 +298,8 @@ def backfill(schema: str, out_dir: Path, db_url: str | None, batch_size: int, wo
             if bars[0] is not None:
                 bars[0].update(result.referenced - bars[0].pos)
 
-        result = plan.run(progress)
+        # the bar's total counts the referenced table: not asked for where no bar is drawn
+        result = plan.run(progress if sys.stderr.isatty() else None)
     elapsed = time.perf_counter() - start
     click.echo(
         f"created {_documents(result.created, schema)} for {counted(result.referenced, 'row')} of {plan.parent.name} "
