@@ -96,12 +96,32 @@ def test_data_commands_pause_the_collector_only_for_start_up(
     try:
         assert cli(tmp_path, "load", "--schema", "customer", *args, str(source)).exit_code == 0
         assert seen == [("start-up", False), ("load", not caller_paused)]
-        assert gc.isenabled() is not caller_paused
+        assert gc.isenabled() is not caller_paused and gc.get_freeze_count() == 0
         failed = cli(tmp_path, "load", "--schema", "nope", *args, str(source))  # fails during start-up
         assert failed.exit_code != 0 and "no schema named 'nope'" in failed.output
-        assert gc.isenabled() is not caller_paused
+        assert gc.isenabled() is not caller_paused and gc.get_freeze_count() == 0
     finally:
         gc.enable()
+
+
+def test_load_collects_young_objects_once_a_batch_or_so(
+    cli: Cli, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrated_store(sqlite_url, "customer")
+    thresholds: list[int] = []
+    run = ndjson.Loader.run
+
+    def loading(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
+        thresholds.append(gc.get_threshold()[0])
+        return run(self, lines)
+
+    monkeypatch.setattr(ndjson.Loader, "run", loading)
+    before = gc.get_threshold()
+    source = write_ndjson(tmp_path / "in.ndjson", [customer(1)])
+    args = ("--out", str(GENERATED), "--db", sqlite_url, str(source))
+    for size in ("2000", "1"):
+        assert cli(tmp_path, "load", "--schema", "customer", "--batch-size", size, *args).exit_code == 0
+    assert thresholds == [40_000, before[0]] and gc.get_threshold() == before
 
 
 def test_invalid_lines_go_to_the_reject_file(cli: Cli, tmp_path: Path, db_url: str) -> None:
