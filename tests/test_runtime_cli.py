@@ -52,23 +52,26 @@ def test_load_then_export_returns_the_same_documents(cli: Cli, tmp_path: Path, d
     assert all(store.get(line["id"]) == line["document"] for line in with_ids)
 
 
-def test_load_keeps_start_up_out_of_the_collector_while_it_runs(
+def test_load_keeps_start_up_out_of_the_collector_and_collects_young_objects_once_a_batch_or_so(
     cli: Cli, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     migrated_store(sqlite_url, "customer")
-    frozen: list[int] = []
+    seen: list[tuple[int, int]] = []  # (frozen objects, the youngest generation's threshold) while loading
     run = ndjson.Loader.run
 
     def spying(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
-        frozen.append(gc.get_freeze_count())
+        seen.append((gc.get_freeze_count(), gc.get_threshold()[0]))
         return run(self, lines)
 
     monkeypatch.setattr(ndjson.Loader, "run", spying)
-    before = gc.get_freeze_count()
+    frozen, threshold = gc.get_freeze_count(), gc.get_threshold()
     source = write_ndjson(tmp_path / "in.ndjson", [customer(1)])
-    result = cli(tmp_path, "load", "--schema", "customer", "--out", str(GENERATED), "--db", sqlite_url, str(source))
-    assert result.exit_code == 0, result.output
-    assert frozen[0] > before and gc.get_freeze_count() == before
+    args = ("--out", str(GENERATED), "--db", sqlite_url, str(source))
+    for size in ("2000", "1"):
+        result = cli(tmp_path, "load", "--schema", "customer", "--batch-size", size, *args)
+        assert result.exit_code == 0, result.output
+    assert all(count > frozen for count, _ in seen) and [every for _, every in seen] == [40_000, threshold[0]]
+    assert gc.get_freeze_count() == frozen and gc.get_threshold() == threshold
 
 
 @pytest.mark.parametrize("caller_paused", [False, True])
@@ -102,26 +105,6 @@ def test_data_commands_pause_the_collector_only_for_start_up(
         assert gc.isenabled() is not caller_paused and gc.get_freeze_count() == 0
     finally:
         gc.enable()
-
-
-def test_load_collects_young_objects_once_a_batch_or_so(
-    cli: Cli, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    migrated_store(sqlite_url, "customer")
-    thresholds: list[int] = []
-    run = ndjson.Loader.run
-
-    def loading(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
-        thresholds.append(gc.get_threshold()[0])
-        return run(self, lines)
-
-    monkeypatch.setattr(ndjson.Loader, "run", loading)
-    before = gc.get_threshold()
-    source = write_ndjson(tmp_path / "in.ndjson", [customer(1)])
-    args = ("--out", str(GENERATED), "--db", sqlite_url, str(source))
-    for size in ("2000", "1"):
-        assert cli(tmp_path, "load", "--schema", "customer", "--batch-size", size, *args).exit_code == 0
-    assert thresholds == [40_000, before[0]] and gc.get_threshold() == before
 
 
 def test_invalid_lines_go_to_the_reject_file(cli: Cli, tmp_path: Path, db_url: str) -> None:
