@@ -130,3 +130,23 @@ def test_backfill_beside_concurrent_registrations(postgres_url: str) -> None:
     with store.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one() == len(found)
     assert backfill(store).created == 0
+
+
+def test_the_referenced_table_is_counted_only_for_a_progress_report(db_url: str) -> None:
+    store = open_store(db_url, "profile")
+    add_users(store, [f"u{i:04d}" for i in range(50)])
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    counts = "SELECT count(*) AS count_1 FROM users"
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        assert backfill(store, batch_size=20).created == 50
+        assert counts not in statements  # a scan of the whole table, for nobody
+        totals: list[int] = []
+        assert Backfill(store, batch_size=20).run(lambda result, total: totals.append(total)).referenced == 50
+        assert counts in statements and totals == [50, 50, 50]
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)

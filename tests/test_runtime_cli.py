@@ -19,6 +19,7 @@ from click.testing import CliRunner, Result
 from runtime_helpers import GENERATED, REPO, add_users, customer, migrated_store
 from schemarel.cli.main import main
 from schemarel.runtime import ndjson
+from schemarel.runtime.store import Store
 
 Cli = Callable[..., Result]
 
@@ -51,23 +52,59 @@ def test_load_then_export_returns_the_same_documents(cli: Cli, tmp_path: Path, d
     assert all(store.get(line["id"]) == line["document"] for line in with_ids)
 
 
-def test_load_keeps_start_up_out_of_the_collector_while_it_runs(
+def test_load_keeps_start_up_out_of_the_collector_and_collects_young_objects_once_a_batch_or_so(
     cli: Cli, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     migrated_store(sqlite_url, "customer")
-    frozen: list[int] = []
+    seen: list[tuple[int, int]] = []  # (frozen objects, the youngest generation's threshold) while loading
     run = ndjson.Loader.run
 
     def spying(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
-        frozen.append(gc.get_freeze_count())
+        seen.append((gc.get_freeze_count(), gc.get_threshold()[0]))
         return run(self, lines)
 
     monkeypatch.setattr(ndjson.Loader, "run", spying)
-    before = gc.get_freeze_count()
+    frozen, threshold = gc.get_freeze_count(), gc.get_threshold()
     source = write_ndjson(tmp_path / "in.ndjson", [customer(1)])
-    result = cli(tmp_path, "load", "--schema", "customer", "--out", str(GENERATED), "--db", sqlite_url, str(source))
-    assert result.exit_code == 0, result.output
-    assert frozen[0] > before and gc.get_freeze_count() == before
+    args = ("--out", str(GENERATED), "--db", sqlite_url, str(source))
+    for size in ("2000", "1"):
+        result = cli(tmp_path, "load", "--schema", "customer", "--batch-size", size, *args)
+        assert result.exit_code == 0, result.output
+    assert all(count > frozen for count, _ in seen) and [every for _, every in seen] == [40_000, threshold[0]]
+    assert gc.get_freeze_count() == frozen and gc.get_threshold() == threshold
+
+
+@pytest.mark.parametrize("caller_paused", [False, True])
+def test_data_commands_pause_the_collector_only_for_start_up(
+    cli: Cli, tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caller_paused: bool
+) -> None:
+    migrated_store(sqlite_url, "customer")
+    seen: list[tuple[str, bool]] = []
+    init, run = Store.__init__, ndjson.Loader.run
+
+    def building(self: Store, *args: Any, **kwargs: Any) -> None:
+        seen.append(("start-up", gc.isenabled()))
+        init(self, *args, **kwargs)
+
+    def loading(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
+        seen.append(("load", gc.isenabled()))
+        return run(self, lines)
+
+    monkeypatch.setattr(Store, "__init__", building)
+    monkeypatch.setattr(ndjson.Loader, "run", loading)
+    source = write_ndjson(tmp_path / "in.ndjson", [customer(1)])
+    args = ("--out", str(GENERATED), "--db", sqlite_url)
+    if caller_paused:
+        gc.disable()
+    try:
+        assert cli(tmp_path, "load", "--schema", "customer", *args, str(source)).exit_code == 0
+        assert seen == [("start-up", False), ("load", not caller_paused)]
+        assert gc.isenabled() is not caller_paused and gc.get_freeze_count() == 0
+        failed = cli(tmp_path, "load", "--schema", "nope", *args, str(source))  # fails during start-up
+        assert failed.exit_code != 0 and "no schema named 'nope'" in failed.output
+        assert gc.isenabled() is not caller_paused and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
 
 
 def test_invalid_lines_go_to_the_reject_file(cli: Cli, tmp_path: Path, db_url: str) -> None:
@@ -124,6 +161,25 @@ def test_load_reads_stdin_and_backfill_reports_counts(tmp_path: Path, sqlite_url
     assert "created 25 profile documents for 30 rows of users (5 had one already)" in filled.stdout
     again = invoke(tmp_path, "backfill", "--schema", "profile", db=sqlite_url)
     assert "created 0 profile documents" in again.stdout
+
+
+def test_backfill_counts_the_referenced_table_only_for_a_progress_bar(
+    cli: Cli, tmp_path: Path, sqlite_url: str
+) -> None:
+    add_users(migrated_store(sqlite_url, "profile"), [f"u{i}" for i in range(30)])
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:  # stderr is no terminal here: no bar, so no count of every user
+        filled = cli(tmp_path, "backfill", "--schema", "profile", "--out", str(GENERATED), "--db", sqlite_url)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    assert filled.exit_code == 0 and "created 30 profile documents for 30 rows of users" in filled.output
+    assert any("INSERT INTO profiles" in s for s in statements)
+    assert "SELECT count(*) AS count_1 FROM users" not in statements
 
 
 def test_bad_invocations_get_one_line(tmp_path: Path, sqlite_url: str) -> None:

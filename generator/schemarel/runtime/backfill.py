@@ -114,8 +114,10 @@ class Backfill:
     def run(self, progress: Progress | None = None) -> BackfillResult:
         """Fill every key range; up to `workers` ranges at once (each in its own transaction and connection)."""
         result = BackfillResult()
-        with self.store.engine.connect() as conn:
-            total = int(conn.execute(sa.select(sa.func.count()).select_from(self.parent)).scalar_one())
+        total = 0
+        if progress is not None:  # a scan of the whole referenced table: only for a progress report
+            with self.store.engine.connect() as conn:
+                total = int(conn.execute(sa.select(sa.func.count()).select_from(self.parent)).scalar_one())
         running: deque[tuple[Future[int], int]] = deque()
 
         def collect() -> None:
