@@ -262,3 +262,37 @@ def test_a_load_whose_earlier_batch_waits_on_the_later_one_ends_as_one_after_ano
     assert _load(customers, documents, 4) == expected
     assert len(alone) == 2  # the clash ended by the lock timeout: both batches written again, one after the other
     assert [r.line for r in expected[2]] == [3, 5] and "one_owner_per_number" in expected[2][1].reasons[0]
+
+
+def test_an_item_recovered_from_keeps_its_place_and_the_later_ones_are_written_alone(postgres_url: str) -> None:
+    """`recover` gives the result of an item whose write failed (here: a value the table refuses), in its place;
+    the later item, rolled back meanwhile, is written again alone; an error `recover` raises is the one raised."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE keys (k int PRIMARY KEY CHECK (k > 0))")
+
+    def write(conn: sa.Connection, key: int) -> str:
+        conn.exec_driver_sql(f"INSERT INTO keys VALUES ({key})")
+        return f"written {key}"
+
+    def alone(key: int) -> str:
+        with engine.begin() as conn:
+            return write(conn, key) + " alone"
+
+    def recover(key: int, error: Exception) -> str:
+        if key == -2:
+            raise ValueError("not this one") from error
+        return f"recovered {key}"
+
+    ran = paired.Paired[int, str](engine, write, alone, lambda exc: exc, recover)
+    with ran:
+        results = ran.start(1) + ran.start(-1) + ran.start(2) + ran.start(3) + ran.finish()
+    assert results == ["written 1", "recovered -1", "written 2 alone", "written 3 alone"]
+    ran = paired.Paired[int, str](engine, write, alone, lambda exc: exc, recover)
+    with pytest.raises(ValueError, match="not this one"), ran:
+        ran.start(-2)
+        ran.start(4)
+        ran.finish()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT k FROM keys ORDER BY k").scalars().all() == [1, 2, 3]
+    engine.dispose()

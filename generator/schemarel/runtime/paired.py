@@ -114,8 +114,8 @@ class Paired(Generic[I, T]):
         return done
 
     def _settle_first(self) -> None:
-        """The earliest item under way: its result kept, or its failure raised (the later one is then rolled
-        back), or, after a clash with the later one, both written again one at a time."""
+        """The earliest item under way: its result kept, or its failure raised or recovered from (the later one
+        is then rolled back), or, after a clash with the later one, both written again one at a time."""
         job = self._under_way.popleft()
         assert job.future is not None
         outcome = job.future.result()
