@@ -17,6 +17,7 @@ from schemarel.errors import ConstraintViolation, DocumentInvalid
 from schemarel.runtime import ndjson, paired, writes
 from schemarel.runtime.ndjson import Loader, Reject
 from schemarel.runtime.store import Store
+from schemarel.runtime.tablemap import RowBatch
 
 SHARED = "+10000000"  # a phone number two customers may not share (a unique index the schema does not know)
 
@@ -296,3 +297,39 @@ def test_an_item_recovered_from_keeps_its_place_and_the_later_ones_are_written_a
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT k FROM keys ORDER BY k").scalars().all() == [1, 2, 3]
     engine.dispose()
+
+
+@pytest.mark.parametrize("dropped", ["Ada0", "Ada4"])  # batch 0's connection, or batch 1's
+def test_a_load_whose_batch_lost_its_connection_writes_it_again_line_by_line(
+    customers: Store, monkeypatch: pytest.MonkeyPatch, dropped: str
+) -> None:
+    """The server drops the connection of one of two batches written side by side: its lines are written again
+    one by one on a new connection, in its place, the same lines loaded and rejected as without the drop
+    (batch 1's shared number refused line by line: by COPY, whose driver error is typed as in the batch)."""
+    documents = [_document(i, "shared" if i in (1, 5) else "plain") for i in range(8)]
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: False)
+    expected = _load(customers, documents, 4)
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: True)
+    drops: list[int] = []
+    send = customers.send
+
+    def dropping(conn: sa.Connection, batch: RowBatch, ids: list[Any]) -> list[Any]:
+        if not drops and batch.rows[0][0][1] == dropped:  # the batch's first document: its first name
+            drops.append(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+            with customers.engine.connect() as admin:
+                admin.exec_driver_sql(f"SELECT pg_terminate_backend({drops[0]})")
+            while True:  # the server ends the session a moment later
+                conn.exec_driver_sql("SELECT pg_sleep(0.01)")
+        return send(conn, batch, ids)
+
+    monkeypatch.setattr(customers, "send", dropping)
+    recovered: list[Any] = []
+    recover = Loader._recover
+
+    def counting(self: Loader, batch: Any, error: Exception) -> Any:
+        recovered.append(batch)
+        return recover(self, batch, error)
+
+    monkeypatch.setattr(Loader, "_recover", counting)
+    assert _load(customers, documents, 4) == expected
+    assert [r.line for r in expected[2]] == [6] and len(recovered) == 1

@@ -270,8 +270,12 @@ class Loader:
             try:
                 with conn.begin():
                     ids += self.store.write(conn, [doc])
-            except FAILURES as exc:
-                rejected.append(_rejection(number, [_reason(exc)]))
+            except Exception as exc:
+                # a driver's own error (COPY on PostgreSQL) typed, as `store.transaction` does in `_write`
+                refusal = exc if isinstance(exc, FAILURES) else self.store.error(exc)
+                if not isinstance(refusal, FAILURES):
+                    raise
+                rejected.append(_rejection(number, [_reason(refusal)]))
         return ids
 
     def _write(
