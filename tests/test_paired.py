@@ -1,8 +1,10 @@
-"""create_many's two batches at once (runtime/paired.py) on PostgreSQL: the same batches committed, the same
-failure raised, as writing one batch after another; clashes between the two retried alone; no deadlock."""
+"""create_many's and load's two batches at once (runtime/paired.py) on PostgreSQL: the same batches committed,
+the same failure raised, the same lines rejected, as writing one batch after another; clashes between the two
+retried alone; no deadlock."""
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -12,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import SCHEMAS, counts, customer, open_store
 from schemarel.errors import ConstraintViolation, DocumentInvalid
-from schemarel.runtime import paired, writes
+from schemarel.runtime import ndjson, paired, writes
+from schemarel.runtime.ndjson import Loader, Reject
 from schemarel.runtime.store import Store
+from schemarel.runtime.tablemap import RowBatch
 
 SHARED = "+10000000"  # a phone number two customers may not share (a unique index the schema does not know)
 
@@ -184,3 +188,148 @@ def test_an_earlier_batch_waiting_on_the_later_one_is_written_again_alone(
         assert conn.exec_driver_sql("SELECT k, batch FROM keys").all() == [(1, 0)]
     assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     engine.dispose()
+
+
+def _load(store: Store, documents: list[dict[str, Any]], batch_size: int) -> tuple[list[str], int, list[Reject]]:
+    """A load of `documents` from an empty store: the names written (in order), the count, the rejects."""
+    _empty(store)
+    rejected: list[Reject] = []
+    lines = [json.dumps(doc).encode() for doc in documents]
+    result = Loader(store, rejected.append, batch_size, keep_ids=True).run(lines)
+    return [store.get(i)["firstName"] for i in result.ids], result.loaded, rejected
+
+
+def _twins(store: Store) -> None:
+    """A second unique value: two twins in a batch make its COPY fail at once, and each line is then written
+    in a SAVEPOINT of its own (by INSERT: a lock timeout there is a SQLAlchemy error, as a refused line is)."""
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX one_twin ON customer_profiles (first_name) WHERE first_name = 'Twin'")
+
+
+def _reasons(rejected: list[Reject]) -> list[tuple[int, str]]:
+    return [(r.line, "one_twin" if "one_twin" in r.reasons[0] else r.reasons[0]) for r in rejected]
+
+
+@pytest.mark.parametrize("timeout", ["1ms", "1s"])
+def test_a_load_whose_two_batches_clash_rejects_what_one_after_another_does(
+    customers: Store, monkeypatch: pytest.MonkeyPatch, timeout: str
+) -> None:
+    """Batch 1 inserts, line by line, the unique number batch 0 inserted: the later line is rejected for the same
+    reason as one after another, never for a lock timeout (1ms: batch 1's wait often ends by it)."""
+    _twins(customers)
+    monkeypatch.setattr(paired, "LOCK_TIMEOUT", timeout)
+    documents = [_document(i, "shared" if i in (3, 6) else "plain") for i in range(10)]
+    documents[4]["firstName"] = documents[5]["firstName"] = "Twin"
+    outcomes = []
+    for overlap in (False, True):
+        monkeypatch.setattr(ndjson, "can_overlap", lambda engine, overlap=overlap: overlap)
+        outcomes.append(_load(customers, documents, 4))
+    alone, side_by_side = outcomes
+    assert side_by_side == alone
+    assert [r.line for r in alone[2]] == [6, 7] and "one_owner_per_number" in alone[2][1].reasons[0]
+
+
+def test_a_load_whose_earlier_batch_waits_on_the_later_one_ends_as_one_after_another(
+    customers: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch 0, slow to start, fails on its twins and writes its lines one by one; its first has the number batch 1
+    inserted meanwhile: batch 0 waits on batch 1, which waits for batch 0's commit. The lock timeout ends it, and
+    both batches are written again one after the other: batch 1's line is the one rejected, for the number."""
+    _twins(customers)
+    monkeypatch.setattr(paired, "LOCK_TIMEOUT", "100ms")
+    documents = [_document(i, "shared" if i in (0, 4) else "plain") for i in range(8)]
+    documents[1]["firstName"] = documents[2]["firstName"] = "Twin"
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: False)
+    expected = _load(customers, documents, 4)
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: True)
+    sent: list[int] = []
+    send = customers.send
+
+    def slow_first(conn: sa.Connection, *rows: Any) -> list[Any]:
+        sent.append(len(sent))
+        if len(sent) == 1:
+            conn.exec_driver_sql("SELECT pg_sleep(0.5)")  # batch 1 inserts the number meanwhile
+        return send(conn, *rows)
+
+    monkeypatch.setattr(customers, "send", slow_first)
+    alone: list[Any] = []
+    write_alone = Loader._alone
+
+    def counting(self: Loader, batch: Any) -> Any:
+        alone.append(batch)
+        return write_alone(self, batch)
+
+    monkeypatch.setattr(Loader, "_alone", counting)
+    assert _load(customers, documents, 4) == expected
+    assert len(alone) == 2  # the clash ended by the lock timeout: both batches written again, one after the other
+    assert [r.line for r in expected[2]] == [3, 5] and "one_owner_per_number" in expected[2][1].reasons[0]
+
+
+def test_an_item_recovered_from_keeps_its_place_and_the_later_ones_are_written_alone(postgres_url: str) -> None:
+    """`recover` gives the result of an item whose write failed (here: a value the table refuses), in its place;
+    the later item, rolled back meanwhile, is written again alone; an error `recover` raises is the one raised."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE keys (k int PRIMARY KEY CHECK (k > 0))")
+
+    def write(conn: sa.Connection, key: int) -> str:
+        conn.exec_driver_sql(f"INSERT INTO keys VALUES ({key})")
+        return f"written {key}"
+
+    def alone(key: int) -> str:
+        with engine.begin() as conn:
+            return write(conn, key) + " alone"
+
+    def recover(key: int, error: Exception) -> str:
+        if key == -2:
+            raise ValueError("not this one") from error
+        return f"recovered {key}"
+
+    ran = paired.Paired[int, str](engine, write, alone, lambda exc: exc, recover)
+    with ran:
+        results = ran.start(1) + ran.start(-1) + ran.start(2) + ran.start(3) + ran.finish()
+    assert results == ["written 1", "recovered -1", "written 2 alone", "written 3 alone"]
+    ran = paired.Paired[int, str](engine, write, alone, lambda exc: exc, recover)
+    with pytest.raises(ValueError, match="not this one"), ran:
+        ran.start(-2)
+        ran.start(4)
+        ran.finish()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT k FROM keys ORDER BY k").scalars().all() == [1, 2, 3]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("dropped", ["Ada0", "Ada4"])  # batch 0's connection, or batch 1's
+def test_a_load_whose_batch_lost_its_connection_writes_it_again_line_by_line(
+    customers: Store, monkeypatch: pytest.MonkeyPatch, dropped: str
+) -> None:
+    """The server drops the connection of one of two batches written side by side: its lines are written again
+    one by one on a new connection, in its place, the same lines loaded and rejected as without the drop
+    (batch 1's shared number refused line by line: by COPY, whose driver error is typed as in the batch)."""
+    documents = [_document(i, "shared" if i in (1, 5) else "plain") for i in range(8)]
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: False)
+    expected = _load(customers, documents, 4)
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: True)
+    drops: list[int] = []
+    send = customers.send
+
+    def dropping(conn: sa.Connection, batch: RowBatch, ids: list[Any]) -> list[Any]:
+        if not drops and batch.rows[0][0][1] == dropped:  # the batch's first document: its first name
+            drops.append(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+            with customers.engine.connect() as admin:
+                admin.exec_driver_sql(f"SELECT pg_terminate_backend({drops[0]})")
+            while True:  # the server ends the session a moment later
+                conn.exec_driver_sql("SELECT pg_sleep(0.01)")
+        return send(conn, batch, ids)
+
+    monkeypatch.setattr(customers, "send", dropping)
+    recovered: list[Any] = []
+    recover = Loader._recover
+
+    def counting(self: Loader, batch: Any, error: Exception) -> Any:
+        recovered.append(batch)
+        return recover(self, batch, error)
+
+    monkeypatch.setattr(Loader, "_recover", counting)
+    assert _load(customers, documents, 4) == expected
+    assert [r.line for r in expected[2]] == [6] and len(recovered) == 1

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from schemarel.errors import ConstraintViolation, DocumentInvalid, SchemarelError, StoreError, ValueRejected
 from schemarel.runtime import exactjson
 from schemarel.runtime.overlap import Ahead, can_overlap
+from schemarel.runtime.paired import CONCURRENCY, Paired, sqlstate
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.store import Store
 from schemarel.runtime.tablemap import RowBatch
@@ -21,7 +22,7 @@ from schemarel.runtime.tablemap import RowBatch
 REFUSALS = (ConstraintViolation, ValueRejected)
 # what makes a batch fail for one of its lines: each line is then tried on its own
 FAILURES = (StoreError, sa.exc.DBAPIError)
-Written = tuple[list[Any], list["Reject"]]  # a batch's ids, and its lines the database refused
+Written = tuple[list[Any], list["Reject"]]  # a batch's ids, and its lines refused (before the database, then by it)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,17 @@ class RejectsFile:
             self._handle.close()
 
 
+@dataclass(frozen=True)
+class _Batch:
+    pending: list[tuple[int, Any]]  # line numbers and prepared documents
+    rows: tuple[RowBatch, list[Any]] | None  # their rows, None if a value fits no column
+    refused: list[Reject]  # the lines read with them that never reach the database
+
+
+Start = Callable[[_Batch], list[Written]]  # a batch started, the batches written meanwhile returned
+Finish = Callable[[], list[Written]]
+
+
 @dataclass
 class LoadResult:
     loaded: int = 0
@@ -132,33 +144,47 @@ class Loader:
         self.progress = progress
         self.keep_ids = keep_ids
         self.result = LoadResult()
+        self._last: list[Reject] = []  # the lines refused before the database after the last batch
 
     def run(self, lines: Iterable[bytes]) -> LoadResult:
-        overlap = can_overlap(self.store.engine)  # a batch written while the next is read (runtime/overlap.py)
-        with self.store.engine.connect() as conn, Ahead[Written](overlap) as ahead:
-            outer = conn.begin() if self.all_or_nothing else None
-            pending: list[tuple[int, Any]] = []
-            refused: list[Reject] = []  # the lines of this batch that never reach the database
-            for number, raw in enumerate(lines, 1):
-                if self.progress is not None:
-                    self.progress(len(raw))
-                document = self._parse(number, raw, refused)
-                if document is not None:
-                    pending.append((number, document))
-                if len(pending) >= self.batch_size:
-                    self._flush(conn, ahead, pending, refused)
-                    pending, refused = [], []
-            self._flush(conn, ahead, pending, refused)
-            self._settle(ahead.finish())
-            if outer is not None:
-                if self.result.rejected:
-                    outer.rollback()
-                    self.result.loaded = 0
-                    self.result.ids = []
-                else:
-                    outer.commit()
+        overlap = can_overlap(self.store.engine)
+        if overlap and not self.all_or_nothing:  # two batches written at once, committed in order (runtime/paired.py)
+            with Paired[_Batch, Written](
+                self.store.engine, self._side_by_side, self._alone, lambda exc: exc, self._recover
+            ) as paired:
+                self._read(lines, paired.start, list)
+                self._settle(paired.finish())
+        else:  # a batch written while the next is read (runtime/overlap.py), or one after another
+            with self.store.engine.connect() as conn, Ahead[Written](overlap) as ahead:
+                outer = conn.begin() if self.all_or_nothing else None
+                self._read(lines, lambda batch: ahead.start(lambda: self._batch(conn, batch)), ahead.finish)
+                self._settle(ahead.finish())
+                if outer is not None:
+                    if self.result.rejected:
+                        outer.rollback()
+                        self.result.loaded = 0
+                        self.result.ids = []
+                    else:
+                        outer.commit()
+        self._settle([([], self._last)])
         analyze_after_load(self.store.engine, self.store.mapping.tables, self.result.loaded)  # see runtime/stats.py
         return self.result
+
+    def _read(self, lines: Iterable[bytes], start: Start, finish: Finish) -> None:
+        """Parse the lines and start writing them `batch_size` at a time (`start` returns batches written,
+        `finish` every batch written after waiting for those under way, or none)."""
+        pending: list[tuple[int, Any]] = []
+        refused: list[Reject] = []  # the lines of this batch that never reach the database
+        for number, raw in enumerate(lines, 1):
+            if self.progress is not None:
+                self.progress(len(raw))
+            document = self._parse(number, raw, refused)
+            if document is not None:
+                pending.append((number, document))
+            if len(pending) >= self.batch_size:
+                self._flush(start, finish, pending, refused)
+                pending, refused = [], []
+        self._flush(start, finish, pending, refused)
 
     def _parse(self, number: int, raw: bytes, refused: list[Reject]) -> Any:
         if not raw.strip():
@@ -176,20 +202,23 @@ class Loader:
             refused.append(_rejection(number, [str(exc)]))
         return None
 
-    def _flush(
-        self, conn: sa.Connection, ahead: Ahead[Written], pending: list[tuple[int, Any]], refused: list[Reject]
-    ) -> None:
-        """Start writing a batch, once the one before it is written; the lines refused before the database
-        are reported first, in the order a load without the worker thread reports them."""
-        self._settle(ahead.finish())
-        self._settle([([], refused)])
-        if not pending or (self.all_or_nothing and self.result.rejected):
-            return  # with all_or_nothing, nothing will be kept after a rejection: only checking goes on
+    def _flush(self, start: Start, finish: Finish, pending: list[tuple[int, Any]], refused: list[Reject]) -> None:
+        """Start writing a batch; the lines refused before the database are reported with it, before the ones it
+        refuses: in the order of a load that writes each batch before reading on."""
+        if self.all_or_nothing:  # whether a line was rejected so far decides whether this batch is written
+            self._settle(finish())
+            self._settle([([], refused)])
+            refused = []
+            if self.result.rejected:
+                return  # nothing will be kept: only checking goes on
+        if not pending:
+            self._last = refused  # reported once every batch is
+            return
         try:  # the rows are built here, while the batch before is being written
             rows: tuple[RowBatch, list[Any]] | None = self.store.rows_of([doc for _, doc in pending])
         except FAILURES:
             rows = None  # a value no column takes: `_write` finds its line
-        ahead.start(lambda: self._batch(conn, pending, rows))
+        self._settle(start(_Batch(pending, rows, refused)))
 
     def _settle(self, written: list[Written]) -> None:
         """Count (and report) what batches wrote and rejected."""
@@ -201,22 +230,37 @@ class Loader:
                 self.result.rejected += 1
                 self.reject_sink(item)
 
-    def _batch(
-        self, conn: sa.Connection, pending: list[tuple[int, Any]], rows: tuple[RowBatch, list[Any]] | None
-    ) -> Written:
-        """Write a batch (possibly in the worker thread): its ids, and the lines the database refused."""
-        rejected: list[Reject] = []
+    def _batch(self, conn: sa.Connection, batch: _Batch) -> Written:
+        """Write a batch (possibly in the worker thread): its ids, and its lines refused."""
+        rejected = list(batch.refused)
         if self.all_or_nothing:
-            return self._write(conn, pending, rows, rejected), rejected
+            return self._write(conn, batch, rejected), rejected
         try:
             with conn.begin():
-                ids = self._write(conn, pending, rows, rejected)
+                ids = self._write(conn, batch, rejected)
         except sa.exc.DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-            rejected = []
-            ids = self._one_by_one(conn, pending, rejected)
+            rejected = list(batch.refused)
+            ids = self._one_by_one(conn, batch.pending, rejected)
         return ids, rejected
+
+    def _side_by_side(self, conn: sa.Connection, batch: _Batch) -> Written:
+        """Write a batch in the transaction `Paired` began; a concurrency failure escapes (it is written again)."""
+        rejected = list(batch.refused)
+        return self._write(conn, batch, rejected, side_by_side=True), rejected
+
+    def _alone(self, batch: _Batch) -> Written:
+        with self.store.engine.connect() as conn:
+            return self._batch(conn, batch)
+
+    def _recover(self, batch: _Batch, error: Exception) -> Written:
+        """A batch written side by side whose connection the server dropped: each line again, as `_batch` does."""
+        if not _lost(error):
+            raise error
+        rejected = list(batch.refused)
+        with self.store.engine.connect() as conn:
+            return self._one_by_one(conn, batch.pending, rejected), rejected
 
     def _one_by_one(self, conn: sa.Connection, pending: list[tuple[int, Any]], rejected: list[Reject]) -> list[Any]:
         """After the server dropped the connection (the batch's transaction is gone with it): each line again,
@@ -226,33 +270,32 @@ class Loader:
             try:
                 with conn.begin():
                     ids += self.store.write(conn, [doc])
-            except FAILURES as exc:
-                rejected.append(_rejection(number, [_reason(exc)]))
+            except Exception as exc:
+                # a driver's own error (COPY on PostgreSQL) typed, as `store.transaction` does in `_write`
+                refusal = exc if isinstance(exc, FAILURES) else self.store.error(exc)
+                if not isinstance(refusal, FAILURES):
+                    raise
+                rejected.append(_rejection(number, [_reason(refusal)]))
         return ids
 
     def _write(
-        self,
-        conn: sa.Connection,
-        pending: list[tuple[int, Any]],
-        rows: tuple[RowBatch, list[Any]] | None,
-        rejected: list[Reject],
+        self, conn: sa.Connection, batch: _Batch, rejected: list[Reject], side_by_side: bool = False
     ) -> list[Any]:
-        """The batch's `rows` in a SAVEPOINT; if it fails, each document in its own, to find the culprits."""
-        if rows is not None:
+        """The batch's rows in a SAVEPOINT; if it fails, each document in its own, to find the culprits. A lost
+        connection escapes, and so does a concurrency failure `side_by_side` (runtime/paired.py writes it again)."""
+        if batch.rows is not None:
             try:
                 with self.store.transaction(conn) as c:
-                    return self.store.send(c, *rows)
+                    return self.store.send(c, *batch.rows)
             except FAILURES as exc:
-                if _lost(exc):
-                    raise
+                _escape(exc, side_by_side)
         ids = []
-        for number, doc in pending:
+        for number, doc in batch.pending:
             try:
                 with self.store.transaction(conn) as c:
                     ids += self.store.write(c, [doc])
             except FAILURES as exc:
-                if _lost(exc):
-                    raise
+                _escape(exc, side_by_side)
                 rejected.append(_rejection(number, [_reason(exc)]))
         return ids
 
@@ -264,6 +307,17 @@ def _rejection(number: int, reasons: list[str]) -> Reject:
 
 def _lost(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+def _escape(exc: Exception, side_by_side: bool) -> None:
+    """Raise a failure that is not the document's: a lost connection, or a concurrency failure of a batch
+    written `side_by_side` (raised as the driver's error, whose SQLSTATE `Paired` reads)."""
+    if _lost(exc):
+        raise exc
+    if side_by_side:
+        for error in (exc, exc.__cause__):
+            if isinstance(error, Exception) and sqlstate(error) in CONCURRENCY:
+                raise error
 
 
 def _reason(exc: BaseException) -> str:

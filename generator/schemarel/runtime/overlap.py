@@ -11,7 +11,8 @@ While a worker runs, the interpreter hands its lock from thread to thread every 
 dozen times a batch, and each time it wakes it needs the lock, which the preparing thread, busy in Python, would
 otherwise keep for up to 5 ms. The worker's batches are the slower side, so its waits are the load's.
 
-`load` writes this way; `create_many` writes two batches at once, committed in order (runtime/paired.py).
+`load --all-or-nothing` writes this way (its one transaction on one connection); `create_many` and `load`
+write two batches at once, committed in order (runtime/paired.py).
 Only where the connection may be handed to another thread: PostgreSQL through psycopg's sync driver, on a
 connection of the Store's own (a caller's connection or session, SQLite's per-thread pool and the other
 dialects keep doing everything in the calling thread).

@@ -67,7 +67,9 @@ class _Job(Generic[I, T]):
 class Paired(Generic[I, T]):
     """Writes items by `write(conn, item)` in transactions of their own, two at a time on two connections of
     `engine`, committed in order; `alone(item)` writes one in a transaction of its own (errors translated).
-    `translate` turns a database error into the one `alone` would raise. Used as a context manager, like
+    `translate` turns a database error into the one `alone` would raise; `recover(item, error)`, if given, is
+    the result of an item whose write failed otherwise than by a concurrency failure (it raises what it cannot
+    recover from, such as `error`), the later items then written alone. Used as a context manager, like
     `overlap.Ahead`: `start` returns the results of items finished (raising the earliest failure), `finish`
     waits for the rest; leaving the block after a failure of its own waits for the items under way, and a
     failure of theirs is the one raised (it happened first)."""
@@ -78,11 +80,13 @@ class Paired(Generic[I, T]):
         write: Callable[[sa.Connection, I], T],
         alone: Callable[[I], T],
         translate: Callable[[Exception], Exception],
+        recover: Callable[[I, Exception], T] | None = None,
     ) -> None:
         self._engine = engine
         self._write = write
         self._alone = alone
         self._translate = translate
+        self._recover = recover
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="schemarel-write")
         self._under_way: deque[_Job[I, T]] = deque()
         self._one_by_one = False  # after a clash between two batches side by side
@@ -110,8 +114,8 @@ class Paired(Generic[I, T]):
         return done
 
     def _settle_first(self) -> None:
-        """The earliest item under way: its result kept, or its failure raised (the later one is then rolled
-        back), or, after a clash with the later one, both written again one at a time."""
+        """The earliest item under way: its result kept, or its failure raised or recovered from (the later one
+        is then rolled back), or, after a clash with the later one, both written again one at a time."""
         job = self._under_way.popleft()
         assert job.future is not None
         outcome = job.future.result()
@@ -125,10 +129,15 @@ class Paired(Generic[I, T]):
             other.future.result()
         error = outcome.error
         assert error is not None
-        if _sqlstate(error) not in CONCURRENCY:
+        if sqlstate(error) in CONCURRENCY:
+            first = self._alone(job.item)
+        elif self._recover is not None:
+            first = self._recover(job.item, error)
+        else:
             raise self._translate(error) from error
         self._one_by_one = True
-        for again in (job, *later):
+        self._done.append(first)
+        for again in later:
             self._done.append(self._alone(again.item))
 
     def _run(self, job: _Job[I, T], before: _Job[I, T] | None) -> _Outcome[T]:
@@ -177,7 +186,7 @@ class Paired(Generic[I, T]):
             fast_switching(False)
 
 
-def _sqlstate(error: Exception) -> str | None:
+def sqlstate(error: Exception) -> str | None:
     """The SQLSTATE of a psycopg error, raised by it (COPY goes through the driver's cursor) or by SQLAlchemy."""
     found = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
     return found if isinstance(found, str) else None
