@@ -100,3 +100,21 @@ def cyclic_collector_off() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def customers_with_one_owner_per(url: str, number: str) -> Store:
+    """A CustomerProfile store on PostgreSQL whose database also holds a rule the schema does not know: the
+    phone number `number` belongs to one customer at most (a partial unique index, `one_owner_per_number`)."""
+    store = open_store(url, "customer")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE UNIQUE INDEX one_owner_per_number ON customer_profile_phone_numbers (number) "
+            f"WHERE number = '{number}'"
+        )
+    return store
+
+
+def empty_customers(store: Store) -> None:
+    """Every CustomerProfile document deleted (its rows in every table, by cascade)."""
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE customer_profiles CASCADE")

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_helpers import SCHEMAS, counts, customer, open_store
+from runtime_helpers import SCHEMAS, counts, customer, customers_with_one_owner_per, empty_customers
 from schemarel.errors import ConstraintViolation, DocumentInvalid
 from schemarel.runtime import ndjson, paired, writes
 from schemarel.runtime.ndjson import Loader, Reject
@@ -24,18 +24,7 @@ SHARED = "+10000000"  # a phone number two customers may not share (a unique ind
 
 @pytest.fixture
 def customers(postgres_url: str) -> Store:
-    store = open_store(postgres_url, "customer")
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE UNIQUE INDEX one_owner_per_number ON customer_profile_phone_numbers (number) "
-            f"WHERE number = '{SHARED}'"
-        )
-    return store
-
-
-def _empty(store: Store) -> None:
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE customer_profiles CASCADE")
+    return customers_with_one_owner_per(postgres_url, SHARED)
 
 
 def _names(store: Store) -> list[str]:
@@ -77,7 +66,7 @@ def test_drawn_batches_commit_and_fail_as_one_after_another(
 ) -> None:
     monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
     monkeypatch.setattr(paired, "LOCK_TIMEOUT", timeout)  # 1ms: a later batch's wait is often a "clash" too
-    _empty(customers)
+    empty_customers(customers)
     names, error = _one_after_another(kinds, batch_size)
     documents = [_document(i, kind) for i, kind in enumerate(kinds)]
     if error is None:
@@ -192,7 +181,7 @@ def test_an_earlier_batch_waiting_on_the_later_one_is_written_again_alone(
 
 def _load(store: Store, documents: list[dict[str, Any]], batch_size: int) -> tuple[list[str], int, list[Reject]]:
     """A load of `documents` from an empty store: the names written (in order), the count, the rejects."""
-    _empty(store)
+    empty_customers(store)
     rejected: list[Reject] = []
     lines = [json.dumps(doc).encode() for doc in documents]
     result = Loader(store, rejected.append, batch_size, keep_ids=True).run(lines)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from runtime_helpers import counts, customer, open_store
+from runtime_helpers import counts, customer, customers_with_one_owner_per, empty_customers
 from schemarel.errors import ConstraintViolation, DocumentInvalid
 from schemarel.runtime import ndjson, overlap, writes
 from schemarel.runtime.ndjson import Loader, Reject
@@ -60,18 +60,7 @@ def test_the_switch_interval_is_short_while_a_worker_runs_and_restored_after_the
 
 @pytest.fixture
 def customers(postgres_url: str) -> Store:
-    store = open_store(postgres_url, "customer")
-    with store.engine.begin() as conn:  # a rule of the database the schema does not know
-        conn.exec_driver_sql(
-            "CREATE UNIQUE INDEX one_owner_per_number ON customer_profile_phone_numbers (number) "
-            f"WHERE number = '{DUPLICATE[0]['number']}'"
-        )
-    return store
-
-
-def _empty(store: Store) -> None:
-    with store.engine.begin() as conn:
-        conn.exec_driver_sql("TRUNCATE customer_profiles CASCADE")
+    return customers_with_one_owner_per(postgres_url, DUPLICATE[0]["number"])
 
 
 @pytest.mark.parametrize("ahead", [False, True])
@@ -81,7 +70,7 @@ def test_create_many_keeps_the_batches_before_a_failure(
     monkeypatch.setattr(writes, "can_overlap", lambda engine: ahead)
     ids = customers.create_many([customer(i) for i in range(7)], batch_size=2)
     assert [customers.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(7)]
-    _empty(customers)
+    empty_customers(customers)
     # batch 2 is refused by the database while batch 3 (an invalid document) is prepared: batch 2's refusal is
     # the error, as it is when batch 3 is prepared only after batch 2 was written
     documents = [customer(0, phoneNumbers=DUPLICATE), customer(1), customer(2, phoneNumbers=DUPLICATE), customer(3),
@@ -89,7 +78,7 @@ def test_create_many_keeps_the_batches_before_a_failure(
     with pytest.raises(ConstraintViolation):
         customers.create_many(documents, batch_size=2)
     assert counts(customers)["customer_profiles"] == 2
-    _empty(customers)
+    empty_customers(customers)
     documents[2] = customer(2)
     with pytest.raises(DocumentInvalid) as caught:
         customers.create_many(documents, batch_size=2)
@@ -121,7 +110,7 @@ def test_a_load_reports_the_same_rejects_in_the_same_order_with_or_without_the_w
     for ahead in (False, True):
         monkeypatch.setattr(ndjson, "can_overlap", lambda engine, ahead=ahead: ahead)
         for batch_size in (1, 2, 3, 5):
-            _empty(customers)
+            empty_customers(customers)
             rejected: list[Reject] = []
             result = Loader(customers, rejected.append, batch_size, all_or_nothing, keep_ids=True).run(_lines())
             names = [customers.get(i)["firstName"] for i in result.ids]
