@@ -1,7 +1,9 @@
 """The Store's API on SQLAlchemy's asyncio engine (`postgresql+psycopg://`, psycopg's async driver).
 
 The work on each connection is the sync Store's own (`*_on` methods), run by `AsyncConnection.run_sync` in
-SQLAlchemy's greenlet bridge: one code path, so both stores write and read the same rows.
+SQLAlchemy's greenlet bridge: one code path, so both stores write and read the same rows. On psycopg's async
+driver, `get`, `count`, a one-statement `create`, and `get_by` and `page` of documents held in one row (without
+`conn=`) send the sync Store's compiled statements through the driver itself (`_on_driver`).
 """
 
 from __future__ import annotations
