@@ -1,22 +1,24 @@
 """`get_by`, `page` and `count` sent straight through psycopg (the sync and async drivers) read exactly what the
 SQLAlchemy path reads: on many drawn documents, filters, orders and lookups, missing keys and NULLs included,
-and in a caller's transaction (`conn=`), which takes the SQLAlchemy path and sees the caller's own writes."""
+and in a caller's transaction (`conn=`), which takes the SQLAlchemy path and sees the caller's own writes; a
+keyset position on a boolean ordering key on every database."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from api_helpers import Blocking
+from api_helpers import TICKET, Blocking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemarel import DocumentNotFound
+from schemarel import DocumentNotFound, Store
 from test_runtime_api import SCALAR_FILTERS, TICKETS, ticket_stores  # noqa: F401 - the fixture, used by name
 
-pytestmark = pytest.mark.postgres
 KINDS = ["flat-async", "async", "flat-sync", "sync"]  # flat: a document in one row (direct get_by and page)
 ORDERS = st.sampled_from([None, "-score", ["owner", "-urgent"], ["-score", "owner"], "number"])
 
@@ -76,6 +78,7 @@ def _transaction(store: Any) -> Iterator[Any]:
         run(conn.close())
 
 
+@pytest.mark.postgres
 @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 @given(documents=TICKETS, filters=st.lists(SCALAR_FILTERS, max_size=3, unique_by=lambda f: f[0]), data=st.data())
 def test_direct_reads_are_the_sqlalchemy_reads(
@@ -118,6 +121,7 @@ def test_direct_reads_are_the_sqlalchemy_reads(
         assert store.count() == len(documents)
 
 
+@pytest.mark.postgres
 def test_the_async_store_prepares_its_direct_lookups_on_the_kept_connection(
     ticket_stores: dict[str, Any],  # noqa: F811 - the fixture
 ) -> None:
@@ -139,3 +143,30 @@ def test_the_async_store_prepares_its_direct_lookups_on_the_kept_connection(
     assert any("count(*)" in s.lower() for s in statements), statements
     assert any("ORDER BY" in s and "LIMIT" in s for s in statements), statements
     assert any("WHERE flat_tickets.number" in s and "LIMIT" not in s for s in statements), statements
+
+
+def test_pages_after_a_boolean_ordering_key(three_db_url: str, tmp_path: Path) -> None:
+    """`page` and `find` ordered by a boolean, NULLs last, walk every document once: the keyset condition after a
+    true or false value is a bound parameter (SQLAlchemy refuses `>` against a bare True or False)."""
+    (tmp_path / "ticket.schema.json").write_text(json.dumps(TICKET))
+    store = Store(three_db_url, "ticket", schemas_dir=tmp_path)
+    with store.engine.begin() as conn:
+        store.metadata.create_all(conn)
+    flags = [True, False, None, False, True, None, True]
+    for n, flag in enumerate(flags):
+        urgent = {} if flag is None else {"urgent": flag}
+        store.create(
+            {"number": n, "status": "new", "opened": "2020-01-01T00:00:00Z", "tags": [], "lines": [], **urgent}
+        )
+    for order_by in ("urgent", "-urgent"):
+        walked, after = [], None
+        while True:
+            page = store.page(order_by=[order_by, "number"], limit=2, after=after)
+            walked += [d["number"] for _, d in page.items]
+            if (after := page.next) is None:
+                break
+        desc = order_by.startswith("-")
+        expected = sorted(range(len(flags)), key=lambda n: (flags[n] is None, (not flags[n]) if desc else flags[n], n))
+        assert walked == expected
+        assert [d["number"] for _, d in store.find(order_by=[order_by, "number"], batch_size=1)] == expected
+    store.close()
