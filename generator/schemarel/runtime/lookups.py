@@ -32,7 +32,8 @@ class Lookups(StoreBase):
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
         if conn is None and self.direct.enabled:
-            return self._direct_one(("get",), self._key_column, self._key(doc_id), "id", doc_id)
+            rows = self._direct_rows(self.one_sql(("get",), self._key_column), {"v": self._key(doc_id)})
+            return self.one_found(rows, "id", doc_id)
         if conn is None and self.direct.psycopg and self.reads.subtree is not None:
             return self._direct_document(doc_id)
         with self._reading(conn, one_statement=self.one_table) as c:
@@ -58,13 +59,12 @@ class Lookups(StoreBase):
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
 
-    def _direct_one(self, key: Any, column: Any, value: Any, by: str, shown: Any) -> Any:
-        """The document of the row whose `column` is `value`, read by one statement sent through psycopg."""
+    def _direct_rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """The rows of one statement sent through psycopg (`DirectReads.run`); database refusals as typed errors."""
         try:
-            rows = self.direct.run(self.one_sql(key, column), {"v": value})
+            return self.direct.run(sql, params)
         except Exception as exc:
             raise self.error(exc) from exc
-        return self.one_found(rows, by, shown)
 
     def one_sql(self, key: Any, column: Any) -> str:
         """The SQL of a document held in one row, by the value of `column` bound as `v` (compiled once per `key`):
@@ -94,11 +94,7 @@ class Lookups(StoreBase):
         """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
         if conn is None and self.direct.enabled:
             sql, params, path, value = self.by_statement(unique)
-            try:
-                rows = self.direct.run(sql, params)
-            except Exception as exc:
-                raise self.error(exc) from exc
-            return self.one_found(rows, path, value)
+            return self.one_found(self._direct_rows(sql, params), path, value)
         query = self.by_query(unique)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_by_on(c, query, unique)
@@ -307,10 +303,7 @@ class Lookups(StoreBase):
         """How many documents match `where`."""
         if conn is None and self.direct.psycopg:  # one statement, atomic on its own: no transaction around it
             sql, params = self.count_statement(terms(self.paths, where))
-            try:
-                return int(self.direct.run(sql, params)[0][0])
-            except Exception as exc:
-                raise self.error(exc) from exc
+            return int(self._direct_rows(sql, params)[0][0])
         conds, _ = self.compile(where, None)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.count_on(c, conds)
