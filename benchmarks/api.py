@@ -109,30 +109,44 @@ def run(url: sa.URL, args: argparse.Namespace) -> list[Row]:
 
     documents = [customer(i) for i in range(ops)]
     created = [customers.create(documents[i]) for i in range(ops)]
-    figures = asyncio.run(_async_figures(url, customers, documents, created, ops, repeat))
-    (sync_create, async_create), (sync_get, async_get) = figures
+    lookups = [(lambda i: customers.create(documents[i]), "create"), (lambda i: customers.get(created[i]), "get"),
+               (store_get_by, "get_by")]  # fmt: skip
+    figures = asyncio.run(_async_figures(url, lookups, documents, created, [users[p] for p in pick], repeat))
+    (sync_create, async_create), (sync_get, async_get), (sync_by, async_by) = figures
     rows += [("Store.create(customer) (4 tables, one statement)", ms(sync_create), "1.00×"),
              ("AsyncStore.create(customer)", ms(async_create), f"{async_create / sync_create:.2f}× (goal ≤ 1.3×)"),
              ("Store.get(customer id) (4 tables)", ms(sync_get), "1.00×"),
-             ("AsyncStore.get(customer id)", ms(async_get), f"{async_get / sync_get:.2f}× (goal ≤ 1.3×)")]  # fmt: skip
+             ("AsyncStore.get(customer id)", ms(async_get), f"{async_get / sync_get:.2f}× (goal ≤ 1.3×)"),
+             ("Store.get_by(userId=…) (one row)", ms(sync_by), "1.00×"),
+             ("AsyncStore.get_by(userId=…)", ms(async_by), f"{async_by / sync_by:.2f}× (goal ≤ 1.3×)")]  # fmt: skip
     raw.close()
     engine.dispose()
     return rows
 
 
 async def _async_figures(
-    url: sa.URL, customers: Store, documents: list[Any], created: list[Any], ops: int, repeat: int
+    url: sa.URL,
+    lookups: list[tuple[Callable[[int], Any], str]],
+    documents: list[Any],
+    created: list[Any],
+    users: list[str],
+    repeat: int,
 ) -> list[tuple[float, float]]:
-    """(sync, async) median latencies of create and get, interleaved as in `paired` (the sync calls block the
-    event loop, which has nothing else to do)."""
+    """(sync, async) median latencies of create, get and get_by, interleaved as in `paired` (the sync calls
+    block the event loop, which has nothing else to do)."""
     engine = create_async_engine(url)
     async_customers = AsyncStore(engine, "customer", source=GENERATED)
+    async_profiles = AsyncStore(engine, "profile", source=GENERATED)
     await async_customers.get(created[0])  # the revision check, once
+    await async_profiles.get_by(userId=users[0])
+    ops = len(documents)
     figures = []
-    sides: list[tuple[Callable[[int], Any], Callable[[int], Awaitable[Any]]]] = [
-        (lambda i: customers.create(documents[i]), lambda i: async_customers.create(documents[i])),
-        (lambda i: customers.get(created[i]), lambda i: async_customers.get(created[i])),
-    ]
+    calls: dict[str, Callable[[int], Awaitable[Any]]] = {
+        "create": lambda i: async_customers.create(documents[i]),
+        "get": lambda i: async_customers.get(created[i]),
+        "get_by": lambda i: async_profiles.get_by(userId=users[i]),
+    }
+    sides = [(sync_fn, calls[name]) for sync_fn, name in lookups]
     for sync_fn, async_fn in sides:
         for i in range(WARMUP):
             sync_fn(i % ops)

@@ -1,8 +1,9 @@
 """`Store.pages`: every document by id in pages, uuid ids as their text, all pages one snapshot, a filter as `find`
-applies it; a stream left early leaves nothing behind."""
+applies it; a stream left early leaves nothing behind; `AsyncStore.pages` gives the same pages."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_helpers import customer, open_store
+from runtime_helpers import SCHEMAS, customer, open_store
+from schemarel import AsyncStore
 from schemarel.runtime.store import Store
 
 
@@ -50,6 +52,36 @@ def test_pages_filter_as_find_does(customers: Store) -> None:
     assert flat == [(as_text(k), d) for k, d in store.find(where)]
     assert len(flat) == 4
     assert list(store.pages({"lastName": "nobody"})) == []
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(count=st.integers(0, 7), size=st.integers(1, 4), byron=st.booleans())
+def test_async_pages_are_the_sync_pages(pg_customers: Store, count: int, size: int, byron: bool) -> None:
+    """The AsyncStore's pages, alone and in the caller's transaction, are the Store's, uuid ids as their text."""
+    store = pg_customers
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE customer_profiles CASCADE")
+    for i in range(count):
+        store.create(customer(i, lastName="Byron" if i % 3 else "Lovelace"))
+    where = {"lastName": "Byron"} if byron else None
+
+    async def read() -> tuple[list[Any], list[Any]]:
+        url = store.engine.url.render_as_string(hide_password=False)
+        async with AsyncStore(url, "customer", schemas_dir=SCHEMAS) as other:
+            alone = [page async for page in other.pages(where, batch_size=size)]
+            async with other.engine.connect() as conn:
+                return alone, [page async for page in other.pages(where, batch_size=size, conn=conn)]
+
+    expected = list(store.pages(where, batch_size=size))
+    assert all(isinstance(k, str) for page in expected for k, _ in page)
+    assert asyncio.run(read()) == (expected, expected)
+
+
+@pytest.fixture
+def pg_customers(postgres_url: str) -> Iterator[Store]:
+    store = open_store(postgres_url, "customer")
+    yield store
+    store.close()
 
 
 def test_pages_read_one_snapshot(postgres_url: str) -> None:

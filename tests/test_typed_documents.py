@@ -37,6 +37,11 @@ CLEAN = """
     for doc_id, found in customers.find({"emails": {"endswith": "@example.org"}, "phoneNumbers.type": "mobile"},
                                         order_by=["-lastName", "firstName"]):
         print(doc_id, found["firstName"])
+    for page in customers.pages({"lastName": "Lovelace"}, batch_size=100):
+        first_id: str = page[0][0]  # a uuid key as its text
+        print(first_id, page[0][1]["lastName"])
+    for key, each in customers.items(batch_size=10):
+        print(key.hex, each["emails"][0])
     profiles = profile.store("sqlite://", check=False)
     mine: profile.Profile = profiles.get_by(userId="u42")
     print(mine["timezone"], profiles.patch(new_id, {"timezone": "Europe/Paris"})["currency"])
@@ -48,6 +53,10 @@ CLEAN = """
         print((await store.get_by(userId="u1"))["currency"])
         async for _, item in store.find({"currency": {"in": ["EUR", "USD"]}}):
             print(item["userId"])
+        async for items in store.pages({"timezone": "UTC"}):
+            print(len(items), items[0][1]["currency"])
+        async for profile_id, one in store.items(batch_size=10):
+            print(profile_id.hex, one["userId"].upper())
 
     asyncio.run(main(profile.async_store("postgresql+psycopg://localhost/app", check=False)))
 """
@@ -61,6 +70,12 @@ TYPOS = {
     "an ordering key that is not a root property": ('"-lastName"', '"-emails"'),
     "a key of a read document that does not exist": ('mine["timezone"]', 'mine["timeZone"]'),
     "a wrong value type": ('"twoFactorEnabled": True', '"twoFactorEnabled": "yes"'),
+    "a key of a document of `pages` that does not exist": ('page[0][1]["lastName"]', 'page[0][1]["lastname"]'),
+    "a uuid id of `pages` taken for an int": ("first_id: str", "first_id: int"),
+    "a key of a document of `items` that does not exist": ('each["emails"]', 'each["email"]'),
+    "a filter of async `pages` on a path the schema does not have": ('{"timezone": "UTC"}', '{"timeZone": "UTC"}'),
+    "a key of a document of async `pages` that does not exist": ('[1]["currency"]', '[1]["curency"]'),
+    "a method of a str called on a document of async `items`": ('one["userId"].upper()', 'one["userId"].hex'),
 }
 
 

@@ -73,6 +73,11 @@ class DocumentsView:
         return [*names, *(self.root + s for s in _SUFFIXES), "store", "async_store"]
 
     @property
+    def page_id_type(self) -> str:
+        """The ids of `pages`: a uuid key as its text (what JSON holds), others as `find` gives them."""
+        return "str" if self.id_type == "uuid.UUID" else self.id_type
+
+    @property
     def where_functional(self) -> bool:
         return any(not p.isidentifier() or keyword.iskeyword(p) for p, _ in self.where)
 

@@ -1,7 +1,9 @@
 """The Store's API on SQLAlchemy's asyncio engine (`postgresql+psycopg://`, psycopg's async driver).
 
 The work on each connection is the sync Store's own (`*_on` methods), run by `AsyncConnection.run_sync` in
-SQLAlchemy's greenlet bridge: one code path, so both stores write and read the same rows.
+SQLAlchemy's greenlet bridge: one code path, so both stores write and read the same rows. On psycopg's async
+driver, `get`, `count`, a one-statement `create`, and `get_by` and `page` of documents held in one row (without
+`conn=`) send the sync Store's compiled statements through the driver itself (`_on_driver`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from schemarel.runtime.async_parked import AsyncParked
 from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.dbstate import check_revision
 from schemarel.runtime.direct import SNAPSHOT
+from schemarel.runtime.lookups import text_ids
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.query import Page, Where
+from schemarel.runtime.query import Order, Page, Where, terms
 from schemarel.runtime.source import Source
 from schemarel.runtime.store import Store
 
@@ -164,7 +167,8 @@ class AsyncStore:
         (their greenlets and tasks cost a third of a call): in autocommit mode (one statement: its own
         transaction) the connection kept for it (`AsyncParked`, `work` given its cursor), else a pooled one
         handed back through a greenlet, as its reset awaits."""
-        await self._ready()
+        if not self._checked:  # not a coroutine per call: on a lookup of 0.1 ms every awaited frame shows
+            await self._ready()
         try:
             if autocommit:
                 return await self.parked.run(work)
@@ -179,7 +183,20 @@ class AsyncStore:
                 raise
             raise error from exc
 
+    async def _direct_rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """The rows of one statement of the sync store's direct path (built and compiled there, once), prepared,
+        on the connection kept for one-statement calls in autocommit mode (`_on_driver`)."""
+
+        async def read(cursor: Any) -> list[Any]:
+            await cursor.execute(sql, params, prepare=True)
+            return await cursor.fetchall()  # type: ignore[no-any-return]
+
+        return await self._on_driver(read, autocommit=True)
+
     async def get_by(self, *, conn: AsyncBind | None = None, **unique: Any) -> Any:
+        if conn is None and self.direct and self.sync.one_table:  # `Store.get_by`'s direct path
+            sql, params, path, value = self.sync.by_statement(unique)
+            return self.sync.one_found(await self._direct_rows(sql, params), path, value)
         query = self.sync.by_query(unique)
         async with self.reading(conn, one_statement=self.sync.one_table) as c:
             return await c.run_sync(self.sync.get_by_on, query, unique)
@@ -195,13 +212,33 @@ class AsyncStore:
     ) -> AsyncIterator[tuple[Any, Any]]:
         """(id, document) pairs matching `where`, as `Store.find`."""
         conds, order = self.sync.compile(where, order_by)
+        async for items in self._pages(conds, order, limit, batch_size, conn):
+            for item in items:
+                yield item
+
+    def pages(
+        self, where: Where | None = None, *, batch_size: int = 500, conn: AsyncBind | None = None
+    ) -> AsyncIterator[list[tuple[Any, Any]]]:
+        """Every (id, document) matching `where`, by id, a list of at most `batch_size` at a time (no empty
+        list), in one snapshot or in the caller's `conn`; the ids of uuid keys are their text, as `Store.pages`."""
+        conds, order = self.sync.compile(where, None)  # a bad filter raises here, not at the first page
+        return self._text_pages(self._pages(conds, order, None, batch_size, conn))
+
+    async def _text_pages(self, pages: AsyncIterator[list[tuple[Any, Any]]]) -> AsyncIterator[list[tuple[Any, Any]]]:
+        async for items in pages:
+            if items:
+                yield text_ids(items)
+
+    async def _pages(
+        self, conds: list[Any], order: Order, limit: int | None, size: int, conn: AsyncBind | None
+    ) -> AsyncIterator[list[tuple[Any, Any]]]:
+        """Pages of `Store.page_on` read in one snapshot (or in the caller's `conn`), `limit` documents at most."""
         after = None
         async with self.reading(conn) as c:
             while limit is None or limit > 0:
-                size = batch_size if limit is None else min(batch_size, limit)
-                items, after = await c.run_sync(self.sync.page_on, conds, order, size, after)
-                for item in items:
-                    yield item
+                count = size if limit is None else min(size, limit)
+                items, after = await c.run_sync(self.sync.page_on, conds, order, count, after)
+                yield items
                 if after is None:
                     return
                 limit = None if limit is None else limit - len(items)
@@ -215,6 +252,12 @@ class AsyncStore:
         after: str | None = None,
         conn: AsyncBind | None = None,
     ) -> Page[Any]:
+        if conn is None and self.direct and self.sync.one_table:  # `Store.page`'s direct path
+            order = Order.parse(self.sync.paths, order_by)
+            start = order.decode(after, self.sync._key) if after else None
+            sql, params = self.sync.page_statement(terms(self.sync.paths, where), order, limit, start)
+            items, last = self.sync.page_found(await self._direct_rows(sql, params), order, limit)
+            return Page(items, order.encode(last) if last is not None else None)
         conds, order = self.sync.compile(where, order_by)
         start = order.decode(after, self.sync._key) if after else None
         async with self.reading(conn, one_statement=self.sync.one_table) as c:
@@ -222,6 +265,9 @@ class AsyncStore:
         return Page(items, order.encode(last) if last is not None else None)
 
     async def count(self, where: Where | None = None, *, conn: AsyncBind | None = None) -> int:
+        if conn is None and self.direct:  # `Store.count`'s direct path: one statement, atomic on its own
+            sql, params = self.sync.count_statement(terms(self.sync.paths, where))
+            return int((await self._direct_rows(sql, params))[0][0])
         conds, _ = self.sync.compile(where, None)
         async with self.reading(conn, one_statement=self.sync.one_table) as c:
             return await c.run_sync(self.sync.count_on, conds)

@@ -32,7 +32,8 @@ class Lookups(StoreBase):
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
         if conn is None and self.direct.enabled:
-            return self._direct_one(("get",), self._key_column, self._key(doc_id), "id", doc_id)
+            rows = self._direct_rows(self.one_sql(("get",), self._key_column), {"v": self._key(doc_id)})
+            return self.one_found(rows, "id", doc_id)
         if conn is None and self.direct.psycopg and self.reads.subtree is not None:
             return self._direct_document(doc_id)
         with self._reading(conn, one_statement=self.one_table) as c:
@@ -58,27 +59,42 @@ class Lookups(StoreBase):
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
 
-    def _direct_one(self, key: Any, column: Any, value: Any, by: str, shown: Any) -> Any:
-        """The document of the row whose `column` is `value`, read by one statement sent through psycopg."""
+    def _direct_rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
+        """The rows of one statement sent through psycopg (`DirectReads.run`); database refusals as typed errors."""
+        try:
+            return self.direct.run(sql, params)
+        except Exception as exc:
+            raise self.error(exc) from exc
+
+    def one_sql(self, key: Any, column: Any) -> str:
+        """The SQL of a document held in one row, by the value of `column` bound as `v` (compiled once per `key`):
+        the sync and async stores' direct `get` and `get_by`."""
 
         def build() -> Any:
             return self.mapping.select(self.root).where(column == sa.bindparam("v", type_=column.type))
 
-        try:
-            rows = self.direct.rows(key, build, {"v": value})
-        except Exception as exc:
-            raise self.error(exc) from exc
+        return self.direct.sql(key, build)
+
+    def by_statement(self, unique: dict[str, Any]) -> tuple[str, dict[str, Any], str, Any]:
+        """`get_by`'s SQL for a document held in one row (see `one_sql`), its parameters, the path and value."""
+        if len(unique) != 1:
+            raise QueryError(f"get_by takes one unique property, as in get_by(userId=...), not {sorted(unique)}")
+        ((path, value),) = unique.items()
+        target = self._unique.get(path) or self._unique.setdefault(path, self.paths.unique(path))
+        column = target.tm.sa_table.c[target.field.column]
+        return self.one_sql(("by", path), column), {"v": query_value(target, value)}, path, value
+
+    def one_found(self, rows: Sequence[Any], by: str, shown: Any) -> Any:
+        """The document of the first of `rows` (of `one_sql`); raises DocumentNotFound when there is none."""
         if not rows:
             raise DocumentNotFound(self.name, shown if by == "id" else repr(shown), by=by)
         return self.read_row(rows[0])
 
     def get_by(self, *, conn: Bind | None = None, **unique: Any) -> Any:
         """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
-        if conn is None and self.direct.enabled and len(unique) == 1:
-            ((path, value),) = unique.items()
-            target = self._unique.get(path) or self._unique.setdefault(path, self.paths.unique(path))
-            column = target.tm.sa_table.c[target.field.column]
-            return self._direct_one(("by", path), column, query_value(target, value), path, value)
+        if conn is None and self.direct.enabled:
+            sql, params, path, value = self.by_statement(unique)
+            return self.one_found(self._direct_rows(sql, params), path, value)
         query = self.by_query(unique)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.get_by_on(c, query, unique)
@@ -168,7 +184,7 @@ class Lookups(StoreBase):
             while True:
                 items, after = self.page_on(c, conds, order, size, after)
                 if items:
-                    yield [(str(k) if isinstance(k, uuid.UUID) else k, document) for k, document in items]
+                    yield text_ids(items)
                 if after is None:
                     return
 
@@ -184,7 +200,7 @@ class Lookups(StoreBase):
             cursor = reads.cursor(c)
 
             def fetch(after: list[Any] | None, count: int) -> list[list[Any]]:
-                sql, params = self._page_statement(filters, order, count, after)
+                sql, params = self.page_statement(filters, order, count, after)
                 try:
                     return reads.fetch(cursor, sql, params, contiguous)
                 except Exception as exc:
@@ -214,21 +230,26 @@ class Lookups(StoreBase):
         other table's in `conn`'s transaction (`ReadPlan.page`: the root's uuid columns read as text, and so the
         `after` values it gives)."""
         filters = terms(self.paths, where)
-        sql, params = self._page_statement(filters, order, size, after)
-        items: list[tuple[Any, Any]]
+        sql, params = self.page_statement(filters, order, size, after)
         try:
             if conn is None:
-                rows = self.direct.run(sql, params)
-                read = self.read_row
-                items = [(row[0], read(row)) for row in rows]
-            else:
-                contiguous = not filters and not order.keys  # every document, in key order
-                items, rows = self.reads.page(conn, sql, params, contiguous)
+                return self.page_found(self.direct.run(sql, params), order, size)
+            contiguous = not filters and not order.keys  # every document, in key order
+            items, rows = self.reads.page(conn, sql, params, contiguous)
         except Exception as exc:
             raise self.error(exc) from exc
         return items, (order.values(rows[-1], self.root) if size and len(rows) == size else None)
 
-    def _page_statement(
+    def page_found(
+        self, rows: Sequence[Any], order: Order, size: int
+    ) -> tuple[list[tuple[Any, Any]], list[Any] | None]:
+        """The (id, document) pairs of the rows of `page_statement` for documents held in one row, and the
+        position of the last when the page is full (more may follow), else None."""
+        read = self.read_row
+        items = [(row[0], read(row)) for row in rows]
+        return items, (order.values(rows[-1], self.root) if size and len(rows) == size else None)
+
+    def page_statement(
         self, filters: Any, order: Order, size: int, after: list[Any] | None
     ) -> tuple[str, dict[str, Any]]:
         """The SQL of a page of root rows (compiled once per form of the query) and its parameters."""
@@ -280,6 +301,9 @@ class Lookups(StoreBase):
 
     def count(self, where: Where | None = None, *, conn: Bind | None = None) -> int:
         """How many documents match `where`."""
+        if conn is None and self.direct.psycopg:  # one statement, atomic on its own: no transaction around it
+            sql, params = self.count_statement(terms(self.paths, where))
+            return int(self._direct_rows(sql, params)[0][0])
         conds, _ = self.compile(where, None)
         with self._reading(conn, one_statement=self.one_table) as c:
             return self.count_on(c, conds)
@@ -287,6 +311,16 @@ class Lookups(StoreBase):
     def count_on(self, c: sa.Connection, conds: list[Any]) -> int:
         query = sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top, *conds)
         return int(c.execute(query).scalar_one())
+
+    def count_statement(self, filters: Any) -> tuple[str, dict[str, Any]]:
+        """The SQL of `count` (compiled once per form of the filters) and its parameters."""
+
+        def build() -> Any:
+            conds = where_of(filters, Binder(named=True))
+            return sa.select(sa.func.count()).select_from(self.root.sa_table).where(*self._top, *conds)
+
+        params = {f"p{i}": v for i, v in enumerate(bound(filters))}
+        return self.direct.sql(("count", shape(filters)), build), params
 
     def compile(self, where: Where | None, order_by: str | Sequence[str] | None) -> tuple[list[Any], Order]:
         return where_clause(self.paths, where), Order.parse(self.paths, order_by)
@@ -329,3 +363,8 @@ class Lookups(StoreBase):
 
     def __contains__(self, doc_id: object) -> bool:
         return self.exists(doc_id)
+
+
+def text_ids(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """(id, document) pairs with uuid ids as their text (what `pages` gives: what JSON holds)."""
+    return [(str(k) if isinstance(k, uuid.UUID) else k, document) for k, document in items]

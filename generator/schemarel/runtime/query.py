@@ -111,7 +111,9 @@ class Binder:
 
     def __call__(self, type_: Any, value: Any) -> Any:
         if not self.named:
-            return value
+            # a bound literal of the column's type, not the bare value: SQLAlchemy refuses `<`/`>` against a bare
+            # True or False (a keyset position on a boolean ordering key)
+            return sa.literal(value, type_)
         name = f"p{len(self.values)}"
         self.values[name] = value
         return sa.bindparam(name, type_=type_)
