@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import sqlalchemy as sa
 from runtime_helpers import customer, open_store
 from schemarel.runtime.ndjson import Loader, export
 from schemarel.runtime.store import Store
