@@ -29,6 +29,7 @@ WARMUP = 200  # untimed calls of each side before a paired measurement
 Row = tuple[str, str, str]  # (method, figure, ratio)
 
 from schemarel import Store  # noqa: E402
+from schemarel.runtime.keys import new_key  # noqa: E402
 
 CUSTOMER_TABLES = ("customer_profiles", "customer_profile_addresses", "customer_profile_emails",
                    "customer_profile_phone_numbers")  # fmt: skip
@@ -89,13 +90,14 @@ def truncate(engine: sa.Engine, *tables: str) -> Callable[[], None]:
 
 
 def customer_rows(documents: list[dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
-    """The rows of CustomerProfile documents, built by hand (client uuids), per table of `COLUMNS`."""
+    """The rows of CustomerProfile documents, built by hand, per table of `COLUMNS`; the keys are the store's
+    kind (`runtime.keys.new_key`, time-ordered), so both sides of a comparison write and read identical rows."""
     roots: list[tuple[Any, ...]] = []
     addresses: list[tuple[Any, ...]] = []
     emails: list[tuple[Any, ...]] = []
     phones: list[tuple[Any, ...]] = []
     for d in documents:
-        key = uuid.uuid4()
+        key = new_key()
         p = d["privacySettings"]
         roots.append((key, d["firstName"], d.get("middleName"), d["lastName"], p["marketingEmailsEnabled"],
                       p["twoFactorEnabled"]))  # fmt: skip

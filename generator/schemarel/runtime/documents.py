@@ -9,7 +9,6 @@ holds the value at that path inside the node; the other columns are keys, foreig
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from schemarel.errors import ValueRejected
 from schemarel.ir import SchemaModel
 from schemarel.runtime import exactjson, marks
+from schemarel.runtime.keys import new_key
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
@@ -96,7 +96,7 @@ class DocumentMap:
         """`add` by the generic mapping (the reference the compiled plan is tested against)."""
         root = self.root
         if key is None and root.key_source == "client":
-            key = uuid.uuid4()
+            key = new_key()
         row = self._row(root, document, key, link or {})
         batch.rows[0].append(row)
         batch.documents += 1

@@ -14,7 +14,6 @@ constants (`K3`, `T1`, …) in the namespace the source runs in.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 from schemarel.ir import Column, Table
 from schemarel.runtime import marks
 from schemarel.runtime.codegen import CodeWriter
+from schemarel.runtime.keys import new_key
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.tablemap import Field, RowBatch, TableMap, convert, system_columns
 from schemarel.sql.conversions import respelled
@@ -121,7 +121,7 @@ class _Compiler(CodeWriter):
                 "presence": marks.presence,
                 "extras": marks.extras,
                 "respelled": respelled,
-                "uuid4": uuid.uuid4,
+                "new_key": new_key,
                 "json_text": mapping.json_text,
                 "generic_row": mapping._row,
                 "generic_children": mapping._add_children,
@@ -291,7 +291,7 @@ class _Compiler(CodeWriter):
         """`add(batch, document, key)`, as `DocumentMap.add` without `link`."""
         self.emit("def add(batch, document, key):")
         if root.key_source == "client":
-            self.emit("    if key is None:", "        key = uuid4()")
+            self.emit("    if key is None:", "        key = new_key()")
         position = root.key_position
         self.emit(
             "    row = row_0(document, key)",
