@@ -1,6 +1,7 @@
 """create_many's and load's two batches at once (runtime/paired.py) on PostgreSQL: the same batches committed,
 the same failure raised, the same lines rejected, as writing one batch after another; clashes between the two
-retried alone; no deadlock."""
+retried alone, then side by side again; the session's lower lock_timeout and its idle-in-transaction timeout
+honoured; no deadlock."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ def test_a_batch_waiting_longer_than_the_lock_timeout_is_written_again_alone(
     customers: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another transaction holds the shared number until it rolls back: one batch after another would wait
-    for it and then write everything; so does create_many, its first attempt ended by the lock timeout."""
+    for it and then write everything; so does create_many, its first attempt ended by the lock timeout. Only
+    that batch and the one beside it are written again alone: the later ones go side by side again."""
     monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
     monkeypatch.setattr(paired, "LOCK_TIMEOUT", "50ms")
     alone: list[Any] = []
@@ -101,7 +103,7 @@ def test_a_batch_waiting_longer_than_the_lock_timeout_is_written_again_alone(
 
     def counting(self: Any, engine: Any, write: Any, one: Any, translate: Any) -> None:
         def again(item: Any) -> Any:
-            alone.append(item)
+            alone.append(item[0].rows[0][0][1])  # the batch's first document: its first name
             return one(item)
 
         original(self, engine, write, again, translate)
@@ -113,12 +115,61 @@ def test_a_batch_waiting_longer_than_the_lock_timeout_is_written_again_alone(
     release = threading.Timer(0.5, holder.rollback)
     release.start()
     try:
-        ids = customers.create_many([_document(i, "shared" if i == 3 else "plain") for i in range(8)], batch_size=2)
+        documents = [_document(i, "shared" if i == 3 else "plain") for i in range(12)]
+        ids = customers.create_many(documents, batch_size=2)
     finally:
         release.join()
         other.close()
-    assert [customers.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(8)]
-    assert alone  # the timeout ended the first attempt, and the batch was written again
+    assert [customers.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(12)]
+    assert alone == ["Ada2", "Ada4"]  # the timeout ended the first attempt of batch 1; batches 3–5 side by side
+
+
+def test_a_session_lock_timeout_lower_than_the_pairings_is_honoured(postgres_url: str) -> None:
+    """The session's lock_timeout is 100 ms; another transaction holds the shared number for 600 ms. One batch
+    after another fails by the session's timeout; so must create_many (a 1 s wait side by side would see the
+    lock released, and write what one after another does not)."""
+    customers_with_one_owner_per(postgres_url, SHARED).close()
+    engine = sa.create_engine(postgres_url, connect_args={"options": "-c lock_timeout=100ms"})
+    store = Store(engine, "customer", schemas_dir=SCHEMAS)
+    other = engine.connect()
+    holder = other.begin()
+    store.write(other, [_document(99, "shared")])
+    release = threading.Timer(0.6, holder.rollback)
+    release.start()
+    try:
+        with pytest.raises(Exception, match="lock timeout"):
+            store.create_many([_document(i, "shared" if i == 3 else "plain") for i in range(8)], batch_size=2)
+    finally:
+        release.join()
+        other.close()
+    assert _names(store) == ["Ada0", "Ada1"]
+    store.close()
+    engine.dispose()
+
+
+def test_a_later_batch_outlives_a_tiny_idle_in_transaction_timeout(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session ends a transaction idle for 50 ms; batch 0 takes 300 ms, while batch 1, written, waits idle
+    in its transaction for batch 0's commit. That wait is the pairing's own: every batch is written, none twice."""
+    customers_with_one_owner_per(postgres_url, SHARED).close()
+    engine = sa.create_engine(postgres_url, connect_args={"options": "-c idle_in_transaction_session_timeout=50ms"})
+    store = Store(engine, "customer", schemas_dir=SCHEMAS)
+    sent: list[str] = []
+    send = store.send
+
+    def slow_first(conn: sa.Connection, batch: RowBatch, ids: list[Any]) -> list[Any]:
+        sent.append(batch.rows[0][0][1])
+        if len(sent) == 1:
+            conn.exec_driver_sql("SELECT pg_sleep(0.3)")
+        return send(conn, batch, ids)
+
+    monkeypatch.setattr(store, "send", slow_first)
+    ids = store.create_many([customer(i) for i in range(6)], batch_size=2)
+    assert [store.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(6)]
+    assert sent == ["Ada0", "Ada2", "Ada4"]  # each batch written once, side by side
+    store.close()
+    engine.dispose()
 
 
 def test_a_pool_of_one_connection_writes_one_batch_at_a_time(customers: Store, postgres_url: str) -> None:
