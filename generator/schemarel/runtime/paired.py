@@ -18,8 +18,8 @@ take 1.8 s where one takes 2.4 s. The contract stays that of one batch after ano
   one batch after another. A longer wait on another session's lock is retried the same way, so it ends as it
   would without the pairing. Then batches go side by side again: a clash costs the clashing batches' first
   attempt, writing the rest alone would cost the pairing's gain on every later batch. Only clashes that repeat
-  (fewer than `QUIET` batches committed side by side since the last) back off: 1, 3, 7 … up to `MOST_ALONE`
-  batches are written alone after the n-th in a row;
+  (fewer than `QUIET` batches committed side by side since the last) back off: after the 2nd, 3rd, 4th … in
+  a row, 1, 3, 7 … more batches (at most `MOST_ALONE`) are written alone;
 - the later of two batches waits idle in its transaction for the earlier's commit, so its transaction turns
   off `idle_in_transaction_session_timeout`: that wait is this module's, not a forgotten transaction's, and
   it lasts as long as the earlier batch, whose statements the session's other timeouts still bound. (Ended by
