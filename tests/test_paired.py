@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import SCHEMAS, counts, customer, customers_with_one_owner_per, empty_customers
 from schemarel.errors import ConstraintViolation, DocumentInvalid
-from schemarel.runtime import ndjson, paired, writes
+from schemarel.runtime import ndjson, overlap, paired, writes
 from schemarel.runtime.ndjson import Loader, Reject
 from schemarel.runtime.store import Store
 from schemarel.runtime.tablemap import RowBatch
@@ -173,6 +174,29 @@ def test_a_later_batch_outlives_a_tiny_idle_in_transaction_timeout(
     assert sent == ["Ada0", "Ada2", "Ada4"]  # each batch written once, side by side
     store.close()
     engine.dispose()
+
+
+def test_create_many_shortens_the_switch_interval_while_it_writes_and_load_leaves_it(
+    customers: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interval is the whole process's (runtime/overlap.py): create_many, where it pays, shortens it while
+    its batches are written and restores it; load's two batches at once, where it does not, leave it alone."""
+    monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: True)
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    send = customers.send
+
+    def noting(conn: sa.Connection, *rows: Any) -> list[Any]:
+        seen.append(sys.getswitchinterval())
+        return send(conn, *rows)
+
+    monkeypatch.setattr(customers, "send", noting)
+    customers.create_many([customer(i) for i in range(4)], batch_size=2)
+    assert seen == [pytest.approx(overlap.SWITCH_INTERVAL)] * 2 and sys.getswitchinterval() == before
+    seen.clear()
+    assert _load(customers, [customer(i) for i in range(4)], 2)[1] == 4
+    assert seen == [before] * 2
 
 
 def test_a_pool_of_one_connection_writes_one_batch_at_a_time(customers: Store, postgres_url: str) -> None:
@@ -406,8 +430,8 @@ def test_a_load_whose_two_batches_clash_rejects_what_one_after_another_does(
     documents = [_document(i, "shared" if i in (3, 6) else "plain") for i in range(10)]
     documents[4]["firstName"] = documents[5]["firstName"] = "Twin"
     outcomes = []
-    for overlap in (False, True):
-        monkeypatch.setattr(ndjson, "can_overlap", lambda engine, overlap=overlap: overlap)
+    for paired_up in (False, True):
+        monkeypatch.setattr(ndjson, "can_overlap", lambda engine, paired_up=paired_up: paired_up)
         outcomes.append(_load(customers, documents, 4))
     alone, side_by_side = outcomes
     assert side_by_side == alone

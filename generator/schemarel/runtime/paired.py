@@ -44,8 +44,6 @@ from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
-from schemarel.runtime.overlap import fast_switching
-
 I = TypeVar("I")  # noqa: E741 - a work item
 T = TypeVar("T")
 
@@ -192,7 +190,6 @@ class Paired(Generic[I, T]):
         return _Outcome(result=result)
 
     def __enter__(self) -> Paired[I, T]:
-        fast_switching(True)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -201,7 +198,6 @@ class Paired(Generic[I, T]):
                 self.finish()  # an earlier failure wins; successes are kept (those batches are written)
         finally:
             self._pool.shutdown(wait=True)
-            fast_switching(False)
 
 
 def _settings() -> str:
