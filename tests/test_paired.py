@@ -155,7 +155,8 @@ def test_a_later_batch_outlives_a_tiny_idle_in_transaction_timeout(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The session ends a transaction idle for 50 ms; batch 0 takes 300 ms, while batch 1, written, waits idle
-    in its transaction for batch 0's commit. That wait is the pairing's own: every batch is written, none twice."""
+    in its transaction for batch 0's commit. That wait is the pairing's own: every batch is written, none twice,
+    by create_many and by a load."""
     customers_with_one_owner_per(postgres_url, SHARED).close()
     engine = sa.create_engine(postgres_url, connect_args={"options": "-c idle_in_transaction_session_timeout=50ms"})
     store = Store(engine, "customer", schemas_dir=SCHEMAS)
@@ -163,15 +164,26 @@ def test_a_later_batch_outlives_a_tiny_idle_in_transaction_timeout(
     send = store.send
 
     def slow_first(conn: sa.Connection, batch: RowBatch, ids: list[Any]) -> list[Any]:
-        sent.append(batch.rows[0][0][1])
-        if len(sent) == 1:
+        sent.append(batch.rows[0][0][1])  # the batch's first document: its first name
+        if sent[-1] == "Ada0":
             conn.exec_driver_sql("SELECT pg_sleep(0.3)")
         return send(conn, batch, ids)
 
     monkeypatch.setattr(store, "send", slow_first)
     ids = store.create_many([customer(i) for i in range(6)], batch_size=2)
     assert [store.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(6)]
-    assert sent == ["Ada0", "Ada2", "Ada4"]  # each batch written once, side by side
+    assert sorted(sent) == ["Ada0", "Ada2", "Ada4"]  # each batch written once, side by side
+    sent.clear()
+    recovered: list[Any] = []
+    recover = Loader._recover
+
+    def counting(self: Loader, batch: Any, error: Exception) -> Any:
+        recovered.append(batch)
+        return recover(self, batch, error)
+
+    monkeypatch.setattr(Loader, "_recover", counting)
+    assert _load(store, [customer(i) for i in range(6)], 2) == ([f"Ada{i}" for i in range(6)], 6, [])
+    assert sorted(sent) == ["Ada0", "Ada2", "Ada4"] and recovered == []  # a load's too: no batch lost its connection
     store.close()
     engine.dispose()
 
