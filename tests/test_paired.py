@@ -174,14 +174,7 @@ def test_a_later_batch_outlives_a_tiny_idle_in_transaction_timeout(
     assert [store.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(6)]
     assert sorted(sent) == ["Ada0", "Ada2", "Ada4"]  # each batch written once, side by side
     sent.clear()
-    recovered: list[Any] = []
-    recover = Loader._recover
-
-    def counting(self: Loader, batch: Any, error: Exception) -> Any:
-        recovered.append(batch)
-        return recover(self, batch, error)
-
-    monkeypatch.setattr(Loader, "_recover", counting)
+    recovered = _counted_recoveries(monkeypatch)
     assert _load(store, [customer(i) for i in range(6)], 2) == ([f"Ada{i}" for i in range(6)], 6, [])
     assert sorted(sent) == ["Ada0", "Ada2", "Ada4"] and recovered == []  # a load's too: no batch lost its connection
     store.close()
@@ -420,6 +413,19 @@ def _load(store: Store, documents: list[dict[str, Any]], batch_size: int) -> tup
     return [store.get(i)["firstName"] for i in result.ids], result.loaded, rejected
 
 
+def _counted_recoveries(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The batches a load recovers line by line (its connection lost), noted as `Loader._recover` is called."""
+    recovered: list[Any] = []
+    recover = Loader._recover
+
+    def counting(self: Loader, batch: Any, error: Exception) -> Any:
+        recovered.append(batch)
+        return recover(self, batch, error)
+
+    monkeypatch.setattr(Loader, "_recover", counting)
+    return recovered
+
+
 def _twins(store: Store) -> None:
     """A second unique value: two twins in a batch make its COPY fail at once, and each line is then written
     in a SAVEPOINT of its own (by INSERT: a lock timeout there is a SQLAlchemy error, as a refused line is)."""
@@ -545,13 +551,6 @@ def test_a_load_whose_batch_lost_its_connection_writes_it_again_line_by_line(
         return send(conn, batch, ids)
 
     monkeypatch.setattr(customers, "send", dropping)
-    recovered: list[Any] = []
-    recover = Loader._recover
-
-    def counting(self: Loader, batch: Any, error: Exception) -> Any:
-        recovered.append(batch)
-        return recover(self, batch, error)
-
-    monkeypatch.setattr(Loader, "_recover", counting)
+    recovered = _counted_recoveries(monkeypatch)
     assert _load(customers, documents, 4) == expected
     assert [r.line for r in expected[2]] == [6] and len(recovered) == 1
