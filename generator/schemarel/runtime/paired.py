@@ -77,7 +77,7 @@ class Paired(Generic[I, T]):
     `engine`, committed in order; `alone(item)` writes one in a transaction of its own (errors translated).
     `translate` turns a database error into the one `alone` would raise; `recover(item, error)`, if given, is
     the result of an item whose write failed otherwise than by a concurrency failure (it raises what it cannot
-    recover from, such as `error`), the later items then written alone. Used as a context manager, like
+    recover from, such as `error`), the item beside it then written again alone. Used as a context manager, like
     `overlap.Ahead`: `start` returns the results of items finished (raising the earliest failure), `finish`
     waits for the rest; leaving the block after a failure of its own waits for the items under way, and a
     failure of theirs is the one raised (it happened first)."""
@@ -202,9 +202,10 @@ class Paired(Generic[I, T]):
 
 def _settings() -> str:
     """One statement (one round trip) setting the side-by-side transaction's timeouts: `lock_timeout` the lower
-    of the session's (read here: always the session's current one; 0 is none) and LOCK_TIMEOUT, and no
-    `idle_in_transaction_session_timeout` (see the module docstring). A duration setting reads back with the
-    largest unit that divides it (500ms, 2s, 1min, 1h, 1d), which PostgreSQL's interval input takes."""
+    of the session's (0 is none) and LOCK_TIMEOUT, and no `idle_in_transaction_session_timeout` (see the module
+    docstring). The session's is read by the same statement rather than once per connection: it costs no round
+    trip, and is never stale (a caller may `SET` it on a pooled connection between calls). A duration setting
+    reads back with the largest unit that divides it (500ms, 2s, 1min, 1h, 1d), which interval input takes."""
     lowest = f"least(nullif(current_setting('lock_timeout')::interval, interval '0'), interval '{LOCK_TIMEOUT}')"
     return (
         f"SELECT set_config('lock_timeout', ceil(extract(epoch FROM {lowest}) * 1000)::bigint || 'ms', true),"
