@@ -1,20 +1,25 @@
 """create_many's and load's two batches at once (runtime/paired.py) on PostgreSQL: the same batches committed,
 the same failure raised, the same lines rejected, as writing one batch after another; clashes between the two
-retried alone; no deadlock."""
+retried alone, then side by side again; the session's lower lock_timeout and its idle-in-transaction timeout
+honoured; no deadlock."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import SCHEMAS, counts, customer, customers_with_one_owner_per, empty_customers
 from schemarel.errors import ConstraintViolation, DocumentInvalid
-from schemarel.runtime import ndjson, paired, writes
+from schemarel.runtime import ndjson, overlap, paired, writes
 from schemarel.runtime.ndjson import Loader, Reject
 from schemarel.runtime.store import Store
 from schemarel.runtime.tablemap import RowBatch
@@ -93,7 +98,8 @@ def test_a_batch_waiting_longer_than_the_lock_timeout_is_written_again_alone(
     customers: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another transaction holds the shared number until it rolls back: one batch after another would wait
-    for it and then write everything; so does create_many, its first attempt ended by the lock timeout."""
+    for it and then write everything; so does create_many, its first attempt ended by the lock timeout. Only
+    that batch and the one beside it are written again alone: the later ones go side by side again."""
     monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
     monkeypatch.setattr(paired, "LOCK_TIMEOUT", "50ms")
     alone: list[Any] = []
@@ -101,7 +107,7 @@ def test_a_batch_waiting_longer_than_the_lock_timeout_is_written_again_alone(
 
     def counting(self: Any, engine: Any, write: Any, one: Any, translate: Any) -> None:
         def again(item: Any) -> Any:
-            alone.append(item)
+            alone.append(item[0].rows[0][0][1])  # the batch's first document: its first name
             return one(item)
 
         original(self, engine, write, again, translate)
@@ -113,12 +119,89 @@ def test_a_batch_waiting_longer_than_the_lock_timeout_is_written_again_alone(
     release = threading.Timer(0.5, holder.rollback)
     release.start()
     try:
-        ids = customers.create_many([_document(i, "shared" if i == 3 else "plain") for i in range(8)], batch_size=2)
+        documents = [_document(i, "shared" if i == 3 else "plain") for i in range(12)]
+        ids = customers.create_many(documents, batch_size=2)
     finally:
         release.join()
         other.close()
-    assert [customers.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(8)]
-    assert alone  # the timeout ended the first attempt, and the batch was written again
+    assert [customers.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(12)]
+    assert alone == ["Ada2", "Ada4"]  # the timeout ended the first attempt of batch 1; batches 3–5 side by side
+
+
+def test_a_session_lock_timeout_lower_than_the_pairings_is_honoured(postgres_url: str) -> None:
+    """The session's lock_timeout is 100 ms; another transaction holds the shared number for 600 ms. One batch
+    after another fails by the session's timeout; so must create_many (a 1 s wait side by side would see the
+    lock released, and write what one after another does not)."""
+    customers_with_one_owner_per(postgres_url, SHARED).close()
+    engine = sa.create_engine(postgres_url, connect_args={"options": "-c lock_timeout=100ms"})
+    store = Store(engine, "customer", schemas_dir=SCHEMAS)
+    other = engine.connect()
+    holder = other.begin()
+    store.write(other, [_document(99, "shared")])
+    release = threading.Timer(0.6, holder.rollback)
+    release.start()
+    try:
+        with pytest.raises(Exception, match="lock timeout"):
+            store.create_many([_document(i, "shared" if i == 3 else "plain") for i in range(8)], batch_size=2)
+    finally:
+        release.join()
+        other.close()
+    assert _names(store) == ["Ada0", "Ada1"]
+    store.close()
+    engine.dispose()
+
+
+def test_a_later_batch_outlives_a_tiny_idle_in_transaction_timeout(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session ends a transaction idle for 50 ms; batch 0 takes 300 ms, while batch 1, written, waits idle
+    in its transaction for batch 0's commit. That wait is the pairing's own: every batch is written, none twice,
+    by create_many and by a load."""
+    customers_with_one_owner_per(postgres_url, SHARED).close()
+    engine = sa.create_engine(postgres_url, connect_args={"options": "-c idle_in_transaction_session_timeout=50ms"})
+    store = Store(engine, "customer", schemas_dir=SCHEMAS)
+    sent: list[str] = []
+    send = store.send
+
+    def slow_first(conn: sa.Connection, batch: RowBatch, ids: list[Any]) -> list[Any]:
+        sent.append(batch.rows[0][0][1])  # the batch's first document: its first name
+        if sent[-1] == "Ada0":
+            conn.exec_driver_sql("SELECT pg_sleep(0.3)")
+        return send(conn, batch, ids)
+
+    monkeypatch.setattr(store, "send", slow_first)
+    ids = store.create_many([customer(i) for i in range(6)], batch_size=2)
+    assert [store.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(6)]
+    assert sorted(sent) == ["Ada0", "Ada2", "Ada4"]  # each batch written once, side by side
+    sent.clear()
+    recovered = _counted_recoveries(monkeypatch)
+    assert _load(store, [customer(i) for i in range(6)], 2) == ([f"Ada{i}" for i in range(6)], 6, [])
+    assert sorted(sent) == ["Ada0", "Ada2", "Ada4"] and recovered == []  # a load's too: no batch lost its connection
+    store.close()
+    engine.dispose()
+
+
+def test_create_many_shortens_the_switch_interval_while_it_writes_and_load_leaves_it(
+    customers: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interval is the whole process's (runtime/overlap.py): create_many, where it pays, shortens it while
+    its batches are written and restores it; load's two batches at once, where it does not, leave it alone."""
+    monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
+    monkeypatch.setattr(ndjson, "can_overlap", lambda engine: True)
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    send = customers.send
+
+    def noting(conn: sa.Connection, *rows: Any) -> list[Any]:
+        seen.append(sys.getswitchinterval())
+        return send(conn, *rows)
+
+    monkeypatch.setattr(customers, "send", noting)
+    customers.create_many([customer(i) for i in range(4)], batch_size=2)
+    assert seen == [pytest.approx(overlap.SWITCH_INTERVAL)] * 2 and sys.getswitchinterval() == before
+    seen.clear()
+    assert _load(customers, [customer(i) for i in range(4)], 2)[1] == 4
+    assert seen == [before] * 2
 
 
 def test_a_pool_of_one_connection_writes_one_batch_at_a_time(customers: Store, postgres_url: str) -> None:
@@ -179,6 +262,148 @@ def test_an_earlier_batch_waiting_on_the_later_one_is_written_again_alone(
     engine.dispose()
 
 
+@pytest.fixture
+def keys(postgres_url: str) -> Iterator[sa.Engine]:
+    """A table of keys that refuses negative ones, and a row `held` whose lock another session keeps."""
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE keys (k int PRIMARY KEY CHECK (k >= 0))")
+        conn.exec_driver_sql("CREATE TABLE held (k int); INSERT INTO held VALUES (1)")
+    with psycopg.connect(postgres_url.replace("+psycopg", "")) as holder:  # outside the engine's pool
+        holder.execute("SELECT k FROM held FOR UPDATE")  # kept until the test ends
+        yield engine
+    engine.dispose()
+
+
+def _with_backoff(kinds: list[str]) -> tuple[list[int], bool, list[int]]:
+    """Paired's rule, run on paper: (the items committed, whether a failure is raised, those written alone). A
+    "clash" fails side by side by a concurrency failure and is written again alone with the item beside it; then
+    items go side by side again, but after the n-th clash in a row (fewer than QUIET commits side by side since
+    the last), 2**(n-1) - 1 items more are written alone. A "bad" item fails wherever it is written."""
+    committed: list[int] = []
+    alone: list[int] = []
+    under_way: list[int] = []
+    clashes = quiet = left = 0
+
+    def write_alone(i: int) -> bool:
+        if kinds[i] == "bad":
+            return False
+        alone.append(i)
+        committed.append(i)
+        return True
+
+    def settle() -> bool:
+        nonlocal clashes, quiet, left
+        first, later = under_way[0], under_way[1:]
+        under_way.clear()
+        if kinds[first] == "plain":
+            committed.append(first)
+            under_way.extend(later)
+            quiet += 1
+            clashes = 0 if quiet >= paired.QUIET else clashes
+            return True
+        if kinds[first] == "bad":
+            return False
+        clashes, quiet = clashes + 1, 0
+        left = min(2 ** (clashes - 1) - 1, paired.MOST_ALONE)
+        return write_alone(first) and all(write_alone(i) for i in later)
+
+    for i in range(len(kinds)):
+        while len(under_way) >= (1 if left else 2):
+            if not settle():
+                return committed, True, alone
+        if left:
+            left -= 1
+            if not write_alone(i):
+                return committed, True, alone
+        else:
+            under_way.append(i)
+    while under_way:
+        if not settle():
+            return committed, True, alone
+    return committed, False, alone
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(["plain"] * 5 + ["clash"] * 3 + ["bad"]), min_size=1, max_size=24))
+def test_drawn_clashes_are_written_alone_and_the_later_items_side_by_side_again(
+    keys: sa.Engine, kinds: list[str]
+) -> None:
+    """Items commit and fail as one after another (every item before the first bad one, the failure raised), and
+    after a clash the later items are written side by side again, as `_with_backoff` says (the old rule wrote
+    every item after a clash alone)."""
+    with keys.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE keys")
+    alone: list[int] = []
+
+    def write(conn: sa.Connection, i: int) -> int:
+        if kinds[i] == "clash":  # another session holds the row: lock_not_available at once, a real clash's error
+            conn.exec_driver_sql("SELECT k FROM held FOR UPDATE NOWAIT")
+        conn.exec_driver_sql(f"INSERT INTO keys VALUES ({-1 if kinds[i] == 'bad' else i})")
+        return i
+
+    def write_alone(i: int) -> int:
+        with keys.begin() as conn:
+            conn.exec_driver_sql(f"INSERT INTO keys VALUES ({-1 if kinds[i] == 'bad' else i})")
+        alone.append(i)
+        return i
+
+    committed, fails, expected_alone = _with_backoff(kinds)
+    first_bad = kinds.index("bad") if "bad" in kinds else len(kinds)
+    assert committed == list(range(first_bad)) and fails == (first_bad < len(kinds))  # the model is one after another
+    results: list[int] = []
+    ran = paired.Paired[int, int](keys, write, write_alone, lambda exc: exc)
+    with contextlib.ExitStack() as stack:
+        if fails:
+            stack.enter_context(pytest.raises(sa.exc.IntegrityError, match="keys_k_check"))
+        with ran:
+            for i in range(len(kinds)):
+                results += ran.start(i)
+            results += ran.finish()
+    if not fails:
+        assert results == committed
+    assert alone == expected_alone
+    with keys.connect() as conn:
+        assert conn.exec_driver_sql("SELECT k FROM keys ORDER BY k").scalars().all() == committed
+    assert keys.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    session=st.one_of(st.sampled_from(["0", "1ms", "999ms", "1s", "1001ms", "2min", "1h", "1d"]), st.integers(0, 3000)),
+    limit=st.sampled_from(["1ms", "100ms", "1s"]),
+)
+def test_side_by_side_the_lock_timeout_is_the_lower_of_the_sessions_and_the_pairings(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, session: str | int, limit: str
+) -> None:
+    """A side-by-side transaction waits on a lock at most the lower of the session's lock_timeout (0: none) and
+    LOCK_TIMEOUT, and is never ended as idle in transaction; a transaction written alone keeps the session's."""
+    monkeypatch.setattr(paired, "LOCK_TIMEOUT", limit)
+    options = f"-c lock_timeout={session} -c idle_in_transaction_session_timeout=20s"
+    engine = sa.create_engine(postgres_url, connect_args={"options": options})
+    query = "SELECT current_setting('lock_timeout')::interval, current_setting('idle_in_transaction_session_timeout')"
+    seen: dict[str, Any] = {}
+
+    def write(conn: sa.Connection, label: str) -> str:
+        seen[label] = tuple(conn.exec_driver_sql(query).one())
+        return label
+
+    def write_alone(label: str) -> str:
+        with engine.begin() as conn:
+            return write(conn, label)
+
+    with paired.Paired[str, str](engine, write, write_alone, lambda exc: exc) as ran:
+        ran.start("side by side")
+        ran.finish()
+    write_alone("alone")
+    engine.dispose()
+    own = seen["alone"][0]
+    assert seen["alone"][1] == "20s"
+    with psycopg.connect(postgres_url.replace("+psycopg", "")) as conn:
+        expected = conn.execute("SELECT least(nullif(%s::interval, '0'), %s::interval)", (own, limit)).fetchone()
+    assert seen["side by side"] == (expected[0] if expected else None, "0")
+
+
 def _load(store: Store, documents: list[dict[str, Any]], batch_size: int) -> tuple[list[str], int, list[Reject]]:
     """A load of `documents` from an empty store: the names written (in order), the count, the rejects."""
     empty_customers(store)
@@ -186,6 +411,19 @@ def _load(store: Store, documents: list[dict[str, Any]], batch_size: int) -> tup
     lines = [json.dumps(doc).encode() for doc in documents]
     result = Loader(store, rejected.append, batch_size, keep_ids=True).run(lines)
     return [store.get(i)["firstName"] for i in result.ids], result.loaded, rejected
+
+
+def _counted_recoveries(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The batches a load recovers line by line (its connection lost), noted as `Loader._recover` is called."""
+    recovered: list[Any] = []
+    recover = Loader._recover
+
+    def counting(self: Loader, batch: Any, error: Exception) -> Any:
+        recovered.append(batch)
+        return recover(self, batch, error)
+
+    monkeypatch.setattr(Loader, "_recover", counting)
+    return recovered
 
 
 def _twins(store: Store) -> None:
@@ -210,8 +448,8 @@ def test_a_load_whose_two_batches_clash_rejects_what_one_after_another_does(
     documents = [_document(i, "shared" if i in (3, 6) else "plain") for i in range(10)]
     documents[4]["firstName"] = documents[5]["firstName"] = "Twin"
     outcomes = []
-    for overlap in (False, True):
-        monkeypatch.setattr(ndjson, "can_overlap", lambda engine, overlap=overlap: overlap)
+    for paired_up in (False, True):
+        monkeypatch.setattr(ndjson, "can_overlap", lambda engine, paired_up=paired_up: paired_up)
         outcomes.append(_load(customers, documents, 4))
     alone, side_by_side = outcomes
     assert side_by_side == alone
@@ -254,9 +492,10 @@ def test_a_load_whose_earlier_batch_waits_on_the_later_one_ends_as_one_after_ano
     assert [r.line for r in expected[2]] == [3, 5] and "one_owner_per_number" in expected[2][1].reasons[0]
 
 
-def test_an_item_recovered_from_keeps_its_place_and_the_later_ones_are_written_alone(postgres_url: str) -> None:
+def test_an_item_recovered_from_keeps_its_place_and_the_later_one_is_written_alone(postgres_url: str) -> None:
     """`recover` gives the result of an item whose write failed (here: a value the table refuses), in its place;
-    the later item, rolled back meanwhile, is written again alone; an error `recover` raises is the one raised."""
+    the later item, rolled back meanwhile, is written again alone, and the next ones side by side again; an error
+    `recover` raises is the one raised."""
     engine = sa.create_engine(postgres_url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE keys (k int PRIMARY KEY CHECK (k > 0))")
@@ -276,15 +515,15 @@ def test_an_item_recovered_from_keeps_its_place_and_the_later_ones_are_written_a
 
     ran = paired.Paired[int, str](engine, write, alone, lambda exc: exc, recover)
     with ran:
-        results = ran.start(1) + ran.start(-1) + ran.start(2) + ran.start(3) + ran.finish()
-    assert results == ["written 1", "recovered -1", "written 2 alone", "written 3 alone"]
+        results = ran.start(1) + ran.start(-1) + ran.start(2) + ran.start(3) + ran.start(5) + ran.finish()
+    assert results == ["written 1", "recovered -1", "written 2 alone", "written 3", "written 5"]
     ran = paired.Paired[int, str](engine, write, alone, lambda exc: exc, recover)
     with pytest.raises(ValueError, match="not this one"), ran:
         ran.start(-2)
         ran.start(4)
         ran.finish()
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT k FROM keys ORDER BY k").scalars().all() == [1, 2, 3]
+        assert conn.exec_driver_sql("SELECT k FROM keys ORDER BY k").scalars().all() == [1, 2, 3, 5]
     engine.dispose()
 
 
@@ -312,13 +551,6 @@ def test_a_load_whose_batch_lost_its_connection_writes_it_again_line_by_line(
         return send(conn, batch, ids)
 
     monkeypatch.setattr(customers, "send", dropping)
-    recovered: list[Any] = []
-    recover = Loader._recover
-
-    def counting(self: Loader, batch: Any, error: Exception) -> Any:
-        recovered.append(batch)
-        return recover(self, batch, error)
-
-    monkeypatch.setattr(Loader, "_recover", counting)
+    recovered = _counted_recoveries(monkeypatch)
     assert _load(customers, documents, 4) == expected
     assert [r.line for r in expected[2]] == [6] and len(recovered) == 1

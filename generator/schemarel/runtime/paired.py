@@ -11,12 +11,20 @@ take 1.8 s where one takes 2.4 s. The contract stays that of one batch after ano
 - two batches side by side may wait on each other's rows (a unique value both insert, a row one references
   that the other inserts). The later one waiting on the earlier is what one after another does too (it then
   sees the committed row). The earlier one waiting on the later could wait forever, the later waiting in this
-  module for the earlier's commit: so a batch run side by side has a `lock_timeout`, and one that fails by it,
-  by the server's deadlock detection or by a serialization failure (an engine at SERIALIZABLE) is written
-  again alone, without the timeout, once the later one rolled back (it does when the batch before it fails),
-  and the later one after it: their outcome is then the one of one batch after another. The rest of the call
-  writes one batch at a time (a clash rarely comes alone). A longer wait on another session's lock is
-  retried the same way, so it ends as it would without the pairing.
+  module for the earlier's commit: so a batch run side by side has a `lock_timeout` (1 s, or the session's own
+  if lower), and one that fails by it, by the server's deadlock detection or by a serialization failure (an
+  engine at SERIALIZABLE) is written again alone, with the session's own settings, once the later one rolled
+  back (it does when the batch before it fails), and the later one after it: their outcome is then the one of
+  one batch after another. A longer wait on another session's lock is retried the same way, so it ends as it
+  would without the pairing. Then batches go side by side again: a clash costs the clashing batches' first
+  attempt, writing the rest alone would cost the pairing's gain on every later batch. Only clashes that repeat
+  (fewer than `QUIET` batches committed side by side since the last) back off: after the 2nd, 3rd, 4th … in
+  a row, 1, 3, 7 … more batches (at most `MOST_ALONE`) are written alone;
+- the later of two batches waits idle in its transaction for the earlier's commit, so its transaction turns
+  off `idle_in_transaction_session_timeout`: that wait is this module's, not a forgotten transaction's, and
+  it lasts as long as the earlier batch, whose statements the session's other timeouts still bound. (Ended by
+  the server instead, the batch would be written again for nothing, and a connection lost at commit leaves
+  unknown whether the commit happened.)
 
 No deadlock: a job waits in this module only for the job before it, which waits for nothing later (its lock
 waits end by the timeout); a job takes a connection from the pool only once the job before it has its own,
@@ -36,12 +44,12 @@ from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
-from schemarel.runtime.overlap import fast_switching
-
 I = TypeVar("I")  # noqa: E741 - a work item
 T = TypeVar("T")
 
-LOCK_TIMEOUT = "1s"  # a lock wait of a batch run side by side; longer ones are retried alone, without it
+LOCK_TIMEOUT = "1s"  # a lock wait of a batch run side by side (or the session's, if lower); longer ones retried alone
+QUIET = 4  # batches committed side by side after which a clash no longer counts as a repeated one
+MOST_ALONE = 63  # batches written alone at most after clashes in a row (1, 3, 7 … after the 2nd, 3rd, 4th …)
 # lock_not_available, deadlock_detected, serialization_failure (an engine at SERIALIZABLE): may come of the pairing
 CONCURRENCY = frozenset({"55P03", "40P01", "40001"})
 
@@ -69,7 +77,7 @@ class Paired(Generic[I, T]):
     `engine`, committed in order; `alone(item)` writes one in a transaction of its own (errors translated).
     `translate` turns a database error into the one `alone` would raise; `recover(item, error)`, if given, is
     the result of an item whose write failed otherwise than by a concurrency failure (it raises what it cannot
-    recover from, such as `error`), the later items then written alone. Used as a context manager, like
+    recover from, such as `error`), the item beside it then written again alone. Used as a context manager, like
     `overlap.Ahead`: `start` returns the results of items finished (raising the earliest failure), `finish`
     waits for the rest; leaving the block after a failure of its own waits for the items under way, and a
     failure of theirs is the one raised (it happened first)."""
@@ -89,14 +97,17 @@ class Paired(Generic[I, T]):
         self._recover = recover
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="schemarel-write")
         self._under_way: deque[_Job[I, T]] = deque()
-        self._one_by_one = False  # after a clash between two batches side by side
+        self._clashes = 0  # clashes in a row: fewer than QUIET batches committed side by side between them
+        self._quiet = 0  # batches committed side by side since the last clash
+        self._alone_left = 0  # batches to write alone before going side by side again (after repeated clashes)
         self._done: list[T] = []
 
     def start(self, item: I) -> list[T]:
         """The results of the items finished so far, then `item` started (the item two before it finished)."""
-        while len(self._under_way) >= (1 if self._one_by_one else 2):
+        while len(self._under_way) >= (1 if self._alone_left else 2):
             self._settle_first()
-        if self._one_by_one:
+        if self._alone_left:
+            self._alone_left -= 1
             self._done.append(self._alone(item))
         else:
             before = self._under_way[-1] if self._under_way else None
@@ -121,6 +132,9 @@ class Paired(Generic[I, T]):
         outcome = job.future.result()
         if outcome.committed:
             self._done.append(outcome.result)  # type: ignore[arg-type]
+            self._quiet += 1
+            if self._quiet >= QUIET:
+                self._clashes = 0
             return
         later = list(self._under_way)
         self._under_way.clear()
@@ -131,11 +145,13 @@ class Paired(Generic[I, T]):
         assert error is not None
         if sqlstate(error) in CONCURRENCY:
             first = self._alone(job.item)
+            self._clashes += 1
+            self._quiet = 0
+            self._alone_left = min(2 ** (self._clashes - 1) - 1, MOST_ALONE)
         elif self._recover is not None:
             first = self._recover(job.item, error)
         else:
             raise self._translate(error) from error
-        self._one_by_one = True
         self._done.append(first)
         for again in later:
             self._done.append(self._alone(again.item))
@@ -156,7 +172,7 @@ class Paired(Generic[I, T]):
     def _transaction(self, conn: sa.Connection, job: _Job[I, T], before: _Job[I, T] | None) -> _Outcome[T]:
         transaction = conn.begin()
         try:
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            conn.exec_driver_sql(_settings())
             result = self._write(conn, job.item)
         except Exception as exc:
             with contextlib.suppress(Exception):  # a dropped connection: the failure to report is `exc`
@@ -174,7 +190,6 @@ class Paired(Generic[I, T]):
         return _Outcome(result=result)
 
     def __enter__(self) -> Paired[I, T]:
-        fast_switching(True)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -183,7 +198,19 @@ class Paired(Generic[I, T]):
                 self.finish()  # an earlier failure wins; successes are kept (those batches are written)
         finally:
             self._pool.shutdown(wait=True)
-            fast_switching(False)
+
+
+def _settings() -> str:
+    """One statement (one round trip) setting the side-by-side transaction's timeouts: `lock_timeout` the lower
+    of the session's (0 is none) and LOCK_TIMEOUT, and no `idle_in_transaction_session_timeout` (see the module
+    docstring). The session's is read by the same statement rather than once per connection: it costs no round
+    trip, and is never stale (a caller may `SET` it on a pooled connection between calls). A duration setting
+    reads back with the largest unit that divides it (500ms, 2s, 1min, 1h, 1d), which interval input takes."""
+    lowest = f"least(nullif(current_setting('lock_timeout')::interval, interval '0'), interval '{LOCK_TIMEOUT}')"
+    return (
+        f"SELECT set_config('lock_timeout', ceil(extract(epoch FROM {lowest}) * 1000)::bigint || 'ms', true),"
+        " set_config('idle_in_transaction_session_timeout', '0', true)"
+    )
 
 
 def sqlstate(error: Exception) -> str | None:
