@@ -1,6 +1,6 @@
 """`python -m schemarel`: the command line."""
 
-from schemarel.cli.main import main
+from schemarel.cli.main import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -96,10 +96,12 @@ class StoreBase:
         """The revision of the models this store writes (None when built from schema files)."""
         return self.model.revision
 
-    def prepare(self, document: Any, index: int | None = None) -> Any:
+    def prepare(self, document: Any, index: int | None = None, *, plain: bool = False) -> Any:
         """The document with defaults filled in, validated; raises DocumentInvalid listing every violation, or
-        ValueRejected for what the database cannot hold (checked here, before anything is written)."""
-        self._check_values(document, index)
+        ValueRejected for what the database cannot hold (checked here, before anything is written; not when
+        `plain`, a document `exactjson.loads_checked` found plain JSON data, which these checks pass)."""
+        if not plain:
+            self._check_values(document, index)
         document = self.mapping.with_defaults(document)
         self.validator.validate(document, index)
         if self.mysql:

@@ -190,12 +190,12 @@ class Loader:
         if not raw.strip():
             return None
         try:
-            document = exactjson.loads(raw)
+            document, plain = exactjson.loads_checked(raw) if isinstance(raw, bytes) else (exactjson.loads(raw), False)
         except exactjson.NotJSON as exc:
             refused.append(_rejection(number, [f"invalid JSON: {exc}"]))
             return None
         try:
-            return self.store.prepare(document)
+            return self.store.prepare(document, plain=plain)
         except DocumentInvalid as exc:
             refused.append(_rejection(number, [str(v) for v in exc.violations]))
         except REFUSALS as exc:
