@@ -185,11 +185,7 @@ def _progress(length: int | None, label: str) -> Any:
 @rejects_keep_option
 @db_option
 @click.option(
-    "--batch-size",
-    type=click.IntRange(1),
-    default=1000,
-    show_default=True,
-    help="Documents per transaction (the first three: at most 100, 250, 500).",
+    "--batch-size", type=click.IntRange(1), default=1000, show_default=True, help="Documents per transaction."
 )
 @click.option(
     "--rejects",

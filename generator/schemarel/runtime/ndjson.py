@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -23,9 +23,6 @@ REFUSALS = (ConstraintViolation, ValueRejected)
 # what makes a batch fail for one of its lines: each line is then tried on its own
 FAILURES = (StoreError, sa.exc.DBAPIError)
 Written = tuple[list[Any], list["Reject"]]  # a batch's ids, and its lines refused (before the database, then by it)
-# the first batches' sizes, up to `batch_size`: nothing is written until the first batch is prepared, so small
-# ones first start the writing sooner (and the two sides overlap for longer)
-FIRST_BATCHES = (100, 250, 500)
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,7 @@ class LoadResult:
 
 
 class Loader:
-    """Loads NDJSON lines into a store, `batch_size` documents per transaction (the first ones `FIRST_BATCHES`).
+    """Loads NDJSON lines into a store, `batch_size` documents per transaction.
 
     An invalid line (bad JSON, a schema violation, a row the database refuses) is reported through `reject`
     with its line number and reasons, and the other lines load. With `all_or_nothing`, everything happens
@@ -178,18 +175,15 @@ class Loader:
         `finish` every batch written after waiting for those under way, or none)."""
         pending: list[tuple[int, Any]] = []
         refused: list[Reject] = []  # the lines of this batch that never reach the database
-        limits = _batch_limits(self.batch_size)
-        limit = next(limits)
         for number, raw in enumerate(lines, 1):
             if self.progress is not None:
                 self.progress(len(raw))
             document = self._parse(number, raw, refused)
             if document is not None:
                 pending.append((number, document))
-            if len(pending) >= limit:
+            if len(pending) >= self.batch_size:
                 self._flush(start, finish, pending, refused)
                 pending, refused = [], []
-                limit = next(limits)
         self._flush(start, finish, pending, refused)
 
     def _parse(self, number: int, raw: bytes, refused: list[Reject]) -> Any:
@@ -304,15 +298,6 @@ class Loader:
                 _escape(exc, side_by_side)
                 rejected.append(_rejection(number, [_reason(exc)]))
         return ids
-
-
-def _batch_limits(batch_size: int) -> Iterator[int]:
-    """The size of each batch in turn: `FIRST_BATCHES` (none larger than `batch_size`), then `batch_size`."""
-    for size in FIRST_BATCHES:
-        if size < batch_size:
-            yield size
-    while True:
-        yield batch_size
 
 
 def _rejection(number: int, reasons: list[str]) -> Reject:
