@@ -34,7 +34,7 @@ def jsonschema_says_valid(contents: Any) -> bool:
 
 def fast_says_valid(contents: Any) -> bool:
     cls = jsonschema.validators.validator_for({"$schema": loader.dialect(contents)})
-    return loader._fast_verdict(cls.META_SCHEMA, contents)
+    return loader._fast_verdict(cls.META_SCHEMA["$schema"], contents)
 
 
 def subschemas(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -124,7 +124,7 @@ def parse_json(path: Path, display: str) -> Any:
 def _check_metaschema(contents: Any, display: str) -> None:
     if not isinstance(contents, dict):
         raise SchemaError(display, "#", "a schema file must hold a JSON object")
-    if not _fast_verdict(_metaschema(dialect(contents)), contents):
+    if not _fast_verdict(dialect(contents), contents):
         import jsonschema  # slow to import: only where jsonschema-rs cannot say, and to word the errors
 
         validator_cls = jsonschema.validators.validator_for({"$schema": dialect(contents)})
@@ -138,9 +138,9 @@ def _check_metaschema(contents: Any, display: str) -> None:
     found = find_keys(contents, ("pattern", "patternProperties", "x-sql"))
     _check_patterns(found, display)
     annotations = found["x-sql"]
-    if not annotations:
+    if not annotations or _fast_xsql_verdict(annotation for _, annotation in annotations):
         return
-    import jsonschema
+    import jsonschema  # slow to import (a load would spend more on it than on its first batch): to word the errors
 
     xsql_validator = jsonschema.Draft202012Validator(XSQL_SCHEMA)
     for node_path, annotation in annotations:
@@ -148,12 +148,13 @@ def _check_metaschema(contents: Any, display: str) -> None:
             raise SchemaError(display, pointer(*node_path, "x-sql", *err.path), f"invalid x-sql: {err.message}")
 
 
-def _fast_verdict(metaschema: dict[str, Any], contents: Any) -> bool:
-    """True when jsonschema-rs finds `contents` valid against `metaschema` (formats unchecked, as jsonschema
-    does without a format checker); False when it finds it invalid or cannot say (then jsonschema decides)."""
+def _fast_verdict(uri: str, contents: Any) -> bool:
+    """True when jsonschema-rs finds `contents` valid against the metaschema of dialect `uri` (formats unchecked,
+    as jsonschema does without a format checker); False when it finds it invalid or cannot say (then jsonschema
+    decides)."""
     if jsonschema_rs is None:  # pragma: no cover - no wheel for the platform
         return False
-    validator = _fast_metaschema(metaschema.get("$schema", ""))
+    validator = _fast_metaschema(uri)
     if validator is None:
         return False
     try:
@@ -162,23 +163,31 @@ def _fast_verdict(metaschema: dict[str, Any], contents: Any) -> bool:
         return False
 
 
-@functools.cache
-def _metaschema(uri: str) -> dict[str, Any]:
-    """The metaschema of one of `_DIALECTS`, as jsonschema has it (from the same package, without importing it)."""
-    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+def _fast_xsql_verdict(annotations: Iterable[Any]) -> bool:
+    """True when jsonschema-rs finds every annotation a valid `x-sql` (False: jsonschema decides, and words why)."""
+    validator = _fast_xsql()
+    if validator is None:  # pragma: no cover - no wheel for the platform
+        return False
+    try:
+        return all(validator.is_valid(annotation) for annotation in annotations)
+    except (ValueError, TypeError, OverflowError):
+        return False
 
-    found: dict[str, Any] = REGISTRY.contents(uri)
-    return found
+
+@functools.cache
+def _fast_xsql() -> Any:
+    return None if jsonschema_rs is None else jsonschema_rs.Draft202012Validator(XSQL_SCHEMA, validate_formats=False)
 
 
 @functools.cache
 def _fast_metaschema(uri: str) -> Any:
-    """jsonschema-rs's validator of one draft's metaschema (None for a draft it does not know, such as draft 3)."""
+    """jsonschema-rs's validator of one draft's metaschema (None for a draft it does not know, such as draft 3):
+    a reference to the metaschema jsonschema-rs holds (reading jsonschema's copies, every draft's files, took
+    longer than the rest of a load's start-up checks)."""
     if uri not in _DIALECTS.values() or "draft-03" in uri:
         return None
-    metaschema = _metaschema(uri)
     try:
-        return jsonschema_rs.validator_for(metaschema, validate_formats=False)
+        return jsonschema_rs.validator_for({"$schema": uri, "$ref": uri}, validate_formats=False)
     except (ValueError, jsonschema_rs.ReferencingError):  # pragma: no cover - a metaschema it cannot compile
         return None
 
