@@ -21,7 +21,7 @@ from conftest import CI, REPO, SHARED, require_shared, run_schemarel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemarel.cli.main import main
-from schemarel.render.pyformat import PIECE, format_source, split_long_strings
+from schemarel.render.pyformat import PIECE, format_source, mark_long_docstrings, split_long_strings
 from schemarel.text import docstring_line
 
 RUFF = [sys.executable, "-m", "ruff"]
@@ -170,3 +170,44 @@ def test_a_docstring_keeps_its_text_through_ruff(text: str) -> None:
     namespace: dict[str, Any] = {}
     exec(compile(formatted, "<formatted>", "exec"), namespace)
     assert namespace["Table"].__doc__ == text.strip()
+
+
+# Ruff settings a project may hold for generated/: line length checked or not, and for which files.
+RUFF_SETTINGS = {
+    "defaults": "",
+    "all of E": '[tool.ruff.lint]\nselect = ["E"]\n',
+    "E501 at the longest line length": '[tool.ruff]\nline-length = 320\n[tool.ruff.lint]\nextend-select = ["E501"]\n',
+    "short lines": '[tool.ruff]\nline-length = 40\n[tool.ruff.lint]\nselect = ["E", "F"]\n',
+    "E501 off for models": '[tool.ruff.lint]\nselect = ["E"]\nper-file-ignores = {"generated/models/*" = ["E501"]}\n',
+    "E501 ignored": '[tool.ruff.lint]\nselect = ["E"]\nignore = ["E501"]\n',
+}
+
+
+@pytest.fixture(scope="module")
+def ruff_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    roots = {}
+    for name, config in RUFF_SETTINGS.items():
+        root = tmp_path_factory.mktemp("ruff_project")
+        (root / "pyproject.toml").write_text(config)
+        roots[name] = root
+    return roots
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(sorted(RUFF_SETTINGS)),
+    st.sampled_from(["models/big.py", "documents/big.py"]),
+    st.lists(st.integers(min_value=1, max_value=120), min_size=1, max_size=4),
+)
+def test_a_big_module_is_marked_as_without_asking_whether_ruff_checks_line_length(
+    ruff_projects: dict[str, Path], settings_name: str, module: str, words: list[int]
+) -> None:
+    """Asking ruff first whether it checks line length at the module's path (a big module) marks exactly the
+    docstring lines that checking the whole module marks, under every project setting (docstring lines of up
+    to 720 characters, beyond the longest line length ruff accepts)."""
+    classes = "".join(
+        f'class T{i}:\n    """{" ".join(["word"] * n)}"""\n\n    x = 1\n\n\n' for i, n in enumerate(words)
+    )
+    source = f'"""Module."""\n\n\n{classes}'.rstrip("\n") + "\n"
+    path = ruff_projects[settings_name] / "generated" / module
+    assert mark_long_docstrings(source, path, probe_above=0) == mark_long_docstrings(source, path, probe_above=10**9)
