@@ -176,6 +176,8 @@ def test_hostile_text_anywhere(text: str, place: str) -> None:
 
 
 @EXAMPLES
+@example(stem=b"\\")
+@example(stem=b"a\\b")
 @given(stem=st.binary(min_size=1, max_size=6).filter(lambda b: b"/" not in b and b"\x00" not in b and b"." not in b))
 def test_file_names_of_any_bytes(stem: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:

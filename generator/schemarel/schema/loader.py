@@ -296,6 +296,8 @@ def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[So
         display = _display(path, display_base)
         if jsontext.printable(display) != display:  # it would be written into revisions, docs and messages
             raise SchemaError(jsontext.printable(display), "", "the file name is not UTF-8 text: rename the file")
+        if "\\" in path.name:  # generated paths and the docs site's copy refuse it (a Windows separator)
+            raise SchemaError(display, "", "the file name holds a backslash, which no output path may: rename the file")
         contents = parse_json(path, display)
         _check_metaschema(contents, display)
         parsed.append((path, display, contents))
