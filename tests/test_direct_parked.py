@@ -159,6 +159,24 @@ def test_a_session_the_server_dropped_is_replaced(customers: Store, postgres_url
     assert backend(store) != pid
 
 
+@pytest.mark.parametrize("calls", [1, 3])
+def test_a_session_left_with_a_command_under_way_is_replaced(customers: Store, calls: int) -> None:
+    """A connection lost while a statement was being sent may not read as broken, yet stays busy with it: every
+    later statement failed "another command is already in progress" (seen in CI after pg_terminate_backend).
+    Made busy here by a statement sent and never read, on the real connection."""
+    store = customers
+    doc_id = store.create(customer(1))
+    pid = backend(store)
+    for _ in range(calls):
+        kept: Any = store.direct.parked.connection()
+        kept.pgconn.send_query(b"SELECT pg_sleep(0)")  # libpq now has a command in progress on it
+        with pytest.raises(psycopg.OperationalError, match="another command is already in progress"):
+            store.get(doc_id)
+        assert store.get(doc_id) == customer(1)  # on a new session
+        assert backend(store) != pid
+        pid = backend(store)
+
+
 def test_an_engine_that_pre_pings_keeps_its_promise(customers: Store, postgres_url: str) -> None:
     """`pool_pre_ping`: no connection kept (each statement takes a pooled one, tested first), so a server that
     dropped every session meanwhile costs no failed call."""

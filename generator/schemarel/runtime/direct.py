@@ -138,7 +138,10 @@ class Parked:
             yield cursor
         finally:
             driver = cursor.connection
-            if driver.closed or driver.broken:  # the server dropped it: the next call makes another
+            # dropped by the server, or left with a command under way (a connection lost while a statement was
+            # being sent may not read as broken, yet every later statement fails "another command is already in
+            # progress"; the async store's kept connection does the same): the next call makes another
+            if driver.closed or driver.broken or driver.pgconn.transaction_status:
                 self._kept = False
                 driver.close()
             elif self._closed or self._idle:
@@ -223,7 +226,7 @@ def _pooled_autocommit(engine: sa.Engine) -> Iterator[Any]:
         try:
             yield driver
         finally:
-            if driver.closed or driver.broken:
+            if driver.closed or driver.broken or driver.pgconn.transaction_status:  # as `Parked.autocommit`
                 pooled.invalidate()
             else:
                 driver.autocommit = previous
