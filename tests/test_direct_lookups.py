@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from api_helpers import TICKET, Blocking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemarel import DocumentNotFound, Store
-from test_runtime_api import SCALAR_FILTERS, TICKETS, ticket_stores  # noqa: F401 - the fixture, used by name
+from test_runtime_api import SCALAR_FILTERS, TICKETS, emptied_tickets, ticket_stores  # noqa: F401 - the fixture, used by name
 
 KINDS = ["flat-async", "async", "flat-sync", "sync"]  # flat: a document in one row (direct get_by and page)
 ORDERS = st.sampled_from([None, "-score", ["owner", "-urgent"], ["-score", "owner"], "number"])
@@ -88,14 +87,7 @@ def test_direct_reads_are_the_sqlalchemy_reads(
     data: st.DataObject,
 ) -> None:
     kind = data.draw(st.sampled_from(KINDS))
-    store = ticket_stores[kind]
-    sync = ticket_stores["flat-sync" if kind.startswith("flat") else "sync"]
-    with sync.engine.begin() as conn:
-        conn.execute(sa.delete(sync.root.sa_table))
-    if kind.startswith("flat"):
-        documents = [{k: v for k, v in d.items() if k not in ("tags", "lines")} for d in documents]
-        filters = [f for f in filters if f[0] not in ("tags", "lines.sku", "lines.qty")]
-    documents = [{**d, "number": n} for n, d in enumerate(documents)]
+    store, documents, filters = emptied_tickets(ticket_stores, kind, documents, filters)
     store.create_many(documents)
     where, order_by = dict(filters), data.draw(ORDERS)
     limit = data.draw(st.integers(1, 4))

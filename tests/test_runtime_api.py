@@ -306,20 +306,27 @@ def ticket_stores(postgres_server: sa.Engine, tmp_path_factory: pytest.TempPathF
     gen.close()
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(documents=TICKETS, filters=st.lists(SCALAR_FILTERS, max_size=3, unique_by=lambda f: f[0]), data=st.data())
-def test_find_is_the_filters_read_in_python(
-    ticket_stores: dict[str, Any], documents: list[dict[str, Any]], filters: list[Any], data: st.DataObject
-) -> None:
-    kind = data.draw(st.sampled_from([*KINDS, "flat-sync", "flat-async"]))
-    store = ticket_stores[kind]
+def emptied_tickets(
+    ticket_stores: dict[str, Any], kind: str, documents: list[dict[str, Any]], filters: list[Any]
+) -> tuple[Any, list[dict[str, Any]], list[Any]]:
+    """The `kind` store with its tickets deleted, and the drawn documents and filters it can hold: a flat store's
+    without the array fields, each document numbered by its place (`number` is unique)."""
     sync = ticket_stores["flat-sync" if kind.startswith("flat") else "sync"]
     with sync.engine.begin() as conn:
         conn.execute(sa.delete(sync.root.sa_table))
     if kind.startswith("flat"):
         documents = [{k: v for k, v in d.items() if k not in ("tags", "lines")} for d in documents]
         filters = [f for f in filters if f[0] not in ("tags", "lines.sku", "lines.qty")]
-    documents = [{**d, "number": n} for n, d in enumerate(documents)]
+    return ticket_stores[kind], [{**d, "number": n} for n, d in enumerate(documents)], filters
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(documents=TICKETS, filters=st.lists(SCALAR_FILTERS, max_size=3, unique_by=lambda f: f[0]), data=st.data())
+def test_find_is_the_filters_read_in_python(
+    ticket_stores: dict[str, Any], documents: list[dict[str, Any]], filters: list[Any], data: st.DataObject
+) -> None:
+    kind = data.draw(st.sampled_from([*KINDS, "flat-sync", "flat-async"]))
+    store, documents, filters = emptied_tickets(ticket_stores, kind, documents, filters)
     ids = store.create_many(documents)
     where = dict(filters)
     expected = [doc_id for doc_id, doc in zip(ids, documents, strict=True) if _holds(doc, where)]
