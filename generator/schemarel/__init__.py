@@ -20,6 +20,7 @@ from schemarel.errors import (
     StoreError,
     ValueRejected,
     Violation,
+    WriteRefused,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ __all__ = [
     "StoreError",
     "ValueRejected",
     "Violation",
+    "WriteRefused",
     "__version__",
     "backfill",
 ]

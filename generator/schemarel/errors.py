@@ -101,6 +101,11 @@ class MigrationRequired(StoreError):
     message says which command brings them together."""
 
 
+class WriteRefused(StoreError):
+    """The database refuses the write whatever the document (no privilege, a read-only database or
+    transaction, a full disk); the message quotes its reason."""
+
+
 class ConcurrentUpdate(StoreError):
     """The document changed since it was read (`patch(..., if_match=...)`); nothing was written."""
 

@@ -6,6 +6,7 @@ import gc
 import io
 import json
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -142,8 +143,6 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
 def _command() -> str:
     """`schemarel` with the --out and --db this command was given on its command line (the others reach
     `upgrade` the same way: [tool.schemarel], SCHEMAREL_DATABASE_URL), the URL's secrets hidden."""
-    import shlex
-
     from click.core import ParameterSource
 
     from schemarel.urls import redact
@@ -236,7 +235,7 @@ def load(
         start = time.perf_counter()
         with _store(out_dir, db_url, schema) as store, _progress(size, f"loading {schema}") as bar:
             loader = Loader(store, reject, batch_size, all_or_nothing, bar.update if bar else None)
-            with _young_collections(batch_size):
+            with _young_collections(batch_size), _says_where_it_stopped(loader, file, schema, rejects_path):
                 result = loader.run(stream)
         elapsed = time.perf_counter() - start
     where = "<stdin>" if stdin else file
@@ -249,6 +248,32 @@ def load(
     if result.rejected:
         click.secho(f"rejected {counted(result.rejected, 'line')}, listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
+
+
+@contextmanager
+def _says_where_it_stopped(loader: Any, file: str, schema: str, rejects_path: Path) -> Iterator[None]:
+    """A load that stops on a failure (the database, a full disk, Ctrl-C) first says what it left done, the
+    failure's own message follows: the batches committed so far stay, so the lines to load again are the ones
+    after the last line those batches read (`LoadResult.through`)."""
+    try:
+        yield
+    except BaseException:
+        result = loader.result
+        if loader.all_or_nothing or result.loaded == 0:
+            done = "nothing was loaded"
+        else:
+            listed = f" or listed in {rejects_path}" if result.rejected else ""
+            done = (
+                f"{_documents(result.loaded, schema)} loaded before the failure below: lines 1 to "
+                f"{result.through:,} are loaded{listed}, the lines after {result.through:,} are not"
+            )
+            if file != "-":
+                rest = shlex.join(["tail", "-n", f"+{result.through + 1}", file])
+                program, _, options = _command().partition(" ")
+                again = " ".join(filter(None, [program, "load - --schema", shlex.quote(schema), options]))
+                done += f" (`{rest} | {again}` loads them)"
+        click.secho(terminal(done), fg="red", err=True)
+        raise
 
 
 def _stat(stream: Any) -> os.stat_result | None:

@@ -19,7 +19,7 @@ from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
 from schemarel.runtime import exactjson, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.connect import engine_for, prepare_sqlite
-from schemarel.runtime.dberrors import translate
+from schemarel.runtime.dberrors import translate, write_refused
 from schemarel.runtime.dbstate import check_revision, migration_required
 from schemarel.runtime.direct import DirectReads
 from schemarel.runtime.documents import DocumentMap
@@ -147,8 +147,9 @@ class StoreBase:
             raise self.error(exc) from exc
 
     def error(self, exc: Exception) -> Exception:
-        """The typed error for a database failure (a refused row, a missing table), else `exc` itself."""
-        return translate(exc, self.database) or migration_required(exc) or exc
+        """The typed error for a database failure (a refused row, a missing table, a write refused whatever the
+        document), else `exc` itself."""
+        return translate(exc, self.database) or migration_required(exc) or write_refused(exc) or exc
 
     def snapshot(self) -> Any:
         """A connection reading one snapshot (REPEATABLE READ on PostgreSQL), for `conn=` of several reads."""

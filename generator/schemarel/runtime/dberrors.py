@@ -7,13 +7,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import ConstraintViolation, StoreError, ValueRejected
+from schemarel.errors import ConstraintViolation, StoreError, ValueRejected, WriteRefused
 from schemarel.ir import Database
 
 _MYSQL_NAME = re.compile(r"CONSTRAINT `([^`]+)`|for key '(?:[^'.]+\.)?([^']+)'")
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
 _SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
 MYSQL_CHECK_FAILED = 4025  # MariaDB's CHECK (json_valid included), an OperationalError in PyMySQL's mapping
+# insufficient privilege, read-only transaction, disk full; MariaDB: table read only, access denied to a database,
+# command denied, read-only server (--read-only), disk full
+REFUSED_SQLSTATES = frozenset({"42501", "25006", "53100"})
+REFUSED_ERRNOS = frozenset({1036, 1044, 1142, 1290, 1021})
+REFUSED_WORDS = re.compile(r"attempt to write a readonly database|database or disk is full")
 
 
 def translate(exc: BaseException, database: Database) -> StoreError | None:
@@ -40,6 +45,25 @@ def _kind(orig: BaseException) -> str | None:
 def _errno(orig: BaseException) -> Any:
     args = getattr(orig, "args", ())
     return args[0] if args else None
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE of a psycopg error, raised by it (COPY goes through the driver's cursor) or by SQLAlchemy."""
+    found = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
+    return found if isinstance(found, str) else None
+
+
+def write_refused(exc: BaseException) -> WriteRefused | None:
+    """The error for a write refused whatever the document (no privilege, a read-only transaction or server, a
+    full disk: PostgreSQL's SQLSTATEs, MariaDB's error numbers, SQLite's words), else None."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    if (
+        sqlstate(orig) in REFUSED_SQLSTATES
+        or _errno(orig) in REFUSED_ERRNOS
+        or REFUSED_WORDS.search(str(orig)) is not None
+    ):
+        return WriteRefused(f"the database refuses the write, whatever the document: {_detail(orig)}")
+    return None
 
 
 def constraint_name(orig: BaseException, database: Database) -> str | None:

@@ -97,8 +97,22 @@ def loads(text: str | bytes) -> Any:
         raise NotJSON(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
     except RecursionError:
         raise NotJSON(f"nested deeper than {MAX_DEPTH} levels") from None
-    except ValueError as exc:  # JSONDecodeError; int() of more than 4,300 digits
+    except json.JSONDecodeError as exc:
+        raise NotJSON(_where(exc)) from None
+    except ValueError as exc:  # int() of more than 4,300 digits
         raise NotJSON(str(exc)) from None
+
+
+def _where(exc: json.JSONDecodeError) -> str:
+    """The syntax error placed in the text as a reader of one line sees it: an NDJSON line arrives with its line
+    end, where the decoder's "line 2 column 1" meant the end of the line (`--rejects` gives the line number)."""
+    text = exc.doc.rstrip("\r\n")
+    if "\n" in text or "\r" in text:  # text of several lines: the decoder's own words
+        return str(exc)
+    msg = exc.msg.removesuffix(" at")  # "Invalid control character at", "Unterminated string starting at"
+    if exc.pos >= len(text):  # a control character there is the line end, inside a string
+        return f"{'Unterminated string' if 'control' in msg else msg} at the end of the line"
+    return f"{msg} at column {exc.pos + 1}"
 
 
 def loads_checked(text: bytes) -> tuple[Any, bool]:

@@ -11,10 +11,19 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from schemarel.errors import ConstraintViolation, DocumentInvalid, SchemarelError, StoreError, ValueRejected
+from schemarel.errors import (
+    ConstraintViolation,
+    DocumentInvalid,
+    MigrationRequired,
+    SchemarelError,
+    StoreError,
+    ValueRejected,
+    WriteRefused,
+)
 from schemarel.runtime import exactjson
+from schemarel.runtime.dberrors import sqlstate
 from schemarel.runtime.overlap import Ahead, can_overlap
-from schemarel.runtime.paired import CONCURRENCY, Paired, sqlstate
+from schemarel.runtime.paired import CONCURRENCY, Paired
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.store import Store
 from schemarel.runtime.tablemap import RowBatch
@@ -22,7 +31,8 @@ from schemarel.runtime.tablemap import RowBatch
 REFUSALS = (ConstraintViolation, ValueRejected)
 # what makes a batch fail for one of its lines: each line is then tried on its own
 FAILURES = (StoreError, sa.exc.DBAPIError)
-Written = tuple[list[Any], list["Reject"]]  # a batch's ids, and its lines refused (before the database, then by it)
+Written = tuple[list[Any], list["Reject"], int]  # a batch's ids, its lines refused (before the database, then
+# by it), and the number of the last line read with it
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,7 @@ class _Batch:
     pending: list[tuple[int, Any]]  # line numbers and prepared documents
     rows: tuple[RowBatch, list[Any]] | None  # their rows, None if a value fits no column
     refused: list[Reject]  # the lines read with them that never reach the database
+    through: int  # the number of the last line read with them
 
 
 Start = Callable[[_Batch], list[Written]]  # a batch started, the batches written meanwhile returned
@@ -116,6 +127,9 @@ class LoadResult:
     loaded: int = 0
     rejected: int = 0
     ids: list[Any] = field(default_factory=list)  # only with `Loader(keep_ids=True)`
+    # every line up to this one is loaded or rejected, none after it is (if the load stops on a failure, the
+    # lines after it are the ones to load again); with `all_or_nothing`, lines checked so far
+    through: int = 0
 
 
 class Loader:
@@ -144,29 +158,42 @@ class Loader:
         self.progress = progress
         self.keep_ids = keep_ids
         self.result = LoadResult()
-        self._last: list[Reject] = []  # the lines refused before the database after the last batch
+        self._last: Written = ([], [], 0)  # the lines refused before the database after the last batch
 
     def run(self, lines: Iterable[bytes]) -> LoadResult:
+        """Load the lines. If a failure stops the load, the batches committed before it are counted and their
+        rejected lines reported all the same (`LoadResult.through` says which lines they are)."""
         overlap = can_overlap(self.store.engine)
         if overlap and not self.all_or_nothing:  # two batches written at once, committed in order (runtime/paired.py)
-            with Paired[_Batch, Written](
+            paired = Paired[_Batch, Written](
                 self.store.engine, self._side_by_side, self._alone, lambda exc: exc, self._recover
-            ) as paired:
-                self._read(lines, paired.start, list)
-                self._settle(paired.finish())
+            )
+            try:
+                with paired:
+                    self._read(lines, paired.start, list)
+                    self._settle(paired.finish())
+            finally:
+                self._settle(paired.unreturned())
         else:  # a batch written while the next is read (runtime/overlap.py), or one after another
-            with self.store.engine.connect() as conn, Ahead[Written](overlap) as ahead:
-                outer = conn.begin() if self.all_or_nothing else None
-                self._read(lines, lambda batch: ahead.start(lambda: self._batch(conn, batch)), ahead.finish)
-                self._settle(ahead.finish())
-                if outer is not None:
-                    if self.result.rejected:
-                        outer.rollback()
-                        self.result.loaded = 0
-                        self.result.ids = []
-                    else:
-                        outer.commit()
-        self._settle([([], self._last)])
+            ahead = Ahead[Written](overlap)
+            try:
+                with self.store.engine.connect() as conn, ahead:
+                    outer = conn.begin() if self.all_or_nothing else None
+                    self._read(lines, lambda batch: ahead.start(lambda: self._batch(conn, batch)), ahead.finish)
+                    self._settle(ahead.finish())
+                    if outer is not None:
+                        if self.result.rejected:
+                            outer.rollback()
+                            self.result.loaded = 0
+                            self.result.ids = []
+                        else:
+                            outer.commit()
+            except BaseException:
+                self._settle(ahead.unreturned())
+                if self.all_or_nothing:  # its one transaction is rolled back
+                    self.result.loaded, self.result.ids = 0, []
+                raise
+        self._settle([self._last])
         analyze_after_load(self.store.engine, self.store.mapping.tables, self.result.loaded)  # see runtime/stats.py
         return self.result
 
@@ -175,6 +202,7 @@ class Loader:
         `finish` every batch written after waiting for those under way, or none)."""
         pending: list[tuple[int, Any]] = []
         refused: list[Reject] = []  # the lines of this batch that never reach the database
+        number = 0
         for number, raw in enumerate(lines, 1):
             if self.progress is not None:
                 self.progress(len(raw))
@@ -182,9 +210,9 @@ class Loader:
             if document is not None:
                 pending.append((number, document))
             if len(pending) >= self.batch_size:
-                self._flush(start, finish, pending, refused)
+                self._flush(start, finish, pending, refused, number)
                 pending, refused = [], []
-        self._flush(start, finish, pending, refused)
+        self._flush(start, finish, pending, refused, number)
 
     def _parse(self, number: int, raw: bytes, refused: list[Reject]) -> Any:
         if not raw.strip():
@@ -202,39 +230,43 @@ class Loader:
             refused.append(_rejection(number, [str(exc)]))
         return None
 
-    def _flush(self, start: Start, finish: Finish, pending: list[tuple[int, Any]], refused: list[Reject]) -> None:
-        """Start writing a batch; the lines refused before the database are reported with it, before the ones it
-        refuses: in the order of a load that writes each batch before reading on."""
+    def _flush(
+        self, start: Start, finish: Finish, pending: list[tuple[int, Any]], refused: list[Reject], through: int
+    ) -> None:
+        """Start writing a batch (the lines read up to line `through`); the lines refused before the database are
+        reported with it, before the ones it refuses: in the order of a load that writes each batch before
+        reading on."""
         if self.all_or_nothing:  # whether a line was rejected so far decides whether this batch is written
             self._settle(finish())
-            self._settle([([], refused)])
+            self._settle([([], refused, through)])
             refused = []
             if self.result.rejected:
                 return  # nothing will be kept: only checking goes on
         if not pending:
-            self._last = refused  # reported once every batch is
+            self._last = ([], refused, through)  # reported once every batch is
             return
         try:  # the rows are built here, while the batch before is being written
             rows: tuple[RowBatch, list[Any]] | None = self.store.rows_of([doc for _, doc in pending])
         except FAILURES:
             rows = None  # a value no column takes: `_write` finds its line
-        self._settle(start(_Batch(pending, rows, refused)))
+        self._settle(start(_Batch(pending, rows, refused, through)))
 
     def _settle(self, written: list[Written]) -> None:
         """Count (and report) what batches wrote and rejected."""
-        for ids, rejected in written:
+        for ids, rejected, through in written:
             self.result.loaded += len(ids)
             if self.keep_ids:
                 self.result.ids += ids
             for item in rejected:
                 self.result.rejected += 1
                 self.reject_sink(item)
+            self.result.through = max(self.result.through, through)
 
     def _batch(self, conn: sa.Connection, batch: _Batch) -> Written:
         """Write a batch (possibly in the worker thread): its ids, and its lines refused."""
         rejected = list(batch.refused)
         if self.all_or_nothing:
-            return self._write(conn, batch, rejected), rejected
+            return self._write(conn, batch, rejected), rejected, batch.through
         try:
             with conn.begin():
                 ids = self._write(conn, batch, rejected)
@@ -243,12 +275,12 @@ class Loader:
                 raise
             rejected = list(batch.refused)
             ids = self._one_by_one(conn, batch.pending, rejected)
-        return ids, rejected
+        return ids, rejected, batch.through
 
     def _side_by_side(self, conn: sa.Connection, batch: _Batch) -> Written:
         """Write a batch in the transaction `Paired` began; a concurrency failure escapes (it is written again)."""
         rejected = list(batch.refused)
-        return self._write(conn, batch, rejected, side_by_side=True), rejected
+        return self._write(conn, batch, rejected, side_by_side=True), rejected, batch.through
 
     def _alone(self, batch: _Batch) -> Written:
         with self.store.engine.connect() as conn:
@@ -260,7 +292,7 @@ class Loader:
             raise error
         rejected = list(batch.refused)
         with self.store.engine.connect() as conn:
-            return self._one_by_one(conn, batch.pending, rejected), rejected
+            return self._one_by_one(conn, batch.pending, rejected), rejected, batch.through
 
     def _one_by_one(self, conn: sa.Connection, pending: list[tuple[int, Any]], rejected: list[Reject]) -> list[Any]:
         """After the server dropped the connection (the batch's transaction is gone with it): each line again,
@@ -275,6 +307,8 @@ class Loader:
                 refusal = exc if isinstance(exc, FAILURES) else self.store.error(exc)
                 if not isinstance(refusal, FAILURES):
                     raise
+                if _not_the_documents(refusal):
+                    raise refusal from None
                 rejected.append(_rejection(number, [_reason(refusal)]))
         return ids
 
@@ -309,10 +343,18 @@ def _lost(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 
+def _not_the_documents(exc: Exception) -> bool:
+    """A failure every document would meet: a table or column the database lacks, no privilege, a read-only
+    database, a full disk. It stops the load rather than reject every line with it (`LoadResult.through` says
+    where the load stopped)."""
+    return isinstance(exc, MigrationRequired | WriteRefused)
+
+
 def _escape(exc: Exception, side_by_side: bool) -> None:
-    """Raise a failure that is not the document's: a lost connection, or a concurrency failure of a batch
-    written `side_by_side` (raised as the driver's error, whose SQLSTATE `Paired` reads)."""
-    if _lost(exc):
+    """Raise a failure that is not the document's: a lost connection, one every document would meet, or a
+    concurrency failure of a batch written `side_by_side` (raised as the driver's error, whose SQLSTATE `Paired`
+    reads)."""
+    if _lost(exc) or _not_the_documents(exc):
         raise exc
     if side_by_side:
         for error in (exc, exc.__cause__):

@@ -88,11 +88,12 @@ class Ahead(Generic[T]):
     def start(self, work: Callable[[], T]) -> list[T]:
         """The results of the items finished since the last call (the previous item waited for), then `work`
         started (or run, when not enabled: its result comes with the next call or `finish`)."""
-        finished = self.finish()
+        finished = self._done = self.finish()  # kept for `unreturned` until returned, should `work` fail
         if self._pool is None:
-            self._done.append(work())
+            self._done = [work()]
         else:
             self._under_way = self._pool.submit(work)
+            self._done = []
         return finished
 
     def finish(self) -> list[T]:
@@ -111,8 +112,15 @@ class Ahead(Generic[T]):
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
             if kind is not None and self._under_way is not None:
-                self._under_way.result()  # an earlier failure wins; a success is kept (that batch is written)
+                # an earlier failure wins; a success is kept (that batch is written), and its result for `unreturned`
+                self._done.append(self._under_way.result())
         finally:
             if self._pool is not None:
                 self._pool.shutdown(wait=True)
                 fast_switching(False)
+
+    def unreturned(self) -> list[T]:
+        """After a failure (raised by `start`, `finish` or the block): the results of the items finished before
+        it that no call returned."""
+        done, self._done = self._done, []
+        return done

@@ -44,6 +44,8 @@ from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
+from schemarel.runtime.dberrors import sqlstate
+
 I = TypeVar("I")  # noqa: E741 - a work item
 T = TypeVar("T")
 
@@ -194,10 +196,16 @@ class Paired(Generic[I, T]):
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
-            if kind is not None:
-                self.finish()  # an earlier failure wins; successes are kept (those batches are written)
+            if kind is not None:  # an earlier failure wins; successes are kept (those batches are written), and
+                self._done = self.finish()  # their results too, for `unreturned`
         finally:
             self._pool.shutdown(wait=True)
+
+    def unreturned(self) -> list[T]:
+        """After a failure (raised by `start`, `finish` or the block): the results of the items committed
+        before it that no call returned."""
+        done, self._done = self._done, []
+        return done
 
 
 def _settings() -> str:
@@ -211,9 +219,3 @@ def _settings() -> str:
         f"SELECT set_config('lock_timeout', ceil(extract(epoch FROM {lowest}) * 1000)::bigint || 'ms', true),"
         " set_config('idle_in_transaction_session_timeout', '0', true)"
     )
-
-
-def sqlstate(error: Exception) -> str | None:
-    """The SQLSTATE of a psycopg error, raised by it (COPY goes through the driver's cursor) or by SQLAlchemy."""
-    found = getattr(error, "sqlstate", None) or getattr(getattr(error, "orig", None), "sqlstate", None)
-    return found if isinstance(found, str) else None
