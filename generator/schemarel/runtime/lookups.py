@@ -213,7 +213,7 @@ class Lookups(StoreBase):
             while True:
                 fetched = fetch(after, count)
                 rows = fetched[0]
-                after = order.values(rows[-1], root) if size and len(rows) == count else None
+                after = order.next_position(rows, count, root)
                 limit = None if limit is None else limit - len(rows)
                 count = size if limit is None else min(size, limit)
                 items = reads.from_subtree(fetched)
@@ -238,7 +238,7 @@ class Lookups(StoreBase):
             items, rows = self.reads.page(conn, sql, params, contiguous)
         except Exception as exc:
             raise self.error(exc) from exc
-        return items, (order.values(rows[-1], self.root) if size and len(rows) == size else None)
+        return items, order.next_position(rows, size, self.root)
 
     def page_found(
         self, rows: Sequence[Any], order: Order, size: int
@@ -247,7 +247,7 @@ class Lookups(StoreBase):
         position of the last when the page is full (more may follow), else None."""
         read = self.read_row
         items = [(row[0], read(row)) for row in rows]
-        return items, (order.values(rows[-1], self.root) if size and len(rows) == size else None)
+        return items, order.next_position(rows, size, self.root)
 
     def page_statement(
         self, filters: Any, order: Order, size: int, after: list[Any] | None
@@ -337,7 +337,7 @@ class Lookups(StoreBase):
         rows: list[Any] = []
         contiguous = not conds and not self._top and not order.keys  # every document, in key order
         items = self._read(c, query.order_by(*order.columns(root)).limit(size), rows, contiguous)
-        return items, (order.values(rows[-1], root) if size and len(rows) == size else None)
+        return items, order.next_position(rows, size, root)
 
     def exists(self, doc_id: Any, *, conn: Bind | None = None) -> bool:
         with self._reading(conn, one_statement=self.one_table) as c:

@@ -260,6 +260,11 @@ class Order:
         positions = [root.fields.index(t.field) for t, _ in self.keys]
         return [row[offset + p] for p in positions] + [row[0]]
 
+    def next_position(self, rows: Sequence[Any], size: int, root: TableMap) -> list[Any] | None:
+        """Where the page after `rows` starts (their last row's order values), when the page is full (`size`
+        rows: more may follow), else None (the last page)."""
+        return self.values(rows[-1], root) if size and len(rows) == size else None
+
     def encode(self, values: Sequence[Any]) -> str:
         """An opaque cursor: the order values in document form, then the id."""
         out = []
