@@ -7,6 +7,10 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +162,44 @@ def test_the_store_raises_write_refused_on_a_read_only_database(project: Path, t
             store.create({"seq": 1})
         with pytest.raises(WriteRefused, match="readonly database"):
             store.create_many([{"seq": n} for n in range(3)])
+
+
+@pytest.mark.parametrize("url_fixture", ["sqlite_url", "postgres_url"])
+def test_ctrl_c_keeps_the_batches_committed_and_says_which_lines_they_are(
+    project: Path, url_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """SIGINT while the load waits for more input (stdin held open): the batches written so far stay, and
+    the message counts them; the lines of the batch being read are not loaded."""
+    url = request.getfixturevalue(url_fixture)
+    assert run_schemarel(project, "upgrade", "--db", url).returncode == 0
+    kinds = ["plain"] * 9 + ["bad"] + ["plain"] * 5  # batches of 4: lines 1-4, 5-8, 9-13 (bad 10), 14-15…
+    load = subprocess.Popen(
+        [sys.executable, "-m", "schemarel", "load", "-", "--schema", "reading", "--db", url, "--batch-size", "4"],
+        cwd=project, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    assert load.stdin is not None
+    load.stdin.write("".join(line(k, n) + "\n" for n, k in enumerate(kinds, 1)))
+    load.stdin.flush()
+    admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the first three batches committed; the fourth waits for a 4th line
+            with admin.connect() as conn:
+                if conn.exec_driver_sql(f"SELECT count(*) FROM {ROOT}").scalar_one() == 12:
+                    break
+            time.sleep(0.1)
+        time.sleep(0.3)
+        load.send_signal(signal.SIGINT)
+        _, err = load.communicate(timeout=60)
+        with admin.connect() as conn:
+            stored = sorted(conn.exec_driver_sql(f"SELECT seq FROM {ROOT}").scalars())
+    finally:
+        load.kill()
+        admin.dispose()
+    assert load.returncode == 1 and "Traceback" not in err, err
+    assert "12 reading documents loaded before it was interrupted: lines 1 to 13 are loaded or listed in" in err
+    assert "the lines after 13 are not" in err
+    assert stored == [n for n in range(1, 14) if n != 10]
+    rejects = [json.loads(r)["line"] for r in (project / "rejects.ndjson").read_text().splitlines()]
+    assert rejects == [10]

@@ -257,14 +257,15 @@ def _says_where_it_stopped(loader: Any, file: str, schema: str, rejects_path: Pa
     after the last line those batches read (`LoadResult.through`)."""
     try:
         yield
-    except BaseException:
+    except BaseException as exc:
         result = loader.result
+        failure = "it was interrupted" if isinstance(exc, KeyboardInterrupt) else "the failure below"
         if loader.all_or_nothing or result.loaded == 0:
             done = "nothing was loaded"
         else:
             listed = f" or listed in {rejects_path}" if result.rejected else ""
             done = (
-                f"{_documents(result.loaded, schema)} loaded before the failure below: lines 1 to "
+                f"{_documents(result.loaded, schema)} loaded before {failure}: lines 1 to "
                 f"{result.through:,} are loaded{listed}, the lines after {result.through:,} are not"
             )
             if file != "-":
