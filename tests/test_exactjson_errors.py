@@ -49,5 +49,6 @@ def test_examples_of_the_wording() -> None:
     assert reason(b'{"a": "b\n') == "Unterminated string at the end of the line"
     assert reason(b'{"a": "b\tc"}') == "Invalid control character at column 9"
     assert reason(b'{"a": 1,}\n') == "Expecting property name enclosed in double quotes at column 9"
+    assert reason('\ufeff{"a": 1}'.encode()) == "a byte order mark (U+FEFF) starts the line: JSON text has none"
     # text of several lines keeps the decoder's line and column
     assert reason(b'{"a"\n: x}') == "Expecting value: line 2 column 3 (char 7)"

@@ -109,6 +109,8 @@ def _where(exc: json.JSONDecodeError) -> str:
     text = exc.doc.rstrip("\r\n")
     if "\n" in text or "\r" in text:  # text of several lines: the decoder's own words
         return str(exc)
+    if exc.pos == 0 and text.startswith("\ufeff"):
+        return "a byte order mark (U+FEFF) starts the line: JSON text has none"
     msg = exc.msg.removesuffix(" at")  # "Invalid control character at", "Unterminated string starting at"
     if exc.pos >= len(text):  # a control character there is the line end, inside a string
         return f"{'Unterminated string' if 'control' in msg else msg} at the end of the line"

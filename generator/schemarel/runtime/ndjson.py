@@ -29,6 +29,7 @@ from schemarel.runtime.store import Store
 from schemarel.runtime.tablemap import RowBatch
 
 REFUSALS = (ConstraintViolation, ValueRejected)
+BOM = b"\xef\xbb\xbf"  # U+FEFF in UTF-8
 # what makes a batch fail for one of its lines: each line is then tried on its own
 FAILURES = (StoreError, sa.exc.DBAPIError)
 Written = tuple[list[Any], list["Reject"], int]  # a batch's ids, its lines refused (before the database, then
@@ -204,6 +205,8 @@ class Loader:
         refused: list[Reject] = []  # the lines of this batch that never reach the database
         number = 0
         for number, raw in enumerate(lines, 1):
+            if number == 1:  # a byte order mark, which JSON parsers may ignore (RFC 8259), as some editors write one
+                raw = raw.removeprefix(BOM if isinstance(raw, bytes) else BOM.decode())
             if self.progress is not None:
                 self.progress(len(raw))
             document = self._parse(number, raw, refused)
