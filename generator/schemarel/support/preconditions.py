@@ -75,7 +75,7 @@ _FOUND = {
     "key": "{where} becomes the primary key but is NULL or not unique in {rows} ({detail}): give each row its "
     "own value",
     "added_required": "{where} is added NOT NULL without a default, and its table holds {rows} it would leave "
-    "without a value: give the property a default",
+    "without a value (a schema `default` fills them)",
 }
 _REQUIRED = {
     "enum_values": "{where} must not hold {listed}: the target enum has no such value",
