@@ -97,3 +97,16 @@ def test_dropped_data_only_warns(column: str | None, caplog: pytest.LogCaptureFi
     assert refusal is None and after == ["a", None, "b"]
     rows = 2 if column else 3
     assert f"revision 0042 downgrade: `{'t.c' if column else 't'}` holds data in {counted(rows, 'row')}" in caplog.text
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(texts, max_size=12))
+def test_a_required_column_added_to_a_table_with_rows_is_refused(values: list[str | None]) -> None:
+    """Any row refuses: the new column would have no value in it (MySQL fills '' or 0 without a word)."""
+    refusal, after = _run(values, ("added_required", "t", "code"))
+    assert after == values
+    assert (refusal is None) == (not values)
+    if values:
+        assert f"`t.code` is added NOT NULL without a default, and its table holds {counted(len(values), 'row')}" in (
+            refusal
+        )

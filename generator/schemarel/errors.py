@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class SchemarelError(Exception):
@@ -89,11 +90,20 @@ class ConstraintViolation(StoreError):
 
 
 class ValueRejected(StoreError):
-    """A value the schema allows but the database cannot hold (out of range, a NUL character); rolled back."""
+    """A value the schema allows but the database cannot hold (out of range, a NUL character); rolled back.
 
-    def __init__(self, detail: str) -> None:
+    `unplaced`: the detail names the column, not where in the document the value sits; the caller holding the
+    whole document finds `value` (the document's own object) in it and puts its pointer in front (`located`)."""
+
+    def __init__(self, detail: str, value: Any = None, *, unplaced: bool = False) -> None:
         self.detail = detail
+        self.value = value
+        self.unplaced = unplaced
         super().__init__(f"the database cannot store a value of the document: {detail}")
+
+    def located(self, where: str) -> ValueRejected:
+        """The same refusal with the value's JSON pointer in front (`#/lines/1/qty (event_lines.qty) = …`)."""
+        return ValueRejected(f"{where} {self.detail}")
 
 
 class MigrationRequired(StoreError):

@@ -156,8 +156,10 @@ class _Describer:
                 reason = _needs_default(f"{new.name}.{col.name}", key=not col.path and not col.pointer)
             action = "move" if (new.name, col.name) in moved_into else "add"
             if action == "add" or reason:
+                # what the guard refuses is what the revision checks: rows the column would leave without a value
+                check = ("added_required", old.name, col.name) if reason else ()
                 self.add("add", "column", f"{new.name}.{col.name}", after=self.col_text(col, self.new_enums),
-                         pointer=self.ptr_new(new.name, col.name), destructive=reason,
+                         pointer=self.ptr_new(new.name, col.name), destructive=reason, check=check,
                          undo_destructive=f"drops column `{new.name}.{col.name}` and its values",
                          undo_check=("drops", new.name, col.name) if action == "add" else ())  # fmt: skip
         for name in pair.columns:
@@ -169,7 +171,8 @@ class _Describer:
             self.add("drop", "column", f"{new.name}.{col.name}", self.col_text(col, self.old_enums),
                      pointer=self.ptr_old(old.name, col.name, new.name),
                      destructive=f"drops column `{new.name}.{col.name}` and its values",
-                     undo_destructive=undo, check=("drops", old.name, col.name))  # fmt: skip
+                     undo_destructive=undo, check=("drops", old.name, col.name),
+                     undo_check=("added_required", new.name, col.name) if undo else ())  # fmt: skip
         self.constraints(pair)
 
     def col_text(self, col: Column, enums: Mapping[str, EnumType]) -> str:

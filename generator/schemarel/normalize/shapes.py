@@ -12,6 +12,9 @@ several shapes is stored as JSON, with a reason that `normalize` turns into a wa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -25,6 +28,10 @@ _SHAPE_KEYS = frozenset({"enum", "prefixItems"})
 # value, not one table as wide as every branch together
 MAX_UNION = 32
 MAX_UNION_PROPERTIES = 150
+# Set while a union's property is classified only to say what it is (its kind, type, nullability): that
+# classification leaves out its own notes and cases, whose properties, in a recursive schema, lead back to
+# the union (OpenAPI's `Schema | Reference`, whose `items` is `Schema | Reference` again) without end
+_DESCRIBING: ContextVar[bool] = ContextVar("describing", default=False)
 
 
 @dataclass(frozen=True)
@@ -247,7 +254,8 @@ def union_object(base: Node, branches: list[Node], catalog: Catalog, nullable: b
             defined += unions.others(defined, prop in base.props, all(b.closed for b in lacking), catalog)
         merged = defined if len(defined) == 1 else [unions.combined("anyOf", defined)]
         node.props[prop] = node.props.get(prop, []) + merged
-        notes += _conflict(prop, [b for b in branches if prop in b.props], catalog)
+        if not _DESCRIBING.get():
+            notes += _conflict(prop, [b for b in branches if prop in b.props], catalog)
     node.required = base.required | set.intersection(*(b.required for b in branches))
     node.closed = base.closed or all(b.closed for b in branches)
     for b in branches:
@@ -255,13 +263,16 @@ def union_object(base: Node, branches: list[Node], catalog: Catalog, nullable: b
     shape = _with_nullable(classify(node, catalog), nullable)
     if shape.kind != "object":
         return shape
-    cases = _cases(base, branches, consts, node.required, catalog) if consts is not None and consts == name else ()
+    cases: tuple[tuple[str, frozenset[str]], ...] = ()
+    if consts is not None and consts == name and not _DESCRIBING.get():
+        cases = _cases(base, branches, consts, node.required, catalog)
     return replace(shape, notes=(*shape.notes, *notes), discriminator=name, cases=cases)
 
 
 def _conflict(prop: str, branches: list[Node], catalog: Catalog) -> list[tuple[str, str]]:
     """A located note when branches give one property different shapes (how the union stores it)."""
-    shapes = [classify(resolve(b.props[prop], catalog), catalog) for b in branches]
+    with _describing():
+        shapes = [classify(resolve(b.props[prop], catalog), catalog) for b in branches]
     described = [s.scalar or s.kind for s in shapes]
     if len(set(described)) < 2:
         return []
@@ -286,7 +297,8 @@ def _cases(
         needs = set()
         for name in sorted(b.required - required):
             if name in b.props:
-                sub = classify(resolve(base.props.get(name, []) + b.props[name], catalog), catalog)
+                with _describing():
+                    sub = classify(resolve(base.props.get(name, []) + b.props[name], catalog), catalog)
                 if sub.kind == "scalar" and not sub.nullable:
                     needs.add(name)
         if needs:
@@ -305,3 +317,13 @@ def _const_discriminator(branches: list[Node], catalog: Catalog) -> str | None:
         if len(singles) == len(branches) and len(set(singles)) == len(singles):
             return name
     return None
+
+
+@contextmanager
+def _describing() -> Iterator[None]:
+    """Classify only to say what a value is (see `_DESCRIBING`)."""
+    token = _DESCRIBING.set(True)
+    try:
+        yield
+    finally:
+        _DESCRIBING.reset(token)

@@ -17,6 +17,7 @@ from schemarel.errors import ValueRejected
 from schemarel.ir import SchemaModel
 from schemarel.runtime import exactjson, marks
 from schemarel.runtime.keys import new_key
+from schemarel.runtime.locate import locate
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
@@ -86,9 +87,16 @@ class DocumentMap:
         if not self._compiled:
             self._plan = compile_plan(self)
             self._compiled = True
-        if self._plan is not None and link is None:
-            return self._plan.add(batch, document, key)
-        return self.add_generic(batch, document, key, link)
+        if link is not None:  # a nested document: the outermost `add` says where its values sit
+            return self.add_generic(batch, document, key, link)
+        try:
+            if self._plan is not None:
+                return self._plan.add(batch, document, key)
+            return self.add_generic(batch, document, key, link)
+        except ValueRejected as exc:
+            if not exc.unplaced:
+                raise
+            raise exc.located(locate(document, exc.value)) from None
 
     def add_generic(
         self, batch: RowBatch, document: Mapping[str, Any], key: Any = None, link: dict[str, Any] | None = None

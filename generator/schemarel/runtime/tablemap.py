@@ -263,6 +263,6 @@ def convert(tm: TableMap, f: Field, value: Any) -> Any:
     try:
         return f.to_db(value)
     except (ValueError, TypeError, OverflowError) as exc:  # valid by the schema, not storable (year 0, 23:59:60)
-        where = ".".join(f.path) or "item"
         shown = value if isinstance(value, int | Decimal) else repr(value)
-        raise ValueRejected(f"{where} ({tm.table.name}.{f.column}) = {shown}: {exc}") from None
+        # the caller holding the whole document puts the value's pointer in front (`DocumentMap.add`)
+        raise ValueRejected(f"({tm.table.name}.{f.column}) = {shown}: {exc}", value, unplaced=True) from None

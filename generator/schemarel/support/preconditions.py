@@ -4,7 +4,9 @@ A check is a tuple, as revisions spell it (revisions are history, so these spell
 `("enum_values", table, column, [values])` a value the target enum lacks, `("not_null", table, column)`
 NULLs in a column becoming NOT NULL, `("max_length", table, column, n)` text longer than a narrowed
 varchar, `("range", table, column, low, high)` numbers outside a narrowed integer type, `("key", table,
-column)` NULLs or repeated values in a column becoming the primary key: these refuse,
+column)` NULLs or repeated values in a column becoming the primary key, `("added_required", table, column)`
+any row in a table that gains a NOT NULL column with nothing to fill it (MySQL/MariaDB would fill `''` or 0
+in silence, the others fail halfway): these refuse,
 because the target schema cannot hold the rows (the statement would fail halfway, or truncate them).
 `("drops", table, column_or_None)` data a dropped column or table holds only warns: dropping it is what
 the revision (or reverting it) means, and the migration doc lists it under what reverting loses.
@@ -26,7 +28,7 @@ from schemarel.naming import counted
 from schemarel.support.migrating import REHEARSAL
 
 log = logging.getLogger("schemarel.migrate")
-REFUSING = ("enum_values", "not_null", "max_length", "range", "key")
+REFUSING = ("enum_values", "not_null", "max_length", "range", "key", "added_required")
 
 
 class DataLoss(SchemarelError):
@@ -43,6 +45,8 @@ class MissingExternalTable(SchemarelError):
 
 def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.ColumnElement[bool] | None]:
     kind, table, column, *args = check
+    if kind == "added_required":  # every row: the column does not exist yet
+        return sa.table(table), None
     t = sa.table(table, *([sa.column(column)] if column else []))
     c: Any = t.c[column] if column else None
     if kind == "enum_values":
@@ -70,6 +74,8 @@ _FOUND = {
     "drops": "{where} holds data in {rows}, dropped by this step",
     "key": "{where} becomes the primary key but is NULL or not unique in {rows} ({detail}): give each row its "
     "own value",
+    "added_required": "{where} is added NOT NULL without a default, and its table holds {rows} it would leave "
+    "without a value (a schema `default` fills them)",
 }
 _REQUIRED = {
     "enum_values": "{where} must not hold {listed}: the target enum has no such value",
@@ -78,6 +84,7 @@ _REQUIRED = {
     "range": "{where} must hold no value outside {a0}..{a1}",
     "drops": "the data of {where} is dropped by this step",
     "key": "{where} must hold no NULL and no value twice: it becomes the primary key",
+    "added_required": "{where} is added NOT NULL without a default: its table must hold no row",
 }
 
 
