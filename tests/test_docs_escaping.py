@@ -129,7 +129,7 @@ def test_safe_links_stay_live() -> None:
 def test_a_path_is_one_link_destination(path: str) -> None:
     page = assert_safe_html(f"[file]({md_url(path)}) after")
     links = [dict(attrs)["href"] for tag, attrs in page.tags if tag == "a"]
-    assert len(links) == 1 and _scheme(links[0]) is None
+    assert len(links) == 1 and links[0] is not None and _scheme(links[0]) is None
 
 
 # -- Mermaid ------------------------------------------------------------------------------------------------

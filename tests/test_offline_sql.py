@@ -40,12 +40,12 @@ def apply(url: str, script: str) -> None:
     """Run a script the way each dialect's client does: psql's protocol, mysql's DELIMITER, sqlite3's."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        with sqlite3.connect(str(parsed.database)) as conn:
-            conn.executescript(script)
+        with sqlite3.connect(str(parsed.database)) as lite:
+            lite.executescript(script)
     elif parsed.get_backend_name() == "postgresql":
         dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(script)  # the simple query protocol runs a whole script
+        with psycopg.connect(dsn, autocommit=True) as pg:
+            pg.execute(script)  # the simple query protocol runs a whole script
     else:
         conn = pymysql.connect(
             host=parsed.host, port=parsed.port or 3306, user=parsed.username, database=parsed.database
@@ -61,7 +61,9 @@ def apply(url: str, script: str) -> None:
 
 def _mysql_statements(script: str) -> list[str]:
     """Statements as the mysql client splits them, `DELIMITER` lines included."""
-    delimiter, current, statements = ";", [], []
+    delimiter = ";"
+    current: list[str] = []
+    statements: list[str] = []
     for line in script.splitlines():
         if line.startswith("DELIMITER "):
             delimiter = line.split()[1]
