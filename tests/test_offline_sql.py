@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def _unordered(script: str) -> list[str]:
 
 
 @contextmanager
-def other_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def other_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A second fresh database on the dialect's server (the fixtures give one per test)."""
     if dialect == "sqlite":
         yield f"sqlite:///{tmp_path / 'online.db'}"
