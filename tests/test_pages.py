@@ -107,6 +107,6 @@ def test_pages_left_early_leave_no_connection_checked_out(customers: Store) -> N
     assert isinstance(pages, Generator)  # typed as an Iterator; closing it early is what this test exercises
     assert len(next(pages)) == 2
     pages.close()  # the transaction ended
-    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
     assert sum(len(page) for page in store.pages(batch_size=4)) == 6
-    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
