@@ -110,6 +110,7 @@ def test_a_required_column_added_to_a_table_with_rows_is_refused(values: list[st
     assert after == values
     assert (refusal is None) == (not values)
     if values:
+        assert refusal is not None
         assert f"`t.code` is added NOT NULL without a default, and its table holds {counted(len(values), 'row')}" in (
             refusal
         )
