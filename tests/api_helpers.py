@@ -13,7 +13,7 @@ from schemarel import AsyncStore, Store
 REPO = Path(__file__).resolve().parent.parent
 GENERATED = REPO / "generated"
 
-TICKET = {
+TICKET: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "Ticket",
     "type": "object",

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,9 @@ def _fresh_name() -> str:
     return f"schemarel_test_{uuid.uuid4().hex[:12]}"
 
 
-def _fresh_database(server: sa.Engine, quote: str, options: str = "", drop_options: str = "") -> Iterator[str]:
+def _fresh_database(
+    server: sa.Engine, quote: str, options: str = "", drop_options: str = ""
+) -> Generator[str, None, None]:
     """Create a uniquely named database on `server`, yield its URL, drop it afterwards."""
     name = _fresh_name()
     with server.connect() as conn:

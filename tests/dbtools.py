@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +20,7 @@ from schemarel.support import compare_server_default
 _ENV_MODULE = "_schemarel_generated_models"  # the name generated/migrations/env.py imports the models under
 
 
-def load_models(out_dir: Path) -> Any:
+def load_models(out_dir: Path) -> ModuleType:
     """The generated models package of `out_dir`, imported under a name of its own."""
     name = f"_models_{abs(hash(str(out_dir.resolve())))}"
     for loaded in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:

@@ -26,7 +26,7 @@ file_stem = (
     st.lists(
         st.one_of(
             st.sampled_from(_PATH_FRAGMENTS),
-            st.text(st.characters(exclude_characters="/\x00", exclude_categories=("Cs",)), max_size=4),
+            st.text(st.characters(exclude_characters="/\x00", exclude_categories=["Cs"]), max_size=4),
         ),
         min_size=1,
         max_size=5,

@@ -34,9 +34,9 @@ def generate(root: Path, *args: str) -> Result:
 
 
 def model(
-    tmp_path: Path, schema: dict[str, Any], name: str = "doc", strict: bool = False, **others: Any
+    tmp_path: Path, schema: dict[str, Any] | str, name: str = "doc", strict: bool = False, **others: Any
 ) -> SchemaModel:
-    """The IR of `schema` (other schema files beside it, for cross-file `$ref`s)."""
+    """The IR of `schema`, a dict or its file's text (other schema files beside it, for cross-file `$ref`s)."""
     root = write_project(tmp_path / "ir", {name: schema, **others})
     sources = {s.name: s for s in load_schemas(root / "schemas")}
     return normalize(sources[name], strict)

@@ -39,7 +39,10 @@ def schemarel(root: Path, *args: str, env: dict[str, str] | None = None, timeout
         preexec_fn=limit_memory,
         check=False,
     )
-    decode = lambda b: b.decode("utf-8", "backslashreplace")  # noqa: E731
+
+    def decode(b: bytes) -> str:
+        return b.decode("utf-8", "backslashreplace")
+
     return Run(result.returncode, decode(result.stdout), decode(result.stderr))
 
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from conftest import REPO
 from schemarel.render.ownership import MARKER, marker_text
+
+V = TypeVar("V")
 
 # target (relative to the project) → (may `generate` replace it, may `docs --site` replace it)
 TARGETS: dict[str, tuple[bool, bool]] = {
@@ -129,12 +133,12 @@ def state(root: Path) -> dict[str, tuple[str, ...] | tuple[str, bytes]]:
     return found
 
 
-def outside(entries: dict[str, object], folder: str) -> dict[str, object]:
+def outside(entries: Mapping[str, V], folder: str) -> dict[str, V]:
     """The entries that are not `folder` or below it."""
     return {k: v for k, v in entries.items() if k != folder and not k.startswith(folder + "/")}
 
 
-def changed_only_below(before: dict[str, object], after: dict[str, object], written: str) -> bool:
+def changed_only_below(before: Mapping[str, object], after: Mapping[str, object], written: str) -> bool:
     """Whether everything outside `written` is as it was (new, empty parent folders of it aside)."""
     created = {k for k in after.keys() - before.keys() if written.startswith(k + "/")}
     if any(after[k] != ("dir",) for k in created):

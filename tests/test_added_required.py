@@ -23,7 +23,10 @@ BEFORE: dict[str, Any] = {
         "renditions": {"type": "array", "items": {"type": "object", "properties": {"href": {"type": "string"}}}},
     },
 }
-DOCS = [{"title": "a", "renditions": [{"href": "x"}, {"href": "y"}]}, {"title": "b", "renditions": [{"href": "z"}]}]
+DOCS: list[dict[str, Any]] = [
+    {"title": "a", "renditions": [{"href": "x"}, {"href": "y"}]},
+    {"title": "b", "renditions": [{"href": "z"}]},
+]
 
 
 def _export(root: Path, url: str) -> list[Any]:

@@ -58,7 +58,7 @@ def test_creates_and_gets_share_one_session_and_its_prepared_statements(url: str
             assert [await store.get(doc_id) for doc_id in ids] == [customer(i) for i in range(6)]
             pid = await backend(store)
             assert [await backend(store) for _ in range(3)] == [pid] * 3
-            assert store.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            assert store.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
             kept: Any = store.parked.connection()
             assert kept is not None and kept.autocommit
             cursor = await kept.execute("SELECT statement FROM pg_prepared_statements")
@@ -82,7 +82,7 @@ def test_coroutines_that_find_it_in_use_take_pooled_connections(url: str) -> Non
             await asyncio.gather(*(work(n) for n in range(6)))
             assert await store.count() == 4 + 6 * 10
             assert store.parked.connection() is not None  # one kept, the others went back to the pool
-            assert store.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            assert store.engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
 
     asyncio.run(main())
 

@@ -32,9 +32,12 @@ def schemas(draw: st.DrawFn) -> dict[str, Any]:
     properties: dict[str, Any] = {"id": {"type": "string"}}
     required = ["id"]
     for name in draw(st.lists(st.sampled_from(NAMES), unique=True)):
-        kind = draw(st.sampled_from([*KINDS, "enum"]))
-        if kind == "enum":
-            kind = {"type": "string", "enum": draw(st.lists(st.sampled_from("abcde"), min_size=1, unique=True))}
+        drawn = draw(st.sampled_from([*KINDS, "enum"]))
+        kind = (
+            drawn
+            if isinstance(drawn, dict)  # else "enum"
+            else {"type": "string", "enum": draw(st.lists(st.sampled_from("abcde"), min_size=1, unique=True))}
+        )
         properties[name] = dict(kind)
         if kind.get("type") not in ("array", "object") and draw(st.booleans()):
             required.append(name)

@@ -12,7 +12,8 @@ from schemarel.ir import Check
 from schemarel.sql.checks import RULES, expression, pg_sql, python_source
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-DIALECTS = (postgresql.dialect(), sqlite.dialect(), mysql.dialect())
+# SQLAlchemy's psycopg dialect __init__ is unannotated
+DIALECTS = (postgresql.dialect(), sqlite.dialect(), mysql.dialect())  # type: ignore[no-untyped-call]
 names = st.one_of(
     st.sampled_from(["order", "user", "Mixed", "a b", 'q"uote', "x"]),
     st.from_regex(r"[a-z_][a-z0-9_]{0,20}", fullmatch=True),
@@ -52,7 +53,8 @@ def test_source_expression_and_sql_agree(check: Check) -> None:
     for dialect in DIALECTS:
         assert compiled(from_source, dialect) == compiled(built, dialect)
     # `named` parameters: a pyformat driver's compiler doubles `%` in literals, which the SQL itself does not
-    assert pg_sql(check) == compiled(built, postgresql.dialect(paramstyle="named"))
+    named = postgresql.dialect(paramstyle="named")  # type: ignore[no-untyped-call]  # its __init__ is unannotated
+    assert pg_sql(check) == compiled(built, named)
 
 
 def test_every_rule_names_the_keyword_it_enforces() -> None:

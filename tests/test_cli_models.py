@@ -10,6 +10,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from runtime_helpers import customer
 from schemarel.runtime.source import locate
 
 
-def _write(path: Path, documents: list[object]) -> Path:
+def _write(path: Path, documents: Sequence[object]) -> Path:
     path.write_text("".join(json.dumps(d) + "\n" for d in documents), encoding="utf-8")
     return path
 

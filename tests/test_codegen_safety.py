@@ -42,7 +42,11 @@ PIPELINE = settings(max_examples=60, deadline=None, suppress_health_check=list(H
 def test_docstring_round_trips_in_module_class_and_function(text: str) -> None:
     source = f"{docstring(text)}\n\nclass C:\n    {docstring(text)}\n\n    def f(self):\n        {docstring(text)}\n"
     tree = ast.parse(source)
-    for node in (tree, tree.body[1], tree.body[1].body[1]):
+    cls = tree.body[1]
+    assert isinstance(cls, ast.ClassDef)
+    method = cls.body[1]
+    assert isinstance(method, ast.FunctionDef)
+    for node in (tree, cls, method):
         assert ast.get_docstring(node, clean=False) == text.strip()
 
 
@@ -401,7 +405,8 @@ def test_a_later_revision_from_hostile_changes_parses(
     assert gen.new_revision is not None
     revision = gen.files[gen.new_revision.files[1]].decode()
     tree = ast.parse(revision)
-    assert ast.get_docstring(tree, clean=False).startswith(gen.new_revision.message.strip())
+    revision_doc = ast.get_docstring(tree, clean=False)
+    assert revision_doc is not None and revision_doc.startswith(gen.new_revision.message.strip())
     constants = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
     assert any(value in c for c in constants)  # the added value, intact inside a string constant
 

@@ -82,10 +82,12 @@ def test_the_readme_documents_every_template_and_every_name_it_uses() -> None:
     env = environment()
     documented = _documented_context()
     assert set(documented) == set(env.list_templates())
+    loader = env.loader
+    assert loader is not None
     for name in env.list_templates():
         if name == "_macros.md.j2":
             continue
-        used = jinja2.meta.find_undeclared_variables(env.parse(env.loader.get_source(env, name)[0]))  # type: ignore[union-attr]
+        used = jinja2.meta.find_undeclared_variables(env.parse(loader.get_source(env, name)[0]))
         assert used <= documented[name], f"{name} uses undocumented {used - documented[name]}"
 
 

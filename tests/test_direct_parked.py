@@ -36,7 +36,7 @@ def test_creates_and_gets_share_one_session_and_its_prepared_statements(customer
     assert [store.get(doc_id) for doc_id in ids] == [customer(i) for i in range(6)]
     pid = backend(store)
     assert all(backend(store) == pid for _ in range(3))
-    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
     kept: Any = store.direct.parked.connection()
     assert kept is not None and kept.autocommit
     prepared = [r[0] for r in kept.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
@@ -65,7 +65,7 @@ def test_threads_that_find_it_in_use_take_pooled_connections(customers: Store) -
     assert failures == []
     assert store.count() == 4 + 4 * 20
     assert store.direct.parked.connection() is not None  # one kept, the others went back to the pool
-    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
 
 
 def test_close_and_collection_close_the_kept_connection(postgres_url: str) -> None:

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import sys
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ VALUE = hostile_name.filter(lambda s: "\x00" not in s)  # NUL: refused at genera
 CRASHED_RUFF = '\'"""&#58;0\x08\x08\\\x1f\x1f00\x1f\x1f'
 
 
-def generated_documents(root: Path, schema: dict[str, object]) -> typing.Any:
+def generated_documents(root: Path, schema: Mapping[str, object]) -> typing.Any:
     """The typed documents module `generate` writes for `schema`, imported from its file."""
     (root / "schemas").mkdir(parents=True)
     (root / "schemas" / "thing.schema.json").write_text(json.dumps(schema), encoding="utf-8")

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 import sqlalchemy as sa
@@ -30,8 +30,21 @@ from pathtools import DIALECTS, alembic, ok, schemarel, shape
 FIXTURES = Path(__file__).parent / "evolution"
 VERSIONS = list(range(1, 7))
 
+
+class Layout(TypedDict):
+    """Where each piece of a document lives at one version (no address table: the address is flattened)."""
+
+    root: str
+    fk: str
+    middle: str
+    address: str | None
+    emails: str
+    phones: str
+    kind: str
+
+
 # Where each piece of a document lives at each version.
-V1 = {
+V1: Layout = {
     "root": "customer_profiles",
     "fk": "customer_profile_id",
     "middle": "middle_name",
@@ -40,10 +53,10 @@ V1 = {
     "phones": "customer_profile_phone_numbers",
     "kind": "type",
 }
-V3 = {**V1, "middle": "middle_initial", "address": "customer_profile_postal_addresses", "kind": "kind"}
-V4 = {**V3, "root": "clients", "fk": "client_id", "address": "client_postal_addresses"}
+V3: Layout = {**V1, "middle": "middle_initial", "address": "customer_profile_postal_addresses", "kind": "kind"}
+V4: Layout = {**V3, "root": "clients", "fk": "client_id", "address": "client_postal_addresses"}
 V4 |= {"emails": "client_emails", "phones": "client_phone_numbers"}
-LAYOUT = {1: V1, 2: V1, 3: V3, 4: V4, 5: {**V4, "address": None}, 6: V4}
+LAYOUT: dict[int, Layout] = {1: V1, 2: V1, 3: V3, 4: V4, 5: {**V4, "address": None}, 6: V4}
 
 ADA, BOB = uuid.UUID(int=1), uuid.UUID(int=2)
 ADDRESS = ("1 Main St", None, "London", "LDN", "N1 9GU", "GB")
@@ -53,7 +66,7 @@ ADDRESS_COLUMNS = ("line1", "line2", "city", "state", "postal_code", "country")
 def expected(version: int, downgraded: bool = False) -> dict[str, dict[str, Any]]:
     """The documents at `version`; `downgraded`: reached from above, where the nickname was filled in."""
     other = "misc" if version >= 4 else "other"  # renamed by x-sql.renamedValues at version 4
-    docs = {
+    docs: dict[str, dict[str, Any]] = {
         "Ada": {"middle": "M", "last": "Lovelace", "address": ADDRESS, "emails": ["ada@example.org", "a@example.org"],
                 "phones": [("mobile", "+441234"), (other, "+449999")]},
         "Bob": {"middle": None, "last": "Smith", "address": None, "emails": ["bob@example.org"],
@@ -88,9 +101,10 @@ def read(conn: sa.Connection, version: int) -> dict[str, dict[str, Any]]:
     md = sa.MetaData()
     md.reflect(conn)
     root = md.tables[lay["root"]]
-    docs = {}
+    docs: dict[str, dict[str, Any]] = {}
     for row in conn.execute(sa.select(root)).mappings():
         key = row["id"] if isinstance(row["id"], uuid.UUID) else uuid.UUID(str(row["id"]))
+        address: tuple[Any, ...] | None
         if lay["address"]:
             a = md.tables[lay["address"]]
             found = conn.execute(sa.select(*(a.c[c] for c in ADDRESS_COLUMNS)).where(a.c[lay["fk"]] == row["id"]))
@@ -105,7 +119,7 @@ def read(conn: sa.Connection, version: int) -> dict[str, dict[str, Any]]:
             .where(phones.c[lay["fk"]] == row["id"])
             .order_by(phones.c.id)
         )
-        doc = {
+        doc: dict[str, Any] = {
             "middle": row[lay["middle"]],
             "last": row["last_name"],
             "address": address,
@@ -140,7 +154,8 @@ def differences(conn: sa.Connection, models: Any) -> list[Any]:
         opts={"compare_type": True, "compare_server_default": True, "include_object": models.include_object,
               "target_metadata": models.metadata},
     )  # fmt: skip
-    return compare_metadata(ctx, models.metadata)
+    found: list[Any] = compare_metadata(ctx, models.metadata)  # alembic types its diff list as Any
+    return found
 
 
 def use_version(root: Path, version: int) -> None:

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,7 +50,7 @@ def sandbox() -> Iterator[Path]:
             os.chdir(cwd)
 
 
-def owner_for(kind: str, project: Path) -> object:
+def owner_for(kind: str, project: Path) -> Owner:
     """The owner the CLI builds for `kind` in this project (templates given to generate)."""
     if kind == "generate":
         return output_owner("generate", Path("schemas"), Path("templates"))
@@ -63,7 +64,9 @@ def owner_for(kind: str, project: Path) -> object:
     how=st.sampled_from(SPELLINGS),
     files=FILES,
 )
-def test_only_absent_empty_or_own_folders_are_replaced(kind: str, target: str, how: str, files: dict) -> None:
+def test_only_absent_empty_or_own_folders_are_replaced(
+    kind: str, target: str, how: str, files: dict[str, bytes]
+) -> None:
     with sandbox() as project:
         base = project.parent
         spelt = spell(project, target, how)
@@ -237,12 +240,16 @@ def test_watch_refuses_a_folder_that_stopped_being_its_own() -> None:
             proc.wait(timeout=30)
 
 
+# each process's output lines, filled by one reader thread per process
+_LINES: weakref.WeakKeyDictionary[subprocess.Popen[str], queue.Queue[str]] = weakref.WeakKeyDictionary()
+
+
 def _read_until(proc: subprocess.Popen[str], text: str, timeout: float = 60) -> str:
     """The process's output up to the line holding `text` (read on a thread, so that the wait can time out)."""
-    lines: queue.Queue[str] = getattr(proc, "lines", queue.Queue())
-    if not hasattr(proc, "lines"):
-        proc.lines = lines  # type: ignore[attr-defined]
-        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or []], daemon=True).start()
+    lines = _LINES.get(proc)
+    if lines is None:
+        lines = _LINES[proc] = queue.Queue()
+        threading.Thread(target=_pump, args=(proc, lines), daemon=True).start()
     seen = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -253,3 +260,8 @@ def _read_until(proc: subprocess.Popen[str], text: str, timeout: float = 60) -> 
         if text in seen[-1]:
             return "".join(seen)
     pytest.fail(f"no {text!r} within {timeout}s; output:\n{''.join(seen)}")
+
+
+def _pump(proc: subprocess.Popen[str], lines: queue.Queue[str]) -> None:
+    for line in proc.stdout or []:
+        lines.put(line)

@@ -66,9 +66,9 @@ def test_hand_written_revisions_pass_ruff(tmp_path: Path) -> None:
     written = sorted(p for p in (root / "generated/migrations/versions").glob("*.py") if p.name not in committed)
     assert len(written) == 4
     assert any("down_revision = (" in p.read_text() for p in written)  # the merge
-    for args in (("check", "--no-cache"), ("format", "--check", "--diff", "--no-cache")):
-        result = ruff(root, *args, *map(str, written))
-        assert result.returncode == 0, f"ruff {' '.join(args)}:\n{result.stdout}{result.stderr}"
+    for ruff_args in (("check", "--no-cache"), ("format", "--check", "--diff", "--no-cache")):
+        result = ruff(root, *ruff_args, *map(str, written))
+        assert result.returncode == 0, f"ruff {' '.join(ruff_args)}:\n{result.stdout}{result.stderr}"
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +137,7 @@ _OLD_TOKENS = re.compile(
     r"""|"(?:[^"\\\n]|\\[\s\S])*"|'(?:[^'\\\n]|\\[\s\S])*')"""
 )
 _BEFORE = ["", "b", "r", "f", "rb", "Rb", "u", "x in ", "x if y else ", "# '", "(", "[1, "]
-_CHARACTERS = st.characters(codec="utf-8", exclude_categories=("Cs",)) | st.sampled_from(" '\"\\#")
+_CHARACTERS = st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from(" '\"\\#")
 _TEXT = st.text(_CHARACTERS, min_size=50, max_size=150)
 
 
@@ -162,7 +162,7 @@ def test_strings_are_cut_where_the_full_tokenizer_cut_them(parts: list[tuple[str
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=300))
+@given(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=300))
 def test_a_docstring_keeps_its_text_through_ruff(text: str) -> None:
     """Model docstrings are table comments: after the formatter they still say exactly what the schema said."""
     source = f"class Table:\n    {docstring_line(text)}\n\n    x = 1\n"

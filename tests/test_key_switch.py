@@ -167,7 +167,11 @@ def nested(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
         elif kind == "strings":
             props[name] = {"type": "array", "items": {"type": "string"}}
         else:
-            inner = {"type": "object", "additionalProperties": False, "properties": draw(nested(depth + 1))}
+            inner: dict[str, Any] = {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": draw(nested(depth + 1)),
+            }
             inner["properties"].setdefault("x", {"type": "string"})
             props[name] = inner if kind == "object" else {"type": "array", "items": inner}
     return props

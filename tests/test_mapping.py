@@ -21,7 +21,7 @@ DRAFTS = [
 ]
 
 
-def obj(properties: dict[str, Any], required: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+def obj(properties: dict[str, Any], required: tuple[str, ...] = (), /, **extra: Any) -> dict[str, Any]:
     return {"title": "Doc", "type": "object", "properties": properties, "required": list(required), **extra}
 
 
@@ -211,9 +211,9 @@ def test_defaults_comments_and_deprecation(tmp_path: Path) -> None:
         "day": {"type": "string", "format": "date", "default": "not a date"},
     }))  # fmt: skip
     cols = columns(m.root)
-    assert (cols["plan"].default.value, cols["plan"].comment) == ("free", "Plan")  # type: ignore[union-attr]
-    assert cols["seats"].default.value == 1 and "Deprecated." in cols["seats"].notes  # type: ignore[union-attr]
-    assert cols["on"].default.value is False  # type: ignore[union-attr]
+    assert (cols["plan"].default.value, cols["plan"].comment) == ("free", "Plan")
+    assert cols["seats"].default.value == 1 and "Deprecated." in cols["seats"].notes
+    assert cols["on"].default.value is False
     assert cols["day"].default is None  # a default the column could not hold is left to the runtime
 
 
@@ -263,7 +263,8 @@ def test_long_names_are_shortened_with_a_stable_hash(tmp_path: Path) -> None:
     m = model(
         tmp_path, obj({long: {"type": "object", "properties": {long: {"type": "array", "items": {"type": "string"}}}}})
     )
-    names = [t.name for t in m.tables] + [n.name for t in m.tables for n in (*t.foreign_keys, *t.indexes)]
+    names = [t.name for t in m.tables] + [fk.name for t in m.tables for fk in t.foreign_keys]
+    names += [i.name for t in m.tables for i in t.indexes]
     assert max(len(n.encode()) for n in names) <= 63
     assert len(set(names)) == len(names)
     assert m.tables == model(tmp_path / "again", obj({long: {"type": "object", "properties": {long: {
@@ -293,7 +294,7 @@ def test_x_sql_names_storage_keys_and_references(tmp_path: Path) -> None:
     assert [(fk.ref_table, fk.external) for fk in meta.foreign_keys] == [("documents", False), ("owners", True)]
     assert [i.columns for i in meta.indexes] == [("owner_name",)]
     identity = model(tmp_path / "identity", obj({"a": {"type": "string"}}, **{"x-sql": {"primaryKey": "identity"}}))
-    assert columns(identity.root)["id"].default.kind == "sequence"  # type: ignore[union-attr]
+    assert columns(identity.root)["id"].default.kind == "sequence"
 
 
 def test_a_natural_key_must_be_a_required_scalar(tmp_path: Path) -> None:
@@ -326,6 +327,7 @@ def test_check_sql_is_what_sqlalchemy_compiles_for_postgresql() -> None:
     from schemarel.sql.checks import PG_RESERVED, expression
     from sqlalchemy.dialects import postgresql
     from sqlalchemy.dialects.postgresql.base import RESERVED_WORDS
+    from sqlalchemy.sql.expression import ClauseElement
 
     assert PG_RESERVED == RESERVED_WORDS
     cases = [
@@ -337,5 +339,8 @@ def test_check_sql_is_what_sqlalchemy_compiles_for_postgresql() -> None:
         Check("c", "", "user", "<", -1),
     ]
     for check in cases:
-        compiled = expression(check).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        built = expression(check)
+        assert isinstance(built, ClauseElement)  # typed Any: an expression or text
+        pg = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's psycopg dialect __init__ is unannotated
+        compiled = built.compile(dialect=pg, compile_kwargs={"literal_binds": True})
         assert pg_sql(check) == str(compiled)

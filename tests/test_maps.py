@@ -32,7 +32,9 @@ SCALARS = st.sampled_from(
         {"type": "number", "minimum": 0, "maximum": 10},
     ]
 )
-KEY_NAMES = st.sampled_from([{}, {"propertyNames": {"maxLength": 5}}, {"propertyNames": {"pattern": "^[a-z]+$"}}])
+KEY_NAMES: st.SearchStrategy[dict[str, Any]] = st.sampled_from(
+    [{}, {"propertyNames": {"maxLength": 5}}, {"propertyNames": {"pattern": "^[a-z]+$"}}]
+)
 
 
 def values(depth: int) -> st.SearchStrategy[Any]:
@@ -63,7 +65,9 @@ def maps(value: Any) -> st.SearchStrategy[Any]:
     )  # fmt: skip
 
 
-SCHEMAS = st.tuples(values(1).flatmap(maps), values(1).flatmap(maps), st.booleans()).map(
+SCHEMAS: st.SearchStrategy[dict[str, Any]] = st.tuples(
+    values(1).flatmap(maps), values(1).flatmap(maps), st.booleans()
+).map(
     lambda t: {
         "title": "Doc",
         "type": "object",
@@ -190,9 +194,12 @@ def test_maps_without_a_relational_form_are_json_with_a_located_warning(tmp_path
 
 def test_empty_absent_and_null_maps_are_told_apart(db_url: str, tmp_path: Path) -> None:
     store = _store(tmp_path, db_url, NESTED)
-    for document in ({"rules": {}}, {"rules": {}, "labels": {}, "env": {}}, {"rules": {"b": {}, "a": {"tags": []}}},
-                     {"rules": {"z": {"level": 1}}, "matrix": {"q": [1.5, 2], "e": []}, "env": {"X_1": 5, "y": "s"},
-                      "flag": True, "name": "n"}):  # fmt: skip
+    documents: list[dict[str, Any]] = [
+        {"rules": {}}, {"rules": {}, "labels": {}, "env": {}}, {"rules": {"b": {}, "a": {"tags": []}}},
+        {"rules": {"z": {"level": 1}}, "matrix": {"q": [1.5, 2], "e": []}, "env": {"X_1": 5, "y": "s"},
+         "flag": True, "name": "n"},
+    ]  # fmt: skip
+    for document in documents:
         got = store.get(store.create(document))
         assert same_json(got, document) and list(got["rules"]) == list(document["rules"])
 
@@ -206,7 +213,7 @@ def test_map_values_are_not_json_text(tmp_path: Path) -> None:
 def test_a_schema_that_gains_a_map_migrates_up_and_down_and_type_checks(
     tmp_path: Path, postgres_url: str, sqlite_url: str
 ) -> None:
-    before = {"title": "Doc", "type": "object", "properties": {"name": {"type": "string"}}}
+    before: dict[str, Any] = {"title": "Doc", "type": "object", "properties": {"name": {"type": "string"}}}
     root = write_project(tmp_path, {"doc": before})
     assert generate(root).exit_code == 0
     after = {**before, "properties": {**before["properties"], "labels": NESTED["properties"]["labels"]}}

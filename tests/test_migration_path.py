@@ -35,10 +35,11 @@ def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tu
     server = request.getfixturevalue("postgres_server" if request.param == "postgresql" else "mysql_server")
     quote, drop = ('"', " WITH (FORCE)") if request.param == "postgresql" else ("`", "")
     with ExitStack() as stack:
-        urls = tuple(stack.enter_context(contextmanager(fresh_database)(server, quote, "", drop)) for _ in "ab")
+        first, second = (stack.enter_context(contextmanager(fresh_database)(server, quote, "", drop)) for _ in "ab")
+        urls = (first, second)
         for url in urls:
             execute(url, USERS_DDL)
-        yield urls  # type: ignore[misc]
+        yield urls
 
 
 def test_the_committed_history_takes_one_path(tmp_path: Path, two_databases: tuple[str, str]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,12 +41,12 @@ def apply(url: str, script: str) -> None:
     """Run a script the way each dialect's client does: psql's protocol, mysql's DELIMITER, sqlite3's."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        with sqlite3.connect(str(parsed.database)) as conn:
-            conn.executescript(script)
+        with sqlite3.connect(str(parsed.database)) as lite:
+            lite.executescript(script)
     elif parsed.get_backend_name() == "postgresql":
         dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(script)  # the simple query protocol runs a whole script
+        with psycopg.connect(dsn, autocommit=True) as pg:
+            pg.execute(script)  # the simple query protocol runs a whole script
     else:
         conn = pymysql.connect(
             host=parsed.host, port=parsed.port or 3306, user=parsed.username, database=parsed.database
@@ -61,7 +62,9 @@ def apply(url: str, script: str) -> None:
 
 def _mysql_statements(script: str) -> list[str]:
     """Statements as the mysql client splits them, `DELIMITER` lines included."""
-    delimiter, current, statements = ";", [], []
+    delimiter = ";"
+    current: list[str] = []
+    statements: list[str] = []
     for line in script.splitlines():
         if line.startswith("DELIMITER "):
             delimiter = line.split()[1]
@@ -82,7 +85,7 @@ def _unordered(script: str) -> list[str]:
 
 
 @contextmanager
-def other_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def other_database(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A second fresh database on the dialect's server (the fixtures give one per test)."""
     if dialect == "sqlite":
         yield f"sqlite:///{tmp_path / 'online.db'}"

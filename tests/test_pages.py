@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -104,8 +104,9 @@ def test_pages_left_early_leave_no_connection_checked_out(customers: Store) -> N
     for i in range(6):
         store.create(customer(i))
     pages = store.pages(batch_size=2)
+    assert isinstance(pages, Generator)  # typed as an Iterator; closing it early is what this test exercises
     assert len(next(pages)) == 2
     pages.close()  # the transaction ended
-    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
     assert sum(len(page) for page in store.pages(batch_size=4)) == 6
-    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert store.engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool

@@ -209,7 +209,7 @@ def test_a_pool_of_one_connection_writes_one_batch_at_a_time(customers: Store, p
     store = Store(engine, "customer", schemas_dir=SCHEMAS)
     ids = store.create_many([customer(i) for i in range(9)], batch_size=2)
     assert [store.get(i)["firstName"] for i in ids] == [f"Ada{i}" for i in range(9)]
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined] # every connection back in the pool
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool: every connection back
     store.close()
     engine.dispose()
 
@@ -227,7 +227,7 @@ def test_several_threads_write_at_once(customers: Store) -> None:
         thread.join()
     for t in range(3):
         assert [customers.get(i)["firstName"] for i in written[t]] == [f"Ada{100 * t + i}" for i in range(7)]
-    assert customers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert customers.engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
 
 
 def test_an_earlier_batch_waiting_on_the_later_one_is_written_again_alone(
@@ -258,7 +258,7 @@ def test_an_earlier_batch_waiting_on_the_later_one_is_written_again_alone(
         ran.finish()
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT k, batch FROM keys").all() == [(1, 0)]
-    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
     engine.dispose()
 
 
@@ -365,7 +365,7 @@ def test_drawn_clashes_are_written_alone_and_the_later_items_side_by_side_again(
     assert alone == expected_alone
     with keys.connect() as conn:
         assert conn.exec_driver_sql("SELECT k FROM keys ORDER BY k").scalars().all() == committed
-    assert keys.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert keys.pool.checkedout() == 0  # type: ignore[attr-defined]  # QueuePool's; typed Pool
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

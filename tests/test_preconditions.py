@@ -66,6 +66,7 @@ def test_text_longer_than_a_narrowed_varchar(values: list[str | None], length: i
     assert after == values
     assert (refusal is None) == (not long)
     if long:
+        assert refusal is not None
         assert f"`t.c` holds {counted(len(long), 'value')} longer than {length} characters" in refusal
         assert f"(longest {max(len(v) for v in long)})" in refusal
 
@@ -77,6 +78,7 @@ def test_numbers_outside_a_narrowed_integer(values: list[int | None], bounds: tu
     outside = [v for v in values if v is not None and not bounds[0] <= v <= bounds[1]]
     assert (refusal is None) == (not outside)
     if outside:
+        assert refusal is not None
         assert f"`t.c` holds {counted(len(outside), 'value')} outside {bounds[0]}..{bounds[1]}" in refusal
 
 
@@ -87,6 +89,7 @@ def test_nulls_where_not_null_comes_back(values: list[str | None]) -> None:
     nulls = values.count(None)
     assert (refusal is None) == (nulls == 0)
     if nulls:
+        assert refusal is not None
         assert f"`t.c` is NULL in {counted(nulls, 'row')}: the target schema makes it NOT NULL" in refusal
 
 
@@ -107,6 +110,7 @@ def test_a_required_column_added_to_a_table_with_rows_is_refused(values: list[st
     assert after == values
     assert (refusal is None) == (not values)
     if values:
+        assert refusal is not None
         assert f"`t.code` is added NOT NULL without a default, and its table holds {counted(len(values), 'row')}" in (
             refusal
         )

@@ -64,6 +64,7 @@ def test_the_sites_menu_names_each_migration_by_its_message(tmp_path: Path) -> N
         pages[2]: "# Order Migration\n\n- **Revision**: `0002` (add orders.note)\n",
     }
     nav = _config(stage, pages, texts)["nav"]
+    assert isinstance(nav, list)  # the config is typed `object` per key
     assert nav[1] == {"Migrations": [
         {"0001 · initial schema: create orders": "migrations/0001_create_orders.md"},
         {"0002 · add orders.note": "migrations/0002_add_note.md"},

@@ -36,7 +36,7 @@ def placed(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     """A reading with one unstorable value somewhere among ordinary ones, and that value's pointer."""
     events = draw(st.lists(st.fixed_dictionaries({}, optional={"n": st.integers(-5, 5), "at": st.just(
         "2024-05-01T10:00:00Z")}), max_size=4))  # fmt: skip
-    values = draw(st.lists(st.integers(-(2**40), 2**40), max_size=4))
+    values: list[int | Decimal] = list(draw(st.lists(st.integers(-(2**40), 2**40), max_size=4)))  # -TOO_BIG may go in
     document: dict[str, Any] = {"seq": 1, "events": events, "values": values}
     where = draw(st.sampled_from(["ratio", "count", "at", "values", "events.n", "events.at"]))
     if where in ("ratio", "count", "at"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +244,7 @@ SCALAR_FILTERS = st.one_of(
 )
 
 
-OPS = {
+OPS: dict[str, Callable[[Any, Any], bool]] = {
     "ne": operator.ne,
     "lt": operator.lt,
     "lte": operator.le,

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from schemarel.runtime.store import Store
 Cli = Callable[..., Result]
 
 
-def write_ndjson(path: Path, documents: list[Any], extra: list[str] = ()) -> Path:  # type: ignore[assignment]
+def write_ndjson(path: Path, documents: list[Any], extra: Sequence[str] = ()) -> Path:
     lines = [json.dumps(d) for d in documents] + list(extra)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

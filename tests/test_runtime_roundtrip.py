@@ -41,6 +41,7 @@ def documents(store: Store) -> st.SearchStrategy[Any]:
 
 
 def store_schema_path(store: Store) -> Path:
+    assert store.schemas_dir is not None  # the stores here are built from schema files
     return next(p for p in schema_files(store.schemas_dir) if p.name == f"{store.name}.schema.json")
 
 

@@ -198,7 +198,7 @@ def test_nested_tables_formats_and_nulls(db_url: str) -> None:
 
 def test_values_the_database_cannot_hold_are_refused_cleanly(db_url: str) -> None:
     orders = open_store(db_url, "order", TEST_SCHEMAS)
-    document = {"ref": str(uuid.UUID(int=1)), "placedAt": "0000-01-01T00:00:00Z", "note": None,
+    document: dict[str, Any] = {"ref": str(uuid.UUID(int=1)), "placedAt": "0000-01-01T00:00:00Z", "note": None,
                 "meta": {"tags": []}, "flags": [], "lines": []}  # fmt: skip
     with pytest.raises(ValueRejected, match="placedAt"):
         orders.create(document)

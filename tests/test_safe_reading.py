@@ -13,6 +13,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import pytest
 from conftest import REPO, copy_project, run_schemarel
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -33,7 +34,9 @@ FORMATS = ("text", "github", "json")
     victim=st.sampled_from(["", *GENERATED]),
     pointee=st.sampled_from(["secret file", "mirroring folder", "environ"]),
 )
-def test_check_and_generate_never_read_through_a_link(victim: str, pointee: str, tmp_path_factory) -> None:
+def test_check_and_generate_never_read_through_a_link(
+    victim: str, pointee: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     base = tmp_path_factory.mktemp("links")
     project = copy_project(base)
     canary = f"CANARY-{uuid.uuid4().hex}"
@@ -142,7 +145,9 @@ def _site_project(base: Path, links: list[str], canary: str) -> Path:
 @given(links=st.lists(st.sampled_from(LINKS), min_size=1, max_size=4, unique=True))
 @example(links=LINKS[:2])  # a site that builds, with both schemas copied
 @example(links=["../../id_rsa"])  # the issue's
-def test_the_site_copies_only_the_docs_and_their_schemas(links: list[str], tmp_path_factory) -> None:
+def test_the_site_copies_only_the_docs_and_their_schemas(
+    links: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     base = tmp_path_factory.mktemp("site")
     canary = f"CANARY-{uuid.uuid4().hex}"
     project = _site_project(base, links, canary)

@@ -80,7 +80,7 @@ def _check_shape(doc: ModelDoc) -> ModelDoc:
 def seed() -> ModelDoc:
     data = json.loads(SEED_MODEL.read_text(encoding="utf-8"))
     columns = {table: [tuple(c) for c in rows] for table, rows in data["columns"].items()}
-    return _check_shape(ModelDoc(data["overview"], columns, data["constraints"], data["enums"]))  # type: ignore[arg-type]
+    return _check_shape(ModelDoc(data["overview"], columns, data["constraints"], data["enums"]))
 
 
 def test_seed_model_data_is_the_seed_doc(seed: ModelDoc) -> None:

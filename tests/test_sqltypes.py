@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from schemarel.ir import Column, ColumnType, Default
+from schemarel.ir import Column, ColumnType, Default, TypeKind
 from schemarel.sql.kinds import KINDS
 from schemarel.sql.metadata import compiled_default, compiled_type
 from schemarel.sql.spelling import display_default, display_type
@@ -16,10 +16,11 @@ SAMPLES = {
 
 
 @pytest.mark.parametrize("kind", sorted(k for k, kind in KINDS.items() if kind.postgres))
-def test_postgres_spelling_is_sqlalchemys(kind: str) -> None:
-    for ctype in SAMPLES.get(kind, [ColumnType(kind)]):  # type: ignore[arg-type]
+def test_postgres_spelling_is_sqlalchemys(kind: TypeKind) -> None:
+    pg = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's psycopg dialect __init__ is unannotated
+    for ctype in SAMPLES.get(kind, [ColumnType(kind)]):
         column = Column("c", ctype, nullable=True)
-        assert display_type(column, {}) == compiled_type(column, {}, postgresql.dialect())
+        assert display_type(column, {}) == compiled_type(column, {}, pg)
 
 
 @pytest.mark.parametrize(
@@ -37,9 +38,11 @@ def test_postgres_spelling_is_sqlalchemys(kind: str) -> None:
     ids=repr,
 )
 def test_postgres_defaults_are_sqlalchemys(default: Default) -> None:
-    kind = {bool: "boolean", int: "bigint", float: "float"}.get(type(default.value), "text")
-    column = Column("c", ColumnType(kind if default.kind == "literal" else "uuid"), False, default)  # type: ignore[arg-type]
-    expected = compiled_default(column, postgresql.dialect())
+    kinds: dict[type, TypeKind] = {bool: "boolean", int: "bigint", float: "float"}
+    kind = kinds.get(type(default.value), "text")
+    column = Column("c", ColumnType(kind if default.kind == "literal" else "uuid"), False, default)
+    pg = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's psycopg dialect __init__ is unannotated
+    expected = compiled_default(column, pg)
     assert display_default(column).strip("`") == expected
 
 

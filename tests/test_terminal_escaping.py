@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import unicodedata
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import run_schemarel
 from hostile import hostile_text
 from hypothesis import HealthCheck, given, settings
@@ -41,12 +43,12 @@ def test_terminal_text_holds_no_control(text: str) -> None:
 
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(names)
-def test_the_cli_shows_hostile_property_names_escaped(tmp_path_factory: object, name: str) -> None:
-    root = tmp_path_factory.mktemp("t")  # type: ignore[attr-defined]
+def test_the_cli_shows_hostile_property_names_escaped(tmp_path_factory: pytest.TempPathFactory, name: str) -> None:
+    root = tmp_path_factory.mktemp("t")
     schemas = root / "schemas"
     schemas.mkdir()
     said = name.replace("\x00", "")
-    schema = {
+    schema: dict[str, Any] = {
         "title": "Thing",
         "type": "object",
         "properties": {

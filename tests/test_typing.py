@@ -1,10 +1,12 @@
-"""`mypy --strict` passes on the package, on the generated models, env.py and revisions, and on an application
-script that queries with the generated models; string enums are `Literal`s, so a mistyped label is an error."""
+"""`mypy --strict` passes on the package and its tests (the check pyproject.toml configures), on the generated
+models, env.py and revisions, and on an application script that queries with the generated models; string enums
+are `Literal`s, so a mistyped label is an error."""
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -64,6 +66,16 @@ def mypy(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_package_passes_mypy_strict(tmp_path: Path) -> None:
     result = mypy(tmp_path, str(REPO / "generator" / "schemarel"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_configured_check_covers_the_package_and_the_tests() -> None:
+    """`mypy` at the root, as pyproject.toml configures it (strict): every module of the package and of the tests
+    (a test file mypy is not shown, or that does not type-check, fails here)."""
+    result = mypy(REPO, "--verbose")
+    assert result.returncode == 0, result.stdout
+    found = re.findall(r"Found source: +BuildSource\(path='([^']+)'", result.stderr)
+    expected = [p.relative_to(REPO).as_posix() for d in ("generator", "tests") for p in (REPO / d).rglob("*.py")]
+    assert sorted(found) == sorted(expected) and any(f.startswith("tests/") for f in found)
 
 
 def test_generated_passes_mypy_strict(tmp_path: Path) -> None:

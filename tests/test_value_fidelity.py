@@ -81,11 +81,13 @@ def test_instants_stay_native_and_only_respelled_values_are_kept_aside(readings:
     with readings.engine.connect() as conn:
         order = conn.execute(sa.select(table.c.seq).order_by(table.c.at, table.c.seq)).scalars().all()
         later = conn.execute(sa.select(sa.func.count()).where(table.c.at > dt.datetime(2016, 5, 26, 6, 59))).scalar()
-        spelled = dict(conn.execute(sa.select(table.c.seq, sa.cast(table.c._spelling, sa.Text()))).all())
+        spelled: dict[int, str | None] = dict(
+            conn.execute(sa.select(table.c.seq, sa.cast(table.c._spelling, sa.Text()))).all()
+        )
     assert order == [0, 2, 1, 3]  # 08:59+02:00 is 06:59Z; then the half second; then 07:00
     assert later == 2
     assert spelled[2] is None and spelled[3] is None  # canonical text: nothing kept aside
-    assert exactjson.loads(spelled[0]) == {"/at": written[0]}
+    assert spelled[0] is not None and exactjson.loads(spelled[0]) == {"/at": written[0]}
     assert [readings.get(i)["at"] for i in ids] == written
 
 

@@ -21,7 +21,12 @@ class _Lines:
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.seen: list[str] = []
         self._queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [self._queue.put(line) for line in proc.stdout or []], daemon=True).start()
+
+        def pump() -> None:
+            for line in proc.stdout or []:
+                self._queue.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
 
     def wait_for(self, text: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemarel.ir import ColumnType
+from schemarel.ir import ColumnType, TypeKind
 from schemarel.sql import conversions as cv
 from schemarel.sql.conversions import Conversion
 
@@ -87,7 +87,7 @@ def _integer(kind: str, sa_name: str) -> Kind:
 
 
 # MySQL's TEXT holds 64 KiB, DATETIME and TIME whole seconds: what JSON Schema allows needs more there
-KINDS: Mapping[str, Kind] = {
+KINDS: Mapping[TypeKind, Kind] = {
     "uuid": Kind("uuid.UUID", *_fixed("Uuid", "uuid"), _always(uuid.UUID, str)),
     "text": Kind("str", lambda t: SAType("Text").with_variant(SAType("mysql.LONGTEXT"), *MYSQL), lambda t: "text"),
     "varchar": Kind(
