@@ -51,6 +51,10 @@ LINES: dict[str, tuple[Any, set[str], str]] = {
     "40 levels": (lambda n: f'{{"seq": {n}, "free": {{"d": {_deep(40)}}}}}', {"mysql"}, "nested 41 levels deep"),
     "numeric overflow": (lambda n: f'{{"seq": {n}, "price": 1e30}}', ALL, "out of the range of numeric(20, 2)"),
     "bigint overflow": (lambda n: f'{{"seq": {n}, "count": {2**63}}}', ALL, "out of the range of a bigint column"),
+    # an integer spelled with a fraction or an exponent is an integer; a huge exponent is never expanded
+    "integral": (lambda n: f'{{"seq": {n}.0, "count": 1e2}}', set(), ""),
+    "huge exponent": (lambda n: f'{{"seq": {n}, "text": 1e999999999}}', ALL, "is not of type 'string'"),
+    "huge integer": (lambda n: f'{{"seq": {n}, "count": 1e999999999}}', ALL, "out of the range of a bigint"),
 }
 
 
