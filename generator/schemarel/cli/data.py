@@ -127,12 +127,13 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     from schemarel.cli.guards import sqlite_file
 
     database = sqlite_file(url)
-    if database is not None and not Path(database).exists():  # connecting would create an empty file
-        err = SchemarelError(f"the database {redact(url)} does not exist (no file {database}): run `{_upgrade()}`")
-        err.exit_code = 1
-        raise err
     try:
         with Store(url, schema, source=out_dir, check=False) as store:
+            if database is not None and not Path(database).exists():  # connecting would create an empty file
+                raise _missing(
+                    f"the database was never upgraded (there is no file {database}), the models are at "
+                    f"{store.revision}: run `{_upgrade()}`"
+                )
             with store.engine.connect() as conn:
                 check_revision(conn, store.revision, _command())
             _started()
@@ -154,6 +155,12 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
 
 # PostgreSQL's and MariaDB's words for a database the server does not have
 _NO_DATABASE = re.compile(r'database "[^"]*" does not exist|Unknown database')
+
+
+def _missing(message: str) -> SchemarelError:
+    err = SchemarelError(message)
+    err.exit_code = 1
+    return err
 
 
 def _upgrade() -> str:
