@@ -53,6 +53,10 @@ LINES: dict[str, tuple[Any, set[str], str]] = {
     "bigint overflow": (lambda n: f'{{"seq": {n}, "count": {2**63}}}', ALL, "out of the range of a bigint column"),
     # a byte order mark: ignored at the start of the file (RFC 8259 lets parsers), refused on any later line
     "BOM": (lambda n: f'\ufeff{{"seq": {n}}}', ALL, "a byte order mark (U+FEFF) starts the line"),
+    # an integer spelled with a fraction or an exponent is an integer; a huge exponent is never expanded
+    "integral": (lambda n: f'{{"seq": {n}.0, "count": 1e2}}', set(), ""),
+    "huge exponent": (lambda n: f'{{"seq": {n}, "text": 1e999999999}}', ALL, "is not of type 'string'"),
+    "huge integer": (lambda n: f'{{"seq": {n}, "count": 1e999999999}}', ALL, "out of the range of a bigint"),
 }
 
 

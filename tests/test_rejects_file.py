@@ -140,15 +140,16 @@ def test_the_reject_file_is_written_only_when_there_is_a_reject(
     rows = [json.dumps(customer(i)) if i not in bad else "not json" for i in range(30)]
     (folder / "in.ndjson").write_text("\n".join(rows) + "\n")
     rejects = folder / "in.ndjson.rejects.ndjson"
+    last_run = '{"line": 1, "errors": ["from the last run"]}\n'
     if old:
-        rejects.write_text("from the last run\n")
+        rejects.write_text(last_run)
     result = run_schemarel(folder, "load", "--schema", "customer", "--out", str(GENERATED), "--db", any_db,
                            "in.ndjson")  # fmt: skip
     assert result.returncode == (1 if bad else 0), result.stderr
     if bad:
         assert [json.loads(line)["line"] for line in rejects.read_text().splitlines()] == sorted(i + 1 for i in bad)
     elif old:
-        assert rejects.read_text() == "from the last run\n"
+        assert rejects.read_text() == last_run
     else:
         assert not rejects.exists()
 
@@ -156,11 +157,40 @@ def test_the_reject_file_is_written_only_when_there_is_a_reject(
 def test_a_load_that_cannot_connect_touches_no_reject_file(tmp_path: Path) -> None:
     source = _input(tmp_path, lines=50, bad_every=2)
     old = tmp_path / "old.ndjson"
-    old.write_text("kept\n")
+    kept = '{"line": 7, "errors": ["kept"]}\n'
+    old.write_text(kept)
     for rejects in ("old.ndjson", "new.ndjson"):
         result = run_schemarel(
             tmp_path, "load", "--schema", "customer", "--out", str(GENERATED),
             "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none", str(source), "--rejects", rejects,
         )  # fmt: skip
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert old.read_text() == "kept\n" and not (tmp_path / "new.ndjson").exists()
+    assert old.read_text() == kept and not (tmp_path / "new.ndjson").exists()
+
+
+OTHER_FILES = st.one_of(
+    st.binary(min_size=1, max_size=200),
+    st.text(min_size=1, max_size=200).map(str.encode),
+    st.sampled_from([b"# README\n", b'[project]\nname = "x"\n', b'{"line": 1}\n', b'{"line": "1", "errors": []}\n',
+                     b'[{"line": 1, "errors": []}]\n', b'{"line": 1, "errors": [], "more": 0}\n']),
+)  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None)
+@given(content=OTHER_FILES, all_or_nothing=st.booleans())
+def test_a_file_that_holds_no_rejects_is_never_the_reject_file(
+    content: bytes, all_or_nothing: bool, sqlite_db: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`--rejects README.md` emptied the user's file at the first reject; now refused before the load."""
+    folder = tmp_path_factory.mktemp("theirs")
+    source = _input(folder, lines=30)
+    theirs = folder / "notes.txt"
+    theirs.write_bytes(content)
+    result = run_schemarel(
+        folder, "load", "--schema", "customer", "--out", str(GENERATED), "--db", sqlite_db,
+        str(source), "--rejects", "notes.txt", *(["--all-or-nothing"] if all_or_nothing else []),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "error: --rejects notes.txt holds something else than rejected lines" in result.stderr
+    assert theirs.read_bytes() == content
+    assert count(migrated_store(sqlite_db, "customer"), "customer_profiles") == 0

@@ -206,6 +206,13 @@ def class_identifier(name: str) -> str:
     return f"{name}Row" if name in RESERVED_CLASSES or name.startswith("_sa_") else name
 
 
+def documents_module(schema: str) -> str:
+    """The typed documents module of a schema (file stem): `foo-bar` → `foo_bar`, a keyword such as `class` →
+    `class_`, so that `from generated.documents import class_` can be written (`import class` cannot)."""
+    module = snake(schema)
+    return f"{module}_" if keyword.iskeyword(module) else module
+
+
 def module_identifier(schema: str) -> str:
     """The models module of a schema (file stem): `foo-bar` → `foo_bar`, `class` → `class_`, `base` → `base_`."""
     module = snake(schema)

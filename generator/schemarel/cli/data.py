@@ -6,6 +6,7 @@ import gc
 import io
 import json
 import os
+import re
 import shlex
 import sys
 import time
@@ -124,8 +125,16 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
             f"{out_dir} not found: the models come from the generated package; run `schemarel generate` first "
             "(or pass --out, or set `out` in [tool.schemarel])"
         )
+    from schemarel.cli.guards import sqlite_file
+
+    database = sqlite_file(url)
     try:
         with Store(url, schema, source=out_dir, check=False) as store:
+            if database is not None and not Path(database).exists():  # connecting would create an empty file
+                raise _missing(
+                    f"the database was never upgraded (there is no file {database}), the models are at "
+                    f"{store.revision}: run `{_upgrade()}`"
+                )
             with store.engine.connect() as conn:
                 check_revision(conn, store.revision, _command())
             _started()
@@ -134,10 +143,30 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
         raise
     except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         text = first_line(exc)
-        hint = "; run `schemarel upgrade` first" if "does not exist" in text or "no such table" in text else ""
+        if _NO_DATABASE.search(text):  # the server has no such database: `upgrade` cannot create one
+            hint = "; create the database first, then run `schemarel upgrade`"
+        elif "does not exist" in text or "no such table" in text:
+            hint = "; run `schemarel upgrade` first"
+        else:
+            hint = ""
         err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
         err.exit_code = 1
         raise err from None
+
+
+# PostgreSQL's and MariaDB's words for a database the server does not have
+_NO_DATABASE = re.compile(r'database "[^"]*" does not exist|Unknown database')
+
+
+def _missing(message: str) -> SchemarelError:
+    err = SchemarelError(message)
+    err.exit_code = 1
+    return err
+
+
+def _upgrade() -> str:
+    """The upgrade to run, with the --out and --db this command was given."""
+    return _command().replace("schemarel", "schemarel upgrade", 1)
 
 
 def _command() -> str:

@@ -32,7 +32,7 @@ def rejects_file(
 
     stdin = file == "-"
     path = explicit or Path("rejects.ndjson" if stdin else f"{file}.rejects.ndjson")
-    keep = [("the database", Path(database))] if (database := _sqlite_file(db_url)) else []
+    keep = [("the database", Path(database))] if (database := sqlite_file(db_url)) else []
     return RejectsFile(
         path,
         source,
@@ -43,7 +43,8 @@ def rejects_file(
     )
 
 
-def _sqlite_file(url: str) -> str | None:
+def sqlite_file(url: str) -> str | None:
+    """The file of an SQLite URL; None for another database, one in memory, or an SQLite `file:` URI."""
     from sqlalchemy.engine import make_url
 
     try:
@@ -51,6 +52,8 @@ def _sqlite_file(url: str) -> str | None:
     except Exception:  # an unreadable URL fails later, with its own message
         return None
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("uri") or parsed.database.startswith("file:"):  # an SQLite URI: not a plain path
         return None
     return parsed.database
 

@@ -125,7 +125,8 @@ class TableBuilder:
     ) -> None:
         name = self.claim(name, ptr)
         kw = dict(node.kw)
-        enum = [v for v in kw.get("enum", []) if _fits(v, kind)] if isinstance(kw.get("enum"), list) else None
+        enum = [_as_kind(v, kind) for v in kw["enum"]] if isinstance(kw.get("enum"), list) else None
+        enum = [v for v in enum if _fits(v, kind)] if enum is not None else None
         if enum is not None:
             kw["enum"] = dedupe(enum)
         xsql_type = node.xsql.get("type")
@@ -300,6 +301,15 @@ def notes(description: str | None, path: tuple[str, ...], required: bool, node: 
     return " ".join(parts)
 
 
+def _as_kind(value: Any, kind: str) -> Any:
+    """An integer written with a fraction or an exponent (`1.0`, `1e20`) as the int it is for an `integer`
+    column: JSON Schema counts it as an integer, so an enum keeps it (its CHECK refused valid documents) and a
+    default is stored, or refused when out of range, instead of being dropped."""
+    if kind == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _fits(value: Any, kind: str) -> bool:
     found = json_type(value)
     return found == kind or (kind == "number" and found == "integer")
@@ -307,6 +317,7 @@ def _fits(value: Any, kind: str) -> bool:
 
 def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | None:
     """A server default, when the schema's `default` is a value the column can hold as it is written."""
+    value = _as_kind(value, kind)
     if value is None or not _fits(value, kind) or ctype.kind == "json":
         return None
     if isinstance(enum, list) and value not in enum:

@@ -95,10 +95,33 @@ def load_settings(start: Path | None = None) -> dict[str, Any]:
     if error is not None:
         where = ".".join(["tool", "schemarel", *map(str, error.absolute_path)])
         raise SchemaError(display, "", f"[{where}]: {error.message}")
-    defaults = {}
+    defaults = _from_subfolder(path.parent, table)
     for key, value in table.items():
         param, is_path = PARAMETERS[key]
         defaults[param] = os.path.relpath(path.parent / value) if is_path else value
+    return defaults
+
+
+# the built-in defaults that name a place in the project: [tool.schemarel] key → (click parameter, its value)
+BUILT_IN = {"schemas": ("schemas_dir", "schemas"), "out": ("out_dir", "generated"), "database-url": ("db_url", None)}
+DEFAULT_DATABASE = "schemarel.db"  # the SQLite file of `urls.DEFAULT_URL`
+OUTPUT_MARKER = ".schemarel-output"  # `render.ownership.MARKER`, not imported: every command reads the settings
+
+
+def _from_subfolder(project: Path, table: Mapping[str, Any]) -> dict[str, Any]:
+    """The built-in `schemas/`, `generated/` and SQLite file of the project folder, for a command run in one of
+    its sub-folders that has no `schemas/` of its own: `cd schemas && schemarel generate` then works on the
+    project (instead of looking for schemas/schemas, or creating a database in the sub-folder); a working
+    directory holding `schemas/` (a project without its own pyproject.toml, in a monorepo) keeps its own, but
+    not an output folder (`generated/` holds `schemas/` copies)."""
+    cwd = Path.cwd().resolve()
+    if cwd == project or (Path("schemas").is_dir() and not Path(OUTPUT_MARKER).exists()):
+        return {}
+    defaults: dict[str, Any] = {}
+    for key, (param, value) in BUILT_IN.items():
+        if key not in table:
+            where = os.path.relpath(project / (value or DEFAULT_DATABASE))
+            defaults[param] = where if value else f"sqlite:///{where}"
     return defaults
 
 

@@ -133,7 +133,7 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
         files[f"schemas/{source.path.name}"] = source.path.read_bytes()
         view = documents_view(db.schema(source.name), source.contents)
-        files[f"documents/{naming.snake(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
+        files[f"documents/{naming.documents_module(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
     files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
     fresh = [path for path in files if path.endswith(".py") and path not in recorded]
     origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}

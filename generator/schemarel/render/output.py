@@ -41,8 +41,13 @@ def drift(out_dir: Path, expected: dict[str, bytes]) -> list[Drift]:
         elif path not in expected:
             result.append(Drift(path, "extra"))
         elif actual[path] != expected[path]:
-            result.append(Drift(path, "changed", _unified(out_dir.name, path, actual[path], expected[path])))
+            result.append(Drift(path, "changed", _unified(_label(out_dir), path, actual[path], expected[path])))
     return result
+
+
+def _label(out_dir: Path) -> str:
+    """The folder's name in a diff's header: its own name, also when given as `.` or `..` (run from inside)."""
+    return out_dir.name if out_dir.name not in ("", "..") else out_dir.resolve().name
 
 
 def _unified(prefix: str, path: str, old: bytes, new: bytes) -> str:

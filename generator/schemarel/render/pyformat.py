@@ -170,7 +170,8 @@ def _ruff_bin() -> str:
 
 def _ruff(args: list[str], source: str, path: Path) -> str:
     result = subprocess.run(
-        [_ruff_bin(), *args, "--stdin-filename", str(path), "-"],
+        # absolute: ruff finds the settings of a relative name from its working directory, not the file's
+        [_ruff_bin(), *args, "--stdin-filename", str(path.absolute()), "-"],
         input=source,
         capture_output=True,
         text=True,

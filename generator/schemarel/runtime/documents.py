@@ -28,7 +28,6 @@ from schemarel.runtime.tablemap import (
     RowBatch,
     TableMap,
     convert,
-    json_kind,
     system_columns,
     table_map,
     tracked_kinds,
@@ -170,7 +169,7 @@ class DocumentMap:
                 misfits[f.path] = None
             elif f.accepts is not None and not f.fits(value):  # another column of a union holds it, or none
                 row.append(None)
-                if json_kind(value) not in f.others:
+                if f.kind_of(value) not in f.others:
                     misfits[f.path] = value
             elif f.to_db is None:
                 row.append(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,24 @@ class Reject:
 
     def to_json(self) -> str:
         return json.dumps({"line": self.line, "errors": self.reasons}, ensure_ascii=False)
+
+
+_FIRST_LINE = 1 << 22  # a reject line quotes its document's faults: a first line past 4 MiB is no reject
+
+
+def _holds_rejects(path: Path) -> bool:
+    """Whether the file begins with a reject line, as a load writes it: one schemarel may write again."""
+    try:
+        with open(path, "rb") as f:
+            first = json.loads(f.readline(_FIRST_LINE))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return (
+        isinstance(first, dict)
+        and first.keys() == {"line", "errors"}
+        and isinstance(first["line"], int)
+        and isinstance(first["errors"], list)
+    )
 
 
 class RejectsFile:
@@ -95,6 +114,9 @@ class RejectsFile:
         for label, key in self._refused:
             if (found.st_dev, found.st_ino) == key:
                 self._fail(f"is {label}")
+        if stat.S_ISREG(found.st_mode) and found.st_size and not _holds_rejects(self.path):
+            # a user's file named by mistake (`--rejects README.md`) would be emptied at the first reject
+            self._fail('holds something else than rejected lines (its first line is no {"line": …, "errors": …})')
 
     def _fail(self, why: str) -> None:
         raise SchemarelError(f"--rejects {self.path} {why}; name another file")

@@ -13,6 +13,7 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -88,11 +89,20 @@ class Paths:
 
 
 def query_value(target: Target, value: Any) -> Any:
-    """A filter's value as the column holds it (a uuid, a datetime); QueryError when it cannot be one."""
-    if value is None or target.field.to_db is None:
+    """A filter's value as the column holds it (a uuid, a datetime); QueryError when it cannot be one: a value of
+    a JSON type the property's column does not hold (`true` for a string, `1.0` for a boolean, an object) would
+    be compared as the database casts it (`1.0` matched `true`) or fail there as a database error."""
+    if value is None:
+        return value
+    f = target.field
+    scalar = isinstance(value, bool | int | float | Decimal | str)  # not a uuid, a datetime: to_db takes those
+    if isinstance(value, dict | list) or (scalar and f.accepts is not None and not f.others and not f.fits(value)):
+        holds = " or ".join(sorted(f.accepts or ())) or "a scalar"
+        raise QueryError(f"{target.path}: {value!r} is not a value of this property (it holds {holds})")
+    if f.to_db is None:
         return value
     try:
-        return target.field.to_db(value)
+        return f.to_db(value)
     except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
         raise QueryError(f"{target.path}: {value!r} is not a value of this property ({exc})") from None
 

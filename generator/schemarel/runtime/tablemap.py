@@ -40,7 +40,18 @@ class Field:
     null_kept: bool = True  # a null here reads back as null (required, or kept by the presence marks)
 
     def fits(self, value: Any) -> bool:
-        return self.accepts is None or json_kind(value) in self.accepts
+        return self.accepts is None or self.kind_of(value) in self.accepts
+
+    def kind_of(self, value: Any) -> str:
+        """The JSON type of `value` among this path's columns: a number with no fraction (`1.0`, `1e2`) is an
+        integer, as JSON Schema counts it, where no column of the path holds numbers (they keep its spelling);
+        otherwise such a value would pass validation and then be kept beside the integer column, leaving it
+        NULL (a required one refused, a filter missing it, its range unchecked)."""
+        kind = json_kind(value)
+        held = (self.accepts or frozenset()) | self.others
+        if kind != "number" or "integer" not in held or "number" in held:
+            return kind
+        return "integer" if _integral(value) else kind
 
     @property
     def always(self) -> bool:
@@ -247,6 +258,13 @@ def json_kind(value: Any) -> str:
     if value is None:
         return "null"
     return "array" if isinstance(value, list) else "object"
+
+
+def _integral(value: float | Decimal) -> bool:
+    """Whether a number has no fraction; a Decimal's exponent may be huge (`1e999999999`), never expanded."""
+    if isinstance(value, float):
+        return value.is_integer()
+    return value.is_finite() and value == value.to_integral_value()
 
 
 def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:

@@ -92,13 +92,20 @@ def format_checker(cls: Any) -> jsonschema.FormatChecker:
     return checker  # type: ignore[no-any-return]
 
 
+_LARGEST_WORDED = 308  # a double's exponent: beyond it a number is worded as written
+
+
 def _plain(value: Any) -> Any:
-    """The document with Decimals as the int or float nearest to them (for the wording only)."""
+    """The document with Decimals as the int or float nearest to them (for the wording only); an integral one
+    past a double's range stays a Decimal (`1e999999` as an int has a million digits: seconds of CPU, then no
+    text jsonschema could word)."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, Decimal):
+        if value.is_finite() and value.adjusted() > _LARGEST_WORDED:
+            return value
         return int(value) if value == value.to_integral_value() else float(value)
     return value
 
