@@ -203,3 +203,27 @@ def test_ctrl_c_keeps_the_batches_committed_and_says_which_lines_they_are(
     assert stored == [n for n in range(1, 14) if n != 10]
     rejects = [json.loads(r)["line"] for r in (project / "rejects.ndjson").read_text().splitlines()]
     assert rejects == [10]
+
+
+def test_a_value_error_of_the_load_itself_is_not_blamed_on_the_database(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ValueError raised by the command's own work (a fault injected in the loader) is worded as itself: it
+    used to read `sqlite:///….db: ValueError: …`, which sent the user to the database."""
+    from click.testing import CliRunner
+    from schemarel.cli.main import main
+    from schemarel.runtime.ndjson import Loader
+
+    url = f"sqlite:///{project / 'db.sqlite'}"
+    assert run_schemarel(project, "upgrade", "--db", url).returncode == 0
+    (project / "in.ndjson").write_text(line("plain", 1) + "\n", encoding="utf-8")
+
+    def broken(self: Loader, lines: object) -> None:
+        raise ValueError("the loader's own fault")
+
+    monkeypatch.setattr(Loader, "run", broken)
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["load", "in.ndjson", "--schema", "reading", "--db", url])
+    assert result.exit_code == 1
+    assert "error: ValueError: the loader's own fault" in result.output
+    assert "sqlite:" not in result.output

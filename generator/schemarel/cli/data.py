@@ -128,6 +128,7 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     from schemarel.cli.guards import sqlite_file
 
     database = sqlite_file(url)
+    opened = False  # whether the command's own work began (a ValueError there is no URL's)
     try:
         with Store(url, schema, source=out_dir, check=False) as store:
             if database is not None and not Path(database).exists():  # connecting would create an empty file
@@ -138,11 +139,16 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
             with store.engine.connect() as conn:
                 check_revision(conn, store.revision, _command())
             _started()
+            opened = True
             yield store
     except SchemarelError:  # already says what went wrong (a QueryError is also a ValueError)
         raise
     except (SQLAlchemyError, ValueError) as exc:  # ValueError: a URL SQLAlchemy cannot read (a port "abc")
         text = first_line(exc)
+        if opened and not isinstance(exc, SQLAlchemyError):  # the command's work, not the database (--debug: where)
+            err = SchemarelError(f"{exc.__class__.__name__}: {text}")
+            err.exit_code = 1
+            raise err from exc
         if _NO_DATABASE.search(text):  # the server has no such database: `upgrade` cannot create one
             hint = "; create the database first, then run `schemarel upgrade`"
         elif "does not exist" in text or "no such table" in text:
