@@ -4,21 +4,22 @@ A path names a scalar the tables hold in a column: `lastName`, `privacySettings.
 inside arrays `emails` (the items of an array of scalars) or `phoneNumbers.type`. A filter on a path inside an
 array holds when some item matches (`EXISTS` over the array's table); the filters on the fields of one array
 must all hold for the same item. Filters: a value (equality; None: absent or null), or a mapping of
-operators: `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in` (a list), `startswith`, `endswith`, `contains`.
+operators: `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in` (a list), `startswith`, `endswith`, `contains`. On a
+union of scalars (a column per JSON type) a value is compared in the column of its type.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
 from schemarel.errors import SchemarelError
+from schemarel.runtime import exactjson
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.tablemap import Field, TableMap
 
@@ -48,6 +49,8 @@ class Target:
     tm: TableMap
     field: Field
     chain: tuple[TableMap, ...]  # from the root's first child down to `tm`; empty for root columns
+    union: tuple[Field, ...] = ()  # a union of scalars: its columns, one per JSON type (`field` is one of them)
+    picks: tuple[Field, ...] = ()  # in a term on a union: the column each of the term's values is compared in
 
 
 @dataclass
@@ -66,8 +69,9 @@ class Paths:
                 node = node.parent
             prefix = tuple(step for t in chain for step in t.table.parent_path)
             for f in tm.fields:
-                self.targets.setdefault(".".join((*prefix, *f.path)), Target(".".join((*prefix, *f.path)), tm, f,
-                                                                               tuple(chain)))  # fmt: skip
+                path = ".".join((*prefix, *f.path))
+                union = tuple(g for g in tm.fields if g.path == f.path) if f.others - {"object"} else ()
+                self.targets.setdefault(path, Target(path, tm, f, tuple(chain), union))
 
     def target(self, path: str) -> Target:
         found = self.targets.get(path)
@@ -83,7 +87,7 @@ class Paths:
         found = self.target(path)
         table = found.tm.table
         singles = {c.columns[0] for c in (table.primary_key, *table.uniques) if len(c.columns) == 1}
-        if found.chain or found.field.column not in singles:
+        if found.chain or found.union or found.field.column not in singles:
             raise QueryError(f"{self.mapping.model.name}: {path!r} is not unique; use find()")
         return found
 
@@ -145,25 +149,65 @@ def path_terms(target: Target, spec: Any) -> list[Term]:
     out: list[Term] = []
     for op, operand in spec.items() if isinstance(spec, Mapping) else [("eq", spec)]:
         if op in _COMPARE:
-            null = operand is None and op in ("eq", "ne")
-            out.append((target, op, None if null else [_value(target, operand)]))
+            if operand is None and op in ("eq", "ne"):
+                out.append((target, op, None))
+            else:
+                out.append(_operands(target, op, [operand]))
         elif op == "in":
             if not isinstance(operand, list | tuple | set | frozenset):
                 raise QueryError(f"{target.path}: `in` takes a list, not {operand!r}")
-            out.append((target, op, [_value(target, v) for v in operand]))
+            # a null is in no column of a union: as `IN (NULL)` elsewhere, it matches nothing
+            out.append(_operands(target, op, [v for v in operand if v is not None or not target.union]))
         elif op in _LIKE:
             if not isinstance(operand, str):
                 raise QueryError(f"{target.path}: `{op}` takes a string, not {operand!r}")
             escaped = operand.replace("/", "//").replace("%", "/%").replace("_", "/_")
-            out.append((target, op, [_LIKE[op].format(escaped)]))
+            out.append((_strings(target, op), op, [_LIKE[op].format(escaped)]))
         else:
             raise QueryError(f"{target.path}: unknown operator {op!r} (there are: {', '.join(OPERATORS)})")
     return out
 
 
+def _operands(target: Target, op: str, operands: list[Any]) -> Term:
+    """A term comparing `operands`, converted as their columns hold them: on a union, each value in the column
+    of its JSON type, where the documents holding a value of that type keep it."""
+    if not target.union:
+        return target, op, [_value(target, v) for v in operands]
+    picks = tuple(_column_of(target, op, v) for v in operands)
+    values = [_value(replace(target, field=f), v) for f, v in zip(picks, operands, strict=True)]
+    return replace(target, field=picks[0] if picks else target.field, picks=picks), op, values
+
+
+def _column_of(target: Target, op: str, value: Any) -> Field:
+    """The column of a union holding values of `value`'s JSON type (as a document's value is stored)."""
+    if value is None:
+        raise QueryError(f"{target.path}: `{op}` takes a value, not null")
+    for f in target.union:
+        if f.fits(value):
+            return f
+    raise QueryError(f"{target.path}: {value!r} is not a value of this property (it holds {_holds(target)})")
+
+
+def _strings(target: Target, op: str) -> Target:
+    """Where a pattern (`startswith`, …) is matched: the path's column, or a union's string column."""
+    if not target.union:
+        return target
+    found = next((f for f in target.union if "string" in (f.accepts or ())), None)
+    if found is None:
+        raise QueryError(f"{target.path}: `{op}` matches strings and this property holds {_holds(target)}")
+    return replace(target, field=found, picks=(found,))
+
+
+def _holds(target: Target) -> str:
+    return " or ".join(sorted(frozenset().union(*(f.accepts or () for f in target.union))))
+
+
 def shape(items: list[Term]) -> tuple[Any, ...]:
     """What a statement compiled for these terms depends on (not their values)."""
-    return tuple((t.path, op, None if values is None else len(values)) for t, op, values in items)
+    return tuple(
+        (t.path, op, None if values is None else len(values), tuple(f.column for f in t.picks))
+        for t, op, values in items
+    )
 
 
 def bound(items: list[Term]) -> list[Any]:
@@ -173,13 +217,24 @@ def bound(items: list[Term]) -> list[Any]:
 
 def term_condition(target: Target, op: str, values: list[Any] | None, bind: Binder) -> Any:
     """The SQL condition of one term."""
-    column = target.tm.sa_table.c[target.field.column]
-    if values is None:
-        return column.is_(None) if op == "eq" else column.is_not(None)
+    table = target.tm.sa_table
+    column = table.c[target.field.column]
+    if values is None:  # null or absent: on a union, every column NULL
+        columns = [table.c[f.column] for f in target.union or (target.field,)]
+        return sa.and_(*(c.is_(None) for c in columns)) if op == "eq" else sa.or_(*(c.is_not(None) for c in columns))
     if op in _COMPARE:
-        return getattr(column, _COMPARE[op])(bind(column.type, values[0]))
+        cond = getattr(column, _COMPARE[op])(bind(column.type, values[0]))
+        if op == "ne" and target.union:  # a value of another type differs too
+            others = (table.c[f.column] for f in target.union if f.column != target.field.column)
+            return sa.or_(cond, *(c.is_not(None) for c in others))
+        return cond
     if op == "in":
-        return column.in_([bind(column.type, v) for v in values]) if values else sa.false()
+        if not values:
+            return sa.false()
+        by_column: dict[str, list[Any]] = {}
+        for f, v in zip(target.picks or (target.field,) * len(values), values, strict=True):
+            by_column.setdefault(f.column, []).append(bind(table.c[f.column].type, v))  # bound in `values` order
+        return sa.or_(*(table.c[name].in_(bound) for name, bound in by_column.items()))
     return column.like(bind(sa.String(), values[0]), escape="/")
 
 
@@ -236,7 +291,10 @@ class Order:
             target = paths.target(name.lstrip("-"))
             if target.chain:
                 raise QueryError(f"{target.path}: only properties stored in the root table can order documents")
-            keys.append((target, desc))
+            # a union orders by JSON type (its columns' order: string, integer, number, boolean), then by value;
+            # descending reverses both
+            columns = target.union[::-1] if desc else target.union
+            keys += [(replace(target, field=f, union=()), desc) for f in columns] or [(target, desc)]
         return cls(tuple(keys))
 
     def columns(self, root: TableMap) -> list[Any]:
@@ -282,11 +340,12 @@ class Order:
             f = target.field
             out.append(f.from_db(value) if value is not None and f.from_db else value)
         out.append(str(values[-1]) if not isinstance(values[-1], int) else values[-1])
-        return base64.urlsafe_b64encode(json.dumps(out, separators=(",", ":")).encode()).decode().rstrip("=")
+        # exactjson: a number column's value is a Decimal (its digits kept), which `json` cannot write
+        return base64.urlsafe_b64encode(exactjson.dumps(out).encode()).decode().rstrip("=")
 
     def decode(self, cursor: str, key: Any) -> list[Any]:
         try:
-            raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            raw = exactjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             assert isinstance(raw, list) and len(raw) == len(self.keys) + 1
             values = [_value(t, v) for (t, _), v in zip(self.keys, raw, strict=False)]
             return [*values, key(raw[-1])]
