@@ -21,7 +21,7 @@ from schemarel.runtime.query import QueryError
 from schemarel.runtime.store import Store
 
 UNIONS = {"v": ["string", "integer", "boolean", "null"], "u": ["number", "string", "boolean"]}
-FLAT = {"title": "Doc", "type": "object", "properties": {k: {"type": t} for k, t in UNIONS.items()}}
+FLAT: dict[str, Any] = {"title": "Doc", "type": "object", "properties": {k: {"type": t} for k, t in UNIONS.items()}}
 NESTED = {**FLAT, "properties": {**FLAT["properties"], "items": {"type": "array", "items": FLAT}}}
 PATHS = {"v": "v", "u": "u", "items.v": "v", "items.u": "u"}  # a path → the union it names
 # strings every collation orders as Python does (no case, no trailing space: MariaDB's collations ignore both)
@@ -86,7 +86,7 @@ def filters(draw: st.DrawFn, paths: list[str]) -> dict[str, Any]:
     return where
 
 
-def document(draw: st.DrawFn, nested: bool) -> dict[str, Any]:
+def document(draw: Callable[[st.SearchStrategy[Any]], Any], nested: bool) -> dict[str, Any]:
     def node() -> dict[str, Any]:
         return {k: draw(v) for k, v in VALUES.items() if draw(st.booleans())}
 
@@ -192,9 +192,9 @@ async def async_found(url: str, store: Store, where: dict[str, Any]) -> tuple[li
 def test_what_no_column_of_a_union_holds_is_refused_naming_the_path(sqlite_url: str, tmp_path: Path) -> None:
     """A value of a type no column of the union holds, a pattern on a union without strings, an ordered
     comparison with null, `get_by`: QueryError naming the path, before any SQL runs."""
-    schema = {**FLAT, "properties": {**FLAT["properties"], "w": {"type": ["integer", "boolean"]}}}
+    schema: dict[str, Any] = {**FLAT, "properties": {**FLAT["properties"], "w": {"type": ["integer", "boolean"]}}}
     store = open_store(sqlite_url, "doc", write_project(tmp_path, {"doc": schema}) / "schemas")
-    refused = [
+    refused: list[tuple[dict[str, Any], str]] = [
         ({"w": "10"}, "w: '10' is not a value of this property (it holds boolean or integer)"),
         ({"w": {"in": [1, 1.5]}}, "w: 1.5 is not a value of this property"),
         ({"v": {"lt": 1.5}}, "v: 1.5 is not a value of this property (it holds boolean or integer or string)"),
@@ -215,7 +215,7 @@ def test_what_no_column_of_a_union_holds_is_refused_naming_the_path(sqlite_url: 
 def test_export_where_on_a_union_reads_the_column_of_the_values_type(tmp_path: Path, three_db_url: str) -> None:
     """`schemarel export --where '{"v": 10}'` exported the document holding "10" and not the one holding 10;
     a pattern on a union without strings exits 2 naming the path, nothing on stdout."""
-    schema = {**FLAT, "properties": {**FLAT["properties"], "w": {"type": ["integer", "boolean"]}}}
+    schema: dict[str, Any] = {**FLAT, "properties": {**FLAT["properties"], "w": {"type": ["integer", "boolean"]}}}
     root = write_project(tmp_path / "project", {"doc": schema})
     assert run_schemarel(root, "generate").returncode == 0
     assert run_schemarel(root, "upgrade", "--db", three_db_url).returncode == 0
