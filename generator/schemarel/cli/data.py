@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import json
+import math
 import os
 import re
 import shlex
@@ -196,12 +197,36 @@ def _where(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except ValueError as exc:
+        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant, object_pairs_hook=_once_each)
+    except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--where") from None
+    except ValueError as exc:  # a number no float holds, NaN, a key given twice
+        raise click.BadParameter(str(exc), param_hint="--where") from None
     if not isinstance(value, dict):
         raise click.BadParameter('a JSON object of filters, such as {"lastName": "Lovelace"}', param_hint="--where")
     return value
+
+
+def _finite(text: str) -> float:
+    """A JSON number of `--where` as a float, refused where a float cannot hold it (1e999 would filter by `inf`)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of the range of a number")
+    return number
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object of `--where` whose keys are each given once (else which filter holds would be a guess)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"key {key!r} is given twice")
+        found[key] = value
+    return found
 
 
 def _progress(length: int | None, label: str) -> Any:
