@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import run_schemarel
 from hostile import hostile_text
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schemarel.text import BIDI, terminal
 
@@ -43,6 +43,7 @@ def test_terminal_text_holds_no_control(text: str) -> None:
 
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 @given(names)
+@example("p\x1b[2J\x1b[2J\x1b]0;owned\x07x y")  # long enough to wrap at its space in 80 columns (seen in CI)
 def test_the_cli_shows_hostile_property_names_escaped(tmp_path_factory: pytest.TempPathFactory, name: str) -> None:
     root = tmp_path_factory.mktemp("t")
     schemas = root / "schemas"
@@ -60,7 +61,9 @@ def test_the_cli_shows_hostile_property_names_escaped(tmp_path_factory: pytest.T
     }
     (schemas / "s.schema.json").write_text(json.dumps(schema))
     env = {"NO_COLOR": "1"}
-    runs = [run_schemarel(root, "generate", env=env), run_schemarel(root, "inspect", env=env)]
+    # inspect as wide as the name: an 80-column terminal wraps a long name at its spaces
+    wide = {**env, "COLUMNS": "1000"}
+    runs = [run_schemarel(root, "generate", env=env), run_schemarel(root, "inspect", env=wide)]
     assert runs[0].returncode == 0 and runs[1].returncode == 0, runs[0].stderr + runs[1].stderr
     assert "warning: schemas/s.schema.json#/properties/p" in runs[0].stderr  # the pointer holds the name
     del schema["properties"][name]  # a destructive change: the error lists the name's pointer

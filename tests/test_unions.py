@@ -5,6 +5,7 @@ objects as one table (per-branch CHECKs where a discriminator says which branch)
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,20 @@ def union_schemas(draw: st.DrawFn) -> dict[str, Any]:
     return schema
 
 
+def integers_as_stored(back: Any, document: Any) -> Any:
+    """`document` with a number that has no fraction (`1.0`, `-4.18E+16`) as the int `back` holds in its place:
+    an integer column gives back integers (README: `1.0` for an integer property comes back `1`), which is where
+    a conditional branch that allows any number can send one. Every other value is left for `exact` to judge."""
+    if isinstance(back, dict) and isinstance(document, dict):
+        return {k: integers_as_stored(back.get(k), v) for k, v in document.items()}
+    if isinstance(back, list) and isinstance(document, list) and len(back) == len(document):
+        return [integers_as_stored(b, d) for b, d in zip(back, document, strict=True)]
+    number = isinstance(document, Decimal | float) and not isinstance(document, bool)
+    if type(back) is int and number and document == back:
+        return back
+    return document
+
+
 SETTINGS = settings(
     max_examples=12,
     deadline=None,
@@ -187,7 +202,7 @@ def test_valid_documents_of_unions_round_trip_exactly(
             back = store.get(key)
             if dialect == "postgres":  # jsonb keeps a number's value, not its digits (`_extra` is jsonb)
                 back, document = by_value(back), by_value(document)
-            assert exact(back, document), (schema, document, back)
+            assert exact(back, integers_as_stored(back, document)), (schema, document, back)
     finally:
         store.metadata.drop_all(store.engine)  # the next example's tables have the same names
         store.engine.dispose()
