@@ -17,7 +17,7 @@ from typing import Any
 import markdown
 import pytest
 from hostile import file_stem, hostile_name, hostile_schema, hostile_text
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schemarel.errors import SchemaError
 from schemarel.project.pipeline import Settings, build
@@ -96,6 +96,7 @@ def assert_safe_html(source: str) -> _Page:
 # -- the Markdown functions ---------------------------------------------------------------------------------
 @MANY
 @given(markdown_text)
+@example("[[a]: javascript:alert(1)")  # the defused `[a]: …` became `[&#91;a]: …`, a definition again (seen in CI)
 def test_descriptions_keep_no_tag_attribute_or_unsafe_link(text: str) -> None:
     assert_safe_html(md_block(text))
     assert_safe_html(f"# {md_inline(text)}\n\n- {md_inline(text)}\n")

@@ -124,7 +124,7 @@ def _dest_is_safe(body: str) -> bool:
 
 def _defuse_links(text: str) -> str:
     """Inline links/images and reference definitions whose destination is not safe become plain text: their
-    `(` or `[` is written as an entity, which no backslash before it can turn back into syntax."""
+    `(` or the `]` before `:` is written as an entity, which no backslash before it can turn back into syntax."""
     out: list[str] = []
     last = 0
     for match in _INLINE_LINK.finditer(text):
@@ -132,7 +132,10 @@ def _defuse_links(text: str) -> str:
             out.append(text[last : match.start()] + "]&#40;")
             last = match.end()
     text = "".join(out) + text[last:]
-    return _REF_DEF.sub(lambda m: m.group(0) if _dest_is_safe(m.group(2)) else "&#91;" + m.group(0)[1:], text)
+    # a definition's `]` (not its `[`: a `[` before it would open a new label, `[[a]: x` → `[&#91;a]: x`)
+    return _REF_DEF.sub(
+        lambda m: m.group(0) if _dest_is_safe(m.group(2)) else m.group(0).replace("]:", "&#93;:", 1), text
+    )
 
 
 def _paren_body(rest: str) -> str:
