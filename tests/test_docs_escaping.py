@@ -97,6 +97,8 @@ def assert_safe_html(source: str) -> _Page:
 @MANY
 @given(markdown_text)
 @example("[[a]: javascript:alert(1)")  # the defused `[a]: …` became `[&#91;a]: …`, a definition again (seen in CI)
+@example("[a]:\njavascript:alert(1)\n\n[a]")  # a destination on the next line was not looked at
+@example("[a]: \n  javascript:alert(1)\n\nsee [a]")
 def test_descriptions_keep_no_tag_attribute_or_unsafe_link(text: str) -> None:
     assert_safe_html(md_block(text))
     assert_safe_html(f"# {md_inline(text)}\n\n- {md_inline(text)}\n")

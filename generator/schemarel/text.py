@@ -110,8 +110,9 @@ def py_comment(text: str) -> str:
 # a browser could read as a scheme, nor an entity, escape or percent sign that could spell its `:`).
 _SAFE_DEST = re.compile(r"(?:https?://|mailto:)[^\s<>\"'`]*|[^\s:&\\%<>\"'`/?#()]*(?:[/?#][^\s<>\"'`]*)?", re.I)
 _INLINE_LINK = re.compile(r"\]\(")
-# a reference definition `[id]: dest`, anywhere (inside a list item or a quote it is one too)
-_REF_DEF = re.compile(r"\[([^\[\]]*)\]:[ \t]*(\S*)")
+# a reference definition `[id]: dest`, anywhere (inside a list item or a quote it is one too); the destination
+# may start on the next line
+_REF_DEF = re.compile(r"\[([^\[\]]*)\]:[ \t]*(?:\n[ \t]*)?(\S*)")
 
 
 def _dest_is_safe(body: str) -> bool:
