@@ -48,8 +48,10 @@ class Field:
         otherwise such a value would pass validation and then be kept beside the integer column, leaving it
         NULL (a required one refused, a filter missing it, its range unchecked)."""
         kind = json_kind(value)
+        if kind != "number":  # most values: no set built (this runs for every value of a typed column)
+            return kind
         held = (self.accepts or frozenset()) | self.others
-        if kind != "number" or "integer" not in held or "number" in held:
+        if "integer" not in held or "number" in held:
             return kind
         return "integer" if _integral(value) else kind
 
