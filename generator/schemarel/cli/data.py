@@ -194,10 +194,14 @@ def _command() -> str:
 
 def _where(text: str | None) -> dict[str, Any] | None:
     """`--where`: a JSON object of filters (runtime/query.py), or a usage error."""
+    from schemarel.schema.loader import reject_constant, reject_duplicates
+
     if text is None:
         return None
     try:
-        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant, object_pairs_hook=_once_each)
+        value = json.loads(
+            text, parse_float=_finite, parse_constant=reject_constant, object_pairs_hook=reject_duplicates
+        )
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="--where") from None
     except ValueError as exc:  # a number no float holds, NaN, a key given twice
@@ -213,20 +217,6 @@ def _finite(text: str) -> float:
     if not math.isfinite(number):
         raise ValueError(f"{text} is out of the range of a number")
     return number
-
-
-def _no_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not a JSON number")
-
-
-def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object of `--where` whose keys are each given once (else which filter holds would be a guess)."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise ValueError(f"key {key!r} is given twice")
-        found[key] = value
-    return found
 
 
 def _progress(length: int | None, label: str) -> Any:

@@ -89,16 +89,18 @@ class SourceSchema:
             raise self.error(ptr, unresolvable(ref, exc)) from None
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`' object hook for JSON whose keys must each be given once (else which one holds is a guess)."""
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(f"key {key!r} is given twice")
         result[key] = value
     return result
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
+    """`json.loads`' hook for NaN and Infinity, which JSON has not."""
     raise ValueError(f"{name} is not a JSON number")
 
 
@@ -110,7 +112,7 @@ def parse_json(path: Path, display: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise SchemaError(display, "", f"cannot read: {exc}") from None
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        document = json.loads(text, object_pairs_hook=reject_duplicates, parse_constant=reject_constant)
     except json.JSONDecodeError as exc:
         raise SchemaError(display, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:
