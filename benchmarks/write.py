@@ -7,6 +7,8 @@
 | --- | --- |
 | `Store.create_many` | `copy_rows`: psycopg COPY of the same rows, built by hand, no validation |
 | `schemarel load` (the whole process, validated) | the same `copy_rows` |
+| … its start-up (an empty file), its load in this process (`Loader.run`) | the same `copy_rows` |
+| `lean_load.py` (a lean whole-process load: the floor any Python load stands on) | the same `copy_rows` |
 | `Store.create` of one document | `cte_insert`: one prepared `WITH … INSERT` statement of the same rows |
 | `schemarel backfill` (the whole process) | `insert_missing`: one `INSERT … SELECT … WHERE NOT EXISTS` |
 | `--memory`: `schemarel load` peak RSS, N and 10×N documents | — |
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -48,6 +51,8 @@ from common import (
     truncate,
 )
 from runtime_helpers import customer  # noqa: E402 - the tests' CustomerProfile: an address, 2 emails, 2 phones
+from schemarel import Store
+from schemarel.runtime.ndjson import Loader
 
 
 # -- the limits (and `common.copy_rows`) ----------------------------------------------------------------
@@ -75,6 +80,12 @@ def insert_missing(dsn: str) -> int:
             "INSERT INTO profiles (user_id, timezone, currency) SELECT u.id, 'UTC', 'USD' FROM users u "
             "WHERE NOT EXISTS (SELECT 1 FROM profiles p WHERE p.user_id = u.id)"
         ).rowcount
+
+
+def load_in_process(store: Store, path: Path) -> None:
+    """`schemarel load`'s work without its start-up: the NDJSON file through `Loader.run` (rejects dropped)."""
+    with path.open("rb") as lines:
+        Loader(store, lambda reject: None).run(lines)
 
 
 def write_ndjson(path: Path, count: int) -> None:
@@ -107,12 +118,25 @@ def run(url: sa.URL, args: argparse.Namespace, scratch: Path) -> list[Row]:
     ENV["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
     run_cli(load)  # compiles the modules, as installing the package does
     load_s = median_time(lambda: run_cli(load), repeat, reset)
+    # where the whole process's time goes: its start-up, its load in this process, and a lean load (lean_load.py)
+    empty = scratch / "empty.ndjson"
+    empty.touch()
+    start_s = median_time(lambda: run_cli(cli(plain, "load", str(empty), "--schema", "customer")), repeat)
+    in_process_s = median_time(lambda: load_in_process(customers, ndjson), repeat, reset)
+    lean = [sys.executable, str(Path(__file__).with_name("lean_load.py")), str(ndjson), dsn]
+    lean_s = median_time(lambda: run_cli(lean), repeat, reset)
     rows += [
         (f"psycopg COPY, {n:,} documents (rows built by hand, no validation)", f"{n / copy_s:,.0f} docs/s", "1.00×"),
         ("Store.create_many, batches of 1,000 (validated)", f"{n / many_s:,.0f} docs/s",
          f"{copy_s / many_s:.2f}× COPY (goal ≥ 0.9×)"),
         ("schemarel load, the whole process (validated)", f"{n / load_s:,.0f} docs/s",
          f"{copy_s / load_s:.2f}× COPY (goal ≥ 0.85×)"),
+        ("… its start-up: load of an empty file (imports, model, revision check)", f"{start_s:.2f} s",
+         f"{start_s / copy_s:.2f}× COPY's time"),
+        ("… its load in this process (Loader.run, no start-up)", f"{n / in_process_s:,.0f} docs/s",
+         f"{copy_s / in_process_s:.2f}× COPY"),
+        ("lean_load.py, the whole process (floats, no key-twice check, no rejects)", f"{n / lean_s:,.0f} docs/s",
+         f"{copy_s / lean_s:.2f}× COPY"),
     ]  # fmt: skip
 
     with psycopg.connect(dsn, autocommit=True) as raw:
