@@ -28,17 +28,11 @@ DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 WARMUP = 200  # untimed calls of each side before a paired measurement
 Row = tuple[str, str, str]  # (method, figure, ratio)
 
+from customer_rows import COLUMNS, customer_rows  # noqa: E402, F401 - the rows written by hand
 from schemarel import Store  # noqa: E402
-from schemarel.runtime.keys import new_key  # noqa: E402
 
 CUSTOMER_TABLES = ("customer_profiles", "customer_profile_addresses", "customer_profile_emails",
                    "customer_profile_phone_numbers")  # fmt: skip
-COLUMNS = [
-    "customer_profiles (id, first_name, middle_name, last_name, marketing_emails_enabled, two_factor_enabled)",
-    "customer_profile_addresses (customer_profile_id, line1, line2, city, state, postal_code, country)",
-    "customer_profile_emails (customer_profile_id, email)",
-    "customer_profile_phone_numbers (customer_profile_id, type, number)",
-]
 
 
 @contextlib.contextmanager
@@ -87,26 +81,6 @@ def truncate(engine: sa.Engine, *tables: str) -> Callable[[], None]:
             conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} CASCADE")
 
     return reset
-
-
-def customer_rows(documents: list[dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
-    """The rows of CustomerProfile documents, built by hand, per table of `COLUMNS`; the keys are the store's
-    kind (`runtime.keys.new_key`, time-ordered), so both sides of a comparison write and read identical rows."""
-    roots: list[tuple[Any, ...]] = []
-    addresses: list[tuple[Any, ...]] = []
-    emails: list[tuple[Any, ...]] = []
-    phones: list[tuple[Any, ...]] = []
-    for d in documents:
-        key = new_key()
-        p = d["privacySettings"]
-        roots.append((key, d["firstName"], d.get("middleName"), d["lastName"], p["marketingEmailsEnabled"],
-                      p["twoFactorEnabled"]))  # fmt: skip
-        if "address" in d:
-            a = d["address"]
-            addresses.append((key, a["line1"], a.get("line2"), a["city"], a["state"], a["postalCode"], a["country"]))
-        emails += [(key, e) for e in d["emails"]]
-        phones += [(key, n["type"], n["number"]) for n in d["phoneNumbers"]]
-    return [roots, addresses, emails, phones]
 
 
 def copy_rows(dsn: str, documents: list[dict[str, Any]]) -> None:
