@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from conftest import run_schemarel
 from schemarel.cli.main import main
 from schemarel.ir import SchemaModel
 from schemarel.normalize.normalizer import normalize
@@ -31,6 +32,21 @@ def generate(root: Path, *args: str) -> Result:
         return CliRunner().invoke(main, ["generate", *args], catch_exceptions=False)
     finally:
         os.chdir(cwd)
+
+
+def user_path(root: Path, name: str, source: Path, url: str) -> list[Any]:
+    """Schema `name` of the project at `root` through what a user runs: generate, check, upgrade `url`, load
+    `source` (NDJSON) and export; the exported documents, in order."""
+    result = generate(root)
+    assert result.exit_code == 0, result.output
+    assert run_schemarel(root, "check").returncode == 0
+    upgraded = run_schemarel(root, "upgrade", "--db", url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    loaded = run_schemarel(root, "load", str(source), "--schema", name, "--db", url)
+    assert loaded.returncode == 0, loaded.stderr
+    exported = run_schemarel(root, "export", "--schema", name, "--db", url)
+    assert exported.returncode == 0, exported.stderr
+    return [json.loads(line) for line in exported.stdout.splitlines()]
 
 
 def model(

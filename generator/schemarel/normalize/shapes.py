@@ -197,8 +197,25 @@ def _alternatives(node: Node, catalog: Catalog) -> Shape:
             return shape
         note = f"`{keyword}` of objects without a discriminator: one table holds every branch's properties"
         return replace(shape, notes=(*shape.notes, (note, group_src.ptr)))
+    if kinds == {"array"}:
+        array = _array_of_any_items(base, shaped, catalog, nullable)
+        if array is not None:
+            return array
     described = ", ".join(sorted({s.scalar or s.kind for s in shapes}))
     return _json(node, f"`{keyword}` allows different shapes ({described})", group_src.ptr, True)
+
+
+def _array_of_any_items(base: Node, arrays: list[Node], catalog: Catalog, nullable: bool) -> Shape | None:
+    """Arrays as branches (a conditional case narrowing the object's array, GeoJSON's `bbox` in every geometry):
+    one array whose item is any branch's item, when that item has a relational form (None: it has not)."""
+    if any(not a.items or "prefixItems" in a.kw for a in arrays):
+        return None
+    items = unions.combined("anyOf", [unions.combined("allOf", a.items) for a in arrays])
+    if classify(resolve([items], catalog), catalog).kind == "json":
+        return None
+    array = merge(base)
+    array.alternatives, array.items, array.types = [], [items], frozenset({"array"})
+    return Shape("array", array, nullable)
 
 
 def _union(node: Node, shapes: list[Shape], nullable: bool) -> Shape:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import referencing
 import referencing.exceptions
 
-from schemarel.runtime.validation import compiled, standard
+from schemarel.runtime.validation import compiled, python_patterns, standard
 from schemarel.schema.loader import SourceSchema, dialect
 from schemarel.schema.refs import deref_raw
+from schemarel.sql.regex import python_syntax
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # not re-exported by `referencing`
@@ -67,7 +68,7 @@ def example_document(source: SourceSchema) -> Any:
 
     validator_cls = jsonschema.validators.validator_for({"$schema": dialect(source.contents)})
     validator = validator_cls(
-        standard(source.contents),
+        python_patterns(standard(source.contents)),
         registry=source.resolver._registry,  # referencing has no public accessor; cross-file $refs need it
         format_checker=validator_cls.FORMAT_CHECKER,
     )
@@ -157,7 +158,7 @@ def _merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 def _string(node: dict[str, Any], name: str, n: int) -> str:
     if isinstance(node.get("pattern"), str):
-        sample = regex_sample(node["pattern"])
+        sample = regex_sample(python_syntax(node["pattern"]))
         if sample is not None:
             return sample
     template = _FORMATS.get(node.get("format", ""))

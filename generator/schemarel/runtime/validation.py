@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemarel.errors import DocumentInvalid, Violation, pointer
 from schemarel.schema.loader import SourceSchema, dialect, schema_registry, schema_uris
+from schemarel.sql.regex import python_syntax
 
 if TYPE_CHECKING:
     import jsonschema
@@ -29,6 +30,8 @@ class DocumentValidator:
         self.source = source
         self.others = list(sources)
         self.fast = compiled(source, self.others)
+        # the repr of each pattern the reference validator is given in Python's spelling -> the schema's
+        self.respell: dict[str, str] = {}
 
     @cached_property
     def reference(self) -> Any:
@@ -36,9 +39,17 @@ class DocumentValidator:
         verdict where jsonschema-rs is missing), as it takes longer to build than most loads take to check."""
         import jsonschema
 
-        registry = schema_registry((s.path, standard(s.contents)) for s in self.others)
+        respell = self.respell
+        registry = schema_registry((s.path, python_patterns(standard(s.contents), respell)) for s in self.others)
         cls = jsonschema.validators.validator_for({"$schema": dialect(self.source.contents)})
-        return cls(standard(self.source.contents), registry=registry, format_checker=format_checker(cls))
+        spelled = python_patterns(standard(self.source.contents), respell)
+        return cls(spelled, registry=registry, format_checker=format_checker(cls))
+
+    def _worded(self, message: str) -> str:
+        """jsonschema's message with the patterns it quotes as the schema writes them."""
+        for python, written in self.respell.items():
+            message = message.replace(python, written)
+        return message
 
     def violations(self, document: Any) -> list[Violation]:
         """Every way `document` fails the schema, sorted by pointer; empty when it is valid."""
@@ -51,7 +62,7 @@ class DocumentValidator:
         try:
             # jsonschema words the errors; it takes a Decimal for no integer and cannot divide one by a float
             errors = self.reference.iter_errors(_plain(document))
-            found = {Violation(pointer(*e.absolute_path), e.message) for e in errors}
+            found = {Violation(pointer(*e.absolute_path), self._worded(e.message)) for e in errors}
         except (TypeError, ArithmeticError, RecursionError):
             found = set()
         if self.fast is not None:
@@ -132,6 +143,29 @@ def compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
 
 
 _VALUES = frozenset({"enum", "const", "default", "examples"})  # keywords whose values are data, not schemas
+
+
+def python_patterns(schema: Any, respell: dict[str, str] | None = None) -> Any:
+    """The schema with its `pattern`s and `patternProperties` keys spelled for Python's `re`, which jsonschema
+    runs (`(?<name>…)` refused there: `regex.python_syntax`); the compiled validator reads ECMA-262 as written.
+    `respell` gets the repr of each changed pattern -> the repr of the original, to word messages back."""
+    if isinstance(schema, list):
+        return [python_patterns(v, respell) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: v if k in _VALUES else python_patterns(v, respell) for k, v in schema.items()}
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = _python_pattern(out["pattern"], respell)
+    if isinstance(out.get("patternProperties"), dict):
+        out["patternProperties"] = {_python_pattern(k, respell): v for k, v in out["patternProperties"].items()}
+    return out
+
+
+def _python_pattern(pattern: str, respell: dict[str, str] | None) -> str:
+    python = python_syntax(pattern)
+    if respell is not None and python != pattern:
+        respell[repr(python)] = repr(pattern)
+    return python
 
 
 def standard(schema: Any) -> Any:

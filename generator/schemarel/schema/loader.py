@@ -19,6 +19,7 @@ from schemarel.errors import SchemaError, pointer
 from schemarel.schema import jsontext
 from schemarel.schema.work import Work
 from schemarel.schema.xsql import XSQL_SCHEMA
+from schemarel.sql.regex import python_syntax
 
 jsonschema_rs: Any
 try:  # the metaschema verdict, ~100x faster than jsonschema; jsonschema words the errors when there are some
@@ -203,14 +204,15 @@ def _metaschema_errors(validator_cls: Any, contents: Any) -> list[Any] | None:
 
 
 def _check_patterns(keys: Mapping[str, list[tuple[tuple[Any, ...], Any]]], display: str) -> None:
-    """Documents are validated with Python's `re`: a pattern it cannot compile could never be checked."""
+    """Failures are worded with Python's `re`: a pattern it cannot compile (group names in Python's spelling,
+    as the validator gives them) could never be checked."""
     found = [((*path, "pattern"), value) for path, value in keys["pattern"] if isinstance(value, str)]
     for path, props in keys["patternProperties"]:
         if isinstance(props, dict):
             found += [((*path, "patternProperties", key), key) for key in props]
     for where, regex in found:
         try:
-            re.compile(regex)
+            re.compile(python_syntax(regex))
         except re.error as exc:
             raise SchemaError(display, pointer(*where), f"{regex!r} is not a regular expression: {exc}") from None
 

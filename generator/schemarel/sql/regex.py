@@ -78,6 +78,44 @@ def to_python(pattern: str) -> str | None:
     return result
 
 
+_GROUP_NAME = re.compile(r"\(\?<([A-Za-z_$][\w$]*)>")
+_BACK_REFERENCE = re.compile(r"\\k<([A-Za-z_$][\w$]*)>")
+
+
+def python_syntax(pattern: str) -> str:
+    """An ECMA-262 pattern with its group names in Python's spelling (`(?<major>…)` as `(?P<major>…)`,
+    `\\k<major>` as `(?P=major)`), for Python's `re`, which reads the rest of the syntax alike but refuses
+    these: the semantic version pattern of many real schemas names its groups. Class contents and escapes are
+    copied as they are (`[(?<a>]` is a class)."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        found = None
+        if c == "\\" and not in_class:
+            found = _BACK_REFERENCE.match(pattern, i)
+            if found:
+                out.append(f"(?P={found[1]})")
+                i = found.end()
+                continue
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            found = _GROUP_NAME.match(pattern, i)
+            if found:
+                out.append(f"(?P<{found[1]}>")
+                i = found.end()
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 class _Parser:
     def __init__(self, pattern: str) -> None:
         self.text = pattern
