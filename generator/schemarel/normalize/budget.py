@@ -42,8 +42,8 @@ class TableBudget:
                     total += self._within(self.contribution(self.resolve(srcs), prop in shape.node.required, stack))
             if shape.node.map_values:
                 total += self._within(self._map(shape.node, stack))
-        elif shape.kind == "array" and node.items:
-            total = self._within(self.contribution(self.resolve(node.items), True, stack))
+        elif shape.kind == "array" and shape.node.items:
+            total = self._within(self.contribution(self.resolve(shape.node.items), True, stack))
         total = min(total, _CAP)
         if key:
             self.memo[key] = total
@@ -62,8 +62,8 @@ class TableBudget:
             storage = sub.xsql.get("storage")
             flattened = storage != "table" and (required and not shape.nullable or maps.pure(shape.node))
             return self.tables(sub, stack) + (0 if flattened else 1)
-        if shape.kind == "array" and sub.items:
-            items = self.resolve(sub.items)
+        if shape.kind == "array" and shape.node.items:
+            items = self.resolve(shape.node.items)
             if items.identity & stack or self.classify(items).kind not in ("object", "array", "scalar"):
                 return 0
             return 1 + self.tables(items, stack)

@@ -218,6 +218,12 @@ def _array_of_any_items(base: Node, arrays: list[Node], catalog: Catalog, nullab
     return Shape("array", array, nullable)
 
 
+def items_of(node: Node, shape: Shape) -> list[Src]:
+    """The `items` of a value classified as `shape`: an array's are its shape's (a union of arrays has no
+    `items` of its own, its shape's node holds the item that is any branch's item), others' the node's."""
+    return shape.node.items if shape.kind == "array" else node.items
+
+
 def _union(node: Node, shapes: list[Shape], nullable: bool) -> Shape:
     """Scalar shapes of one value: a column per JSON type (branches of one type share theirs)."""
     numbers = any(s.scalar == "number" for s in shapes)

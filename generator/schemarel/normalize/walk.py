@@ -14,7 +14,7 @@ from schemarel.ir import OpenObject, SchemaWarning, SelfRef
 from schemarel.normalize import maps
 from schemarel.normalize.budget import MAX_NESTING, SUBTREE_TABLES, TableBudget
 from schemarel.normalize.columns import NameCollision, TableBuilder
-from schemarel.normalize.shapes import Shape
+from schemarel.normalize.shapes import Shape, items_of
 from schemarel.normalize.unions import ACCEPTS, case_checks, union_columns
 from schemarel.schema.loader import Catalog
 from schemarel.schema.refs import Node, Src
@@ -234,11 +234,12 @@ class PropertyWalker:
         if prop in owner.json_props:
             reason, where = owner.json_props[prop]
             return self.json_fallback(tb, column, sub, ptr, path, required, reason, where)
-        identity = sub.identity | (self.resolve(sub.items).identity if sub.items else set())
+        shape = self.classify(sub)
+        item_srcs = items_of(sub, shape)
+        identity = sub.identity | (self.resolve(item_srcs).identity if item_srcs else set())
         loop = next((a for a in ancestors if a.identity & identity), None)
         if loop is not None:
             return self.recursive(tb, prop, column, sub, ptr, path, required, loop, ancestors, children)
-        shape = self.classify(sub)
         storage = sub.xsql.get("storage")
         if shape.kind == "never":
             return None
@@ -289,7 +290,7 @@ class PropertyWalker:
             children.append(Child("object", prop, shape, ptr, path, names, count, previous))
             self.pending += count
             return None
-        items = self.resolve(sub.items) if sub.items else None
+        items = self.resolve(item_srcs) if item_srcs else None
         items_shape = self.classify(items) if items is not None else None
         if items_shape is None or items_shape.kind in ("json", "never", "union") or items_shape.branches:
             why = "its items have no type" if items_shape is None else items_shape.reason
@@ -416,9 +417,9 @@ class PropertyWalker:
         shape = self.classify(sub)
         # the holder's key must be known when its rows are built: not a key the database hands out
         is_root_loop = loop is ancestors[0] and loop.table == tb.name and len(path) == 1 and not self.server_keys
-        many = shape.kind == "array" and is_root_loop and bool(sub.items)
+        many = shape.kind == "array" and is_root_loop and bool(shape.node.items)
         if many:
-            items = self.resolve(sub.items)
+            items = self.resolve(shape.node.items)
             is_root_loop = bool(items.identity & loop.identity) and self.classify(items).kind == "object"
         single = shape.kind == "object" and is_root_loop and not required
         if not (many or single) or shape.nullable:
