@@ -18,6 +18,11 @@ from schemarel.sql.types import native_enum_ok, parse_sql_type, scalar_type
 # MySQL's limits on comments (characters); the full text stays in the docs.
 MAX_COLUMN_COMMENT = 1024
 MAX_TABLE_COMMENT = 2048
+# an enum type or an IN list that long would be most of a table definition (MariaDB refuses one over 64 KiB)
+OVER_ENUM_BUDGET = (
+    f"an enum of more than {limits.MAX_ENUM_VALUES:,} values gets no enum type or CHECK: its column takes any value "
+    "of its type (a string as long as the longest value), and only validation keeps documents to the enum's values"
+)
 
 
 class NameCollision(SchemaError):
@@ -130,14 +135,16 @@ class TableBuilder:
         if enum is not None:
             kw["enum"] = dedupe(enum)
         xsql_type = node.xsql.get("type")
-        if isinstance(kw.get("enum"), list) and len(kw["enum"]) > limits.MAX_ENUM_VALUES:
-            message = f"an enum of {len(kw['enum']):,} values: more than {limits.MAX_ENUM_VALUES:,}, the most "
-            raise SchemaError(self.file, f"{ptr}/enum", message + "schemarel maps to a column; use a pattern")
+        allowed = kw.get("enum")
+        if isinstance(allowed, list) and len(allowed) > limits.MAX_ENUM_VALUES:
+            kw = _unlisted(kw, kind)
+            if self.warn is not None:  # one message for every such enum: generate shows them on one line
+                self.warn(f"{ptr}/enum", OVER_ENUM_BUDGET, self.file)
         if xsql_type:
             ctype = parse_sql_type(xsql_type)
             if limits.type_problem(ctype):
                 raise SchemaError(self.file, f"{ptr}/x-sql/type", f"{limits.type_problem(ctype)}")
-        elif kind == "string" and enum and len(kw["enum"]) > 1 and native_enum_ok(kw["enum"]):
+        elif kind == "string" and kw.get("enum") and len(kw["enum"]) > 1 and native_enum_ok(kw["enum"]):
             renames = node.xsql.get("renamedValues", {})
             for new_value in renames:
                 if new_value not in kw["enum"]:
@@ -154,7 +161,7 @@ class TableBuilder:
             ctype = ColumnType("enum", length=max(len(v) for v in enum_type.values), enum=enum_type.name)
         else:
             ctype = scalar_type(kind, kw)
-        _refuse_unstorable(self.file, ptr, kw, ctype)
+        _refuse_unstorable(self.file, ptr, kw, ctype, allowed)
         found = checks.column_checks(self.name, name, kind, kw, ctype)
         self.checks += found
         pattern = kw.get("pattern")
@@ -162,7 +169,7 @@ class TableBuilder:
         if isinstance(pattern, str) and pattern and ctype.kind in ("text", "varchar") and untranslated and self.warn:
             message = f"no CHECK for pattern {pattern!r}: PostgreSQL has no equivalent; documents are validated"
             self.warn(f"{ptr}/pattern", message, self.file)
-        default = _default(kw.get("default"), kind, ctype, kw.get("enum"))
+        default = _default(kw.get("default"), kind, ctype, allowed)
         if default is not None and limits.value_problem(default.value, ctype):
             problem = limits.value_problem(default.value, ctype)
             raise SchemaError(self.file, f"{ptr}/default", f"the default cannot be stored in its column: {problem}")
@@ -195,10 +202,21 @@ class TableBuilder:
             self.indexes.append(Constraint(naming.ix_name(self.name, (name,)), (name,)))
 
 
-def _refuse_unstorable(file: str, ptr: str, kw: dict[str, Any], ctype: ColumnType) -> None:
-    """Enum values the column cannot hold, bounds past its type's range and SQL text with a NUL are refused:
-    the database would refuse the CHECK at `upgrade`, or every document using the value."""
-    for i, value in enumerate(kw.get("enum") or ()):
+def _unlisted(kw: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The keywords of a column whose enum is too long for an enum type or a CHECK: without the enum, and a
+    string's `maxLength` its longest value (its column is as long as the values need, no longer)."""
+    values = kw.pop("enum")
+    longest = max((len(v) for v in values if isinstance(v, str)), default=0)
+    given = kw.get("maxLength")
+    if kind == "string" and longest and not (isinstance(given, int) and 0 < given <= longest):
+        kw["maxLength"] = longest
+    return kw
+
+
+def _refuse_unstorable(file: str, ptr: str, kw: dict[str, Any], ctype: ColumnType, allowed: Any) -> None:
+    """Enum values (`allowed`) the column cannot hold, bounds past its type's range and SQL text with a NUL are
+    refused: the database would refuse the CHECK at `upgrade`, or every document using the value."""
+    for i, value in enumerate(allowed if isinstance(allowed, list) else ()):
         problem = limits.value_problem(value, ctype)
         if problem:
             raise SchemaError(file, f"{ptr}/enum", f"value {i} of the enum cannot be stored in its column: {problem}")

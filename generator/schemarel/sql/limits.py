@@ -40,7 +40,8 @@ MAX_COLUMNS = min(d.columns for d in DIALECTS)
 MAX_VARCHAR = min(d.varchar for d in DIALECTS)
 MAX_NUMERIC_PRECISION = min(d.numeric_precision for d in DIALECTS)
 MAX_NUMERIC_SCALE = min(d.numeric_scale for d in DIALECTS)
-# A budget, not a database limit: enum values (labels and CHECK lists) of one table, in UTF-8 bytes; MariaDB
+# Budgets, not database limits: the most values an enum type or CHECK lists (a longer enum is a plain column,
+# see `normalize.columns`), and enum values (labels and CHECK lists) of one table, in UTF-8 bytes; MariaDB
 # refuses a table definition over 64 KiB, and the table's comments take up to 20,000 characters of it.
 MAX_ENUM_VALUES = 1000
 TABLE_LITERAL_BYTES = 32_000
