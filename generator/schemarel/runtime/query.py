@@ -51,6 +51,8 @@ class Target:
     chain: tuple[TableMap, ...]  # from the root's first child down to `tm`; empty for root columns
     union: tuple[Field, ...] = ()  # a union of scalars: its columns, one per JSON type (`field` is one of them)
     picks: tuple[Field, ...] = ()  # in a term on a union: the column each of the term's values is compared in
+    # a scalar that may also be an object: the child table holding it when it is one (its columns are then NULL)
+    alt: TableMap | None = None
 
 
 @dataclass
@@ -70,8 +72,11 @@ class Paths:
             prefix = tuple(step for t in chain for step in t.table.parent_path)
             for f in tm.fields:
                 path = ".".join((*prefix, *f.path))
-                union = tuple(g for g in tm.fields if g.path == f.path) if f.others - {"object"} else ()
-                self.targets.setdefault(path, Target(path, tm, f, tuple(chain), union))
+                # a scalar that may be an object too is a union: its values are checked against the columns' types
+                union = tuple(g for g in tm.fields if g.path == f.path) if f.others else ()
+                alt = next((c for c in tm.children if c.table.kind == "object" and c.table.parent_path == f.path), None)
+                alt = alt if "object" in f.others else None
+                self.targets.setdefault(path, Target(path, tm, f, tuple(chain), union, alt=alt))
 
     def target(self, path: str) -> Target:
         found = self.targets.get(path)
@@ -188,18 +193,28 @@ def _column_of(target: Target, op: str, value: Any) -> Field:
     raise QueryError(f"{target.path}: {value!r} is not a value of this property (it holds {_holds(target)})")
 
 
+_TEXT = ("text", "varchar", "enum")  # the kinds of column whose value is the document's string as it was written
+
+
 def _strings(target: Target, op: str) -> Target:
-    """Where a pattern (`startswith`, …) is matched: the path's column, or a union's string column."""
-    if not target.union:
-        return target
-    found = next((f for f in target.union if "string" in (f.accepts or ())), None)
+    """Where a pattern (`startswith`, …) is matched: the path's column, or a union's string column; QueryError
+    where no column holds the strings as text (LIKE on a number casts it on SQLite and MariaDB, matching `10` for
+    "1", and fails on PostgreSQL; a date, time or uuid column's text is not always the document's)."""
+    columns = target.union or (target.field,)
+    found = next((f for f in columns if f.accepts is None or "string" in f.accepts), None)
     if found is None:
         raise QueryError(f"{target.path}: `{op}` matches strings and this property holds {_holds(target)}")
-    return replace(target, field=found, picks=(found,))
+    if found.kind not in _TEXT:
+        raise QueryError(
+            f"{target.path}: `{op}` matches text and this property's strings are stored in a {found.kind} column"
+            " (compare them with eq, ne, lt, lte, gt, gte, in)"
+        )
+    return replace(target, field=found, picks=(found,)) if target.union else target
 
 
 def _holds(target: Target) -> str:
-    return " or ".join(sorted(frozenset().union(*(f.accepts or () for f in target.union))))
+    columns = target.union or (target.field,)
+    return " or ".join(sorted(frozenset().union(*(f.accepts or () for f in columns), *(f.others for f in columns))))
 
 
 def shape(items: list[Term]) -> tuple[Any, ...]:
@@ -219,14 +234,17 @@ def term_condition(target: Target, op: str, values: list[Any] | None, bind: Bind
     """The SQL condition of one term."""
     table = target.tm.sa_table
     column = table.c[target.field.column]
-    if values is None:  # null or absent: on a union, every column NULL
+    objects = [_object_row(target, target.alt)] if target.alt is not None else []  # an object: the columns NULL
+    if values is None:  # null or absent: on a union, every column NULL (and no object)
         columns = [table.c[f.column] for f in target.union or (target.field,)]
-        return sa.and_(*(c.is_(None) for c in columns)) if op == "eq" else sa.or_(*(c.is_not(None) for c in columns))
+        if op == "eq":
+            return sa.and_(*(c.is_(None) for c in columns), *(~o for o in objects))
+        return sa.or_(*(c.is_not(None) for c in columns), *objects)
     if op in _COMPARE:
         cond = getattr(column, _COMPARE[op])(bind(column.type, values[0]))
-        if op == "ne" and target.union:  # a value of another type differs too
+        if op == "ne" and target.union:  # a value of another type (an object too) differs too
             others = (table.c[f.column] for f in target.union if f.column != target.field.column)
-            return sa.or_(cond, *(c.is_not(None) for c in others))
+            return sa.or_(cond, *(c.is_not(None) for c in others), *objects)
         return cond
     if op == "in":
         if not values:
@@ -235,7 +253,14 @@ def term_condition(target: Target, op: str, values: list[Any] | None, bind: Bind
         for f, v in zip(target.picks or (target.field,) * len(values), values, strict=True):
             by_column.setdefault(f.column, []).append(bind(table.c[f.column].type, v))  # bound in `values` order
         return sa.or_(*(table.c[name].in_(bound) for name, bound in by_column.items()))
-    return column.like(bind(sa.String(), values[0]), escape="/")
+    text = sa.cast(column, sa.Text()) if target.field.kind == "enum" else column  # PostgreSQL's enums have no LIKE
+    return text.like(bind(sa.String(), values[0]), escape="/")
+
+
+def _object_row(target: Target, alt: TableMap) -> Any:
+    """Whether the node of `target`'s row holds an object at the path (a row of `alt`, its child table)."""
+    assert alt.fk is not None
+    return sa.exists().where(alt.sa_table.c[alt.fk] == target.tm.sa_table.c[target.tm.key])
 
 
 def condition(target: Target, spec: Any, bind: Binder | None = None) -> Any:
@@ -250,17 +275,25 @@ def where_clause(paths: Paths, where: Where | None, bind: Binder | None = None) 
 
 
 def where_of(items: list[Term], bind: Binder) -> list[Any]:
+    """The terms' conditions on the root table. A path inside an array holds when some item matches, the terms on
+    one array's item together; the objects (child tables of one row at most) between that item, or the root,
+    and the column are absent when their row is: a term holding for an absent value (`null`) holds then too."""
     nested: dict[tuple[int, ...], list[Any]] = {}
     chains: dict[tuple[int, ...], tuple[TableMap, ...]] = {}
     out = []
     for target, op, values in items:
         cond = term_condition(target, op, values, bind)
-        if not target.chain:
+        split = max((i + 1 for i, t in enumerate(target.chain) if t.table.kind != "object"), default=0)
+        outer, inner = target.chain[:split], target.chain[split:]
+        if inner:
+            absent = values is None and op == "eq"
+            cond = ~_exists(inner, [~cond]) if absent else _exists(inner, [cond])
+        if not outer:
             out.append(cond)
             continue
-        key = tuple(t.index for t in target.chain)
+        key = tuple(t.index for t in outer)
         nested.setdefault(key, []).append(cond)
-        chains[key] = target.chain
+        chains[key] = outer
     for key, conds in nested.items():
         out.append(_exists(chains[key], conds))
     return out
