@@ -103,7 +103,7 @@ def query_value(target: Target, value: Any) -> Any:
     be compared as the database casts it (`1.0` matched `true`) or fail there as a database error."""
     if value is None:
         return value
-    f = target.field
+    f = typed(target.field)
     scalar = isinstance(value, bool | int | float | Decimal | str)  # not a uuid, a datetime: to_db takes those
     if isinstance(value, dict | list) or (scalar and f.accepts is not None and not f.others and not f.fits(value)):
         holds = " or ".join(sorted(f.accepts or ())) or "a scalar"
@@ -117,6 +117,20 @@ def query_value(target: Target, value: Any) -> Any:
 
 
 _value = query_value
+
+_NUMBERS = frozenset({"integer", "number"})
+# the JSON types a column of each kind holds (a text, date, time or uuid column: strings)
+_KIND_HOLDS = {"boolean": frozenset({"boolean"}), "smallint": frozenset({"integer"}), "integer": frozenset({"integer"}),
+               "bigint": frozenset({"integer"}), "float": _NUMBERS, "numeric": _NUMBERS, "json": None}  # fmt: skip
+
+
+def typed(f: Field) -> Field:
+    """`f` knowing the JSON types of its values: the schema's where the IR names them, else those of its column's
+    kind (the items of an array of scalars, a type given by `x-sql`), so that a filter's value of another type is
+    refused there too."""
+    if f.accepts is not None or f.json:
+        return f
+    return replace(f, accepts=_KIND_HOLDS.get(f.kind, frozenset({"string"})))
 
 
 class Binder:
@@ -156,6 +170,8 @@ def path_terms(target: Target, spec: Any) -> list[Term]:
         if op in _COMPARE:
             if operand is None and op in ("eq", "ne"):
                 out.append((target, op, None))
+            elif operand is None:  # `< NULL` would match nothing, silently
+                raise QueryError(f"{target.path}: `{op}` takes a value, not null")
             else:
                 out.append(_operands(target, op, [operand]))
         elif op == "in":
@@ -200,7 +216,7 @@ def _strings(target: Target, op: str) -> Target:
     """Where a pattern (`startswith`, …) is matched: the path's column, or a union's string column; QueryError
     where no column holds the strings as text (LIKE on a number casts it on SQLite and MariaDB, matching `10` for
     "1", and fails on PostgreSQL; a date, time or uuid column's text is not always the document's)."""
-    columns = target.union or (target.field,)
+    columns = target.union or (typed(target.field),)
     found = next((f for f in columns if f.accepts is None or "string" in f.accepts), None)
     if found is None:
         raise QueryError(f"{target.path}: `{op}` matches strings and this property holds {_holds(target)}")
@@ -213,7 +229,7 @@ def _strings(target: Target, op: str) -> Target:
 
 
 def _holds(target: Target) -> str:
-    columns = target.union or (target.field,)
+    columns = target.union or (typed(target.field),)
     return " or ".join(sorted(frozenset().union(*(f.accepts or () for f in columns), *(f.others for f in columns))))
 
 
@@ -233,7 +249,7 @@ def bound(items: list[Term]) -> list[Any]:
 def term_condition(target: Target, op: str, values: list[Any] | None, bind: Binder) -> Any:
     """The SQL condition of one term."""
     table = target.tm.sa_table
-    column = table.c[target.field.column]
+    column = compared(table, target.field)
     objects = [_object_row(target, target.alt)] if target.alt is not None else []  # an object: the columns NULL
     if values is None:  # null or absent: on a union, every column NULL (and no object)
         columns = [table.c[f.column] for f in target.union or (target.field,)]
@@ -250,11 +266,18 @@ def term_condition(target: Target, op: str, values: list[Any] | None, bind: Bind
         if not values:
             return sa.false()
         by_column: dict[str, list[Any]] = {}
+        by_name = {f.column: f for f in target.union or (target.field,)}
         for f, v in zip(target.picks or (target.field,) * len(values), values, strict=True):
-            by_column.setdefault(f.column, []).append(bind(table.c[f.column].type, v))  # bound in `values` order
-        return sa.or_(*(table.c[name].in_(bound) for name, bound in by_column.items()))
-    text = sa.cast(column, sa.Text()) if target.field.kind == "enum" else column  # PostgreSQL's enums have no LIKE
-    return text.like(bind(sa.String(), values[0]), escape="/")
+            by_column.setdefault(f.column, []).append(bind(compared(table, f).type, v))  # bound in `values` order
+        return sa.or_(*(compared(table, by_name[name]).in_(bound) for name, bound in by_column.items()))
+    return column.like(bind(sa.String(), values[0]), escape="/")
+
+
+def compared(table: sa.Table, f: Field) -> Any:
+    """The column of `f` as filters compare and order it: an enum as its text (a native enum, PostgreSQL's or
+    MariaDB's, orders by its labels' places, has no LIKE, and refuses a string that is not a label)."""
+    column = table.c[f.column]
+    return sa.cast(column, sa.Text()) if f.kind == "enum" else column
 
 
 def _object_row(target: Target, alt: TableMap) -> Any:
@@ -333,7 +356,7 @@ class Order:
     def columns(self, root: TableMap) -> list[Any]:
         out: list[Any] = []
         for target, desc in self.keys:
-            column = root.sa_table.c[target.field.column]
+            column = compared(root.sa_table, target.field)
             nulls = sa.case((column.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
             out += [nulls, column.desc() if desc else column]  # NULLs last
         return [*out, root.sa_table.c[root.key]]
@@ -343,7 +366,7 @@ class Order:
         bind = bind or Binder()
         ors, equal = [], []
         for (target, desc), value in zip(self.keys, values, strict=False):
-            column = root.sa_table.c[target.field.column]
+            column = compared(root.sa_table, target.field)
             if value is None:
                 equal.append(column.is_(None))
                 continue
