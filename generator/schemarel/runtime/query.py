@@ -22,6 +22,7 @@ from schemarel.errors import SchemarelError
 from schemarel.runtime import exactjson
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.tablemap import Field, TableMap
+from schemarel.runtime.textmatch import Both, Exact, Like
 
 D = TypeVar("D")
 Where = Mapping[str, Any]
@@ -257,7 +258,10 @@ def term_condition(target: Target, op: str, values: list[Any] | None, bind: Bind
             return sa.and_(*(c.is_(None) for c in columns), *(~o for o in objects))
         return sa.or_(*(c.is_not(None) for c in columns), *objects)
     if op in _COMPARE:
-        cond = getattr(column, _COMPARE[op])(bind(column.type, values[0]))
+        value = bind(column.type, values[0])
+        cond = getattr(column, _COMPARE[op])(value)
+        if op == "eq" and isinstance(column, Exact):  # the column's own `=` too: its index answers it
+            cond = Both(column.element == value, cond)
         if op == "ne" and target.union:  # a value of another type (an object too) differs too
             others = (table.c[f.column] for f in target.union if f.column != target.field.column)
             return sa.or_(cond, *(c.is_not(None) for c in others), *objects)
@@ -269,15 +273,22 @@ def term_condition(target: Target, op: str, values: list[Any] | None, bind: Bind
         by_name = {f.column: f for f in target.union or (target.field,)}
         for f, v in zip(target.picks or (target.field,) * len(values), values, strict=True):
             by_column.setdefault(f.column, []).append(bind(compared(table, f).type, v))  # bound in `values` order
-        return sa.or_(*(compared(table, by_name[name]).in_(bound) for name, bound in by_column.items()))
-    return column.like(bind(sa.String(), values[0]), escape="/")
+        return sa.or_(*(_within(compared(table, by_name[name]), bound) for name, bound in by_column.items()))
+    return Like(column.element, bind(sa.String(), values[0]), op)
+
+
+def _within(column: Any, values: list[Any]) -> Any:
+    return Both(column.element.in_(values), column.in_(values)) if isinstance(column, Exact) else column.in_(values)
 
 
 def compared(table: sa.Table, f: Field) -> Any:
     """The column of `f` as filters compare and order it: an enum as its text (a native enum, PostgreSQL's or
-    MariaDB's, orders by its labels' places, has no LIKE, and refuses a string that is not a label)."""
+    MariaDB's, orders by its labels' places, has no LIKE, and refuses a string that is not a label); text
+    exactly, as Python compares strings (runtime/textmatch.py)."""
     column = table.c[f.column]
-    return sa.cast(column, sa.Text()) if f.kind == "enum" else column
+    if f.kind not in _TEXT:
+        return column
+    return Exact(sa.cast(column, sa.Text()) if f.kind == "enum" else column)
 
 
 def _object_row(target: Target, alt: TableMap) -> Any:
