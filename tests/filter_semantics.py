@@ -137,11 +137,11 @@ class _Reversed:
         return isinstance(other, _Reversed) and bool(self.value == other.value)
 
 
-def walk(store: Store, order_by: str, limit: int = 2) -> list[Any]:
-    """The ids of every document, page after page of `page` by its keyset cursor."""
+def walk(store: Store, order_by: str, limit: int = 2, where: dict[str, Any] | None = None) -> list[Any]:
+    """The ids of every document matching `where`, page after page of `page` by its keyset cursor."""
     walked, after = [], None
     while True:
-        page = store.page(order_by=order_by, limit=limit, after=after)
+        page = store.page(where, order_by=order_by, limit=limit, after=after)
         walked += [k for k, _ in page.items]
         if (after := page.next) is None:
             return walked
