@@ -167,3 +167,32 @@ def test_every_corpus_schema_gets_mypy_strict_and_ruff_clean_documents(tmp_path:
     ruff = [sys.executable, "-m", "ruff", "check", "--no-force-exclude", "--config", str(REPO / "pyproject.toml")]
     checked = subprocess.run([*ruff, *map(str, files)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout
+
+
+def test_a_string_in_a_column_of_its_own_type_has_no_pattern_filter(tmp_path: Path) -> None:
+    """`startswith` on a date, date-time, time or uuid path type-checked, then raised QueryError at run time (the
+    column's text need not be the document's): its filter compares, as on text, but has no pattern."""
+    from projects import generate, write_project
+
+    formats = ["date", "date-time", "time", "uuid"]
+    properties = {f"p{i}": {"type": "string", "format": f} for i, f in enumerate(formats)}
+    root = write_project(tmp_path / "project", {"doc": {"title": "Doc", "type": "object", "properties": {
+        **properties, "text": {"type": "string"}}}})  # fmt: skip
+    assert generate(root).exit_code == 0
+    lines = ["from generated.documents import doc", "", 'docs = doc.store("sqlite://", check=False)']
+    lines += [f'print(docs.count({{"p{i}": {{"gte": "x", "in": ["y"]}}, "text": {{"startswith": "a"}}}}))'
+              for i in range(len(formats))]  # fmt: skip
+    clean = tmp_path / "app_clean.py"
+    clean.write_text("\n".join(lines) + "\n")
+    wrong = []
+    for i in range(len(formats)):
+        wrong.append(tmp_path / f"app_pattern_{i}.py")
+        wrong[-1].write_text("\n".join([*lines, f'print(docs.count({{"p{i}": {{"contains": "1"}}}}))']) + "\n")
+    env = {**os.environ, "MYPYPATH": str(root)}
+    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy_cache")]
+    result = subprocess.run([*command, *map(str, [clean, *wrong])], capture_output=True, text=True, cwd=root,
+                            env=env, check=False)  # fmt: skip
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert not [e for e in errors if e.startswith(str(clean))], result.stdout
+    for path in wrong:
+        assert any(e.startswith(str(path)) for e in errors), result.stdout
