@@ -270,7 +270,7 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
         root_type = types.name(title)
     root = model.root
     where, order_keys, unique = _paths(model)
-    filters = sorted({f for _, _, f in where})
+    filters = sorted({one for _, _, f in where for one in f.split(" | ")})
     annotated = [(path, f"{a} | None | {f}") for path, a, f in where]
     return DocumentsView(
         schema=model.name,
@@ -303,7 +303,8 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], l
     ordering keys; unique properties."""
     enums = {e.name: e.values for e in model.enums}
     by_name = {t.name: t for t in model.tables}
-    where: dict[str, tuple[str, str]] = {}
+    where: dict[str, tuple[list[str], list[str]]] = {}  # a path's value types and filters' types
+    owners: dict[str, str] = {}
     order: list[str] = []
     unique: list[tuple[str, str]] = []
     for table in model.tables:
@@ -317,16 +318,22 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], l
             if column.type.kind == "json" or not (column.path or column.name == table.value_column):
                 continue
             path = ".".join((*prefix, *column.path))
-            if not path or path in where:
+            if not path or owners.setdefault(path, table.name) != table.name:
                 continue
             kind = column.type.kind
             if kind == "enum" and column.type.enum in enums:
                 annotation = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
             else:
                 annotation = _KIND_TYPES.get(kind, "str")
-            where[path] = (annotation, FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[_base(annotation)])
+            types, filters = where.setdefault(path, ([], []))
+            union = bool(types)  # another column of a union of scalars: a value of its type is compared there
+            types.append(annotation)
+            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[_base(annotation)])
+            if union:
+                continue
             if table.kind == "root":
                 order += [path, f"-{path}"]
                 if column.name in singles and path.isidentifier() and not keyword.iskeyword(path):
                     unique.append((path, annotation))
-    return [(path, a, f) for path, (a, f) in sorted(where.items())], order, unique
+    joined = [(p, " | ".join(dict.fromkeys(a)), " | ".join(dict.fromkeys(f))) for p, (a, f) in sorted(where.items())]
+    return joined, order, unique
