@@ -27,6 +27,8 @@ _FILTERS = {"str": "StrFilter", "int": "IntFilter", "float": "FloatFilter", "boo
 # pattern (the runtime refuses `startswith` there: the column's text need not be the document's)
 _NATIVE_STRINGS = {"date", "datetime", "time", "uuid"}
 FORMAT_FILTER = "FormatFilter"
+# a filter's value types: a `numeric` column (a number with `multipleOf`) holds numbers, as documents type them
+_WHERE_TYPES = {**_KIND_TYPES, "numeric": "float"}
 _SUFFIXES = ("Where", "Order", "Page", "Store", "AsyncStore")
 # what documents.py.j2 imports or defines besides the document's classes
 _MODULE_NAMES = {
@@ -324,7 +326,7 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], l
             if kind == "enum" and column.type.enum in enums:
                 annotation = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
             else:
-                annotation = _KIND_TYPES.get(kind, "str")
+                annotation = _WHERE_TYPES.get(kind, "str")
             types, filters = where.setdefault(path, ([], []))
             union = bool(types)  # another column of a union of scalars: a value of its type is compared there
             types.append(annotation)
