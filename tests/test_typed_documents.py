@@ -167,3 +167,39 @@ def test_every_corpus_schema_gets_mypy_strict_and_ruff_clean_documents(tmp_path:
     ruff = [sys.executable, "-m", "ruff", "check", "--no-force-exclude", "--config", str(REPO / "pyproject.toml")]
     checked = subprocess.run([*ruff, *map(str, files)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout
+
+
+def test_filters_are_typed_as_the_runtime_answers_them(tmp_path: Path) -> None:
+    """`startswith` on a date, date-time, time or uuid path type-checked, then raised QueryError at run time (the
+    column's text need not be the document's): its filter compares, as on text, but has no pattern. A union of
+    scalars was typed as its first column (`{"u": 10}` refused on `string | integer`): it takes each type. A
+    number in a `numeric` column was typed `str`."""
+    from projects import generate, write_project
+
+    formats = ["date", "date-time", "time", "uuid"]
+    properties = {f"p{i}": {"type": "string", "format": f} for i, f in enumerate(formats)}
+    root = write_project(tmp_path / "project", {"doc": {"title": "Doc", "type": "object", "properties": {
+        **properties, "text": {"type": "string"}, "u": {"type": ["string", "integer"]},
+        "price": {"type": "number", "multipleOf": 0.01}}}})  # fmt: skip
+    assert generate(root).exit_code == 0
+    lines = ["from generated.documents import doc", "", 'docs = doc.store("sqlite://", check=False)']
+    lines += [f'print(docs.count({{"p{i}": {{"gte": "x", "in": ["y"]}}, "text": {{"startswith": "a"}}}}))'
+              for i in range(len(formats))]  # fmt: skip
+    unions = ['{"price": {"gt": 1.5}}', '{"u": 10}', '{"u": {"gt": 3}}', '{"u": {"startswith": "a"}}', '{"u": "a"}']
+    lines += [f"print(docs.count({where}))" for where in unions]
+    clean = tmp_path / "app_clean.py"
+    clean.write_text("\n".join(lines) + "\n")
+    wrong = []
+    misuses = [f'{{"p{i}": {{"contains": "1"}}}}' for i in range(len(formats))]
+    misuses += ['{"u": 1.5}', '{"price": {"startswith": "1"}}']
+    for i, misuse in enumerate(misuses):
+        wrong.append(tmp_path / f"app_wrong_{i}.py")
+        wrong[-1].write_text("\n".join([*lines, f"print(docs.count({misuse}))"]) + "\n")
+    env = {**os.environ, "MYPYPATH": str(root)}
+    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy_cache")]
+    result = subprocess.run([*command, *map(str, [clean, *wrong])], capture_output=True, text=True, cwd=root,
+                            env=env, check=False)  # fmt: skip
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert not [e for e in errors if e.startswith(str(clean))], result.stdout
+    for path in wrong:
+        assert any(e.startswith(str(path)) for e in errors), result.stdout

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import operator
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import run_schemarel
-from hypothesis import HealthCheck, Phase, given, settings
+from filter_semantics import SETTINGS, Step, async_found, matches, operations, order_key, walk
+from hypothesis import given
 from hypothesis import strategies as st
 from projects import write_project
 from runtime_helpers import open_store
-from schemarel import AsyncStore
 from schemarel.runtime.query import QueryError
 from schemarel.runtime.store import Store
 
@@ -30,41 +29,11 @@ VALUES = {
     "v": st.one_of(STRINGS, st.integers(-3, 11), st.booleans(), st.none()),
     "u": st.one_of(STRINGS, st.sampled_from([-1.5, 0.5, 1.0, 1.5, 10.0]), st.integers(-2, 10), st.booleans()),
 }
-OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "lte": operator.le, "gt": operator.gt,
-    "gte": operator.ge, "startswith": str.startswith, "endswith": str.endswith, "contains": operator.contains,
-}  # fmt: skip
 
 
-def kind(value: Any) -> str:
-    return "boolean" if isinstance(value, bool) else "number" if isinstance(value, int | float) else "string"
-
-
-def holds(op: str, have: Any, operand: Any) -> bool:
-    """Whether a document's value (None: null or absent) meets one operator: values compare within their JSON
-    type (integers and numbers alike); `ne` holds for any value of another type; a pattern takes a string."""
-    if operand is None:
-        return (have is None) == (op == "eq")
-    if op == "in":
-        return any(holds("eq", have, v) for v in operand if v is not None)
-    if have is None:
-        return False
-    if op in ("startswith", "endswith", "contains"):
-        return isinstance(have, str) and OPS[op](have, operand)
-    if kind(have) != kind(operand):
-        return op == "ne"
-    return OPS[op](have, operand)
-
-
-def matches(document: dict[str, Any], where: dict[str, Any]) -> bool:
-    """The filter evaluated in Python: a path inside `items` holds when one item meets all its operators."""
-    for path, spec in where.items():
-        ops = spec.items() if isinstance(spec, dict) else [("eq", spec)]
-        nodes = document.get("items", []) if path.startswith("items.") else [document]
-        name = path.removeprefix("items.")
-        if not any(all(holds(op, node.get(name), operand) for op, operand in ops) for node in nodes):
-            return False
-    return True
+def steps(path: str) -> list[Step]:
+    """A path spelled out: `items.v` is `v` in the items of the array `items`."""
+    return [("items", True), (path.removeprefix("items."), False)] if path.startswith("items.") else [(path, False)]
 
 
 @st.composite
@@ -72,17 +41,7 @@ def filters(draw: st.DrawFn, paths: list[str]) -> dict[str, Any]:
     where: dict[str, Any] = {}
     for path in draw(st.lists(st.sampled_from(paths), min_size=1, max_size=2, unique=True)):
         values = VALUES[PATHS[path]].filter(lambda v: v is not None)
-        op = draw(st.sampled_from([*OPS, "in", "null", "not null", "plain"]))
-        if op == "plain":
-            where[path] = draw(values)
-        elif op in ("null", "not null"):
-            where[path] = {"eq" if op == "null" else "ne": None}
-        elif op == "in":
-            where[path] = {"in": draw(st.lists(st.one_of(values, st.none()), max_size=4))}
-        elif op in ("startswith", "endswith", "contains"):
-            where[path] = {op: draw(STRINGS)}
-        else:
-            where[path] = {op: draw(values)}
+        where[path] = draw(operations(values, STRINGS))
     return where
 
 
@@ -96,31 +55,6 @@ def document(draw: Callable[[st.SearchStrategy[Any]], Any], nested: bool) -> dic
     return doc
 
 
-def order_key(union: str, desc: bool) -> Callable[[tuple[Any, Any]], Any]:
-    """`order_by` on a union in Python: by JSON type in the columns' order (string, integer or number, boolean),
-    then value, descending reversing both; NULLs last, the id breaking ties."""
-
-    def key(item: tuple[Any, Any]) -> Any:
-        value = item[1].get(union)
-        if value is None:
-            return (1, 0, 0, item[0])
-        rank = ["string", "number", "boolean"].index(kind(value))
-        return (0, -rank, _Reversed(value), item[0]) if desc else (0, rank, value, item[0])
-
-    return key
-
-
-class _Reversed:
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return bool(other.value < self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and bool(self.value == other.value)
-
-
 @pytest.fixture(params=["flat", "nested"])
 def union_store(request: pytest.FixtureRequest, three_db_url: str, tmp_path: Path) -> Iterator[Store]:
     """A store of documents with unions of scalars: in the root row only (read directly on PostgreSQL), or
@@ -130,14 +64,6 @@ def union_store(request: pytest.FixtureRequest, three_db_url: str, tmp_path: Pat
     store = open_store(three_db_url, "doc", root / "schemas")
     yield store
     store.close()
-
-
-SETTINGS = settings(
-    max_examples=30,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: minutes on a busy machine
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
 
 
 def test_filters_on_unions_compare_in_the_column_of_the_values_type(union_store: Store) -> None:
@@ -157,7 +83,7 @@ def test_filters_on_unions_compare_in_the_column_of_the_values_type(union_store:
         try:
             for _ in range(4):
                 where = data.draw(filters(paths))
-                expected = sorted(str(k) for k, d in zip(ids, documents, strict=True) if matches(d, where))
+                expected = sorted(str(k) for k, d in zip(ids, documents, strict=True) if matches(d, where, steps))
                 found = sorted(str(k) for k, _ in store.find(where))
                 assert found == expected, (where, documents)
                 assert store.count(where) == len(expected), where
@@ -166,27 +92,18 @@ def test_filters_on_unions_compare_in_the_column_of_the_values_type(union_store:
                 if is_pg:
                     assert asyncio.run(async_found(url, store, where)) == (expected, len(expected)), where
             union, desc = data.draw(st.sampled_from(sorted(UNIONS))), data.draw(st.booleans())
-            everything = sorted(zip(ids, documents, strict=True), key=order_key(union, desc))
+            everything = sorted(
+                zip(ids, documents, strict=True), key=order_key(union, desc, ["string", "number", "boolean"])
+            )
             order_by = f"-{union}" if desc else union
             assert [k for k, _ in store.find(order_by=order_by, batch_size=2)] == [k for k, _ in everything]
-            walked, after = [], None
-            while True:  # keyset pages: the cursor holds a position in one of the union's columns
-                page = store.page(order_by=order_by, limit=2, after=after)
-                walked += [k for k, _ in page.items]
-                if (after := page.next) is None:
-                    break
-            assert walked == [k for k, _ in everything], order_by
+            # keyset pages: the cursor holds a position in one of the union's columns
+            assert walk(store, order_by) == [k for k, _ in everything], order_by
         finally:
             for key in ids:
                 store.delete(key)
 
     check()
-
-
-async def async_found(url: str, store: Store, where: dict[str, Any]) -> tuple[list[str], int]:
-    async with AsyncStore(url, "doc", schemas_dir=store.schemas_dir) as other:
-        found = sorted([str(k) async for k, _ in other.find(where)])
-        return found, await other.count(where)
 
 
 def test_what_no_column_of_a_union_holds_is_refused_naming_the_path(sqlite_url: str, tmp_path: Path) -> None:
@@ -246,23 +163,17 @@ def test_pages_ordered_by_a_number_walk_every_document(three_db_url: str, tmp_pa
 
     @SETTINGS
     @given(st.lists(numbers, min_size=1, max_size=7), st.integers(1, 3), st.booleans())
-    def walk(values: list[Any], size: int, desc: bool) -> None:
+    def check(values: list[Any], size: int, desc: bool) -> None:
         ids = store.create_many([{} if v is None else {"n": v} for v in values])
         try:
             present = sorted((v, k) for k, v in zip(ids, values, strict=True) if v is not None)
             if desc:
                 present = sorted(present, key=lambda p: (-p[0], p[1]))
             expected = [k for _, k in present] + sorted(k for k, v in zip(ids, values, strict=True) if v is None)
-            walked, after = [], None
-            while True:
-                page = store.page(order_by="-n" if desc else "n", limit=size, after=after)
-                walked += [k for k, _ in page.items]
-                if (after := page.next) is None:
-                    break
-            assert walked == expected, values
+            assert walk(store, "-n" if desc else "n", size) == expected, values
         finally:
             for key in ids:
                 store.delete(key)
 
-    walk()
+    check()
     store.close()

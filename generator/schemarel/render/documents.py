@@ -23,6 +23,12 @@ _SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bo
 # column type kind → the Python type of the document value it holds
 _KIND_TYPES = {"boolean": "bool", "smallint": "int", "integer": "int", "bigint": "int", "float": "float"}
 _FILTERS = {"str": "StrFilter", "int": "IntFilter", "float": "FloatFilter", "bool": "BoolFilter"}
+# strings kept in a column of their own type (a date, an instant, a time, a uuid): compared, never matched by a
+# pattern (the runtime refuses `startswith` there: the column's text need not be the document's)
+_NATIVE_STRINGS = {"date", "datetime", "time", "uuid"}
+FORMAT_FILTER = "FormatFilter"
+# a filter's value types: a `numeric` column (a number with `multipleOf`) holds numbers, as documents type them
+_WHERE_TYPES = {**_KIND_TYPES, "numeric": "float"}
 _SUFFIXES = ("Where", "Order", "Page", "Store", "AsyncStore")
 # what documents.py.j2 imports or defines besides the document's classes
 _MODULE_NAMES = {
@@ -256,7 +262,7 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
     """The typed documents of one schema (its JSON contents and its IR)."""
     title = model.title or model.name
     root_name = _class_name(title)
-    reserved = {root_name + suffix for suffix in _SUFFIXES} | _MODULE_NAMES | set(_FILTERS.values())
+    reserved = {root_name + suffix for suffix in _SUFFIXES} | _MODULE_NAMES | {*_FILTERS.values(), FORMAT_FILTER}
     types = _Types(contents if isinstance(contents, dict) else {}, reserved)
     types.root_name = root_name
     root_type = types.of(contents, title)
@@ -266,8 +272,8 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
         root_type = types.name(title)
     root = model.root
     where, order_keys, unique = _paths(model)
-    filters = sorted({_FILTERS[_base(a)] for _, a in where})
-    where = [(path, f"{a} | None | {_FILTERS[_base(a)]}") for path, a in where]
+    filters = sorted({one for _, _, f in where for one in f.split(" | ")})
+    annotated = [(path, f"{a} | None | {f}") for path, a, f in where]
     return DocumentsView(
         schema=model.name,
         title=title,
@@ -275,7 +281,7 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
         root_alias=alias,
         classes=types.classes,
         id_type=_id_type(root),
-        where=where,
+        where=annotated,
         order_keys=order_keys,
         unique=unique,
         filters=filters,
@@ -294,12 +300,13 @@ def _id_type(root: Table) -> str:
     return _KIND_TYPES.get(key.type.kind, "str")
 
 
-def _paths(model: SchemaModel) -> tuple[list[tuple[str, str]], list[str], list[tuple[str, str]]]:
-    """Filterable paths (as `runtime/query.py` names them) with their value types; root ordering keys;
-    unique properties."""
+def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
+    """Filterable paths (as `runtime/query.py` names them) with their value types and filters' types; root
+    ordering keys; unique properties."""
     enums = {e.name: e.values for e in model.enums}
     by_name = {t.name: t for t in model.tables}
-    where: dict[str, str] = {}
+    where: dict[str, tuple[list[str], list[str]]] = {}  # a path's value types and filters' types
+    owners: dict[str, str] = {}
     order: list[str] = []
     unique: list[tuple[str, str]] = []
     for table in model.tables:
@@ -313,16 +320,22 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str]], list[str], list[t
             if column.type.kind == "json" or not (column.path or column.name == table.value_column):
                 continue
             path = ".".join((*prefix, *column.path))
-            if not path or path in where:
+            if not path or owners.setdefault(path, table.name) != table.name:
                 continue
             kind = column.type.kind
             if kind == "enum" and column.type.enum in enums:
                 annotation = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
             else:
-                annotation = _KIND_TYPES.get(kind, "str")
-            where[path] = annotation
+                annotation = _WHERE_TYPES.get(kind, "str")
+            types, filters = where.setdefault(path, ([], []))
+            union = bool(types)  # another column of a union of scalars: a value of its type is compared there
+            types.append(annotation)
+            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[_base(annotation)])
+            if union:
+                continue
             if table.kind == "root":
                 order += [path, f"-{path}"]
                 if column.name in singles and path.isidentifier() and not keyword.iskeyword(path):
                     unique.append((path, annotation))
-    return sorted(where.items()), order, unique
+    joined = [(p, " | ".join(dict.fromkeys(a)), " | ".join(dict.fromkeys(f))) for p, (a, f) in sorted(where.items())]
+    return joined, order, unique

@@ -22,6 +22,7 @@ from schemarel.errors import SchemarelError
 from schemarel.runtime import exactjson
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.tablemap import Field, TableMap
+from schemarel.runtime.textmatch import Both, Exact, Like
 
 D = TypeVar("D")
 Where = Mapping[str, Any]
@@ -51,6 +52,8 @@ class Target:
     chain: tuple[TableMap, ...]  # from the root's first child down to `tm`; empty for root columns
     union: tuple[Field, ...] = ()  # a union of scalars: its columns, one per JSON type (`field` is one of them)
     picks: tuple[Field, ...] = ()  # in a term on a union: the column each of the term's values is compared in
+    # a scalar that may also be an object: the child table holding it when it is one (its columns are then NULL)
+    alt: TableMap | None = None
 
 
 @dataclass
@@ -70,8 +73,11 @@ class Paths:
             prefix = tuple(step for t in chain for step in t.table.parent_path)
             for f in tm.fields:
                 path = ".".join((*prefix, *f.path))
-                union = tuple(g for g in tm.fields if g.path == f.path) if f.others - {"object"} else ()
-                self.targets.setdefault(path, Target(path, tm, f, tuple(chain), union))
+                # a scalar that may be an object too is a union: its values are checked against the columns' types
+                union = tuple(g for g in tm.fields if g.path == f.path) if f.others else ()
+                alt = next((c for c in tm.children if c.table.kind == "object" and c.table.parent_path == f.path), None)
+                alt = alt if "object" in f.others else None
+                self.targets.setdefault(path, Target(path, tm, f, tuple(chain), union, alt=alt))
 
     def target(self, path: str) -> Target:
         found = self.targets.get(path)
@@ -98,7 +104,7 @@ def query_value(target: Target, value: Any) -> Any:
     be compared as the database casts it (`1.0` matched `true`) or fail there as a database error."""
     if value is None:
         return value
-    f = target.field
+    f = typed(target.field)
     scalar = isinstance(value, bool | int | float | Decimal | str)  # not a uuid, a datetime: to_db takes those
     if isinstance(value, dict | list) or (scalar and f.accepts is not None and not f.others and not f.fits(value)):
         holds = " or ".join(sorted(f.accepts or ())) or "a scalar"
@@ -112,6 +118,20 @@ def query_value(target: Target, value: Any) -> Any:
 
 
 _value = query_value
+
+_NUMBERS = frozenset({"integer", "number"})
+# the JSON types a column of each kind holds (a text, date, time or uuid column: strings)
+_KIND_HOLDS = {"boolean": frozenset({"boolean"}), "smallint": frozenset({"integer"}), "integer": frozenset({"integer"}),
+               "bigint": frozenset({"integer"}), "float": _NUMBERS, "numeric": _NUMBERS, "json": None}  # fmt: skip
+
+
+def typed(f: Field) -> Field:
+    """`f` knowing the JSON types of its values: the schema's where the IR names them, else those of its column's
+    kind (the items of an array of scalars, a type given by `x-sql`), so that a filter's value of another type is
+    refused there too."""
+    if f.accepts is not None or f.json:
+        return f
+    return replace(f, accepts=_KIND_HOLDS.get(f.kind, frozenset({"string"})))
 
 
 class Binder:
@@ -151,6 +171,8 @@ def path_terms(target: Target, spec: Any) -> list[Term]:
         if op in _COMPARE:
             if operand is None and op in ("eq", "ne"):
                 out.append((target, op, None))
+            elif operand is None:  # `< NULL` would match nothing, silently
+                raise QueryError(f"{target.path}: `{op}` takes a value, not null")
             else:
                 out.append(_operands(target, op, [operand]))
         elif op == "in":
@@ -188,18 +210,28 @@ def _column_of(target: Target, op: str, value: Any) -> Field:
     raise QueryError(f"{target.path}: {value!r} is not a value of this property (it holds {_holds(target)})")
 
 
+_TEXT = ("text", "varchar", "enum")  # the kinds of column whose value is the document's string as it was written
+
+
 def _strings(target: Target, op: str) -> Target:
-    """Where a pattern (`startswith`, …) is matched: the path's column, or a union's string column."""
-    if not target.union:
-        return target
-    found = next((f for f in target.union if "string" in (f.accepts or ())), None)
+    """Where a pattern (`startswith`, …) is matched: the path's column, or a union's string column; QueryError
+    where no column holds the strings as text (LIKE on a number casts it on SQLite and MariaDB, matching `10` for
+    "1", and fails on PostgreSQL; a date, time or uuid column's text is not always the document's)."""
+    columns = target.union or (typed(target.field),)
+    found = next((f for f in columns if f.accepts is None or "string" in f.accepts), None)
     if found is None:
         raise QueryError(f"{target.path}: `{op}` matches strings and this property holds {_holds(target)}")
-    return replace(target, field=found, picks=(found,))
+    if found.kind not in _TEXT:
+        raise QueryError(
+            f"{target.path}: `{op}` matches text and this property's strings are stored in a {found.kind} column"
+            " (compare them with eq, ne, lt, lte, gt, gte, in)"
+        )
+    return replace(target, field=found, picks=(found,)) if target.union else target
 
 
 def _holds(target: Target) -> str:
-    return " or ".join(sorted(frozenset().union(*(f.accepts or () for f in target.union))))
+    columns = target.union or (typed(target.field),)
+    return " or ".join(sorted(frozenset().union(*(f.accepts or () for f in columns), *(f.others for f in columns))))
 
 
 def shape(items: list[Term]) -> tuple[Any, ...]:
@@ -218,24 +250,51 @@ def bound(items: list[Term]) -> list[Any]:
 def term_condition(target: Target, op: str, values: list[Any] | None, bind: Binder) -> Any:
     """The SQL condition of one term."""
     table = target.tm.sa_table
-    column = table.c[target.field.column]
-    if values is None:  # null or absent: on a union, every column NULL
+    column = compared(table, target.field)
+    objects = [_object_row(target, target.alt)] if target.alt is not None else []  # an object: the columns NULL
+    if values is None:  # null or absent: on a union, every column NULL (and no object)
         columns = [table.c[f.column] for f in target.union or (target.field,)]
-        return sa.and_(*(c.is_(None) for c in columns)) if op == "eq" else sa.or_(*(c.is_not(None) for c in columns))
+        if op == "eq":
+            return sa.and_(*(c.is_(None) for c in columns), *(~o for o in objects))
+        return sa.or_(*(c.is_not(None) for c in columns), *objects)
     if op in _COMPARE:
-        cond = getattr(column, _COMPARE[op])(bind(column.type, values[0]))
-        if op == "ne" and target.union:  # a value of another type differs too
+        value = bind(column.type, values[0])
+        cond = getattr(column, _COMPARE[op])(value)
+        if op == "eq" and isinstance(column, Exact):  # the column's own `=` too: its index answers it
+            cond = Both(column.element == value, cond)
+        if op == "ne" and target.union:  # a value of another type (an object too) differs too
             others = (table.c[f.column] for f in target.union if f.column != target.field.column)
-            return sa.or_(cond, *(c.is_not(None) for c in others))
+            return sa.or_(cond, *(c.is_not(None) for c in others), *objects)
         return cond
     if op == "in":
         if not values:
             return sa.false()
         by_column: dict[str, list[Any]] = {}
+        by_name = {f.column: f for f in target.union or (target.field,)}
         for f, v in zip(target.picks or (target.field,) * len(values), values, strict=True):
-            by_column.setdefault(f.column, []).append(bind(table.c[f.column].type, v))  # bound in `values` order
-        return sa.or_(*(table.c[name].in_(bound) for name, bound in by_column.items()))
-    return column.like(bind(sa.String(), values[0]), escape="/")
+            by_column.setdefault(f.column, []).append(bind(compared(table, f).type, v))  # bound in `values` order
+        return sa.or_(*(_within(compared(table, by_name[name]), bound) for name, bound in by_column.items()))
+    return Like(column.element, bind(sa.String(), values[0]), op)
+
+
+def _within(column: Any, values: list[Any]) -> Any:
+    return Both(column.element.in_(values), column.in_(values)) if isinstance(column, Exact) else column.in_(values)
+
+
+def compared(table: sa.Table, f: Field) -> Any:
+    """The column of `f` as filters compare and order it: an enum as its text (a native enum, PostgreSQL's or
+    MariaDB's, orders by its labels' places, has no LIKE, and refuses a string that is not a label); text
+    exactly, as Python compares strings (runtime/textmatch.py)."""
+    column = table.c[f.column]
+    if f.kind not in _TEXT:
+        return column
+    return Exact(sa.cast(column, sa.Text()) if f.kind == "enum" else column)
+
+
+def _object_row(target: Target, alt: TableMap) -> Any:
+    """Whether the node of `target`'s row holds an object at the path (a row of `alt`, its child table)."""
+    assert alt.fk is not None
+    return sa.exists().where(alt.sa_table.c[alt.fk] == target.tm.sa_table.c[target.tm.key])
 
 
 def condition(target: Target, spec: Any, bind: Binder | None = None) -> Any:
@@ -250,17 +309,25 @@ def where_clause(paths: Paths, where: Where | None, bind: Binder | None = None) 
 
 
 def where_of(items: list[Term], bind: Binder) -> list[Any]:
+    """The terms' conditions on the root table. A path inside an array holds when some item matches, the terms on
+    one array's item together; the objects (child tables of one row at most) between that item, or the root,
+    and the column are absent when their row is: a term holding for an absent value (`null`) holds then too."""
     nested: dict[tuple[int, ...], list[Any]] = {}
     chains: dict[tuple[int, ...], tuple[TableMap, ...]] = {}
     out = []
     for target, op, values in items:
         cond = term_condition(target, op, values, bind)
-        if not target.chain:
+        split = max((i + 1 for i, t in enumerate(target.chain) if t.table.kind != "object"), default=0)
+        outer, inner = target.chain[:split], target.chain[split:]
+        if inner:
+            absent = values is None and op == "eq"
+            cond = ~_exists(inner, [~cond]) if absent else _exists(inner, [cond])
+        if not outer:
             out.append(cond)
             continue
-        key = tuple(t.index for t in target.chain)
+        key = tuple(t.index for t in outer)
         nested.setdefault(key, []).append(cond)
-        chains[key] = target.chain
+        chains[key] = outer
     for key, conds in nested.items():
         out.append(_exists(chains[key], conds))
     return out
@@ -300,7 +367,7 @@ class Order:
     def columns(self, root: TableMap) -> list[Any]:
         out: list[Any] = []
         for target, desc in self.keys:
-            column = root.sa_table.c[target.field.column]
+            column = compared(root.sa_table, target.field)
             nulls = sa.case((column.is_(None), sa.literal_column("1")), else_=sa.literal_column("0"))
             out += [nulls, column.desc() if desc else column]  # NULLs last
         return [*out, root.sa_table.c[root.key]]
@@ -310,7 +377,7 @@ class Order:
         bind = bind or Binder()
         ors, equal = [], []
         for (target, desc), value in zip(self.keys, values, strict=False):
-            column = root.sa_table.c[target.field.column]
+            column = compared(root.sa_table, target.field)
             if value is None:
                 equal.append(column.is_(None))
                 continue
