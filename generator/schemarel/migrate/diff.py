@@ -26,6 +26,7 @@ from schemarel.migrate.match import (
 )
 from schemarel.sql.spelling import display_default, display_type
 from schemarel.sql.types import INT_RANGES
+from schemarel.support.convertible import convertible
 
 # What `protect_data` checks (schemarel.support.preconditions spells them; revisions are history, so frozen):
 # ("kind", table, column, *arguments), in the names the table has when the step starts; () for none
@@ -188,8 +189,8 @@ class _Describer:
             reason = "" if widens(old.type, new.type) else f"narrows `{name}` from `{before}` to `{after}`"
             undo = "" if widens(new.type, old.type) else f"narrows `{name}` from `{after}` to `{before}`"
             self.add("alter", "type", name, before, after, pointer=ptr, destructive=reason, undo_destructive=undo,
-                     check=_narrowing(old_at, old.type, new.type),
-                     undo_check=_narrowing(new_at, new.type, old.type))  # fmt: skip
+                     check=_narrowing(old_at, old.type, new.type, self.new_enums),
+                     undo_check=_narrowing(new_at, new.type, old.type, self.old_enums))  # fmt: skip
         if old.nullable != new.nullable:
             reason, undo = "", ""
             # a literal default is backfilled before NOT NULL (the downgrade backfills nothing)
@@ -226,12 +227,15 @@ class _Describer:
             for o, n in matched:
                 if o.name != n.name:
                     self.add("rename", kind, table, o.name, n.name, pointer=ptr)
+            unique = kind == "unique constraint"
             for n in news:
                 if all(n is not m for _, m in matched):
-                    self.add("add", kind, table, after=f"{n.name} ({', '.join(n.columns)})", pointer=ptr)
+                    self.add("add", kind, table, after=f"{n.name} ({', '.join(n.columns)})", pointer=ptr,
+                             check=_repeats(pair.old.name, _old_names(pair, n.columns)) if unique else ())  # fmt: skip
             for o in olds:
                 if all(o is not m for m, _ in matched):
-                    self.add("drop", kind, table, before=f"{o.name} ({', '.join(o.columns)})", pointer=ptr)
+                    self.add("drop", kind, table, before=f"{o.name} ({', '.join(o.columns)})", pointer=ptr,
+                             undo_check=_repeats(table, pair.map_columns(o.columns)) if unique else ())  # fmt: skip
         old_checks = {c.sqltext: c for c in pair.old.checks}
         new_checks = {c.sqltext: c for c in pair.new.checks}
         for text, check in new_checks.items():
@@ -270,6 +274,16 @@ class _Describer:
                          check=("enum_values", *old_at, (value,)))  # fmt: skip
 
 
+def _old_names(pair: TablePair, columns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """New column names → the old ones; None when one of them is new (it holds no values to repeat yet)."""
+    return tuple(pair.columns[c] for c in columns) if all(c in pair.columns for c in columns) else None
+
+
+def _repeats(table: str, columns: tuple[str, ...] | None) -> DataCheck:
+    """The rows a new unique constraint would refuse: a value (or combination) held by more than one row."""
+    return ("unique", table, None, list(columns)) if columns else ()
+
+
 def _needs_default(column: str, key: bool = False) -> str:
     if key:  # a key schemarel adds (the parent's key changed): no schema default can fill it
         return (
@@ -282,9 +296,9 @@ def _needs_default(column: str, key: bool = False) -> str:
     )
 
 
-def _narrowing(at: tuple[str, str], before: ColumnType, after: ColumnType) -> DataCheck:
-    """The rows a type change cannot keep, where a query can find them first; other conversions (text to a
-    number, say) fail on the first value that does not convert."""
+def _narrowing(at: tuple[str, str], before: ColumnType, after: ColumnType, enums: Mapping[str, EnumType]) -> DataCheck:
+    """The rows a type change cannot keep, where a query can find them first: too long, out of range, or a
+    value the conversion would not keep as it is (SQLite and MariaDB round or zero those in silence)."""
     if widens(before, after):
         return ()
     if after.kind == "varchar" and before.kind in ("text", "varchar", "enum") and after.length:
@@ -292,4 +306,9 @@ def _narrowing(at: tuple[str, str], before: ColumnType, after: ColumnType) -> Da
     ranges = {kind: (low, high) for kind, low, high in INT_RANGES}
     if before.kind in ranges and after.kind in ranges:
         return ("range", *at, *ranges[after.kind])
+    target = enums.get(after.enum or "") if after.kind == "enum" else None
+    if target is not None:
+        return ("converts", *at, before.kind, "enum", list(target.values))
+    if convertible(before.kind, after.kind):
+        return ("converts", *at, before.kind, after.kind)
     return ()
