@@ -5,7 +5,8 @@ not fit: PostgreSQL fails (or reads `'yesterday'` as a date), MariaDB rounds `5.
 5 and turns `'abc'` into 0, `'maybe'` into false and `'2024-01-01T…'` into 2024. Here a value fits only in
 the form every database converts to the same value: digits for an integer (within its range), a decimal
 number, `0`/`1` for a boolean, a uuid's hex, one of the target enum's values, an ISO date or time that this
-database parses as written (SQLite none: its conversion keeps only a leading number).
+database parses as written (SQLite none: its conversion keeps only a leading number, of a date too), a
+date-time at midnight for a date, an integer a double holds exactly.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import sqlalchemy as sa
 TEXTS = ("text", "varchar", "enum")
 INTEGERS = {"smallint": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)}
 NUMBERS = ("float", "numeric")
-EXACT_DOUBLE = 2**53  # past it a double cannot hold every integer
 
 _DIGITS = "^[+-]?[0-9]{1,30}$"
 _NUMBER = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]{1,3})?$"
@@ -25,7 +25,7 @@ _HEX32 = "^[0-9a-fA-F]{32}$"  # MySQL's uuid column is CHAR(32): the hex alone f
 _UUID = "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
 _DATE = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"  # the day within its month: `_past_month_end`
 _TIME = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,6})?"
-_OFFSET = "([Zz]|[+-][0-9]{2}:[0-9]{2})"
+_OFFSET = "([Zz]|[+-][0-9]{2}(:[0-9]{2})?)"  # PostgreSQL spells its own as `+00`
 # the ISO forms each database converts as written: PostgreSQL's timestamptz needs the offset (without one it
 # reads the session's time zone), MariaDB's DATETIME refuses one
 _TEMPORAL = {
@@ -38,6 +38,8 @@ def convertible(source: str, target: str) -> bool:
     """Whether `unconverted` has a condition for this type change (else the change needs no check here)."""
     if source in TEXTS:
         return target in (*INTEGERS, *NUMBERS, "boolean", "uuid", "date", "datetime", "time")
+    if {source, target} == {"date", "datetime"}:
+        return True
     return (source in NUMBERS and target in INTEGERS) or (source in INTEGERS and target == "float")
 
 
@@ -48,7 +50,11 @@ def unconverted(c: Any, dialect: str, source: str, target: str, args: list[Any])
         whole = sa.cast(c, sa.BigInteger) if dialect == "sqlite" else sa.func.floor(c)
         return sa.or_(c != whole, c < float(low), c >= float(high + 1))  # a double: 2**63 - 1 reads as 2**63
     if source in INTEGERS:  # to a double
-        return sa.or_(c > EXACT_DOUBLE, c < -EXACT_DOUBLE)
+        return _inexact_double(c)
+    if source in ("date", "datetime"):  # SQLite's CAST keeps only the year of either; a time of day is cut
+        if dialect == "sqlite":
+            return sa.true()
+        return sa.cast(c, sa.Date) != c if source == "datetime" else sa.false()
     family = "mysql" if dialect in ("mysql", "mariadb") else dialect
     text = sa.cast(c, sa.Text) if dialect == "postgresql" else c  # a native enum reads as its label
     if family == "mysql":  # compared byte for byte: its collations take 'A' and 'a ' for the enum's 'a'
@@ -60,8 +66,8 @@ def unconverted(c: Any, dialect: str, source: str, target: str, args: list[Any])
         return sa.or_(sa.not_(digits), number < low, number > high)
     if target == "enum":
         return text.not_in(list(args[0]))
-    if target == "boolean":
-        return text.not_in(["0", "1"])
+    if target == "boolean":  # how each database spells its own booleans as text
+        return text.not_in(["0", "1", "true", "false"] if dialect == "postgresql" else ["0", "1"])
     if target in ("date", "datetime", "time"):
         pattern = _TEMPORAL.get(family, {}).get(target)
         if pattern is None:
@@ -84,3 +90,17 @@ def _past_month_end(text: Any, written: sa.ColumnElement[bool]) -> sa.ColumnElem
     february = sa.case((leap, 29), else_=28)
     last = sa.case((month == 2, february), (month.in_([4, 6, 9, 11]), 30), else_=31)
     return sa.and_(written, day > last)
+
+
+def _inexact_double(c: Any) -> sa.ColumnElement[bool]:
+    """An integer a double cannot hold exactly: from 2**53 on, a double keeps 53 significant bits, so a value
+    between 2**k and 2**(k+1) must be a multiple of 2**(k-52)."""
+    whens = []
+    for k in range(53, 63):
+        low = 2**k
+        if k == 62:  # up to bigint's end (2**63 itself is no bind parameter SQLite takes)
+            within = sa.or_(c >= low, c <= -low)
+        else:
+            within = sa.or_(sa.and_(c >= low, c < 2 * low), sa.and_(c <= -low, c > -2 * low))
+        whens.append((within, c % 2 ** (k - 52)))
+    return sa.case(*whens, else_=0) != 0

@@ -147,7 +147,7 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
         c = table.c[column]
         assert where is not None  # a conversion check always has its condition
         samples = bind.execute(sa.select(c).where(where).group_by(c).order_by(c).limit(3)).scalars()
-        detail = ", ".join(repr(v if isinstance(v, int | str) else float(v)) for v in samples)
+        detail = ", ".join(repr(v) if isinstance(v, int | float | str) else str(v) for v in samples)
     elif rows and kind == "max_length":
         detail = str(bind.execute(sa.select(sa.func.max(sa.func.char_length(table.c[column])))).scalar())
     return rows, detail
