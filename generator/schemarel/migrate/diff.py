@@ -17,6 +17,7 @@ from schemarel.migrate.match import (
     EnumChange,
     Move,
     TablePair,
+    convertible,
     enum_changes,
     find_moves,
     match_constraints,
@@ -26,7 +27,6 @@ from schemarel.migrate.match import (
 )
 from schemarel.sql.spelling import display_default, display_type
 from schemarel.sql.types import INT_RANGES
-from schemarel.support.convertible import convertible
 
 # What `protect_data` checks (schemarel.support.preconditions spells them; revisions are history, so frozen):
 # ("kind", table, column, *arguments), in the names the table has when the step starts; () for none

@@ -34,15 +34,6 @@ _TEMPORAL = {
 }
 
 
-def convertible(source: str, target: str) -> bool:
-    """Whether `unconverted` has a condition for this type change (else the change needs no check here)."""
-    if source in TEXTS:
-        return target in (*INTEGERS, *NUMBERS, "boolean", "uuid", "date", "datetime", "time")
-    if {source, target} == {"date", "datetime"}:
-        return True
-    return (source in NUMBERS and target in INTEGERS) or (source in INTEGERS and target == "float")
-
-
 def unconverted(c: Any, dialect: str, source: str, target: str, args: list[Any]) -> sa.ColumnElement[bool]:
     """The rows whose value in `c` (of kind `source`) the change to `target` would not keep as it is."""
     if source in NUMBERS:  # to an integer: a fraction or a value past the range is rounded or cut
