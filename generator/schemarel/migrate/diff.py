@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemarel.ir import Column, ColumnType, Database, EnumType, Table
+from schemarel.ir import Check, Column, ColumnType, Database, EnumType, Table
 from schemarel.migrate.match import (
     EnumChange,
     Move,
@@ -25,6 +25,7 @@ from schemarel.migrate.match import (
     pair_tables,
     widens,
 )
+from schemarel.sql.checks import RULES
 from schemarel.sql.spelling import display_default, display_type
 from schemarel.sql.types import INT_RANGES
 
@@ -240,12 +241,15 @@ class _Describer:
         new_checks = {c.sqltext: c for c in pair.new.checks}
         for text, check in new_checks.items():
             if text not in old_checks:
-                self.add("add", "check constraint", table, after=f"{check.name}: {text}", pointer=ptr)
+                self.add("add", "check constraint", table, after=f"{check.name}: {text}", pointer=ptr,
+                         check=_violations(pair.old.name, pair.columns.get(check.column), check))  # fmt: skip
             elif old_checks[text].name != check.name:
                 self.add("rename", "check constraint", table, old_checks[text].name, check.name, pointer=ptr)
         for text, check in old_checks.items():
             if text not in new_checks:
-                self.add("drop", "check constraint", table, before=f"{check.name}: {text}", pointer=ptr)
+                back = pair.map_columns((check.column,)) if check.column else None
+                self.add("drop", "check constraint", table, before=f"{check.name}: {text}", pointer=ptr,
+                         undo_check=_violations(table, back[0] if back else None, check))  # fmt: skip
         for o_fk, n_fk in match_foreign_keys(pair):
             if o_fk.name != n_fk.name:
                 self.add("rename", "foreign key", table, o_fk.name, n_fk.name, pointer=ptr)
@@ -277,6 +281,15 @@ class _Describer:
 def _old_names(pair: TablePair, columns: tuple[str, ...]) -> tuple[str, ...] | None:
     """New column names → the old ones; None when one of them is new (it holds no values to repeat yet)."""
     return tuple(pair.columns[c] for c in columns) if all(c in pair.columns for c in columns) else None
+
+
+def _violations(table: str, column: str | None, check: Check) -> DataCheck:
+    """The rows a new CHECK on a column that holds values would refuse (a discriminator's case, over several
+    columns, fails the statement instead)."""
+    rule = RULES.get(check.rule)
+    if column is None or rule is None or rule.op == "requires":
+        return ()
+    return ("violates", table, column, check.name, rule.op, rule.func, check.value, list(rule.dialects))
 
 
 def _repeats(table: str, columns: tuple[str, ...] | None) -> DataCheck:

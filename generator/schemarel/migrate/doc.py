@@ -78,6 +78,11 @@ def watch_lines(changes: Sequence[Change]) -> list[str]:
             "**NOT NULL scans the table**: NULLs are first set to the column's default; without one, rows "
             "holding NULL make the upgrade fail."
         )
+    if ("add", "check constraint") in kinds:
+        notes.append(
+            "**New CHECK constraints scan the table**; stored values one refuses make the upgrade refuse before "
+            "it changes anything, naming the column and the values."
+        )
     if {("add", "unique constraint"), ("add", "index")} & kinds:
         notes.append(
             "**New indexes and unique constraints block writes while they build**; rows repeating a value make "

@@ -9,8 +9,9 @@ any row in a table that gains a NOT NULL column with nothing to fill it (MySQL/M
 in silence, the others fail halfway), `("converts", table, column, source_kind, target_kind[, [values]])` values
 a type change would not keep as they are (`schemarel.support.convertible`; SQLite and MariaDB round or
 zero them in silence), `("unique", table, None, [columns])` a value (or combination) held by more than one
-row where a unique constraint comes (MariaDB would stop after earlier statements of the revision): these
-refuse,
+row where a unique constraint comes (MariaDB would stop after earlier statements of the revision),
+`("violates", table, column, name, op, func, value, dialects)` a value a new CHECK `func(column) op value`
+refuses (on `dialects` only, when given): these refuse,
 because the target schema cannot hold the rows (the statement would fail halfway, or truncate them).
 `("drops", table, column_or_None)` data a dropped column or table holds only warns: dropping it is what
 the revision (or reverting it) means, and the migration doc lists it under what reverting loses.
@@ -33,7 +34,7 @@ from schemarel.support.convertible import unconverted
 from schemarel.support.migrating import REHEARSAL
 
 log = logging.getLogger("schemarel.migrate")
-REFUSING = ("enum_values", "not_null", "max_length", "range", "key", "added_required", "converts", "unique")
+REFUSING = ("enum_values", "not_null", "max_length", "range", "key", "added_required", "converts", "unique", "violates")
 
 
 class DataLoss(SchemarelError):
@@ -69,6 +70,8 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
         return t, sa.or_(c < args[0], c > args[1])
     if kind == "drops":
         return t, c.is_not(None) if c is not None else None
+    if kind == "violates":
+        return t, _violating(c, dialect, *args[1:])
     if kind == "converts":
         return t, sa.and_(c.is_not(None), unconverted(c, dialect, args[0], args[1], args[2:]))
     if kind == "key":  # NULL or held by another row too
@@ -88,6 +91,7 @@ _FOUND = {
     "own value",
     "added_required": "{where} is added NOT NULL without a default, and its table holds {rows} it would leave "
     "without a value (a schema `default` fills them)",
+    "violates": "{where} holds {values} that the CHECK `{a0}` it gets refuses (such as {detail})",
     "unique": "{where} repeats values in {rows}, which the unique constraint it gets refuses ({detail})",
     "converts": "{where} holds {values} that becoming `{a1}` would not keep as written on this database (such "
     "as {detail}); a hand-written revision (`schemarel revision`) can convert them first",
@@ -102,7 +106,24 @@ _REQUIRED = {
     "added_required": "{where} is added NOT NULL without a default: its table must hold no row",
     "converts": "{where} must hold only values that becoming `{a1}` keeps as written",
     "unique": "{where} must hold no value twice: it gets a unique constraint",
+    "violates": "{where} must hold only values that the CHECK `{a0}` it gets accepts",
 }
+
+
+def _violating(c: Any, dialect: str, op: str, func: str | None, value: Any, dialects: list[str]) -> Any:
+    """`NOT (func(c) op value)`: the rows the CHECK refuses (NULL passes a CHECK, and is not counted)."""
+    if dialects and dialect not in dialects:  # the CHECK exists only there (a pattern: PostgreSQL)
+        return sa.false()
+    textual = op == "~" or func is not None or (op == "in" and all(isinstance(v, str) for v in value))
+    if textual and dialect == "postgresql":  # before the step the column may still be a native enum
+        c = sa.cast(c, sa.Text)
+    subject = getattr(sa.func, func)(c) if func else c
+    if op == "~":
+        return sa.not_(subject.regexp_match(value))
+    if op == "in":
+        return sa.not_(subject.in_(list(value)))
+    compare = {">=": subject >= value, ">": subject > value, "<=": subject <= value, "<": subject < value}
+    return sa.not_(compare[op])
 
 
 def _say(messages: dict[str, str], check: Sequence[Any], rows: int = 0, detail: str = "") -> str:
@@ -143,7 +164,7 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
         detail = "repeated: " + ", ".join(
             f"{', '.join(repr(str(v)) for v in row[:-1])} ({row[-1]} rows)" for row in held
         )
-    elif rows and kind == "converts":
+    elif rows and kind in ("converts", "violates"):
         c = table.c[column]
         assert where is not None  # a conversion check always has its condition
         samples = bind.execute(sa.select(c).where(where).group_by(c).order_by(c).limit(3)).scalars()
