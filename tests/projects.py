@@ -26,10 +26,15 @@ def write_project(root: Path, schemas: dict[str, Any]) -> Path:
 
 def generate(root: Path, *args: str) -> Result:
     """`schemarel generate` in `root`, in this process; an exception (a traceback) fails the calling test."""
+    return invoke(root, "generate", *args)
+
+
+def invoke(root: Path, *args: str) -> Result:
+    """`schemarel ARGS` in `root`, in this process; an exception (a traceback) fails the calling test."""
     cwd = Path.cwd()
     os.chdir(root)
     try:
-        return CliRunner().invoke(main, ["generate", *args], catch_exceptions=False)
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
     finally:
         os.chdir(cwd)
 

@@ -23,6 +23,8 @@ KINDS: list[dict[str, Any]] = [
     {"type": "boolean"},
     {"type": "array", "items": {"type": "string"}},
     {"type": "object", "properties": {"x": {"type": "string"}}},
+    {"type": "string", "maxLength": 40, "x-sql": {"unique": True}},
+    {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
 ]
 
 
@@ -72,7 +74,8 @@ def test_reverse_of_each_change_is_the_opposite_diff(tmp_path: Path, before: dic
             assert bool(undone.destructive) == bool(opposite[key(undone)].destructive), change
             assert undone.check == opposite[key(undone)].check, change  # the rows each way checks first
         for c in (change, undone):  # what the guard refuses to write is what the revision refuses to run
-            refusing = bool(c.check) and c.check[0] != "drops"
+            # but a unique constraint or CHECK over rows it refuses: refused before anything changes, it loses nothing
+            refusing = bool(c.check) and c.check[0] not in ("drops", "unique", "violates")
             assert not refusing or c.destructive, c
     risks = downgrade_risks(forward)
     up_checks, down_checks = data_checks(forward), data_checks(downgrade_changes(forward))
@@ -85,6 +88,8 @@ def test_reverse_of_each_change_is_the_opposite_diff(tmp_path: Path, before: dic
     for c in forward:
         if c.action == "add" and c.what in ("table", "column"):
             assert f"`{c.name}`" in lines  # the doc says what reverting drops, from the same changes
+        if (c.action, c.what) == ("drop", "unique constraint") and c.undo_check:
+            assert c.before.split()[0] in lines  # and which unique constraint reverting may refuse
 
 
 def assert_ops_carry_every_change(old: Database, new: Database) -> None:

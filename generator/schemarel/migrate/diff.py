@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from schemarel.ir import Column, ColumnType, Database, EnumType, Table
+from schemarel.ir import Check, Column, ColumnType, Database, EnumType, Table
 from schemarel.migrate.match import (
     EnumChange,
     Move,
     TablePair,
+    convertible,
     enum_changes,
     find_moves,
     match_constraints,
@@ -24,6 +25,7 @@ from schemarel.migrate.match import (
     pair_tables,
     widens,
 )
+from schemarel.sql.checks import RULES
 from schemarel.sql.spelling import display_default, display_type
 from schemarel.sql.types import INT_RANGES
 
@@ -188,8 +190,8 @@ class _Describer:
             reason = "" if widens(old.type, new.type) else f"narrows `{name}` from `{before}` to `{after}`"
             undo = "" if widens(new.type, old.type) else f"narrows `{name}` from `{after}` to `{before}`"
             self.add("alter", "type", name, before, after, pointer=ptr, destructive=reason, undo_destructive=undo,
-                     check=_narrowing(old_at, old.type, new.type),
-                     undo_check=_narrowing(new_at, new.type, old.type))  # fmt: skip
+                     check=_narrowing(old_at, old.type, new.type, self.new_enums),
+                     undo_check=_narrowing(new_at, new.type, old.type, self.old_enums))  # fmt: skip
         if old.nullable != new.nullable:
             reason, undo = "", ""
             # a literal default is backfilled before NOT NULL (the downgrade backfills nothing)
@@ -226,22 +228,28 @@ class _Describer:
             for o, n in matched:
                 if o.name != n.name:
                     self.add("rename", kind, table, o.name, n.name, pointer=ptr)
+            unique = kind == "unique constraint"
             for n in news:
                 if all(n is not m for _, m in matched):
-                    self.add("add", kind, table, after=f"{n.name} ({', '.join(n.columns)})", pointer=ptr)
+                    self.add("add", kind, table, after=f"{n.name} ({', '.join(n.columns)})", pointer=ptr,
+                             check=_repeats(pair.old.name, _old_names(pair, n.columns)) if unique else ())  # fmt: skip
             for o in olds:
                 if all(o is not m for m, _ in matched):
-                    self.add("drop", kind, table, before=f"{o.name} ({', '.join(o.columns)})", pointer=ptr)
+                    self.add("drop", kind, table, before=f"{o.name} ({', '.join(o.columns)})", pointer=ptr,
+                             undo_check=_repeats(table, pair.map_columns(o.columns)) if unique else ())  # fmt: skip
         old_checks = {c.sqltext: c for c in pair.old.checks}
         new_checks = {c.sqltext: c for c in pair.new.checks}
         for text, check in new_checks.items():
             if text not in old_checks:
-                self.add("add", "check constraint", table, after=f"{check.name}: {text}", pointer=ptr)
+                self.add("add", "check constraint", table, after=f"{check.name}: {text}", pointer=ptr,
+                         check=_violations(pair.old.name, pair.columns.get(check.column), check))  # fmt: skip
             elif old_checks[text].name != check.name:
                 self.add("rename", "check constraint", table, old_checks[text].name, check.name, pointer=ptr)
         for text, check in old_checks.items():
             if text not in new_checks:
-                self.add("drop", "check constraint", table, before=f"{check.name}: {text}", pointer=ptr)
+                back = pair.map_columns((check.column,)) if check.column else None
+                self.add("drop", "check constraint", table, before=f"{check.name}: {text}", pointer=ptr,
+                         undo_check=_violations(table, back[0] if back else None, check))  # fmt: skip
         for o_fk, n_fk in match_foreign_keys(pair):
             if o_fk.name != n_fk.name:
                 self.add("rename", "foreign key", table, o_fk.name, n_fk.name, pointer=ptr)
@@ -270,6 +278,25 @@ class _Describer:
                          check=("enum_values", *old_at, (value,)))  # fmt: skip
 
 
+def _old_names(pair: TablePair, columns: tuple[str, ...]) -> tuple[str, ...] | None:
+    """New column names → the old ones; None when one of them is new (it holds no values to repeat yet)."""
+    return tuple(pair.columns[c] for c in columns) if all(c in pair.columns for c in columns) else None
+
+
+def _violations(table: str, column: str | None, check: Check) -> DataCheck:
+    """The rows a new CHECK on a column that holds values would refuse (a discriminator's case, over several
+    columns, fails the statement instead)."""
+    rule = RULES.get(check.rule)
+    if column is None or rule is None or rule.op == "requires":
+        return ()
+    return ("violates", table, column, check.name, rule.op, rule.func, check.value, list(rule.dialects))
+
+
+def _repeats(table: str, columns: tuple[str, ...] | None) -> DataCheck:
+    """The rows a new unique constraint would refuse: a value (or combination) held by more than one row."""
+    return ("unique", table, None, list(columns)) if columns else ()
+
+
 def _needs_default(column: str, key: bool = False) -> str:
     if key:  # a key schemarel adds (the parent's key changed): no schema default can fill it
         return (
@@ -282,9 +309,9 @@ def _needs_default(column: str, key: bool = False) -> str:
     )
 
 
-def _narrowing(at: tuple[str, str], before: ColumnType, after: ColumnType) -> DataCheck:
-    """The rows a type change cannot keep, where a query can find them first; other conversions (text to a
-    number, say) fail on the first value that does not convert."""
+def _narrowing(at: tuple[str, str], before: ColumnType, after: ColumnType, enums: Mapping[str, EnumType]) -> DataCheck:
+    """The rows a type change cannot keep, where a query can find them first: too long, out of range, or a
+    value the conversion would not keep as it is (SQLite and MariaDB round or zero those in silence)."""
     if widens(before, after):
         return ()
     if after.kind == "varchar" and before.kind in ("text", "varchar", "enum") and after.length:
@@ -292,4 +319,9 @@ def _narrowing(at: tuple[str, str], before: ColumnType, after: ColumnType) -> Da
     ranges = {kind: (low, high) for kind, low, high in INT_RANGES}
     if before.kind in ranges and after.kind in ranges:
         return ("range", *at, *ranges[after.kind])
+    target = enums.get(after.enum or "") if after.kind == "enum" else None
+    if target is not None:
+        return ("converts", *at, before.kind, "enum", list(target.values))
+    if convertible(before.kind, after.kind):
+        return ("converts", *at, before.kind, after.kind)
     return ()

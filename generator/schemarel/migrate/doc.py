@@ -58,7 +58,8 @@ def watch_lines(changes: Sequence[Change]) -> list[str]:
     if ("alter", "type") in kinds:
         notes.append(
             "**Type changes rewrite the table**: PostgreSQL holds an ACCESS EXCLUSIVE lock while it casts every "
-            "row, and SQLite rebuilds the table; plan a window for large tables."
+            "row, and SQLite rebuilds the table; plan a window for large tables. Values the new type would not "
+            "keep as written (too long, out of range, not convertible) make it refuse before changing anything."
         )
     if ("add", "enum value") in kinds:
         notes.append(
@@ -77,10 +78,16 @@ def watch_lines(changes: Sequence[Change]) -> list[str]:
             "**NOT NULL scans the table**: NULLs are first set to the column's default; without one, rows "
             "holding NULL make the upgrade fail."
         )
+    if ("add", "check constraint") in kinds:
+        notes.append(
+            "**New CHECK constraints scan the table**; stored values one refuses make the upgrade refuse before "
+            "it changes anything, naming the column and the values."
+        )
     if {("add", "unique constraint"), ("add", "index")} & kinds:
         notes.append(
-            "**New indexes and unique constraints block writes while they build**; a unique constraint fails if "
-            "duplicates exist. For very large tables, create the index concurrently by hand first."
+            "**New indexes and unique constraints block writes while they build**; rows repeating a value make "
+            "the upgrade refuse a unique constraint before it changes anything, naming the values. For very "
+            "large tables, create the index concurrently by hand first."
         )
     if any(c.action == "rename" for c in changes):
         notes.append(
@@ -112,6 +119,11 @@ def revert_lines(changes: Sequence[Change]) -> list[str]:
         )
     if values:
         lines.append(f"Reverting removes the enum values {', '.join(values)}: rows holding them make it fail.")
+    unique = [md_code(r.after) for r in undone if (r.action, r.what) == ("add", "unique constraint") and r.check]
+    if unique:
+        lines.append(
+            f"Reverting adds {', '.join(unique)} back: rows repeating a value since the upgrade make it refuse."
+        )
     reported = ("type", "nullability", "primary key")
     lines += [f"Reverting {r.destructive}." for r in undone if r.destructive and r.what in reported]
     return lines or ["Reverting undoes every change above and keeps the data."]

@@ -162,6 +162,16 @@ def widens(old: ColumnType, new: ColumnType) -> bool:
     return old == new
 
 
+def convertible(source: str, target: str) -> bool:
+    """Whether a type change may change or refuse stored values that `protect_data` can find first
+    (`schemarel.support.convertible` spells the query; text to a number, a date, an enum, …)."""
+    if source in ("text", "varchar", "enum"):
+        return target in (*INTEGERS, "float", "numeric", "boolean", "uuid", "date", "datetime", "time")
+    if {source, target} == {"date", "datetime"}:
+        return True
+    return (source in ("float", "numeric") and target in INTEGERS) or (source in INTEGERS and target == "float")
+
+
 def match_constraints(
     pair: TablePair, olds: tuple[Constraint, ...], news: tuple[Constraint, ...]
 ) -> list[tuple[Constraint, Constraint]]:

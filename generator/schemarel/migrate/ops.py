@@ -280,7 +280,9 @@ def _pg_swap(
 
 
 # -- column types -------------------------------------------------------------------------------------------
-_IMPLICIT = ({"text", "varchar"}, {"smallint", "integer", "bigint"})  # PostgreSQL casts within these by itself
+# PostgreSQL casts within these by itself (numbers by assignment casts: through text a double of 1e15 or more,
+# spelled `1e+15`, is no bigint)
+_IMPLICIT = ({"text", "varchar"}, {"smallint", "integer", "bigint", "float", "numeric"})
 
 
 def change_type(

@@ -6,7 +6,12 @@ NULLs in a column becoming NOT NULL, `("max_length", table, column, n)` text lon
 varchar, `("range", table, column, low, high)` numbers outside a narrowed integer type, `("key", table,
 column)` NULLs or repeated values in a column becoming the primary key, `("added_required", table, column)`
 any row in a table that gains a NOT NULL column with nothing to fill it (MySQL/MariaDB would fill `''` or 0
-in silence, the others fail halfway): these refuse,
+in silence, the others fail halfway), `("converts", table, column, source_kind, target_kind[, [values]])` values
+a type change would not keep as they are (`schemarel.support.convertible`; SQLite and MariaDB round or
+zero them in silence), `("unique", table, None, [columns])` a value (or combination) held by more than one
+row where a unique constraint comes (MariaDB would stop after earlier statements of the revision),
+`("violates", table, column, name, op, func, value, dialects)` a value a new CHECK `func(column) op value`
+refuses (on `dialects` only, when given): these refuse,
 because the target schema cannot hold the rows (the statement would fail halfway, or truncate them).
 `("drops", table, column_or_None)` data a dropped column or table holds only warns: dropping it is what
 the revision (or reverting it) means, and the migration doc lists it under what reverting loses.
@@ -25,10 +30,11 @@ import sqlalchemy.engine.mock
 
 from schemarel.errors import SchemarelError
 from schemarel.naming import counted
+from schemarel.support.convertible import unconverted
 from schemarel.support.migrating import REHEARSAL
 
 log = logging.getLogger("schemarel.migrate")
-REFUSING = ("enum_values", "not_null", "max_length", "range", "key", "added_required")
+REFUSING = ("enum_values", "not_null", "max_length", "range", "key", "added_required", "converts", "unique", "violates")
 
 
 class DataLoss(SchemarelError):
@@ -47,6 +53,11 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
     kind, table, column, *args = check
     if kind == "added_required":  # every row: the column does not exist yet
         return sa.table(table), None
+    if kind == "unique":  # NULLs repeat freely in a unique constraint, on every dialect
+        u = sa.table(table, *map(sa.column, args[0]))
+        key = sa.tuple_(*u.c) if len(u.c) > 1 else u.c[args[0][0]]
+        repeated = sa.select(*u.c).where(*(c.is_not(None) for c in u.c)).group_by(*u.c).having(sa.func.count() > 1)
+        return u, key.in_(repeated if len(u.c) > 1 else repeated.scalar_subquery())
     t = sa.table(table, *([sa.column(column)] if column else []))
     c: Any = t.c[column] if column else None
     if kind == "enum_values":
@@ -59,6 +70,10 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
         return t, sa.or_(c < args[0], c > args[1])
     if kind == "drops":
         return t, c.is_not(None) if c is not None else None
+    if kind == "violates":
+        return t, _violating(c, dialect, *args[1:])
+    if kind == "converts":
+        return t, sa.and_(c.is_not(None), unconverted(c, dialect, args[0], args[1], args[2:]))
     if kind == "key":  # NULL or held by another row too
         twice = sa.select(c).select_from(t).where(c.is_not(None)).group_by(c).having(sa.func.count() > 1)
         return t, sa.or_(c.is_(None), c.in_(twice.scalar_subquery()))
@@ -76,6 +91,10 @@ _FOUND = {
     "own value",
     "added_required": "{where} is added NOT NULL without a default, and its table holds {rows} it would leave "
     "without a value (a schema `default` fills them)",
+    "violates": "{where} holds {values} that the CHECK `{a0}` it gets refuses (such as {detail})",
+    "unique": "{where} repeats values in {rows}, which the unique constraint it gets refuses ({detail})",
+    "converts": "{where} holds {values} that becoming `{a1}` would not keep as written on this database (such "
+    "as {detail}); a hand-written revision (`schemarel revision`) can convert them first",
 }
 _REQUIRED = {
     "enum_values": "{where} must not hold {listed}: the target enum has no such value",
@@ -85,12 +104,33 @@ _REQUIRED = {
     "drops": "the data of {where} is dropped by this step",
     "key": "{where} must hold no NULL and no value twice: it becomes the primary key",
     "added_required": "{where} is added NOT NULL without a default: its table must hold no row",
+    "converts": "{where} must hold only values that becoming `{a1}` keeps as written",
+    "unique": "{where} must hold no value twice: it gets a unique constraint",
+    "violates": "{where} must hold only values that the CHECK `{a0}` it gets accepts",
 }
+
+
+def _violating(c: Any, dialect: str, op: str, func: str | None, value: Any, dialects: list[str]) -> Any:
+    """`NOT (func(c) op value)`: the rows the CHECK refuses (NULL passes a CHECK, and is not counted)."""
+    if dialects and dialect not in dialects:  # the CHECK exists only there (a pattern: PostgreSQL)
+        return sa.false()
+    textual = op == "~" or func is not None or (op == "in" and all(isinstance(v, str) for v in value))
+    if textual and dialect == "postgresql":  # before the step the column may still be a native enum
+        c = sa.cast(c, sa.Text)
+    subject = getattr(sa.func, func)(c) if func else c
+    if op == "~":
+        return sa.not_(subject.regexp_match(value))
+    if op == "in":
+        return sa.not_(subject.in_(list(value)))
+    compare = {">=": subject >= value, ">": subject > value, "<=": subject <= value, "<": subject < value}
+    return sa.not_(compare[op])
 
 
 def _say(messages: dict[str, str], check: Sequence[Any], rows: int = 0, detail: str = "") -> str:
     kind, table, column, *args = check
     where = f"`{table}.{column}`" if column else f"`{table}`"
+    if kind == "unique":
+        where = f"`{table}` ({', '.join(args[0])})"
     a0, a1 = (*args, None, None)[:2]
     listed = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
     counts = {"rows": counted(rows, "row"), "values": counted(rows, "value")}
@@ -117,6 +157,18 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
         if repeated:
             parts.append("repeated: " + ", ".join(f"{str(value)!r} ({n} rows)" for value, n in repeated))
         detail = "; ".join(parts)
+    elif rows and kind == "unique":
+        u = table.c
+        groups = sa.select(*u, sa.func.count()).where(*(c.is_not(None) for c in u)).group_by(*u)
+        held = bind.execute(groups.having(sa.func.count() > 1).order_by(*u).limit(5)).all()
+        detail = "repeated: " + ", ".join(
+            f"{', '.join(repr(str(v)) for v in row[:-1])} ({row[-1]} rows)" for row in held
+        )
+    elif rows and kind in ("converts", "violates"):
+        c = table.c[column]
+        assert where is not None  # a conversion check always has its condition
+        samples = bind.execute(sa.select(c).where(where).group_by(c).order_by(c).limit(3)).scalars()
+        detail = ", ".join(repr(v) if isinstance(v, int | float | str) else str(v) for v in samples)
     elif rows and kind == "max_length":
         detail = str(bind.execute(sa.select(sa.func.max(sa.func.char_length(table.c[column])))).scalar())
     return rows, detail
