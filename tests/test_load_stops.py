@@ -227,3 +227,74 @@ def test_a_value_error_of_the_load_itself_is_not_blamed_on_the_database(
     assert result.exit_code == 1
     assert "error: ValueError: the loader's own fault" in result.output
     assert "sqlite:" not in result.output
+
+
+@pytest.mark.parametrize("url_fixture", ["sqlite_url", "postgres_url"])
+def test_a_stop_after_batches_the_database_refused_whole_says_where_to_resume(
+    project: Path, url_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """Batches whose every document the database refused (each one listed in the reject file) are lines done
+    all the same: Ctrl-C after them said "nothing was loaded", hiding that those lines are listed and where to
+    load again from. For batches of lines already stored (a unique index refuses them) and unparsable lines,
+    the message names the lines listed and the `tail` that loads the rest."""
+    url = request.getfixturevalue(url_fixture)
+    assert run_schemarel(project, "upgrade", "--db", url).returncode == 0
+    admin = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX uq_test_seq ON {ROOT} (seq)")
+    stored = project / "stored.ndjson"
+    stored.write_text("".join(line("plain", n) + "\n" for n in range(1, 41)), encoding="utf-8")
+    assert run_schemarel(project, "load", str(stored), "--schema", "reading", "--db", url).returncode == 0
+
+    @SETTINGS
+    @given(  # at least one whole batch, so that the load is past its start when the signal comes
+        st.lists(st.sampled_from(["dup", "dup", "bad"]), min_size=4, max_size=12).filter(lambda k: k.count("dup") >= 4),
+        st.integers(1, 4),
+    )
+    def stop(kinds: list[str], batch_size: int) -> None:
+        documents = [i for i, k in enumerate(kinds, 1) if k == "dup"]
+        full = len(documents) - len(documents) % batch_size
+        through = documents[full - 1] if full else 0  # the last line of the last whole batch
+        rejects = project / "rejects.ndjson"
+        rejects.unlink(missing_ok=True)
+        load = subprocess.Popen(
+            [sys.executable, "-m", "schemarel", "load", "-", "--schema", "reading", "--db", url,
+             "--batch-size", str(batch_size)],
+            cwd=project, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )  # fmt: skip
+        assert load.stdin is not None
+        load.stdin.write("".join(line("plain" if k == "dup" else k, n) + "\n" for n, k in enumerate(kinds, 1)))
+        load.stdin.flush()
+        try:
+            _wait_idle(load.pid)  # the batches written, the load waits for the next line on stdin
+            load.send_signal(signal.SIGINT)
+            _, err = load.communicate(timeout=60)
+        finally:
+            load.kill()
+        assert load.returncode == 1 and "Traceback" not in err, err
+        listed = list(range(1, through + 1))  # every line up to `through` is refused, one way or another
+        assert sorted(_listed(rejects)) == listed  # a batch lists its unparsable lines first
+        assert f"no reading document loaded before it was interrupted: lines 1 to {through:,} are listed" in err
+        assert f"the lines after {through:,} are not" in err, err
+        assert re.search(rf"`tail -n \+{through + 1} - \| schemarel load - --schema reading", err) is None  # stdin
+
+    try:
+        stop()
+    finally:
+        admin.dispose()
+
+
+def _wait_idle(pid: int) -> None:
+    """Until process `pid` has used no CPU for 0.6 s (Linux's /proc): blocked, here on reading stdin."""
+    deadline, still, last = time.monotonic() + 60, 0, ""
+    while time.monotonic() < deadline and still < 3:
+        time.sleep(0.2)
+        used = " ".join(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+        still, last = (still + 1 if used == last else 0), used
+
+
+def _listed(rejects: Path) -> list[int]:
+    """The line numbers a reject file lists (so far)."""
+    text = rejects.read_text(encoding="utf-8") if rejects.exists() else ""
+    return [json.loads(r)["line"] for r in text.splitlines() if r.endswith("}")]

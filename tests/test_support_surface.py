@@ -42,6 +42,8 @@ SURFACE: dict[str, Any] = {
     "-> 'Any'",
     "protect_data": "(op: 'Any', revision: 'str', step: 'str', checks: 'Iterable[Sequence[Any]]') -> 'None'",
     "rehearse": "(context: 'Any', external: 'sa.MetaData | None' = None, **options: 'Any') -> 'None'",
+    "rename_pointers": "(bind: 'sa.Connection', table: 'str', columns: 'Sequence[str]', "
+    "renames: 'Sequence[Sequence[str]]') -> 'None'",
     "rename_values": "(bind: 'sa.Connection', table: 'str', column: 'str', renames: 'Mapping[str, str]') -> 'None'",
     "require_tables": "(bind: 'Any', tables: 'Iterable[str]', revision: 'str') -> 'None'",
     "uuid_default": ("class", ("FunctionElement",), None),

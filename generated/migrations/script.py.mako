@@ -8,8 +8,22 @@ def literal(value):
     if isinstance(value, (list, tuple)):
         return "(" + ", ".join(literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     return "None" if value is None else repr(value) if '"' in value or "\\" in value else f'"{value}"'
+
+
+def docstring(text):
+    """The message as the docstring's body: a backslash doubled, a quote and what is not printable escaped (a
+    line feed stays), so that the message can neither end the docstring nor make it invalid Python."""
+    out = []
+    for char in str(text):
+        if char in '\\"':
+            out.append("\\" + char)
+        elif char == "\n" or char.isprintable():
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape", "backslashreplace").decode("ascii"))
+    return "".join(out)
 %>\
-"""${message}
+"""${docstring(message)}
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}

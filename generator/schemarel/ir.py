@@ -56,6 +56,9 @@ class Column:
     # a branch of a union of scalars (`string | integer`): the JSON types of the values this column holds;
     # the other columns of the same `path` hold the others. () : every value at `path`
     json_types: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    # the `path` before a `renamedFrom` hint on its property: a rename moves the row's marks and spellings
+    # kept under that relative pointer too. () : no hint
+    previous_path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ class Table:
     json_root: str | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # the whole document in one column
     entries: MapEntries | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # kind "map": its rows' keys
     renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.renamed_from
+    previous_path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.previous_path
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -310,13 +310,15 @@ def _says_where_it_stopped(loader: Any, file: str, schema: str, rejects_path: Pa
     except BaseException as exc:
         result = loader.result
         failure = "it was interrupted" if isinstance(exc, KeyboardInterrupt) else "the failure below"
-        if loader.all_or_nothing or result.loaded == 0:
+        if loader.all_or_nothing or result.through == 0:
             done = "nothing was loaded"
-        else:
-            listed = f" or listed in {rejects_path}" if result.rejected else ""
+        else:  # lines of committed batches: loaded, or rejected by the database and listed (none loaded, maybe)
+            listed = f"listed in {rejects_path}" if result.rejected else ""
+            state = " or ".join(filter(None, ["loaded" if result.loaded else "", listed])) or "blank"
+            loaded = _documents(result.loaded, schema) if result.loaded else f"no {schema} document"
             done = (
-                f"{_documents(result.loaded, schema)} loaded before {failure}: lines 1 to "
-                f"{result.through:,} are loaded{listed}, the lines after {result.through:,} are not"
+                f"{loaded} loaded before {failure}: lines 1 to {result.through:,} are {state}, "
+                f"the lines after {result.through:,} are not"
             )
             if file != "-":
                 rest = shlex.join(["tail", "-n", f"+{result.through + 1}", file])

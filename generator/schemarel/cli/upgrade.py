@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,6 +21,7 @@ from schemarel.cli.common import (
 def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql: bool = False) -> None:
     from alembic import command
     from alembic.config import Config
+    from alembic.script.revision import RevisionError
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,8 +36,10 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql:
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["without_models"] = True  # env.py: an upgrade needs no models
     try:
+        if sql:
+            _script_range(config, action, revision)
         getattr(command, action)(config, revision, sql=sql)
-    except CommandError as exc:
+    except (CommandError, RevisionError) as exc:  # RevisionError: an unknown id met outside Alembic's commands
         raise SchemarelError(str(exc)) from None
     except SchemarelError:
         raise
@@ -45,6 +49,38 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql:
         )
         err.exit_code = 1
         raise err from None
+
+
+def _script_range(config: Any, action: str, revision: str) -> None:
+    """Before a `--sql` script is written: its revisions exist, and `FROM:TO` goes the command's way (an upgrade
+    to an earlier revision printed the downgrade's script on SQLite and an empty one elsewhere, exit 0)."""
+    from alembic.script import ScriptDirectory
+
+    from schemarel.errors import SchemarelError
+
+    script = ScriptDirectory.from_config(config)
+    chain = [r.revision for r in script.walk_revisions()]  # head first
+
+    def place(rev: str) -> int | None:  # how far below the head; None for a relative step (Alembic's to read)
+        if rev in ("head", "heads"):
+            return 0
+        if rev == "base":
+            return len(chain)
+        if rev[:1] in "+-" or not rev:
+            return None
+        found = script.get_revision(rev)  # raises for an unknown id, before any line of the script
+        return chain.index(found.revision) if found is not None and found.revision in chain else None
+
+    start, _, destination = revision.rpartition(":")
+    here, there = (place(start) if start else None), place(destination)
+    if here is None or there is None or (there <= here if action == "upgrade" else there >= here):
+        return
+    other = "downgrade" if action == "upgrade" else "upgrade"
+    raise SchemarelError(
+        f"{action} {revision} --sql: {destination} is {'below' if action == 'upgrade' else 'above'} {start}, so "
+        f"there is nothing to {action}; the script from {start} to {destination} is `schemarel {other} "
+        f"{revision} --sql`"
+    )
 
 
 @click.command(context_settings=REVISION_ARGUMENT)

@@ -412,6 +412,13 @@ def backfill(table: str, column: str, value: Any) -> Code:
     return Code(f"backfill(op.get_bind(), {table!r}, {column!r}, {value!r})")
 
 
+def rename_pointers(table: str, columns: Sequence[str], pointers: Sequence[tuple[str, str]], way: int) -> Code:
+    """Move the values the rows of `table` keep under renamed properties' pointers (`way` -1: back)."""
+    names = ", ".join(py_literal(c) for c in columns)
+    renames = ", ".join(f"({py_literal(a)}, {py_literal(b)})" for a, b in (p[::way] for p in pointers))
+    return Code(f"rename_pointers(op.get_bind(), {py_literal(table)}, [{names}], [{renames}])")
+
+
 def move_columns(kind: str, child: str, child_key: str, parent: str, parent_key: str, columns: Sequence[str]) -> Custom:
     to_parent = Code(
         f"copy_to_parent(op.get_bind(), {child!r}, {child_key!r}, {parent!r}, {parent_key!r}, {list(columns)!r})"

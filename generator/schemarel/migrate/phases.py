@@ -17,6 +17,7 @@ from alembic.operations import ops
 from sqlalchemy.dialects import mysql
 from sqlalchemy.sql.elements import conv
 
+from schemarel.errors import pointer
 from schemarel.ir import Column, Table
 from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
@@ -117,7 +118,26 @@ class Builder:
             result.append(mo.paired(up, down))
         elif forward:
             result.append(mo.paired(forward.branch(), backward.branch()))
+        columns, pointers = self.moved_pointers(pair)
+        if columns and pointers:  # after the table's rename; on the way down, before it
+            result.append(mo.paired(*(mo.rename_pointers(new.name, columns, pointers, way) for way in (1, -1))))
         return result
+
+    def moved_pointers(self, pair: TablePair) -> tuple[list[str], list[tuple[str, str]]]:
+        """The JSON columns of `pair`'s rows keyed by relative pointer (presence marks, spellings), and the
+        (before, after) pointers of the properties this revision renames in them: a renamed column, or a renamed
+        child table whose property these rows mark."""
+        old, new = pair.old, pair.new
+        moved = [(c.previous_path, c.path) for c in map(new.column, dict(pair.renamed_columns()).values())]
+        moved += [
+            (p.new.previous_path, p.new.parent_path)
+            for p in self.d.pairs
+            if p.new.parent == new.name and p.old.name != p.new.name
+        ]
+        pointers = list(dict.fromkeys((pointer(*a)[1:], pointer(*b)[1:]) for a, b in moved if a and b))
+        kept = {c.name for c in old.columns}
+        columns = [c for c in (new.presence_column, new.spelling_column) if c and c in kept]
+        return columns, pointers
 
     # -- constraints ------------------------------------------------------------------------------------------
     def drop_constraints(self, pair: TablePair) -> list[ops.MigrateOperation]:

@@ -10,7 +10,7 @@ from schemarel.migrate.diff import Change, DataCheck, Diff
 from schemarel.migrate.guard import data_checks, downgrade_changes
 
 # schemarel.support's data moves, which a body calls by name (schemarel.migrate.ops writes the calls)
-DATAMOVE_FUNCTIONS = ("backfill", "copy_to_child", "copy_to_parent", "rename_values")
+DATAMOVE_FUNCTIONS = ("backfill", "copy_to_child", "copy_to_parent", "rename_pointers", "rename_values")
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,12 @@ class TableBuilder:
         nullable = not required or self.may_be_absent(path)
         column = _column(name, ColumnType("json"), nullable, None, node, ptr, path, required)
         self.columns.append(
-            replace(column, renamed_from=_previous(name, node, None), path_required=self.path_required(path))
+            replace(
+                column,
+                renamed_from=_previous(name, node, None),
+                path_required=self.path_required(path),
+                previous_path=previous_path(node, path),
+            )
         )
         self._annotations(name, node)
         if "default" in node.kw and self.warn is not None:  # said rather than dropped silently
@@ -177,7 +182,13 @@ class TableBuilder:
         column = _column(name, ctype, nullable, default, node, ptr, path, required)
         previous_names = _previous(name, node, previous)
         self.columns.append(
-            replace(column, renamed_from=previous_names, path_required=self.path_required(path), json_types=json_types)
+            replace(
+                column,
+                renamed_from=previous_names,
+                path_required=self.path_required(path),
+                json_types=json_types,
+                previous_path=previous_path(node, path),
+            )
         )
         self._annotations(name, node)
 
@@ -264,6 +275,12 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
     if previous is None and xsql.get("renamedFrom") and not xsql.get("column"):
         previous = naming.snake(xsql["renamedFrom"])
     return naming.renamed(name, previous)
+
+
+def previous_path(node: Node, path: tuple[str, ...]) -> tuple[str, ...]:
+    """`path` as it was before a `renamedFrom` hint on its last property; () without one."""
+    old = node.xsql.get("renamedFrom")
+    return (*path[:-1], old) if path and isinstance(old, str) and old != path[-1] else ()
 
 
 def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:

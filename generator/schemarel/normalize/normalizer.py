@@ -29,7 +29,15 @@ from schemarel.ir import (
 )
 from schemarel.normalize import maps
 from schemarel.normalize.budget import TableBudget
-from schemarel.normalize.columns import MAX_COLUMN_COMMENT, MAX_TABLE_COMMENT, TableBuilder, clip, comment_text, purpose
+from schemarel.normalize.columns import (
+    MAX_COLUMN_COMMENT,
+    MAX_TABLE_COMMENT,
+    TableBuilder,
+    clip,
+    comment_text,
+    previous_path,
+    purpose,
+)
 from schemarel.normalize.shapes import Shape, classify
 from schemarel.normalize.walk import EXTRA_COLUMN, MAX_TABLES, Ancestor, Child, PropertyWalker
 from schemarel.schema.loader import SourceSchema
@@ -177,6 +185,7 @@ class Normalizer(PropertyWalker):
             purpose=purpose(comment_text(node), kind, parent.name if parent else None, spec.parent_path),
             class_name=self.class_name(name),
             renamed_from=previous,
+            previous_path=previous_path(node, spec.parent_path) if spec.prop is not None and parent else (),
             presence_column=presence,
             extra_column=extra,
             spelling_column=spelling,

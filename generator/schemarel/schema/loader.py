@@ -61,6 +61,8 @@ class Catalog:
     displays: Mapping[str, str] = field(default_factory=dict)  # document URI → display path
     legacy_ref: frozenset[str] = frozenset()  # display paths of files where siblings of `$ref` are ignored
     work: Work = field(default_factory=Work, compare=False)  # what mapping one schema has spent (normalize)
+    # (document URI, anchor) → the JSON pointer of the subschema that `$anchor` names, found once
+    anchors: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

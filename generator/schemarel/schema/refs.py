@@ -146,8 +146,34 @@ def follow(src: Src, ref: str, catalog: Catalog) -> Src:
     target = urljoin(src.base, ref)
     doc, fragment = urldefrag(target)
     file = catalog.displays.get(doc, src.file) if doc else src.file
-    ptr = "#" + unquote(fragment) if fragment.startswith("/") else "#"
+    if fragment.startswith("/"):
+        ptr = "#" + unquote(fragment)
+    elif fragment:  # an anchor: the place of what it names, so that it is no other node (such as the root, `#`)
+        ptr = _anchored(src, doc or src.base, fragment, resolved.contents, catalog)
+    else:
+        ptr = "#"
     return Src(resolved.contents, resolved.resolver, doc or src.base, file, ptr)
+
+
+def _anchored(src: Src, doc: str, anchor: str, target: Any, catalog: Catalog) -> str:
+    """The JSON pointer, within document `doc`, of `target`, the subschema `#anchor` resolved to."""
+    if (doc, anchor) not in catalog.anchors:
+        try:
+            root = src.resolver.lookup(doc).contents
+        except referencing.exceptions.Unresolvable:  # resolved above, so not expected: name the anchor itself
+            root = None
+        stack: list[tuple[Any, tuple[object, ...]]] = [(root, ())]
+        found: tuple[object, ...] | None = None
+        while stack and found is None:
+            node, parts = stack.pop()
+            if node is target:
+                found = parts
+            elif isinstance(node, dict):
+                stack += [(v, (*parts, k)) for k, v in reversed(node.items())]
+            elif isinstance(node, list):
+                stack += [(v, (*parts, i)) for i, v in reversed(list(enumerate(node)))]
+        catalog.anchors[doc, anchor] = "#" + unquote(anchor) if found is None else pointer(*found)
+    return catalog.anchors[doc, anchor]
 
 
 def _keyword(node: Node, src: Src, key: str, value: Any, catalog: Catalog, depth: int) -> None:

@@ -3,7 +3,7 @@
 Generated code imports nothing of schemarel but this package, and revisions are history that is never
 rewritten, so every public name here is frozen: `uuid_default`, `boolean_default` (server defaults),
 `MissingExternalTable`, `require_tables`, `DataLoss`, `protect_data` (preconditions), `backfill`,
-`copy_to_parent`, `copy_to_child`, `rename_values` (data moves), `migrate`, `migration_engine`,
+`copy_to_parent`, `copy_to_child`, `rename_values`, `rename_pointers` (data moves), `migrate`, `migration_engine`,
 `offline_options`, `rehearse`, `compare_server_default`, `MigrationFailed` (what env.py runs), `open_store`
 (the typed stores of generated/documents/). Add names; never remove or re-sign one
 (tests/test_support_surface.py). The modules behind them are internal: generated code names this package.
@@ -18,7 +18,7 @@ inside `open_store`, when an application opens a store, never at import (pyproje
 
 from __future__ import annotations
 
-from schemarel.support.datamove import backfill, copy_to_child, copy_to_parent, rename_values
+from schemarel.support.datamove import backfill, copy_to_child, copy_to_parent, rename_pointers, rename_values
 from schemarel.support.migrating import (
     MigrationFailed,
     compare_server_default,
@@ -46,6 +46,7 @@ __all__ = [
     "open_store",
     "protect_data",
     "rehearse",
+    "rename_pointers",
     "rename_values",
     "require_tables",
     "uuid_default",

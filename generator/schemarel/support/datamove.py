@@ -1,4 +1,5 @@
-"""The data moves revisions run: backfill NULLs, copy columns between a 1:1 table and its parent, rename values.
+"""The data moves revisions run: backfill NULLs, copy columns between a 1:1 table and its parent, rename values,
+move what a row keeps under a renamed property's JSON pointer.
 
 Online they run on the revision's connection; offline (`--sql`) they are written into the script, with
 literal values (nothing can be reflected there).
@@ -70,3 +71,45 @@ def rename_values(bind: sa.Connection, table: str, column: str, renames: Mapping
     t = _table(bind, table, column)
     for before, after in renames.items():
         _run(bind, t.update().where(t.c[column] == _value(bind, before)).values({column: _value(bind, after)}))
+
+
+def rename_pointers(bind: sa.Connection, table: str, columns: Sequence[str], renames: Sequence[Sequence[str]]) -> None:
+    """In the JSON `columns` that key a row's values by relative JSON pointer (presence marks, spellings), move
+    each `(before, after)` pointer's value to `after`: a renamed property keeps its `null` and its spelling.
+
+    One UPDATE per column and pointer, the same online and in a `--sql` script (SQLite's rehearsal writes the
+    statements it runs); the keys are literals, as no JSON path can be bound as a parameter everywhere."""
+    quote = bind.dialect.identifier_preparer.quote
+    for name in columns:
+        for before, after in renames:
+            sql = _move_key(bind.dialect.name, quote(table), quote(name), before, after)
+            _run(bind, sa.text(sql.replace(":", "\\:")))  # a colon in a pointer is no bound parameter
+
+
+def _move_key(dialect: str, table: str, c: str, before: str, after: str) -> str:
+    """The UPDATE moving key `before` of JSON column `c` to `after`, the others as they are, in their order."""
+    if dialect == "postgresql":
+        a, b = _lit(before), _lit(after)
+        value = f"({c} - {a}) || jsonb_build_object({b}, {c} -> {a})"
+        return f"UPDATE {table} SET {c} = {value} WHERE jsonb_exists({c}, {a})"
+    if dialect == "sqlite":  # json_each gives scalars as SQL values: true, false and objects go back as JSON
+        a, b = _lit(before), _lit(after)
+        value = (
+            "CASE WHEN type IN ('true', 'false', 'object', 'array') THEN json(CASE type WHEN 'true' THEN 'true' "
+            "WHEN 'false' THEN 'false' ELSE value END) ELSE value END"
+        )
+        rebuilt = f"SELECT json_group_object(CASE key WHEN {a} THEN {b} ELSE key END, {value}) FROM json_each({c})"
+        return f"UPDATE {table} SET {c} = ({rebuilt}) WHERE EXISTS (SELECT 1 FROM json_each({c}) WHERE key = {a})"
+    a, b = _json_path(before), _json_path(after)  # MySQL and MariaDB: a path names the key, quoted in it
+    value = f"JSON_INSERT(JSON_REMOVE({c}, {a}), {b}, JSON_EXTRACT({c}, {a}))"
+    return f"UPDATE {table} SET {c} = {value} WHERE JSON_CONTAINS_PATH({c}, 'one', {a})"
+
+
+def _lit(text: str, backslashes: bool = False) -> str:
+    """An SQL string literal; `backslashes`: MySQL's, where a backslash escapes."""
+    return "'" + (text.replace("\\", "\\\\") if backslashes else text).replace("'", "''") + "'"
+
+
+def _json_path(key: str) -> str:
+    """A MySQL JSON path naming one member, whatever characters its key holds, as a string literal."""
+    return _lit('$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"', backslashes=True)

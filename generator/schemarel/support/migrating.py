@@ -95,7 +95,15 @@ def _version(connection: sa.Connection) -> str:
     connection already in a transaction for the caller's, and would not commit it)."""
     try:
         rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
-    except sa.exc.DBAPIError:
+    except sa.exc.DBAPIError as exc:
+        connection.rollback()
+        try:  # no table is no revision; a table (or a file, a server) that cannot be read is no known revision
+            missing = not sa.inspect(connection).has_table("alembic_version")
+        except sa.exc.DBAPIError:
+            missing = False
+        if not missing:
+            reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            return f"unknown (its revision cannot be read: {reason})"
         rows = []
     finally:
         connection.rollback()
