@@ -126,8 +126,9 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
             f"{out_dir} not found: the models come from the generated package; run `schemarel generate` first "
             "(or pass --out, or set `out` in [tool.schemarel])"
         )
-    from schemarel.cli.guards import sqlite_file
+    from schemarel.cli.guards import refuse_foreign_sqlite, sqlite_file
 
+    refuse_foreign_sqlite(url, creates=False)
     database = sqlite_file(url)
     opened = False  # whether the command's own work began (a ValueError there is no URL's)
     try:

@@ -58,6 +58,38 @@ def sqlite_file(url: str) -> str | None:
     return parsed.database
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def refuse_foreign_sqlite(url: str, creates: bool) -> None:
+    """An SQLite URL naming a file that is not an SQLite database, or a folder, is refused (exit 2) before anything
+    connects, and so is, for a command that `creates` the database, a file in a folder that does not exist:
+    SQLite takes a file of a few bytes (`--db sqlite:///notes.txt` holding `todo`) for an empty database and
+    writes over it, and says only "unable to open database file" of a missing folder. An empty file is an empty
+    database, as SQLite reads it."""
+    database = sqlite_file(url)
+    if database is None:
+        return
+    path = Path(database)
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        if creates and not path.parent.is_dir():
+            message = f"the database {database} cannot be created: there is no folder {path.parent}"
+            raise SchemarelError(message) from None
+        return
+    except IsADirectoryError:
+        raise SchemarelError(f"the database {database} is a folder, not an SQLite database file") from None
+    except OSError:
+        return  # unreadable: SQLite says why when it opens it
+    if head and head != SQLITE_HEADER:
+        raise SchemarelError(
+            f"the database {database} is not an SQLite database (it does not begin with SQLite's header), and "
+            "schemarel writes into no other file: name a database file in --db"
+        )
+
+
 def report(exc: SchemarelError, url: str | None, debug: bool) -> NoReturn:
     """Print a SchemarelError (with the traceback under --debug), the database URL's secrets hidden; exit."""
     if debug:

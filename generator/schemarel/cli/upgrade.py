@@ -35,6 +35,10 @@ def _alembic(out_dir: Path, db_url: str | None, action: str, revision: str, sql:
     url = db_url or DEFAULT_URL
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     config.attributes["without_models"] = True  # env.py: an upgrade needs no models
+    if not sql:  # a script touches no database
+        from schemarel.cli.guards import refuse_foreign_sqlite
+
+        refuse_foreign_sqlite(url, creates=True)
     try:
         if sql:
             _script_range(config, action, revision)
