@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -44,10 +45,17 @@ def run(root: Path, *args: str) -> tuple[int, str]:
 @example('a """ b \\N c')
 @example('ends with a quote"')
 @example("\\x \\u12 \\N{nope} \t\r\x00\ud800")
+@example("")  # a revision named `0005_.py`
+@example(" !? ")
 def test_any_message_makes_a_revision_that_parses(project: Path, message: str) -> None:
+    """… and a message without a word, of which no file name can be made, is refused (exit 2), nothing written."""
     versions = project / "generated" / "migrations" / "versions"
     before = set(versions.iterdir())
     code, output = run(project, "revision", "-m", message)
+    if not re.search(r"\w", message):
+        assert code == 2 and "say what the revision does in a word or more" in output, output
+        assert set(versions.iterdir()) == before
+        return
     assert code == 0, output
     (written,) = set(versions.iterdir()) - before
     module = ast.parse(written.read_text(encoding="utf-8"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -148,11 +149,21 @@ def _rebase(
     click.echo(f"now `git add {out_dir}` and commit the merge")
 
 
+def _has_words(ctx: click.Context, param: click.Parameter, message: str) -> str:
+    """A revision's message has a word: its file name is made of the message's words (`-m ''` or `-m '!!'`
+    wrote `0005_.py`, a revision no name tells apart)."""
+    if not re.search(r"\w", message):
+        raise click.BadParameter("say what the revision does in a word or more: its file name is made of them")
+    return message
+
+
 @click.command()
 @schemas_option
 @out_option
 @templates_option
-@click.option("-m", "--message", required=True, help="What the revision does (its file name comes from it).")
+@click.option(
+    "-m", "--message", required=True, callback=_has_words, help="What the revision does (its file name comes from it)."
+)
 @debug_option
 @reports_errors
 def revision(schemas_dir: Path, out_dir: Path, templates_dir: Path | None, message: str) -> None:
