@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypedDict, cast
 
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 _GENERATED = Path(__file__).resolve().parent.parent
-_ = (Any, Literal, NotRequired)  # every module imports them, whichever its types use
+_ = (Any, Decimal, Literal, NotRequired)  # every module imports them, whichever its types use
 
 
 class CustomerProfile(TypedDict):

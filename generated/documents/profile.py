@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypedDict, cast
 
@@ -33,15 +34,15 @@ __all__ = [
 ]
 
 _GENERATED = Path(__file__).resolve().parent.parent
-_ = (Any, Literal, NotRequired)  # every module imports them, whichever its types use
+_ = (Any, Decimal, Literal, NotRequired)  # every module imports them, whichever its types use
 
 
 class Profile(TypedDict):
     """A user's preferences, kept apart from the authentication library's `users` table (1:1 with it)."""
 
     userId: str
-    timezone: str
-    currency: str
+    timezone: NotRequired[str]
+    currency: NotRequired[str]
     settings: NotRequired[dict[str, Any] | None]
 
 

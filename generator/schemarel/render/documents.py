@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,14 +20,19 @@ from schemarel import naming
 from schemarel.ir import SchemaModel, Table
 from schemarel.text import py_literal
 
-_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+# a `number` reads back as a Decimal (an int when integral); a float given to the Store counts as its repr's Decimal
+_NUMBER = "float | Decimal"
+_SCALARS = {"string": "str", "integer": "int", "number": _NUMBER, "boolean": "bool", "null": "None"}
 # column type kind → the Python type of the document value it holds
-_KIND_TYPES = {"boolean": "bool", "smallint": "int", "integer": "int", "bigint": "int", "float": "float"}
-_FILTERS = {"str": "StrFilter", "int": "IntFilter", "float": "FloatFilter", "bool": "BoolFilter"}
+_KIND_TYPES = {"boolean": "bool", "smallint": "int", "integer": "int", "bigint": "int", "float": _NUMBER,
+               "numeric": _NUMBER}  # fmt: skip
+_FILTERS = {"str": "StrFilter", "int": "IntFilter", _NUMBER: "FloatFilter", "bool": "BoolFilter"}
+# the names `get_by` takes besides the properties
+_GET_BY_OWN = {"self", "conn"}
 _SUFFIXES = ("Where", "Order", "Page", "Store", "AsyncStore")
 # what documents.py.j2 imports or defines besides the document's classes
 _MODULE_NAMES = {
-    "Any", "AsyncIterator", "Iterable", "Iterator", "Literal", "Mapping", "NotRequired", "Path", "Protocol",
+    "Any", "AsyncIterator", "Decimal", "Iterable", "Iterator", "Literal", "Mapping", "NotRequired", "Path", "Protocol",
     "Sequence", "TypedDict", "cast", "open_store", "sys", "uuid", "store", "async_store",
 }  # fmt: skip
 
@@ -48,7 +54,7 @@ class ClassView:
     @property
     def functional(self) -> bool:
         """Whether a key is no identifier: then the TypedDict is written with the functional syntax."""
-        return any(not f.key.isidentifier() or keyword.iskeyword(f.key) for f in self.fields)
+        return any(not attribute_key(f.key) for f in self.fields)
 
 
 @dataclass
@@ -79,7 +85,7 @@ class DocumentsView:
 
     @property
     def where_functional(self) -> bool:
-        return any(not p.isidentifier() or keyword.iskeyword(p) for p, _ in self.where)
+        return any(not attribute_key(p) for p, _ in self.where)
 
 
 class _Types:
@@ -169,7 +175,9 @@ class _Types:
         for key, sub in props.items():
             annotation = self.of(sub, f"{cls}{inflection.camelize(naming.snake(key))}")
             description = sub.get("description", "") if isinstance(sub, dict) else ""
-            view.fields.append(FieldView(key, annotation, key in required, str(description)))
+            # the Store fills a required property's `default` in when it is absent: a document may leave it out
+            defaulted = isinstance(sub, dict) and "default" in sub
+            view.fields.append(FieldView(key, annotation, key in required and not defaulted, str(description)))
         return cls
 
     def ref(self, ref: str) -> str:
@@ -193,6 +201,14 @@ class _Types:
         return self.refs[ref]
 
     root_name = "Any"
+
+
+def attribute_key(key: str) -> bool:
+    """Whether `key` written as a name in a class body or a signature stays `key`. Python reads an identifier
+    NFKC-normalized (`ﬁeld` is `field`) and mangles `__x` in a class to `_Class__x`; a keyword is no name."""
+    mangled = key.startswith("__") and not key.endswith("__")
+    normalized = unicodedata.normalize("NFKC", key) == key
+    return key.isidentifier() and not keyword.iskeyword(key) and not mangled and normalized
 
 
 def _class_name(wanted: str) -> str:
@@ -323,6 +339,6 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str]], list[str], list[t
             where[path] = annotation
             if table.kind == "root":
                 order += [path, f"-{path}"]
-                if column.name in singles and path.isidentifier() and not keyword.iskeyword(path):
+                if column.name in singles and attribute_key(path) and path not in _GET_BY_OWN:
                     unique.append((path, annotation))
     return sorted(where.items()), order, unique

@@ -1,0 +1,133 @@
+"""Typed documents against what the Store does: for schemas hypothesis draws (property names that are keywords,
+builtins, dunder-like, NFKC-changed or no identifier at all; every scalar type and format, enums, nullables,
+arrays of arrays, maps, nested objects), the generated TypedDict's keys are the schema's property names, a
+document made of every property round-trips on SQLite, and every value `get` gives back is of the type the
+module declares for it (a `number` comes back a Decimal or an int, never only what `float` says)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from runtime_helpers import open_store
+from test_documents_literals import generated_documents
+
+# names that a class body or a method signature would read otherwise than as the key it is
+TRICKY_NAMES = [
+    "class", "None", "match", "type", "str", "int", "float", "list", "dict", "Any", "Literal", "NotRequired",
+    "Decimal", "uuid", "self", "conn", "__x", "__x__", "_", "__", "1st", "a-b", "a_b", "a b", "A_B", "ﬁeld",
+    "ℌx", "x²", "é", "e\u0301", "Thing", "ThingWhere", "StrFilter",
+]  # fmt: skip
+NAMES = st.one_of(st.sampled_from(TRICKY_NAMES), st.from_regex(r"\A[a-zA-Z_][a-zA-Z0-9_-]{0,6}\Z"))
+TEXT = st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=5)
+NUMBER = st.decimals(min_value=-(10**6), max_value=10**6, places=3, allow_nan=False, allow_infinity=False)
+
+
+@dataclass
+class Shape:
+    """A property's schema node and the values a document may give it."""
+
+    node: dict[str, Any]
+    values: st.SearchStrategy[Any]
+
+
+SCALARS = [
+    Shape({"type": "string"}, TEXT),
+    Shape({"type": "integer"}, st.integers(-(2**53), 2**53)),
+    Shape({"type": "number"}, NUMBER),
+    Shape({"type": "boolean"}, st.booleans()),
+    Shape({"type": "string", "format": "date"}, st.dates().map(dt.date.isoformat)),
+    Shape({"type": "string", "format": "date-time"}, st.datetimes().map(lambda d: d.isoformat() + "Z")),
+    Shape({"type": "string", "format": "uuid"}, st.uuids().map(str)),
+    Shape({"enum": ["a", "b c", "class"]}, st.sampled_from(["a", "b c", "class"])),
+    Shape({"enum": [1, 2, 30]}, st.sampled_from([1, 2, 30])),
+    Shape({"enum": ["x", 1, True]}, st.sampled_from(["x", 1, True])),
+    Shape({"const": "fixed"}, st.just("fixed")),
+    Shape({"type": ["string", "null"]}, st.one_of(st.none(), TEXT)),
+    Shape({"type": ["number", "null"]}, st.one_of(st.none(), NUMBER)),
+]
+
+
+def _shapes(depth: int) -> st.SearchStrategy[Shape]:
+    scalar = st.sampled_from(SCALARS)
+    if depth == 0:
+        return scalar
+    inner = _shapes(depth - 1)
+    return st.one_of(
+        scalar,
+        inner.map(lambda s: Shape({"type": "array", "items": s.node}, st.lists(s.values, max_size=3))),
+        scalar.map(lambda s: Shape({"type": "object", "additionalProperties": s.node},
+                                   st.dictionaries(st.from_regex(r"\A[a-z]{1,3}\Z"), s.values, max_size=3))),
+        st.lists(st.tuples(NAMES, inner), min_size=1, max_size=3, unique_by=lambda p: p[0]).map(_object),
+    )  # fmt: skip
+
+
+def _object(properties: list[tuple[str, Shape]]) -> Shape:
+    """An object of every property, all required (an optional one that is null reads back absent)."""
+    node = {"type": "object", "properties": {k: s.node for k, s in properties}, "required": [k for k, _ in properties]}
+    return Shape(node, st.fixed_dictionaries({k: s.values for k, s in properties}))
+
+
+def conforms(value: Any, hint: Any) -> bool:
+    """Whether `value` is of the type `hint` (as typing evaluates the generated annotations)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    if origin is typing.Literal:
+        return any(value == a and type(value) is type(a) for a in args)
+    if origin is typing.Union or (origin is not None and type(hint).__name__ == "UnionType"):
+        return any(conforms(value, a) for a in args)
+    if origin is list:
+        return isinstance(value, list) and all(conforms(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) and conforms(v, args[1]) for k, v in value.items())
+    if typing.is_typeddict(hint):
+        hints = typing.get_type_hints(hint)
+        return isinstance(value, dict) and all(k in hints and conforms(v, hints[k]) for k, v in value.items())
+    if hint is float:  # typing's numeric tower: an int is a float
+        return type(value) in (int, float)
+    if hint is int:
+        return type(value) is int
+    return isinstance(value, hint)
+
+
+@st.composite
+def schemas_and_documents(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    properties = draw(st.lists(st.tuples(NAMES, _shapes(2)), min_size=1, max_size=8, unique_by=lambda p: p[0]))
+    shape = _object(properties)
+    return {"title": "Thing", **shape.node}, draw(shape.values)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=schemas_and_documents())
+def test_documents_round_trip_as_their_declared_types(
+    tmp_path_factory: pytest.TempPathFactory, drawn: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    schema, document = drawn
+    root = tmp_path_factory.mktemp("rt")
+    module = generated_documents(root, schema)
+    hints = typing.get_type_hints(module.Thing)
+    assert list(hints) == list(schema["properties"])  # the keys as the schema spells them, none mangled
+    store = open_store(f"sqlite:///{root / 'db.sqlite'}", "thing", root / "schemas")
+    try:
+        doc_id = store.create(document)
+        back = store.get(doc_id)
+        assert back == document
+        assert conforms(back, module.Thing), (back, hints)
+        ((found_id, found),) = store.find()
+        assert found_id == doc_id and conforms(found, module.Thing)
+    finally:
+        store.close()
+    where = typing.get_type_hints(module.ThingWhere)  # paths of find: each starts with a property's name
+    assert {path.split(".")[0] for path in where} <= set(schema["properties"])
+    if hasattr(module.ThingStore, "get_by"):  # its keywords are properties (not mangled, not its own `conn`)
+        params = list(inspect.signature(module.ThingStore.get_by).parameters)[2:]
+        assert set(params) <= set(schema["properties"])
