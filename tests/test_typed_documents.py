@@ -193,6 +193,7 @@ NAMES_SCHEMA = {
         "class": {"type": "string"},
         "a-b": {"type": "integer"},
         "a_b": {"type": "boolean"},
+        "either": {"type": ["string", "integer"]},
     },
 }
 NAMES_APP = """
@@ -215,6 +216,7 @@ NAMES_APP = """
     print(price, texts, back["a-b"] + 1, not back["a_b"], back["count"] + 1)
     print(store.get_by(name="n")["money"])
     where: thing.ThingWhere = {"price": {"gt": Decimal("1")}, "money": {"lt": 3}, "__secret": "s", "ﬁeld": "f"}
+    where["either"] = 10
     for _, found in store.find(where, order_by=["-price", "ﬁeld"]):
         print(found["money"])
     page = store.page({"money": Decimal("2.00")}, limit=5)
@@ -236,6 +238,7 @@ NAMES_TYPOS = {
     "a key of the document Python would have mangled": ('"money": 2, "__secret"', '"money": 2, "_Thing__secret"'),
     "an NFKC-normalized key": ('back["ﬁeld"], back["conn"]', 'back["field"], back["conn"]'),
     "a string given to a numeric filter": ('"money": {"lt": 3}', '"money": {"lt": "3"}'),
+    "a value no column of a union holds": ('where["either"] = 10', 'where["either"] = 1.5'),
 }
 
 

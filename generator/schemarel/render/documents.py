@@ -281,9 +281,9 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
         alias = root_type
         root_type = types.name(title)
     root = model.root
-    where, order_keys, unique = _paths(model)
-    filters = sorted({_FILTERS[_base(a)] for _, a in where})
-    where = [(path, f"{a} | None | {_FILTERS[_base(a)]}") for path, a in where]
+    paths, order_keys, unique = _paths(model)
+    filters = sorted({_FILTERS[_base(a)] for _, types in paths for a in types})
+    where = [(path, _filter_annotation(types)) for path, types in paths]
     return DocumentsView(
         schema=model.name,
         title=title,
@@ -299,6 +299,13 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
     )
 
 
+def _filter_annotation(types: list[str]) -> str:
+    """A path's filter: a value of any of its columns' types (a union of scalars has a column per JSON type, and
+    `find` compares a value in the column of its type), None, or the operators of any of them."""
+    filters = dict.fromkeys(_FILTERS[_base(a)] for a in types)
+    return " | ".join([*dict.fromkeys(types), "None", *filters])
+
+
 def _base(annotation: str) -> str:
     return annotation if annotation in _FILTERS else "str"
 
@@ -310,12 +317,12 @@ def _id_type(root: Table) -> str:
     return _KIND_TYPES.get(key.type.kind, "str")
 
 
-def _paths(model: SchemaModel) -> tuple[list[tuple[str, str]], list[str], list[tuple[str, str]]]:
-    """Filterable paths (as `runtime/query.py` names them) with their value types; root ordering keys;
-    unique properties."""
+def _paths(model: SchemaModel) -> tuple[list[tuple[str, list[str]]], list[str], list[tuple[str, str]]]:
+    """Filterable paths (as `runtime/query.py` names them) with the value types of their columns; root ordering
+    keys; unique properties."""
     enums = {e.name: e.values for e in model.enums}
     by_name = {t.name: t for t in model.tables}
-    where: dict[str, str] = {}
+    where: dict[str, list[str]] = {}
     order: list[str] = []
     unique: list[tuple[str, str]] = []
     for table in model.tables:
@@ -329,14 +336,17 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str]], list[str], list[t
             if column.type.kind == "json" or not (column.path or column.name == table.value_column):
                 continue
             path = ".".join((*prefix, *column.path))
-            if not path or path in where:
+            if not path:
                 continue
             kind = column.type.kind
             if kind == "enum" and column.type.enum in enums:
                 annotation = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
             else:
                 annotation = _KIND_TYPES.get(kind, "str")
-            where[path] = annotation
+            if path in where:  # another column of a union of scalars
+                where[path].append(annotation)
+                continue
+            where[path] = [annotation]
             if table.kind == "root":
                 order += [path, f"-{path}"]
                 if column.name in singles and attribute_key(path) and path not in _GET_BY_OWN:
