@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import subprocess
+import sys
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -15,14 +17,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_helpers import open_store
+from runtime_helpers import REPO, open_store
 from test_documents_literals import generated_documents
 
 # names that a class body or a method signature would read otherwise than as the key it is
 TRICKY_NAMES = [
     "class", "None", "match", "type", "str", "int", "float", "list", "dict", "Any", "Literal", "NotRequired",
     "Decimal", "uuid", "self", "conn", "__x", "__x__", "_", "__", "1st", "a-b", "a_b", "a b", "A_B", "ﬁeld",
-    "ℌx", "x²", "é", "e\u0301", "Thing", "ThingWhere", "StrFilter",
+    "ℌx", "x²", "é", "l", "I", "O", "e\u0301", "Thing", "ThingWhere", "StrFilter",
 ]  # fmt: skip
 NAMES = st.one_of(st.sampled_from(TRICKY_NAMES), st.from_regex(r"\A[a-zA-Z_][a-zA-Z0-9_-]{0,6}\Z"))
 TEXT = st.text(st.characters(exclude_categories=["Cs", "Cc"]), max_size=5)
@@ -147,6 +149,9 @@ def test_documents_round_trip_as_their_declared_types(
     root = tmp_path_factory.mktemp("rt")
     module = generated_documents(root, schema)
     hints = typing.get_type_hints(module.Thing)
+    ruff = [sys.executable, "-m", "ruff", "check", "--no-force-exclude", "--config", str(REPO / "pyproject.toml")]
+    checked = subprocess.run([*ruff, str(root / "documents.py")], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout
     assert list(hints) == list(schema["properties"])  # the keys as the schema spells them, none mangled
     store = open_store(f"sqlite:///{root / 'db.sqlite'}", "thing", root / "schemas")
     try:
