@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import os
 import subprocess
 import sys
+import tempfile
 import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,3 +206,39 @@ def test_a_required_object_holding_only_tables_reads_back_when_empty(
         assert conforms(store.get(doc_id), module.Thing)
     finally:
         store.close()
+
+
+CONSUMER = """
+from __future__ import annotations
+
+from decimal import Decimal
+
+from documents import Thing, ThingStore
+
+
+def use(store: ThingStore) -> None:
+    doc: Thing = {document!r}
+    new_id = store.create(doc)
+    back = store.get(new_id)
+{reads}
+    store.replace(new_id, back)
+    print(store.patch(new_id, {{}}), [d for _, d in store.find()], store.page().items)
+"""
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(drawn=schemas_and_documents())
+def test_a_drawn_document_literal_type_checks(
+    tmp_path_factory: pytest.TempPathFactory, drawn: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    """The document as a literal in application code, given to the typed store and read back key by key, passes
+    mypy --strict with the module (a Decimal for a `number`, a key `__x` or `ﬁeld` were errors)."""
+    schema, document = drawn
+    root = tmp_path_factory.mktemp("lit")
+    generated_documents(root, schema)
+    reads = "\n".join(f"    print(back[{key!r}])" for key in document)  # a literal key: what mypy checks
+    (root / "app.py").write_text(CONSUMER.format(document=document, reads=reads), encoding="utf-8")
+    cache = Path(tempfile.gettempdir()) / f"schemarel-mypy-{os.getuid()}"
+    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), "documents.py", "app.py"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=root, check=False)
+    assert result.returncode == 0, result.stdout
