@@ -230,6 +230,16 @@ def test_a_module_the_generator_does_not_write_is_refused_before_writing(source:
     assert BAD_MODULES[source] in caught.value.message
 
 
+def test_a_module_that_parses_but_does_not_compile_is_refused() -> None:
+    """A signature with a parameter twice parses but is a SyntaxError at import: typed documents whose `get_by`
+    took a unique property named `conn` were written so, and generate said nothing."""
+    source = "from typing import Any, Protocol\n\n\nclass S(Protocol):\n"
+    source += "    def f(self, *, conn: Any, conn: str) -> None: ...\n"
+    with pytest.raises(SchemaError) as caught:
+        pycheck.verify({"documents/s.py": source.encode()}, {"documents/s.py": "schemas/s.schema.json"}, "schemas")
+    assert "does not parse" in caught.value.message and "duplicate argument 'conn'" in caught.value.message
+
+
 def test_a_template_that_writes_code_is_exit_2_and_generated_stays(tmp_path: Path) -> None:
     """The net under the templates, through the CLI: a models template that runs code never reaches disk."""
     _write(tmp_path, "s", hostile_schema("T", "d", "p", "v"))

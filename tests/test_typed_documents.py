@@ -43,6 +43,7 @@ CLEAN = """
     for key, each in customers.items(batch_size=10):
         print(key.hex, each["emails"][0])
     profiles = profile.store("sqlite://", check=False)
+    print(profiles.create({"userId": "u43", "timezone": "Asia/Tokyo"}))  # the Store fills currency's default
     mine: profile.Profile = profiles.get_by(userId="u42")
     print(mine["timezone"], profiles.patch(new_id, {"timezone": "Europe/Paris"})["currency"])
     # the runtime's classes satisfy the generated protocols
@@ -79,26 +80,32 @@ TYPOS = {
 }
 
 
-def _mypy(tmp_path: Path, files: list[Path]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MYPYPATH": str(REPO)}
+def _mypy(tmp_path: Path, files: list[Path], root: Path = REPO) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MYPYPATH": str(root)}
     command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy_cache"), *map(str, files)]
-    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, check=False)
+    return subprocess.run(command, capture_output=True, text=True, cwd=root, env=env, check=False)
+
+
+def _catches_each_typo(
+    tmp_path: Path, clean: str, typos: dict[str, tuple[str, str]], root: Path = REPO, others: tuple[Path, ...] = ()
+) -> None:
+    """mypy --strict finds no error in `clean` (nor in `others`) and one at least in each copy of it with a typo."""
+    files = {"clean": tmp_path / "app_clean.py"}
+    files["clean"].write_text(clean, encoding="utf-8")
+    for i, (what, (right, wrong)) in enumerate(typos.items()):
+        assert clean.count(right) == 1, what
+        files[what] = tmp_path / f"app_typo_{i}.py"
+        files[what].write_text(clean.replace(right, wrong), encoding="utf-8")
+    result = _mypy(tmp_path, [*others, *files.values()], root)
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert not [e for e in errors if not e.startswith(str(tmp_path / "app_typo_"))], result.stdout
+    for what, path in files.items():
+        if what != "clean":
+            assert any(e.startswith(f"{path}:") for e in errors), f"mypy missed {what}:\n{result.stdout}"
 
 
 def test_mypy_catches_each_typo_and_passes_the_clean_application(tmp_path: Path) -> None:
-    clean = textwrap.dedent(CLEAN)
-    files = {"clean": tmp_path / "app_clean.py"}
-    files["clean"].write_text(clean)
-    for i, (what, (right, wrong)) in enumerate(TYPOS.items()):
-        assert clean.count(right) == 1, what
-        files[what] = tmp_path / f"app_typo_{i}.py"
-        files[what].write_text(clean.replace(right, wrong))
-    result = _mypy(tmp_path, list(files.values()))
-    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert not [e for e in errors if e.startswith(str(files["clean"]))], result.stdout
-    for what, path in files.items():
-        if what != "clean":
-            assert any(e.startswith(str(path)) for e in errors), f"mypy missed {what}:\n{result.stdout}"
+    _catches_each_typo(tmp_path, textwrap.dedent(CLEAN), TYPOS)
 
 
 def test_the_generated_modules_are_mypy_strict_and_ruff_clean(tmp_path: Path) -> None:
@@ -203,3 +210,84 @@ def test_filters_are_typed_as_the_runtime_answers_them(tmp_path: Path) -> None:
     assert not [e for e in errors if e.startswith(str(clean))], result.stdout
     for path in wrong:
         assert any(e.startswith(str(path)) for e in errors), result.stdout
+
+
+# property names Python reads otherwise in a class body or a signature, numbers, a required key with a default
+NAMES_SCHEMA = {
+    "title": "Thing",
+    "type": "object",
+    "required": ["name", "count", "__secret", "ﬁeld"],
+    "properties": {
+        "name": {"type": "string", "x-sql": {"unique": True}},
+        "count": {"type": "integer", "default": 0},
+        "price": {"type": "number"},
+        "money": {"type": "number", "x-sql": {"type": "numeric(10,2)"}},
+        "__secret": {"type": "string", "x-sql": {"unique": True}},
+        "ﬁeld": {"type": "string", "x-sql": {"unique": True}},
+        "conn": {"type": "string", "x-sql": {"unique": True}},
+        "self": {"type": "string", "x-sql": {"unique": True}},
+        "class": {"type": "string"},
+        "a-b": {"type": "integer"},
+        "a_b": {"type": "boolean"},
+        "either": {"type": ["string", "integer"]},
+    },
+}
+NAMES_APP = """
+    from __future__ import annotations
+
+    import asyncio
+    from decimal import Decimal
+
+    from generated.documents import thing
+
+    doc: thing.Thing = {
+        "name": "n", "price": Decimal("1.50"), "money": 2, "__secret": "s", "ﬁeld": "f", "conn": "c", "self": "me",
+        "class": "k", "a-b": 1, "a_b": True,
+    }
+    store = thing.store("sqlite://", check=False)
+    new_id = store.create(doc)
+    back = store.get(new_id)
+    price: float | Decimal = back["price"]
+    texts: list[str] = [back["__secret"], back["ﬁeld"], back["conn"], back["self"], back["class"]]
+    print(price, texts, back["a-b"] + 1, not back["a_b"], back["count"] + 1)
+    print(store.get_by(name="n")["money"])
+    where: thing.ThingWhere = {"price": {"gt": Decimal("1")}, "money": {"lt": 3}, "__secret": "s", "ﬁeld": "f"}
+    where["either"] = 10
+    for _, found in store.find(where, order_by=["-price", "ﬁeld"]):
+        print(found["money"])
+    page = store.page({"money": Decimal("2.00")}, limit=5)
+    print([d["name"] for _, d in page.items], page.next)
+    print(store.patch(new_id, {"price": Decimal("2")})["price"])
+    store.replace(new_id, {**doc, "price": 3.5})
+
+
+    async def main(async_store: thing.ThingAsyncStore) -> None:
+        one = await async_store.get_by(name="n")
+        value: float | Decimal = one["money"]
+        async for _, each in async_store.find({"count": {"gte": 0}}):
+            print(value, each["__secret"])
+
+    asyncio.run(main(thing.async_store("sqlite+aiosqlite://", check=False)))
+"""
+NAMES_TYPOS = {
+    "a number read back taken for a float (it is a Decimal)": ("price: float | Decimal", "price: float"),
+    "a key of the document Python would have mangled": ('"money": 2, "__secret"', '"money": 2, "_Thing__secret"'),
+    "an NFKC-normalized key": ('back["ﬁeld"], back["conn"]', 'back["field"], back["conn"]'),
+    "a string given to a numeric filter": ('"money": {"lt": 3}', '"money": {"lt": "3"}'),
+    "a value no column of a union holds": ('where["either"] = 10', 'where["either"] = 1.5'),
+}
+
+
+def test_names_python_reads_otherwise_and_numbers_type_check_as_the_store_takes_and_gives_them(
+    tmp_path: Path,
+) -> None:
+    """A consumer of every property through create, get, get_by, find, page, patch, replace and the AsyncStore
+    passes mypy --strict: the keys are the schema's own (`ﬁeld` was read as `field`, `__secret` mangled, a
+    `conn` or `self` get_by keyword a SyntaxError), a number is `float | Decimal` (it was `float`, so a Decimal
+    the Store gives back was refused), a defaulted required key may be left out, numeric filters take numbers."""
+    from projects import generate, write_project
+
+    root = write_project(tmp_path / "p", {"thing": NAMES_SCHEMA})
+    assert generate(root).exit_code == 0
+    documents = root / "generated" / "documents" / "thing.py"
+    _catches_each_typo(tmp_path, textwrap.dedent(NAMES_APP), NAMES_TYPOS, root, (documents,))

@@ -62,7 +62,8 @@ def counted(count: int, noun: str) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)
 def singular(snake_name: str) -> str:
-    return _on_last_word(snake_name, inflection.singularize)
+    # inflection drops a lone `s` whole (`s` → ``): a blank name is no column or class, so such a name stays
+    return _on_last_word(snake_name, inflection.singularize) or snake_name
 
 
 def class_name(table: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,20 +20,25 @@ from schemarel import naming
 from schemarel.ir import SchemaModel, Table
 from schemarel.text import py_literal
 
-_SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+# a `number` reads back as a Decimal (an int when integral); a float given to the Store counts as its repr's Decimal
+_NUMBER = "float | Decimal"
+_SCALARS = {"string": "str", "integer": "int", "number": _NUMBER, "boolean": "bool", "null": "None"}
 # column type kind → the Python type of the document value it holds
-_KIND_TYPES = {"boolean": "bool", "smallint": "int", "integer": "int", "bigint": "int", "float": "float"}
-_FILTERS = {"str": "StrFilter", "int": "IntFilter", "float": "FloatFilter", "bool": "BoolFilter"}
+_KIND_TYPES = {"boolean": "bool", "smallint": "int", "integer": "int", "bigint": "int", "float": _NUMBER,
+               "numeric": _NUMBER}  # fmt: skip
+_FILTERS = {"str": "StrFilter", "int": "IntFilter", _NUMBER: "FloatFilter", "bool": "BoolFilter"}
 # strings kept in a column of their own type (a date, an instant, a time, a uuid): compared, never matched by a
 # pattern (the runtime refuses `startswith` there: the column's text need not be the document's)
 _NATIVE_STRINGS = {"date", "datetime", "time", "uuid"}
 FORMAT_FILTER = "FormatFilter"
-# a filter's value types: a `numeric` column (a number with `multipleOf`) holds numbers, as documents type them
-_WHERE_TYPES = {**_KIND_TYPES, "numeric": "float"}
+# a filter's value types: those of the documents (a `numeric` column, a number with `multipleOf`, holds numbers)
+_WHERE_TYPES = _KIND_TYPES
+# the names `get_by` takes besides the properties
+_GET_BY_OWN = {"self", "conn"}
 _SUFFIXES = ("Where", "Order", "Page", "Store", "AsyncStore")
 # what documents.py.j2 imports or defines besides the document's classes
 _MODULE_NAMES = {
-    "Any", "AsyncIterator", "Iterable", "Iterator", "Literal", "Mapping", "NotRequired", "Path", "Protocol",
+    "Any", "AsyncIterator", "Decimal", "Iterable", "Iterator", "Literal", "Mapping", "NotRequired", "Path", "Protocol",
     "Sequence", "TypedDict", "cast", "open_store", "sys", "uuid", "store", "async_store",
 }  # fmt: skip
 
@@ -54,7 +60,7 @@ class ClassView:
     @property
     def functional(self) -> bool:
         """Whether a key is no identifier: then the TypedDict is written with the functional syntax."""
-        return any(not f.key.isidentifier() or keyword.iskeyword(f.key) for f in self.fields)
+        return any(not attribute_key(f.key) for f in self.fields)
 
 
 @dataclass
@@ -85,7 +91,7 @@ class DocumentsView:
 
     @property
     def where_functional(self) -> bool:
-        return any(not p.isidentifier() or keyword.iskeyword(p) for p, _ in self.where)
+        return any(not attribute_key(p) for p, _ in self.where)
 
 
 class _Types:
@@ -175,7 +181,9 @@ class _Types:
         for key, sub in props.items():
             annotation = self.of(sub, f"{cls}{inflection.camelize(naming.snake(key))}")
             description = sub.get("description", "") if isinstance(sub, dict) else ""
-            view.fields.append(FieldView(key, annotation, key in required, str(description)))
+            # the Store fills a required property's `default` in when it is absent: a document may leave it out
+            defaulted = isinstance(sub, dict) and "default" in sub
+            view.fields.append(FieldView(key, annotation, key in required and not defaulted, str(description)))
         return cls
 
     def ref(self, ref: str) -> str:
@@ -199,6 +207,14 @@ class _Types:
         return self.refs[ref]
 
     root_name = "Any"
+
+
+def attribute_key(key: str) -> bool:
+    """Whether `key` written as a name in a class body or a signature stays `key`. Python reads an identifier
+    NFKC-normalized (`ﬁeld` is `field`) and mangles `__x` in a class to `_Class__x`; a keyword is no name."""
+    mangled = key.startswith("__") and not key.endswith("__")
+    normalized = unicodedata.normalize("NFKC", key) == key
+    return key.isidentifier() and not keyword.iskeyword(key) and not mangled and normalized
 
 
 def _class_name(wanted: str) -> str:
@@ -335,7 +351,7 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], l
                 continue
             if table.kind == "root":
                 order += [path, f"-{path}"]
-                if column.name in singles and path.isidentifier() and not keyword.iskeyword(path):
+                if column.name in singles and attribute_key(path) and path not in _GET_BY_OWN:
                     unique.append((path, annotation))
     joined = [(p, " | ".join(dict.fromkeys(a)), " | ".join(dict.fromkeys(f))) for p, (a, f) in sorted(where.items())]
     return joined, order, unique

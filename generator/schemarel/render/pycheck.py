@@ -151,6 +151,8 @@ def check_module(path: str, source: str, modules: set[str], model_shape: bool = 
     stem = path[len("models/") : -3] if path.startswith("models/") else None
     if model_shape and stem in modules and stem not in ("base", "__init__"):
         _check_model_module(tree)
+    # what the parser lets through and compiling refuses (a parameter given twice): compiled, never run
+    compile(tree, path, "exec", dont_inherit=True)
 
 
 def _node_fields() -> dict[type[ast.AST], tuple[str, ...]]:

@@ -28,6 +28,7 @@ from schemarel.runtime.tablemap import (
     RowBatch,
     TableMap,
     convert,
+    nested_prefixes,
     system_columns,
     table_map,
     tracked_kinds,
@@ -64,6 +65,7 @@ class DocumentMap:
             self.tables.append(tm)
         for tm in self.tables:
             tm.tracked = tracked_kinds(tm)
+            tm.prefixes = nested_prefixes(tm)
             tm.fields = with_objects(tm)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)

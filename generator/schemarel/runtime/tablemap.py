@@ -166,6 +166,21 @@ def tracked_kinds(tm: TableMap) -> dict[tuple[str, ...], str]:
     return kinds
 
 
+def nested_prefixes(tm: TableMap) -> tuple[tuple[str, ...], ...]:
+    """`prefixes` and the flattened objects on the way to a child table or a recursive link that the schema
+    requires: they exist whenever the node does, even when nothing in them has a value (a required object
+    holding only an optional array read back absent). An optional or nullable flattened object is tracked by
+    the presence marks (walk.py's flatten), and so are the objects inside it."""
+    found = set(tm.prefixes)
+    tracked = set(tm.table.presence_paths)
+    for path in [c.table.parent_path for c in tm.children] + [ref.path for ref in tm.links]:
+        for n in range(1, len(path)):
+            if path[:n] in tracked:
+                break
+            found.add(path[:n])
+    return tuple(sorted(found, key=len))
+
+
 def with_objects(tm: TableMap) -> tuple[Field, ...]:
     """The fields of `tm`, those of a scalar that may also be an object (kept in a child table) knowing so."""
     objects = {c.table.parent_path for c in tm.children if c.table.kind == "object"}
