@@ -180,6 +180,7 @@ def test_hostile_text_anywhere_gives_modules_that_mean_it(
 
 @PIPELINE
 @example(stem="a\\b")
+@example(stem='""""AA-AA\x1f\x1f\x1f\x08')  # the revision docstring wrapped the path at its hyphen
 @given(hostile_name.filter(lambda s: s.strip() and "/" not in s and "\x00" not in s and not s.startswith(".")))
 def test_hostile_file_names_give_modules_that_parse(tmp_path_factory: pytest.TempPathFactory, stem: str) -> None:
     root = tmp_path_factory.mktemp("f")

@@ -305,6 +305,7 @@ def rehearse(context: Any, external: sa.MetaData | None = None, **options: Any) 
 
     script = ScriptDirectory.from_config(context.config)
     start, destination = context.get_starting_revision_argument(), context.get_revision_argument()
+    destination = destination or "base"  # Alembic gives `base` as None: `downgrade 0002:base --sql` wrote nothing
     down = start is not None and (
         destination == "base" or any(r.revision == destination for r in script.iterate_revisions(start, "base"))
     )
