@@ -181,11 +181,11 @@ def test_a_later_batch_outlives_a_tiny_idle_in_transaction_timeout(
     engine.dispose()
 
 
-def test_create_many_shortens_the_switch_interval_while_it_writes_and_load_leaves_it(
+def test_create_many_and_load_shorten_the_switch_interval_while_they_write_and_restore_it(
     customers: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The interval is the whole process's (runtime/overlap.py): create_many, where it pays, shortens it while
-    its batches are written and restores it; load's two batches at once, where it does not, leave it alone."""
+    """The interval is the whole process's (runtime/overlap.py): create_many and load, whose two batches at once
+    pay for it, shorten it while their batches are written, and restore it after, a failure too."""
     monkeypatch.setattr(writes, "can_overlap", lambda engine: True)
     monkeypatch.setattr(ndjson, "can_overlap", lambda engine: True)
     before = sys.getswitchinterval()
@@ -201,7 +201,17 @@ def test_create_many_shortens_the_switch_interval_while_it_writes_and_load_leave
     assert seen == [pytest.approx(overlap.SWITCH_INTERVAL)] * 2 and sys.getswitchinterval() == before
     seen.clear()
     assert _load(customers, [customer(i) for i in range(4)], 2)[1] == 4
-    assert seen == [before] * 2
+    assert seen == [pytest.approx(overlap.SWITCH_INTERVAL)] * 2 and sys.getswitchinterval() == before
+    seen.clear()
+
+    def failing(conn: sa.Connection, *rows: Any) -> list[Any]:
+        seen.append(sys.getswitchinterval())
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(customers, "send", failing)
+    with pytest.raises(RuntimeError):
+        customers.create_many([customer(i) for i in range(4)], batch_size=2)
+    assert seen and sys.getswitchinterval() == before
 
 
 def test_a_pool_of_one_connection_writes_one_batch_at_a_time(customers: Store, postgres_url: str) -> None:

@@ -45,6 +45,7 @@ from typing import Generic, TypeVar
 import sqlalchemy as sa
 
 from schemarel.runtime.dberrors import sqlstate
+from schemarel.runtime.overlap import fast_switching
 
 I = TypeVar("I")  # noqa: E741 - a work item
 T = TypeVar("T")
@@ -192,6 +193,7 @@ class Paired(Generic[I, T]):
         return _Outcome(result=result)
 
     def __enter__(self) -> Paired[I, T]:
+        fast_switching(True)  # the workers' many short waits for the server: see runtime/overlap.py
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -200,6 +202,7 @@ class Paired(Generic[I, T]):
                 self._done = self.finish()  # their results too, for `unreturned`
         finally:
             self._pool.shutdown(wait=True)
+            fast_switching(False)
 
     def unreturned(self) -> list[T]:
         """After a failure (raised by `start`, `finish` or the block): the results of the items committed

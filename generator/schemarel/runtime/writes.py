@@ -12,7 +12,7 @@ from schemarel.runtime import patch
 from schemarel.runtime.base import UPDATED_AT, Bind, StoreBase
 from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.overlap import can_overlap, switching_fast
+from schemarel.runtime.overlap import can_overlap
 from schemarel.runtime.paired import Paired
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.tablemap import RowBatch
@@ -76,7 +76,7 @@ class Writes(StoreBase):
             paired = Paired[tuple[RowBatch, list[Any]], list[Any]](
                 self.engine, lambda c, rows: self.send(c, *rows), lambda rows: self._send_batch(None, *rows), self.error
             )
-            with switching_fast(), paired:  # the process's switch interval: see runtime/overlap.py
+            with paired:
                 for prepared in self.batches(documents, batch_size):
                     for written in paired.start(self.rows_of(prepared)):
                         ids += written
