@@ -22,7 +22,7 @@ from schemarel.errors import SchemarelError
 from schemarel.runtime import exactjson
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.tablemap import Field, TableMap
-from schemarel.runtime.textmatch import Both, Exact, Like
+from schemarel.runtime.textmatch import Both, Exact, Label, Like
 
 D = TypeVar("D")
 Where = Mapping[str, Any]
@@ -261,7 +261,7 @@ def term_condition(target: Target, op: str, values: list[Any] | None, bind: Bind
         value = bind(column.type, values[0])
         cond = getattr(column, _COMPARE[op])(value)
         if op == "eq" and isinstance(column, Exact):  # the column's own `=` too: its index answers it
-            cond = Both(column.element == value, cond)
+            cond = Both(_plain(table, target.field, [value]), cond)
         if op == "ne" and target.union:  # a value of another type (an object too) differs too
             others = (table.c[f.column] for f in target.union if f.column != target.field.column)
             return sa.or_(cond, *(c.is_not(None) for c in others), *objects)
@@ -273,12 +273,21 @@ def term_condition(target: Target, op: str, values: list[Any] | None, bind: Bind
         by_name = {f.column: f for f in target.union or (target.field,)}
         for f, v in zip(target.picks or (target.field,) * len(values), values, strict=True):
             by_column.setdefault(f.column, []).append(bind(compared(table, f).type, v))  # bound in `values` order
-        return sa.or_(*(_within(compared(table, by_name[name]), bound) for name, bound in by_column.items()))
+        return sa.or_(*(_within(table, by_name[name], bound) for name, bound in by_column.items()))
     return Like(column.element, bind(sa.String(), values[0]), op)
 
 
-def _within(column: Any, values: list[Any]) -> Any:
-    return Both(column.element.in_(values), column.in_(values)) if isinstance(column, Exact) else column.in_(values)
+def _within(table: sa.Table, f: Field, values: list[Any]) -> Any:
+    column = compared(table, f)
+    return Both(_plain(table, f, values), column.in_(values)) if isinstance(column, Exact) else column.in_(values)
+
+
+def _plain(table: sa.Table, f: Field, values: list[Any]) -> Any:
+    """`=` (one value) or IN of a text or enum column as its index answers it, to be made exact by `Both`."""
+    column = table.c[f.column]
+    if f.kind == "enum":
+        return Label(column, values)
+    return column == values[0] if len(values) == 1 else column.in_(values)
 
 
 def compared(table: sa.Table, f: Field) -> Any:

@@ -1,6 +1,6 @@
 """String comparisons of filters and orderings as Python makes them (code points: case, accents and trailing
 spaces count) on every dialect: MariaDB's and MySQL's collations fold case and accents and pad with spaces
-('a' = 'A ' holds), and SQLite's LIKE folds ASCII case."""
+('a' = 'A ' holds), and SQLite's LIKE folds ASCII case; an enum's equality answered by its column's index."""
 
 from __future__ import annotations
 
@@ -92,7 +92,35 @@ class Like(_Dialected):
         return Both(self.default(), Exact(self.column).like(self.pattern, escape="/")).mysql()
 
 
-for _cls in (Exact, Both, Like):
+class Label(_Dialected):
+    """`column = values[0]` (or `column IN values`) for an enum column compared as its text, in a form its index
+    answers (the text cast `Exact` compares is no indexed expression): the column itself on SQLite (text) and
+    MySQL/MariaDB (whose collation `Both` corrects); on PostgreSQL, which refuses a string that is no label of
+    the type, the labels whose text is among the values, looked up in the type's labels once per statement
+    (an InitPlan: no label, no row). The statement's form never depends on the values (statements are cached
+    by shape, runtime/query.py)."""
+
+    __visit_name__ = "schemarel_label"
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement_list),
+    ]
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True
+
+    def __init__(self, column: Any, values: list[Any]) -> None:
+        self.column = column
+        self.values = values
+
+    def default(self) -> Any:
+        return self.column == self.values[0] if len(self.values) == 1 else self.column.in_(self.values)
+
+    def mysql(self) -> Any:
+        return self.default()
+
+
+for _cls in (Exact, Both, Like, Label):
     compiles(_cls)(lambda element, compiler, **kw: compiler.process(element.default(), **kw))
     compiles(_cls, *MYSQL)(lambda element, compiler, **kw: compiler.process(element.mysql(), **kw))
 
@@ -116,3 +144,15 @@ def _like_sqlite(element: Like, compiler: Any, **kw: Any) -> str:
         "contains": f"instr({column}, {raw}) > 0",
     }[element.how]
     return f"({column} LIKE {p} ESCAPE '/' AND {exact})"
+
+
+@compiles(Label, "postgresql")
+def _label_postgresql(element: Label, compiler: Any, **kw: Any) -> str:
+    label = sa.func.unnest(sa.func.enum_range(sa.cast(sa.null(), element.column.type))).column_valued("label")
+    as_text = sa.cast(label, sa.Text())
+    if len(element.values) == 1:
+        found = sa.select(label).where(as_text == element.values[0]).scalar_subquery()
+        return str(compiler.process(element.column == found, **kw))
+    found_all = compiler.process(sa.select(label).where(as_text.in_(element.values)).scalar_subquery(), **kw)
+    # `= ANY(ARRAY(…))`, an InitPlan too, which the index answers (`IN (SELECT …)` is a join, planned blind)
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{found_all})"
