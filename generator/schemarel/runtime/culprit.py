@@ -94,7 +94,10 @@ def locate(conn: sa.Connection, mapping: DocumentMap, subtree: Sequence[Any] | N
         raw = [sa.cast(c, sa.Text()) if postgresql else sa.type_coerce(c, sa.types.NullType()) for c in selected]
         query = statement.with_only_columns(*(r.label(f"c{i}") for i, r in enumerate(raw)), maintain_column_froms=True)
         checks = _checks(conn, tm, selected)
-        rows = conn.execution_options(yield_per=1_000).execute(query, {"root": key} if own else {})
+        # a whole table in batches; psycopg's batches are a server-side cursor, which needs a transaction
+        batched = not postgresql or conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
+        options = {"yield_per": 1_000} if batched else {}
+        rows = conn.execute(query, {"root": key} if own else {}, execution_options=options)
         found = culprit(tm, rows, checks)
         rows.close()
         if found is not None:
