@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from conftest import run_schemarel
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from projects import write_project
 from schemarel.cli.main import main
 from schemarel.render.output import current_tree
+from schemarel.runtime import exactjson
+from schemarel.runtime.values import problems
 
 COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;[0-9;]*)?m")
 
@@ -81,3 +87,44 @@ def test_no_color_turns_colour_off(project: Path, no_color: str, monkeypatch: py
     result = CliRunner().invoke(main, ["check"], color=True, env=env)
     assert result.exit_code == 1
     assert bool(COLOUR.search(result.output)) is not bool(no_color)
+
+
+# an example document's text that `load` and the Store refuse: a key given twice, or NaN / Infinity for a number
+KEYS = st.text("abcxyz", min_size=1, max_size=4)
+OBJECTS = st.dictionaries(KEYS, st.one_of(st.integers(), st.text("pq ", max_size=3)), min_size=1, max_size=4)
+
+
+@st.composite
+def refused_examples(draw: st.DrawFn) -> tuple[str, str]:
+    """(the example's text, the violation `load` names: pointer and reason)."""
+    obj = draw(OBJECTS)
+    prefix = draw(st.lists(KEYS, max_size=2))
+    key = draw(st.sampled_from(sorted(obj)))
+    inner = json.dumps(obj, indent=draw(st.sampled_from([None, 2])))
+    pointer = "#/" + "/".join([*prefix, key])
+    if draw(st.booleans()):
+        inner = inner[: inner.rindex("}")] + f', "{key}": 1}}'
+        reason = f"key {key!r} is given twice"
+    else:
+        constant = draw(st.sampled_from(["NaN", "Infinity", "-Infinity"]))
+        obj[key] = "@"
+        inner = json.dumps(obj).replace('"@"', constant)
+        reason = f"{constant} is not a JSON number"
+    for step in reversed(prefix):
+        inner = f'{{"{step}": {inner}}}'
+    return inner, f"{pointer}: {reason}"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=refused_examples())
+def test_an_example_load_refuses_is_refused_with_loads_words(tmp_path: Path, case: tuple[str, str]) -> None:
+    """`inspect --example` took a document giving a key twice or a NaN (the last key won, NaN counted as text)."""
+    text, said = case
+    root = write_project(tmp_path / uuid.uuid4().hex, {"thing": {"type": "object"}})
+    (root / "example.json").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["inspect", "thing", "--schemas", str(root / "schemas"), "--example",
+                                       str(root / "example.json")])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert f"example.json: not a JSON document ({said})" in " ".join(result.output.split()), result.output
+    (found,) = problems(exactjson.loads(text)).invalid  # what `load` and the Store say of it
+    assert str(found) == said

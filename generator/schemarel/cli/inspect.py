@@ -38,6 +38,7 @@ def inspect(schema: str | None, schemas_dir: Path, dialect: str, fmt: str, examp
     from schemarel.ir import Database
     from schemarel.normalize.normalizer import normalize
     from schemarel.runtime.exactjson import loads
+    from schemarel.runtime.values import problems
     from schemarel.schema.loader import load_schemas
 
     sources = load_schemas(schemas_dir)
@@ -45,10 +46,17 @@ def inspect(schema: str | None, schemas_dir: Path, dialect: str, fmt: str, examp
         raise click.UsageError("--example needs the SCHEMA its documents are of")
     documents = []
     for path in examples:
+        # read as `load` and the Store read a document: the text parsed exactly, then refused where it gives a
+        # key twice, a NaN or an Infinity, or a lone surrogate (each named by its pointer)
         try:
-            documents.append(loads(path.read_text(encoding="utf-8")))
-        except (ValueError, UnicodeDecodeError) as exc:
+            document = loads(path.read_bytes())
+        except ValueError as exc:
             raise click.BadParameter(f"{path}: not a JSON document ({exc})", param_hint="--example") from None
+        invalid = problems(document).invalid
+        if invalid:
+            said = "; ".join(str(v) for v in invalid)
+            raise click.BadParameter(f"{path}: not a JSON document ({said})", param_hint="--example")
+        documents.append(document)
     report = plan(Database(tuple(normalize(s) for s in sources)), sources, schema, dialect, tuple(documents))
     if fmt == "json":
         click.echo(json.dumps(report, indent=2))

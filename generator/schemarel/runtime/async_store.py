@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from schemarel.errors import DocumentNotFound
+from schemarel.runtime import culprit
 from schemarel.runtime.async_parked import AsyncParked
 from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.dbstate import check_revision
@@ -86,17 +87,27 @@ class AsyncStore:
                 raise
             raise error from exc
 
+    async def _read_error(self, exc: Exception, doc_id: Any = None) -> Exception:
+        """`Store.read_error`: a stored value that cannot be turned into a document's named (located on a
+        connection of its own, in the document `doc_id` where given), else the typed error."""
+        if culprit.read_failure(exc):
+            async with self.engine.connect() as own:
+                found = await own.run_sync(self.sync.locate, doc_id)
+            if found is not None:
+                return found
+        return self.sync.error(exc)
+
     @asynccontextmanager
     async def reading(
-        self, conn: AsyncBind | None = None, one_statement: bool = False
+        self, conn: AsyncBind | None = None, one_statement: bool = False, doc_id: Any = None
     ) -> AsyncIterator[AsyncConnection]:
         """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ on PostgreSQL);
         `one_statement`: the reading is a single statement (no BEGIN and COMMIT are sent)."""
         await self._ready()
-        if conn is not None:
-            yield conn if isinstance(conn, AsyncConnection) else await _connection(conn)
-            return
         try:
+            if conn is not None:
+                yield conn if isinstance(conn, AsyncConnection) else await _connection(conn)
+                return
             async with self.engine.connect() as own:
                 if one_statement:
                     yield await own.execution_options(isolation_level="AUTOCOMMIT")
@@ -105,8 +116,13 @@ class AsyncStore:
                     own = await own.execution_options(isolation_level="REPEATABLE READ")
                 async with own.begin():
                     yield own
-        except sa.exc.DBAPIError as exc:
-            raise self.sync.error(exc) from exc
+        except Exception as exc:  # a stored value that cannot be read is named (`_read_error`)
+            if not culprit.read_failure(exc) and (conn is not None or not isinstance(exc, sa.exc.DBAPIError)):
+                raise
+            error = await self._read_error(exc, doc_id)
+            if error is exc:
+                raise
+            raise error from exc
 
     async def create(self, document: Any, *, conn: AsyncBind | None = None) -> Any:
         """Store one document; returns its id."""
@@ -140,7 +156,7 @@ class AsyncStore:
         subtree = self.sync.reads.subtree
         if conn is None and self.direct and subtree is not None:
             return await self._direct_get(doc_id, subtree)
-        async with self.reading(conn, one_statement=self.sync.one_table) as c:
+        async with self.reading(conn, one_statement=self.sync.one_table, doc_id=doc_id) as c:
             return await c.run_sync(self.sync.get_on, doc_id)
 
     async def _direct_get(self, doc_id: Any, subtree: list[Any]) -> Any:
@@ -156,13 +172,15 @@ class AsyncStore:
                 return reads.split(await cursor.fetchall())
             return await _snapshot_rows(driver, [reads.sql(s) for s in subtree], params)
 
-        rows = await self._on_driver(read, autocommit=reads.whole is not None)
+        rows = await self._on_driver(read, autocommit=reads.whole is not None, reading=True, doc_id=doc_id)
         found = reads.from_subtree(rows)
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
 
-    async def _on_driver(self, work: Callable[[Any], Awaitable[T]], *, autocommit: bool) -> T:
+    async def _on_driver(
+        self, work: Callable[[Any], Awaitable[T]], *, autocommit: bool, reading: bool = False, doc_id: Any = None
+    ) -> T:
         """`work` on psycopg's async connection itself, without the Connection and AsyncConnection around it
         (their greenlets and tasks cost a third of a call): in autocommit mode (one statement: its own
         transaction) the connection kept for it (`AsyncParked`, `work` given its cursor), else a pooled one
@@ -177,8 +195,8 @@ class AsyncStore:
                 return await work(pooled.driver_connection)
             finally:
                 await greenlet_spawn(pooled.close)
-        except Exception as exc:
-            error = self.sync.error(exc)
+        except Exception as exc:  # a read's stored value that cannot be read is named (`_read_error`)
+            error = await self._read_error(exc, doc_id) if reading else self.sync.error(exc)
             if error is exc:
                 raise
             raise error from exc
@@ -191,7 +209,7 @@ class AsyncStore:
             await cursor.execute(sql, params, prepare=True)
             return await cursor.fetchall()  # type: ignore[no-any-return]
 
-        return await self._on_driver(read, autocommit=True)
+        return await self._on_driver(read, autocommit=True, reading=True)
 
     async def get_by(self, *, conn: AsyncBind | None = None, **unique: Any) -> Any:
         if conn is None and self.direct and self.sync.one_table:  # `Store.get_by`'s direct path

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from schemarel.errors import DocumentInvalid, DocumentNotFound, ValueRejected
 from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
-from schemarel.runtime import exactjson, patch
+from schemarel.runtime import culprit, exactjson, patch
 from schemarel.runtime.bulk import Writer, writer_for
 from schemarel.runtime.connect import engine_for, prepare_sqlite
 from schemarel.runtime.dberrors import translate, write_refused
@@ -151,25 +151,52 @@ class StoreBase:
         document), else `exc` itself."""
         return translate(exc, self.database) or migration_required(exc) or write_refused(exc) or exc
 
+    def read_error(self, exc: Exception, doc_id: Any = None) -> Exception:
+        """`error` of a failure that may come from reading: a stored value that cannot be turned into a
+        document's is named (`culprit`; in the document `doc_id` where given), else the typed error."""
+        if culprit.read_failure(exc):
+            with self.engine.connect() as own:
+                found = self.locate(own, doc_id)
+            if found is not None:
+                return found
+        return self.error(exc)
+
+    def locate(self, conn: sa.Connection, doc_id: Any = None) -> Exception | None:
+        """The refusal naming a stored value no read can turn into a document's (see `culprit.locate`), in the
+        document `doc_id` where given."""
+        key = None if doc_id is None else self._key(doc_id)
+        return culprit.locate(conn, self.mapping, self.reads.subtree, key)  # type: ignore[no-any-return]
+
     def snapshot(self) -> Any:
         """A connection reading one snapshot (REPEATABLE READ on PostgreSQL), for `conn=` of several reads."""
-        return self._reading(None)
+        return self._reading(None, locating=False)  # the caller's reads name what they cannot read
 
     @contextmanager
-    def _reading(self, conn: Bind | None, one_statement: bool = False) -> Iterator[sa.Connection]:
+    def _reading(
+        self, conn: Bind | None, one_statement: bool = False, doc_id: Any = None, locating: bool = True
+    ) -> Iterator[sa.Connection]:
         """The caller's connection, or one of ours reading one snapshot (REPEATABLE READ where there is one);
-        `one_statement`: the reading is a single statement (no BEGIN and COMMIT are sent)."""
-        if conn is not None:
-            yield conn if isinstance(conn, sa.Connection) else conn.connection()
-            return
+        `one_statement`: the reading is a single statement (no BEGIN and COMMIT are sent). A stored value that
+        cannot be read is named (`read_error`; `doc_id`: the one document read) where `locating`: not around the
+        caller's own code (`snapshot`), whose errors are not reads."""
         options = {"isolation_level": "REPEATABLE READ"} if self.engine.dialect.name == "postgresql" else {}
         if one_statement:
             options = {"isolation_level": "AUTOCOMMIT"}
         try:
+            if conn is not None:
+                yield conn if isinstance(conn, sa.Connection) else conn.connection()
+                return
             with self.engine.connect().execution_options(**options) as own, own.begin():
                 yield own
-        except sa.exc.DBAPIError as exc:
-            raise self.error(exc) from exc
+        except Exception as exc:
+            if not (locating and culprit.read_failure(exc)) and (
+                conn is not None or not isinstance(exc, sa.exc.DBAPIError)
+            ):
+                raise
+            error = self.read_error(exc, doc_id) if locating else self.error(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def get_on(self, c: sa.Connection, doc_id: Any) -> Any:
         key = self._key(doc_id)

@@ -32,11 +32,11 @@ class Lookups(StoreBase):
     def get(self, doc_id: Any, *, conn: Bind | None = None) -> Any:
         """The document as stored; raises DocumentNotFound."""
         if conn is None and self.direct.enabled:
-            rows = self._direct_rows(self.one_sql(("get",), self._key_column), {"v": self._key(doc_id)})
+            rows = self._direct_rows(self.one_sql(("get",), self._key_column), {"v": self._key(doc_id)}, doc_id)
             return self.one_found(rows, "id", doc_id)
         if conn is None and self.direct.psycopg and self.reads.subtree is not None:
             return self._direct_document(doc_id)
-        with self._reading(conn, one_statement=self.one_table) as c:
+        with self._reading(conn, one_statement=self.one_table, doc_id=doc_id) as c:
             return self.get_on(c, doc_id)
 
     def _direct_document(self, doc_id: Any) -> Any:
@@ -54,17 +54,18 @@ class Lookups(StoreBase):
         except DocumentNotFound:
             raise
         except Exception as exc:
-            raise self.error(exc) from exc
+            raise self.read_error(exc, doc_id) from exc
         if not found:
             raise DocumentNotFound(self.name, doc_id)
         return found[0][1]
 
-    def _direct_rows(self, sql: str, params: dict[str, Any]) -> list[Any]:
-        """The rows of one statement sent through psycopg (`DirectReads.run`); database refusals as typed errors."""
+    def _direct_rows(self, sql: str, params: dict[str, Any], doc_id: Any = None) -> list[Any]:
+        """The rows of one statement sent through psycopg (`DirectReads.run`); database refusals as typed errors,
+        a stored value that cannot be read named (in the document `doc_id` where given)."""
         try:
             return self.direct.run(sql, params)
         except Exception as exc:
-            raise self.error(exc) from exc
+            raise self.read_error(exc, doc_id) from exc
 
     def one_sql(self, key: Any, column: Any) -> str:
         """The SQL of a document held in one row, by the value of `column` bound as `v` (compiled once per `key`):
@@ -204,7 +205,7 @@ class Lookups(StoreBase):
                 try:
                     return reads.fetch(cursor, sql, params, contiguous)
                 except Exception as exc:
-                    raise self.error(exc) from exc
+                    raise self.read_error(exc) from exc
 
             count = size if limit is None else min(size, limit)
             if count <= 0:
@@ -237,7 +238,7 @@ class Lookups(StoreBase):
             contiguous = not filters and not order.keys  # every document, in key order
             items, rows = self.reads.page(conn, sql, params, contiguous)
         except Exception as exc:
-            raise self.error(exc) from exc
+            raise self.read_error(exc) from exc
         return items, order.next_position(rows, size, self.root)
 
     def page_found(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from schemarel.errors import ConcurrentUpdate, DocumentNotFound, StoreError
 from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
+from schemarel.runtime import culprit
 from schemarel.runtime.documents import DocumentMap, json_value
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.tablemap import RowBatch, TableMap
@@ -184,10 +185,17 @@ class Patcher:
         return store.read_row(rows[0])
 
     def apply(self, c: sa.Connection, doc_id: Any, merge: Any, if_match: Any, planned: dict[str, Any] | None) -> Any:
-        """The patch on `c` (a transaction, or one statement when planned for a one-table document)."""
-        if planned is not None:
-            return self._planned(c, doc_id, planned)
-        return self._merged(c, doc_id, merge, if_match)
+        """The patch on `c` (a transaction, or one statement when planned for a one-table document). A patch reads
+        the document: a stored value no document can hold is named (`culprit`, on `c`: the rows as it sees them)."""
+        try:
+            if planned is not None:
+                return self._planned(c, doc_id, planned)
+            return self._merged(c, doc_id, merge, if_match)
+        except Exception as exc:
+            found = self.store.locate(c, doc_id) if culprit.read_failure(exc) else None
+            if found is None:
+                raise
+            raise found from exc
 
     def _planned(self, c: sa.Connection, doc_id: Any, values: dict[str, Any]) -> Any:
         store = self.store

@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from schemarel.errors import StoreError
-from schemarel.runtime import exactjson, marks
+from schemarel.runtime import marks
+from schemarel.runtime.culprit import UNREADABLE, unreadable
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.rowread import compile_reads
 from schemarel.runtime.tablemap import TableMap
@@ -243,31 +243,6 @@ class ReadPlan:
                 except UNREADABLE as exc:  # the rows again, to find the one (a result may be read only once)
                     raise unreadable(tm, fetch(tm, parents), exc) from exc
         return result
-
-
-# what turning a stored value into a document's raises where the value is none of its column's kind: a row that
-# another program wrote (SQLite keeps 'yesterday' in a DATETIME column, 'abc' in a BIGINT one), or JSON text
-# that is not JSON
-UNREADABLE = (ValueError, TypeError, ArithmeticError)
-
-
-def unreadable(tm: TableMap, rows: Rows, error: Exception) -> StoreError:
-    """The refusal of a read that met a stored value it cannot turn into a document's, naming the table, the
-    column, the row's key and the value (found by decoding the rows' values one by one, on this failure only)."""
-    for row in rows:
-        for i, f in enumerate(tm.fields):
-            value = row[tm.read_offset + i]
-            decode = exactjson.loads if f.json else f.from_db
-            if value is None or decode is None:
-                continue
-            try:
-                decode(value)
-            except UNREADABLE as found:
-                return StoreError(
-                    f"{tm.sa_table.name}.{f.column} of the row whose {tm.key} is {row[0]!r} holds {value!r}, which "
-                    f"is no {f.kind} value (written there by something else than schemarel?): {found}"
-                )
-    return StoreError(f"a row of {tm.sa_table.name} cannot be read: {error.__class__.__name__}: {error}")
 
 
 def _null(column: Any) -> Any:
