@@ -66,8 +66,15 @@ class Builder:
             child_key = move.child.primary_key.columns[0]
             moving = mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
             up += take("move", move, [moving])
+        # MySQL refuses to change the collation of a column a foreign key ties to another unless it stops checking
+        # foreign keys meanwhile: both ends get the same one by the end of the phase
+        recollated = any(c.what == "collation" for c in self.d.changes)
+        if recollated:
+            up.append(mo.paired(_foreign_key_checks(False), _foreign_key_checks(True)))
         for pair in self.d.pairs:
             up += take("alter_columns", pair.new.name, self.alter_columns(pair))
+        if recollated:
+            up.append(mo.paired(_foreign_key_checks(True), _foreign_key_checks(False)))
         for pair in self.d.pairs:
             up += take("drop_columns", pair.new.name, self.drop_columns(pair))
         for table in reversed(self.d.dropped_tables):
@@ -223,6 +230,7 @@ class Builder:
         before: list[ops.MigrateOperation] = []
         alters: list[ops.MigrateOperation] = []
         new_t = self.new_md.tables[t]
+        retyped: list[tuple[sa.Column[Any], sa.Column[Any]]] = []
         for col in pair.new.columns:
             if (t, col.name) in self.moved and not col.nullable:
                 alters.append(ops.AlterColumnOp(t, col.name, existing_type=new_t.c[col.name].type,
@@ -234,9 +242,9 @@ class Builder:
             type_changed = old_col.type != col.type and not (old_col.type.kind == col.type.kind == "enum")
             keyed_text = old_col.type == col.type and col.type.kind in ("text", "varchar")
             if keyed_text and _mysql_type(o) != _mysql_type(n):
-                # a text column joins or leaves a key: MySQL keys it as varchar(255), keeps it as TEXT otherwise
-                up, down = (_retype(t, a, b) for a, b in ((o, n), (n, o)))
-                before.append(mo.paired(up, down))
+                # a text column joins or leaves a key (MySQL keys it as varchar(255), keeps it as TEXT
+                # otherwise), or changes collation there: one MySQL branch for the table's columns
+                retyped.append((o, n))
             default_changed = old_col.default != col.default and (t, col.name) not in self.enum_columns
             nullable_changed = old_col.nullable != col.nullable
             if not (type_changed or default_changed or nullable_changed or old_col.comment != col.comment):
@@ -260,6 +268,9 @@ class Builder:
                     modify_comment=n.comment if old_col.comment != col.comment else False,
                 )
             )
+        if retyped:
+            down = [(b, a) for a, b in reversed(retyped)]
+            before.insert(0, mo.paired(_retype(t, retyped), _retype(t, down)))
         result = [*before, ops.ModifyTableOps(t, alters)] if alters else before
         if pair.old.comment != pair.new.comment:
             set_comment = ops.CreateTableCommentOp(t, pair.new.comment, existing_comment=pair.old.comment)
@@ -306,12 +317,20 @@ def _existing(column: sa.Column[Any]) -> dict[str, Any]:
     return {"existing_server_default": column.server_default, "existing_comment": column.comment}
 
 
-def _retype(table: str, a: sa.Column[Any], b: sa.Column[Any]) -> mo.Branch:
-    """Column `a` gets the type of `b`, on MySQL/MariaDB only."""
-    alter = ops.AlterColumnOp(
-        table, a.name, existing_type=a.type, existing_nullable=a.nullable, modify_type=b.type, **_existing(a)
-    )
-    return mo.Branch([], [], [ops.ModifyTableOps(table, [alter])])
+def _retype(table: str, columns: Sequence[tuple[sa.Column[Any], sa.Column[Any]]]) -> mo.Branch:
+    """Each column `a` of `(a, b)` gets the type of `b`, on MySQL/MariaDB only."""
+    alters: list[ops.MigrateOperation] = [
+        ops.AlterColumnOp(
+            table, a.name, existing_type=a.type, existing_nullable=a.nullable, modify_type=b.type, **_existing(a)
+        )
+        for a, b in columns
+    ]
+    return mo.Branch([], [], [ops.ModifyTableOps(table, alters)])
+
+
+def _foreign_key_checks(on: bool) -> mo.Branch:
+    """MySQL/MariaDB's session setting that checks foreign keys, on or off (MySQL only)."""
+    return mo.Branch([], [], [ops.ExecuteSQLOp(f"SET foreign_key_checks = {int(on)}")])
 
 
 def _mysql_type(column: sa.Column[Any]) -> str:
