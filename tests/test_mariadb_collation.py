@@ -15,8 +15,9 @@ from filter_semantics import SETTINGS
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from pathtools import alembic, execute, ok, scalar, schemarel
+from projects import generate, write_project
 from runtime_helpers import customer, open_store, stored_as_given
-from schemarel import ConstraintViolation
+from schemarel import ConstraintViolation, Store
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect
 
@@ -171,3 +172,88 @@ def test_each_server_gets_its_name_of_the_exact_collation(dialect: sa.engine.Dia
             assert compiled.endswith(spelled), (kind, compiled)
         legacy = str(sa_type(column, {}, keyed, exact=False).compile(dialect=dialect))
         assert "COLLATE" not in legacy, (kind, legacy)
+
+
+TEAM = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://example.com/team.schema.json",
+    "title": "Team",
+    "type": "object",
+    "x-sql": {"primaryKey": {"property": "code"}},
+    "properties": {
+        "code": {"type": "string", "maxLength": 40},
+        "members": {"type": "array", "items": {"type": "string"}},
+        "labels": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"tags": {"type": "array", "items": {"type": "string"}}},
+            },
+        },
+    },
+    "required": ["code"],
+}
+
+
+def _as_generated_before(root: Path) -> None:
+    """The project as schemarel generated it before string columns were exact: its first revision without the
+    collation, its snapshot without `exact_text` (`generate --rehash` then takes the files as they are)."""
+    for revision in (root / "generated" / "migrations" / "versions").glob("0001_*.py"):
+        text = revision.read_text()
+        revision.write_text(
+            text.replace('collation="utf8mb4_nopad_bin", ', "").replace('collation="utf8mb4_nopad_bin"', "")
+        )
+    snapshot = root / "generated" / "migrations" / "snapshots" / "0001.json"
+    data = json.loads(snapshot.read_text())
+    del data["database"]["exact_text"]
+    snapshot.write_text(json.dumps(data))
+
+
+def test_generate_gives_an_earlier_project_exact_keys_and_foreign_keys(tmp_path: Path, mysql_url: str) -> None:
+    """A project generated before: the next `generate` writes the revision (once), which changes keys that
+    foreign keys tie together, resumes after a failure, and whose downgrade refuses keys that would collide."""
+    root = write_project(tmp_path / "project", {"team": TEAM})
+    assert generate(root).exit_code == 0
+    _as_generated_before(root)
+    made = generate(root, "--rehash")
+    assert made.exit_code == 0, made.output
+    assert generate(root).exit_code == 0  # nothing changed since: no third revision
+    versions = sorted(p.name[:4] for p in (root / "generated" / "migrations" / "versions").glob("*.py"))
+    assert versions == ["0001", "0002"], versions
+    ok(schemarel(root, mysql_url, "upgrade", "0001"))
+    assert _collation(mysql_url, "teams", "code") != "utf8mb4_nopad_bin"
+    store = Store(mysql_url, "team", source=root / "generated", check=False)
+    try:
+        store.create({"code": "Ab", "members": ["x"], "labels": {"k": {"tags": ["t"]}}})
+    finally:
+        store.close()
+
+    # the upgrade fails at a foreign key's column, after the statements before it committed (MariaDB's DDL
+    # commits by itself: the foreign keys are dropped, `teams.code` changed); run again, it resumes there
+    execute(mysql_url, "ALTER TABLE team_labels RENAME COLUMN team_code TO away")
+    assert schemarel(root, mysql_url, "upgrade", "head").returncode != 0
+    execute(mysql_url, "ALTER TABLE team_labels RENAME COLUMN away TO team_code")
+    ok(schemarel(root, mysql_url, "upgrade", "head"))
+    for column in (
+        ("teams", "code"),
+        ("team_members", "team_code"),
+        ("team_labels", "team_code"),
+        ("team_labels", "key"),
+    ):
+        assert _collation(mysql_url, *column) == "utf8mb4_nopad_bin", column
+    assert _foreign_keys(mysql_url) == 3
+
+    document = {"code": "ab", "members": ["x"], "labels": {"K": {"tags": ["t"]}, "k": {"tags": []}}}
+    stored_as_given(mysql_url, "team", document, root / "generated")
+    refused = schemarel(root, mysql_url, "downgrade", "0001")
+    assert refused.returncode != 0 and "`teams` (code)" in refused.stderr, refused.stderr
+    assert _collation(mysql_url, "teams", "code") == "utf8mb4_nopad_bin"
+    execute(mysql_url, "DELETE FROM teams WHERE code = 'ab'")
+    ok(schemarel(root, mysql_url, "downgrade", "0001"))
+    assert _collation(mysql_url, "team_labels", "team_code") != "utf8mb4_nopad_bin"
+    assert _foreign_keys(mysql_url) == 3
+
+
+def _foreign_keys(url: str) -> int:
+    query = "SELECT count(*) FROM information_schema.referential_constraints WHERE constraint_schema = database()"
+    return int(scalar(url, query))

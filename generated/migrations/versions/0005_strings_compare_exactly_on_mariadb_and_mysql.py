@@ -22,9 +22,6 @@ depends_on = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name not in ("postgresql", "sqlite"):
-        op.execute("SET foreign_key_checks = 0")
-
-    if op.get_bind().dialect.name not in ("postgresql", "sqlite"):
         with op.batch_alter_table("customer_profiles", schema=None) as batch_op:
             batch_op.alter_column(
                 "first_name",
@@ -171,9 +168,6 @@ def upgrade() -> None:
                 existing_server_default="USD",
             )
 
-    if op.get_bind().dialect.name not in ("postgresql", "sqlite"):
-        op.execute("SET foreign_key_checks = 1")
-
 
 def downgrade() -> None:
     protect_data(
@@ -184,9 +178,6 @@ def downgrade() -> None:
             ("collides", "customer_profile_emails", None, ["customer_profile_id", "email"]),
         ],
     )
-    if op.get_bind().dialect.name not in ("postgresql", "sqlite"):
-        op.execute("SET foreign_key_checks = 0")
-
     if op.get_bind().dialect.name not in ("postgresql", "sqlite"):
         with op.batch_alter_table("profiles", schema=None) as batch_op:
             batch_op.alter_column(
@@ -317,6 +308,3 @@ def downgrade() -> None:
                 existing_comment="Given name.",
                 existing_nullable=False,
             )
-
-    if op.get_bind().dialect.name not in ("postgresql", "sqlite"):
-        op.execute("SET foreign_key_checks = 1")

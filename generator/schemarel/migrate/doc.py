@@ -66,8 +66,9 @@ def watch_lines(changes: Sequence[Change]) -> list[str]:
     if ("alter", "collation") in kinds:
         notes.append(
             "**MariaDB and MySQL rebuild each table whose columns change collation** (a copy of the table); "
-            "foreign key checks are off until both ends of each key have the new one. PostgreSQL and SQLite "
-            "are left as they are: they compare strings exactly already."
+            "the foreign keys between such columns are dropped until both ends have the new one (MariaDB "
+            "refuses the change otherwise). PostgreSQL and SQLite are left as they are: they compare strings "
+            "exactly already."
         )
     if ("add", "enum value") in kinds:
         notes.append(

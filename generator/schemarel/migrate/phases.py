@@ -18,7 +18,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.sql.elements import conv
 
 from schemarel.errors import pointer
-from schemarel.ir import Column, Table
+from schemarel.ir import Column, ForeignKey, Table
 from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Diff
@@ -66,15 +66,15 @@ class Builder:
             child_key = move.child.primary_key.columns[0]
             moving = mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
             up += take("move", move, [moving])
-        # MySQL refuses to change the collation of a column a foreign key ties to another unless it stops checking
-        # foreign keys meanwhile: both ends get the same one by the end of the phase
-        recollated = any(c.what == "collation" for c in self.d.changes)
-        if recollated:
-            up.append(mo.paired(_foreign_key_checks(False), _foreign_key_checks(True)))
+        # MariaDB refuses to change the collation of a column a foreign key ties to another (even with its
+        # checks off): such keys go while both ends change, on MySQL/MariaDB only, and come back after
+        tied = self.recollated_foreign_keys()
+        if tied:
+            up.append(mo.paired(_foreign_keys(tied, create=False), _foreign_keys(tied, create=True)))
         for pair in self.d.pairs:
             up += take("alter_columns", pair.new.name, self.alter_columns(pair))
-        if recollated:
-            up.append(mo.paired(_foreign_key_checks(True), _foreign_key_checks(False)))
+        if tied:
+            up.append(mo.paired(_foreign_keys(tied, create=True), _foreign_keys(tied, create=False)))
         for pair in self.d.pairs:
             up += take("drop_columns", pair.new.name, self.drop_columns(pair))
         for table in reversed(self.d.dropped_tables):
@@ -83,6 +83,18 @@ class Builder:
         for pair in self.d.pairs:
             up += take("add_constraints", pair.new.name, self.add_constraints(pair))
         return up
+
+    def recollated_foreign_keys(self) -> list[tuple[str, ForeignKey]]:
+        """(table, key) of the foreign keys kept by this revision whose columns, or the ones they refer to,
+        change collation on MySQL/MariaDB."""
+        changing = {c.name for c in self.d.changes if c.what == "collation"}
+        tied = []
+        for pair in self.d.pairs:
+            for _, fk in match_foreign_keys(pair):
+                ends = [f"{pair.new.name}.{c}" for c in fk.columns] + [f"{fk.ref_table}.{c}" for c in fk.ref_columns]
+                if not fk.external and changing.intersection(ends):
+                    tied.append((pair.new.name, fk))
+        return tied
 
     # -- renames ----------------------------------------------------------------------------------------------
     def renames(self, pair: TablePair) -> list[ops.MigrateOperation]:
@@ -328,9 +340,17 @@ def _retype(table: str, columns: Sequence[tuple[sa.Column[Any], sa.Column[Any]]]
     return mo.Branch([], [], [ops.ModifyTableOps(table, alters)])
 
 
-def _foreign_key_checks(on: bool) -> mo.Branch:
-    """MySQL/MariaDB's session setting that checks foreign keys, on or off (MySQL only)."""
-    return mo.Branch([], [], [ops.ExecuteSQLOp(f"SET foreign_key_checks = {int(on)}")])
+def _foreign_keys(keys: Sequence[tuple[str, ForeignKey]], create: bool) -> mo.Branch:
+    """The foreign keys `(table, key)` created, or dropped, on MySQL/MariaDB only."""
+    made: list[ops.MigrateOperation] = [
+        ops.CreateForeignKeyOp(
+            conv(fk.name), table, fk.ref_table, list(fk.columns), list(fk.ref_columns), ondelete=fk.ondelete
+        )  # fmt: skip
+        if create
+        else ops.DropConstraintOp(conv(fk.name), table, type_="foreignkey")
+        for table, fk in keys
+    ]
+    return mo.Branch([], [], made)
 
 
 def _mysql_type(column: sa.Column[Any]) -> str:
