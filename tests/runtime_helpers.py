@@ -50,6 +50,16 @@ def migrated_store(url: str, schema: str) -> Store:
     return Store(url, schema, source=GENERATED)
 
 
+def stored_as_given(url: str, schema: str, document: Any, source: Path) -> None:
+    """`document` stored through a Store of the generated package at `source` reads back as it was given."""
+    store = Store(url, schema, source=source)
+    try:
+        doc_id = store.create(document)
+        assert store.get(doc_id) == document
+    finally:
+        store.close()
+
+
 def add_users(store: Store, ids: list[str], conn: sa.Connection | None = None) -> None:
     users = store.metadata.tables["users"]
     if conn is None:

@@ -35,13 +35,19 @@ class CustomerProfile(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), default=uuid.uuid4, server_default=uuid_default(), nullable=False)
     first_name: Mapped[str] = mapped_column(
-        sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False, comment="Given name."
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"),
+        nullable=False,
+        comment="Given name.",
     )
     middle_name: Mapped[str | None] = mapped_column(
-        sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=True, comment="Optional middle/initial."
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"),
+        nullable=True,
+        comment="Optional middle/initial.",
     )
     last_name: Mapped[str] = mapped_column(
-        sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False, comment="Family name."
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"),
+        nullable=False,
+        comment="Family name.",
     )
     marketing_emails_enabled: Mapped[bool] = mapped_column(
         sa.Boolean(), nullable=False, comment="Whether the customer opted in to marketing email."
@@ -108,19 +114,29 @@ class CustomerProfileAddress(Base):
 
     customer_profile_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), nullable=False)
     line1: Mapped[str] = mapped_column(
-        sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"),
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"),
         nullable=False,
         comment="Required when address present.",
     )
     line2: Mapped[str | None] = mapped_column(
-        sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=True, comment="Optional second line."
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"),
+        nullable=True,
+        comment="Optional second line.",
     )
-    city: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False)
-    state: Mapped[str] = mapped_column(sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False)
+    city: Mapped[str] = mapped_column(
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"), nullable=False
+    )
+    state: Mapped[str] = mapped_column(
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"), nullable=False
+    )
     postal_code: Mapped[str] = mapped_column(
-        sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb"), nullable=False
+        sa.Text().with_variant(mysql.LONGTEXT(collation="utf8mb4_nopad_bin"), "mysql", "mariadb"), nullable=False
     )
-    country: Mapped[str] = mapped_column(sa.String(2), nullable=False, comment="ISO 3166-1 alpha-2.")
+    country: Mapped[str] = mapped_column(
+        sa.String(2).with_variant(mysql.VARCHAR(collation="utf8mb4_nopad_bin", length=2), "mysql", "mariadb"),
+        nullable=False,
+        comment="ISO 3166-1 alpha-2.",
+    )
 
     customer_profile: Mapped[CustomerProfile] = relationship(back_populates="address")
 
@@ -153,7 +169,11 @@ class CustomerProfileEmail(Base):
         sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
     )
     customer_profile_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid(), nullable=False)
-    email: Mapped[str] = mapped_column(sa.String(320), nullable=False, comment="Enforces RFC 5321 max length.")
+    email: Mapped[str] = mapped_column(
+        sa.String(320).with_variant(mysql.VARCHAR(collation="utf8mb4_nopad_bin", length=320), "mysql", "mariadb"),
+        nullable=False,
+        comment="Enforces RFC 5321 max length.",
+    )
 
     customer_profile: Mapped[CustomerProfile] = relationship(back_populates="emails")
 
@@ -193,6 +213,10 @@ class CustomerProfilePhoneNumber(Base):
         nullable=False,
         comment="Kind of line.",
     )
-    number: Mapped[str] = mapped_column(sa.String(16), nullable=False, comment="Supports E.164 (max 15 digits + `+`).")
+    number: Mapped[str] = mapped_column(
+        sa.String(16).with_variant(mysql.VARCHAR(collation="utf8mb4_nopad_bin", length=16), "mysql", "mariadb"),
+        nullable=False,
+        comment="Supports E.164 (max 15 digits + `+`).",
+    )
 
     customer_profile: Mapped[CustomerProfile] = relationship(back_populates="phone_numbers")

@@ -48,13 +48,13 @@ class Profile(Base):
         comment="The user this profile belongs to; `users` is owned by the auth library, not by schemarel.",
     )
     timezone: Mapped[str] = mapped_column(
-        sa.String(64),
+        sa.String(64).with_variant(mysql.VARCHAR(collation="utf8mb4_nopad_bin", length=64), "mysql", "mariadb"),
         server_default="UTC",
         nullable=False,
         comment="IANA time zone name, such as `Europe/Paris`; `UTC` when the user never chose one.",
     )
     currency: Mapped[str] = mapped_column(
-        sa.String(3),
+        sa.String(3).with_variant(mysql.VARCHAR(collation="utf8mb4_nopad_bin", length=3), "mysql", "mariadb"),
         server_default="USD",
         nullable=False,
         comment="ISO 4217 code of the currency amounts are shown in.",

@@ -204,6 +204,9 @@ class Database:
     """All schemas together: the relational model one migration revision brings the database to."""
 
     schemas: tuple[SchemaModel, ...]
+    # string columns compare exactly on MariaDB/MySQL (`sql.kinds.MYSQL_EXACT`); False: a model recorded before
+    # they did, whose columns have the server's collation (the next revision gives them the exact one)
+    exact_text: bool = True
 
     @property
     def tables(self) -> tuple[Table, ...]:
@@ -281,5 +284,6 @@ def database_from_snapshot(data: dict[str, Any]) -> Database:
                 enums=tuple(EnumType(e["name"], tuple(e["values"])) for e in s["enums"]),
             )
             for s in data["schemas"]
-        )
+        ),
+        exact_text=data.get("exact_text", False),
     )

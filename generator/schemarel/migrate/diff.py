@@ -26,7 +26,8 @@ from schemarel.migrate.match import (
     widens,
 )
 from schemarel.sql.checks import RULES
-from schemarel.sql.spelling import display_default, display_type
+from schemarel.sql.kinds import MYSQL_EXACT
+from schemarel.sql.spelling import display_default, display_type, inexact_columns
 from schemarel.sql.types import INT_RANGES
 
 # What `protect_data` checks (schemarel.support.preconditions spells them; revisions are history, so frozen):
@@ -210,6 +211,21 @@ class _Describer:
                      "NULL" if new.nullable else "NOT NULL", pointer=ptr, destructive=reason,
                      undo_destructive=undo, check=check,
                      undo_check=("not_null", *new_at) if not old.nullable else ())  # fmt: skip
+        if (
+            old.type == new.type
+            and new.type.kind in ("text", "varchar")
+            and _exact(self.d.old, pair.old, old) != (exact := _exact(self.d.new, pair.new, new))
+        ):  # MariaDB/MySQL only (`sql.kinds.MYSQL_EXACT`): the column there gets the other collation
+            server, binary = "the server's default", MYSQL_EXACT
+            undo = (
+                f"gives `{name}` the server's collation again on MariaDB/MySQL, which takes values that differ only "
+                "in case, accents or trailing spaces as equal: a key or unique value repeated that way fails the "
+                "downgrade"
+            )
+            collides = _collisions(self.d, pair, new.name)
+            self.add("alter", "collation", name, *((server, binary) if exact else (binary, server)), pointer=ptr,
+                     undo_destructive=undo if exact else "", destructive="" if exact else undo,
+                     undo_check=collides if exact else (), check=() if exact else collides)  # fmt: skip
         if old.default != new.default:
             self.add("alter", "default", name, display_default(old), display_default(new), pointer=ptr)
         if old.comment != new.comment:
@@ -276,6 +292,29 @@ class _Describer:
                          destructive=f"removes value {value!r} from `{change.new.name}`: "
                          "rows holding it would fail the upgrade",
                          check=("enum_values", *old_at, (value,)))  # fmt: skip
+
+
+def _exact(db: Database, table: Table, column: Column) -> bool:
+    """Whether the string column compares exactly on MariaDB/MySQL in the model `db` (`spelling.type_spec`)."""
+    return db.exact_text and column.name not in inexact_columns(table)
+
+
+def _collisions(d: Diff, pair: TablePair, column: str) -> DataCheck:
+    """The check of the key or unique constraint whose values `column`'s collation change may make collide
+    (`("collides", …)`): each constraint is checked by its first string column changing collation, a column
+    in two by the first of them (the primary key), so that every column carries one check at most."""
+    changing = [
+        c.name
+        for c in pair.new.columns
+        if c.name in pair.columns and c.type.kind in ("text", "varchar") and c.type == pair.old_column(c.name).type
+        and _exact(d.old, pair.old, pair.old_column(c.name)) != _exact(d.new, pair.new, c)
+    ]  # fmt: skip
+    owners: dict[str, tuple[str, ...]] = {}
+    for constraint in (pair.new.primary_key, *pair.new.uniques):
+        owner = next((c for c in constraint.columns if c in changing and c not in owners), None)
+        if owner is not None:
+            owners[owner] = constraint.columns
+    return ("collides", pair.new.name, None, list(owners[column])) if column in owners else ()
 
 
 def _old_names(pair: TablePair, columns: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -34,6 +34,8 @@ def _line(c: Change) -> str:
             f"Switched the primary key of {name}: {md_code(c.before)} → {md_code(c.after)}; every row keeps its "
             "data and the tables referring to it follow the new key (the upgrade refuses NULL or repeated values)."
         )
+    if (c.action, c.what) == ("alter", "collation"):
+        return f"On MariaDB/MySQL, {name} now compares by {md_code(c.after)} (it compared by {c.before})."
     if c.action == "alter":
         return f"Altered {c.what} of {name}: {_value(c.before)} → {_value(c.after)}."
     verb = {"add": "Added", "drop": "Dropped"}[c.action]
@@ -60,6 +62,13 @@ def watch_lines(changes: Sequence[Change]) -> list[str]:
             "**Type changes rewrite the table**: PostgreSQL holds an ACCESS EXCLUSIVE lock while it casts every "
             "row, and SQLite rebuilds the table; plan a window for large tables. Values the new type would not "
             "keep as written (too long, out of range, not convertible) make it refuse before changing anything."
+        )
+    if ("alter", "collation") in kinds:
+        notes.append(
+            "**MariaDB and MySQL rebuild each table whose columns change collation** (a copy of the table); "
+            "the foreign keys between such columns are dropped until both ends have the new one (MariaDB "
+            "refuses the change otherwise). PostgreSQL and SQLite are left as they are: they compare strings "
+            "exactly already."
         )
     if ("add", "enum value") in kinds:
         notes.append(
@@ -123,6 +132,12 @@ def revert_lines(changes: Sequence[Change]) -> list[str]:
     if unique:
         lines.append(
             f"Reverting adds {', '.join(unique)} back: rows repeating a value since the upgrade make it refuse."
+        )
+    folded = [md_code(r.name) for r in undone if r.what == "collation" and r.check]
+    if folded:
+        lines.append(
+            f"Reverting gives the keys {', '.join(folded)} the server's collation back on MariaDB/MySQL: rows "
+            "whose values differ only in case, accents or trailing spaces make it refuse before changing anything."
         )
     reported = ("type", "nullability", "primary key")
     lines += [f"Reverting {r.destructive}." for r in undone if r.destructive and r.what in reported]

@@ -19,14 +19,14 @@ from schemarel.migrate.diff import Change, diff
 from schemarel.migrate.planned import Plan, assemble, finish
 from schemarel.sql.checks import constraint_source
 from schemarel.sql.kinds import SAType
-from schemarel.sql.spelling import external_tables, is_serial, keyed_columns, needs_literal, type_spec
+from schemarel.sql.spelling import external_tables, inexact_columns, is_serial, keyed_columns, needs_literal, type_spec
 
 # SQLAlchemy's types that columns get (`kinds.KINDS`, `spelling.type_spec`), each with the names of its
 # positional arguments: SQLAlchemy's repr names every argument that differs from its default (None for all)
 _ARGUMENTS: Mapping[str, tuple[str, ...]] = {
     "Uuid": (), "Text": (), "String": ("length",), "Boolean": (), "SmallInteger": (), "Integer": (),
     "BigInteger": (), "Double": (), "Numeric": ("precision", "scale"), "Date": (), "DateTime": (), "Time": (),
-    "mysql.LONGTEXT": (), "mysql.DATETIME": (), "mysql.TIME": (),
+    "mysql.LONGTEXT": (), "mysql.TEXT": (), "mysql.VARCHAR": (), "mysql.DATETIME": (), "mysql.TIME": (),
 }  # fmt: skip
 _JSON = ("JSON", "postgresql.JSONB")  # spelled by the render hook (`body._render_item`), variants and all
 _JSON_SOURCE = 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
@@ -107,7 +107,9 @@ def _create(table: Table, enums: Mapping[str, EnumType], imports: set[str]) -> l
     """`op.create_table(…)` of the table, then `op.create_index(…)` of each index by name (`phases._table_op`)."""
     keyed = keyed_columns(table)
     key = set(table.primary_key.columns)
-    args = [_column(c, enums, keyed.get(c.name, False), c.name in key, imports) for c in table.columns]
+    inexact = inexact_columns(table)
+    args = [_column(c, enums, keyed.get(c.name, False), c.name in key, c.name not in inexact, imports)
+            for c in table.columns]  # fmt: skip
     args += sorted(_constraints(table))  # Alembic sorts the constraints by their text
     text = f"op.create_table({table.name!r},\n" + ",\n".join(args)
     if table.comment is not None:
@@ -140,7 +142,9 @@ def _named(name: str) -> str:
     return f", name=op.f({name!r})" if name else ""
 
 
-def _column(column: Column, enums: Mapping[str, EnumType], keyed: bool | str, key: bool, imports: set[str]) -> str:
+def _column(
+    column: Column, enums: Mapping[str, EnumType], keyed: bool | str, key: bool, exact: bool, imports: set[str]
+) -> str:
     """`sa.Column(…)` as Alembic renders the column `metadata.build_table` builds."""
     options = []
     default = _server_default(column, imports)
@@ -153,7 +157,7 @@ def _column(column: Column, enums: Mapping[str, EnumType], keyed: bool | str, ke
     options.append(f"nullable={column.nullable}")
     if column.comment is not None:
         options.append(f"comment={column.comment!r}")
-    spelled = _type(type_spec(column, enums, keyed), imports)
+    spelled = _type(type_spec(column, enums, keyed, exact), imports)
     return f"sa.Column({column.name!r}, {spelled}, {', '.join(options)})"
 
 

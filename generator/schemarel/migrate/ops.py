@@ -122,6 +122,8 @@ def _render_branch(autogen_context: Any, op: Branch) -> list[str]:
     pg, lite, other = lines(op.postgresql), lines(op.sqlite), lines(op.other)
     if pg == lite == other:
         return pg
+    if pg == lite == ["pass"]:  # MySQL/MariaDB only
+        return [f'if {DIALECT} not in ("postgresql", "sqlite"):', *other, ""]
     out = [f'if {DIALECT} == "postgresql":', *pg]
     if lite == other == ["pass"]:
         return [*out, ""]

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.sql.elements import conv
 
 from schemarel.errors import pointer
-from schemarel.ir import Column, Table
+from schemarel.ir import Column, ForeignKey, Table
 from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Diff
@@ -66,8 +66,15 @@ class Builder:
             child_key = move.child.primary_key.columns[0]
             moving = mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
             up += take("move", move, [moving])
+        # MariaDB refuses to change the collation of a column a foreign key ties to another (even with its
+        # checks off): such keys go while both ends change, on MySQL/MariaDB only, and come back after
+        tied = self.recollated_foreign_keys()
+        if tied:
+            up.append(mo.paired(_foreign_keys(tied, create=False), _foreign_keys(tied, create=True)))
         for pair in self.d.pairs:
             up += take("alter_columns", pair.new.name, self.alter_columns(pair))
+        if tied:
+            up.append(mo.paired(_foreign_keys(tied, create=True), _foreign_keys(tied, create=False)))
         for pair in self.d.pairs:
             up += take("drop_columns", pair.new.name, self.drop_columns(pair))
         for table in reversed(self.d.dropped_tables):
@@ -76,6 +83,18 @@ class Builder:
         for pair in self.d.pairs:
             up += take("add_constraints", pair.new.name, self.add_constraints(pair))
         return up
+
+    def recollated_foreign_keys(self) -> list[tuple[str, ForeignKey]]:
+        """(table, key) of the foreign keys kept by this revision whose columns, or the ones they refer to,
+        change collation on MySQL/MariaDB."""
+        changing = {c.name for c in self.d.changes if c.what == "collation"}
+        tied = []
+        for pair in self.d.pairs:
+            for _, fk in match_foreign_keys(pair):
+                ends = [f"{pair.new.name}.{c}" for c in fk.columns] + [f"{fk.ref_table}.{c}" for c in fk.ref_columns]
+                if not fk.external and changing.intersection(ends):
+                    tied.append((pair.new.name, fk))
+        return tied
 
     # -- renames ----------------------------------------------------------------------------------------------
     def renames(self, pair: TablePair) -> list[ops.MigrateOperation]:
@@ -223,6 +242,7 @@ class Builder:
         before: list[ops.MigrateOperation] = []
         alters: list[ops.MigrateOperation] = []
         new_t = self.new_md.tables[t]
+        retyped: list[tuple[sa.Column[Any], sa.Column[Any]]] = []
         for col in pair.new.columns:
             if (t, col.name) in self.moved and not col.nullable:
                 alters.append(ops.AlterColumnOp(t, col.name, existing_type=new_t.c[col.name].type,
@@ -234,9 +254,9 @@ class Builder:
             type_changed = old_col.type != col.type and not (old_col.type.kind == col.type.kind == "enum")
             keyed_text = old_col.type == col.type and col.type.kind in ("text", "varchar")
             if keyed_text and _mysql_type(o) != _mysql_type(n):
-                # a text column joins or leaves a key: MySQL keys it as varchar(255), keeps it as TEXT otherwise
-                up, down = (_retype(t, a, b) for a, b in ((o, n), (n, o)))
-                before.append(mo.paired(up, down))
+                # a text column joins or leaves a key (MySQL keys it as varchar(255), keeps it as TEXT
+                # otherwise), or changes collation there: one MySQL branch for the table's columns
+                retyped.append((o, n))
             default_changed = old_col.default != col.default and (t, col.name) not in self.enum_columns
             nullable_changed = old_col.nullable != col.nullable
             if not (type_changed or default_changed or nullable_changed or old_col.comment != col.comment):
@@ -260,6 +280,9 @@ class Builder:
                     modify_comment=n.comment if old_col.comment != col.comment else False,
                 )
             )
+        if retyped:
+            down = [(b, a) for a, b in reversed(retyped)]
+            before.insert(0, mo.paired(_retype(t, retyped), _retype(t, down)))
         result = [*before, ops.ModifyTableOps(t, alters)] if alters else before
         if pair.old.comment != pair.new.comment:
             set_comment = ops.CreateTableCommentOp(t, pair.new.comment, existing_comment=pair.old.comment)
@@ -306,12 +329,28 @@ def _existing(column: sa.Column[Any]) -> dict[str, Any]:
     return {"existing_server_default": column.server_default, "existing_comment": column.comment}
 
 
-def _retype(table: str, a: sa.Column[Any], b: sa.Column[Any]) -> mo.Branch:
-    """Column `a` gets the type of `b`, on MySQL/MariaDB only."""
-    alter = ops.AlterColumnOp(
-        table, a.name, existing_type=a.type, existing_nullable=a.nullable, modify_type=b.type, **_existing(a)
-    )
-    return mo.Branch([], [], [ops.ModifyTableOps(table, [alter])])
+def _retype(table: str, columns: Sequence[tuple[sa.Column[Any], sa.Column[Any]]]) -> mo.Branch:
+    """Each column `a` of `(a, b)` gets the type of `b`, on MySQL/MariaDB only."""
+    alters: list[ops.MigrateOperation] = [
+        ops.AlterColumnOp(
+            table, a.name, existing_type=a.type, existing_nullable=a.nullable, modify_type=b.type, **_existing(a)
+        )
+        for a, b in columns
+    ]
+    return mo.Branch([], [], [ops.ModifyTableOps(table, alters)])
+
+
+def _foreign_keys(keys: Sequence[tuple[str, ForeignKey]], create: bool) -> mo.Branch:
+    """The foreign keys `(table, key)` created, or dropped, on MySQL/MariaDB only."""
+    made: list[ops.MigrateOperation] = [
+        ops.CreateForeignKeyOp(
+            conv(fk.name), table, fk.ref_table, list(fk.columns), list(fk.ref_columns), ondelete=fk.ondelete
+        )  # fmt: skip
+        if create
+        else ops.DropConstraintOp(conv(fk.name), table, type_="foreignkey")
+        for table, fk in keys
+    ]
+    return mo.Branch([], [], made)
 
 
 def _mysql_type(column: sa.Column[Any]) -> str:

@@ -69,7 +69,9 @@ def summary(d: Diff) -> str:
     phrases: list[str] = []
     for c in d.changes:
         subject = c.name.split(".")[-1] if c.what in ("column", "type", "nullability", "default", "comment") else c.name
-        if c.action == "rename":
+        if c.what == "collation":  # every string column at once, when schemarel's own choice changed
+            phrase = "strings compare exactly on MariaDB and MySQL"
+        elif c.action == "rename":
             phrase = f"rename {c.what} {c.before} to {c.after}"
         elif c.what == "enum value":
             phrase = f"{c.action} {c.before or c.after} in {c.name}"

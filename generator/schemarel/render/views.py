@@ -15,6 +15,7 @@ from schemarel.sql.spelling import (
     display_default,
     display_type,
     external_tables,
+    inexact_columns,
     keyed_columns,
     needs_literal,
     type_expr,
@@ -187,7 +188,7 @@ def _column_attr(table: Table, col: Column, enums: dict[str, EnumType], keyed: b
         py_type = f"Literal[{', '.join(_py(v) for v in enums[col.type.enum].values)}]"
     annotation = f"Mapped[{py_type} | None]" if col.nullable else f"Mapped[{py_type}]"
     args = [_py(col.name)] if attr != col.name else []
-    args.append(type_expr(col, enums, keyed))
+    args.append(type_expr(col, enums, keyed, col.name not in inexact_columns(table)))
     if col.name in table.primary_key.columns and col.default and col.default.kind == "uuid":
         args.append("default=uuid.uuid4")  # client-side ids keep multi-row INSERTs batched
     if col.default and col.default.kind == "uuid":
@@ -284,6 +285,6 @@ class ExternalTableView:
 
 def external_table_views(db: Database) -> tuple[ExternalTableView, ...]:
     return tuple(
-        ExternalTableView(name, column, type_expr(Column(column, ctype, False), {}, keyed=True))
+        ExternalTableView(name, column, type_expr(Column(column, ctype, False), {}, keyed=True, exact=False))
         for name, column, ctype in external_tables(db)
     )

@@ -1,6 +1,8 @@
 """String comparisons of filters and orderings as Python makes them (code points: case, accents and trailing
-spaces count) on every dialect: MariaDB's and MySQL's collations fold case and accents and pad with spaces
-('a' = 'A ' holds), and SQLite's LIKE folds ASCII case; an enum's equality answered by its column's index."""
+spaces count) on every dialect: MariaDB's and MySQL's default collations fold case and accents and pad with
+spaces ('a' = 'A ' holds), and SQLite's LIKE folds ASCII case. schemarel's string columns are binary there
+(sql/kinds.py `MYSQL_EXACT`), but native enums and columns tied to another system's table keep the server's
+collation, so the comparison stays explicit; an enum's equality is answered by its column's index."""
 
 from __future__ import annotations
 

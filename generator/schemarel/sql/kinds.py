@@ -22,6 +22,25 @@ from schemarel.sql.conversions import Conversion
 MYSQL = ("mysql", "mariadb")  # SQLAlchemy's dialect names for MySQL and MariaDB
 
 
+# MariaDB's binary collation that does not pad with spaces: its `=`, keys and ordering compare code points, as
+# Python and JSON Schema compare strings ('a' ≠ 'A' ≠ 'a ' ≠ 'á'); the server's default (`utf8mb4_general_ci`,
+# `uca1400_ai_ci`) folds case and accents and pads, so keys and unique values a document may hold side by side
+# collide. Every string column gets it, not only the keys: a foreign key's column must have its key's
+# collation, and filters, `ORDER BY` and `DISTINCT` then agree with Python too. MySQL spells it
+# `utf8mb4_0900_bin` (schemarel.support.collation renames it there when DDL is compiled).
+MYSQL_EXACT = "utf8mb4_nopad_bin"
+
+
+def mysql_string(name: str, exact: bool, length: int | None = None) -> SAType:
+    """MySQL's string type `name` (`LONGTEXT`, `VARCHAR`…), with the exact collation when `exact` (a column of
+    a model older than it, or one a foreign key to another system's table ties to that table's collation, has
+    the server's)."""
+    kwargs: tuple[tuple[str, Any], ...] = (("collation", MYSQL_EXACT),) if exact else ()
+    if length is not None:
+        kwargs += (("length", length),)  # keyword: SQLAlchemy's repr, which Alembic writes, names it after collation
+    return SAType(f"mysql.{name}", kwargs=kwargs)
+
+
 def _mysql_fsp6(name: str) -> SAType:
     return SAType(f"mysql.{name}", kwargs=(("fsp", 6),))
 
@@ -89,9 +108,13 @@ def _integer(kind: str, sa_name: str) -> Kind:
 # MySQL's TEXT holds 64 KiB, DATETIME and TIME whole seconds: what JSON Schema allows needs more there
 KINDS: Mapping[TypeKind, Kind] = {
     "uuid": Kind("uuid.UUID", *_fixed("Uuid", "uuid"), _always(uuid.UUID, str)),
-    "text": Kind("str", lambda t: SAType("Text").with_variant(SAType("mysql.LONGTEXT"), *MYSQL), lambda t: "text"),
+    "text": Kind(
+        "str", lambda t: SAType("Text").with_variant(mysql_string("LONGTEXT", True), *MYSQL), lambda t: "text"
+    ),
     "varchar": Kind(
-        "str", lambda t: SAType("String", (t.length,)), lambda t: f"varchar({t.length})" if t.length else "varchar"
+        "str",
+        lambda t: SAType("String", (t.length,)).with_variant(mysql_string("VARCHAR", True, t.length), *MYSQL),
+        lambda t: f"varchar({t.length})" if t.length else "varchar",
     ),
     "enum": Kind("str", None, None),
     "boolean": Kind("bool", *_fixed("Boolean", "boolean")),

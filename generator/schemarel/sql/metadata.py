@@ -14,6 +14,7 @@ from schemarel.sql.spelling import (
     display_default,
     display_type,
     external_tables,
+    inexact_columns,
     is_serial,
     keyed_columns,
     md_code_cell,
@@ -23,9 +24,12 @@ from schemarel.sql.spelling import (
 from schemarel.support import boolean_default, uuid_default
 
 
-def sa_type(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> sa.types.TypeEngine[Any]:
-    """The SQLAlchemy type; `keyed` is True for a column in a key, "text" for one MySQL keeps as TEXT."""
-    built: sa.types.TypeEngine[Any] = type_spec(column, enums, keyed).build()
+def sa_type(
+    column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False, exact: bool = True
+) -> sa.types.TypeEngine[Any]:
+    """The SQLAlchemy type; `keyed` is True for a column in a key, "text" for one MySQL keeps as TEXT; `exact`:
+    a string column compares exactly on MySQL (`spelling.type_spec`)."""
+    built: sa.types.TypeEngine[Any] = type_spec(column, enums, keyed, exact).build()
     return built
 
 
@@ -53,20 +57,23 @@ def build_metadata(db: Database, metadata: sa.MetaData | None = None) -> sa.Meta
     md = metadata or sa.MetaData()
     enums = {e.name: e for e in db.enums}
     for name, column, column_type in external_tables(db):
-        sa.Table(name, md, sa.Column(column, sa_type(Column(column, column_type, False), {}, True), primary_key=True))
+        # another system's table, in the server's collation (`spelling.inexact_columns`)
+        key_type = sa_type(Column(column, column_type, False), {}, True, exact=False)
+        sa.Table(name, md, sa.Column(column, key_type, primary_key=True))
     for table in db.tables:
-        build_table(table, md, enums)
+        build_table(table, md, enums, db.exact_text)
     return md
 
 
-def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType]) -> sa.Table:
+def build_table(table: Table, md: sa.MetaData, enums: Mapping[str, EnumType], exact: bool = True) -> sa.Table:
     items: list[Any] = []
     keyed = keyed_columns(table)
+    inexact = inexact_columns(table)
     for col in table.columns:
         items.append(
             sa.Column(
                 col.name,
-                sa_type(col, enums, keyed.get(col.name, False)),
+                sa_type(col, enums, keyed.get(col.name, False), exact and col.name not in inexact),
                 nullable=col.nullable,
                 server_default=server_default(col),
                 autoincrement=is_serial(col) or (False if col.name in table.primary_key.columns else "auto"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from schemarel.ir import Column, ColumnType, Database, EnumType, Table
-from schemarel.sql.kinds import KINDS, MYSQL, SAType
+from schemarel.sql.kinds import KINDS, MYSQL, SAType, mysql_string
 from schemarel.text import md_code
 
 # SQLite autoincrements only an INTEGER PRIMARY KEY
@@ -41,8 +41,9 @@ def needs_literal(default: str) -> bool:
     return "'" in default or "\\" in default
 
 
-def type_spec(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> SAType:
-    """The column's SQLAlchemy type as data (`keyed`: see `keyed_columns`): models write it, metadata builds it."""
+def type_spec(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False, exact: bool = True) -> SAType:
+    """The column's SQLAlchemy type as data (`keyed`: see `keyed_columns`; `exact`: a string column compares
+    exactly on MySQL, see `kinds.MYSQL_EXACT` and `inexact_columns`): models write it, metadata builds it."""
     t = column.type
     if t.kind == "enum":
         assert t.enum is not None
@@ -52,18 +53,30 @@ def type_spec(column: Column, enums: Mapping[str, EnumType], keyed: bool | str =
     if t.kind == "uuid" and not keyed:  # MariaDB's uuid type refuses some uuids: a document's are kept as hex
         return SAType("Uuid").with_variant(SAType("Uuid", kwargs=(("native_uuid", False),)), *MYSQL)
     if keyed is True and t.kind == "text":
-        return SAType("Text").with_variant(SAType("String", (MYSQL_KEY_LENGTH,)), *MYSQL)
+        key = mysql_string("VARCHAR", True, MYSQL_KEY_LENGTH) if exact else SAType("String", (MYSQL_KEY_LENGTH,))
+        return SAType("Text").with_variant(key, *MYSQL)
     if keyed == "text" and t.kind == "varchar":
-        long = SAType("mysql.LONGTEXT") if mysql_longtext(t) else SAType("Text")
-        return SAType("String", (t.length,)).with_variant(long, *MYSQL)
+        long = "LONGTEXT" if mysql_longtext(t) else "TEXT"
+        kept = mysql_string(long, True) if exact else SAType(f"mysql.{long}" if long == "LONGTEXT" else "Text")
+        return SAType("String", (t.length,)).with_variant(kept, *MYSQL)
+    if not exact and t.kind == "varchar":
+        return SAType("String", (t.length,))
+    if not exact and t.kind == "text":
+        return SAType("Text").with_variant(SAType("mysql.LONGTEXT"), *MYSQL)
     build = KINDS[t.kind].sa
     assert build is not None, t.kind
     return build(t)
 
 
-def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False) -> str:
+def type_expr(column: Column, enums: Mapping[str, EnumType], keyed: bool | str = False, exact: bool = True) -> str:
     """Python source that builds the column's SQLAlchemy type."""
-    return type_spec(column, enums, keyed).source()
+    return type_spec(column, enums, keyed, exact).source()
+
+
+def inexact_columns(table: Table) -> frozenset[str]:
+    """Columns of foreign keys to another system's tables: MySQL wants a foreign key's column in its key's
+    collation, and that table (not schemarel's) has the server's, so these keep it."""
+    return frozenset(c for fk in table.foreign_keys if fk.external for c in fk.columns)
 
 
 def keyed_columns(table: Table) -> dict[str, bool | str]:

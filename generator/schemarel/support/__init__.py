@@ -18,6 +18,7 @@ inside `open_store`, when an application opens a store, never at import (pyproje
 
 from __future__ import annotations
 
+from schemarel.support import collation as _collation  # noqa: F401  (registers how MySQL spells it)
 from schemarel.support.datamove import backfill, copy_to_child, copy_to_parent, rename_pointers, rename_values
 from schemarel.support.migrating import (
     MigrationFailed,

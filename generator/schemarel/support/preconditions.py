@@ -10,6 +10,8 @@ in silence, the others fail halfway), `("converts", table, column, source_kind, 
 a type change would not keep as they are (`schemarel.support.convertible`; SQLite and MariaDB round or
 zero them in silence), `("unique", table, None, [columns])` a value (or combination) held by more than one
 row where a unique constraint comes (MariaDB would stop after earlier statements of the revision),
+`("collides", table, None, [columns])` on MySQL/MariaDB, values of a key or unique constraint that its
+server's default collation takes as equal ('a', 'A ', 'á') where its string columns go back to that collation,
 `("violates", table, column, name, op, func, value, dialects)` a value a new CHECK `func(column) op value`
 refuses (on `dialects` only, when given): these refuse,
 because the target schema cannot hold the rows (the statement would fail halfway, or truncate them).
@@ -34,7 +36,10 @@ from schemarel.support.convertible import unconverted
 from schemarel.support.migrating import REHEARSAL
 
 log = logging.getLogger("schemarel.migrate")
-REFUSING = ("enum_values", "not_null", "max_length", "range", "key", "added_required", "converts", "unique", "violates")
+REFUSING = (
+    "enum_values", "not_null", "max_length", "range", "key", "added_required", "converts", "unique", "violates",
+    "collides",
+)  # fmt: skip
 
 
 class DataLoss(SchemarelError):
@@ -53,11 +58,15 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
     kind, table, column, *args = check
     if kind == "added_required":  # every row: the column does not exist yet
         return sa.table(table), None
-    if kind == "unique":  # NULLs repeat freely in a unique constraint, on every dialect
+    if kind in ("unique", "collides"):  # NULLs repeat freely in a unique constraint, on every dialect
         u = sa.table(table, *map(sa.column, args[0]))
-        key = sa.tuple_(*u.c) if len(u.c) > 1 else u.c[args[0][0]]
-        repeated = sa.select(*u.c).where(*(c.is_not(None) for c in u.c)).group_by(*u.c).having(sa.func.count() > 1)
-        return u, key.in_(repeated if len(u.c) > 1 else repeated.scalar_subquery())
+        if kind == "collides" and dialect not in ("mysql", "mariadb"):
+            return u, sa.false()  # the collation changes there only
+        values = _folded(u, kind)
+        key = sa.tuple_(*values) if len(values) > 1 else values[0]
+        repeated = sa.select(*values).where(*(c.is_not(None) for c in u.c)).group_by(*values)
+        repeated = repeated.having(sa.func.count() > 1)
+        return u, key.in_(repeated if len(values) > 1 else repeated.scalar_subquery())
     t = sa.table(table, *([sa.column(column)] if column else []))
     c: Any = t.c[column] if column else None
     if kind == "enum_values":
@@ -80,6 +89,12 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
     raise ValueError(f"unknown data check {kind!r}")
 
 
+def _folded(u: sa.TableClause, kind: str) -> list[Any]:
+    """The columns of a `unique` check, or for `collides` cast to the connection's character type, whose
+    collation is the server's default (`utf8mb4_general_ci`, `uca1400_ai_ci`): what they compare by once back."""
+    return [sa.cast(c, sa.CHAR()) if kind == "collides" else c for c in u.c]
+
+
 # What each kind of check found (online, with the rows counted) and what it requires (offline, in the script)
 _FOUND = {
     "enum_values": "{where} holds {detail} in {rows}: the target enum has no such value",
@@ -93,6 +108,8 @@ _FOUND = {
     "without a value (a schema `default` fills them)",
     "violates": "{where} holds {values} that the CHECK `{a0}` it gets refuses (such as {detail})",
     "unique": "{where} repeats values in {rows}, which the unique constraint it gets refuses ({detail})",
+    "collides": "{where} holds values in {rows} that differ only in case, accents or trailing spaces, which "
+    "its key refuses once back in the server's collation ({detail})",
     "converts": "{where} holds {values} that becoming `{a1}` would not keep as written on this database (such "
     "as {detail}); a hand-written revision (`schemarel revision`) can convert them first",
 }
@@ -106,6 +123,8 @@ _REQUIRED = {
     "added_required": "{where} is added NOT NULL without a default: its table must hold no row",
     "converts": "{where} must hold only values that becoming `{a1}` keeps as written",
     "unique": "{where} must hold no value twice: it gets a unique constraint",
+    "collides": "{where} must hold no values that differ only in case, accents or trailing spaces: its key or unique "
+    "constraint goes back to the server's collation",
     "violates": "{where} must hold only values that the CHECK `{a0}` it gets accepts",
 }
 
@@ -129,7 +148,7 @@ def _violating(c: Any, dialect: str, op: str, func: str | None, value: Any, dial
 def _say(messages: dict[str, str], check: Sequence[Any], rows: int = 0, detail: str = "") -> str:
     kind, table, column, *args = check
     where = f"`{table}.{column}`" if column else f"`{table}`"
-    if kind == "unique":
+    if kind in ("unique", "collides"):
         where = f"`{table}` ({', '.join(args[0])})"
     a0, a1 = (*args, None, None)[:2]
     listed = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
@@ -157,9 +176,9 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
         if repeated:
             parts.append("repeated: " + ", ".join(f"{str(value)!r} ({n} rows)" for value, n in repeated))
         detail = "; ".join(parts)
-    elif rows and kind == "unique":
-        u = table.c
-        groups = sa.select(*u, sa.func.count()).where(*(c.is_not(None) for c in u)).group_by(*u)
+    elif rows and kind in ("unique", "collides"):
+        u = _folded(table, kind)
+        groups = sa.select(*u, sa.func.count()).where(*(c.is_not(None) for c in table.c)).group_by(*u)
         held = bind.execute(groups.having(sa.func.count() > 1).order_by(*u).limit(5)).all()
         detail = "repeated: " + ", ".join(
             f"{', '.join(repr(str(v)) for v in row[:-1])} ({row[-1]} rows)" for row in held
