@@ -32,7 +32,8 @@ class Carrier:
     """Hands each Change of a diff to the first op of the phase that carries it out, once."""
 
     def __init__(self, d: Diff) -> None:
-        self.pending = list(d.changes)
+        # a renamed schema file changes no database object: no op carries it (`plan` lists it first)
+        self.pending = [c for c in d.changes if c.what != "schema"]
         self.enum_table = {e.new.name: e.table for e in d.enums}
         # an enum column's default is reset by the op that changes the enum's values
         self.enum_columns = {(e.table, e.column) for e in d.enums if e.old.values != e.new.values}

@@ -9,9 +9,10 @@ itself and for its reverse, the downgrade's step. Which tables, columns and cons
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from schemarel.errors import pointer
 from schemarel.ir import Check, Column, ColumnType, Database, EnumType, Table
 from schemarel.migrate.match import (
     EnumChange,
@@ -20,6 +21,7 @@ from schemarel.migrate.match import (
     convertible,
     enum_changes,
     find_moves,
+    kept_name_moves,
     match_constraints,
     match_foreign_keys,
     pair_tables,
@@ -56,7 +58,7 @@ class Change:
         name = self.name
         if self.action == "rename" and self.what == "column":
             name = f"{self.name.rsplit('.', 1)[0]}.{self.before}"
-        elif self.action == "rename" and self.what in ("table", "enum type") or self.action == "move":
+        elif self.action == "rename" and self.what in ("table", "enum type", "schema") or self.action == "move":
             name = self.before
         return Change(
             action, self.what, name, self.after, self.before, self.pointer, self.undo_destructive, self.destructive,
@@ -76,6 +78,8 @@ class Diff:
     moves: list[Move]
     enums: list[EnumChange]
     changes: list[Change]
+    old_pointers: Mapping[str, str] = field(default_factory=dict)  # `table`, `table.column` → `file#pointer`
+    new_pointers: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -85,9 +89,29 @@ class Diff:
 def diff(old: Database, new: Database, old_pointers: Mapping[str, str], new_pointers: Mapping[str, str]) -> Diff:
     """Compare two relational models; pointers map `table` and `table.column` to `file#pointer`."""
     pairs, added, dropped = pair_tables(old, new)
-    result = Diff(old, new, pairs, added, dropped, find_moves(pairs, added, dropped), enum_changes(old, new, pairs), [])
+    result = Diff(
+        old, new, pairs, added, dropped, find_moves(pairs, added, dropped), enum_changes(old, new, pairs), [],
+        old_pointers, new_pointers,
+    )  # fmt: skip
     result.changes = describe(result, old_pointers, new_pointers)
     return result
+
+
+def schema_renames(d: Diff) -> list[tuple[str, str]]:
+    """(old, new) names of schema files renamed: a new name whose tables all pair with one old schema's, a
+    name the new model no longer has, and no other new name taking tables of it."""
+    owner = {t.name: s.name for s in d.old.schemas for t in s.tables}
+    old_names, new_names = {s.name for s in d.old.schemas}, {s.name for s in d.new.schemas}
+    paired = {p.new.name: owner[p.old.name] for p in d.pairs}
+    candidates = []
+    for s in d.new.schemas:
+        owners = {paired.get(t.name) for t in s.tables}
+        if s.name not in old_names and len(owners) == 1 and None not in owners:
+            (before,) = owners
+            if before is not None and before not in new_names:
+                candidates.append((before, s.name))
+    taken = [before for before, _ in candidates]
+    return [(b, a) for b, a in candidates if taken.count(b) == 1]
 
 
 def describe(d: Diff, old_pointers: Mapping[str, str], new_pointers: Mapping[str, str]) -> list[Change]:
@@ -121,6 +145,11 @@ class _Describer:
         moved_from = {m.child.name for m in d.moves if m.kind == "flatten"}
         moved_into = {(m.parent, c) for m in d.moves for c in m.columns}  # parent columns whose data moves
         moving = {m.child.name for m in d.moves}  # tables whose data goes to (or comes from) their parent
+        for before, after in schema_renames(d):
+            # no database op: the snapshot records which file owns the tables, and the runtime and `--schema`
+            # find them by its name, so the revision says why it is written
+            root = d.new.schema(after).tables[0].name
+            self.add("rename", "schema", after, before, after, pointer=self.ptr_new(root))
         for table in d.added_tables:
             self.add("add", "table", table.name, pointer=self.ptr_new(table.name),
                      undo_destructive=f"drops table `{table.name}` and all its rows",
@@ -148,6 +177,10 @@ class _Describer:
             self.add("rename", "table", new.name, old.name, new.name, pointer=self.ptr_new(new.name))
         if old.comment != new.comment:
             self.add("alter", "table comment", new.name, old.comment or "", new.comment or "",
+                     pointer=self.ptr_new(new.name))  # fmt: skip
+        for before, after in kept_name_moves(pair, self.d.pairs, self.old_ptr, self.new_ptr):
+            # no name changes: the row's marks and spellings move (`phases.Builder.moved_pointers`)
+            self.add("rename", "property", new.name, pointer(*before)[1:], pointer(*after)[1:],
                      pointer=self.ptr_new(new.name))  # fmt: skip
         for col_old, col_new in pair.renamed_columns():
             self.add(

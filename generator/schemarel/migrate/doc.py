@@ -25,7 +25,7 @@ def _line(c: Change) -> str:
         table = c.name.rsplit(".", 1)[0]
         return f"Renamed column {md_code(f'{table}.{c.before}')} → {md_code(c.name)}."
     if c.action == "rename":
-        where = f" of {name}" if c.what not in ("table", "enum type") else ""
+        where = f" of {name}" if c.what not in ("table", "enum type", "schema") else ""
         return f"Renamed {c.what}{where}: {md_code(c.before)} → {md_code(c.after)}."
     if c.action == "move":
         return f"Moved column {md_code(c.before)} → {md_code(c.after)}; its values are copied."
@@ -98,7 +98,19 @@ def watch_lines(changes: Sequence[Change]) -> list[str]:
             "the upgrade refuse a unique constraint before it changes anything, naming the values. For very "
             "large tables, create the index concurrently by hand first."
         )
-    if any(c.action == "rename" for c in changes):
+    renamed = [c for c in changes if (c.action, c.what) == ("rename", "schema")]
+    if renamed:
+        names = ", ".join(f"{md_code(c.before)} → {md_code(c.after)}" for c in renamed)
+        notes.append(
+            f"**A schema file was renamed** ({names}): no table changes, but `Store` and the data commands "
+            "(`--schema`) now name its documents by the new file stem: deploy the application together with it."
+        )
+    if any(c.action == "rename" and c.what == "property" for c in changes):
+        notes.append(
+            "**A renamed property keeps its column**, and what its rows keep under its JSON pointer (a `null`, an "
+            "empty array, a value's spelling) moves to the new name: one UPDATE per bookkeeping column."
+        )
+    if any(c.action == "rename" and c.what not in ("schema", "property") for c in changes):
         notes.append(
             "**Renames are quick metadata changes on PostgreSQL** (SQLite rebuilds the table), but code using the "
             "old names breaks: deploy the application together with the upgrade."

@@ -8,6 +8,7 @@ reverse) is a move: an optional object became flattened, or back, and its data g
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from schemarel.ir import Column, ColumnType, Constraint, Database, EnumType, ForeignKey, Table
@@ -96,6 +97,50 @@ def _pair(old: Table, new: Table) -> TablePair:
     )
 
 
+def kept_name_moves(
+    pair: TablePair, pairs: Sequence[TablePair], old_ptr: Mapping[str, str], new_ptr: Mapping[str, str]
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(previous, current) paths of the properties of `pair`'s rows that a `renamedFrom` hint renames while their
+    column (`x-sql.column`) or child table (`x-sql.table`) keeps its name, so that no name tells the rename: the
+    hint is this revision's when the property was at its previous name at the last revision (its recorded
+    pointer ends there) and is no longer (a renamed file alone moves nothing)."""
+    kept = {c.name for c in pair.old.columns}
+    if not any(c and c in kept for c in (pair.new.presence_column, pair.new.spelling_column)):
+        return []  # the rows keep nothing under a property's pointer
+    moves = []
+    for name, old_name in pair.columns.items():
+        col = pair.new.column(name)
+        if name == old_name and _fresh(
+            col.previous_path, old_ptr.get(f"{pair.old.name}.{name}"), new_ptr.get(f"{pair.new.name}.{name}")
+        ):
+            moves.append((col.previous_path, col.path))
+    for child in pairs:
+        new = child.new
+        fresh = _fresh(new.previous_path, old_ptr.get(new.name), new_ptr.get(new.name))
+        if new.parent == pair.new.name and child.old.name == new.name and fresh:
+            moves.append((new.previous_path, new.parent_path))
+    return moves
+
+
+def kept_name_renames(old: Database, new: Database, old_ptr: Mapping[str, str], new_ptr: Mapping[str, str]) -> bool:
+    """Whether a revision from `old` to `new` moves what rows keep under a renamed property's pointer though
+    no name changes (`kept_name_moves`): it is needed even when the relational models are equal."""
+    if not any(t.previous_path or any(c.previous_path for c in t.columns) for t in new.tables):
+        return False
+    pairs = pair_tables(old, new)[0]
+    return any(kept_name_moves(pair, pairs, old_ptr, new_ptr) for pair in pairs)
+
+
+def _fresh(previous: tuple[str, ...], before: str | None, after: str | None) -> bool:
+    """Whether a hint naming `previous` renames now: the recorded `file#pointer` (`before`) names the property
+    at its previous name and the current one (`after`) does not."""
+    if not previous or before is None or after is None:
+        return False
+    old_at, new_at = before.partition("#")[2], after.partition("#")[2]
+    escaped = previous[-1].replace("~", "~0").replace("/", "~1")
+    return old_at != new_at and old_at.endswith(f"/{escaped}")
+
+
 def is_one_to_one(table: Table) -> bool:
     """A table keyed by its parent's key: where an optional nested object is stored."""
     fk = table.parent_fk
@@ -139,12 +184,26 @@ def enum_changes(old: Database, new: Database, pairs: list[TablePair]) -> list[E
             if before.kind != "enum":
                 continue
             o, n = old_enums[str(before.enum)], new_enums[str(col.type.enum)]
-            renames = tuple(
-                (prev, value) for value, prev in n.renamed_values if prev in o.values and value not in o.values
-            )
+            renames = live_renames(o.values, n.renamed_values)
             if o.name != n.name or o.values != n.values:
                 result.append(EnumChange(pair.new.name, col.name, o, n, renames))
     return result
+
+
+def live_renames(before: tuple[str, ...], hints: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The (previous, new) value renames of `hints` ((new, previous) pairs) this revision makes on an enum that
+    held `before`: a previous value it holds renamed to one it does not, and along a chain (`a → b` and `b → c`
+    at once) one whose new value is renamed away by another. A hint kept after its revision renames nothing:
+    its previous value is gone, or its new value stays (a swap, never live, is refused when normalizing)."""
+    held = [(prev, value) for value, prev in hints if prev in before]
+    live = [(prev, value) for prev, value in held if value not in before]
+    grown = True
+    while grown:
+        away = {prev for prev, _ in live}
+        more = [pair for pair in held if pair not in live and pair[1] in away]
+        live += more
+        grown = bool(more)
+    return tuple(pair for pair in held if pair in live)
 
 
 def widens(old: ColumnType, new: ColumnType) -> bool:

@@ -22,7 +22,7 @@ from schemarel.ir import Column, ForeignKey, Table
 from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Diff
-from schemarel.migrate.match import TablePair, match_constraints, match_foreign_keys
+from schemarel.migrate.match import TablePair, kept_name_moves, match_constraints, match_foreign_keys
 
 
 class Builder:
@@ -153,6 +153,7 @@ class Builder:
             for p in self.d.pairs
             if p.new.parent == new.name and p.old.name != p.new.name
         ]
+        moved += kept_name_moves(pair, self.d.pairs, self.d.old_pointers, self.d.new_pointers)
         pointers = list(dict.fromkeys((pointer(*a)[1:], pointer(*b)[1:]) for a, b in moved if a and b))
         kept = {c.name for c in old.columns}
         columns = [c for c in (new.presence_column, new.spelling_column) if c and c in kept]

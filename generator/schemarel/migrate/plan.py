@@ -24,6 +24,7 @@ def plan(
     carrier = carry.Carrier(d)  # each op carries the Changes it makes: the doc and the guards read them off the ops
     upgrade = Builder(d, build_metadata(d.old), build_metadata(new), carrier, switches).build()
     downgrade = [op.reverse() for op in reversed(upgrade)]
-    changes = carry.carried(upgrade) + carrier.leftovers
+    renamed = [c for c in d.changes if c.what == "schema"]
+    changes = renamed + carry.carried(upgrade) + carrier.leftovers
     imports: set[str] = set()
     return assemble(d, body.render(upgrade, imports), body.render(downgrade, imports), changes, imports)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -156,6 +156,7 @@ class TableBuilder:
                     raise SchemaError(
                         self.file, f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum"
                     )
+            _refuse_ambiguous_renames(self.file, f"{ptr}/x-sql/renamedValues", renames)
             enum_type = EnumType(
                 naming.enum_name(self.name, name),
                 tuple(kw["enum"]),
@@ -371,3 +372,31 @@ def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | N
         except (ValueError, TypeError, ArithmeticError):
             return None
     return Default("literal", value)
+
+
+def _refuse_ambiguous_renames(file: str, ptr: str, renames: Mapping[str, str]) -> None:
+    """`renamedValues` ({new: previous}) that no revision can carry out as asked: one value renamed to two, or
+    a cycle (a swap), which leaves the enum's values as they were, so that a later `generate` could not tell
+    the swap made from one still to make (the hint may stay in the schema)."""
+    seen: dict[str, str] = {}
+    for new, prev in renames.items():
+        if prev in seen:
+            raise SchemaError(file, ptr, f"{prev!r} is renamed to both {seen[prev]!r} and {new!r}; keep one")
+        seen[prev] = new
+    for start in renames.values():
+        cycle, value = [start], seen[start]
+        while value in seen and value not in cycle:
+            cycle.append(value)
+            value = seen[value]
+        if value == start:
+            spelled = " → ".join(repr(v) for v in [*cycle, start])
+            temp = f"{start}_old"
+            raise SchemaError(
+                file,
+                ptr,
+                f"swaps values ({spelled}): the enum keeps the same values, so a revision could not tell this "
+                "swap from one already made, and the stored values would not be swapped. Swap in two steps: "
+                f"rename {start!r} to a value the enum does not hold ({{{json.dumps(temp)}: {json.dumps(start)}}}), "
+                f"run `schemarel generate`, then give these renames with {json.dumps(temp)} as the previous value "
+                f"where {json.dumps(start)} is (a chain, which one revision renames at once)",
+            )

@@ -18,6 +18,7 @@ from schemarel.ir import Database, SchemaModel, database_from_snapshot, snapshot
 from schemarel.migrate import doc as migration_doc
 from schemarel.migrate.first import plan as first_plan
 from schemarel.migrate.guard import refuse_destructive
+from schemarel.migrate.match import kept_name_renames
 from schemarel.normalize.normalizer import normalize
 from schemarel.project.history import (
     MIGRATION_DOCS,
@@ -93,7 +94,7 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     gen = Generation(database=db, history=history, files=history.files())
     recorded = set(gen.files)  # revisions are history: what this run renders is checked below
     current = snapshot(db)  # once: a big schema's snapshot costs as much as its normalization
-    if gen.recorded_database != current:
+    if gen.recorded_database != current or _renames_only(db, history):
         if write_revision:
             gen.new_revision = _new_revision(settings, db, current, history, gen.files)
             history.revisions.append(gen.new_revision)
@@ -273,6 +274,15 @@ def _new_revision(
         ),
     )
     return rev
+
+
+def _renames_only(db: Database, history: History) -> bool:
+    """Whether the schemas rename a property whose column or table keeps its name (`x-sql.column`): the
+    relational model is the same, but the rows' marks and spellings move (`migrate.match.kept_name_moves`)."""
+    previous = history.last_generated
+    if previous is None or previous.database is None:
+        return False
+    return kept_name_renames(database_from_snapshot(previous.database), db, previous.pointers, pointers(db))
 
 
 def pointers(db: Database) -> dict[str, str]:

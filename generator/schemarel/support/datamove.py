@@ -67,10 +67,15 @@ def copy_to_child(
 
 
 def rename_values(bind: sa.Connection, table: str, column: str, renames: Mapping[str, str]) -> None:
-    """Rewrite stored enum values (previous → new) of one column."""
+    """Rewrite stored enum values (previous → new) of one column, all in one UPDATE: along a chain (`a → b`,
+    `b → c`) a row renamed from `a` is not renamed again."""
+    if not renames:
+        return
     t = _table(bind, table, column)
-    for before, after in renames.items():
-        _run(bind, t.update().where(t.c[column] == _value(bind, before)).values({column: _value(bind, after)}))
+    c = t.c[column]
+    whens = [(c == _value(bind, before), _value(bind, after)) for before, after in renames.items()]
+    olds = [_value(bind, before) for before in renames]
+    _run(bind, t.update().where(c.in_(olds)).values({column: sa.case(*whens, else_=c)}))
 
 
 def rename_pointers(bind: sa.Connection, table: str, columns: Sequence[str], renames: Sequence[Sequence[str]]) -> None:
