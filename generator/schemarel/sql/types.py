@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -104,11 +105,19 @@ def parse_sql_type(text: str) -> ColumnType:
 
 
 def native_enum_ok(values: Sequence[str]) -> bool:
-    """Whether every dialect can hold these labels in a native enum (PostgreSQL: 1–63 bytes; MySQL: labels
-    must differ case-insensitively and without trailing spaces, and a backslash in one is read back doubled)."""
-    folded = {v.rstrip(" ").casefold() for v in values}
-    fits = all(0 < len(v.encode()) <= MAX_ENUM_LABEL_BYTES and "\\" not in v for v in values)
-    return len(folded) == len(values) and fits
+    """Whether every dialect can hold these labels in a native enum (PostgreSQL: 1–63 bytes; MariaDB and MySQL:
+    labels must differ under the server's collation, which folds case, accents and width (`e` and `é` make
+    CREATE TABLE fail), a trailing space is stripped from a label (`'a '` reads back `'a'`), and a backslash
+    in one is read back doubled)."""
+    fits = all(0 < len(v.encode()) <= MAX_ENUM_LABEL_BYTES and "\\" not in v and not v.endswith(" ") for v in values)
+    return fits and len({_collation_key(v) for v in values}) == len(values)
+
+
+def _collation_key(label: str) -> str:
+    """A label as a case-, accent- and width-insensitive collation compares it (compatibility decomposition,
+    combining marks dropped, case folded): two labels with one key are one label to MariaDB's ENUM."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _first_number(kw: Mapping[str, Any], *keys: str) -> float | None:
