@@ -296,6 +296,16 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+# Why such a node (an array's items, a map's values) is stored as JSON; `.format(kind)`
+UNTYPED = 'say an {0} but no "type": any JSON value is valid there (add "type": "{0}" to map it to columns)'
+
+
+def inferred(node: Node) -> bool:
+    """Whether a node's kind comes from its keywords alone (`properties`, `items` without `type`): a validator
+    then lets every other JSON value through as well."""
+    return node.types is None and not node.alternatives and not isinstance(node.kw.get("enum"), list)
+
+
 def enum_types(values: Iterable[Any]) -> frozenset[str]:
     """The JSON types of enum values (an enum without `type` still says what is stored)."""
     return frozenset(json_type(v) for v in values)
