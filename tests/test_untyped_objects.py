@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from projects import write_project
-from runtime_helpers import open_store, same_json
+from runtime_helpers import drawn_store, open_store, same_json
 
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding standard format:hypothesis.errors.HypothesisWarning")
 
@@ -63,9 +63,7 @@ def test_untyped_property_keeps_every_value(three_db_url: str, tmp_path: Path, r
     @given(st.data())
     def round_trip(data: st.DataObject) -> None:
         schema = data.draw(schemas())
-        root = write_project(tmp_path / f"s{abs(hash(json.dumps(schema, sort_keys=True)))}", {"doc": schema})
-        store = open_store(three_db_url, "doc", root / "schemas")
-        try:
+        with drawn_store(tmp_path, three_db_url, "doc", schema) as store:
             drawn = from_schema(schema).filter(lambda d: "\\u0000" not in json.dumps(d))
             # a value of any type at `u` (what the keywords describe, or anything else), and drawn documents
             documents = [{"u": data.draw(ANY_VALUE)}] + [data.draw(drawn) for _ in range(2)]
@@ -74,9 +72,6 @@ def test_untyped_property_keeps_every_value(three_db_url: str, tmp_path: Path, r
                     continue
                 got = store.get(store.create(document))
                 assert same_json(got, document), (schema, document, got)
-        finally:
-            store.metadata.drop_all(store.engine)
-            store.close()
 
     round_trip()
 
