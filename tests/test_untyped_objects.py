@@ -1,7 +1,9 @@
 """A property whose keywords describe an object or an array but that says no `type` (`properties`, `items`
 alone: ESLint's `rules`, common in draft-04 schemas) validates every other JSON value too. It keeps its columns
 and tables, and a string, number, boolean or array there (an object for `items`) reads back exactly, kept
-with the row's extras, on every dialect: it was dropped without a word."""
+with the row's extras, on every dialect: it was dropped without a word. An array's items (a map's values)
+whose keywords describe an array are JSON (a scalar item read back as `[]`); ones describing an object keep
+their table, and another value there is refused, worded (FHIR's items are such objects)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from projects import write_project
 from runtime_helpers import drawn_store, open_store, same_json
+from schemarel.errors import ValueRejected
 
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding standard format:hypothesis.errors.HypothesisWarning")
 
@@ -70,7 +73,12 @@ def test_untyped_property_keeps_every_value(three_db_url: str, tmp_path: Path, r
             for document in documents:
                 if store.validator.violations(document):
                     continue
-                got = store.get(store.create(document))
+                try:
+                    doc_id = store.create(document)
+                except ValueRejected as exc:  # an item of an untyped object that is no object: refused, worded
+                    assert "where the tables hold an object" in str(exc), exc
+                    continue
+                got = store.get(doc_id)
                 assert same_json(got, document), (schema, document, got)
 
     round_trip()

@@ -98,7 +98,7 @@ def _plan(node: Node, resolve: Callable[[list[Src]], Node], classify: Callable[[
     value_src = _union([src for _, src in typed])
     value = resolve([value_src])
     shape = classify(value)
-    if shape.kind in ("object", "array") and inferred(value):
+    if shape.kind == "array" and inferred(value):  # as an array's items (walk.array_rows)
         return MapPlan(None, None, None, (), f"a map whose values {UNTYPED.format(shape.kind)}", typed[0][1].ptr)
     if shape.kind in ("json", "never"):
         several = len({_identity(s) for _, s in typed}) > 1

@@ -89,7 +89,9 @@ class PropertyWalker:
         items_ptr = node.items[0].ptr if node.items else f"{ptr}/items"
         shape = self.classify(items)
         here = (*here, Ancestor(frozenset(items.identity), tb.name, (), items_ptr))
-        if shape.kind in ("object", "array") and inferred(items):  # any other value is an item too
+        # items without `type` whose keywords describe an array: a scalar item would be read back as `[]`. (An
+        # object's keep their table, as FHIR's `items: {$ref: HumanName}` need: another value is refused, worded)
+        if shape.kind == "array" and inferred(items):
             self.warn(items_ptr, f"stored as JSON: its keywords {UNTYPED.format(shape.kind)}", items.src.file)
             shape = replace(shape, kind="json")
         if shape.kind == "object" and not shape.branches:  # an item that may be a scalar is a JSON value
