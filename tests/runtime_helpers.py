@@ -12,6 +12,7 @@ from typing import Any
 
 import simplejson
 import sqlalchemy as sa
+from projects import write_project
 from schemarel.runtime.store import Store
 from schemarel.sql.spelling import external_tables
 
@@ -128,3 +129,15 @@ def empty_customers(store: Store) -> None:
     """Every CustomerProfile document deleted (its rows in every table, by cascade)."""
     with store.engine.begin() as conn:
         conn.exec_driver_sql("TRUNCATE customer_profiles CASCADE")
+
+
+@contextmanager
+def drawn_store(tmp: Path, url: str, name: str, schema: dict[str, Any]) -> Iterator[Store]:
+    """A Store of a drawn `schema` in a project of its own under `tmp`; its tables dropped afterwards."""
+    root = write_project(tmp / f"s{abs(hash(json.dumps(schema, sort_keys=True)))}", {name: schema})
+    store = open_store(url, name, root / "schemas")
+    try:
+        yield store
+    finally:
+        store.metadata.drop_all(store.engine)
+        store.close()

@@ -13,9 +13,13 @@ import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO
+from projects import generate, write_project
+from schemarel import naming
+from schemarel.sql.kinds import KINDS
 
 # A consumer's script: it builds and queries documents with the generated classes.
 CONSUMER = """
@@ -113,3 +117,33 @@ def test_wheel_ships_py_typed(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "schemarel/py.typed" in names
     assert "schemarel/support/__init__.py" in names
+
+
+# Every name an attribute's annotation uses, as property names: each attribute `str`, `list`... came before
+# annotations that use the builtin, and mypy --strict read `Mapped[str]` as that attribute (not valid as a type)
+ANNOTATION_SHADOWS: dict[str, Any] = {
+    "title": "Shadows",
+    "type": "object",
+    "properties": {
+        **{
+            name: {"type": kind}
+            for name, kind in [("str", "string"), ("int", "integer"), ("float", "number"), ("bool", "boolean")]
+        },  # fmt: skip
+        "list": {"type": "array", "items": {"type": "object", "properties": {"str": {"type": "string"}}}},
+        "after": {"type": "string"},
+        "count": {"type": "integer"},
+        "ratio": {"type": "number"},
+        "flag": {"type": "boolean"},
+        "kind": {"enum": ["x", "y"]},
+        "children": {"type": "array", "items": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+    },
+}
+
+
+def test_attributes_named_like_annotation_builtins_pass_mypy_strict(tmp_path: Path) -> None:
+    root = write_project(tmp_path, {"shadows": ANNOTATION_SHADOWS})
+    assert generate(root).exit_code == 0
+    result = mypy(root, str(root / "generated" / "models"), str(root / "generated" / "documents"))
+    assert result.returncode == 0, result.stdout
+    annotations = {t.python.split(".")[0].split("[")[0] for t in KINDS.values()} | {"list", "Literal"}
+    assert annotations <= naming.RESERVED_ATTRIBUTES

@@ -107,6 +107,9 @@ class OpenObject:
     path: tuple[str, ...]  # relative to the row's node; () is the row itself
     known: tuple[str, ...]  # the property names that have columns or tables of their own
     mapped: tuple[str, ...] = ()  # Python regexes of the keys a map table holds (they are not extras)
+    # (property, "object" | "array"): a property mapped as that kind only because its keywords describe one
+    # (`properties` or `items` without `type`); any other value is valid too and is kept here as an extra
+    loose: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -148,10 +148,14 @@ def renamed(name: str, *candidates: str | None) -> tuple[str, ...]:
 # -- Python names of the generated models -----------------------------------------------------------------
 # What a declarative class and its module already use: a column attribute, class or module of that name
 # would shadow it (`metadata`, `registry` and `_sa_*` are SQLAlchemy's own; `relationship`, `Mapped`... are
-# called in the class body; `Base`, `include_object`... are names of the models package).
+# called in the class body; `Base`, `include_object`... are names of the models package). The builtins and
+# typing names the attributes' annotations use (`Mapped[str]`, `Mapped[list[Child]]`, `Literal[...]`) too: an
+# attribute `str` before them makes mypy read the annotation as that attribute.
+ANNOTATION_NAMES = frozenset({"str", "int", "float", "bool", "list", "Literal"})
 RESERVED_ATTRIBUTES = frozenset({"metadata", "registry", "type_annotation_map", "relationship", "mapped_column",
                                  "sa", "Mapped", "postgresql", "uuid", "datetime", "decimal", "Any", "uuid_default",
-                                 "boolean_default", "Base", "annotations", "_is_protocol"})  # fmt: skip
+                                 "boolean_default", "Base", "annotations", "_is_protocol",
+                                 *ANNOTATION_NAMES})  # fmt: skip
 RESERVED_CLASSES = frozenset({"Base", "Mapped", "Any", "DeclarativeBase", "EXTERNAL_TABLES", "NAMING_CONVENTION"})
 RESERVED_MODULES = frozenset({"base", "include_object", "metadata", "sa", "annotations"})
 

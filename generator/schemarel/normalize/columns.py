@@ -45,6 +45,8 @@ class TableBuilder:
     tracked: list[tuple[str, ...]] = field(default_factory=list)  # paths the presence column keeps
     optional_objects: list[tuple[str, ...]] = field(default_factory=list)  # flattened objects that may be absent
     open_objects: list[OpenObject] = field(default_factory=list)
+    # (path, kind) of properties mapped as an object or array without saying `type` (`OpenObject.loose`)
+    loose: list[tuple[tuple[str, ...], str]] = field(default_factory=list)
     overflowed: dict[tuple[str, ...], set[str]] = field(default_factory=dict)  # object path → props kept in extra
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
@@ -94,7 +96,7 @@ class TableBuilder:
 
     def _lists(self) -> tuple[list[Any], ...]:
         return (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
-                self.open_objects, self.self_refs, self.optional_objects)  # fmt: skip
+                self.open_objects, self.self_refs, self.optional_objects, self.loose)  # fmt: skip
 
     def may_be_absent(self, path: tuple[str, ...]) -> bool:
         """Whether a flattened object that holds `path` may be absent (its columns are then NULL)."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from schemarel.schema.refs import Combined, Node, Src, merge
+from schemarel.schema.refs import UNTYPED, Combined, Node, Src, inferred, merge
 from schemarel.sql.regex import to_python
 
 
@@ -98,6 +98,8 @@ def _plan(node: Node, resolve: Callable[[list[Src]], Node], classify: Callable[[
     value_src = _union([src for _, src in typed])
     value = resolve([value_src])
     shape = classify(value)
+    if shape.kind == "array" and inferred(value):  # as an array's items (walk.array_rows)
+        return MapPlan(None, None, None, (), f"a map whose values {UNTYPED.format(shape.kind)}", typed[0][1].ptr)
     if shape.kind in ("json", "never"):
         several = len({_identity(s) for _, s in typed}) > 1
         why = "its values take different shapes" if several else (shape.reason or "its values have no type")

@@ -17,7 +17,7 @@ from schemarel.normalize.columns import NameCollision, TableBuilder
 from schemarel.normalize.shapes import Shape, items_of
 from schemarel.normalize.unions import ACCEPTS, case_checks, union_columns
 from schemarel.schema.loader import Catalog
-from schemarel.schema.refs import Node, Src
+from schemarel.schema.refs import UNTYPED, Node, Src, inferred
 from schemarel.sql import limits
 
 EXTRA_COLUMN = "_extra"
@@ -89,6 +89,11 @@ class PropertyWalker:
         items_ptr = node.items[0].ptr if node.items else f"{ptr}/items"
         shape = self.classify(items)
         here = (*here, Ancestor(frozenset(items.identity), tb.name, (), items_ptr))
+        # items without `type` whose keywords describe an array: a scalar item would be read back as `[]`. (An
+        # object's keep their table, as FHIR's `items: {$ref: HumanName}` need: another value is refused, worded)
+        if shape.kind == "array" and inferred(items):
+            self.warn(items_ptr, f"stored as JSON: its keywords {UNTYPED.format(shape.kind)}", items.src.file)
+            shape = replace(shape, kind="json")
         if shape.kind == "object" and not shape.branches:  # an item that may be a scalar is a JSON value
             if shape.nullable:
                 tb.tracked.append(())
@@ -156,6 +161,7 @@ class PropertyWalker:
         """Where the keys no property names go: rows of a map table (see `maps`), else the JSON extras column."""
         spilled = tb.overflowed.get(path, set())  # properties `keep_in_extra` put there
         known = tuple(p for p in node.props if p not in spilled)
+        loose = tuple((p[-1], kind) for p, kind in tb.loose if p[:-1] == path)
         found = maps.plan(node, self.resolve, self.classify) if node.map_values else None
         why, where = (found.reason, found.where) if found is not None else (None, "")
         if found is not None and found.value is not None:
@@ -168,14 +174,15 @@ class PropertyWalker:
             elif count > SUBTREE_TABLES or len(self.table_names) + self.pending + count > MAX_TABLES:
                 why, where = f"a map whose values would need {count} tables, past the table budget", ptr
             else:
-                if found.patterns or spilled or not (node.closed or any(r is None for r, _ in node.map_values)):
-                    tb.open_objects.append(OpenObject(path, known, found.patterns))
+                others = not (node.closed or any(r is None for r, _ in node.map_values))  # keys no pattern takes
+                if loose or found.patterns or spilled or others:
+                    tb.open_objects.append(OpenObject(path, known, found.patterns, loose))
                 names = naming.child_table_names(tb.name, path if maps.pure(node) and path else (*path, "entries"))
                 children.append(Child("map", None, Shape("object", node), ptr, path, names, count, plan=found))
                 self.pending += count
                 return
-        if not node.closed or node.maps or spilled:  # properties the schema does not name may appear
-            tb.open_objects.append(OpenObject(path, known))
+        if not node.closed or node.maps or spilled or loose:  # properties the schema does not name may appear
+            tb.open_objects.append(OpenObject(path, known, (), loose))
         if maps.pure(node) and path and path not in tb.tracked:  # an empty map leaves no other trace
             tb.tracked.append(path)
         for at in [where] if why else node.maps:
@@ -274,6 +281,8 @@ class PropertyWalker:
             children.append(Child("object", prop, shape, ptr, path, names, count, previous))
             self.pending += count
             return None
+        if shape.kind in ("object", "array") and inferred(sub):  # any other value: kept with the extras
+            tb.loose.append((path, shape.kind))
         if shape.kind == "object":
             # a map's own table hangs off this one: an optional map is flattened too (its presence is marked)
             if storage == "flatten" or (storage is None and (maps.pure(shape.node) or required and not shape.nullable)):

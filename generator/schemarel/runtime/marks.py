@@ -61,6 +61,10 @@ def extras(objects: Iterable[OpenObject], node: Any) -> dict[str, Any] | None:
         sub = get(node, obj.path) if obj.path else node
         if isinstance(sub, dict):
             unnamed = {k: v for k, v in sub.items() if k not in obj.known and not mapped(obj.mapped, k)}
+            for name, kind in obj.loose:  # a value other than the object or array its columns and rows hold
+                value = sub.get(name)
+                if value is not None and not isinstance(value, dict if kind == "object" else list):
+                    unnamed[name] = value
             if unnamed:
                 found[relative(obj.path)] = unnamed
     return found or None

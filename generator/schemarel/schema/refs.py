@@ -27,6 +27,9 @@ _IGNORED = frozenset(
 _LOWER_BOUNDS = frozenset({"minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum"})
 _UPPER_BOUNDS = frozenset({"maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum"})
 _REF_KEYS = ("$ref", "$recursiveRef", "$dynamicRef")
+# Keywords beside a `$ref` that leave the node its target (anything else makes the `$ref` one part of the node)
+_BESIDE_REF = ANNOTATIONS | {"$schema", "$id", "id", "$defs", "definitions", "$comment", "$anchor", "$dynamicAnchor",
+                             "$recursiveAnchor", "$vocabulary", "writeOnly"}  # fmt: skip
 JSON_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
 MAX_REF_CHAIN = 64
 
@@ -134,7 +137,10 @@ def _absorb(node: Node, src: Src, catalog: Catalog, direct: bool, depth: int) ->
         _keyword(own_node, src, key, value, catalog, depth)
     _merge_into(node, own_node)
     if ref_key is not None:
-        _absorb(node, follow(src, raw[ref_key], catalog), catalog, direct, depth + 1)
+        # from 2019-09 a `$ref` beside other keywords is one part of the node, as an allOf's are: the node is not
+        # its target (a base that the root and a definition both `$ref` is no recursion)
+        beside = src.file not in catalog.legacy_ref and any(k not in _BESIDE_REF for k in own)
+        _absorb(node, follow(src, raw[ref_key], catalog), catalog, direct and not beside, depth + 1)
 
 
 def follow(src: Src, ref: str, catalog: Catalog) -> Src:
@@ -294,6 +300,16 @@ def value_key(value: Any) -> tuple[str, Any]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# Why such a node (an array's items, a map's values) is stored as JSON; `.format(kind)`
+UNTYPED = 'say an {0} but no "type": any JSON value is valid there (add "type": "{0}" to map it to columns)'
+
+
+def inferred(node: Node) -> bool:
+    """Whether a node's kind comes from its keywords alone (`properties`, `items` without `type`): a validator
+    then lets every other JSON value through as well."""
+    return node.types is None and not node.alternatives and not isinstance(node.kw.get("enum"), list)
 
 
 def enum_types(values: Iterable[Any]) -> frozenset[str]:
