@@ -87,9 +87,9 @@ def locate(conn: sa.Connection, mapping: DocumentMap, subtree: Sequence[Any] | N
     Read after a read failed, on a connection of its own: the values as the database gives them (PostgreSQL's
     as their text), each put through the driver's loader, SQLAlchemy's processor and schemarel's decoder."""
     postgresql = conn.dialect.name == "postgresql"
+    scoped = subtree if key is not None else None  # the statements of one document, by its root key
     for tm in mapping.tables:
-        own = subtree is not None and key is not None
-        statement = subtree[tm.index] if subtree is not None and key is not None else mapping.select(tm)
+        statement = scoped[tm.index] if scoped is not None else mapping.select(tm)
         selected = list(statement.selected_columns)
         raw = [sa.cast(c, sa.Text()) if postgresql else sa.type_coerce(c, sa.types.NullType()) for c in selected]
         query = statement.with_only_columns(*(r.label(f"c{i}") for i, r in enumerate(raw)), maintain_column_froms=True)
@@ -97,7 +97,7 @@ def locate(conn: sa.Connection, mapping: DocumentMap, subtree: Sequence[Any] | N
         # a whole table in batches; psycopg's batches are a server-side cursor, which needs a transaction
         batched = not postgresql or conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT"
         options = {"yield_per": 1_000} if batched else {}
-        rows = conn.execute(query, {"root": key} if own else {}, execution_options=options)
+        rows = conn.execute(query, {"root": key} if scoped is not None else {}, execution_options=options)
         found = culprit(tm, rows, checks)
         rows.close()
         if found is not None:
