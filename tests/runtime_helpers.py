@@ -141,3 +141,15 @@ def drawn_store(tmp: Path, url: str, name: str, schema: dict[str, Any]) -> Itera
     finally:
         store.metadata.drop_all(store.engine)
         store.close()
+
+
+def int64_only(value: Any) -> bool:
+    """Whether every integral number of a drawn document fits a bigint (a float with no fraction counts: an
+    `integer` column takes it); past that range the Store refuses the document by design (ValueRejected)."""
+    if isinstance(value, dict):
+        return all(int64_only(v) for v in value.values())
+    if isinstance(value, list):
+        return all(int64_only(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return -(2.0**63) <= value < 2.0**63
+    return not isinstance(value, int) or -(2**63) <= value < 2**63

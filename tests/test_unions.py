@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from projects import columns, generate, model, write_project
-from runtime_helpers import open_store
+from runtime_helpers import int64_only, open_store
 from schemarel.runtime import exactjson
 from test_typing import mypy
 from value_strategies import by_value, exact
@@ -206,14 +206,6 @@ def test_valid_documents_of_unions_round_trip_exactly(
     finally:
         store.metadata.drop_all(store.engine)  # the next example's tables have the same names
         store.engine.dispose()
-
-
-def int64_only(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(int64_only(v) for v in value.values())
-    if isinstance(value, list):
-        return all(int64_only(v) for v in value)
-    return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
 def test_items_that_may_be_a_scalar_or_an_object_are_json(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from projects import write_project
-from runtime_helpers import drawn_store, open_store, same_json
+from runtime_helpers import drawn_store, int64_only, open_store, same_json
 from schemarel.errors import ValueRejected
 
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding standard format:hypothesis.errors.HypothesisWarning")
@@ -67,7 +67,7 @@ def test_untyped_property_keeps_every_value(three_db_url: str, tmp_path: Path, r
     def round_trip(data: st.DataObject) -> None:
         schema = data.draw(schemas())
         with drawn_store(tmp_path, three_db_url, "doc", schema) as store:
-            drawn = from_schema(schema).filter(lambda d: "\\u0000" not in json.dumps(d))
+            drawn = from_schema(schema).filter(lambda d: "\\u0000" not in json.dumps(d) and int64_only(d))
             # a value of any type at `u` (what the keywords describe, or anything else), and drawn documents
             documents = [{"u": data.draw(ANY_VALUE)}] + [data.draw(drawn) for _ in range(2)]
             for document in documents:
