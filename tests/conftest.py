@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from hypothesis import settings
 from schemarel.cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,6 +23,13 @@ SHARED = Path(os.environ.get("SCHEMAREL_SHARED", REPO.parent / "shared"))  # a w
 CI = bool(os.environ.get("CI"))
 PG_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MYSQL_ADMIN_URL = os.environ.get("SCHEMAREL_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/")
+
+# With CI set, each property test draws the examples its own seed gives (hashed from the test), the same on every
+# run until the test or Hypothesis changes: the gate says whether the code broke, not whether a new draw came up.
+# Elsewhere every run draws afresh, and what it finds is printed with the blob that replays it (`@reproduce_failure`).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if CI else "dev")
 
 
 def committed_revisions() -> list[str]:
