@@ -23,6 +23,7 @@ from schemarel.runtime import exactjson
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.tablemap import Field, TableMap
 from schemarel.runtime.textmatch import Both, Exact, Label, Like
+from schemarel.runtime.values import problems
 
 D = TypeVar("D")
 Where = Mapping[str, Any]
@@ -106,15 +107,29 @@ def query_value(target: Target, value: Any) -> Any:
         return value
     f = typed(target.field)
     scalar = isinstance(value, bool | int | float | Decimal | str)  # not a uuid, a datetime: to_db takes those
-    if isinstance(value, dict | list) or (scalar and f.accepts is not None and not f.others and not f.fits(value)):
+    if (
+        isinstance(value, dict | list)
+        or (scalar and f.accepts is not None and not f.others and not f.fits(value))
+        or (not scalar and f.to_db is None)  # a set, a tuple, an Enum: what the driver would make of it, or refuse
+    ):
         holds = " or ".join(sorted(f.accepts or ())) or "a scalar"
         raise QueryError(f"{target.path}: {value!r} is not a value of this property (it holds {holds})")
+    if isinstance(value, str):
+        _unicode(target, value)
     if f.to_db is None:
         return value
     try:
         return f.to_db(value)
     except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
         raise QueryError(f"{target.path}: {value!r} is not a value of this property ({exc})") from None
+
+
+def _unicode(target: Target, text: str) -> None:
+    """QueryError for text holding a lone surrogate, which no driver can send."""
+    if not text.isascii():
+        found = problems(text).invalid
+        if found:
+            raise QueryError(f"{target.path}: the value {found[0].message}")
 
 
 _value = query_value
@@ -183,6 +198,7 @@ def path_terms(target: Target, spec: Any) -> list[Term]:
         elif op in _LIKE:
             if not isinstance(operand, str):
                 raise QueryError(f"{target.path}: `{op}` takes a string, not {operand!r}")
+            _unicode(target, operand)
             escaped = operand.replace("/", "//").replace("%", "/%").replace("_", "/_")
             out.append((_strings(target, op), op, [_LIKE[op].format(escaped)]))
         else:

@@ -69,7 +69,10 @@ class DocumentValidator:
             # every fault in one pass: what the compiled validator finds at a place jsonschema found nothing
             # wrong with (a stricter reading of some keyword) is listed too, in its own words
             seen = {v.pointer for v in found}
-            fast = {Violation(pointer(*e.instance_path), e.message) for e in self.fast.iter_errors(document)}
+            try:
+                fast = {Violation(pointer(*e.instance_path), e.message) for e in self.fast.iter_errors(document)}
+            except (ValueError, TypeError, OverflowError) as exc:  # a value it cannot quote (a subclass of str)
+                fast = {Violation("#", f"not JSON data: {exc}")}
             found |= {v for v in fast if v.pointer not in seen}
         return sorted(found, key=lambda v: (v.pointer, v.message))
 

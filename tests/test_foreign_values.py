@@ -1,0 +1,97 @@
+"""Python values that are no JSON data, given to the Store's filters and documents: refused with schemarel's
+own error naming the path (QueryError, DocumentInvalid), on every database, never a driver's error or a bare
+ValueError from the validator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from runtime_helpers import customer, open_store
+from schemarel.errors import DocumentInvalid
+from schemarel.runtime.query import QueryError
+from schemarel.runtime.store import Store
+
+
+class Colour(enum.Enum):  # an Enum member is no string (psycopg would send its name, SQLite refuses it)
+    RED = "mobile"
+
+
+class Text(str):  # jsonschema-rs takes no subclass of str, int or float
+    pass
+
+
+class Number(int):
+    pass
+
+
+# filterable paths of each kind of place: a root text column, an object's table, an array of strings, an enum in
+# an array's table, a boolean
+PATHS = ["firstName", "address.city", "emails", "phoneNumbers.type", "privacySettings.twoFactorEnabled"]
+FOREIGN = st.sampled_from(
+    [set(), frozenset({"a"}), (1, 2), complex(1, 2), range(3), object(), Colour.RED, b"mobile", bytearray(b"x"),
+     dt.time(1, 2), uuid.UUID(int=7), dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 3, 4)]
+)  # fmt: skip
+SURROGATE = st.builds(
+    lambda before, code, after: before + chr(code) + after,
+    st.text(max_size=3),
+    st.integers(0xD800, 0xDFFF),
+    st.text(max_size=3),
+)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+def customers(db_url: str) -> Store:
+    store = open_store(db_url, "customer")
+    store.create(customer(1))
+    return store
+
+
+def _filters(path: str, value: Any) -> list[dict[str, Any]]:
+    ops: list[Any] = [value, {"ne": value}, {"gt": value}, {"lte": value}, {"in": ["mobile", value]}]
+    if isinstance(value, str):
+        ops += [{"contains": value}, {"startswith": value}]
+    return [{path: op} for op in ops]
+
+
+@SETTINGS
+@given(path=st.sampled_from(PATHS), value=st.one_of(FOREIGN, SURROGATE))
+def test_a_filter_value_no_column_holds_is_refused_naming_its_path(customers: Store, path: str, value: Any) -> None:
+    for where in _filters(path, value):
+        with pytest.raises(QueryError, match=f"^{path}: "):
+            list(customers.find(where))
+        with pytest.raises(QueryError, match=f"^{path}: "):
+            customers.count(where)
+
+
+@SETTINGS
+@given(
+    value=st.one_of(
+        st.builds(Text, st.text(max_size=5)),
+        st.builds(Number, st.integers(-5, 5)),
+        st.just(Decimal("1.5")),
+        st.just(Colour.RED),
+    ),
+    where=st.sampled_from([(), ("address",), ("phoneNumbers", 0)]),
+)
+def test_a_value_the_validator_cannot_read_where_the_schema_allows_none_is_invalid(
+    customers: Store, value: Any, where: tuple[Any, ...]
+) -> None:
+    document = customer(2)
+    node: Any = document
+    for step in where:
+        node = node[step]
+    node["notInTheSchema"] = value  # additionalProperties: false there
+    before = customers.count()
+    with pytest.raises(DocumentInvalid):
+        customers.create(document)
+    with pytest.raises(DocumentInvalid):
+        customers.create_many([customer(3), document])
+    assert customers.count() == before
