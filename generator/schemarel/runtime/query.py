@@ -106,12 +106,10 @@ def query_value(target: Target, value: Any) -> Any:
     if value is None:
         return value
     f = typed(target.field)
-    scalar = isinstance(value, bool | int | float | Decimal | str)  # not a uuid, a datetime: to_db takes those
-    if (
-        isinstance(value, dict | list)
-        or (scalar and f.accepts is not None and not f.others and not f.fits(value))
-        or (not scalar and f.to_db is None)  # a set, a tuple, an Enum: what the driver would make of it, or refuse
-    ):
+    # a filter's value is a document's (JSON): no set, tuple, bytes, Enum (psycopg would send its name), nor a
+    # uuid.UUID or datetime, which the conversions to the column (taking the document's strings) do not take
+    scalar = isinstance(value, bool | int | float | Decimal | str)
+    if not scalar or (f.accepts is not None and not f.others and not f.fits(value)):
         holds = " or ".join(sorted(f.accepts or ())) or "a scalar"
         raise QueryError(f"{target.path}: {value!r} is not a value of this property (it holds {holds})")
     if isinstance(value, str):
@@ -120,7 +118,7 @@ def query_value(target: Target, value: Any) -> Any:
         return value
     try:
         return f.to_db(value)
-    except (ValueError, TypeError, OverflowError, ArithmeticError) as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError, ArithmeticError) as exc:
         raise QueryError(f"{target.path}: {value!r} is not a value of this property ({exc})") from None
 
 
