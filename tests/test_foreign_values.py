@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -69,6 +71,43 @@ def test_a_filter_value_no_column_holds_is_refused_naming_its_path(customers: St
             list(customers.find(where))
         with pytest.raises(QueryError, match=f"^{path}: "):
             customers.count(where)
+
+
+# a string's formats stored in columns of their own (uuid, timestamp, date, time): the conversions to those columns
+# take the document's strings, and a Python value of the column's type given to a filter is no document's either
+FORMATS = {"token": "uuid", "at": "date-time", "day": "date", "clock": "time"}
+STAMP = {"token": str(uuid.UUID(int=7)), "at": "2024-01-02T03:04:05Z", "day": "2024-01-02", "clock": "01:02:03Z"}
+
+
+@pytest.fixture
+def stamped(db_url: str, tmp_path: Path) -> Store:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Stamp",
+        "type": "object",
+        "properties": {name: {"type": "string", "format": f} for name, f in FORMATS.items()},
+    }
+    (tmp_path / "stamp.schema.json").write_text(json.dumps(schema))
+    store = open_store(db_url, "stamp", schemas_dir=tmp_path)
+    store.create(STAMP)
+    return store
+
+
+@SETTINGS
+@given(
+    path=st.sampled_from(sorted(FORMATS)),
+    value=st.one_of(
+        st.builds(uuid.UUID, st.uuids().map(str)),
+        st.datetimes(timezones=st.just(dt.UTC)),
+        st.dates(),
+        st.times(),
+    ),
+)
+def test_a_formatted_path_takes_the_documents_string_not_a_python_value(stamped: Store, path: str, value: Any) -> None:
+    for where in _filters(path, value):
+        with pytest.raises(QueryError, match=f"^{path}: "):
+            list(stamped.find(where))
+    assert len(list(stamped.find({path: STAMP[path]}))) == 1  # the document's own string finds it
 
 
 @SETTINGS
