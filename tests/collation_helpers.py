@@ -1,14 +1,28 @@
-"""Strings a folding collation takes as equal, and what tests of MariaDB's collations read off a database or
-do to a project (make it look as schemarel generated it before string columns were exact)."""
+"""Strings a folding collation takes as equal, a schema holding them in unique keys, and what tests of MariaDB's
+collations read off a database or do to a project (make it look as generated before string columns were exact)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from hypothesis import strategies as st
 from pathtools import scalar
+
+# a unique property and a map: its keys are unique in each document
+ENV: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://example.com/env.schema.json",
+    "title": "Env",
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 100, "x-sql": {"unique": True}},
+        "vars": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+    "required": ["name"],
+}
 
 ACCENTS = {"a": "á", "e": "é", "o": "ö", "u": "ü", "n": "ñ", "c": "ç", "s": "ß"}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from collation_helpers import as_generated_before, collation, pairs, server_equal
+from collation_helpers import ENV, as_generated_before, collation, pairs, server_equal
 from filter_semantics import SETTINGS
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
@@ -17,19 +17,14 @@ from pathtools import execute, ok, scalar, schemarel
 from projects import generate, write_project
 from schemarel import Store
 
-ENV = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://example.com/env.schema.json",
-    "title": "Env",
-    "type": "object",
+SCHEMA = {
+    **ENV,
     "properties": {
-        "name": {"type": "string", "maxLength": 100, "x-sql": {"unique": True}},
+        **ENV["properties"],
         "nick": {"type": "string", "maxLength": 40},
         "zone": {"type": "integer"},
-        "vars": {"type": "object", "additionalProperties": {"type": "string"}},
         "tags": {"type": "array", "items": {"type": "string", "maxLength": 40}, "uniqueItems": True},
     },
-    "required": ["name"],
 }
 # another system's unique indexes, one over a string and a number (compared as it is)
 USER_INDEXES = (
@@ -56,7 +51,7 @@ EXACT = [("envs", "name"), ("envs", "nick"), ("env_vars", "key"), ("env_tags", "
 
 
 def test_downgrade_refuses_values_any_unique_key_would_take_as_equal(tmp_path: Path, mysql_url: str) -> None:
-    root = write_project(tmp_path / "project", {"env": ENV})
+    root = write_project(tmp_path / "project", {"env": SCHEMA})
     assert generate(root).exit_code == 0
     as_generated_before(root)
     assert generate(root, "--rehash").exit_code == 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from collation_helpers import as_generated_before, collation, foreign_keys, pairs, server_equal
+from collation_helpers import ENV, as_generated_before, collation, foreign_keys, pairs, server_equal
 from conftest import USERS_DDL, committed_revisions, copy_project
 from filter_semantics import SETTINGS
 from hypothesis import assume, example, given
@@ -21,21 +21,9 @@ from schemarel import ConstraintViolation, Store
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect
 
-SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://example.com/env.schema.json",
-    "title": "Env",
-    "type": "object",
-    "properties": {
-        "name": {"type": "string", "maxLength": 100, "x-sql": {"unique": True}},
-        "vars": {"type": "object", "additionalProperties": {"type": "string"}},
-    },
-    "required": ["name"],
-}
-
 
 def test_strings_equal_under_the_default_collation_stay_distinct(mysql_url: str, tmp_path: Path) -> None:
-    (tmp_path / "env.schema.json").write_text(json.dumps(SCHEMA))
+    (tmp_path / "env.schema.json").write_text(json.dumps(ENV))
     store = open_store(mysql_url, "env", tmp_path)
 
     @SETTINGS
