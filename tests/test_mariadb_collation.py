@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from collation_helpers import ENV, as_generated_before, collation, foreign_keys, pairs, server_equal
 from conftest import USERS_DDL, committed_revisions, copy_project
 from filter_semantics import SETTINGS
 from hypothesis import assume, example, given
-from hypothesis import strategies as st
 from pathtools import alembic, execute, ok, scalar, schemarel
 from projects import generate, write_project
 from runtime_helpers import customer, open_store, stored_as_given
@@ -21,57 +21,9 @@ from schemarel import ConstraintViolation, Store
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect
 
-SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": "https://example.com/env.schema.json",
-    "title": "Env",
-    "type": "object",
-    "properties": {
-        "name": {"type": "string", "maxLength": 100, "x-sql": {"unique": True}},
-        "vars": {"type": "object", "additionalProperties": {"type": "string"}},
-    },
-    "required": ["name"],
-}
-ACCENTS = {"a": "á", "e": "é", "o": "ö", "u": "ü", "n": "ñ", "c": "ç", "s": "ß"}
-
-
-def _variant(text: str, how: str) -> str:
-    """`text` changed in a way a case- and accent-insensitive, space-padding collation may not see."""
-    if how == "case":
-        return text.swapcase()
-    if how == "space":
-        return text + " "
-    if how == "accent":
-        return "".join(ACCENTS.get(ch, ch) for ch in text)
-    if how == "ligature":
-        return text.replace("fi", "ﬁ")
-    return "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in text)  # full width
-
-
-pairs = st.tuples(
-    st.text(alphabet="abcefinosuABE ", min_size=1, max_size=8),
-    st.lists(st.sampled_from(["case", "space", "accent", "ligature", "width"]), min_size=1, max_size=3),
-).map(lambda drawn: (drawn[0], _fold(drawn[0], drawn[1])))
-
-
-def _fold(text: str, hows: list[str]) -> str:
-    for how in hows:
-        text = _variant(text, how)
-    return text
-
-
-def _server_equal(url: str, a: str, b: str) -> bool:
-    """Whether the server's default collation (this database's) takes `a` and `b` as equal."""
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        collation = conn.exec_driver_sql("SELECT @@collation_database").scalar_one()
-        equal = conn.execute(sa.text(f"SELECT :a = :b COLLATE {collation}"), {"a": a, "b": b}).scalar_one()
-    engine.dispose()
-    return bool(equal)
-
 
 def test_strings_equal_under_the_default_collation_stay_distinct(mysql_url: str, tmp_path: Path) -> None:
-    (tmp_path / "env.schema.json").write_text(json.dumps(SCHEMA))
+    (tmp_path / "env.schema.json").write_text(json.dumps(ENV))
     store = open_store(mysql_url, "env", tmp_path)
 
     @SETTINGS
@@ -81,7 +33,7 @@ def test_strings_equal_under_the_default_collation_stay_distinct(mysql_url: str,
     @example(("a", "a "))
     def check(pair: tuple[str, str]) -> None:
         a, b = pair
-        assume(a != b and _server_equal(mysql_url, a, b))
+        assume(a != b and server_equal(mysql_url, a, b))
         first, second = {"name": a}, {"name": b, "vars": {a: "1", b: "2"}}
         ids = [store.create(first), store.create(second)]
         try:
@@ -101,20 +53,6 @@ def test_strings_equal_under_the_default_collation_stay_distinct(mysql_url: str,
         store.close()
 
 
-def _collation(url: str, table: str, column: str) -> str:
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.connect() as conn:
-        found = conn.execute(
-            sa.text(
-                "SELECT collation_name FROM information_schema.columns"
-                " WHERE table_schema = database() AND table_name = :t AND column_name = :c"
-            ),
-            {"t": table, "c": column},
-        ).scalar_one()
-    engine.dispose()
-    return str(found)
-
-
 EXACT_COLUMNS = [("customer_profiles", "first_name"), ("customer_profile_emails", "email"), ("profiles", "timezone")]
 
 
@@ -126,14 +64,14 @@ def test_revision_0005_makes_text_exact_and_back(tmp_path: Path, mysql_url: str,
     run = schemarel if tool is schemarel else alembic
     execute(mysql_url, USERS_DDL)
     ok(run(root, mysql_url, "upgrade", "0004"))
-    server = {column: _collation(mysql_url, *column) for column in EXACT_COLUMNS}
+    server = {column: collation(mysql_url, *column) for column in EXACT_COLUMNS}
     assert all(c != "utf8mb4_nopad_bin" for c in server.values()), server
     execute(mysql_url, "INSERT INTO users VALUES ('u1', 'a@example.com')")
     ok(run(root, mysql_url, "upgrade", "head"))
     for column in EXACT_COLUMNS:
-        assert _collation(mysql_url, *column) == "utf8mb4_nopad_bin", column
+        assert collation(mysql_url, *column) == "utf8mb4_nopad_bin", column
     # another system's key: its foreign key keeps that table's collation
-    assert _collation(mysql_url, "profiles", "user_id") == _collation(mysql_url, "users", "id")
+    assert collation(mysql_url, "profiles", "user_id") == collation(mysql_url, "users", "id")
     # emails of one customer that differ only in case: the server's collation would take them as one
     document = customer(1, emails=["ada@example.org", "ADA@example.org"])
     stored_as_given(mysql_url, "customer", document, root / "generated")
@@ -142,10 +80,10 @@ def test_revision_0005_makes_text_exact_and_back(tmp_path: Path, mysql_url: str,
     assert "customer_profile_emails" in refused.stderr and "ADA@example.org" in refused.stderr, refused.stderr
     assert scalar(mysql_url, "SELECT version_num FROM alembic_version") == "0005"
     for column in EXACT_COLUMNS:  # refused before anything changed
-        assert _collation(mysql_url, *column) == "utf8mb4_nopad_bin", column
+        assert collation(mysql_url, *column) == "utf8mb4_nopad_bin", column
     execute(mysql_url, "DELETE FROM customer_profile_emails WHERE email = 'ADA@example.org'")
     ok(run(root, mysql_url, "downgrade", "0004"))
-    assert {column: _collation(mysql_url, *column) for column in EXACT_COLUMNS} == server
+    assert {column: collation(mysql_url, *column) for column in EXACT_COLUMNS} == server
     ok(run(root, mysql_url, "upgrade", "head"))
 
 
@@ -158,7 +96,7 @@ def test_revision_0005_makes_text_exact_and_back(tmp_path: Path, mysql_url: str,
         (sqlite.dialect(), None),
     ],
 )
-def test_each_server_gets_its_name_of_the_exact_collation(dialect: sa.engine.Dialect, spelled: str | None) -> None:
+def test_each_server_gets_its_name_of_the_exactcollation(dialect: sa.engine.Dialect, spelled: str | None) -> None:
     from schemarel.ir import Column, ColumnType
     from schemarel.sql.metadata import sa_type
 
@@ -195,33 +133,19 @@ TEAM = {
 }
 
 
-def _as_generated_before(root: Path) -> None:
-    """The project as schemarel generated it before string columns were exact: its first revision without the
-    collation, its snapshot without `exact_text` (`generate --rehash` then takes the files as they are)."""
-    for revision in (root / "generated" / "migrations" / "versions").glob("0001_*.py"):
-        text = revision.read_text()
-        revision.write_text(
-            text.replace('collation="utf8mb4_nopad_bin", ', "").replace('collation="utf8mb4_nopad_bin"', "")
-        )
-    snapshot = root / "generated" / "migrations" / "snapshots" / "0001.json"
-    data = json.loads(snapshot.read_text())
-    del data["database"]["exact_text"]
-    snapshot.write_text(json.dumps(data))
-
-
-def test_generate_gives_an_earlier_project_exact_keys_and_foreign_keys(tmp_path: Path, mysql_url: str) -> None:
+def test_generate_gives_an_earlier_project_exact_keys_andforeign_keys(tmp_path: Path, mysql_url: str) -> None:
     """A project generated before: the next `generate` writes the revision (once), which changes keys that
     foreign keys tie together, resumes after a failure, and whose downgrade refuses keys that would collide."""
     root = write_project(tmp_path / "project", {"team": TEAM})
     assert generate(root).exit_code == 0
-    _as_generated_before(root)
+    as_generated_before(root)
     made = generate(root, "--rehash")
     assert made.exit_code == 0, made.output
     assert generate(root).exit_code == 0  # nothing changed since: no third revision
     versions = sorted(p.name[:4] for p in (root / "generated" / "migrations" / "versions").glob("*.py"))
     assert versions == ["0001", "0002"], versions
     ok(schemarel(root, mysql_url, "upgrade", "0001"))
-    assert _collation(mysql_url, "teams", "code") != "utf8mb4_nopad_bin"
+    assert collation(mysql_url, "teams", "code") != "utf8mb4_nopad_bin"
     store = Store(mysql_url, "team", source=root / "generated", check=False)
     try:
         store.create({"code": "Ab", "members": ["x"], "labels": {"k": {"tags": ["t"]}}})
@@ -240,20 +164,15 @@ def test_generate_gives_an_earlier_project_exact_keys_and_foreign_keys(tmp_path:
         ("team_labels", "team_code"),
         ("team_labels", "key"),
     ):
-        assert _collation(mysql_url, *column) == "utf8mb4_nopad_bin", column
-    assert _foreign_keys(mysql_url) == 3
+        assert collation(mysql_url, *column) == "utf8mb4_nopad_bin", column
+    assert foreign_keys(mysql_url) == 3
 
     document = {"code": "ab", "members": ["x"], "labels": {"K": {"tags": ["t"]}, "k": {"tags": []}}}
     stored_as_given(mysql_url, "team", document, root / "generated")
     refused = schemarel(root, mysql_url, "downgrade", "0001")
     assert refused.returncode != 0 and "`teams` (code)" in refused.stderr, refused.stderr
-    assert _collation(mysql_url, "teams", "code") == "utf8mb4_nopad_bin"
+    assert collation(mysql_url, "teams", "code") == "utf8mb4_nopad_bin"
     execute(mysql_url, "DELETE FROM teams WHERE code = 'ab'")
     ok(schemarel(root, mysql_url, "downgrade", "0001"))
-    assert _collation(mysql_url, "team_labels", "team_code") != "utf8mb4_nopad_bin"
-    assert _foreign_keys(mysql_url) == 3
-
-
-def _foreign_keys(url: str) -> int:
-    query = "SELECT count(*) FROM information_schema.referential_constraints WHERE constraint_schema = database()"
-    return int(scalar(url, query))
+    assert collation(mysql_url, "team_labels", "team_code") != "utf8mb4_nopad_bin"
+    assert foreign_keys(mysql_url) == 3

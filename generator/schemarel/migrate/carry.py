@@ -17,7 +17,7 @@ from alembic.operations import ops
 from schemarel.migrate.diff import Change, Diff
 
 CONSTRAINTS = ("unique constraint", "index", "check constraint")
-COLUMN_LEVEL = ("column", "type", "nullability", "default", "comment")
+COLUMN_LEVEL = ("column", "type", "nullability", "default", "comment", "collation")
 
 
 def table_of(c: Change) -> str:
@@ -43,6 +43,7 @@ class Carrier:
             "enum_values": lambda c, e: (c.what == "enum value" and c.name == e.new.name)
             or (c.what == "default" and (table_of(c), _column_of(c)) == (e.table, e.column)),
             "create_table": lambda c, t: (c.action, c.what, c.name) == ("add", "table", t),
+            "recollate": lambda c, t: (c.action, c.what) == ("alter", "collation") and table_of(c) == t,
             "key_switch": lambda c, s: (c.action, c.what, c.name) == ("alter", "primary key", s.pair.new.name),
             "add_columns": lambda c, t: (c.action, c.what) == ("add", "column") and table_of(c) == t,
             "move": lambda c, m: c.action == "move" and table_of(c) in (m.parent, m.child.name)

@@ -244,10 +244,8 @@ class _Describer:
                      "NULL" if new.nullable else "NOT NULL", pointer=ptr, destructive=reason,
                      undo_destructive=undo, check=check,
                      undo_check=("not_null", *new_at) if not old.nullable else ())  # fmt: skip
-        if (
-            old.type == new.type
-            and new.type.kind in ("text", "varchar")
-            and _exact(self.d.old, pair.old, old) != (exact := _exact(self.d.new, pair.new, new))
+        if same_text(old, new) and exact_string(self.d.old, pair.old, old) != (
+            exact := exact_string(self.d.new, pair.new, new)
         ):  # MariaDB/MySQL only (`sql.kinds.MYSQL_EXACT`): the column there gets the other collation
             server, binary = "the server's default", MYSQL_EXACT
             undo = (
@@ -255,7 +253,7 @@ class _Describer:
                 "in case, accents or trailing spaces as equal: a key or unique value repeated that way fails the "
                 "downgrade"
             )
-            collides = _collisions(self.d, pair, new.name)
+            collides = _collisions(self.d, pair, new.name, before=not exact)  # run by the step that leaves exact
             self.add("alter", "collation", name, *((server, binary) if exact else (binary, server)), pointer=ptr,
                      undo_destructive=undo if exact else "", destructive="" if exact else undo,
                      undo_check=collides if exact else (), check=() if exact else collides)  # fmt: skip
@@ -327,27 +325,55 @@ class _Describer:
                          check=("enum_values", *old_at, (value,)))  # fmt: skip
 
 
-def _exact(db: Database, table: Table, column: Column) -> bool:
-    """Whether the string column compares exactly on MariaDB/MySQL in the model `db` (`spelling.type_spec`)."""
+def same_text(old: Column, new: Column) -> bool:
+    """Whether a kept string column keeps its type in the model, while MySQL/MariaDB may spell it otherwise
+    (another collation; TEXT joining or leaving a key, where it is a varchar(255))."""
+    return old.type == new.type and new.type.kind in ("text", "varchar")
+
+
+def exact_string(db: Database, table: Table, column: Column) -> bool:
+    """Whether the column, a string, compares exactly on MariaDB/MySQL in the model `db` (`spelling.type_spec`)."""
     return db.exact_text and column.name not in inexact_columns(table)
 
 
-def _collisions(d: Diff, pair: TablePair, column: str) -> DataCheck:
-    """The check of the key or unique constraint whose values `column`'s collation change may make collide
-    (`("collides", …)`): each constraint is checked by its first string column changing collation, a column
-    in two by the first of them (the primary key), so that every column carries one check at most."""
+def _collisions(d: Diff, pair: TablePair, column: str, before: bool) -> DataCheck:
+    """The check that the unique keys `pair`'s string columns are in once back in the server's collation hold
+    no values it takes as equal (`("recollates", table, None, [changing], [[key], …], [names])`), carried by
+    the first of them: the keys of the model the step ends on and any unique key the database holds but the
+    ones schemarel named in the model it starts from (`names`: dropped or remade by the step), e.g. a unique
+    index a hand-written revision made. In the names the step starts with: before the upgrade when `before`
+    (the upgrade's check), else after it."""
     changing = [
         c.name
         for c in pair.new.columns
-        if c.name in pair.columns and c.type.kind in ("text", "varchar") and c.type == pair.old_column(c.name).type
-        and _exact(d.old, pair.old, pair.old_column(c.name)) != _exact(d.new, pair.new, c)
+        if c.name in pair.columns and same_text(pair.old_column(c.name), c)
+        and exact_string(d.old, pair.old, pair.old_column(c.name)) != exact_string(d.new, pair.new, c)
     ]  # fmt: skip
-    owners: dict[str, tuple[str, ...]] = {}
-    for constraint in (pair.new.primary_key, *pair.new.uniques):
-        owner = next((c for c in constraint.columns if c in changing and c not in owners), None)
-        if owner is not None:
-            owners[owner] = constraint.columns
-    return ("collides", pair.new.name, None, list(owners[column])) if column in owners else ()
+    if column != changing[0]:
+        return ()
+    start, end = (pair.old, pair.new) if before else (pair.new, pair.old)
+    to_start = dict(pair.columns) if before else {o: n for n, o in pair.columns.items()}
+    if not before:  # a foreign key column a key switch replaced: the new one refers to the same parent row
+        for gone, follower in _followers(d, pair).items():
+            to_start.setdefault(gone, follower)
+    moving = [pair.columns[c] for c in changing] if before else changing
+    keys = [
+        [to_start[c] for c in key.columns]
+        for key in (end.primary_key, *end.uniques)
+        if all(c in to_start for c in key.columns) and any(to_start[c] in moving for c in key.columns)
+    ]
+    return ("recollates", start.name, None, moving, keys, [u.name for u in start.uniques])
+
+
+def _followers(d: Diff, pair: TablePair) -> dict[str, str]:
+    """Old foreign key column → the new one referring to the same parent (the key it refers to changed)."""
+    renamed = {p.old.name: p.new.name for p in d.pairs}
+    found: dict[str, str] = {}
+    for old_fk in pair.old.foreign_keys:
+        new_fk = [f for f in pair.new.foreign_keys if f.ref_table == renamed.get(old_fk.ref_table)]
+        if len(old_fk.columns) == 1 and len(new_fk) == 1 and len(new_fk[0].columns) == 1:
+            found[old_fk.columns[0]] = new_fk[0].columns[0]
+    return found
 
 
 def _old_names(pair: TablePair, columns: tuple[str, ...]) -> tuple[str, ...] | None:

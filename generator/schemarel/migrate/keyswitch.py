@@ -3,7 +3,7 @@
 The root keeps its rows: its property column becomes the key and the surrogate column goes. Every table
 whose foreign key points at the old key gets a column for the new one, filled by looking each row's parent
 up by the old key; a 1:1 object table keyed by its parent's key passes the switch on to its own children.
-The revision checks first that the property holds no NULL and no duplicate (`("key", table, column)`). The
+The revision checks first that the property holds no NULL and no duplicate (`("key", table, column[, exact])`). The
 downgrade adds the surrogate back with fresh values (the old ones are gone) and points the children at it.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import conv
 
 from schemarel.ir import Column, Constraint, ForeignKey, Table
 from schemarel.migrate import ops as mo
-from schemarel.migrate.diff import Change, Diff, describe
+from schemarel.migrate.diff import Change, Diff, describe, exact_string, same_text
 from schemarel.migrate.match import TablePair
 from schemarel.text import py_literal
 
@@ -87,7 +87,7 @@ def detect(d: Diff, old_pointers: Mapping[str, str], new_pointers: Mapping[str, 
             r.pair.added[:] = [c for c in r.pair.added if c.name != r.new_column]
             r.pair.old = replace(r.pair.old, indexes=tuple(i for i in r.pair.old.indexes if i not in r.old_indexes))
             r.pair.new = replace(r.pair.new, indexes=tuple(i for i in r.pair.new.indexes if i not in r.new_indexes))
-    d.changes = [_change(s, new_pointers) for s in switches] + describe(d, old_pointers, new_pointers)
+    d.changes = [_change(d, s, new_pointers) for s in switches] + describe(d, old_pointers, new_pointers)
     return switches
 
 
@@ -135,8 +135,12 @@ def _switch(d: Diff, root: TablePair) -> KeySwitch | None:
     return KeySwitch(root, old_key.name, new_key, tuple(rekeys))
 
 
-def _change(s: KeySwitch, new_pointers: Mapping[str, str]) -> Change:
+def _change(d: Diff, s: KeySwitch, new_pointers: Mapping[str, str]) -> Change:
     root = s.pair
+    key = root.new.column(s.new_key)
+    # a string key compares exactly on MySQL/MariaDB: values the column's collation takes as equal until then
+    # ('a', 'A') are distinct keys
+    exact = key.type.kind in ("text", "varchar") and exact_string(d.new, root.new, key)
     return Change(
         "alter",
         "primary key",
@@ -146,7 +150,7 @@ def _change(s: KeySwitch, new_pointers: Mapping[str, str]) -> Change:
         pointer=new_pointers.get(root.new.name, ""),
         undo_destructive=f"gives `{root.old.name}.{s.old_key}` fresh values: the surrogate keys it held before "
         "the upgrade are not kept",
-        check=("key", root.old.name, root.old.column(root.columns[s.new_key]).name),
+        check=("key", root.old.name, root.old.column(root.columns[s.new_key]).name, *([True] if exact else [])),
     )
 
 
@@ -213,10 +217,17 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
         if r.keyed:
             block.append(CreatePrimaryKey(conv(side(r.pair, False).primary_key.name), t, [new_col.name]))
         steps.append(ops.ModifyTableOps(t, block))
-    # 4. the root changes key (MariaDB keeps a key uuid in its uuid type, a document's as hex text: converted)
-    kept = root.old.column(root.columns[s.new_key]).name
-    as_property, as_key = old_md.tables[root.old.name].c[kept].type, new_md.tables[root.new.name].c[s.new_key].type
-    if forward and _mariadb(as_property) != _mariadb(as_key):
+    # 4. the root changes key (MariaDB keeps a key uuid in its uuid type, a document's as hex text: converted).
+    # A string keeps its type in the model: the `recollate` phase, before the switch and after its reverse,
+    # gives it its MySQL spelling as a key (collation, varchar(255) for text), so the switch finds it so.
+    kept = root.old.column(root.columns[s.new_key])
+    as_key = new_md.tables[root.new.name].c[s.new_key].type
+    as_property = (
+        as_key if same_text(kept, root.new.column(s.new_key)) else old_md.tables[root.old.name].c[kept.name].type
+    )
+    retype = _mariadb(as_property) != _mariadb(as_key)
+    uuid_key = root.new.column(s.new_key).type.kind == "uuid"  # the only key MariaDB spells with dashes
+    if forward and retype:
         steps.append(mo.Branch([], [], [ops.ModifyTableOps(t_root, [_retype(t_root, s.new_key, as_property, as_key)])]))
     block = [ops.DropConstraintOp(conv(side(root, True).primary_key.name), t_root, type_="primary")]
     if forward:
@@ -228,7 +239,9 @@ def _direction(s: KeySwitch, old_md: sa.MetaData, new_md: sa.MetaData, forward: 
     new_key = s.new_key if forward else s.old_key
     block.append(CreatePrimaryKey(conv(side(root, False).primary_key.name), t_root, [new_key]))
     steps.append(ops.ModifyTableOps(t_root, block))
-    if not forward and _mariadb(as_property) != _mariadb(as_key):  # via text long enough for the dashes
+    if not forward and retype and not uuid_key:
+        steps.append(mo.Branch([], [], [ops.ModifyTableOps(t_root, [_retype(t_root, s.new_key, as_key, as_property)])]))
+    elif not forward and retype:  # via text long enough for the dashes
         dashed = sa.String(36)
         unhyphen = mo.Code(f"op.execute(sa.table({py_literal(t_root)}, sa.column({py_literal(s.new_key)})).update()"
                            f".values({{{py_literal(s.new_key)}: sa.func.replace(sa.column({py_literal(s.new_key)}), "

@@ -1,10 +1,10 @@
 """The upgrade of a revision as ops, in phases, each op paired with its reverse (the downgrade's).
 
 The upgrade runs in phases so that each step finds what it needs: renames first (then every later step
-uses the new names), dropped constraints, enum values, new tables, new columns, key switches, data moves, column
-alterations, dropped columns and tables, new constraints. The downgrade is the reverse of each op, in
-reverse order, as Alembic derives it. Each phase hands its ops to the Carrier, which puts the Changes they
-make on them (schemarel.migrate.carry).
+uses the new names), dropped constraints, enum values, new tables, new columns, MySQL/MariaDB collations, key
+switches, data moves, column alterations, dropped columns and tables, new constraints. The downgrade is the
+reverse of each op, in reverse order, as Alembic derives it. Each phase hands its ops to the Carrier, which
+puts the Changes they make on them (schemarel.migrate.carry).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from schemarel.errors import pointer
 from schemarel.ir import Column, ForeignKey, Table
 from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
-from schemarel.migrate.diff import Diff
+from schemarel.migrate.diff import Diff, same_text
 from schemarel.migrate.match import TablePair, kept_name_moves, match_constraints, match_foreign_keys
 
 
@@ -60,21 +60,25 @@ class Builder:
             up += take("create_table", table.name, [_table_op(self.new_md.tables[table.name], create=True)])
         for pair in self.d.pairs:
             up += take("add_columns", pair.new.name, self.add_columns(pair))
+        # MariaDB refuses to change the collation of a column a foreign key ties to another (even with its
+        # checks off): such keys go while both ends change, on MySQL/MariaDB only, and come back after. A phase
+        # of its own before the key switch, whose new foreign keys need the column they refer to in its final
+        # collation (and whose reverse gives the old key back before that column leaves it on the way down)
+        tied = self.recollated_foreign_keys()
+        if tied:
+            up.append(mo.paired(_foreign_keys(tied, create=False), _foreign_keys(tied, create=True)))
+        for pair in self.d.pairs:
+            up += take("recollate", pair.new.name, self.recollate(pair))
+        if tied:
+            up.append(mo.paired(_foreign_keys(tied, create=True), _foreign_keys(tied, create=False)))
         for switch in self.switches:  # after new columns (a follower's may be a new table's), before alterations
             up += take("key_switch", switch, [keyswitch.operations(switch, self.old_md, self.new_md)])
         for move in self.d.moves:
             child_key = move.child.primary_key.columns[0]
             moving = mo.move_columns(move.kind, move.child.name, child_key, move.parent, move.parent_key, move.columns)
             up += take("move", move, [moving])
-        # MariaDB refuses to change the collation of a column a foreign key ties to another (even with its
-        # checks off): such keys go while both ends change, on MySQL/MariaDB only, and come back after
-        tied = self.recollated_foreign_keys()
-        if tied:
-            up.append(mo.paired(_foreign_keys(tied, create=False), _foreign_keys(tied, create=True)))
         for pair in self.d.pairs:
             up += take("alter_columns", pair.new.name, self.alter_columns(pair))
-        if tied:
-            up.append(mo.paired(_foreign_keys(tied, create=True), _foreign_keys(tied, create=False)))
         for pair in self.d.pairs:
             up += take("drop_columns", pair.new.name, self.drop_columns(pair))
         for table in reversed(self.d.dropped_tables):
@@ -243,7 +247,6 @@ class Builder:
         before: list[ops.MigrateOperation] = []
         alters: list[ops.MigrateOperation] = []
         new_t = self.new_md.tables[t]
-        retyped: list[tuple[sa.Column[Any], sa.Column[Any]]] = []
         for col in pair.new.columns:
             if (t, col.name) in self.moved and not col.nullable:
                 alters.append(ops.AlterColumnOp(t, col.name, existing_type=new_t.c[col.name].type,
@@ -253,11 +256,6 @@ class Builder:
             old_col = pair.old_column(col.name)
             o, n = self.old_md.tables[pair.old.name].c[old_col.name], new_t.c[col.name]
             type_changed = old_col.type != col.type and not (old_col.type.kind == col.type.kind == "enum")
-            keyed_text = old_col.type == col.type and col.type.kind in ("text", "varchar")
-            if keyed_text and _mysql_type(o) != _mysql_type(n):
-                # a text column joins or leaves a key (MySQL keys it as varchar(255), keeps it as TEXT
-                # otherwise), or changes collation there: one MySQL branch for the table's columns
-                retyped.append((o, n))
             default_changed = old_col.default != col.default and (t, col.name) not in self.enum_columns
             nullable_changed = old_col.nullable != col.nullable
             if not (type_changed or default_changed or nullable_changed or old_col.comment != col.comment):
@@ -281,9 +279,6 @@ class Builder:
                     modify_comment=n.comment if old_col.comment != col.comment else False,
                 )
             )
-        if retyped:
-            down = [(b, a) for a, b in reversed(retyped)]
-            before.insert(0, mo.paired(_retype(t, retyped), _retype(t, down)))
         result = [*before, ops.ModifyTableOps(t, alters)] if alters else before
         if pair.old.comment != pair.new.comment:
             set_comment = ops.CreateTableCommentOp(t, pair.new.comment, existing_comment=pair.old.comment)
@@ -291,6 +286,23 @@ class Builder:
             # SQLite keeps no comments
             result.append(mo.paired(mo.Branch([set_comment], [], [set_comment]), mo.Branch([reset], [], [reset])))
         return result
+
+    def recollate(self, pair: TablePair) -> list[ops.MigrateOperation]:
+        """The kept string columns whose MySQL/MariaDB type alone changes: their collation, or a text column
+        joining or leaving a key (MySQL keys it as varchar(255), keeps it as TEXT otherwise); one MySQL branch
+        for the table's columns."""
+        t = pair.new.name
+        old_t, new_t = self.old_md.tables[pair.old.name], self.new_md.tables[t]
+        retyped = [
+            (old_t.c[pair.columns[c.name]], new_t.c[c.name])
+            for c in pair.new.columns
+            if c.name in pair.columns and same_text(pair.old_column(c.name), c)
+            and _mysql_type(old_t.c[pair.columns[c.name]]) != _mysql_type(new_t.c[c.name])
+        ]  # fmt: skip
+        if not retyped:
+            return []
+        down = [(b, a) for a, b in reversed(retyped)]
+        return [mo.paired(_retype(t, retyped), _retype(t, down))]
 
     def change_type(self, pair: TablePair, old: Column, new: Column) -> list[ops.MigrateOperation]:
         """Type change of one column; an enum type it starts using is created first, one it leaves dropped after."""

@@ -4,7 +4,8 @@ A check is a tuple, as revisions spell it (revisions are history, so these spell
 `("enum_values", table, column, [values])` a value the target enum lacks, `("not_null", table, column)`
 NULLs in a column becoming NOT NULL, `("max_length", table, column, n)` text longer than a narrowed
 varchar, `("range", table, column, low, high)` numbers outside a narrowed integer type, `("key", table,
-column)` NULLs or repeated values in a column becoming the primary key, `("added_required", table, column)`
+column[, True])` NULLs or repeated values in a column becoming the primary key (True: compared exactly, as the
+exact collation it gets on MySQL/MariaDB does), `("added_required", table, column)`
 any row in a table that gains a NOT NULL column with nothing to fill it (MySQL/MariaDB would fill `''` or 0
 in silence, the others fail halfway), `("converts", table, column, source_kind, target_kind[, [values]])` values
 a type change would not keep as they are (`schemarel.support.convertible`; SQLite and MariaDB round or
@@ -12,6 +13,9 @@ zero them in silence), `("unique", table, None, [columns])` a value (or combinat
 row where a unique constraint comes (MariaDB would stop after earlier statements of the revision),
 `("collides", table, None, [columns])` on MySQL/MariaDB, values of a key or unique constraint that its
 server's default collation takes as equal ('a', 'A ', 'á') where its string columns go back to that collation,
+`("recollates", table, None, [columns], [[key], …], [names])` the same where `columns` go back to it, for each
+`key` the step ends with and each unique key the database holds them in but the `names` it drops or remakes
+(a unique index a hand-written revision made; read online only), its other columns compared as they are,
 `("violates", table, column, name, op, func, value, dialects)` a value a new CHECK `func(column) op value`
 refuses (on `dialects` only, when given): these refuse,
 because the target schema cannot hold the rows (the statement would fail halfway, or truncate them).
@@ -38,7 +42,7 @@ from schemarel.support.migrating import REHEARSAL
 log = logging.getLogger("schemarel.migrate")
 REFUSING = (
     "enum_values", "not_null", "max_length", "range", "key", "added_required", "converts", "unique", "violates",
-    "collides",
+    "collides", "recollates",
 )  # fmt: skip
 
 
@@ -58,11 +62,11 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
     kind, table, column, *args = check
     if kind == "added_required":  # every row: the column does not exist yet
         return sa.table(table), None
-    if kind in ("unique", "collides"):  # NULLs repeat freely in a unique constraint, on every dialect
-        u = sa.table(table, *map(sa.column, args[0]))
-        if kind == "collides" and dialect not in ("mysql", "mariadb"):
+    if kind in ("unique", "collides", "recollates"):  # NULLs repeat freely in a unique key, on every dialect
+        u = sa.table(table, *map(sa.column, _key(check)))
+        if kind != "unique" and dialect not in ("mysql", "mariadb"):
             return u, sa.false()  # the collation changes there only
-        values = _folded(u, kind)
+        values = _folded(u, check)
         key = sa.tuple_(*values) if len(values) > 1 else values[0]
         repeated = sa.select(*values).where(*(c.is_not(None) for c in u.c)).group_by(*values)
         repeated = repeated.having(sa.func.count() > 1)
@@ -84,15 +88,29 @@ def _where(check: Sequence[Any], dialect: str) -> tuple[sa.TableClause, sa.Colum
     if kind == "converts":
         return t, sa.and_(c.is_not(None), unconverted(c, dialect, args[0], args[1], args[2:]))
     if kind == "key":  # NULL or held by another row too
-        twice = sa.select(c).select_from(t).where(c.is_not(None)).group_by(c).having(sa.func.count() > 1)
-        return t, sa.or_(c.is_(None), c.in_(twice.scalar_subquery()))
+        k = _as_key(c, dialect, args)
+        twice = sa.select(k).select_from(t).where(c.is_not(None)).group_by(k).having(sa.func.count() > 1)
+        return t, sa.or_(c.is_(None), k.in_(twice.scalar_subquery()))
     raise ValueError(f"unknown data check {kind!r}")
 
 
-def _folded(u: sa.TableClause, kind: str) -> list[Any]:
-    """The columns of a `unique` check, or for `collides` cast to the connection's character type, whose
-    collation is the server's default (`utf8mb4_general_ci`, `uca1400_ai_ci`): what they compare by once back."""
-    return [sa.cast(c, sa.CHAR()) if kind == "collides" else c for c in u.c]
+def _as_key(c: Any, dialect: str, args: Sequence[Any]) -> Any:
+    """The column as the key it becomes compares it: exactly (its bytes) where `("key", …, True)` says the key
+    gets the exact collation on MySQL/MariaDB, which the column may not have yet."""
+    return sa.cast(c, sa.LargeBinary) if args and args[0] and dialect in ("mysql", "mariadb") else c
+
+
+def _key(check: Sequence[Any]) -> list[str]:
+    """The columns of a `unique` or `collides` check's key, or of one key of a `recollates` check (`_keys`)."""
+    return list(check[4] if check[0] == "recollates" else check[3])
+
+
+def _folded(u: sa.TableClause, check: Sequence[Any]) -> list[Any]:
+    """The columns of a `unique` check, or for `collides` (for `recollates` those going back) cast to the
+    connection's character type, whose collation is the server's default (`utf8mb4_general_ci`,
+    `uca1400_ai_ci`): what they compare by once back."""
+    back = {"unique": (), "collides": _key(check), "recollates": check[3]}[check[0]]
+    return [sa.cast(c, sa.CHAR()) if c.name in back else c for c in u.c]
 
 
 # What each kind of check found (online, with the rows counted) and what it requires (offline, in the script)
@@ -110,6 +128,8 @@ _FOUND = {
     "unique": "{where} repeats values in {rows}, which the unique constraint it gets refuses ({detail})",
     "collides": "{where} holds values in {rows} that differ only in case, accents or trailing spaces, which "
     "its key refuses once back in the server's collation ({detail})",
+    "recollates": "{where} holds values in {rows} that differ only in case, accents or trailing spaces, which "
+    "its unique key refuses once back in the server's collation ({detail})",
     "converts": "{where} holds {values} that becoming `{a1}` would not keep as written on this database (such "
     "as {detail}); a hand-written revision (`schemarel revision`) can convert them first",
 }
@@ -125,6 +145,8 @@ _REQUIRED = {
     "unique": "{where} must hold no value twice: it gets a unique constraint",
     "collides": "{where} must hold no values that differ only in case, accents or trailing spaces: its key or unique "
     "constraint goes back to the server's collation",
+    "recollates": "{where} must hold no values that differ only in case, accents or trailing spaces: its unique key "
+    "goes back to the server's collation",
     "violates": "{where} must hold only values that the CHECK `{a0}` it gets accepts",
 }
 
@@ -148,8 +170,8 @@ def _violating(c: Any, dialect: str, op: str, func: str | None, value: Any, dial
 def _say(messages: dict[str, str], check: Sequence[Any], rows: int = 0, detail: str = "") -> str:
     kind, table, column, *args = check
     where = f"`{table}.{column}`" if column else f"`{table}`"
-    if kind in ("unique", "collides"):
-        where = f"`{table}` ({', '.join(args[0])})"
+    if kind in ("unique", "collides", "recollates"):
+        where = f"`{table}` ({', '.join(_key(check))})"
     a0, a1 = (*args, None, None)[:2]
     listed = ", ".join(repr(v) for v in a0) if kind == "enum_values" else ""
     counts = {"rows": counted(rows, "row"), "values": counted(rows, "value")}
@@ -169,15 +191,16 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
         detail = ", ".join(f"{value!r} ({n})" for value, n in counts)
     elif rows and kind == "key":
         c = table.c[column]
+        k = _as_key(c, bind.dialect.name, check[3:])
         nulls = int(bind.execute(sa.select(sa.func.count()).select_from(table).where(c.is_(None))).scalar() or 0)
-        twice = sa.select(c, sa.func.count()).where(c.is_not(None)).group_by(c).having(sa.func.count() > 1)
-        repeated = bind.execute(twice.order_by(c).limit(5)).all()
+        twice = sa.select(k, sa.func.count()).where(c.is_not(None)).group_by(k).having(sa.func.count() > 1)
+        repeated = bind.execute(twice.order_by(k).limit(5)).all()
         parts = [f"{counted(nulls, 'NULL')}"] if nulls else []
         if repeated:
-            parts.append("repeated: " + ", ".join(f"{str(value)!r} ({n} rows)" for value, n in repeated))
+            parts.append("repeated: " + ", ".join(f"{_text(value)!r} ({n} rows)" for value, n in repeated))
         detail = "; ".join(parts)
-    elif rows and kind in ("unique", "collides"):
-        u = _folded(table, kind)
+    elif rows and kind in ("unique", "collides", "recollates"):
+        u = _folded(table, check)
         groups = sa.select(*u, sa.func.count()).where(*(c.is_not(None) for c in table.c)).group_by(*u)
         held = bind.execute(groups.having(sa.func.count() > 1).order_by(*u).limit(5)).all()
         detail = "repeated: " + ", ".join(
@@ -193,17 +216,21 @@ def _measure(bind: sa.Connection, check: Sequence[Any]) -> tuple[int, str]:
     return rows, detail
 
 
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def protect_data(op: Any, revision: str, step: str, checks: Iterable[Sequence[Any]]) -> None:
     """Refuse (DataLoss) before anything changes when stored data does not fit where `step` takes it."""
     checks = list(checks)
     context = op.get_context()
     if context.as_sql or op.get_bind().info.get(REHEARSAL):
-        for check in checks:
+        for check in _keys(None, checks):
             _offline(context, revision, step, check)
         return
     bind = op.get_bind()
     refused = []
-    for check in checks:
+    for check in _keys(bind, checks):
         rows, detail = _measure(bind, check)
         if not rows:
             continue
@@ -217,6 +244,26 @@ def protect_data(op: Any, revision: str, step: str, checks: Iterable[Sequence[An
             + "\n".join(f"  {line}" for line in refused)
             + "\nchange or delete those rows first, then run the command again"
         )
+
+
+def _keys(bind: sa.Connection | None, checks: list[Sequence[Any]]) -> list[Sequence[Any]]:
+    """`checks`, each `recollates` one as a check per key: the model's, and online on MySQL/MariaDB (`bind`)
+    each other unique key the database holds its columns in, whoever made it."""
+    result: list[Sequence[Any]] = []
+    for check in checks:
+        if check[0] != "recollates":
+            result.append(check)
+            continue
+        kind, table, _, back, keys, names = check
+        keys = [list(k) for k in keys]
+        if bind is not None and bind.dialect.name in ("mysql", "mariadb"):
+            inspector = sa.inspect(bind)
+            found = [ix for ix in inspector.get_indexes(table) if ix["unique"] and ix["name"] not in names]
+            # an expression's part (MySQL 8) has no column: such a key is left to the statement that fails
+            live = [[str(c) for c in ix["column_names"]] for ix in found if None not in ix["column_names"]]
+            keys += [k for k in live if set(k) & set(back) and k not in keys]
+        result += [(kind, table, None, list(back), k) for k in keys]
+    return result
 
 
 def _offline(context: Any, revision: str, step: str, check: Sequence[Any]) -> None:
