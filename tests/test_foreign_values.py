@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_helpers import close_either, open_either
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime_helpers import customer, open_store
+from runtime_helpers import SCHEMAS, customer, open_store
 from schemarel.errors import DocumentInvalid
 from schemarel.runtime.query import QueryError
 from schemarel.runtime.store import Store
@@ -134,3 +135,54 @@ def test_a_value_the_validator_cannot_read_where_the_schema_allows_none_is_inval
     with pytest.raises(DocumentInvalid):
         customers.create_many([customer(3), document])
     assert customers.count() == before
+
+
+# arguments of another type or out of range: a limit or batch of 0 read nothing without a word, PostgreSQL refused
+# a negative LIMIT as a document's value, a string given as `where` raised AttributeError
+BAD_COUNTS = st.sampled_from([0, -1, 1.5, "10", None, True, [1], float("nan")])
+BAD_WHERE = st.sampled_from(["firstName", ["firstName"], 1, b"x", {1: "a"}, {("firstName",): "a"}])
+BAD_ORDER = st.sampled_from([1, b"firstName", [1], ["firstName", None], {"firstName": 1}, object()])
+
+
+@SETTINGS
+@given(count=BAD_COUNTS, where=BAD_WHERE, order=BAD_ORDER)
+def test_arguments_of_another_kind_are_refused_naming_them(
+    customers: Store, count: Any, where: Any, order: Any
+) -> None:
+    _refused_arguments(customers, "sync", count, where, order)
+
+
+@pytest.mark.postgres
+@SETTINGS
+@given(count=BAD_COUNTS, where=BAD_WHERE, order=BAD_ORDER)
+def test_the_async_store_refuses_them_too(postgres_url: str, count: Any, where: Any, order: Any) -> None:
+    open_store(postgres_url, "customer").close()
+    store = open_either("async", postgres_url, "customer", schemas_dir=SCHEMAS)
+    try:
+        _refused_arguments(store, "async", count, where, order)
+    finally:
+        close_either(store)
+
+
+def _refused_arguments(store: Any, kind: str, count: Any, where: Any, order: Any) -> None:
+    before = store.count()
+    calls: list[tuple[str, Any]] = [
+        ("batch_size", lambda: list(store.find(batch_size=count))),
+        ("batch_size", lambda: list(store.pages(batch_size=count))),
+        ("batch_size", lambda: store.create_many([customer(5)], batch_size=count)),
+        ("where", lambda: list(store.find(where))),
+        ("where", lambda: store.count(where)),
+        ("where", lambda: store.page(where)),
+        ("order_by", lambda: list(store.find(order_by=order))),
+        ("order_by", lambda: store.page(order_by=order)),
+    ]
+    if count is not None:  # find's limit may be None (no limit) and 0 (nothing)
+        calls.append(("limit", lambda: store.page(limit=count)))
+        if count != 0:
+            calls.append(("limit", lambda: list(store.find(limit=count))))
+    if kind == "sync":
+        calls.append(("batch_size", lambda: list(store.items(batch_size=count))))
+    for name, call in calls:
+        with pytest.raises(QueryError, match=f"^{name}"):
+            call()
+    assert store.count() == before  # nothing written

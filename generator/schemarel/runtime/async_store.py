@@ -23,9 +23,9 @@ from schemarel.runtime.async_parked import AsyncParked
 from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.dbstate import check_revision
 from schemarel.runtime.direct import SNAPSHOT
-from schemarel.runtime.lookups import text_ids
+from schemarel.runtime.lookups import sizes, text_ids
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.query import Order, Page, Where, terms
+from schemarel.runtime.query import Order, Page, Where, amount, terms
 from schemarel.runtime.source import Source
 from schemarel.runtime.store import Store
 
@@ -229,6 +229,7 @@ class AsyncStore:
         conn: AsyncBind | None = None,
     ) -> AsyncIterator[tuple[Any, Any]]:
         """(id, document) pairs matching `where`, as `Store.find`."""
+        sizes(limit, batch_size)
         conds, order = self.sync.compile(where, order_by)
         async for items in self._pages(conds, order, limit, batch_size, conn):
             for item in items:
@@ -239,6 +240,7 @@ class AsyncStore:
     ) -> AsyncIterator[list[tuple[Any, Any]]]:
         """Every (id, document) matching `where`, by id, a list of at most `batch_size` at a time (no empty
         list), in one snapshot or in the caller's `conn`; the ids of uuid keys are their text, as `Store.pages`."""
+        amount("batch_size", batch_size, 1)
         conds, order = self.sync.compile(where, None)  # a bad filter raises here, not at the first page
         return self._text_pages(self._pages(conds, order, None, batch_size, conn))
 
@@ -270,6 +272,7 @@ class AsyncStore:
         after: str | None = None,
         conn: AsyncBind | None = None,
     ) -> Page[Any]:
+        amount("limit", limit, 1)
         if conn is None and self.direct and self.sync.one_table:  # `Store.page`'s direct path
             order = Order.parse(self.sync.paths, order_by)
             start = order.decode(after, self.sync._key) if after else None

@@ -16,6 +16,7 @@ from schemarel.runtime.query import (
     Page,
     QueryError,
     Where,
+    amount,
     bound,
     condition,
     query_value,
@@ -125,6 +126,7 @@ class Lookups(StoreBase):
         """(id, document) pairs matching `where` (see runtime/query.py), ordered by `order_by` (paths of the
         root table, `-` for descending; the id breaks ties, and orders alone by default), NULLs last; read
         `batch_size` at a time by keyset, in one snapshot."""
+        sizes(limit, batch_size)
         if conn is None and self.direct.enabled:
             order = Order.parse(self.paths, order_by)
             terms(self.paths, where)  # a bad filter raises here, not at the first item
@@ -171,6 +173,7 @@ class Lookups(StoreBase):
         Every page is read in the calling thread: reading the next page in a worker thread while the caller
         built and wrote this one (runtime/overlap.py) measured 6-20 % slower on 2 busy cores (psycopg's
         execute path holds the GIL for as long as the documents take to build)."""
+        amount("batch_size", batch_size, 1)
         order = Order.parse(self.paths, None)
         terms(self.paths, where)  # a bad filter raises here, not at the first page
         if self.reads.psycopg and self.reads.subtree is not None:
@@ -290,6 +293,7 @@ class Lookups(StoreBase):
         conn: Bind | None = None,
     ) -> Page[Any]:
         """One page of `find`; `Page.next` is the cursor to pass as `after` for the next one (keyset)."""
+        amount("limit", limit, 1)
         order = Order.parse(self.paths, order_by)
         start = order.decode(after, self._key) if after else None
         if conn is None and self.direct.enabled:
@@ -369,3 +373,10 @@ class Lookups(StoreBase):
 def text_ids(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     """(id, document) pairs with uuid ids as their text (what `pages` gives: what JSON holds)."""
     return [(str(k) if isinstance(k, uuid.UUID) else k, document) for k, document in items]
+
+
+def sizes(limit: int | None, batch_size: int) -> None:
+    """`find`'s counts checked (`query.amount`): a limit of 0 finds nothing, a batch reads at least one."""
+    if limit is not None:
+        amount("limit", limit, 0)
+    amount("batch_size", batch_size, 1)

@@ -25,6 +25,7 @@ from schemarel.runtime import exactjson
 from schemarel.runtime.dberrors import sqlstate
 from schemarel.runtime.overlap import Ahead, can_overlap
 from schemarel.runtime.paired import CONCURRENCY, Paired
+from schemarel.runtime.query import amount
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.store import Store
 from schemarel.runtime.tablemap import RowBatch
@@ -176,7 +177,7 @@ class Loader:
     ) -> None:
         self.store = store
         self.reject_sink = reject
-        self.batch_size = batch_size
+        self.batch_size = amount("batch_size", batch_size, 1)
         self.all_or_nothing = all_or_nothing
         self.progress = progress
         self.keep_ids = keep_ids

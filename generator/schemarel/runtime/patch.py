@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import weakref
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,8 +34,24 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 def same_json(a: Any, b: Any) -> bool:
-    """Equal as JSON texts (keys in any order): the document as read, and as it is now."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    """Equal as JSON values: the document as read, and as it is now. Objects by their keys in any order, arrays
+    item by item, numbers by value (a document read back holds a Decimal where it has a fraction, the caller's
+    copy may hold the float `json.loads` made of it), `true` no number, anything that is no JSON value unequal."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(same_json, a, b))
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a is b
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
+    numbers = int | float | Decimal
+    return isinstance(a, numbers) and isinstance(b, numbers) and _exact(a) == _exact(b)
+
+
+def _exact(number: int | float | Decimal) -> int | Decimal:
+    """A number as the Decimal its JSON text is (`0.1`, not the double nearest to it)."""
+    return Decimal(repr(number)) if isinstance(number, float) else number
 
 
 def subtree(tm: TableMap) -> list[TableMap]:

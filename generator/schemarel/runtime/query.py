@@ -174,7 +174,20 @@ Term = tuple[Target, str, list[Any] | None]  # a path, an operator, its values (
 
 def terms(paths: Paths, where: Where | None) -> list[Term]:
     """The filters as terms, in the order their values are bound; values converted as the columns hold them."""
+    if where is not None and not isinstance(where, Mapping):
+        raise QueryError(f'where takes a mapping of paths to filters, as in {{"lastName": "Lovelace"}}, not {where!r}')
+    for path in where or {}:
+        if not isinstance(path, str):
+            raise QueryError(f'where: {path!r} is no path (a string such as "address.city")')
     return [term for path, spec in (where or {}).items() for term in path_terms(paths.target(path), spec)]
+
+
+def amount(name: str, value: Any, least: int) -> int:
+    """A count argument (`limit`, `batch_size`): a whole number of at least `least`, else QueryError (a page
+    of 0, a batch of 0 or -1 would read nothing, silently; PostgreSQL refuses a negative LIMIT)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise QueryError(f"{name} takes a whole number of at least {least}, not {value!r}")
+    return value
 
 
 def path_terms(target: Target, spec: Any) -> list[Term]:
@@ -374,7 +387,11 @@ class Order:
 
     @classmethod
     def parse(cls, paths: Paths, order_by: str | Sequence[str] | None) -> Order:
-        names = [order_by] if isinstance(order_by, str) else list(order_by or ())
+        names = [order_by] if isinstance(order_by, str) else order_by or ()
+        if not isinstance(names, Sequence) or not all(isinstance(name, str) for name in names):
+            raise QueryError(
+                f'order_by takes a path or a list of paths ("lastName", "-address.city"), not {order_by!r}'
+            )
         keys = []
         for name in names:
             desc = name.startswith("-")

@@ -14,6 +14,7 @@ from schemarel.runtime.bulk import PostgresWriter
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.overlap import can_overlap
 from schemarel.runtime.paired import Paired
+from schemarel.runtime.query import amount
 from schemarel.runtime.stats import analyze_after_load
 from schemarel.runtime.tablemap import RowBatch
 
@@ -95,6 +96,7 @@ class Writes(StoreBase):
 
     def batches(self, documents: Iterable[Any], batch_size: int) -> Iterator[list[Any]]:
         """Prepared documents, `batch_size` at a time."""
+        amount("batch_size", batch_size, 1)
         batch: list[Any] = []
         for index, document in enumerate(documents):
             batch.append(self.prepare(document, index))
