@@ -18,6 +18,7 @@ import inflection
 
 from schemarel import naming
 from schemarel.ir import SchemaModel, Table
+from schemarel.schema.defaults import has_default, local_target, merged
 from schemarel.text import py_literal
 
 # a `number` reads back as a Decimal (an int when integral); a float given to the Store counts as its repr's Decimal
@@ -101,7 +102,8 @@ class _Types:
         self.contents = contents
         self.classes: list[ClassView] = []
         self.names: set[str] = set(reserved)  # the module's own names: no class may shadow one
-        self.refs: dict[str, str] = {}
+        self.refs: dict[tuple[str, bool], str] = {}
+        self.filling = True  # whether the Store fills defaults in at the node being typed
         self.literals: dict[str, str] = {}  # `Literal[…]` text → the module-level alias that stands for it
 
     def literal(self, values: list[str]) -> str:
@@ -149,11 +151,14 @@ class _Types:
             return "Any"
         for combinator in ("oneOf", "anyOf"):
             if isinstance(node.get(combinator), list):
+                # the Store fills no default in inside a branch (defaults.py): there a property stays required
+                filling, self.filling = self.filling, False
                 members = [self.of(m, f"{name}Option{i + 1}") for i, m in enumerate(node[combinator])]
+                self.filling = filling
                 return _union(members)
         if isinstance(node.get("allOf"), list):
-            merged = _merge(node)
-            return self.of(merged, name) if merged is not None else "Any"
+            whole = merged(node)
+            return self.of(whole, name) if whole is not None else "Any"
         kinds = node.get("type")
         if isinstance(kinds, list):
             text = _union([self.of({**node, "type": k}, name) for k in kinds])
@@ -181,30 +186,30 @@ class _Types:
         for key, sub in props.items():
             annotation = self.of(sub, f"{cls}{inflection.camelize(naming.snake(key))}")
             description = sub.get("description", "") if isinstance(sub, dict) else ""
-            # the Store fills a required property's `default` in when it is absent: a document may leave it out
-            defaulted = isinstance(sub, dict) and "default" in sub
+            # the Store fills a required property's `default` in when it is absent (defaults.py), wherever the
+            # value is stored: a document may leave it out, and reads back with it
+            defaulted = self.filling and has_default(sub, self.contents)
             view.fields.append(FieldView(key, annotation, key in required and not defaulted, str(description)))
         return cls
 
     def ref(self, ref: str) -> str:
         if not ref.startswith("#"):
             return "Any"  # a $ref to another file: its type lives in that schema's module
-        if ref not in self.refs:
-            target: Any = self.contents
-            for part in ref.lstrip("#").split("/")[1:]:
-                part = part.replace("~1", "/").replace("~0", "~")
-                target = target.get(part) if isinstance(target, dict) else None
+        # a node reached inside a union branch and outside one are two types: defaults fill in only outside
+        memo = (ref, self.filling)
+        if memo not in self.refs:
+            target = local_target(self.contents, ref)
             if target is None:
                 return "Any"
-            if ref == "#":
+            if ref == "#" and self.filling:
                 return self.root_name
-            self.refs[ref] = "Any"  # while it is being built: recursion through a non-object stays Any
+            self.refs[memo] = "Any"  # while it is being built: recursion through a non-object stays Any
             placeholder = self.name(ref.rsplit("/", 1)[-1]) if _is_object(target) else None
             if placeholder is not None:
                 self.names.discard(placeholder)
-                self.refs[ref] = placeholder
-            self.refs[ref] = self.of(target, placeholder or ref.rsplit("/", 1)[-1])
-        return self.refs[ref]
+                self.refs[memo] = placeholder
+            self.refs[memo] = self.of(target, placeholder or ref.rsplit("/", 1)[-1])
+        return self.refs[memo]
 
     root_name = "Any"
 
@@ -257,21 +262,6 @@ def _split(text: str) -> list[str]:
             out.append(text[start:i])
             start = i + 3
     return [*out, text[start:]]
-
-
-def _merge(node: dict[str, Any]) -> dict[str, Any] | None:
-    """`allOf` of objects as one object (properties and `required` merged), or None where it is more than that."""
-    parts = [node, *node["allOf"]]
-    if not all(isinstance(p, dict) and set(p) <= {"type", "properties", "required", "allOf", "description",
-                                                 "title", "additionalProperties", "$schema", "$id", "$defs",
-                                                 "definitions", "x-sql"} for p in parts):  # fmt: skip
-        return None
-    props: dict[str, Any] = {}
-    required: list[str] = []
-    for p in parts:
-        props.update(p.get("properties") or {})
-        required += p.get("required") or []
-    return {"type": "object", "properties": props, "required": required, "description": node.get("description", "")}
 
 
 def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
