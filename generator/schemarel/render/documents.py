@@ -18,7 +18,7 @@ import inflection
 
 from schemarel import naming
 from schemarel.ir import SchemaModel, Table
-from schemarel.schema.defaults import has_default, local_target, merged
+from schemarel.schema.defaults import has_default, local_target, merged, resolved
 from schemarel.text import py_literal
 
 # a `number` reads back as a Decimal (an int when integral); a float given to the Store counts as its repr's Decimal
@@ -277,7 +277,7 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
         alias = root_type
         root_type = types.name(title)
     root = model.root
-    where, order_keys, unique = _paths(model)
+    where, order_keys, unique = _paths(model, contents)
     filters = sorted({one for _, _, f in where for one in f.split(" | ")})
     annotated = [(path, f"{a} | None | {f}") for path, a, f in where]
     return DocumentsView(
@@ -306,7 +306,34 @@ def _id_type(root: Table) -> str:
     return _KIND_TYPES.get(key.type.kind, "str")
 
 
-def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
+def _listed(contents: Any, pointer: str) -> str | None:
+    """The type of the values a property's schema lists (`enum`, `const`, a `oneOf`/`anyOf` of them): each
+    string, integer and boolean as a `Literal`, a fractional number as `float | Decimal`; None where it lists
+    none, or lists an object or an array."""
+    values = _values(resolved(local_target(contents, pointer), contents), contents) if pointer else None
+    if values is None or any(not _literal(v) and not isinstance(v, float) for v in values):
+        return None
+    shown = list(dict.fromkeys(q(v) for v in values if v is not None and _literal(v)))
+    numbers = [_NUMBER] if any(isinstance(v, float) for v in values) else []
+    members = ([f"Literal[{', '.join(shown)}]"] if shown else []) + numbers
+    return " | ".join(members) or None
+
+
+def _values(node: Any, contents: Any) -> list[Any] | None:
+    if not isinstance(node, dict):
+        return None
+    if "const" in node:
+        return [node["const"]]
+    if isinstance(node.get("enum"), list):
+        return list(node["enum"])
+    for combinator in ("oneOf", "anyOf"):
+        if isinstance(node.get(combinator), list) and node[combinator]:
+            found = [_values(resolved(m, contents), contents) for m in node[combinator]]
+            return None if any(f is None for f in found) else [v for f in found for v in f or ()]
+    return None
+
+
+def _paths(model: SchemaModel, contents: Any) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
     """Filterable paths (as `runtime/query.py` names them) with their value types and filters' types; root
     ordering keys; unique properties."""
     enums = {e.name: e.values for e in model.enums}
@@ -330,13 +357,16 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], l
                 continue
             kind = column.type.kind
             if kind == "enum" and column.type.enum in enums:
-                annotation = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
+                held = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
             else:
-                annotation = _WHERE_TYPES.get(kind, "str")
+                held = _WHERE_TYPES.get(kind, "str")
+            # the schema's values where it lists them: an enum of `"a"`, `1` and `null` in several columns
+            # takes those, not any string or integer its columns could hold
+            annotation = _listed(contents, column.pointer) or held
             types, filters = where.setdefault(path, ([], []))
             union = bool(types)  # another column of a union of scalars: a value of its type is compared there
             types.append(annotation)
-            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[_base(annotation)])
+            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[_base(held)])
             if union:
                 continue
             if table.kind == "root":
