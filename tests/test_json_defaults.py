@@ -160,14 +160,20 @@ def test_documents_read_back_are_what_their_generated_types_say(postgres_url: st
     @given(schemas(), objects(1))
     def typed(drawn: tuple[dict[str, Any], Any], branch: dict[str, Any]) -> None:
         schema, document = drawn
-        schema["properties"]["either"] = {"oneOf": [branch, {"type": "string"}], "x-sql": {"storage": "json"}}
+        # one definition, in a branch (nothing filled in) and as a property of its own (filled in)
+        schema.setdefault("$defs", {})["Branch"] = branch
+        ref = {"$ref": "#/$defs/Branch"}
+        schema["properties"]["either"] = {"oneOf": [ref, {"type": "string"}], "x-sql": {"storage": "json"}}
+        schema["properties"]["same"] = ref
         whole = filled(schema, branch, {})  # every default of the branch written out
+        document = {**document, "same": {}}
         root = write_project(tmp_path / f"p{next(runs)}", {"doc": schema})
         assert generate(root).exit_code == 0
         path = root / "generated" / "documents" / "doc.py"
         module = _load(path)
         with drawn_store(tmp_path, postgres_url, "doc", schema) as store:
             read = store.get(store.create({**document, "either": whole}))
+        assert read == filled(schema, schema, {**document, "either": whole})
         conforms(read, module.Doc)
         app = root / "app.py"
         app.write_text(f"from generated.documents import doc\n\nd: doc.Doc = { ({**document, 'either': whole})!r}\n")

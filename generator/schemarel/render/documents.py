@@ -18,7 +18,7 @@ import inflection
 
 from schemarel import naming
 from schemarel.ir import SchemaModel, Table
-from schemarel.schema.defaults import has_default, local_target, merged, resolved
+from schemarel.schema.defaults import Reach, has_default, local_target, merged, resolved
 from schemarel.text import py_literal
 
 # a `number` reads back as a Decimal (an int when integral); a float given to the Store counts as its repr's Decimal
@@ -104,6 +104,7 @@ class _Types:
         self.names: set[str] = set(reserved)  # the module's own names: no class may shadow one
         self.refs: dict[tuple[str, bool], str] = {}
         self.filling = True  # whether the Store fills defaults in at the node being typed
+        self.reach = Reach(contents)
         self.literals: dict[str, str] = {}  # `Literal[…]` text → the module-level alias that stands for it
 
     def literal(self, values: list[str]) -> str:
@@ -195,14 +196,15 @@ class _Types:
     def ref(self, ref: str) -> str:
         if not ref.startswith("#"):
             return "Any"  # a $ref to another file: its type lives in that schema's module
-        # a node reached inside a union branch and outside one are two types: defaults fill in only outside
-        memo = (ref, self.filling)
+        target = local_target(self.contents, ref)
+        if target is None:
+            return "Any"
+        # a node reached inside a union branch and outside one are two types where a default is filled in
+        # below it (only outside): one type where none is
+        memo = (ref, self.filling or not self.reach.fills_in(target))
+        if ref == "#" and memo[1]:
+            return self.root_name
         if memo not in self.refs:
-            target = local_target(self.contents, ref)
-            if target is None:
-                return "Any"
-            if ref == "#" and self.filling:
-                return self.root_name
             self.refs[memo] = "Any"  # while it is being built: recursion through a non-object stays Any
             placeholder = self.name(ref.rsplit("/", 1)[-1]) if _is_object(target) else None
             if placeholder is not None:

@@ -132,6 +132,24 @@ def defaults(contents: Any) -> Defaults | None:
     return root
 
 
+class Reach:
+    """Whether a default is filled in at or below a node a document holds outside any branch (the typed
+    documents ask it of each `$ref` met inside one): built once per node, however many times asked."""
+
+    def __init__(self, contents: Any) -> None:
+        self.built = _Builder(contents)
+        self.known: dict[Defaults, bool] = {}
+
+    def fills_in(self, node: Any) -> bool:
+        plan = self.built.of(node)
+        if plan is None:
+            return False
+        if plan not in self.known:  # a plan's children are built with it: its answer never changes
+            live = _live(self.built.plans)
+            self.known.update((p, p in live) for p in self.built.plans)
+        return self.known[plan]
+
+
 def _live(plans: list[Defaults]) -> set[Defaults]:
     """The plans with a default at or below them (a recursive schema's plans refer to each other)."""
     live = {p for p in plans if p.gaps}
