@@ -97,12 +97,12 @@ def filled(schema: dict[str, Any], node: Any, value: Any) -> Any:
     return out
 
 
-def test_defaults_inside_json_parts_are_filled_in_and_read_back(db_url: str, tmp_path: Path) -> None:
+def test_defaults_inside_json_parts_are_filled_in_and_read_back(three_db_url: str, tmp_path: Path) -> None:
     @EXAMPLES
     @given(schemas())
     def round_trip(drawn: tuple[dict[str, Any], Any]) -> None:
         schema, document = drawn
-        with drawn_store(tmp_path, db_url, "doc", schema) as store:
+        with drawn_store(tmp_path, three_db_url, "doc", schema) as store:
             doc_id = store.create(document)
             assert store.get(doc_id) == filled(schema, schema, document), schema
             merged = store.patch(doc_id, {"part": document["part"]})  # a patch's values get them too
