@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ import inflection
 
 from schemarel import naming
 from schemarel.ir import SchemaModel, Table
-from schemarel.schema.defaults import Reach, has_default, local_target, merged, resolved
+from schemarel.schema.defaults import Reach, has_default, local_target, merged
 from schemarel.text import py_literal
 
 # a `number` reads back as a Decimal (an int when integral); a float given to the Store counts as its repr's Decimal
@@ -279,7 +280,7 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
         alias = root_type
         root_type = types.name(title)
     root = model.root
-    where, order_keys, unique = _paths(model, contents)
+    where, order_keys, unique = _paths(model)
     filters = sorted({one for _, _, f in where for one in f.split(" | ")})
     annotated = [(path, f"{a} | None | {f}") for path, a, f in where]
     return DocumentsView(
@@ -297,10 +298,6 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
     )
 
 
-def _base(annotation: str) -> str:
-    return annotation if annotation in _FILTERS else "str"
-
-
 def _id_type(root: Table) -> str:
     key = root.column(root.primary_key.columns[0])
     if key.type.kind == "uuid":
@@ -308,34 +305,22 @@ def _id_type(root: Table) -> str:
     return _KIND_TYPES.get(key.type.kind, "str")
 
 
-def _listed(contents: Any, pointer: str) -> str | None:
-    """The type of the values a property's schema lists (`enum`, `const`, a `oneOf`/`anyOf` of them): each
-    string, integer and boolean as a `Literal`, a fractional number as `float | Decimal`; None where it lists
-    none, or lists an object or an array."""
-    values = _values(resolved(local_target(contents, pointer), contents), contents) if pointer else None
-    if values is None or any(not _literal(v) and not isinstance(v, float) for v in values):
+def _literal_of(values: Sequence[Any] | None) -> str | None:
+    """`Literal[values]`, or None where there are none or one is no literal (a fraction, `1.5`)."""
+    if not values or not all(_literal(v) and v is not None for v in values):
         return None
-    shown = list(dict.fromkeys(q(v) for v in values if v is not None and _literal(v)))
-    numbers = [_NUMBER] if any(isinstance(v, float) for v in values) else []
-    members = ([f"Literal[{', '.join(shown)}]"] if shown else []) + numbers
-    return " | ".join(members) or None
+    return "Literal[" + ", ".join(dict.fromkeys(q(v) for v in values)) + "]"
 
 
-def _values(node: Any, contents: Any) -> list[Any] | None:
-    if not isinstance(node, dict):
-        return None
-    if "const" in node:
-        return [node["const"]]
-    if isinstance(node.get("enum"), list):
-        return list(node["enum"])
-    for combinator in ("oneOf", "anyOf"):
-        if isinstance(node.get(combinator), list) and node[combinator]:
-            found = [_values(resolved(m, contents), contents) for m in node[combinator]]
-            return None if any(f is None for f in found) else [v for f in found for v in f or ()]
-    return None
+def _joined(annotations: list[str]) -> str:
+    """The value types of a path's columns as one union, their `Literal`s as one."""
+    literals = [a.removeprefix("Literal[").removesuffix("]") for a in annotations if a.startswith("Literal[")]
+    others = [a for a in annotations if not a.startswith("Literal[")]
+    merged = [f"Literal[{', '.join(literals)}]"] if literals else []
+    return " | ".join(dict.fromkeys(merged + others))
 
 
-def _paths(model: SchemaModel, contents: Any) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
+def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
     """Filterable paths (as `runtime/query.py` names them) with their value types and filters' types; root
     ordering keys; unique properties."""
     enums = {e.name: e.values for e in model.enums}
@@ -351,6 +336,7 @@ def _paths(model: SchemaModel, contents: Any) -> tuple[list[tuple[str, str, str]
             prefix = node.parent_path + prefix
             node = by_name.get(node.parent)
         singles = {c.columns[0] for c in (table.primary_key, *table.uniques) if len(c.columns) == 1}
+        listing = {c.column: c.value for c in table.checks if c.rule == "in" and isinstance(c.value, list)}
         for column in table.columns:
             if column.type.kind == "json" or not (column.path or column.name == table.value_column):
                 continue
@@ -358,22 +344,20 @@ def _paths(model: SchemaModel, contents: Any) -> tuple[list[tuple[str, str, str]
             if not path or owners.setdefault(path, table.name) != table.name:
                 continue
             kind = column.type.kind
-            if kind == "enum" and column.type.enum in enums:
-                held = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
-            else:
-                held = _WHERE_TYPES.get(kind, "str")
-            # the schema's values where it lists them: an enum of `"a"`, `1` and `null` in several columns
-            # takes those, not any string or integer its columns could hold
-            annotation = _listed(contents, column.pointer) or held
+            held = _WHERE_TYPES.get(kind, "str")
+            # the values the column may hold where they are listed (its enum type, or its CHECK … IN: each
+            # column of an enum of `"a"`, `1` and `null`, of the merged branches of a union): not any of its type
+            listed = enums.get(column.type.enum or "") if kind == "enum" else listing.get(column.name)
+            annotation = _literal_of(listed) or held
             types, filters = where.setdefault(path, ([], []))
             union = bool(types)  # another column of a union of scalars: a value of its type is compared there
             types.append(annotation)
-            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[_base(held)])
+            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[held])
             if union:
                 continue
             if table.kind == "root":
                 order += [path, f"-{path}"]
                 if column.name in singles and attribute_key(path) and path not in _GET_BY_OWN:
                     unique.append((path, annotation))
-    joined = [(p, " | ".join(dict.fromkeys(a)), " | ".join(dict.fromkeys(f))) for p, (a, f) in sorted(where.items())]
+    joined = [(p, _joined(a), " | ".join(dict.fromkeys(f))) for p, (a, f) in sorted(where.items())]
     return joined, order, unique
