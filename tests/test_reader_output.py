@@ -78,3 +78,10 @@ def test_a_default_on_a_json_property_is_not_dropped_silently(tmp_path: Path, de
     assert (
         warning.pointer == "#/properties/meta/default" and "is not applied: JSON column orders.meta" in warning.message
     )
+
+
+def test_a_default_on_a_required_json_property_is_said_to_be_filled_in_by_the_store(tmp_path: Path) -> None:
+    schema = {**_doc({"meta": {"type": "object", "default": {"a": 1}}}), "required": ["meta"]}
+    (warning,) = model(tmp_path, schema).warnings
+    assert warning.pointer == "#/properties/meta/default"
+    assert "is filled in by the Store only: JSON column orders.meta gets no server default" in warning.message

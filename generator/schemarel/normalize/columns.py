@@ -117,9 +117,13 @@ class TableBuilder:
         )
         self._annotations(name, node)
         if "default" in node.kw and self.warn is not None:  # said rather than dropped silently
+            shown = f"`default` {json.dumps(node.kw['default'])[:60]}"
+            # the Store fills a required property's default in before writing (schema/defaults.py)
             message = (
-                f"`default` {json.dumps(node.kw['default'])[:60]} is not applied: JSON column {self.name}.{name} "
-                "gets no server default, and an absent property is stored and read back as absent"
+                f"{shown} is filled in by the Store only: JSON column {self.name}.{name} gets no server default"
+                if required
+                else f"{shown} is not applied: JSON column {self.name}.{name} gets no server default, and an "
+                "absent property is stored and read back as absent"
             )
             self.warn(f"{ptr}/default", message, self.file)
 

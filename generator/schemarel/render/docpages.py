@@ -21,7 +21,7 @@ def schema_page(source: SourceSchema, model: SchemaModel, db: Database) -> dict[
         context.update(example="", example_error=str(exc))
         return context
     context["example"] = json.dumps(document, indent=2, ensure_ascii=False)
-    context["example_rows"] = document_rows(model, document)
+    context["example_rows"] = document_rows(model, document, source.contents)
     return context
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import inflection
 
 from schemarel import naming
 from schemarel.ir import SchemaModel, Table
+from schemarel.schema.defaults import Reach, has_default, local_target, merged
 from schemarel.text import py_literal
 
 # a `number` reads back as a Decimal (an int when integral); a float given to the Store counts as its repr's Decimal
@@ -101,7 +103,9 @@ class _Types:
         self.contents = contents
         self.classes: list[ClassView] = []
         self.names: set[str] = set(reserved)  # the module's own names: no class may shadow one
-        self.refs: dict[str, str] = {}
+        self.refs: dict[tuple[str, bool], str] = {}
+        self.filling = True  # whether the Store fills defaults in at the node being typed
+        self.reach = Reach(contents)
         self.literals: dict[str, str] = {}  # `Literal[…]` text → the module-level alias that stands for it
 
     def literal(self, values: list[str]) -> str:
@@ -149,11 +153,14 @@ class _Types:
             return "Any"
         for combinator in ("oneOf", "anyOf"):
             if isinstance(node.get(combinator), list):
+                # the Store fills no default in inside a branch (defaults.py): there a property stays required
+                filling, self.filling = self.filling, False
                 members = [self.of(m, f"{name}Option{i + 1}") for i, m in enumerate(node[combinator])]
+                self.filling = filling
                 return _union(members)
         if isinstance(node.get("allOf"), list):
-            merged = _merge(node)
-            return self.of(merged, name) if merged is not None else "Any"
+            whole = merged(node)
+            return self.of(whole, name) if whole is not None else "Any"
         kinds = node.get("type")
         if isinstance(kinds, list):
             text = _union([self.of({**node, "type": k}, name) for k in kinds])
@@ -181,30 +188,31 @@ class _Types:
         for key, sub in props.items():
             annotation = self.of(sub, f"{cls}{inflection.camelize(naming.snake(key))}")
             description = sub.get("description", "") if isinstance(sub, dict) else ""
-            # the Store fills a required property's `default` in when it is absent: a document may leave it out
-            defaulted = isinstance(sub, dict) and "default" in sub
+            # the Store fills a required property's `default` in when it is absent (defaults.py), wherever the
+            # value is stored: a document may leave it out, and reads back with it
+            defaulted = self.filling and has_default(sub, self.contents)
             view.fields.append(FieldView(key, annotation, key in required and not defaulted, str(description)))
         return cls
 
     def ref(self, ref: str) -> str:
         if not ref.startswith("#"):
             return "Any"  # a $ref to another file: its type lives in that schema's module
-        if ref not in self.refs:
-            target: Any = self.contents
-            for part in ref.lstrip("#").split("/")[1:]:
-                part = part.replace("~1", "/").replace("~0", "~")
-                target = target.get(part) if isinstance(target, dict) else None
-            if target is None:
-                return "Any"
-            if ref == "#":
-                return self.root_name
-            self.refs[ref] = "Any"  # while it is being built: recursion through a non-object stays Any
+        target = local_target(self.contents, ref)
+        if target is None:
+            return "Any"
+        # a node reached inside a union branch and outside one are two types where a default is filled in
+        # below it (only outside): one type where none is
+        memo = (ref, self.filling or not self.reach.fills_in(target))
+        if ref == "#" and memo[1]:
+            return self.root_name
+        if memo not in self.refs:
+            self.refs[memo] = "Any"  # while it is being built: recursion through a non-object stays Any
             placeholder = self.name(ref.rsplit("/", 1)[-1]) if _is_object(target) else None
             if placeholder is not None:
                 self.names.discard(placeholder)
-                self.refs[ref] = placeholder
-            self.refs[ref] = self.of(target, placeholder or ref.rsplit("/", 1)[-1])
-        return self.refs[ref]
+                self.refs[memo] = placeholder
+            self.refs[memo] = self.of(target, placeholder or ref.rsplit("/", 1)[-1])
+        return self.refs[memo]
 
     root_name = "Any"
 
@@ -259,21 +267,6 @@ def _split(text: str) -> list[str]:
     return [*out, text[start:]]
 
 
-def _merge(node: dict[str, Any]) -> dict[str, Any] | None:
-    """`allOf` of objects as one object (properties and `required` merged), or None where it is more than that."""
-    parts = [node, *node["allOf"]]
-    if not all(isinstance(p, dict) and set(p) <= {"type", "properties", "required", "allOf", "description",
-                                                 "title", "additionalProperties", "$schema", "$id", "$defs",
-                                                 "definitions", "x-sql"} for p in parts):  # fmt: skip
-        return None
-    props: dict[str, Any] = {}
-    required: list[str] = []
-    for p in parts:
-        props.update(p.get("properties") or {})
-        required += p.get("required") or []
-    return {"type": "object", "properties": props, "required": required, "description": node.get("description", "")}
-
-
 def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
     """The typed documents of one schema (its JSON contents and its IR)."""
     title = model.title or model.name
@@ -305,15 +298,26 @@ def documents_view(model: SchemaModel, contents: Any) -> DocumentsView:
     )
 
 
-def _base(annotation: str) -> str:
-    return annotation if annotation in _FILTERS else "str"
-
-
 def _id_type(root: Table) -> str:
     key = root.column(root.primary_key.columns[0])
     if key.type.kind == "uuid":
         return "uuid.UUID"
     return _KIND_TYPES.get(key.type.kind, "str")
+
+
+def _literal_of(values: Sequence[Any] | None) -> str | None:
+    """`Literal[values]`, or None where there are none or one is no literal (a fraction, `1.5`)."""
+    if not values or not all(_literal(v) and v is not None for v in values):
+        return None
+    return "Literal[" + ", ".join(dict.fromkeys(q(v) for v in values)) + "]"
+
+
+def _joined(annotations: list[str]) -> str:
+    """The value types of a path's columns as one union, their `Literal`s as one."""
+    literals = [a.removeprefix("Literal[").removesuffix("]") for a in annotations if a.startswith("Literal[")]
+    others = [a for a in annotations if not a.startswith("Literal[")]
+    merged = [f"Literal[{', '.join(literals)}]"] if literals else []
+    return " | ".join(dict.fromkeys(merged + others))
 
 
 def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], list[tuple[str, str]]]:
@@ -332,6 +336,7 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], l
             prefix = node.parent_path + prefix
             node = by_name.get(node.parent)
         singles = {c.columns[0] for c in (table.primary_key, *table.uniques) if len(c.columns) == 1}
+        listing = {c.column: c.value for c in table.checks if c.rule == "in" and isinstance(c.value, list)}
         for column in table.columns:
             if column.type.kind == "json" or not (column.path or column.name == table.value_column):
                 continue
@@ -339,19 +344,20 @@ def _paths(model: SchemaModel) -> tuple[list[tuple[str, str, str]], list[str], l
             if not path or owners.setdefault(path, table.name) != table.name:
                 continue
             kind = column.type.kind
-            if kind == "enum" and column.type.enum in enums:
-                annotation = "Literal[" + ", ".join(q(v) for v in enums[column.type.enum]) + "]"
-            else:
-                annotation = _WHERE_TYPES.get(kind, "str")
+            held = _WHERE_TYPES.get(kind, "str")
+            # the values the column may hold where they are listed (its enum type, or its CHECK … IN: each
+            # column of an enum of `"a"`, `1` and `null`, of the merged branches of a union): not any of its type
+            listed = enums.get(column.type.enum or "") if kind == "enum" else listing.get(column.name)
+            annotation = _literal_of(listed) or held
             types, filters = where.setdefault(path, ([], []))
             union = bool(types)  # another column of a union of scalars: a value of its type is compared there
             types.append(annotation)
-            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[_base(annotation)])
+            filters.append(FORMAT_FILTER if kind in _NATIVE_STRINGS else _FILTERS[held])
             if union:
                 continue
             if table.kind == "root":
                 order += [path, f"-{path}"]
                 if column.name in singles and attribute_key(path) and path not in _GET_BY_OWN:
                     unique.append((path, annotation))
-    joined = [(p, " | ".join(dict.fromkeys(a)), " | ".join(dict.fromkeys(f))) for p, (a, f) in sorted(where.items())]
+    joined = [(p, _joined(a), " | ".join(dict.fromkeys(f))) for p, (a, f) in sorted(where.items())]
     return joined, order, unique

@@ -31,9 +31,10 @@ class _Expr(str):
     """A value the database computes, displayed as its SQL expression."""
 
 
-def document_rows(model: SchemaModel, document: Any) -> tuple[TableRows, ...]:
-    """Every table's rows for `document` (an example the docs show), as `Store.create` would write them."""
-    mapping = DocumentMap(model, None)
+def document_rows(model: SchemaModel, document: Any, contents: Any = None) -> tuple[TableRows, ...]:
+    """Every table's rows for `document` (an example the docs show), as `Store.create` would write them (the
+    defaults of the schema `contents` filled in, as it does)."""
+    mapping = DocumentMap(model, None, contents=contents)
     batch = mapping.new_batch()
     try:
         mapping.add(batch, mapping.with_defaults(document), key=_stand_in(model.root, 1))

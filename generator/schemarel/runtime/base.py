@@ -64,7 +64,9 @@ class StoreBase:
         self.mysql = self.engine.dialect.name in ("mysql", "mariadb")
         json_depth = MARIADB_JSON_DEPTH if self.mysql else None
         sqlite = self.engine.dialect.name == "sqlite"
-        self.mapping = DocumentMap(self.database.schema(schema), self.metadata, json_depth=json_depth, sqlite=sqlite)
+        self.mapping = DocumentMap(
+            self.database.schema(schema), self.metadata, json_depth, sqlite, contents=source_schema.contents
+        )
         self._packet: int | None = None  # MySQL's max_allowed_packet, asked at the first write
         self.validator = DocumentValidator(source_schema, self.model.sources)
         patch_schema = patch.partial_schema(source_schema.contents)

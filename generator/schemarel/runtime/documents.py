@@ -35,6 +35,7 @@ from schemarel.runtime.tablemap import (
     with_objects,
 )
 from schemarel.runtime.values import depth
+from schemarel.schema.defaults import defaults
 from schemarel.sql.conversions import NUMBER_KINDS, respelled
 
 if TYPE_CHECKING:  # imported where used: the docs' example rows are shredded here, on `check`'s path
@@ -45,12 +46,19 @@ class DocumentMap:
     """The document ↔ rows mapping of one schema, built generically from its IR tables."""
 
     def __init__(
-        self, model: SchemaModel, metadata: sa.MetaData | None, json_depth: int | None = None, sqlite: bool = False
+        self,
+        model: SchemaModel,
+        metadata: sa.MetaData | None,
+        json_depth: int | None = None,
+        sqlite: bool = False,
+        contents: Any = None,
     ) -> None:
         """`metadata` None: rows are only built, never written or read (the docs' example rows);
         `json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
-        `sqlite`: JSON columns have numeric affinity there (see `json_text`)."""
+        `sqlite`: JSON columns have numeric affinity there (see `json_text`); `contents`: the schema, whose
+        `default`s are filled in wherever a value is stored (JSON columns too; without it, columns' only)."""
         self.model = model
+        self.defaults = defaults(contents) if contents is not None else None
         self.json_depth = json_depth
         self.sqlite = sqlite
         self.tables: list[TableMap] = []
@@ -225,14 +233,17 @@ class DocumentMap:
         }  # fmt: skip
 
     def with_defaults(self, document: Any) -> Any:
-        """The document with schema `default`s filled in for absent required properties (a copy if any)."""
-        if not self.has_defaults or not isinstance(document, dict):
+        """The document with schema `default`s filled in for absent required properties (a copy if any): by
+        the schema's rule (`schema/defaults.py`, which the typed documents follow), then the columns' own."""
+        if not isinstance(document, dict):
             return document
-        gaps = list(self._gaps(document))
-        if not gaps:
+        filling = self.defaults is not None and self.defaults.missing(document)
+        if not filling and not (self.has_defaults and any(True for _ in self._gaps(document))):
             return document
         filled = copy.deepcopy(document)
-        for node, f in self._gaps(filled):
+        if filling and self.defaults is not None:
+            self.defaults.fill(filled)
+        for node, f in self._gaps(filled) if self.has_defaults else ():
             _set(node, f.path, copy.deepcopy(f.default))
         return filled
 

@@ -162,6 +162,9 @@ class Patcher:
             else:
                 kept[name] = value
         store._check_values(kept)
+        if self.mapping.defaults is not None:  # the defaults inside the values set, as a whole document has them
+            kept = copy.deepcopy(kept)
+            self.mapping.defaults.fill_below(kept)
         store.patch_validator.validate(kept)
         row = self.mapping._row(self.root, kept, None)
         values = dict(zip(self.root.columns, row, strict=True))

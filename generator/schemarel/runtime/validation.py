@@ -171,14 +171,24 @@ def _python_pattern(pattern: str, respell: dict[str, str] | None) -> str:
     return python
 
 
+# OpenAPI's integer formats (Kubernetes' `replicas`), which narrow the column: checked as bounds, since neither
+# validator's format hooks see numbers (jsonschema-rs calls them for strings only), and bounds cost nothing more
+_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
 def standard(schema: Any) -> Any:
     """The schema with OpenAPI 3.0's `nullable: true` spelled as JSON Schema, as `normalize` reads it: null is
-    added to `type` and `enum`, or the node becomes "null or this"."""
+    added to `type` and `enum`, or the node becomes "null or this"; `format: int32`/`int64` bounds numbers to
+    that range (a value past it was valid, then refused by the column)."""
     if isinstance(schema, list):
         return [standard(v) for v in schema]
     if not isinstance(schema, dict):
         return schema
     out = {k: v if k in _VALUES else standard(v) for k, v in schema.items()}
+    fmt = out.get("format")
+    if isinstance(fmt, str) and fmt in _FORMAT_BOUNDS and isinstance(out.get("allOf", []), list):
+        low, high = _FORMAT_BOUNDS[fmt]
+        out["allOf"] = [*out.get("allOf", []), {"minimum": low, "maximum": high}]
     if out.get("nullable") is not True:
         return out
     if isinstance(out.get("enum"), list) and None not in out["enum"]:
