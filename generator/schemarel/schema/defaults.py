@@ -118,6 +118,8 @@ class Defaults:
 
 def defaults(contents: Any) -> Defaults | None:
     """The defaults of a schema's documents, or None where it fills none in."""
+    if not mentions_default(contents):
+        return None
     built = _Builder(contents)
     root = built.of(contents)
     if root is None:
@@ -132,6 +134,21 @@ def defaults(contents: Any) -> Defaults | None:
     return root
 
 
+def mentions_default(contents: Any) -> bool:
+    """Whether any object of the schema holds a `default` key: most schemas have none, and are then not planned
+    (a schema of 500 definitions took 4 % of `generate` to plan, for nothing)."""
+    stack = [contents]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "default" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 class Reach:
     """Whether a default is filled in at or below a node a document holds outside any branch (the typed
     documents ask it of each `$ref` met inside one): built once per node, however many times asked."""
@@ -139,8 +156,11 @@ class Reach:
     def __init__(self, contents: Any) -> None:
         self.built = _Builder(contents)
         self.known: dict[Defaults, bool] = {}
+        self.any = mentions_default(contents)
 
     def fills_in(self, node: Any) -> bool:
+        if not self.any:
+            return False
         plan = self.built.of(node)
         if plan is None:
             return False
