@@ -9,18 +9,15 @@ neither where the value is nor that stored data is wrong.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import run_schemarel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from projects import generate, write_project
-from schemarel import Store, StoreError
-from schemarel.runtime.async_store import AsyncStore
+from schemarel import Store
+from stored_values import plant, refused_by_every_read, upgraded_url
 
 SCHEMA = {
     "title": "Item",
@@ -95,10 +92,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])
 def url(request: pytest.FixtureRequest, project: Path) -> str:
-    url = str(request.getfixturevalue({"postgresql": "postgres_url"}.get(request.param, f"{request.param}_url")))
-    upgraded = run_schemarel(project, "upgrade", "--db", url)
-    assert upgraded.returncode == 0, upgraded.stderr
-    return url
+    return upgraded_url(request, project)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
@@ -108,74 +102,22 @@ def test_an_unreadable_stored_value_is_named_by_every_read(project: Path, url: s
     dialect = engine.dialect.name
     (table, column), text = data.draw(CASES[dialect])
     name = data.draw(st.sampled_from(["item", "thing"] if table == "items" else ["item"]))
-    root = f"{name}s"
-    table = root if table == "items" else table
     good_doc = {k: v for k, v in GOOD.items() if k in (SCHEMA if name == "item" else THING)["properties"]}
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DELETE FROM {root}"))
-    with Store(url, name, source=project / "generated") as store:
-        good = store.create({"code": "good", **good_doc})
-        bad = store.create({"code": "bad", **good_doc})
     # behind schemarel's back: the bad document's value, as another program would write it
-    quoted = engine.dialect.identifier_preparer.quote(column)
-    where = "id = :k" if table == root else "item_id = :k"
-    key = bad if dialect == "postgresql" else bad.hex
-    with engine.begin() as conn:
-        if dialect == "mysql":  # MariaDB keeps zero dates where the SQL mode allows them
-            conn.exec_driver_sql("SET SESSION sql_mode = ''")
-        conn.execute(sa.text(f"UPDATE {table} SET {quoted} = :v WHERE {where}"), {"v": text, "k": key})
-        row_key = conn.execute(sa.text(f"SELECT id FROM {table} WHERE {where}"), {"k": key}).scalar_one()
+    planted = plant(url, project, name, good_doc, table, column, ":v", {"v": text})
+    table = f"{name}s" if table == "items" else table
+    with engine.connect() as conn:
         # the value as the database gives it (PostgreSQL: as its text, which psycopg cannot load; SQLite's
         # column affinity may have made a number of the text)
+        quoted = engine.dialect.identifier_preparer.quote(column)
         raw = f"CAST({quoted} AS TEXT)" if dialect == "postgresql" else quoted
-        stored = conn.execute(sa.text(f"SELECT {raw} FROM {table} WHERE id = :r"), {"r": row_key}).scalar_one()
-    shown = repr(bad) if table == root else repr(row_key)
-    said = f"{table}.{column} of the row whose id is {shown} holds {stored!r}, which is no "
-
-    # a one-table patch is one UPDATE … RETURNING, written before the row it returns is read: it keeps the code
-    patched = "other" if name == "item" else "bad"
-
-    def refused(read: Any) -> None:
-        with pytest.raises(StoreError) as raised:
-            read()
-        assert said in str(raised.value), str(raised.value)
-
+        found = conn.execute(sa.text(f"SELECT {raw} FROM {table} WHERE id = :r"), {"r": planted.row_key})
+        stored = found.scalar_one()
+    refused_by_every_read(url, project, name, planted.bad, f"{planted.named}{stored!r}, which is no ")
     with Store(url, name, source=project / "generated") as store:
-        refused(lambda: store.get(bad))
-        refused(lambda: list(store.items(batch_size=1)))
-        refused(lambda: list(store.pages(batch_size=7)))
-        refused(lambda: list(store.find({"code": "bad"})))
-        refused(lambda: store.get_by(code="bad"))
-        refused(lambda: store.page({"code": "bad"}))
-        refused(lambda: store.patch(bad, {"code": patched}))
-        with store.snapshot() as conn:
-            refused(lambda: store.get(bad, conn=conn))
-        assert store.get(good)["code"] == "good"  # the other document is read as before
+        assert store.get(planted.good)["code"] == "good"  # the other document is read as before
     if name == "item":  # the refused patch wrote nothing
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT code FROM items WHERE id = :k"), {"k": key}).scalar_one() == "bad"
+            code = conn.execute(sa.text("SELECT code FROM items WHERE id = :k"), {"k": planted.key}).scalar_one()
+            assert code == "bad"
     engine.dispose()
-    if dialect == "postgresql":
-
-        async def reads() -> None:
-            async with AsyncStore(url, name, source=project / "generated") as other:
-                for read in (
-                    lambda: other.get(bad),
-                    lambda: other.get_by(code="bad"),
-                    lambda: other.page({"code": "bad"}),
-                    lambda: other.patch(bad, {"code": patched}),
-                    lambda: _all(other.find({"code": "bad"})),
-                    lambda: _all(other.items()),
-                ):
-                    with pytest.raises(StoreError) as raised:
-                        await read()
-                    assert said in str(raised.value), str(raised.value)
-
-        asyncio.run(reads())
-    result = run_schemarel(project, "export", "--schema", name, "--db", url)
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    assert said in result.stderr
-
-
-async def _all(items: Any) -> list[Any]:
-    return [item async for item in items]

@@ -24,6 +24,7 @@ from schemarel.runtime.dbstate import check_revision, migration_required
 from schemarel.runtime.direct import DirectReads
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.query import Paths
+from schemarel.runtime.rawread import raw_decoders
 from schemarel.runtime.reassembly import ReadPlan
 from schemarel.runtime.source import Source, from_schemas, locate
 from schemarel.runtime.tablemap import TableMap
@@ -65,7 +66,12 @@ class StoreBase:
         json_depth = MARIADB_JSON_DEPTH if self.mysql else None
         sqlite = self.engine.dialect.name == "sqlite"
         self.mapping = DocumentMap(
-            self.database.schema(schema), self.metadata, json_depth, sqlite, contents=source_schema.contents
+            self.database.schema(schema),
+            self.metadata,
+            json_depth,
+            sqlite,
+            contents=source_schema.contents,
+            raw=raw_decoders(self.engine.dialect.name),
         )
         self._packet: int | None = None  # MySQL's max_allowed_packet, asked at the first write
         self.validator = DocumentValidator(source_schema, self.model.sources)

@@ -11,6 +11,7 @@ the first that fails.
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -64,6 +65,9 @@ def culprit(tm: TableMap, rows: Rows, checks: dict[int, Check]) -> StoreError | 
                 if 0 in checks and at != 0:
                     with contextlib.suppress(Exception):  # else the key shown as stored
                         key = checks[0](key)
+                elif isinstance(key, str) and isinstance(tm.sa_table.c[tm.key].type, sa.Uuid):
+                    with contextlib.suppress(ValueError):  # read as its text (`ReadPlan.cursor`): a uuid again
+                        key = uuid.UUID(key)
                 return StoreError(
                     f"{tm.sa_table.name}.{column} of the row whose {tm.key} is {key!r} holds {value!r}, which "
                     f"is no {kind} value (written there by something else than schemarel?): {found}"

@@ -9,7 +9,8 @@ holds the value at that path inside the node; the other columns are keys, foreig
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -52,15 +53,18 @@ class DocumentMap:
         json_depth: int | None = None,
         sqlite: bool = False,
         contents: Any = None,
+        raw: Mapping[str, Callable[[Any], Any]] | None = None,
     ) -> None:
         """`metadata` None: rows are only built, never written or read (the docs' example rows);
         `json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
         `sqlite`: JSON columns have numeric affinity there (see `json_text`); `contents`: the schema, whose
-        `default`s are filled in wherever a value is stored (JSON columns too; without it, columns' only)."""
+        `default`s are filled in wherever a value is stored (JSON columns too; without it, columns' only);
+        `raw`: per column kind read without SQLAlchemy's result processing, its decoder (`rawread.raw_decoders`)."""
         self.model = model
         self.defaults = defaults(contents) if contents is not None else None
         self.json_depth = json_depth
         self.sqlite = sqlite
+        self.raw = frozenset(raw or ())
         self.tables: list[TableMap] = []
         by_name: dict[str, TableMap] = {}
         for table in model.tables:
@@ -75,6 +79,8 @@ class DocumentMap:
             tm.tracked = tracked_kinds(tm)
             tm.prefixes = nested_prefixes(tm)
             tm.fields = with_objects(tm)
+            if raw:
+                tm.fields = tuple(replace(f, from_db=raw[f.kind]) if f.kind in raw else f for f in tm.fields)
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
         # the rows of documents to be written are built by code compiled for this schema (rowplan.py), at the
@@ -279,11 +285,21 @@ class DocumentMap:
         cols: list[Any] = [t.c[tm.key]] + ([t.c[tm.fk]] if tm.fk and tm.fk != tm.key else [])
         for ref in tm.links:
             cols += [t.c[ref.column], t.c[ref.position] if ref.position else sa.null()]
-        cols += [sa.cast(t.c[f.column], sa.Text()) if f.json else t.c[f.column] for f in tm.fields]
+        cols += [self._read_column(t.c[f.column], f) for f in tm.fields]
         cols += [t.c[tm.map_key]] if tm.map_key else []
         cols += [sa.cast(t.c[c], sa.Text()) for c in system_columns(tm.table)]
         query = sa.select(*cols)
         return query.order_by(t.c[tm.key]) if tm.table.kind in ("array", "map") else query
+
+    def _read_column(self, column: sa.Column[Any], f: Field) -> Any:
+        """A field's column as `select` reads it: JSON as its text, a `raw` kind as the driver gives it."""
+        import sqlalchemy as sa
+
+        if f.json:
+            return sa.cast(column, sa.Text())
+        if f.kind in self.raw:
+            return sa.type_coerce(column, sa.types.NullType())
+        return column
 
     def node(self, tm: TableMap, row: Sequence[Any]) -> Any:
         """The document node a row stores (read with `select(tm)`)."""

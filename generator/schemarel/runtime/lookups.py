@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from schemarel.errors import DocumentNotFound
+from schemarel.runtime import culprit
 from schemarel.runtime.base import Bind, StoreBase
 from schemarel.runtime.query import (
     Binder,
@@ -90,7 +91,10 @@ class Lookups(StoreBase):
         """The document of the first of `rows` (of `one_sql`); raises DocumentNotFound when there is none."""
         if not rows:
             raise DocumentNotFound(self.name, shown if by == "id" else repr(shown), by=by)
-        return self.read_row(rows[0])
+        try:
+            return self.read_row(rows[0])
+        except culprit.UNREADABLE as exc:  # a stored value its decoder refuses (`culprit`)
+            raise culprit.unreadable(self.root, rows[:1], exc) from exc
 
     def get_by(self, *, conn: Bind | None = None, **unique: Any) -> Any:
         """The document whose unique property has this value: `get_by(userId="u42")`; raises DocumentNotFound."""
@@ -237,11 +241,14 @@ class Lookups(StoreBase):
         sql, params = self.page_statement(filters, order, size, after)
         try:
             if conn is None:
-                return self.page_found(self.direct.run(sql, params), order, size)
-            contiguous = not filters and not order.keys  # every document, in key order
-            items, rows = self.reads.page(conn, sql, params, contiguous)
+                found = self.direct.run(sql, params)
+            else:
+                contiguous = not filters and not order.keys  # every document, in key order
+                items, rows = self.reads.page(conn, sql, params, contiguous)
         except Exception as exc:
             raise self.read_error(exc) from exc
+        if conn is None:
+            return self.page_found(found, order, size)
         return items, order.next_position(rows, size, self.root)
 
     def page_found(
@@ -250,7 +257,10 @@ class Lookups(StoreBase):
         """The (id, document) pairs of the rows of `page_statement` for documents held in one row, and the
         position of the last when the page is full (more may follow), else None."""
         read = self.read_row
-        items = [(row[0], read(row)) for row in rows]
+        try:
+            items = [(row[0], read(row)) for row in rows]
+        except culprit.UNREADABLE as exc:  # a stored value its decoder refuses (`culprit`)
+            raise culprit.unreadable(self.root, rows, exc) from exc
         return items, order.next_position(rows, size, self.root)
 
     def page_statement(

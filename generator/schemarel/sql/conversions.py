@@ -70,7 +70,11 @@ def float_in(value: Any) -> float:
 
 
 def float_out(value: float) -> int | Decimal:
-    return int(value) if value.is_integer() and abs(value) < _EXACT_FLOAT else Decimal(repr(value))
+    if value.is_integer():  # most values: one test (NaN and the infinities have no integer part either)
+        return int(value) if abs(value) < _EXACT_FLOAT else Decimal(repr(value))
+    if not math.isfinite(value):  # PostgreSQL's and SQLite's doubles hold them (another program wrote them)
+        raise ValueError(f"{value} is not a JSON number")
+    return Decimal(repr(value))
 
 
 def numeric_in(precision: int | None, scale: int | None) -> Callable[[Any], Decimal]:
@@ -89,6 +93,8 @@ def numeric_in(precision: int | None, scale: int | None) -> Callable[[Any], Deci
 def numeric_out(scale: int | None) -> Callable[[Decimal], int | Decimal]:
     def from_db(value: Any) -> int | Decimal:
         number = value if isinstance(value, Decimal) else Decimal(repr(value))
+        if not number.is_finite():  # PostgreSQL's numeric holds NaN, SQLite's column ±Infinity as a double
+            raise ValueError(f"{number} is not a JSON number")
         if scale == 0:
             return int(number)
         if scale is None:

@@ -10,6 +10,7 @@ SQLAlchemy: `schemarel check` never needs it.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -102,7 +103,9 @@ def _always(to_db: Callable[[Any], Any], from_db: Callable[[Any], Any]) -> Calla
 
 
 def _integer(kind: str, sa_name: str) -> Kind:
-    return Kind("int", *_fixed(sa_name, kind), _always(cv.integer_in(kind), int))
+    # read back by `operator.index`, not `int`: SQLite's INTEGER column holds 1.5 and '1_000' as well (another
+    # program wrote them), which `int` would read as 1 and 1000; an int is given back as it is
+    return Kind("int", *_fixed(sa_name, kind), _always(cv.integer_in(kind), operator.index))
 
 
 # MySQL's TEXT holds 64 KiB, DATETIME and TIME whole seconds: what JSON Schema allows needs more there
