@@ -277,7 +277,8 @@ class DocumentMap:
         """The read query of a table: key, parent key (or links), field columns, then the system columns.
 
         JSON columns are read as their text (SQL NULL: the property was absent; `null`: it was null), which
-        `node` parses exactly: a driver's own JSON decoding would turn numbers into floats.
+        `node` parses exactly: a driver's own JSON decoding would turn numbers into floats. The `raw` kinds are
+        read as the driver gives them, for their decoders to refuse what no value of the kind is (`rawread`).
         """
         import sqlalchemy as sa
 
