@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import run_schemarel
+from hypothesis import strategies as st
+from projects import generate, write_project
 from schemarel import Store, StoreError
 from schemarel.runtime.async_store import AsyncStore
 
@@ -21,6 +23,20 @@ def upgraded_url(request: pytest.FixtureRequest, project: Path) -> str:
     upgraded = run_schemarel(project, "upgrade", "--db", url)
     assert upgraded.returncode == 0, upgraded.stderr
     return url
+
+
+def project_of(factory: pytest.TempPathFactory, schemas: dict[str, Any]) -> Path:
+    """A project of `schemas`, generated."""
+    root = write_project(factory.mktemp("stored_values"), schemas)
+    assert generate(root).exit_code == 0
+    return root
+
+
+def drawn_document(data: Any, table: str, good: dict[str, Any], schemas: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A schema of `schemas` ("item" or "thing", "item" where `table` is a child table) and the values of `good`
+    its properties have."""
+    name = data.draw(st.sampled_from(["item", "thing"] if table == "items" else ["item"]))
+    return name, {k: v for k, v in good.items() if k in schemas[name]["properties"]}
 
 
 @dataclass
