@@ -10,7 +10,7 @@ So is a stored value a read would take for another value of its column's kind. R
 -1, 'yes' in a boolean column (SQLite, MariaDB: `bool()` of the integer), 1 for 1.5 and 1000 for '1_000' in an
 integer column (SQLite: `int()`), 22:59:59 for MariaDB's TIME 838:59:59 and 23:00:00 for -01:00:00 (its day
 dropped), Decimal('NaN') and ±Infinity for PostgreSQL's numeric and double NaN and infinities and SQLite's ±Inf
-(no JSON number). The values schemarel writes still read back as written.
+(no JSON number), bytes for a BLOB in a SQLite text column. The values schemarel writes still read back as written.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ SCHEMA = {
         "whole": {"type": "number", "x-sql": {"type": "numeric(12,0)"}},
         "n": {"type": "integer"},
         "flag": {"type": "boolean"},
+        "note": {"type": "string"},
+        "label": {"type": "string", "maxLength": 20},
         "meta": {"type": "object"},
         "tags": {
             "type": "array",
@@ -71,6 +73,8 @@ GOOD = {
     "whole": 7,
     "n": 3,
     "flag": True,
+    "note": "a note",
+    "label": "a label",
     "meta": {"a": 1},
     "tags": [{"on": "2024-01-01", "done": False}],
 }
@@ -102,6 +106,10 @@ CASES = {"sqlite": SQLITE_CASES, "postgresql": PG_CASES, "mysql": MYSQL_CASES}
 TINYINTS = st.integers(-128, 127).filter(lambda n: n not in (0, 1)).map(str)  # MariaDB's BOOLEAN is a TINYINT
 BOOLEANS = st.one_of(TINYINTS, st.sampled_from(["'yes'", "'true'", "'no'", "0.5", "x'01'"]))
 SQLITE_MISREAD = st.one_of(
+    st.tuples(
+        st.sampled_from([("items", "note"), ("items", "label")]),
+        st.binary(max_size=8).map(lambda b: f"x'{b.hex()}'"),  # a BLOB, even of UTF-8 text, reads as bytes
+    ),
     st.tuples(st.sampled_from([("items", "flag"), ("item_tags", "done")]), BOOLEANS),
     st.tuples(
         st.just(("items", "n")),
@@ -185,9 +193,12 @@ def test_a_misread_stored_value_is_named_by_every_read(project: Path, url: str, 
 
 
 # what schemarel writes: every value of each column's kind reads back as written
+TEXT = st.text(st.characters(codec="utf-8", blacklist_characters="\x00"), max_size=30)
 GOOD_VALUES = st.fixed_dictionaries(
     {
         "flag": st.booleans(),
+        "note": TEXT,
+        "label": TEXT.filter(lambda t: len(t) <= 20),
         "n": st.integers(-(2**63), 2**63 - 1),
         "price": st.floats(allow_nan=False, allow_infinity=False),
         "amount": st.integers(-(10**12) + 1, 10**12 - 1).map(lambda c: Decimal(c).scaleb(-2)),

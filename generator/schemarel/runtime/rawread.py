@@ -3,9 +3,10 @@ column of the kind holds as one it does.
 
 SQLite's and MariaDB's booleans are integers (SQLite's any value): SQLAlchemy reads `bool()` of them, so 7, -1
 and 'yes' read as true; MariaDB's TIME is an interval (-838:59:59 to 838:59:59) and SQLAlchemy keeps its time of
-day, so 838:59:59 reads as 22:59:59. Such values come from another program. These columns are selected without
-SQLAlchemy's processing (`DocumentMap.select`) and decoded here, the decoder refusing (ValueError) what no value
-of the kind is: one call per value, as SQLAlchemy's processor was, so reads cost what they did.
+day, so 838:59:59 reads as 22:59:59; SQLite's text columns hold BLOBs too, which read as bytes (no JSON value).
+Such values come from another program. These columns are selected without SQLAlchemy's processing
+(`DocumentMap.select`) and decoded here, the decoder refusing what no value of the kind is: one call per value
+(in C but for MariaDB's TIME, whose Python processor it replaces), so reads cost about what they did.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class _Booleans(dict[Any, bool]):
 
 # a dict's own lookup (C) per value; 1.0 is 1 here, as SQLite's numeric affinity stores it anyway
 boolean: Decode = _Booleans({0: False, 1: True}).__getitem__
+
+# a str as it is; anything else (bytes) refused with TypeError: the cheapest check there is (about 30 ns)
+text: Decode = str.__str__
 
 _DAY = dt.timedelta(days=1)
 _MIDNIGHT = dt.datetime(2000, 1, 1)
@@ -57,7 +61,7 @@ def _interval(value: dt.timedelta) -> str:
 def raw_decoders(dialect: str) -> Mapping[str, Decode]:
     """Per column kind read raw on `dialect` (SQLAlchemy's dialect name), its decoder."""
     if dialect == "sqlite":
-        return {"boolean": boolean}
+        return {"boolean": boolean, "text": text, "varchar": text}
     if dialect in MYSQL:
         return {"boolean": boolean, "time": mysql_time}
     return {}
