@@ -6,9 +6,11 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 
@@ -34,6 +36,7 @@ from schemarel.sql.metadata import build_metadata
 
 Bind = Any  # a Connection, or an ORM Session (its connection is used)
 UPDATED_AT = TIMESTAMP_COLUMNS[1][0]
+_DIGITS = re.compile(r"-?(0|[1-9][0-9]{0,18})")  # an integer id as its text (a path parameter), nothing else
 PACKET_MARGIN = 64 * 1024  # the statement around the values
 
 
@@ -231,12 +234,37 @@ class StoreBase:
         return [self.root.sa_table.c[ref.column].is_(None) for ref in self.root.links]
 
     def _key(self, doc_id: Any) -> Any:
-        if isinstance(self._key_column.type, sa.Uuid) and not isinstance(doc_id, uuid.UUID):
+        """`doc_id` as the key column holds it: a uuid from its text, an integer from its digits (`"42"`, as a path
+        parameter gives it); DocumentNotFound for an id no document can have (another type, a value the column
+        cannot hold), which the drivers refused with their own errors or, on SQLite, compared as another value."""
+        kind = self._key_type
+        if kind is sa.Uuid:
+            if isinstance(doc_id, uuid.UUID):
+                return doc_id
             try:
                 return uuid.UUID(str(doc_id))
             except ValueError:
                 raise DocumentNotFound(self.name, doc_id) from None
+        if kind is sa.Integer:
+            if isinstance(doc_id, str) and _DIGITS.fullmatch(doc_id):
+                doc_id = int(doc_id)
+            if isinstance(doc_id, int) and not isinstance(doc_id, bool) and -(2**63) <= doc_id < 2**63:
+                return doc_id
+            raise DocumentNotFound(self.name, doc_id)
+        if kind is sa.String:
+            if not isinstance(doc_id, str):
+                raise DocumentNotFound(self.name, doc_id)
+            found = problems(doc_id, nul_ok=self.engine.dialect.name != "postgresql")
+            if found.invalid or found.refused:  # a lone surrogate, a NUL on PostgreSQL: text no column holds
+                raise DocumentNotFound(self.name, doc_id)
+            return doc_id
         return doc_id
+
+    @cached_property
+    def _key_type(self) -> type[Any] | None:
+        """The kind of the key column (`sa.Uuid`, `sa.Integer`, `sa.String`), None for another."""
+        column = self._key_column.type
+        return next((kind for kind in (sa.Uuid, sa.Integer, sa.String) if isinstance(column, kind)), None)
 
     def _writer(self, dialect: sa.Dialect) -> Writer:
         name = (dialect.name, dialect.driver)
