@@ -28,6 +28,18 @@ class EnumChange:
 
 
 @dataclass(frozen=True)
+class CheckedRenames:
+    """Stored values of a string column kept to its enum by a CHECK (no enum type) that a `renamedValues` hint
+    renames: `before` and `after` are the CHECK's values, `renames` maps previous value → new value."""
+
+    table: str
+    column: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    renames: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Move:
     """Columns going between a 1:1 table and its parent: `flatten` into the parent, `unflatten` out of it."""
 
@@ -122,6 +134,31 @@ def kept_name_moves(
     return moves
 
 
+def object_moves(
+    table: Table, moves: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(previous, current) paths of everything `table`'s rows may keep under the pointer of a flattened object
+    that this revision renames (`Table.renamed_objects`), the object's own mark and extras included: its rename
+    is this revision's when one of `moves` (its properties' columns or child tables) goes from under its previous
+    path to under its path. A move already in `moves` keeps its own previous path (a hint of its own)."""
+    renamed = [
+        (before, path)
+        for before, path in table.renamed_objects
+        if any(a[: len(before)] == before and b[: len(path)] == path for a, b in moves)
+    ]
+    if not renamed:
+        return []
+    known = {b: a for a, b in moves}
+    held = {*table.presence_paths, *(o.path for o in table.open_objects), *(c.path for c in table.columns if c.path)}
+    result = []
+    for at in sorted(held):
+        # the innermost renamed object holding it: its previous path has the outer renames applied already
+        holder = max(((b, p) for b, p in renamed if at[: len(p)] == p), key=lambda r: len(r[1]), default=None)
+        if holder is not None and at not in known:
+            result.append(((*holder[0], *at[len(holder[1]) :]), at))
+    return result
+
+
 def kept_name_renames(old: Database, new: Database, old_ptr: Mapping[str, str], new_ptr: Mapping[str, str]) -> bool:
     """Whether a revision from `old` to `new` moves what rows keep under a renamed property's pointer though
     no name changes (`kept_name_moves`): it is needed even when the relational models are equal."""
@@ -184,18 +221,45 @@ def enum_changes(old: Database, new: Database, pairs: list[TablePair]) -> list[E
             if before.kind != "enum":
                 continue
             o, n = old_enums[str(before.enum)], new_enums[str(col.type.enum)]
-            renames = live_renames(o.values, n.renamed_values)
+            renames = live_renames(o.values, n.values, n.renamed_values)
             if o.name != n.name or o.values != n.values:
                 result.append(EnumChange(pair.new.name, col.name, o, n, renames))
     return result
 
 
-def live_renames(before: tuple[str, ...], hints: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+def checked_renames(pairs: list[TablePair]) -> list[CheckedRenames]:
+    """The value renames of the string enums kept as a CHECK (`Column.renamed_values`) this revision makes: the
+    CHECK's values before and after say which hints are live, as an enum type's values do (`live_renames`)."""
+    result = []
+    for pair in pairs:
+        for col in pair.new.columns:
+            if not col.renamed_values or col.name not in pair.columns:
+                continue
+            before, after = _listed(pair.old, pair.columns[col.name]), _listed(pair.new, col.name)
+            renames = live_renames(before, after, col.renamed_values) if before and after else ()
+            if renames:
+                result.append(CheckedRenames(pair.new.name, col.name, before, after, renames))
+    return result
+
+
+def _listed(table: Table, column: str) -> tuple[str, ...]:
+    """The values the `in` CHECK of `column` allows; () without one."""
+    found = next((c.value for c in table.checks if c.column == column and c.rule == "in"), None)
+    return tuple(found) if isinstance(found, list | tuple) else ()
+
+
+def live_renames(
+    before: tuple[str, ...], after: tuple[str, ...], hints: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
     """The (previous, new) value renames of `hints` ((new, previous) pairs) this revision makes on an enum that
-    held `before`: a previous value it holds renamed to one it does not, and along a chain (`a → b` and `b → c`
-    at once) one whose new value is renamed away by another. A hint kept after its revision renames nothing:
-    its previous value is gone, or its new value stays (a swap, never live, is refused when normalizing)."""
-    held = [(prev, value) for value, prev in hints if prev in before]
+    held `before` and holds `after`: a previous value it holds renamed to one it does not, and along a chain
+    (`a → b` and `b → c` at once) one whose new value is renamed away by another. A hint kept after its revision
+    renames nothing: its previous value is gone, or its new value stays (a swap, never live, is refused when
+    normalizing), or its previous value is in the enum again without another hint renaming a value to it (it
+    was added back after the rename: its rows are new ones, which a chain renaming the new value away must not
+    take along)."""
+    targets = {value for value, _ in hints}
+    held = [(prev, value) for value, prev in hints if prev in before and (prev not in after or prev in targets)]
     live = [(prev, value) for prev, value in held if value not in before]
     grown = True
     while grown:

@@ -51,6 +51,8 @@ class TableBuilder:
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
+    # flattened objects a `renamedFrom` hint renames: path → the path it had (its ancestors' renames applied)
+    renamed_objects: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     steps: dict[tuple[str, ...], bool] = field(default_factory=dict)  # path → required in its object
     warn: Callable[[str, str, str | None], None] | None = None  # the normalizer's located warnings
 
@@ -98,6 +100,20 @@ class TableBuilder:
         return (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
                 self.open_objects, self.self_refs, self.optional_objects, self.loose)  # fmt: skip
 
+    def was(self, path: tuple[str, ...]) -> tuple[str, ...]:
+        """`path` as it was before the `renamedFrom` hints of the flattened objects holding it."""
+        for i in range(len(path), 0, -1):
+            if path[:i] in self.renamed_objects:
+                return (*self.renamed_objects[path[:i]], *path[i:])
+        return path
+
+    def previous_path(self, node: Node, path: tuple[str, ...]) -> tuple[str, ...]:
+        """`path` as it was before a `renamedFrom` hint on its last property or on a flattened object holding
+        it (the row's marks and spellings move with either); () without one."""
+        old = node.xsql.get("renamedFrom")
+        before = (*self.was(path[:-1]), old) if path and isinstance(old, str) else self.was(path)
+        return before if before != path else ()
+
     def may_be_absent(self, path: tuple[str, ...]) -> bool:
         """Whether a flattened object that holds `path` may be absent (its columns are then NULL)."""
         return any(path[: len(p)] == p for p in self.optional_objects)
@@ -112,7 +128,7 @@ class TableBuilder:
                 column,
                 renamed_from=_previous(name, node, None),
                 path_required=self.path_required(path),
-                previous_path=previous_path(node, path),
+                previous_path=self.previous_path(node, path),
             )
         )
         self._annotations(name, node)
@@ -151,24 +167,17 @@ class TableBuilder:
             kw = _unlisted(kw, kind)
             if self.warn is not None:  # one message for every such enum: generate shows them on one line
                 self.warn(f"{ptr}/enum", OVER_ENUM_BUDGET, self.file)
+        renames = (
+            _value_renames(self.file, ptr, node, allowed) if kind == "string" and isinstance(allowed, list) else ()
+        )
         if xsql_type:
             ctype = parse_sql_type(xsql_type)
             if limits.type_problem(ctype):
                 raise SchemaError(self.file, f"{ptr}/x-sql/type", f"{limits.type_problem(ctype)}")
         elif kind == "string" and kw.get("enum") and len(kw["enum"]) > 1 and native_enum_ok(kw["enum"]):
-            renames = node.xsql.get("renamedValues", {})
-            for new_value in renames:
-                if new_value not in kw["enum"]:
-                    raise SchemaError(
-                        self.file, f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum"
-                    )
-            _refuse_ambiguous_renames(self.file, f"{ptr}/x-sql/renamedValues", renames)
-            enum_type = EnumType(
-                naming.enum_name(self.name, name),
-                tuple(kw["enum"]),
-                pointer=ptr,
-                renamed_values=tuple(sorted(renames.items())),
-            )
+            enum_type = EnumType(naming.enum_name(self.name, name), tuple(kw["enum"]), pointer=ptr,
+                                 renamed_values=renames)  # fmt: skip
+            renames = ()  # the enum type's: its values are renamed with it
             self.enums.append(enum_type)
             ctype = ColumnType("enum", length=max(len(v) for v in enum_type.values), enum=enum_type.name)
         else:
@@ -194,7 +203,8 @@ class TableBuilder:
                 renamed_from=previous_names,
                 path_required=self.path_required(path),
                 json_types=json_types,
-                previous_path=previous_path(node, path),
+                previous_path=self.previous_path(node, path),
+                renamed_values=renames,
             )
         )
         self._annotations(name, node)
@@ -282,12 +292,6 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
     if previous is None and xsql.get("renamedFrom") and not xsql.get("column"):
         previous = naming.snake(xsql["renamedFrom"])
     return naming.renamed(name, previous)
-
-
-def previous_path(node: Node, path: tuple[str, ...]) -> tuple[str, ...]:
-    """`path` as it was before a `renamedFrom` hint on its last property; () without one."""
-    old = node.xsql.get("renamedFrom")
-    return (*path[:-1], old) if path and isinstance(old, str) and old != path[-1] else ()
 
 
 def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:
@@ -378,6 +382,17 @@ def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | N
         except (ValueError, TypeError, ArithmeticError):
             return None
     return Default("literal", value)
+
+
+def _value_renames(file: str, ptr: str, node: Node, values: list[Any]) -> tuple[tuple[str, str], ...]:
+    """The (new, previous) pairs of a string enum's `renamedValues`, each new value one of the enum's; refused
+    when no revision could carry them out as asked. An enum type or a CHECK over the values renames them alike."""
+    renames = node.xsql.get("renamedValues", {})
+    for new_value in renames:
+        if new_value not in values:
+            raise SchemaError(file, f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum")
+    _refuse_ambiguous_renames(file, f"{ptr}/x-sql/renamedValues", renames)
+    return tuple(sorted(renames.items()))
 
 
 def _refuse_ambiguous_renames(file: str, ptr: str, renames: Mapping[str, str]) -> None:

@@ -41,6 +41,7 @@ class Child:
     reserve: int = 0  # tables set aside for it and below (see PropertyWalker.pending)
     previous: tuple[str, ...] = ()  # names it may have had in the last revision (`renamedFrom`)
     plan: maps.MapPlan | None = None  # kind "map": its keys and values
+    previous_path: tuple[str, ...] = ()  # `parent_path` before a `renamedFrom` hint on it or an ancestor
 
 
 @dataclass(frozen=True)
@@ -277,8 +278,8 @@ class PropertyWalker:
                 return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
             self.union_columns(tb, column, shape, ptr, path, required)
             tb.tracked.append(path)
-            names, previous = self.child_names(tb, prop, sub, path)
-            children.append(Child("object", prop, shape, ptr, path, names, count, previous))
+            names, previous, was = self.child_names(tb, prop, sub, path)
+            children.append(Child("object", prop, shape, ptr, path, names, count, previous, previous_path=was))
             self.pending += count
             return None
         if shape.kind in ("object", "array") and inferred(sub):  # any other value: kept with the extras
@@ -287,16 +288,22 @@ class PropertyWalker:
             # a map's own table hangs off this one: an optional map is flattened too (its presence is marked)
             if storage == "flatten" or (storage is None and (maps.pure(shape.node) or required and not shape.nullable)):
                 here = (*ancestors, Ancestor(frozenset(sub.identity), tb.name, path, ptr))
+                before = tb.previous_path(sub, path)
+                if before:  # what its rows keep under its properties' pointers moves with it (`match.object_moves`)
+                    tb.renamed_objects[path] = before
                 collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
                 if collision is None:
                     return None
-                names, previous = self.child_names(tb, prop, sub, path)  # only now: naming costs, flattening is common
+                tb.renamed_objects.pop(path, None)  # a table of its own: its `renamedFrom` names that table
+                names, previous, was = self.child_names(
+                    tb, prop, sub, path
+                )  # only now: naming costs, flattening is common
                 self.warn(ptr, f"stored in its own table {names[0]}, not flattened into {tb.name}: {collision}")
             else:
-                names, previous = self.child_names(tb, prop, sub, path)
+                names, previous, was = self.child_names(tb, prop, sub, path)
                 if shape.nullable:
                     tb.tracked.append(path)
-            children.append(Child("object", prop, shape, ptr, path, names, count, previous))
+            children.append(Child("object", prop, shape, ptr, path, names, count, previous, previous_path=was))
             self.pending += count
             return None
         items = self.resolve(item_srcs) if item_srcs else None
@@ -311,8 +318,8 @@ class PropertyWalker:
             return self.json_fallback(tb, column, sub, ptr, path, required, why, about)
         if not required or shape.nullable:
             tb.tracked.append(path)
-        names, previous = self.child_names(tb, prop, sub, path)
-        children.append(Child("array", prop, shape, ptr, path, names, count, previous))
+        names, previous, was = self.child_names(tb, prop, sub, path)
+        children.append(Child("array", prop, shape, ptr, path, names, count, previous, previous_path=was))
         self.pending += count
         return None
 
@@ -329,17 +336,24 @@ class PropertyWalker:
 
     def child_names(
         self, tb: TableBuilder, prop: str, sub: Node, path: tuple[str, ...]
-    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """The child table's name (and fallbacks), and the names a `renamedFrom` hint says it had."""
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """The child table's name (and fallbacks), the names a `renamedFrom` hint (on it or on a flattened object
+        holding it) says it had, and the path it had in its parent's rows (`Table.previous_path`)."""
+        was = tb.previous_path(sub, path)
         if sub.xsql.get("table"):
-            return (sub.xsql["table"],), ()
+            return (sub.xsql["table"],), (), was
         names = naming.child_table_names(tb.name, path)
         # a hint stays in the schema after its revision: try the hinted names, then the current ones
         props = (sub.xsql.get("renamedFrom") or prop, prop)
+        # under a renamed flattened object the name it had holds that object's previous name
+        holders = dict.fromkeys((tb.was(path[:-1]), path[:-1]))
         previous = tuple(
-            naming.child_table_names(parent, (*path[:-1], p))[0] for parent in (*tb.previous, tb.name) for p in props
+            naming.child_table_names(parent, (*held, p))[0]
+            for parent in (*tb.previous, tb.name)
+            for held in holders
+            for p in props
         )
-        return names, previous
+        return names, previous, was
 
     def flatten(
         self,
