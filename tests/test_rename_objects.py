@@ -5,7 +5,8 @@ The leaf columns keep their names, but the row's marks (`_present`: a `null`, an
 itself), spellings (`_spelling`: a date-time's offset, a number's digits) and extras (`_extra`: properties the
 schema does not name) are keyed by relative JSON pointer: the revision moves every one of them from under the
 object's old name to under its new one, through nested flattened objects and the child tables below it, and
-its downgrade moves them back; on SQLite, PostgreSQL and MariaDB, for names holding what a pointer escapes.
+its downgrade moves them back; a hint kept after its revision moves nothing again. On SQLite, PostgreSQL and
+MariaDB, for names holding what a pointer escapes.
 """
 
 from __future__ import annotations
@@ -128,6 +129,14 @@ def test_a_renamed_flattened_object_moves_what_its_rows_keep_below_it(
             at = at[name]
             assert str(at[f"amount{i}"]) == "1.50"  # the digits, which == on Decimals would not tell
         assert kept(three_db_url) == renamed_keys(before, old, new)
+        # the innermost object renamed again, every earlier hint kept: only what is below it moves
+        again = [*new[:-1], f"m{new[-1]}"]
+        write_project(root, {"event": event([*hints[:-1], f"{again[-1]}<-{new[-1]}"], depth, arrays)})
+        made = ok(run_schemarel(root, "generate"))
+        assert f"new revision 0003: rename property {ptr(*new)} to {ptr(*again)}" in made.stdout + made.stderr
+        ok(schemarel(root, three_db_url, "upgrade"))
+        assert documents(three_db_url, out, "event") == [document(again, arrays)]
+        assert kept(three_db_url) == renamed_keys(before, old, again)
         ok(schemarel(root, three_db_url, "downgrade", "0001"))
         assert kept(three_db_url) == before
     finally:

@@ -158,9 +158,9 @@ class Table:
     entries: MapEntries | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # kind "map": its rows' keys
     renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.renamed_from
     previous_path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.previous_path
-    # (previous path, path) of the objects flattened into these rows that a `renamedFrom` hint renames: the marks,
-    # spellings and extras kept under every pointer below one move with it
-    renamed_objects: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    # (path, previous name) of the objects flattened into these rows that carry a `renamedFrom` hint: the marks,
+    # spellings and extras kept under every pointer below one move with it, in the revision that renames it
+    renamed_objects: tuple[tuple[tuple[str, ...], str], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -23,10 +23,12 @@ from schemarel.migrate.match import (
     convertible,
     enum_changes,
     find_moves,
+    fresh_objects,
     kept_name_moves,
     match_constraints,
     match_foreign_keys,
     pair_tables,
+    previous_of,
     widens,
 )
 from schemarel.sql.checks import RULES
@@ -180,6 +182,10 @@ class _Describer:
             self.add("rename", "table", new.name, old.name, new.name, pointer=self.ptr_new(new.name))
         if old.comment != new.comment:
             self.add("alter", "table comment", new.name, old.comment or "", new.comment or "",
+                     pointer=self.ptr_new(new.name))  # fmt: skip
+        fresh = fresh_objects(pair, self.d.pairs, self.old_ptr, self.new_ptr)
+        for path in fresh:  # what the rows keep below a renamed flattened object moves (`phases.moved_pointers`)
+            self.add("rename", "property", new.name, pointer(*previous_of(fresh, path))[1:], pointer(*path)[1:],
                      pointer=self.ptr_new(new.name))  # fmt: skip
         for before, after in kept_name_moves(pair, self.d.pairs, self.old_ptr, self.new_ptr):
             # no name changes: the row's marks and spellings move (`phases.Builder.moved_pointers`)

@@ -134,38 +134,73 @@ def kept_name_moves(
     return moves
 
 
+def fresh_objects(
+    pair: TablePair, pairs: Sequence[TablePair], old_ptr: Mapping[str, str], new_ptr: Mapping[str, str]
+) -> dict[tuple[str, ...], str]:
+    """path → previous name of the objects flattened into `pair`'s rows that this revision renames
+    (`Table.renamed_objects`): a hint is this revision's when a column or child table below the object was
+    recorded at a pointer naming the object by its previous name where the current one names it by its own (a
+    hint kept after its revision, or a renamed file, renames nothing)."""
+    result = {}
+    for path, old_name in pair.new.renamed_objects:
+        below = [
+            (old_ptr.get(f"{pair.old.name}.{old}"), new_ptr.get(f"{pair.new.name}.{name}"))
+            for name, old in pair.columns.items()
+            if pair.new.column(name).path[: len(path)] == path
+        ]
+        below += [
+            (old_ptr.get(p.old.name), new_ptr.get(p.new.name))
+            for p in pairs
+            if p.new.parent == pair.new.name and p.new.parent_path[: len(path)] == path
+        ]
+        if any(_renamed_step(before, after, old_name, path[-1]) for before, after in below):
+            result[path] = old_name
+    return result
+
+
+def _renamed_step(before: str | None, after: str | None, old: str, new: str) -> bool:
+    """Whether recorded pointer `before` names a step `old` where `after`, the current one, names it `new`."""
+    if before is None or after is None:
+        return False
+    a, b = before.partition("#")[2].split("/"), after.partition("#")[2].split("/")
+    return len(a) == len(b) and any(x == _escaped(old) and y == _escaped(new) for x, y in zip(a, b, strict=True))
+
+
+def _escaped(step: str) -> str:
+    return step.replace("~", "~0").replace("/", "~1")
+
+
+def previous_of(fresh: Mapping[tuple[str, ...], str], path: tuple[str, ...]) -> tuple[str, ...]:
+    """`path` with each object on it that this revision renames (`fresh_objects`) under its previous name."""
+    return tuple(fresh.get(path[: i + 1], step) for i, step in enumerate(path))
+
+
 def object_moves(
-    table: Table, moves: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]
+    table: Table, fresh: Mapping[tuple[str, ...], str], moves: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]
 ) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """(previous, current) paths of everything `table`'s rows may keep under the pointer of a flattened object
-    that this revision renames (`Table.renamed_objects`), the object's own mark and extras included: its rename
-    is this revision's when one of `moves` (its properties' columns or child tables) goes from under its previous
-    path to under its path. A move already in `moves` keeps its own previous path (a hint of its own)."""
-    renamed = [
-        (before, path)
-        for before, path in table.renamed_objects
-        if any(a[: len(before)] == before and b[: len(path)] == path for a, b in moves)
-    ]
-    if not renamed:
-        return []
-    known = {b: a for a, b in moves}
+    """`moves` ((previous, current) paths of renamed properties, their parents as they are now) as they go when
+    the flattened objects `fresh` are renamed too, and the moves of everything else `table`'s rows may keep
+    below those objects: their own marks and extras, their properties' marks and spellings."""
+    if not fresh:
+        return list(moves)
+    result = [((*previous_of(fresh, a[:-1]), a[-1]), b) for a, b in moves]
+    targets = {b for _, b in result}
     held = {*table.presence_paths, *(o.path for o in table.open_objects), *(c.path for c in table.columns if c.path)}
-    result = []
-    for at in sorted(held):
-        # the innermost renamed object holding it: its previous path has the outer renames applied already
-        holder = max(((b, p) for b, p in renamed if at[: len(p)] == p), key=lambda r: len(r[1]), default=None)
-        if holder is not None and at not in known:
-            result.append(((*holder[0], *at[len(holder[1]) :]), at))
+    for at in sorted(held - targets):
+        if previous_of(fresh, at) != at:
+            result.append((previous_of(fresh, at), at))
     return result
 
 
 def kept_name_renames(old: Database, new: Database, old_ptr: Mapping[str, str], new_ptr: Mapping[str, str]) -> bool:
     """Whether a revision from `old` to `new` moves what rows keep under a renamed property's pointer though
     no name changes (`kept_name_moves`): it is needed even when the relational models are equal."""
-    if not any(t.previous_path or any(c.previous_path for c in t.columns) for t in new.tables):
+    if not any(t.previous_path or t.renamed_objects or any(c.previous_path for c in t.columns) for t in new.tables):
         return False
     pairs = pair_tables(old, new)[0]
-    return any(kept_name_moves(pair, pairs, old_ptr, new_ptr) for pair in pairs)
+    return any(
+        kept_name_moves(pair, pairs, old_ptr, new_ptr) or fresh_objects(pair, pairs, old_ptr, new_ptr) for pair in pairs
+    )
 
 
 def _fresh(previous: tuple[str, ...], before: str | None, after: str | None) -> bool:

@@ -22,7 +22,14 @@ from schemarel.ir import Column, ForeignKey, Table
 from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Diff, same_text
-from schemarel.migrate.match import TablePair, kept_name_moves, match_constraints, match_foreign_keys, object_moves
+from schemarel.migrate.match import (
+    TablePair,
+    fresh_objects,
+    kept_name_moves,
+    match_constraints,
+    match_foreign_keys,
+    object_moves,
+)
 
 
 class Builder:
@@ -164,12 +171,12 @@ class Builder:
             if p.new.parent == new.name and p.old.name != p.new.name
         ]
         moved += kept_name_moves(pair, self.d.pairs, self.d.old_pointers, self.d.new_pointers)
-        moved = [(a, b) for a, b in moved if a and b]
-        objects = object_moves(new, moved)
-        pointers = list(dict.fromkeys((pointer(*a)[1:], pointer(*b)[1:]) for a, b in moved + objects))
+        fresh = fresh_objects(pair, self.d.pairs, self.d.old_pointers, self.d.new_pointers)
+        moved = object_moves(new, fresh, [(a, b) for a, b in moved if a and b])
+        pointers = list(dict.fromkeys((pointer(*a)[1:], pointer(*b)[1:]) for a, b in moved))
         kept = {c.name for c in old.columns}
         # a renamed object's extras are keyed by its pointer too
-        extra = new.extra_column if objects else None
+        extra = new.extra_column if fresh else None
         columns = [c for c in (new.presence_column, new.spelling_column, extra) if c and c in kept]
         return columns, pointers
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import product
 from typing import Any
 
 from schemarel import naming
@@ -51,8 +52,8 @@ class TableBuilder:
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
-    # flattened objects a `renamedFrom` hint renames: path → the path it had (its ancestors' renames applied)
-    renamed_objects: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    # flattened objects with a `renamedFrom` hint: path → the name it gives (`Table.renamed_objects`)
+    renamed_objects: dict[tuple[str, ...], str] = field(default_factory=dict)
     steps: dict[tuple[str, ...], bool] = field(default_factory=dict)  # path → required in its object
     warn: Callable[[str, str, str | None], None] | None = None  # the normalizer's located warnings
 
@@ -100,19 +101,14 @@ class TableBuilder:
         return (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
                 self.open_objects, self.self_refs, self.optional_objects, self.loose)  # fmt: skip
 
-    def was(self, path: tuple[str, ...]) -> tuple[str, ...]:
-        """`path` as it was before the `renamedFrom` hints of the flattened objects holding it."""
-        for i in range(len(path), 0, -1):
-            if path[:i] in self.renamed_objects:
-                return (*self.renamed_objects[path[:i]], *path[i:])
-        return path
-
-    def previous_path(self, node: Node, path: tuple[str, ...]) -> tuple[str, ...]:
-        """`path` as it was before a `renamedFrom` hint on its last property or on a flattened object holding
-        it (the row's marks and spellings move with either); () without one."""
-        old = node.xsql.get("renamedFrom")
-        before = (*self.was(path[:-1]), old) if path and isinstance(old, str) else self.was(path)
-        return before if before != path else ()
+    def holders(self, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """`path` and what it may have been called at the last revision: each flattened object on it under the
+        name its `renamedFrom` hint gives (first) or its own (a hint stays in the schema after its revision)."""
+        steps = [
+            (self.renamed_objects[path[: i + 1]], step) if path[: i + 1] in self.renamed_objects else (step,)
+            for i, step in enumerate(path)
+        ]
+        return list(dict.fromkeys(product(*steps)))
 
     def may_be_absent(self, path: tuple[str, ...]) -> bool:
         """Whether a flattened object that holds `path` may be absent (its columns are then NULL)."""
@@ -128,7 +124,7 @@ class TableBuilder:
                 column,
                 renamed_from=_previous(name, node, None),
                 path_required=self.path_required(path),
-                previous_path=self.previous_path(node, path),
+                previous_path=previous_path(node, path),
             )
         )
         self._annotations(name, node)
@@ -203,7 +199,7 @@ class TableBuilder:
                 renamed_from=previous_names,
                 path_required=self.path_required(path),
                 json_types=json_types,
-                previous_path=self.previous_path(node, path),
+                previous_path=previous_path(node, path),
                 renamed_values=renames,
             )
         )
@@ -292,6 +288,12 @@ def _previous(name: str, node: Node, previous: str | None) -> tuple[str, ...]:
     if previous is None and xsql.get("renamedFrom") and not xsql.get("column"):
         previous = naming.snake(xsql["renamedFrom"])
     return naming.renamed(name, previous)
+
+
+def previous_path(node: Node, path: tuple[str, ...]) -> tuple[str, ...]:
+    """`path` as it was before a `renamedFrom` hint on its last property; () without one."""
+    old = node.xsql.get("renamedFrom")
+    return (*path[:-1], old) if path and isinstance(old, str) and old != path[-1] else ()
 
 
 def purpose(description: str | None, kind: str, parent: str | None = None, path: tuple[str, ...] = ()) -> str:

@@ -35,6 +35,7 @@ from schemarel.normalize.columns import (
     TableBuilder,
     clip,
     comment_text,
+    previous_path,
     purpose,
 )
 from schemarel.normalize.shapes import Shape, classify
@@ -184,8 +185,8 @@ class Normalizer(PropertyWalker):
             purpose=purpose(comment_text(node), kind, parent.name if parent else None, spec.parent_path),
             class_name=self.class_name(name),
             renamed_from=previous,
-            previous_path=spec.previous_path if spec.prop is not None and parent else (),
-            renamed_objects=tuple((before, path) for path, before in tb.renamed_objects.items()),
+            previous_path=previous_path(node, spec.parent_path) if spec.prop is not None and parent else (),
+            renamed_objects=tuple(tb.renamed_objects.items()),
             presence_column=presence,
             extra_column=extra,
             spelling_column=spelling,

@@ -41,7 +41,6 @@ class Child:
     reserve: int = 0  # tables set aside for it and below (see PropertyWalker.pending)
     previous: tuple[str, ...] = ()  # names it may have had in the last revision (`renamedFrom`)
     plan: maps.MapPlan | None = None  # kind "map": its keys and values
-    previous_path: tuple[str, ...] = ()  # `parent_path` before a `renamedFrom` hint on it or an ancestor
 
 
 @dataclass(frozen=True)
@@ -278,8 +277,8 @@ class PropertyWalker:
                 return self.json_fallback(tb, column, sub, ptr, path, required, reason, ptr)
             self.union_columns(tb, column, shape, ptr, path, required)
             tb.tracked.append(path)
-            names, previous, was = self.child_names(tb, prop, sub, path)
-            children.append(Child("object", prop, shape, ptr, path, names, count, previous, previous_path=was))
+            names, previous = self.child_names(tb, prop, sub, path)
+            children.append(Child("object", prop, shape, ptr, path, names, count, previous))
             self.pending += count
             return None
         if shape.kind in ("object", "array") and inferred(sub):  # any other value: kept with the extras
@@ -288,22 +287,20 @@ class PropertyWalker:
             # a map's own table hangs off this one: an optional map is flattened too (its presence is marked)
             if storage == "flatten" or (storage is None and (maps.pure(shape.node) or required and not shape.nullable)):
                 here = (*ancestors, Ancestor(frozenset(sub.identity), tb.name, path, ptr))
-                before = tb.previous_path(sub, path)
-                if before:  # what its rows keep under its properties' pointers moves with it (`match.object_moves`)
-                    tb.renamed_objects[path] = before
+                old = sub.xsql.get("renamedFrom")
+                if isinstance(old, str) and old != prop:  # what rows keep below it moves (`match.fresh_objects`)
+                    tb.renamed_objects[path] = old
                 collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
                 if collision is None:
                     return None
                 tb.renamed_objects.pop(path, None)  # a table of its own: its `renamedFrom` names that table
-                names, previous, was = self.child_names(
-                    tb, prop, sub, path
-                )  # only now: naming costs, flattening is common
+                names, previous = self.child_names(tb, prop, sub, path)  # only now: naming costs, flattening is common
                 self.warn(ptr, f"stored in its own table {names[0]}, not flattened into {tb.name}: {collision}")
             else:
-                names, previous, was = self.child_names(tb, prop, sub, path)
+                names, previous = self.child_names(tb, prop, sub, path)
                 if shape.nullable:
                     tb.tracked.append(path)
-            children.append(Child("object", prop, shape, ptr, path, names, count, previous, previous_path=was))
+            children.append(Child("object", prop, shape, ptr, path, names, count, previous))
             self.pending += count
             return None
         items = self.resolve(item_srcs) if item_srcs else None
@@ -318,8 +315,8 @@ class PropertyWalker:
             return self.json_fallback(tb, column, sub, ptr, path, required, why, about)
         if not required or shape.nullable:
             tb.tracked.append(path)
-        names, previous, was = self.child_names(tb, prop, sub, path)
-        children.append(Child("array", prop, shape, ptr, path, names, count, previous, previous_path=was))
+        names, previous = self.child_names(tb, prop, sub, path)
+        children.append(Child("array", prop, shape, ptr, path, names, count, previous))
         self.pending += count
         return None
 
@@ -336,24 +333,20 @@ class PropertyWalker:
 
     def child_names(
         self, tb: TableBuilder, prop: str, sub: Node, path: tuple[str, ...]
-    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-        """The child table's name (and fallbacks), the names a `renamedFrom` hint (on it or on a flattened object
-        holding it) says it had, and the path it had in its parent's rows (`Table.previous_path`)."""
-        was = tb.previous_path(sub, path)
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The child table's name (and fallbacks), and the names a `renamedFrom` hint says it had."""
         if sub.xsql.get("table"):
-            return (sub.xsql["table"],), (), was
+            return (sub.xsql["table"],), ()
         names = naming.child_table_names(tb.name, path)
         # a hint stays in the schema after its revision: try the hinted names, then the current ones
         props = (sub.xsql.get("renamedFrom") or prop, prop)
-        # under a renamed flattened object the name it had holds that object's previous name
-        holders = dict.fromkeys((tb.was(path[:-1]), path[:-1]))
         previous = tuple(
             naming.child_table_names(parent, (*held, p))[0]
             for parent in (*tb.previous, tb.name)
-            for held in holders
+            for held in tb.holders(path[:-1])  # under renamed flattened objects: their names then
             for p in props
         )
-        return names, previous, was
+        return names, previous
 
     def flatten(
         self,
