@@ -59,6 +59,9 @@ class Column:
     # the `path` before a `renamedFrom` hint on its property: a rename moves the row's marks and spellings
     # kept under that relative pointer too. () : no hint
     previous_path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
+    # (new value, previous value) pairs from `x-sql.renamedValues` on a string enum kept as a CHECK (no enum
+    # type: `EnumType.renamed_values` has them otherwise): the rows keep their value, renamed
+    renamed_values: tuple[tuple[str, str], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,9 @@ class Table:
     entries: MapEntries | None = field(default=None, metadata=NOT_IN_SNAPSHOT)  # kind "map": its rows' keys
     renamed_from: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.renamed_from
     previous_path: tuple[str, ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)  # see Column.previous_path
+    # (path, previous name) of the objects flattened into these rows that carry a `renamedFrom` hint: the marks,
+    # spellings and extras kept under every pointer below one move with it, in the revision that renames it
+    renamed_objects: tuple[tuple[tuple[str, ...], str], ...] = field(default=(), metadata=NOT_IN_SNAPSHOT)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)

@@ -38,7 +38,8 @@ class Carrier:
         # an enum column's default is reset by the op that changes the enum's values
         self.enum_columns = {(e.table, e.column) for e in d.enums if e.old.values != e.new.values}
         self.phases: dict[str, Callable[[Change, Any], bool]] = {
-            "renames": lambda c, t: c.action == "rename" and c.what != "enum value" and self._table(c) == t,
+            "renames": lambda c, t: c.action == "rename" and c.what not in ("enum value", "stored value")
+            and self._table(c) == t,
             "drop_constraints": lambda c, t: c.action == "drop" and c.what in CONSTRAINTS and c.name == t,
             "enum_values": lambda c, e: (c.what == "enum value" and c.name == e.new.name)
             or (c.what == "default" and (table_of(c), _column_of(c)) == (e.table, e.column)),
@@ -48,6 +49,7 @@ class Carrier:
             "add_columns": lambda c, t: (c.action, c.what) == ("add", "column") and table_of(c) == t,
             "move": lambda c, m: c.action == "move" and table_of(c) in (m.parent, m.child.name)
             and _column_of(c) in m.columns,
+            "stored_values": lambda c, r: c.what == "stored value" and c.name == f"{r.table}.{r.column}",
             "alter_columns": lambda c, t: c.action == "alter" and table_of(c) == t and not self._enum_default(c),
             "drop_columns": lambda c, t: (c.action, c.what) == ("drop", "column") and table_of(c) == t,
             "drop_table": lambda c, t: (c.action, c.what, c.name) == ("drop", "table", t),

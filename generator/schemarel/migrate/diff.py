@@ -8,23 +8,27 @@ itself and for its reverse, the downgrade's step. Which tables, columns and cons
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from schemarel.errors import pointer
 from schemarel.ir import Check, Column, ColumnType, Database, EnumType, Table
 from schemarel.migrate.match import (
+    CheckedRenames,
     EnumChange,
     Move,
     TablePair,
+    checked_renames,
     convertible,
     enum_changes,
     find_moves,
+    fresh_objects,
     kept_name_moves,
     match_constraints,
     match_foreign_keys,
     pair_tables,
+    previous_of,
     widens,
 )
 from schemarel.sql.checks import RULES
@@ -80,6 +84,7 @@ class Diff:
     changes: list[Change]
     old_pointers: Mapping[str, str] = field(default_factory=dict)  # `table`, `table.column` → `file#pointer`
     new_pointers: Mapping[str, str] = field(default_factory=dict)
+    checked: list[CheckedRenames] = field(default_factory=list)  # values renamed in columns kept by a CHECK
 
     @property
     def empty(self) -> bool:
@@ -91,7 +96,7 @@ def diff(old: Database, new: Database, old_pointers: Mapping[str, str], new_poin
     pairs, added, dropped = pair_tables(old, new)
     result = Diff(
         old, new, pairs, added, dropped, find_moves(pairs, added, dropped), enum_changes(old, new, pairs), [],
-        old_pointers, new_pointers,
+        old_pointers, new_pointers, checked_renames(pairs),
     )  # fmt: skip
     result.changes = describe(result, old_pointers, new_pointers)
     return result
@@ -178,6 +183,10 @@ class _Describer:
         if old.comment != new.comment:
             self.add("alter", "table comment", new.name, old.comment or "", new.comment or "",
                      pointer=self.ptr_new(new.name))  # fmt: skip
+        fresh = fresh_objects(pair, self.d.pairs, self.old_ptr, self.new_ptr)
+        for path in fresh:  # what the rows keep below a renamed flattened object moves (`phases.moved_pointers`)
+            self.add("rename", "property", new.name, pointer(*previous_of(fresh, path))[1:], pointer(*path)[1:],
+                     pointer=self.ptr_new(new.name))  # fmt: skip
         for before, after in kept_name_moves(pair, self.d.pairs, self.old_ptr, self.new_ptr):
             # no name changes: the row's marks and spellings move (`phases.Builder.moved_pointers`)
             self.add("rename", "property", new.name, pointer(*before)[1:], pointer(*after)[1:],
@@ -186,6 +195,10 @@ class _Describer:
             self.add(
                 "rename", "column", f"{new.name}.{col_new}", col_old, col_new, pointer=self.ptr_new(new.name, col_new)
             )
+        for checked in (c for c in self.d.checked if c.table == new.name):
+            for previous, value in checked.renames:  # the column's CHECK over them changes too (`constraints`)
+                self.add("rename", "stored value", f"{new.name}.{checked.column}", previous, value,
+                         pointer=self.ptr_new(new.name, checked.column))  # fmt: skip
         for col in pair.added:
             reason = ""
             if not col.nullable and col.default is None:
@@ -286,17 +299,21 @@ class _Describer:
                              undo_check=_repeats(table, pair.map_columns(o.columns)) if unique else ())  # fmt: skip
         old_checks = {c.sqltext: c for c in pair.old.checks}
         new_checks = {c.sqltext: c for c in pair.new.checks}
+        # values the revision renames before the new CHECK comes, and back before the old one returns
+        renamed = {r.column: r.renames for r in self.d.checked if r.table == table}
         for text, check in new_checks.items():
             if text not in old_checks:
+                held = _renamed_into(check, renamed.get(check.column, ()))
                 self.add("add", "check constraint", table, after=f"{check.name}: {text}", pointer=ptr,
-                         check=_violations(pair.old.name, pair.columns.get(check.column), check))  # fmt: skip
+                         check=_violations(pair.old.name, pair.columns.get(check.column), held))  # fmt: skip
             elif old_checks[text].name != check.name:
                 self.add("rename", "check constraint", table, old_checks[text].name, check.name, pointer=ptr)
         for text, check in old_checks.items():
             if text not in new_checks:
                 back = pair.map_columns((check.column,)) if check.column else None
+                undone = _renamed_into(check, [(b, a) for a, b in renamed.get(back[0], ())] if back else [])
                 self.add("drop", "check constraint", table, before=f"{check.name}: {text}", pointer=ptr,
-                         undo_check=_violations(table, back[0] if back else None, check))  # fmt: skip
+                         undo_check=_violations(table, back[0] if back else None, undone))  # fmt: skip
         for o_fk, n_fk in match_foreign_keys(pair):
             if o_fk.name != n_fk.name:
                 self.add("rename", "foreign key", table, o_fk.name, n_fk.name, pointer=ptr)
@@ -388,6 +405,14 @@ def _violations(table: str, column: str | None, check: Check) -> DataCheck:
     if column is None or rule is None or rule.op == "requires":
         return ()
     return ("violates", table, column, check.name, rule.op, rule.func, check.value, list(rule.dialects))
+
+
+def _renamed_into(check: Check, renames: Sequence[tuple[str, str]]) -> Check:
+    """An `in` CHECK allowing the values `renames` (previous → new) turn into its own too: the rows holding them
+    are renamed before the CHECK comes, so its data check lets them pass."""
+    if check.rule != "in" or not renames:
+        return check
+    return replace(check, value=[*check.value, *(before for before, _ in renames if before not in check.value)])
 
 
 def _repeats(table: str, columns: tuple[str, ...] | None) -> DataCheck:

@@ -28,6 +28,18 @@ class EnumChange:
 
 
 @dataclass(frozen=True)
+class CheckedRenames:
+    """Stored values of a string column kept to its enum by a CHECK (no enum type) that a `renamedValues` hint
+    renames: `before` and `after` are the CHECK's values, `renames` maps previous value → new value."""
+
+    table: str
+    column: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    renames: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Move:
     """Columns going between a 1:1 table and its parent: `flatten` into the parent, `unflatten` out of it."""
 
@@ -122,13 +134,73 @@ def kept_name_moves(
     return moves
 
 
+def fresh_objects(
+    pair: TablePair, pairs: Sequence[TablePair], old_ptr: Mapping[str, str], new_ptr: Mapping[str, str]
+) -> dict[tuple[str, ...], str]:
+    """path → previous name of the objects flattened into `pair`'s rows that this revision renames
+    (`Table.renamed_objects`): a hint is this revision's when a column or child table below the object was
+    recorded at a pointer naming the object by its previous name where the current one names it by its own (a
+    hint kept after its revision, or a renamed file, renames nothing)."""
+    result = {}
+    for path, old_name in pair.new.renamed_objects:
+        below = [
+            (old_ptr.get(f"{pair.old.name}.{old}"), new_ptr.get(f"{pair.new.name}.{name}"))
+            for name, old in pair.columns.items()
+            if pair.new.column(name).path[: len(path)] == path
+        ]
+        below += [
+            (old_ptr.get(p.old.name), new_ptr.get(p.new.name))
+            for p in pairs
+            if p.new.parent == pair.new.name and p.new.parent_path[: len(path)] == path
+        ]
+        if any(_renamed_step(before, after, old_name, path[-1]) for before, after in below):
+            result[path] = old_name
+    return result
+
+
+def _renamed_step(before: str | None, after: str | None, old: str, new: str) -> bool:
+    """Whether recorded pointer `before` names a step `old` where `after`, the current one, names it `new`."""
+    if before is None or after is None:
+        return False
+    a, b = before.partition("#")[2].split("/"), after.partition("#")[2].split("/")
+    return len(a) == len(b) and any(x == _escaped(old) and y == _escaped(new) for x, y in zip(a, b, strict=True))
+
+
+def _escaped(step: str) -> str:
+    return step.replace("~", "~0").replace("/", "~1")
+
+
+def previous_of(fresh: Mapping[tuple[str, ...], str], path: tuple[str, ...]) -> tuple[str, ...]:
+    """`path` with each object on it that this revision renames (`fresh_objects`) under its previous name."""
+    return tuple(fresh.get(path[: i + 1], step) for i, step in enumerate(path))
+
+
+def object_moves(
+    table: Table, fresh: Mapping[tuple[str, ...], str], moves: Sequence[tuple[tuple[str, ...], tuple[str, ...]]]
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """`moves` ((previous, current) paths of renamed properties, their parents as they are now) as they go when
+    the flattened objects `fresh` are renamed too, and the moves of everything else `table`'s rows may keep
+    below those objects: their own marks and extras, their properties' marks and spellings."""
+    if not fresh:
+        return list(moves)
+    result = [((*previous_of(fresh, a[:-1]), a[-1]), b) for a, b in moves]
+    targets = {b for _, b in result}
+    held = {*table.presence_paths, *(o.path for o in table.open_objects), *(c.path for c in table.columns if c.path)}
+    for at in sorted(held - targets):
+        if previous_of(fresh, at) != at:
+            result.append((previous_of(fresh, at), at))
+    return result
+
+
 def kept_name_renames(old: Database, new: Database, old_ptr: Mapping[str, str], new_ptr: Mapping[str, str]) -> bool:
     """Whether a revision from `old` to `new` moves what rows keep under a renamed property's pointer though
     no name changes (`kept_name_moves`): it is needed even when the relational models are equal."""
-    if not any(t.previous_path or any(c.previous_path for c in t.columns) for t in new.tables):
+    if not any(t.previous_path or t.renamed_objects or any(c.previous_path for c in t.columns) for t in new.tables):
         return False
     pairs = pair_tables(old, new)[0]
-    return any(kept_name_moves(pair, pairs, old_ptr, new_ptr) for pair in pairs)
+    return any(
+        kept_name_moves(pair, pairs, old_ptr, new_ptr) or fresh_objects(pair, pairs, old_ptr, new_ptr) for pair in pairs
+    )
 
 
 def _fresh(previous: tuple[str, ...], before: str | None, after: str | None) -> bool:
@@ -184,18 +256,45 @@ def enum_changes(old: Database, new: Database, pairs: list[TablePair]) -> list[E
             if before.kind != "enum":
                 continue
             o, n = old_enums[str(before.enum)], new_enums[str(col.type.enum)]
-            renames = live_renames(o.values, n.renamed_values)
+            renames = live_renames(o.values, n.values, n.renamed_values)
             if o.name != n.name or o.values != n.values:
                 result.append(EnumChange(pair.new.name, col.name, o, n, renames))
     return result
 
 
-def live_renames(before: tuple[str, ...], hints: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+def checked_renames(pairs: list[TablePair]) -> list[CheckedRenames]:
+    """The value renames of the string enums kept as a CHECK (`Column.renamed_values`) this revision makes: the
+    CHECK's values before and after say which hints are live, as an enum type's values do (`live_renames`)."""
+    result = []
+    for pair in pairs:
+        for col in pair.new.columns:
+            if not col.renamed_values or col.name not in pair.columns:
+                continue
+            before, after = _listed(pair.old, pair.columns[col.name]), _listed(pair.new, col.name)
+            renames = live_renames(before, after, col.renamed_values) if before and after else ()
+            if renames:
+                result.append(CheckedRenames(pair.new.name, col.name, before, after, renames))
+    return result
+
+
+def _listed(table: Table, column: str) -> tuple[str, ...]:
+    """The values the `in` CHECK of `column` allows; () without one."""
+    found = next((c.value for c in table.checks if c.column == column and c.rule == "in"), None)
+    return tuple(found) if isinstance(found, list | tuple) else ()
+
+
+def live_renames(
+    before: tuple[str, ...], after: tuple[str, ...], hints: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
     """The (previous, new) value renames of `hints` ((new, previous) pairs) this revision makes on an enum that
-    held `before`: a previous value it holds renamed to one it does not, and along a chain (`a → b` and `b → c`
-    at once) one whose new value is renamed away by another. A hint kept after its revision renames nothing:
-    its previous value is gone, or its new value stays (a swap, never live, is refused when normalizing)."""
-    held = [(prev, value) for value, prev in hints if prev in before]
+    held `before` and holds `after`: a previous value it holds renamed to one it does not, and along a chain
+    (`a → b` and `b → c` at once) one whose new value is renamed away by another. A hint kept after its revision
+    renames nothing: its previous value is gone, or its new value stays (a swap, never live, is refused when
+    normalizing), or its previous value is in the enum again without another hint renaming a value to it (it
+    was added back after the rename: its rows are new ones, which a chain renaming the new value away must not
+    take along)."""
+    targets = {value for value, _ in hints}
+    held = [(prev, value) for value, prev in hints if prev in before and (prev not in after or prev in targets)]
     live = [(prev, value) for prev, value in held if value not in before]
     grown = True
     while grown:

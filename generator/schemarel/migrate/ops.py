@@ -238,7 +238,7 @@ def change_enum_values(
         sqlite.append(ops.ModifyTableOps(table, [drop_check, alter]))
         other.append(ops.ModifyTableOps(table, [alter]))
         if i == 0 and renames:
-            move = Code(f"rename_values(op.get_bind(), {table!r}, {column!r}, {renames!r})")
+            move = rename_values(table, column, renames)
             sqlite.append(move)
             other.append(move)
     return Branch(postgresql, sqlite, other)
@@ -412,6 +412,11 @@ def check_op(check: Check, create: bool) -> Custom:
 def backfill(table: str, column: str, value: Any) -> Code:
     """Fill NULLs with the new default before NOT NULL; the downgrade leaves the values."""
     return Code(f"backfill(op.get_bind(), {table!r}, {column!r}, {value!r})")
+
+
+def rename_values(table: str, column: str, renames: dict[str, str]) -> Code:
+    """Rename the stored values of a column (previous → new), along a chain each row once."""
+    return Code(f"rename_values(op.get_bind(), {table!r}, {column!r}, {renames!r})")
 
 
 def rename_pointers(table: str, columns: Sequence[str], pointers: Sequence[tuple[str, str]], way: int) -> Code:

@@ -22,7 +22,14 @@ from schemarel.ir import Column, ForeignKey, Table
 from schemarel.migrate import carry, keyswitch
 from schemarel.migrate import ops as mo
 from schemarel.migrate.diff import Diff, same_text
-from schemarel.migrate.match import TablePair, kept_name_moves, match_constraints, match_foreign_keys
+from schemarel.migrate.match import (
+    TablePair,
+    fresh_objects,
+    kept_name_moves,
+    match_constraints,
+    match_foreign_keys,
+    object_moves,
+)
 
 
 class Builder:
@@ -79,6 +86,12 @@ class Builder:
             up += take("move", move, [moving])
         for pair in self.d.pairs:
             up += take("alter_columns", pair.new.name, self.alter_columns(pair))
+        for checked in self.d.checked:  # between the old CHECK's drop and the new one's creation, in the new type
+            renames = dict(checked.renames)
+            back = mo.rename_values(checked.table, checked.column, {b: a for a, b in renames.items()})
+            up += take(
+                "stored_values", checked, [mo.paired(mo.rename_values(checked.table, checked.column, renames), back)]
+            )
         for pair in self.d.pairs:
             up += take("drop_columns", pair.new.name, self.drop_columns(pair))
         for table in reversed(self.d.dropped_tables):
@@ -158,9 +171,13 @@ class Builder:
             if p.new.parent == new.name and p.old.name != p.new.name
         ]
         moved += kept_name_moves(pair, self.d.pairs, self.d.old_pointers, self.d.new_pointers)
-        pointers = list(dict.fromkeys((pointer(*a)[1:], pointer(*b)[1:]) for a, b in moved if a and b))
+        fresh = fresh_objects(pair, self.d.pairs, self.d.old_pointers, self.d.new_pointers)
+        moved = object_moves(new, fresh, [(a, b) for a, b in moved if a and b])
+        pointers = list(dict.fromkeys((pointer(*a)[1:], pointer(*b)[1:]) for a, b in moved))
         kept = {c.name for c in old.columns}
-        columns = [c for c in (new.presence_column, new.spelling_column) if c and c in kept]
+        # a renamed object's extras are keyed by its pointer too
+        extra = new.extra_column if fresh else None
+        columns = [c for c in (new.presence_column, new.spelling_column, extra) if c and c in kept]
         return columns, pointers
 
     # -- constraints ------------------------------------------------------------------------------------------

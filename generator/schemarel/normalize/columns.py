@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import product
 from typing import Any
 
 from schemarel import naming
@@ -51,6 +52,8 @@ class TableBuilder:
     self_refs: list[SelfRef] = field(default_factory=list)
     reserved: dict[str, str] = field(default_factory=dict)  # names properties walked later will claim
     previous: tuple[str, ...] = ()  # names the table had in the last revision (`renamedFrom`)
+    # flattened objects with a `renamedFrom` hint: path → the name it gives (`Table.renamed_objects`)
+    renamed_objects: dict[tuple[str, ...], str] = field(default_factory=dict)
     steps: dict[tuple[str, ...], bool] = field(default_factory=dict)  # path → required in its object
     warn: Callable[[str, str, str | None], None] | None = None  # the normalizer's located warnings
 
@@ -97,6 +100,15 @@ class TableBuilder:
     def _lists(self) -> tuple[list[Any], ...]:
         return (self.columns, self.uniques, self.indexes, self.checks, self.foreign_keys, self.enums, self.tracked,
                 self.open_objects, self.self_refs, self.optional_objects, self.loose)  # fmt: skip
+
+    def holders(self, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """`path` and what it may have been called at the last revision: each flattened object on it under the
+        name its `renamedFrom` hint gives (first) or its own (a hint stays in the schema after its revision)."""
+        steps = [
+            (self.renamed_objects[path[: i + 1]], step) if path[: i + 1] in self.renamed_objects else (step,)
+            for i, step in enumerate(path)
+        ]
+        return list(dict.fromkeys(product(*steps)))
 
     def may_be_absent(self, path: tuple[str, ...]) -> bool:
         """Whether a flattened object that holds `path` may be absent (its columns are then NULL)."""
@@ -151,24 +163,17 @@ class TableBuilder:
             kw = _unlisted(kw, kind)
             if self.warn is not None:  # one message for every such enum: generate shows them on one line
                 self.warn(f"{ptr}/enum", OVER_ENUM_BUDGET, self.file)
+        renames = (
+            _value_renames(self.file, ptr, node, allowed) if kind == "string" and isinstance(allowed, list) else ()
+        )
         if xsql_type:
             ctype = parse_sql_type(xsql_type)
             if limits.type_problem(ctype):
                 raise SchemaError(self.file, f"{ptr}/x-sql/type", f"{limits.type_problem(ctype)}")
         elif kind == "string" and kw.get("enum") and len(kw["enum"]) > 1 and native_enum_ok(kw["enum"]):
-            renames = node.xsql.get("renamedValues", {})
-            for new_value in renames:
-                if new_value not in kw["enum"]:
-                    raise SchemaError(
-                        self.file, f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum"
-                    )
-            _refuse_ambiguous_renames(self.file, f"{ptr}/x-sql/renamedValues", renames)
-            enum_type = EnumType(
-                naming.enum_name(self.name, name),
-                tuple(kw["enum"]),
-                pointer=ptr,
-                renamed_values=tuple(sorted(renames.items())),
-            )
+            enum_type = EnumType(naming.enum_name(self.name, name), tuple(kw["enum"]), pointer=ptr,
+                                 renamed_values=renames)  # fmt: skip
+            renames = ()  # the enum type's: its values are renamed with it
             self.enums.append(enum_type)
             ctype = ColumnType("enum", length=max(len(v) for v in enum_type.values), enum=enum_type.name)
         else:
@@ -195,6 +200,7 @@ class TableBuilder:
                 path_required=self.path_required(path),
                 json_types=json_types,
                 previous_path=previous_path(node, path),
+                renamed_values=renames,
             )
         )
         self._annotations(name, node)
@@ -378,6 +384,17 @@ def _default(value: Any, kind: str, ctype: ColumnType, enum: Any) -> Default | N
         except (ValueError, TypeError, ArithmeticError):
             return None
     return Default("literal", value)
+
+
+def _value_renames(file: str, ptr: str, node: Node, values: list[Any]) -> tuple[tuple[str, str], ...]:
+    """The (new, previous) pairs of a string enum's `renamedValues`, each new value one of the enum's; refused
+    when no revision could carry them out as asked. An enum type or a CHECK over the values renames them alike."""
+    renames = node.xsql.get("renamedValues", {})
+    for new_value in renames:
+        if new_value not in values:
+            raise SchemaError(file, f"{ptr}/x-sql/renamedValues", f"{new_value!r} is not a value of the enum")
+    _refuse_ambiguous_renames(file, f"{ptr}/x-sql/renamedValues", renames)
+    return tuple(sorted(renames.items()))
 
 
 def _refuse_ambiguous_renames(file: str, ptr: str, renames: Mapping[str, str]) -> None:

@@ -186,6 +186,7 @@ class Normalizer(PropertyWalker):
             class_name=self.class_name(name),
             renamed_from=previous,
             previous_path=previous_path(node, spec.parent_path) if spec.prop is not None and parent else (),
+            renamed_objects=tuple(tb.renamed_objects.items()),
             presence_column=presence,
             extra_column=extra,
             spelling_column=spelling,

@@ -287,9 +287,13 @@ class PropertyWalker:
             # a map's own table hangs off this one: an optional map is flattened too (its presence is marked)
             if storage == "flatten" or (storage is None and (maps.pure(shape.node) or required and not shape.nullable)):
                 here = (*ancestors, Ancestor(frozenset(sub.identity), tb.name, path, ptr))
+                old = sub.xsql.get("renamedFrom")
+                if isinstance(old, str) and old != prop:  # what rows keep below it moves (`match.fresh_objects`)
+                    tb.renamed_objects[path] = old
                 collision = self.flatten(tb, shape, ptr, path, here, children, storage == "flatten", required)
                 if collision is None:
                     return None
+                tb.renamed_objects.pop(path, None)  # a table of its own: its `renamedFrom` names that table
                 names, previous = self.child_names(tb, prop, sub, path)  # only now: naming costs, flattening is common
                 self.warn(ptr, f"stored in its own table {names[0]}, not flattened into {tb.name}: {collision}")
             else:
@@ -337,7 +341,10 @@ class PropertyWalker:
         # a hint stays in the schema after its revision: try the hinted names, then the current ones
         props = (sub.xsql.get("renamedFrom") or prop, prop)
         previous = tuple(
-            naming.child_table_names(parent, (*path[:-1], p))[0] for parent in (*tb.previous, tb.name) for p in props
+            naming.child_table_names(parent, (*held, p))[0]
+            for parent in (*tb.previous, tb.name)
+            for held in tb.holders(path[:-1])  # under renamed flattened objects: their names then
+            for p in props
         )
         return names, previous
 
