@@ -34,13 +34,14 @@ SCHEMA = {
         "extra": {},
     },
 }
+TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=5)  # PostgreSQL refuses NUL (ValueRejected)
 NUMBERS = st.one_of(
     st.integers(-(2**53), 2**53),
     st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-(10**6), max_value=10**6),
 )
 JSON = st.recursive(
-    st.one_of(st.none(), st.booleans(), NUMBERS, st.text(max_size=4)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+    st.one_of(st.none(), st.booleans(), NUMBERS, TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TEXT, inner, max_size=3)),
     max_leaves=6,
 )
 DOCUMENTS = st.fixed_dictionaries(
@@ -49,7 +50,7 @@ DOCUMENTS = st.fixed_dictionaries(
         "price": NUMBERS,
         "count": st.integers(-(2**53), 2**53),
         "ok": st.booleans(),
-        "note": st.text(max_size=5),
+        "note": TEXT,
         "box": st.fixed_dictionaries(
             {}, optional={"weight": NUMBERS, "flag": st.one_of(st.booleans(), st.integers(0, 2))}
         ),
