@@ -103,6 +103,26 @@ def test_the_reported_numbers_and_times_come_back(readings: Store) -> None:
     assert type(got["seq"]) is int and got["price"] == document["price"]
 
 
+def test_cents_of_fifteen_to_eighteen_digits_come_back(readings: Store) -> None:
+    """SQLite's numeric column holds the double nearest to the value, which SQLAlchemy read by formatting it to the
+    scale: 107757145051154.10 is 107757145051154.09375 there, read as .09. Drawn where doubles run out of digits."""
+
+    @settings(EXAMPLES, max_examples=60)
+    @given(cents=st.integers(10**14, 10**20 - 1), negative=st.booleans(), spelled=st.sampled_from(["plain", "short"]))
+    def round_trip(cents: int, negative: bool, spelled: str) -> None:
+        value = Decimal(-cents if negative else cents).scaleb(-2)
+        if spelled == "short":
+            value = exactjson.loads(str(value.normalize()))  # 12.5 rather than 12.50: its own spelling comes back
+        document = {"seq": cents % 1000, "price": value}
+        got = readings.get(readings.create(document))["price"]
+        assert got == value and str(got) == str(value), (got, value)
+
+    round_trip()
+    assert readings.get(readings.create({"seq": 1, "price": Decimal("107757145051154.10")}))["price"] == Decimal(
+        "107757145051154.10"
+    )
+
+
 def test_mariadb_columns_hold_fractions_and_long_text(mysql_url: str, tmp_path: Path) -> None:
     store = reading_store(tmp_path / "project", mysql_url)
     with store.engine.connect() as conn:

@@ -79,7 +79,7 @@ def decoders(tm: TableMap) -> dict[int, Check]:
     """Schemarel's own decoder of each field's position in a row read by `DocumentMap.select`."""
     out: dict[int, Check] = {}
     for i, f in enumerate(tm.fields):
-        decode = exactjson.loads if f.json else f.from_db
+        decode = exactjson.stored if f.json else f.from_db
         if decode is not None:
             out[tm.read_offset + i] = decode
     return out

@@ -53,13 +53,14 @@ class DocumentMap:
         json_depth: int | None = None,
         sqlite: bool = False,
         contents: Any = None,
-        raw: Mapping[str, Callable[[Any], Any]] | None = None,
+        raw: Mapping[str, Callable[[Any], Any] | None] | None = None,
     ) -> None:
         """`metadata` None: rows are only built, never written or read (the docs' example rows);
         `json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
         `sqlite`: JSON columns have numeric affinity there (see `json_text`); `contents`: the schema, whose
         `default`s are filled in wherever a value is stored (JSON columns too; without it, columns' only);
-        `raw`: per column kind read without SQLAlchemy's result processing, its decoder (`rawread.raw_decoders`)."""
+        `raw`: per column kind read without SQLAlchemy's result processing, its decoder (None: the field's own;
+        `rawread.raw_decoders`)."""
         self.model = model
         self.defaults = defaults(contents) if contents is not None else None
         self.json_depth = json_depth
@@ -80,7 +81,9 @@ class DocumentMap:
             tm.prefixes = nested_prefixes(tm)
             tm.fields = with_objects(tm)
             if raw:
-                tm.fields = tuple(replace(f, from_db=raw[f.kind]) if f.kind in raw else f for f in tm.fields)
+                tm.fields = tuple(
+                    replace(f, from_db=raw[f.kind]) if raw.get(f.kind) is not None else f for f in tm.fields
+                )
         self.root = self.tables[0]
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
         # the rows of documents to be written are built by code compiled for this schema (rowplan.py), at the
@@ -385,7 +388,7 @@ def _int64(value: Any) -> bool:
 
 
 def _parsed(text: str | None) -> Any:
-    return None if text is None else exactjson.loads(text)
+    return None if text is None else exactjson.stored(text)
 
 
 def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
@@ -394,7 +397,7 @@ def _value(f: Field, value: Any, spelled: Mapping[str, str]) -> Any:
         return _parsed(value)
     text = spelled.get(marks.relative(f.path))
     if text is not None:
-        return exactjson.loads(text) if f.kind in NUMBER_KINDS else text
+        return exactjson.stored(text) if f.kind in NUMBER_KINDS else text
     return f.from_db(value) if f.from_db else value
 
 

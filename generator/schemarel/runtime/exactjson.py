@@ -103,6 +103,22 @@ def loads(text: str | bytes) -> Any:
         raise NotJSON(str(exc)) from None
 
 
+def _no_constant(text: str) -> Any:
+    raise NotJSON(f"{text} is not a JSON number")
+
+
+_STORED = json.JSONDecoder(parse_float=_number, parse_constant=_no_constant, object_pairs_hook=_object)
+
+
+def stored(text: str | bytes) -> Any:
+    """`loads` of JSON text a column holds: schemarel writes JSON data only, so `NaN` or `Infinity` there (another
+    program's) is refused (NotJSON, a ValueError: the read names the value) rather than read as `NonFinite`."""
+    try:
+        return _STORED.decode(text.decode("utf-8") if isinstance(text, bytes) else text)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise NotJSON(str(exc)) from None
+
+
 def _where(exc: json.JSONDecodeError) -> str:
     """The syntax error placed in the text as a reader of one line sees it: an NDJSON line arrives with its line
     end, where the decoder's "line 2 column 1" meant the end of the line (`--rejects` gives the line number)."""

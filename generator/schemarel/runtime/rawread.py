@@ -58,10 +58,16 @@ def _interval(value: dt.timedelta) -> str:
     return f"{text}.{micro:06d}" if micro else text
 
 
-def raw_decoders(dialect: str) -> Mapping[str, Decode]:
-    """Per column kind read raw on `dialect` (SQLAlchemy's dialect name), its decoder."""
+def raw_decoders(dialect: str) -> Mapping[str, Decode | None]:
+    """Per column kind read raw on `dialect` (SQLAlchemy's dialect name), its decoder (None: the field's own).
+
+    SQLite's numeric columns hold doubles (the driver binds a Decimal as a float), which SQLAlchemy turns into
+    Decimals by formatting them to the column's scale: 107757145051154.10 is stored as the double nearest to
+    it, 107757145051154.09375, and read as 107757145051154.09. Read raw, the field's own decoder
+    (`conversions.numeric_out`) takes the double's shortest text, 107757145051154.1, as the write expected
+    (`respelled` keeps the document's text aside where that text would not be its value)."""
     if dialect == "sqlite":
-        return {"boolean": boolean, "text": text, "varchar": text}
+        return {"boolean": boolean, "text": text, "varchar": text, "numeric": None}
     if dialect in MYSQL:
         return {"boolean": boolean, "time": mysql_time}
     return {}

@@ -38,7 +38,7 @@ def general_only(tm: TableMap) -> bool:
 class _Compiler(CodeWriter):
     def __init__(self, mapping: DocumentMap) -> None:
         self.mapping = mapping
-        super().__init__({"loads": exactjson.loads, "mget": marks.get, "ensure": marks.ensure})
+        super().__init__({"loads": exactjson.stored, "mget": marks.get, "ensure": marks.ensure})
 
     def emit(self, indent: int, *lines: str) -> None:
         self.lines += [" " * indent + line for line in lines]
@@ -74,7 +74,7 @@ class _Compiler(CodeWriter):
             inner = at + 4
         if tm.table.value_column is not None:  # an item of an array of scalars
             only = tm.fields[0]
-            decode = exactjson.loads if only.json else only.from_db
+            decode = exactjson.stored if only.json else only.from_db
             self.emit(inner, f"node = row[{start}]")
             if decode is not None:
                 self.emit(inner, "if node is not None:", f"    node = {self.const(decode, 'C')}(node)")

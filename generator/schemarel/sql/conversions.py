@@ -92,7 +92,8 @@ def numeric_in(precision: int | None, scale: int | None) -> Callable[[Any], Deci
 
 def numeric_out(scale: int | None) -> Callable[[Decimal], int | Decimal]:
     def from_db(value: Any) -> int | Decimal:
-        number = value if isinstance(value, Decimal) else Decimal(repr(value))
+        # a double by its shortest text (SQLite's column holds doubles), text as written (another program's)
+        number = value if isinstance(value, Decimal) else Decimal(value if isinstance(value, str) else repr(value))
         if not number.is_finite():  # PostgreSQL's numeric holds NaN, SQLite's column ±Infinity as a double
             raise ValueError(f"{number} is not a JSON number")
         if scale == 0:
