@@ -17,10 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from projects import generate, write_project
 from runtime_helpers import drawn_store
+from schemarel.errors import DocumentInvalid
+from test_corpus import deadline
 
 EXAMPLES = settings(
     max_examples=10,
@@ -208,3 +211,22 @@ def _mypy(root: Path, tmp_path: Path, files: list[Path]) -> subprocess.Completed
     env = {**os.environ, "MYPYPATH": str(root)}
     command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy_cache"), *map(str, files)]
     return subprocess.run(command, capture_output=True, text=True, cwd=root, env=env, check=False)
+
+
+@pytest.mark.parametrize("default", [{}, {"next": {}}, [{}, {}]])
+def test_a_default_of_its_own_kind_is_filled_once_not_without_end(
+    tmp_path: Path, sqlite_url: str, default: Any
+) -> None:
+    """A required property whose default is an object (or array of objects) of the same recursive kind: filling
+    the default into the filled default never ends (it hung, then ran out of memory). It is filled once; the
+    document is then invalid (its inner object lacks the property), refused as any invalid document."""
+    node = (
+        {"$ref": "#", "default": default}
+        if isinstance(default, dict)
+        else {"type": "array", "items": {"$ref": "#"}, "default": default}
+    )
+    schema = {"title": "Chain", "type": "object", "required": ["next"], "properties": {"next": node}}
+    with deadline(20), drawn_store(tmp_path, sqlite_url, "chain", schema) as store:
+        with pytest.raises(DocumentInvalid):
+            store.create({})
+        assert store.count() == 0

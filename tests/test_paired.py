@@ -485,7 +485,8 @@ def test_a_load_whose_earlier_batch_waits_on_the_later_one_ends_as_one_after_ano
     def slow_first(conn: sa.Connection, *rows: Any) -> list[Any]:
         sent.append(len(sent))
         if len(sent) == 1:
-            conn.exec_driver_sql("SELECT pg_sleep(0.5)")  # batch 1 inserts the number meanwhile
+            # batch 1 inserts the number meanwhile (0.5 s was too short on a machine running two suites at once)
+            conn.exec_driver_sql("SELECT pg_sleep(2)")
         return send(conn, *rows)
 
     monkeypatch.setattr(customers, "send", slow_first)

@@ -99,21 +99,32 @@ class Defaults:
                 below.fill(value)
 
     def _walk(self, document: Any, fill: bool) -> Any:
-        """Yields each gap found (filled when `fill`); no recursion: a document may be deep."""
-        stack: list[tuple[Defaults, Any]] = [(self, document)]
+        """Yields each gap found (filled when `fill`); no recursion: a document may be deep.
+
+        A filled default is filled into too, but never by a plan that filled it or a default around it: a
+        recursive schema whose required property defaults to an object of its own kind (`{"next": {"$ref": "#",
+        "default": {}}}`) would otherwise fill without end. Each value carries the plans that filled around it."""
+        stack: list[tuple[Defaults, Any, frozenset[int]]] = [(self, document, frozenset())]
         while stack:
-            plan, value = stack.pop()
+            plan, value, filling = stack.pop()
             if isinstance(value, dict):
-                for key, default in plan.gaps:
+                filled = set()
+                for key, default in plan.gaps if id(plan) not in filling else ():
                     if key not in value:
                         yield key
                         if fill:
                             value[key] = copy.deepcopy(default)
-                stack += [(sub, value[key]) for key, sub in plan.props.items() if key in value]
+                            filled.add(key)
+                inner = filling | {id(plan)}
+                stack += [
+                    (sub, value[key], inner if key in filled else filling)
+                    for key, sub in plan.props.items()
+                    if key in value
+                ]
                 if plan.values is not None:
-                    stack += [(plan.values, v) for v in value.values()]
+                    stack += [(plan.values, v, filling) for v in value.values()]
             elif isinstance(value, list) and plan.items is not None:
-                stack += [(plan.items, v) for v in value]
+                stack += [(plan.items, v, filling) for v in value]
 
 
 def defaults(contents: Any) -> Defaults | None:
