@@ -18,6 +18,7 @@ import referencing
 import referencing.exceptions
 
 from schemarel.runtime.validation import compiled, python_patterns, standard
+from schemarel.schema.jsontext import holds
 from schemarel.schema.loader import SourceSchema, dialect
 from schemarel.schema.refs import deref_raw
 from schemarel.sql.regex import python_syntax
@@ -261,13 +262,4 @@ def _category(cat: Any) -> str:
 
 def _has_union(contents: Any) -> bool:
     """Whether the schema holds an `anyOf` or `oneOf` anywhere."""
-    stack = [contents]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("anyOf"), list) or isinstance(node.get("oneOf"), list):
-                return True
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
+    return holds(contents, lambda node: isinstance(node.get("anyOf"), list) or isinstance(node.get("oneOf"), list))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from schemarel.errors import SchemaError, pointer
@@ -90,3 +91,17 @@ def _deep_pointer(text: str, max_depth: int) -> str:
                 frames[-1][1] = token[1:-1]
             frames[-1][2] = False
     return "#"
+
+
+def holds(value: Any, test: Callable[[dict[str, Any]], bool]) -> bool:
+    """Whether any object in the parsed JSON `value` passes `test` (walked without recursion)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if test(node):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
