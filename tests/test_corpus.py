@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import CI, SHARED, require_shared
+from conftest import CI, SHARED, deadline, require_shared
 from corpus_measure import Figures, examples_of, measure, table
 from dbtools import load_models, migrate, schema_diff, table_names
 from schemarel.cli.main import main
@@ -42,22 +40,6 @@ pytestmark = pytest.mark.skipif(not CORPUS and not CI, reason=NO_CORPUS)
 
 def test_corpus_is_there() -> None:
     assert list(require_shared(SHARED / "corpus").glob("*.schema.json"))
-
-
-@contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging (SIGALRM: pytest runs tests in the main thread)."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def generate(root: Path, monkeypatch: pytest.MonkeyPatch) -> Any:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 import referencing
 import referencing.exceptions
 
-from schemarel.runtime.validation import compiled, python_patterns, standard
+from schemarel.runtime.validation import compiled, standard
 from schemarel.schema.jsontext import holds
 from schemarel.schema.loader import SourceSchema, dialect
+from schemarel.schema.patterns import searching_class
 from schemarel.schema.refs import deref_raw
 from schemarel.sql.regex import python_syntax
 
@@ -73,8 +74,8 @@ def example_document(source: SourceSchema) -> Any:
     import jsonschema  # slow to import: only to word why an example does not validate
 
     validator_cls = jsonschema.validators.validator_for({"$schema": dialect(source.contents)})
-    validator = validator_cls(
-        python_patterns(standard(source.contents)),
+    validator = searching_class(validator_cls)(
+        standard(source.contents),
         registry=source.resolver._registry,  # referencing has no public accessor; cross-file $refs need it
         format_checker=validator_cls.FORMAT_CHECKER,
     )

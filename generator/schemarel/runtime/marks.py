@@ -9,12 +9,13 @@ not in the marks was absent. Extras (`Table.extra_column`, JSON): relative JSON 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from schemarel.errors import pointer
 from schemarel.ir import OpenObject, Table
+from schemarel.schema.patterns import search
+from schemarel.sql.regex import from_python
 
 MISSING: Any = object()
 
@@ -71,8 +72,9 @@ def extras(objects: Iterable[OpenObject], node: Any) -> dict[str, Any] | None:
 
 
 def mapped(patterns: Sequence[str], key: str) -> bool:
-    """Whether a key matches one of a map table's key patterns (Python regexes, searched as ECMA-262 does)."""
-    return any(re.search(p, key) for p in patterns)
+    """Whether a key matches one of a map table's key patterns (`regex.to_python`'s spelling, searched in bounded
+    time as ECMA-262 does: `schema.patterns`)."""
+    return any(search(from_python(p), key) for p in patterns)
 
 
 def entries(table: Table, node: Any) -> list[tuple[str, Any]]:

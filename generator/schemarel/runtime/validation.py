@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+import json
+import reprlib
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from schemarel.errors import DocumentInvalid, Violation, pointer
 from schemarel.schema.loader import SourceSchema, dialect, schema_registry, schema_uris
-from schemarel.sql.regex import python_syntax
+from schemarel.schema.patterns import searching_class
 
 if TYPE_CHECKING:
     import jsonschema
@@ -30,8 +32,6 @@ class DocumentValidator:
         self.source = source
         self.others = list(sources)
         self.fast = compiled(source, self.others)
-        # the repr of each pattern the reference validator is given in Python's spelling -> the schema's
-        self.respell: dict[str, str] = {}
 
     @cached_property
     def reference(self) -> Any:
@@ -39,17 +39,11 @@ class DocumentValidator:
         verdict where jsonschema-rs is missing), as it takes longer to build than most loads take to check."""
         import jsonschema
 
-        respell = self.respell
-        registry = schema_registry((s.path, python_patterns(standard(s.contents), respell)) for s in self.others)
+        registry = schema_registry((s.path, standard(s.contents)) for s in self.others)
         cls = jsonschema.validators.validator_for({"$schema": dialect(self.source.contents)})
-        spelled = python_patterns(standard(self.source.contents), respell)
-        return cls(spelled, registry=registry, format_checker=format_checker(cls))
-
-    def _worded(self, message: str) -> str:
-        """jsonschema's message with the patterns it quotes as the schema writes them."""
-        for python, written in self.respell.items():
-            message = message.replace(python, written)
-        return message
+        return searching_class(cls)(
+            standard(self.source.contents), registry=registry, format_checker=format_checker(cls)
+        )
 
     def violations(self, document: Any) -> list[Violation]:
         """Every way `document` fails the schema, sorted by pointer; empty when it is valid."""
@@ -62,7 +56,7 @@ class DocumentValidator:
         try:
             # jsonschema words the errors; it takes a Decimal for no integer and cannot divide one by a float
             errors = self.reference.iter_errors(_plain(document))
-            found = {Violation(pointer(*e.absolute_path), self._worded(e.message)) for e in errors}
+            found = {Violation(pointer(*e.absolute_path), _brief(e.message, e.instance, repr)) for e in errors}
         except (TypeError, ArithmeticError, RecursionError):
             found = set()
         if self.fast is not None:
@@ -70,7 +64,10 @@ class DocumentValidator:
             # wrong with (a stricter reading of some keyword) is listed too, in its own words
             seen = {v.pointer for v in found}
             try:
-                fast = {Violation(pointer(*e.instance_path), e.message) for e in self.fast.iter_errors(document)}
+                fast = {
+                    Violation(pointer(*e.instance_path), _brief(e.message, e.instance, _json_text))
+                    for e in self.fast.iter_errors(document)
+                }
             except (ValueError, TypeError, OverflowError) as exc:  # a value it cannot quote (a subclass of str)
                 fast = {Violation("#", f"not JSON data: {exc}")}
             found |= {v for v in fast if v.pointer not in seen}
@@ -81,6 +78,35 @@ class DocumentValidator:
         found = self.violations(document)
         if found:
             raise DocumentInvalid(self.name, found, index)
+
+
+LONGEST_MESSAGE = 300  # characters of a violation's message; past it, the value it quotes is abbreviated
+_PREVIEW = reprlib.Repr()  # what is left of a long value: its start and end, a few items of each container
+_PREVIEW.maxstring = _PREVIEW.maxlong = _PREVIEW.maxother = 80
+_PREVIEW.maxlist = _PREVIEW.maxdict = 5
+
+
+def _brief(message: str, instance: Any, quoted: Callable[[Any], str]) -> str:
+    """A validator's message with the value it quotes (spelled by `quoted`: jsonschema's `repr`, jsonschema-rs's
+    JSON) abbreviated when the message is long: a 5 MB string, or an object failing `type`, is quoted whole,
+    in the Store's exception, the reject file and the terminal alike. A message that quotes it otherwise is cut
+    in the middle."""
+    if len(message) <= LONGEST_MESSAGE:
+        return message
+    try:
+        whole = quoted(instance)
+    except (TypeError, ValueError, RecursionError):
+        whole = ""
+    if whole and whole in message:
+        message = message.replace(whole, _PREVIEW.repr(instance), 1)
+    if len(message) <= LONGEST_MESSAGE:
+        return message
+    half = LONGEST_MESSAGE // 2
+    return f"{message[:half]} … {message[-half:]}"
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 # formats jsonschema-rs checks; jsonschema checks several of them only with optional packages installed
@@ -146,29 +172,6 @@ def compiled(source: SourceSchema, sources: list[SourceSchema]) -> Any:
 
 
 _VALUES = frozenset({"enum", "const", "default", "examples"})  # keywords whose values are data, not schemas
-
-
-def python_patterns(schema: Any, respell: dict[str, str] | None = None) -> Any:
-    """The schema with its `pattern`s and `patternProperties` keys spelled for Python's `re`, which jsonschema
-    runs (`(?<name>…)` refused there: `regex.python_syntax`); the compiled validator reads ECMA-262 as written.
-    `respell` gets the repr of each changed pattern -> the repr of the original, to word messages back."""
-    if isinstance(schema, list):
-        return [python_patterns(v, respell) for v in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: v if k in _VALUES else python_patterns(v, respell) for k, v in schema.items()}
-    if isinstance(out.get("pattern"), str):
-        out["pattern"] = _python_pattern(out["pattern"], respell)
-    if isinstance(out.get("patternProperties"), dict):
-        out["patternProperties"] = {_python_pattern(k, respell): v for k, v in out["patternProperties"].items()}
-    return out
-
-
-def _python_pattern(pattern: str, respell: dict[str, str] | None) -> str:
-    python = python_syntax(pattern)
-    if respell is not None and python != pattern:
-        respell[repr(python)] = repr(pattern)
-    return python
 
 
 # OpenAPI's integer formats (Kubernetes' `replicas`), which narrow the column: checked as bounds, since neither

@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from schemarel.schema import fragments
 from schemarel.schema.jsontext import holds
 
 _NO_DEFAULT: Any = object()
@@ -24,13 +25,12 @@ _HOPS = 64  # a chain of `$ref`s to `$ref`s longer than this is a loop: no defau
 
 def local_target(contents: Any, ref: str) -> Any:
     """The node a `$ref` within this file names (None where it names none, or another file)."""
-    if not ref.startswith("#"):
+    if not ref.startswith("#") or not (ref == "#" or ref.startswith("#/")):  # another file, or an anchor
         return None
-    target: Any = contents
-    for part in ref.lstrip("#").split("/")[1:]:
-        part = part.replace("~1", "/").replace("~0", "~")
-        target = target.get(part) if isinstance(target, dict) else None
-    return target
+    try:
+        return fragments.at(contents, ref[1:])
+    except fragments.Nowhere:
+        return None
 
 
 def resolved(node: Any, contents: Any) -> Any:

@@ -16,7 +16,7 @@ import referencing.exceptions
 from referencing.jsonschema import DRAFT202012, specification_with
 
 from schemarel.errors import SchemaError, pointer
-from schemarel.schema import jsontext
+from schemarel.schema import fragments, jsontext
 from schemarel.schema.work import Work
 from schemarel.schema.xsql import XSQL_SCHEMA
 from schemarel.sql.regex import python_syntax
@@ -87,9 +87,9 @@ class SourceSchema:
     def lookup(self, ref: str, resolver: Resolver[Any], ptr: str) -> Resolved[Any]:
         """Resolve `ref` relative to `resolver`; remote references are refused, never fetched."""
         try:
-            return resolver.lookup(ref)
-        except referencing.exceptions.Unresolvable as exc:
-            raise self.error(ptr, unresolvable(ref, exc)) from None
+            return fragments.lookup(resolver, ref)
+        except fragments.Unresolved as exc:
+            raise self.error(ptr, str(exc)) from None
 
 
 def reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -238,16 +238,6 @@ def find_keys(node: Any, keys: tuple[str, ...]) -> dict[str, list[tuple[tuple[An
 
     walk(node, (), frozenset())
     return found
-
-
-def unresolvable(ref: str, exc: referencing.exceptions.Unresolvable) -> str:
-    """Why `ref` cannot be followed, in one line."""
-    if isinstance(exc, referencing.exceptions.PointerToNowhere | referencing.exceptions.NoSuchAnchor):
-        return f"cannot resolve $ref {ref!r}: {exc}"
-    return (
-        f"cannot resolve $ref {ref!r}: {exc.ref} is not a schema in the schemas directory "
-        "(remote references are never fetched)"
-    )
 
 
 def _refuse_remote(uri: str) -> referencing.Resource[Any]:

@@ -11,7 +11,8 @@ from urllib.parse import unquote, urldefrag, urljoin
 import referencing
 
 from schemarel.errors import SchemaError, pointer
-from schemarel.schema.loader import Catalog, SourceSchema, unresolvable
+from schemarel.schema import fragments
+from schemarel.schema.loader import Catalog, SourceSchema
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # not re-exported by `referencing`
@@ -146,9 +147,9 @@ def _absorb(node: Node, src: Src, catalog: Catalog, direct: bool, depth: int) ->
 def follow(src: Src, ref: str, catalog: Catalog) -> Src:
     """The subschema `ref` (relative to `src`) points at; remote references are refused, never fetched."""
     try:
-        resolved = src.resolver.lookup(ref)
-    except referencing.exceptions.Unresolvable as exc:
-        raise SchemaError(src.file, src.ptr, unresolvable(ref, exc)) from None
+        resolved = fragments.lookup(src.resolver, ref)
+    except fragments.Unresolved as exc:
+        raise SchemaError(src.file, src.ptr, str(exc)) from None
     target = urljoin(src.base, ref)
     doc, fragment = urldefrag(target)
     file = catalog.displays.get(doc, src.file) if doc else src.file

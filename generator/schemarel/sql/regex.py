@@ -10,6 +10,7 @@ Code points, not UTF-16 units, are the unit on both sides, as in the validator (
 
 from __future__ import annotations
 
+import functools
 import re
 
 Ranges = list[tuple[int, int]]
@@ -51,31 +52,44 @@ def to_python(pattern: str) -> str | None:
     translated = to_postgres(pattern)
     if translated is None:
         return None
+    result = _outside_classes(translated, "$", "\\Z")
+    try:
+        re.compile(result)
+    except re.error:
+        return None
+    return result
+
+
+@functools.lru_cache(maxsize=1024)
+def from_python(pattern: str) -> str:
+    """The ECMA-262 spelling of a pattern `to_python` wrote (its `\\Z` as `$`), which means the same there."""
+    return _outside_classes(pattern, "\\Z", "$")
+
+
+def _outside_classes(pattern: str, token: str, replacement: str) -> str:
+    """`pattern` (the PostgreSQL or Python form) with `token` (`$`, or an escape such as `\\Z`) replaced where it
+    stands outside a character class."""
     out, i, in_class = [], 0, False
-    while i < len(translated):
-        c = translated[i]
+    while i < len(pattern):
+        c = pattern[i]
         if c == "\\":
-            out.append(translated[i : i + 2])
+            escape = pattern[i : i + 2]
+            out.append(replacement if escape == token and not in_class else escape)
             i += 2
             continue
         if in_class:
             in_class = c != "]" or out[-1] == "[" or out[-1] == "[^"
         elif c == "[":
             in_class = True
-            if translated[i + 1 : i + 2] == "^":
+            if pattern[i + 1 : i + 2] == "^":
                 out.append("[^")
                 i += 2
                 continue
-        elif c == "$":
-            c = "\\Z"
+        elif c == token:
+            c = replacement
         out.append(c)
         i += 1
-    result = "".join(out)
-    try:
-        re.compile(result)
-    except re.error:
-        return None
-    return result
+    return "".join(out)
 
 
 _GROUP_NAME = re.compile(r"\(\?<([A-Za-z_$][\w$]*)>")
