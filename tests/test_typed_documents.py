@@ -12,8 +12,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from api_helpers import GENERATED, REPO
-from conftest import create_users_table
+from conftest import create_users_table, run_schemarel
 from dbtools import migrate
+from projects import write_project
 
 CLEAN = """
     from __future__ import annotations
@@ -145,6 +146,20 @@ def test_a_typed_store_started_elsewhere_uses_its_generated_package(tmp_path: Pa
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=elsewhere, check=False)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split("\n")[0] == "{'userId': 'u42', 'timezone': 'UTC', 'currency': 'USD'} EUR"
+
+
+def test_without_a_pyproject_the_store_finds_generated_where_generate_wrote_it(tmp_path: Path) -> None:
+    """A new user's folder holds schemas/ and nothing else: `generate`, `upgrade`, then `Store(url, name)` in that
+    folder finds generated/ as the commands do (it asked for a pyproject.toml naming it)."""
+    root = write_project(tmp_path / "fresh", {"note": {"title": "Note", "type": "object",
+                                                        "properties": {"text": {"type": "string"}}}})  # fmt: skip
+    for step in ("generate", "upgrade"):
+        assert run_schemarel(root, step).returncode == 0
+    script = "from schemarel import Store\nnotes = Store('sqlite:///schemarel.db', 'note')\n"
+    script += "print(notes.get(notes.create({'text': 'hi'})))"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "{'text': 'hi'}\n"
 
 
 def test_without_the_generated_package_the_message_says_how_to_pass_it(tmp_path: Path) -> None:

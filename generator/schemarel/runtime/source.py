@@ -140,6 +140,9 @@ def locate(source: Source = None) -> Model:
 
 
 def _configured_out_dir() -> Path:
+    """Where `schemarel generate` writes, run here: the `out` of the nearest pyproject.toml's [tool.schemarel]
+    (else `generated/`) beside it, or, with no pyproject.toml above, `generated/` in the working directory."""
+    out = Path.cwd() / "generated"
     for folder in (Path.cwd(), *Path.cwd().parents):
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
@@ -148,11 +151,12 @@ def _configured_out_dir() -> Path:
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
                 raise NotGenerated(f"{pyproject}: cannot read [tool.schemarel]: {exc}") from None
             out = folder / str(table.get("out", "generated"))
-            if (out / SNAPSHOTS).is_dir():
-                return out
             break
+    if (out / SNAPSHOTS).is_dir():
+        return out
     raise NotGenerated(
-        "cannot find the generated package: pass it, `Store(engine, 'customer', source=generated)` after "
+        f"cannot find the generated package ({out} holds none): run `schemarel generate`, or pass it, "
+        "`Store(engine, 'customer', source=generated)` after "
         "`import generated` (or its directory), or run from the project whose pyproject.toml's [tool.schemarel] "
         "names it"
     )
