@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO
+from conftest import REPO, deadline
 from schemarel.ir import Database
 from schemarel.normalize.normalizer import normalize
 from schemarel.render.example import ExampleError, example_document, regex_sample
 from schemarel.render.rows import document_rows
 from schemarel.schema.loader import load_schemas
 from schemarel.sql.metadata import build_metadata
-from test_corpus import deadline
 
 DATA = Path(__file__).parent / "data" / "publish"
 

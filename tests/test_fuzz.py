@@ -12,11 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from conftest import REPO, SHARED, tree
+from conftest import REPO, SHARED, deadline, tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from projects import generate, write_project
-from test_corpus import deadline
 from test_dialects import SCHEMA as ORDER
 
 SEEDS: dict[str, Any] = {

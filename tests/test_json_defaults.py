@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import deadline
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from projects import generate, write_project
 from runtime_helpers import drawn_store
 from schemarel.errors import DocumentInvalid
-from test_corpus import deadline
 
 EXAMPLES = settings(
     max_examples=10,

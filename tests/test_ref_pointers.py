@@ -122,3 +122,25 @@ def test_generate_follows_a_ref_into_an_array(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     models = (root / "generated" / "models" / "fine.py").read_text(encoding="utf-8")
     assert "x: Mapped[int | None]" in models and "y: Mapped[str | None]" in models
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        {"not": {"$ref": "#/$defs/gone"}},
+        {"if": {"$ref": "other.schema.json"}, "then": {"required": ["x"]}},
+        {"properties": {"x": {"type": "array", "contains": {"$ref": "http://example.com/s.json"}}}},
+        {"properties": {"x": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"$ref": "#/nowhere"}}]}}},
+        {"$defs": {"unused": {"$ref": "#/$defs/missing"}}},
+    ],
+    ids=["not", "if", "contains", "union", "unused"],
+)
+def test_a_ref_that_leads_nowhere_is_refused_wherever_it_stands(tmp_path: Path, place: dict[str, Any]) -> None:
+    """Parts the mapping keeps as JSON or never reads are followed by the validators on a document: a `$ref`
+    there that leads nowhere is refused by generate (it raised at the first document that reached it)."""
+    root = write_project(tmp_path, {"evil": {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                                             "title": "Evil", "type": "object", **place}})  # fmt: skip
+    result = run_schemarel(root, "generate")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: schemas/evil.schema.json#") and "cannot resolve $ref" in result.stderr
+    assert not (root / "generated").exists()

@@ -87,6 +87,9 @@ def _plan(node: Node, resolve: Callable[[list[Src]], Node], classify: Callable[[
             None, None, None, (), "a map whose values have no type" if free else None, free[0].ptr if free else ""
         )
     every = any(regex is None for regex, _ in typed) or (node.closed and not free)
+    if every and free:  # a table of every unnamed key would take those of a pattern whose values may be anything
+        why = "keys of a pattern whose values may be anything beside keys whose values are typed"
+        return MapPlan(None, None, None, (), f"a map: {why}", free[0].ptr)
     patterns: list[str] = []
     if not every:
         for regex, src in typed:

@@ -29,7 +29,9 @@ from schemarel.runtime.tablemap import (
     RowBatch,
     TableMap,
     convert,
+    json_kind,
     nested_prefixes,
+    raw,
     system_columns,
     table_map,
     tracked_kinds,
@@ -85,6 +87,7 @@ class DocumentMap:
                     replace(f, from_db=raw[f.kind]) if raw.get(f.kind) is not None else f for f in tm.fields
                 )
         self.root = self.tables[0]
+        self.holds = _root_holds(self.root)
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
         # the rows of documents to be written are built by code compiled for this schema (rowplan.py), at the
         # first document; the docs' example rows (no metadata) are a few documents each: the generic way
@@ -107,6 +110,13 @@ class DocumentMap:
             self._compiled = True
         if link is not None:  # a nested document: the outermost `add` says where its values sit
             return self.add_generic(batch, document, key, link)
+        if self.holds is not None and not isinstance(document, self.holds):
+            # valid where the root's `type` allows it (or is not given), but no row holds it: a map or array
+            # root would keep nothing of it, an object root a row of NULLs (read back as {} or [])
+            raise ValueRejected(
+                f"{self.root.table.name}: the document is {_a(json_kind(document))} where the tables hold "
+                f"{_a(json_kind(self.holds()))}"
+            )
         try:
             if self._plan is not None:
                 return self._plan.add(batch, document, key)
@@ -191,7 +201,7 @@ class DocumentMap:
                 if f.kind_of(value) not in f.others:
                     misfits[f.path] = value
             elif f.to_db is None:
-                row.append(value)
+                row.append(raw(tm, f, value))
             else:
                 stored = convert(tm, f, value)
                 row.append(stored)
@@ -365,6 +375,24 @@ class DocumentMap:
             _ensure(parent_node, path, list)
         elif required_map(tm, path) and isinstance(parent_node, dict):
             _ensure(parent_node, path)  # a required map: `{}` when no row holds an entry
+
+
+def _root_holds(root: TableMap) -> type | None:
+    """What a document must be for the root's rows to hold it: a dict (columns, maps, child tables of its
+    properties), a list (the rows of an array root), or anything (None: a document kept whole as one value)."""
+    if len(root.fields) == 1 and not root.fields[0].path:
+        return None
+    items = any(c.table.kind == "array" and not c.table.parent_path for c in root.children)
+    properties = any(f.path for f in root.fields) or any(
+        c.table.parent_path or c.table.kind != "array" for c in root.children
+    )
+    if items and properties:  # both shapes have rows: each goes its own way
+        return None
+    return list if items else dict
+
+
+def _a(kind: str) -> str:
+    return {"null": "null", "array": "an array", "object": "an object", "integer": "an integer"}.get(kind, f"a {kind}")
 
 
 def required_map(tm: TableMap, path: tuple[str, ...]) -> bool:

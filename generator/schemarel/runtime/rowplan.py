@@ -24,7 +24,7 @@ from schemarel.runtime import marks
 from schemarel.runtime.codegen import CodeWriter
 from schemarel.runtime.keys import new_key
 from schemarel.runtime.marks import MISSING
-from schemarel.runtime.tablemap import Field, RowBatch, TableMap, convert, system_columns
+from schemarel.runtime.tablemap import RAW_CLASSES, Field, RowBatch, TableMap, convert, raw, system_columns
 from schemarel.sql.conversions import respelled
 
 Add = Callable[[RowBatch, Any, Any], Any]
@@ -127,6 +127,7 @@ class _Compiler(CodeWriter):
                 "generic_row": mapping._row,
                 "generic_children": mapping._add_children,
                 "convert": convert,
+                "raw": raw,
             }
         )
 
@@ -195,9 +196,17 @@ class _Compiler(CodeWriter):
     def cell(self, tm: TableMap, f: Field, n: int, prefixes: dict[tuple[str, ...], str]) -> str:
         """The column's value: an expression, or the name of a local that statements compute."""
         typed = f.accepts is not None or not f.null_kept
-        if not f.json and f.to_db is None and not typed:
-            return self.value(f.path, prefixes, absent="None")  # stored as it is; absent and null are NULL
         name = f"c{n}"
+        if not f.json and f.to_db is None and not typed:  # stored as it is; absent and null are NULL
+            cls = RAW_CLASSES.get(f.kind)
+            if cls is None:
+                return self.value(f.path, prefixes, absent="None")
+            self.emit(
+                f"    {name} = {self.value(f.path, prefixes, absent='None')}",
+                f"    if {name} is not None and {name}.__class__ is not {self.const(cls, 'K')}:",
+                f"        {name} = raw({self.const(tm, 'T')}, {self.const(f, 'F')}, {name})",
+            )
+            return name
         self.emit(f"    v = {self.value(f.path, prefixes)}")
         if typed:
             self.divert(tm, f)

@@ -292,6 +292,25 @@ def _required_prefixes(fields: Sequence[Field]) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(found, key=len))
 
 
+# the columns that take a document value as it is (no conversion), and the Python class each holds
+RAW_CLASSES: dict[str, type] = {"text": str, "varchar": str, "enum": str, "boolean": bool}
+
+
+def raw(tm: TableMap, f: Field, value: Any) -> Any:
+    """A document value for a column that stores it as it is; ValueRejected for one of another JSON type, which
+    the driver would otherwise retype (SQLite keeps `false` in a text column as '0') or fail on (a list).
+    Validation leaves none such where the mapping reads the schema right: this is the guard where it does not."""
+    cls = RAW_CLASSES.get(f.kind)
+    if cls is None or isinstance(value, cls):
+        return value
+    holds = "booleans" if cls is bool else "text"
+    raise ValueRejected(
+        f"({tm.table.name}.{f.column}) = {value!r}: a JSON {json_kind(value)} where the column holds {holds}",
+        value,
+        unplaced=True,
+    )
+
+
 def convert(tm: TableMap, f: Field, value: Any) -> Any:
     """A document value as its column's value; ValueRejected names the value a column cannot hold."""
     assert f.to_db is not None

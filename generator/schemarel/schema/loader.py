@@ -309,7 +309,38 @@ def load_schemas(schemas_dir: Path, display_base: Path | None = None) -> list[So
     for path, display, contents in parsed:
         source = SourceSchema(path.name[: -len(SCHEMA_SUFFIX)], path, display, contents, registry.resolver(), catalog)
         result.append(replace(source, resolver=registry.resolver(base_uri=source.base_uri)))
+    for source in result:
+        _check_refs(source)
     return result
+
+
+def _check_refs(source: SourceSchema) -> None:
+    """Refuse a `$ref` that leads nowhere, wherever it stands: also in the parts the mapping stores as JSON or
+    never reads (`not`, `if`, `contains`, a union it keeps whole), which the validators follow on a document
+    (jsonschema-rs refuses to compile such a schema; jsonschema raised at the first document that reached it)."""
+    spec = specification_with(dialect(source.contents), default=DRAFT202012)
+    places: dict[int, tuple[Any, ...]] = {}  # id of each object of the file -> its path, to name the $ref's place
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(source.contents, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            places[id(node)] = path
+            stack += [(v, (*path, k)) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, (*path, i)) for i, v in enumerate(node)]
+    schemas: list[tuple[Any, Resolver[Any]]] = [(source.contents, source.resolver)]
+    while schemas:
+        contents, resolver = schemas.pop()
+        if not isinstance(contents, dict):
+            continue
+        resolver = resolver.in_subresource(spec.create_resource(contents))
+        ref = contents.get("$ref")
+        if isinstance(ref, str):
+            try:
+                fragments.lookup(resolver, ref)
+            except fragments.Unresolved as exc:
+                raise source.error(pointer(*places.get(id(contents), ())), str(exc)) from None
+        schemas += [(sub, resolver) for sub in spec.subresources_of(contents)]
 
 
 _ID = "$id"

@@ -73,7 +73,14 @@ class Node:
     # the value schemas of those: (regex of the keys, or None for every key no property or pattern names)
     map_values: list[tuple[str | None, Src]] = field(default_factory=list)
     key_names: list[Src] = field(default_factory=list)  # `propertyNames` schemas
-    closed: bool = False  # additionalProperties (or unevaluatedProperties) is false
+    closed: bool = False  # additionalProperties is false (or unevaluatedProperties, and no keyword evaluates all keys)
+    # unevaluatedProperties is false; it closes the object unless `evaluates_all`
+    unevaluated_false: bool = False
+    # additionalProperties or unevaluatedProperties is true, {} or a schema (here or in an allOf part), or a
+    # `$recursiveRef`/`$dynamicRef` is followed: every key may be evaluated, so an unevaluatedProperties false
+    # beside it is no reason to drop keys the schema does not name
+    evaluates_all: bool = False
+    unevaluated: list[Src] = field(default_factory=list)  # unevaluatedProperties schemas (also in `map_values`)
     never: bool = False  # the `false` schema: no value is valid
     identity: set[str] = field(default_factory=set)  # locations this node is (its own and its direct $ref targets)
 
@@ -98,7 +105,7 @@ def resolve(srcs: Sequence[Src], catalog: Catalog) -> Node:
     node = Node(srcs[0])
     for src in srcs:
         _absorb(node, src, catalog, direct=True, depth=0)
-    return node
+    return _settled(node)
 
 
 def merge(first: Node, *others: Node) -> Node:
@@ -106,7 +113,17 @@ def merge(first: Node, *others: Node) -> Node:
     result = Node(first.src, identity=set(first.identity))
     for node in (first, *others):
         _merge_into(result, node)
-    return result
+    return _settled(result)
+
+
+def _settled(node: Node) -> Node:
+    """`node` closed by an unevaluatedProperties false that no keyword evaluating every key opens again; and
+    without the unevaluatedProperties schemas of its maps when such a keyword leaves them no key to apply to
+    (their values are then those of that keyword: a typed map of them would refuse or retype valid ones)."""
+    node.closed = node.closed or (node.unevaluated_false and not node.evaluates_all)
+    if node.evaluates_all and node.unevaluated:
+        node.map_values = [(r, s) for r, s in node.map_values if not (r is None and s in node.unevaluated)]
+    return node
 
 
 def _absorb(node: Node, src: Src, catalog: Catalog, direct: bool, depth: int) -> None:
@@ -142,6 +159,10 @@ def _absorb(node: Node, src: Src, catalog: Catalog, direct: bool, depth: int) ->
         # its target (a base that the root and a definition both `$ref` is no recursion)
         beside = src.file not in catalog.legacy_ref and any(k not in _BESIDE_REF for k in own)
         _absorb(node, follow(src, raw[ref_key], catalog), catalog, direct and not beside, depth + 1)
+        if ref_key != "$ref":
+            # followed where it points statically; a schema extending this one through the dynamic anchor may
+            # evaluate more keys than the target names, which an unevaluatedProperties false must then keep
+            node.evaluates_all = True
 
 
 def follow(src: Src, ref: str, catalog: Catalog) -> Src:
@@ -213,10 +234,18 @@ def _keyword(node: Node, src: Src, key: str, value: Any, catalog: Catalog, depth
         node.kw["enum"] = [value]
     elif key in ("additionalProperties", "unevaluatedProperties"):
         if value is False:
-            node.closed = True
-        elif isinstance(value, dict) and value:
-            node.maps.append(f"{src.ptr}/{key}")
-            node.map_values.append((None, src.at(value, key)))
+            node.closed = node.closed or key == "additionalProperties"
+            node.unevaluated_false = node.unevaluated_false or key == "unevaluatedProperties"
+        else:
+            typed = isinstance(value, dict) and bool(value)
+            # unevaluatedProperties true or {} accepts every key; a schema there applies only to keys nothing
+            # else evaluates, so it leaves them to the other keywords (`unevaluated`, `_settled`)
+            node.evaluates_all = node.evaluates_all or key == "additionalProperties" or not typed
+            if typed:
+                node.maps.append(f"{src.ptr}/{key}")
+                node.map_values.append((None, src.at(value, key)))
+                if key == "unevaluatedProperties":
+                    node.unevaluated.append(src.at(value, key))
     elif key == "patternProperties" and isinstance(value, dict) and value:
         node.maps.append(f"{src.ptr}/{key}")
         node.map_values += [(regex, src.at(sub, key, regex)) for regex, sub in value.items()]
@@ -276,6 +305,9 @@ def _merge_into(node: Node, other: Node) -> None:
     node.map_values.extend(other.map_values)
     node.key_names.extend(other.key_names)
     node.closed = node.closed or other.closed
+    node.unevaluated_false = node.unevaluated_false or other.unevaluated_false
+    node.evaluates_all = node.evaluates_all or other.evaluates_all
+    node.unevaluated.extend(other.unevaluated)
     node.never = node.never or other.never
 
 

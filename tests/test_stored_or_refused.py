@@ -1,0 +1,83 @@
+"""A document is stored and read back as it was, or refused (DocumentInvalid, ValueRejected): never changed.
+
+Drawn object schemas combine what decides which keys an object may hold and where they go: a root `type`
+that is absent or admits null or an array, `properties` typed and untyped, `patternProperties` typed and
+untyped, `additionalProperties` and `unevaluatedProperties` (true, false, a schema, {}), `allOf` parts with
+their own, `$dynamicRef`; drawn documents are any JSON value, objects with those keys most. Found this way (the
+JSON-Schema-Test-Suite's cases): a null document was read back as {}, an array or a number given to a map root
+as {}, an object given to an array root as []; a key kept by `additionalProperties: true` (beside, or in an
+`allOf` part, or by an inner `unevaluatedProperties: true`) was dropped by an `unevaluatedProperties: false`;
+an untyped pattern's array value was refused by the typed map column of `additionalProperties`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from runtime_helpers import drawn_store
+from schemarel.errors import DocumentInvalid, ValueRejected
+from value_strategies import by_value, json_values
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+KEYS = ["a", "b", "c", "d", "f", "x1", "y1", "zz"]
+PROPERTIES = {
+    "a": {"type": "string"},
+    "b": {"type": "integer"},
+    "c": {},
+    "d": {"type": "object", "properties": {"e": {"type": "string"}}, "unevaluatedProperties": False},
+}
+OPEN = st.sampled_from([None, True, False, {}, {"type": "string"}])  # additionalProperties / unevaluatedProperties
+
+
+@st.composite
+def object_schemas(draw: st.DrawFn) -> dict[str, Any]:
+    schema: dict[str, Any] = {"$schema": DRAFT, "title": "Probe"}
+    root = draw(st.sampled_from([None, "object", ["object", "null"]]))
+    if root is not None:
+        schema["type"] = root
+    names = draw(st.lists(st.sampled_from(sorted(PROPERTIES)), unique=True))
+    if names:
+        schema["properties"] = {n: PROPERTIES[n] for n in names}
+    patterns = draw(st.sampled_from([None, {"^x": {"type": "integer"}}, {"^y": {"minItems": 1}}]))
+    if patterns:
+        schema["patternProperties"] = patterns
+    for keyword in ("additionalProperties", "unevaluatedProperties"):
+        value = draw(OPEN)
+        if value is not None:
+            schema[keyword] = value
+    part = draw(st.sampled_from([None, {"properties": {"f": {"type": "boolean"}}},
+                                 {"properties": {"f": {"type": "boolean"}}, "additionalProperties": True},
+                                 {"unevaluatedProperties": True}]))  # fmt: skip
+    if part is not None:
+        schema["allOf"] = [part]
+    if draw(st.booleans()):  # the same object through a dynamic reference to a definition
+        inner = {k: v for k, v in schema.items() if k not in ("$schema", "title")}
+        outer = {"unevaluatedProperties": False} if draw(st.booleans()) else {}
+        schema = {"$schema": DRAFT, "title": "Probe", "$defs": {"it": {**inner, "$dynamicAnchor": "it"}},
+                  "$dynamicRef": "#it", **outer}  # fmt: skip
+    return schema
+
+
+ARRAY_SCHEMAS = st.sampled_from([
+    {"$schema": DRAFT, "title": "Probe", "items": {"type": "integer"}},
+    {"$schema": DRAFT, "title": "Probe", "type": ["array", "null"], "items": {"type": "string"}},
+])  # fmt: skip
+OBJECTS = st.dictionaries(st.sampled_from(KEYS), json_values(nul=False, max_leaves=4), max_size=5)
+DOCUMENTS = st.one_of(OBJECTS, OBJECTS, json_values(nul=False, max_leaves=4), st.lists(st.integers(-5, 5), max_size=3))
+
+
+@SETTINGS
+@given(schema=st.one_of(object_schemas(), object_schemas(), ARRAY_SCHEMAS), document=DOCUMENTS)
+def test_a_document_is_stored_as_it_is_or_refused(
+    tmp_path: Path, three_db_url: str, schema: dict[str, Any], document: Any
+) -> None:
+    with drawn_store(tmp_path, three_db_url, "probe", schema) as store:
+        try:
+            doc_id = store.create(document)
+        except (DocumentInvalid, ValueRejected):
+            return
+        assert by_value(store.get(doc_id)) == by_value(document)
