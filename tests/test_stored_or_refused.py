@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import drawn_store
 from schemarel.errors import DocumentInvalid, ValueRejected
@@ -62,6 +62,52 @@ def object_schemas(draw: st.DrawFn) -> dict[str, Any]:
     return schema
 
 
+ITEM = st.sampled_from([
+    {}, {"type": "integer"}, {"type": ["string", "null"]}, {"type": "array", "items": {"type": "integer"}},
+    {"type": "object", "properties": {"e": {"type": "string"}}},
+    {"type": ["object", "null"], "properties": {"e": {"type": "string"}}, "additionalProperties": False},
+    {"anyOf": [{"type": "string"}, {"type": "object", "properties": {"e": {"type": "integer"}}}]},
+    {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "string"}}]},
+    {"prefixItems": [{"type": "string"}, {"type": "integer"}]},
+    {"enum": ["a", 1, None, True]}, {"const": {"k": [1]}},
+])  # fmt: skip
+
+
+@st.composite
+def value_schemas(draw: st.DrawFn) -> dict[str, Any]:
+    """Arrays and unions in properties: items of every kind, tuples, `contains`, unions of objects and
+    scalars, nullable objects and arrays."""
+    g: dict[str, Any] = {"type": draw(st.sampled_from(["array", ["array", "null"]])), "items": draw(ITEM)}
+    for keyword, value in (("uniqueItems", True), ("contains", {"type": "integer"}), ("minItems", 1)):
+        if draw(st.booleans()):
+            g[keyword] = value
+    properties = {"g": g, "h": draw(ITEM), "k": {"type": "object", "properties": {"m": draw(ITEM)}}}
+    return {"$schema": DRAFT, "title": "Probe", "type": "object", "properties": properties}
+
+
+VALUES = json_values(nul=False, max_leaves=6)
+VALUE_DOCUMENTS = st.fixed_dictionaries({}, optional={
+    "g": st.one_of(st.lists(VALUES, max_size=4), VALUES),
+    "h": VALUES,
+    "k": st.one_of(st.fixed_dictionaries({}, optional={"m": VALUES}), VALUES),
+})  # fmt: skip
+
+
+@SETTINGS
+@given(schema=value_schemas(), document=VALUE_DOCUMENTS)
+def test_arrays_and_unions_are_stored_as_they_are_or_refused(
+    tmp_path: Path, three_db_url: str, schema: dict[str, Any], document: Any
+) -> None:
+    with drawn_store(tmp_path, three_db_url, "probe", schema) as store:
+        try:
+            doc_id = store.create(document)
+        except (DocumentInvalid, ValueRejected) as refused:
+            event(type(refused).__name__)
+            return
+        event("stored")
+        assert by_value(store.get(doc_id)) == by_value(document)
+
+
 ARRAY_SCHEMAS = st.sampled_from([
     {"$schema": DRAFT, "title": "Probe", "items": {"type": "integer"}},
     {"$schema": DRAFT, "title": "Probe", "type": ["array", "null"], "items": {"type": "string"}},
@@ -78,6 +124,8 @@ def test_a_document_is_stored_as_it_is_or_refused(
     with drawn_store(tmp_path, three_db_url, "probe", schema) as store:
         try:
             doc_id = store.create(document)
-        except (DocumentInvalid, ValueRejected):
+        except (DocumentInvalid, ValueRejected) as refused:
+            event(type(refused).__name__)
             return
+        event("stored")
         assert by_value(store.get(doc_id)) == by_value(document)
