@@ -1,4 +1,5 @@
-"""A document is stored and read back as it was, or refused (DocumentInvalid, ValueRejected): never changed.
+"""A document is stored and read back as it was, or refused (DocumentInvalid, ValueRejected): never changed;
+so is the document that replaces it (a refused replacement leaves the first as it was).
 
 Drawn object schemas combine what decides which keys an object may hold and where they go: a root `type`
 that is absent or admits null or an array, `properties` typed and untyped, `patternProperties` typed and
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import drawn_store
 from schemarel.errors import DocumentInvalid, ValueRejected
+from schemarel.runtime.store import Store
 from value_strategies import by_value, json_values
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -94,18 +96,12 @@ VALUE_DOCUMENTS = st.fixed_dictionaries({}, optional={
 
 
 @SETTINGS
-@given(schema=value_schemas(), document=VALUE_DOCUMENTS)
+@given(schema=value_schemas(), first=VALUE_DOCUMENTS, second=VALUE_DOCUMENTS)
 def test_arrays_and_unions_are_stored_as_they_are_or_refused(
-    tmp_path: Path, three_db_url: str, schema: dict[str, Any], document: Any
+    tmp_path: Path, three_db_url: str, schema: dict[str, Any], first: Any, second: Any
 ) -> None:
     with drawn_store(tmp_path, three_db_url, "probe", schema) as store:
-        try:
-            doc_id = store.create(document)
-        except (DocumentInvalid, ValueRejected) as refused:
-            event(type(refused).__name__)
-            return
-        event("stored")
-        assert by_value(store.get(doc_id)) == by_value(document)
+        stored_or_refused(store, first, second)
 
 
 ARRAY_SCHEMAS = st.sampled_from([
@@ -117,15 +113,28 @@ DOCUMENTS = st.one_of(OBJECTS, OBJECTS, json_values(nul=False, max_leaves=4), st
 
 
 @SETTINGS
-@given(schema=st.one_of(object_schemas(), object_schemas(), ARRAY_SCHEMAS), document=DOCUMENTS)
+@given(schema=st.one_of(object_schemas(), object_schemas(), ARRAY_SCHEMAS), first=DOCUMENTS, second=DOCUMENTS)
 def test_a_document_is_stored_as_it_is_or_refused(
-    tmp_path: Path, three_db_url: str, schema: dict[str, Any], document: Any
+    tmp_path: Path, three_db_url: str, schema: dict[str, Any], first: Any, second: Any
 ) -> None:
     with drawn_store(tmp_path, three_db_url, "probe", schema) as store:
-        try:
-            doc_id = store.create(document)
-        except (DocumentInvalid, ValueRejected) as refused:
-            event(type(refused).__name__)
-            return
-        event("stored")
-        assert by_value(store.get(doc_id)) == by_value(document)
+        stored_or_refused(store, first, second)
+
+
+def stored_or_refused(store: Store, first: Any, second: Any) -> None:
+    """`first` created, then replaced by `second`: each read back as it is, or refused leaving what was."""
+    try:
+        doc_id = store.create(first)
+    except (DocumentInvalid, ValueRejected) as refused:
+        event(f"create: {type(refused).__name__}")
+        return
+    event("create: stored")
+    assert by_value(store.get(doc_id)) == by_value(first)
+    try:
+        store.replace(doc_id, second)
+    except (DocumentInvalid, ValueRejected) as refused:
+        event(f"replace: {type(refused).__name__}")
+        assert by_value(store.get(doc_id)) == by_value(first)
+        return
+    event("replace: stored")
+    assert by_value(store.get(doc_id)) == by_value(second)

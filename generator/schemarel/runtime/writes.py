@@ -120,6 +120,8 @@ class Writes(StoreBase):
         values.pop(root.key, None)
         if UPDATED_AT in root.sa_table.c and UPDATED_AT not in values:
             values[UPDATED_AT] = sa.func.now()
+        if not values:  # a root row of no value column (an array root): the key set to itself finds and locks it
+            values[root.key] = root.sa_table.c[root.key]
         if c.execute(sa.update(root.sa_table).where(self._key_column == key).values(values)).rowcount == 0:
             raise DocumentNotFound(self.name, doc_id)
         for child in root.children:  # their own children go by ON DELETE CASCADE
