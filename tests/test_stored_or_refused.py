@@ -1,5 +1,5 @@
 """A document is stored and read back as it was, or refused (DocumentInvalid, ValueRejected): never changed;
-so is the document that replaces it (a refused replacement leaves the first as it was).
+so is the document that replaces it and the merge patch after it (a refused write leaves what was).
 
 Drawn object schemas combine what decides which keys an object may hold and where they go: a root `type`
 that is absent or admits null or an array, `properties` typed and untyped, `patternProperties` typed and
@@ -138,3 +138,27 @@ def stored_or_refused(store: Store, first: Any, second: Any) -> None:
         return
     event("replace: stored")
     assert by_value(store.get(doc_id)) == by_value(second)
+    if not isinstance(second, dict):
+        return
+    merge_patch = {k: None for k in list(second)[:1]} | (first if isinstance(first, dict) else {})
+    try:
+        store.patch(doc_id, merge_patch)
+    except (DocumentInvalid, ValueRejected) as refused:
+        event(f"patch: {type(refused).__name__}")
+        assert by_value(store.get(doc_id)) == by_value(second)
+        return
+    event("patch: stored")
+    assert by_value(store.get(doc_id)) == by_value(merged(second, merge_patch))
+
+
+def merged(target: Any, merge_patch: Any) -> Any:
+    """RFC 7396: the result of a JSON Merge Patch."""
+    if not isinstance(merge_patch, dict):
+        return merge_patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in merge_patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merged(result.get(key), value)
+    return result
