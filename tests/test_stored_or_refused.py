@@ -162,3 +162,23 @@ def merged(target: Any, merge_patch: Any) -> Any:
         else:
             result[key] = merged(result.get(key), value)
     return result
+
+
+@SETTINGS
+@given(schema=st.one_of(object_schemas(), value_schemas()), documents=st.lists(st.one_of(DOCUMENTS, VALUE_DOCUMENTS),
+                                                                                min_size=1, max_size=6))  # fmt: skip
+def test_a_bulk_write_stores_every_document_as_it_is_or_none(
+    tmp_path: Path, three_db_url: str, schema: dict[str, Any], documents: list[Any]
+) -> None:
+    """`create_many` (COPY on PostgreSQL, its text made by `copytext`), then `items()`: the same documents, or
+    a refusal and nothing written."""
+    with drawn_store(tmp_path, three_db_url, "probe", schema) as store:
+        try:
+            ids = store.create_many(documents, batch_size=len(documents))
+        except (DocumentInvalid, ValueRejected) as refused:
+            event(f"create_many: {type(refused).__name__}")
+            assert store.count() == 0
+            return
+        event("create_many: stored")
+        found = dict(store.items())
+        assert [by_value(found[i]) for i in ids] == [by_value(d) for d in documents]
