@@ -27,12 +27,23 @@ class Unresolved(Exception):
 
 def lookup(resolver: Resolver[Any], ref: str) -> Resolved[Any]:
     """What `ref` points at, relative to `resolver` (which refuses remote documents); Unresolved otherwise."""
+    check(resolver, ref)
+    try:
+        return resolver.lookup(ref)
+    except referencing.exceptions.Unresolvable as exc:
+        raise Unresolved(_why(ref, exc)) from None
+
+
+def check(resolver: Resolver[Any], ref: str) -> None:
+    """Unresolved unless `ref` leads somewhere (a pointer's path walked strictly, an anchor or a document looked
+    up), relative to `resolver`."""
     try:
         # as referencing splits it: urldefrag would drop a newline or tab of the fragment (and so name another key)
         doc, fragment = ("", ref[1:]) if ref.startswith("#") else urldefrag(ref)
         if fragment.startswith("/"):
             at(resolver.lookup(doc or "#").contents, fragment)
-        return resolver.lookup(ref)
+        else:
+            resolver.lookup(ref)
     except Nowhere as stop:
         raise Unresolved(f"cannot resolve $ref {_shown(ref, 200)!r}: {stop}") from None
     except referencing.exceptions.Unresolvable as exc:

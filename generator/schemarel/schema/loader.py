@@ -319,28 +319,36 @@ def _check_refs(source: SourceSchema) -> None:
     never reads (`not`, `if`, `contains`, a union it keeps whole), which the validators follow on a document
     (jsonschema-rs refuses to compile such a schema; jsonschema raised at the first document that reached it)."""
     spec = specification_with(dialect(source.contents), default=DRAFT202012)
-    places: dict[int, tuple[Any, ...]] = {}  # id of each object of the file -> its path, to name the $ref's place
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(source.contents, ())]
-    while stack:
-        node, path = stack.pop()
-        if isinstance(node, dict):
-            places[id(node)] = path
-            stack += [(v, (*path, k)) for k, v in node.items()]
-        elif isinstance(node, list):
-            stack += [(v, (*path, i)) for i, v in enumerate(node)]
+    checked: set[tuple[int, str]] = set()  # (resolver, $ref) pairs followed once: most refs repeat
     schemas: list[tuple[Any, Resolver[Any]]] = [(source.contents, source.resolver)]
     while schemas:
         contents, resolver = schemas.pop()
         if not isinstance(contents, dict):
             continue
-        resolver = resolver.in_subresource(spec.create_resource(contents))
+        if spec.id_of(contents) is not None:  # a resource of its own: relative refs start from its id
+            resolver = resolver.in_subresource(spec.create_resource(contents))
         ref = contents.get("$ref")
-        if isinstance(ref, str):
+        if isinstance(ref, str) and (id(resolver), ref) not in checked:
+            checked.add((id(resolver), ref))
             try:
-                fragments.lookup(resolver, ref)
+                fragments.check(resolver, ref)
             except fragments.Unresolved as exc:
-                raise source.error(pointer(*places.get(id(contents), ())), str(exc)) from None
+                raise source.error(_place_of(source.contents, contents), str(exc)) from None
         schemas += [(sub, resolver) for sub in spec.subresources_of(contents)]
+
+
+def _place_of(document: Any, target: Any) -> str:
+    """The JSON pointer of the object `target` (that very object) in `document`."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return pointer(*path)
+        if isinstance(node, dict):
+            stack += [(v, (*path, k)) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, (*path, i)) for i, v in enumerate(node)]
+    return "#"
 
 
 _ID = "$id"
