@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from projects import generate, write_project
 from schemarel.errors import ValueRejected
-from schemarel.runtime.locate import locate
 from schemarel.runtime.store import Store
+from schemarel.schema.jsontext import locate
 from value_strategies import SCHEMA, reading_store
 
 SETTINGS = settings(

@@ -18,7 +18,6 @@ from schemarel.errors import ValueRejected
 from schemarel.ir import SchemaModel
 from schemarel.runtime import exactjson, marks
 from schemarel.runtime.keys import new_key
-from schemarel.runtime.locate import locate
 from schemarel.runtime.marks import MISSING
 from schemarel.runtime.marks import ensure as _ensure
 from schemarel.runtime.marks import get as _get
@@ -39,6 +38,7 @@ from schemarel.runtime.tablemap import (
 )
 from schemarel.runtime.values import depth
 from schemarel.schema.defaults import defaults
+from schemarel.schema.jsontext import locate
 from schemarel.sql.conversions import NUMBER_KINDS, respelled
 
 if TYPE_CHECKING:  # imported where used: the docs' example rows are shredded here, on `check`'s path

@@ -1,6 +1,8 @@
-"""Parsed JSON that every later stage can hold: bounded nesting, text any encoding can write, finite numbers.
+"""Parsed JSON that every later stage can hold (bounded nesting, text any encoding can write, finite numbers),
+and walks over it (`holds`, `locate`).
 
-Checked without recursion, so that a hostile file is refused with a JSON pointer instead of a RecursionError.
+Checked and walked without recursion, so that a hostile file is refused with a JSON pointer instead of a
+RecursionError.
 """
 
 from __future__ import annotations
@@ -105,3 +107,19 @@ def holds(value: Any, test: Callable[[dict[str, Any]], bool]) -> bool:
         elif isinstance(node, list):
             stack.extend(node)
     return False
+
+
+def locate(document: Any, target: Any) -> str:
+    """The pointer of the first place (document order) holding `target` itself (the very object, not an equal
+    one: equal values elsewhere may be stored in other columns); the root's `#` when none does. Iterative: a
+    document may be nested thousands of levels deep."""
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return pointer(*path)
+        if isinstance(node, dict):
+            stack.extend((v, (*path, k)) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((v, (*path, i)) for i, v in reversed(list(enumerate(node))))
+    return "#"

@@ -333,22 +333,8 @@ def _check_refs(source: SourceSchema) -> None:
             try:
                 fragments.check(resolver, ref)
             except fragments.Unresolved as exc:
-                raise source.error(_place_of(source.contents, contents), str(exc)) from None
+                raise source.error(jsontext.locate(source.contents, contents), str(exc)) from None
         schemas += [(sub, resolver) for sub in spec.subresources_of(contents)]
-
-
-def _place_of(document: Any, target: Any) -> str:
-    """The JSON pointer of the object `target` (that very object) in `document`."""
-    stack: list[tuple[Any, tuple[Any, ...]]] = [(document, ())]
-    while stack:
-        node, path = stack.pop()
-        if node is target:
-            return pointer(*path)
-        if isinstance(node, dict):
-            stack += [(v, (*path, k)) for k, v in node.items()]
-        elif isinstance(node, list):
-            stack += [(v, (*path, i)) for i, v in enumerate(node)]
-    return "#"
 
 
 _ID = "$id"
