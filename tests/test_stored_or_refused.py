@@ -81,6 +81,12 @@ ITEM = st.sampled_from([
     {"oneOf": [{"type": "integer"}, {"type": "array", "items": {"type": "string"}}]},
     {"prefixItems": [{"type": "string"}, {"type": "integer"}]},
     {"enum": ["a", 1, None, True]}, {"const": {"k": [1]}},
+    {"type": "object", "additionalProperties": {"type": "integer"}},
+    {"type": "object", "patternProperties": {"^p": {"type": "string"}}, "properties": {"q": {"type": "boolean"}}},
+    {"type": "array", "items": {"type": "array", "items": {"type": "object", "properties": {"e": {}}}}},
+    {"type": "string", "format": "date-time"}, {"type": "number", "multipleOf": 0.5},
+    {"type": ["integer", "string", "null"]}, {"type": "object", "properties": {"n": {"type": ["object", "null"],
+                                                                                      "properties": {"o": {}}}}},
 ])  # fmt: skip
 
 
