@@ -481,13 +481,18 @@ def test_a_load_whose_earlier_batch_waits_on_the_later_one_ends_as_one_after_ano
     monkeypatch.setattr(ndjson, "can_overlap", lambda engine: True)
     sent: list[int] = []
     send = customers.send
+    inserted = threading.Event()
 
     def slow_first(conn: sa.Connection, *rows: Any) -> list[Any]:
         sent.append(len(sent))
         if len(sent) == 1:
-            # batch 1 inserts the number meanwhile (0.5 s was too short on a machine running two suites at once)
-            conn.exec_driver_sql("SELECT pg_sleep(2)")
-        return send(conn, *rows)
+            # batch 1 inserts the number meanwhile: waited for, not slept on (a sleep of 0.5 s, then of 2 s, was
+            # too short for batch 1 on a machine running two suites at once)
+            assert inserted.wait(timeout=60), "batch 1 was never sent"
+            return send(conn, *rows)
+        result = send(conn, *rows)
+        inserted.set()  # batch 1's rows are in (uncommitted: it waits for batch 0's commit now)
+        return result
 
     monkeypatch.setattr(customers, "send", slow_first)
     alone: list[Any] = []
