@@ -1,4 +1,5 @@
-"""Properties of one object whose names meet after snake_casing: renamed with a warning, refused under --strict."""
+"""Properties of one object whose names meet after snake_casing: renamed with a warning, refused under --strict;
+their tables too, down to the items table of an array of arrays (`x` and `X` both made `thing_x_items`: refused)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ SPELLINGS = (
     lambda w: "_".join(w).upper(),
     lambda w: "@" + ".".join(w),
 )
-TYPES = {"string": st.text(max_size=8), "integer": st.integers(-(2**40), 2**40), "boolean": st.booleans()}
+TYPES = {"string": st.text(max_size=8), "integer": st.integers(-(2**40), 2**40), "boolean": st.booleans(),
+         "matrix": st.lists(st.lists(st.text(max_size=3), max_size=2), max_size=2)}  # fmt: skip
+# an array of arrays: a child table and its items' table, both named after the property
+SHAPES = {"matrix": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}}}
 
 words = st.lists(st.sampled_from(["schema", "version", "default", "prompt", "id", "name", "ref", "x"]), min_size=1,
                  max_size=3)  # fmt: skip
@@ -43,7 +47,7 @@ def colliding_properties(draw: st.DrawFn) -> dict[str, str]:
 
 
 def _schema(props: dict[str, str], nested: bool) -> dict[str, Any]:
-    properties: dict[str, Any] = {p: {"type": t} for p, t in props.items()}
+    properties: dict[str, Any] = {p: SHAPES.get(t, {"type": t}) for p, t in props.items()}
     if nested:  # the same names inside an optional object (its own table) and a required one (flattened)
         properties["child"] = {"type": "object", "properties": dict(properties)}
         properties["flat"] = {"type": "object", "required": sorted(props), "properties": dict(properties)}

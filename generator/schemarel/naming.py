@@ -135,6 +135,15 @@ def child_table_names(parent: str, path: tuple[str, ...]) -> tuple[str, ...]:
     return first, f"{singular(parent)}_{head}", f"{parent}_{head}", f"{first}_{digest}"
 
 
+def items_table_names(parent: str) -> tuple[str, ...]:
+    """`<parent singular>_items` (the items of an array of arrays), then fallbacks for when the items of another
+    array took it (properties `x` and `X`: their tables singularize alike): the parent's own name, and with a
+    hash of it."""
+    first = f"{singular(parent)}_items"
+    digest = hashlib.sha256(parent.encode()).hexdigest()[:_HASH_LEN]
+    return first, f"{parent}_items", f"{first}_{digest}"
+
+
 def renamed(name: str, *candidates: str | None) -> tuple[str, ...]:
     """Possible previous names of a table or column, shortened like the name itself, without the name."""
     result: list[str] = []

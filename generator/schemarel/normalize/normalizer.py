@@ -142,7 +142,7 @@ class Normalizer(PropertyWalker):
             assert spec.plan is not None
             value_column, entries = self.map_rows(tb, spec, here, children)
         elif row == "container":  # a root array: the document is the list of rows of its items table
-            children.append(Child("array", None, shape, ptr, (), (f"{naming.singular(name)}_items",)))
+            children.append(Child("array", None, shape, ptr, (), naming.items_table_names(name)))
         else:
             if kind == "object" and shape.nullable:
                 tb.tracked.append(())

@@ -100,7 +100,7 @@ class PropertyWalker:
             self.object_columns(tb, shape, items_ptr, (), here, children)
             return None
         if shape.kind == "array":
-            children.append(Child("array", None, shape, items_ptr, (), (f"{naming.singular(tb.name)}_items",)))
+            children.append(Child("array", None, shape, items_ptr, (), naming.items_table_names(tb.name)))
             return None
         name = items.xsql.get("column") or (naming.singular(naming.snake(prop)) if prop else "item")
         old = node.xsql.get("renamedFrom")
