@@ -57,9 +57,13 @@ def plant(url: str, project: Path, name: str, document: dict[str, Any], table: s
     schema's root table) or a child table of the `item` schema."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     dialect = engine.dialect.name
+    if dialect == "sqlite":  # the DELETE below cascades to the child rows, as the Store's connections have it
+        sa.event.listen(engine, "connect", lambda dbapi, record: dbapi.execute("PRAGMA foreign_keys = ON"))
     root = f"{name}s"
     table = root if table == "items" else table
     with engine.begin() as conn:
+        # the earlier example's documents go, children too: an orphaned child row holding its planted value
+        # would be met first by a read that streams a child table in key order
         conn.execute(sa.text(f"DELETE FROM {root}"))
     with Store(url, name, source=project / "generated") as store:
         good = store.create({"code": "good", **document})
