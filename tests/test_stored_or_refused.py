@@ -155,7 +155,8 @@ def probe_store(tmp_path: Path, url: str, schema: dict[str, Any]) -> Iterator[St
 
 
 def stored_or_refused(store: Store, first: Any, second: Any) -> None:
-    """`first` created, then replaced by `second`: each read back as it is, or refused leaving what was."""
+    """`first` created, then replaced by `second`, then merge-patched: each read back as it is, or refused
+    leaving what was."""
     try:
         doc_id = store.create(first)
     except (DocumentInvalid, ValueRejected) as refused:
@@ -163,25 +164,24 @@ def stored_or_refused(store: Store, first: Any, second: Any) -> None:
         return
     event("create: stored")
     assert by_value(store.get(doc_id)) == by_value(first)
+    if not written(store, doc_id, "replace", lambda: store.replace(doc_id, second), first, second):
+        return
+    if isinstance(second, dict):
+        merge_patch = {k: None for k in list(second)[:1]} | (first if isinstance(first, dict) else {})
+        written(store, doc_id, "patch", lambda: store.patch(doc_id, merge_patch), second, merged(second, merge_patch))
+
+
+def written(store: Store, doc_id: Any, what: str, write: Any, before: Any, after: Any) -> bool:
+    """`write` either stored `after` or was refused leaving `before`; whether it stored."""
     try:
-        store.replace(doc_id, second)
+        write()
     except (DocumentInvalid, ValueRejected) as refused:
-        event(f"replace: {type(refused).__name__}")
-        assert by_value(store.get(doc_id)) == by_value(first)
-        return
-    event("replace: stored")
-    assert by_value(store.get(doc_id)) == by_value(second)
-    if not isinstance(second, dict):
-        return
-    merge_patch = {k: None for k in list(second)[:1]} | (first if isinstance(first, dict) else {})
-    try:
-        store.patch(doc_id, merge_patch)
-    except (DocumentInvalid, ValueRejected) as refused:
-        event(f"patch: {type(refused).__name__}")
-        assert by_value(store.get(doc_id)) == by_value(second)
-        return
-    event("patch: stored")
-    assert by_value(store.get(doc_id)) == by_value(merged(second, merge_patch))
+        event(f"{what}: {type(refused).__name__}")
+        assert by_value(store.get(doc_id)) == by_value(before)
+        return False
+    event(f"{what}: stored")
+    assert by_value(store.get(doc_id)) == by_value(after)
+    return True
 
 
 def merged(target: Any, merge_patch: Any) -> Any:
