@@ -113,10 +113,11 @@ def cyclic_collector_off() -> Iterator[None]:
         gc.enable()
 
 
-def customers_with_one_owner_per(url: str, number: str) -> Store:
+def customers_with_one_owner_per(url: str, number: str, migrated: bool = False) -> Store:
     """A CustomerProfile store on PostgreSQL whose database also holds a rule the schema does not know: the
-    phone number `number` belongs to one customer at most (a partial unique index, `one_owner_per_number`)."""
-    store = open_store(url, "customer")
+    phone number `number` belongs to one customer at most (a partial unique index, `one_owner_per_number`);
+    `migrated`: the database built by the generated migrations (at the head revision the CLI requires)."""
+    store = migrated_store(url, "customer") if migrated else open_store(url, "customer")
     with store.engine.begin() as conn:
         conn.exec_driver_sql(
             "CREATE UNIQUE INDEX one_owner_per_number ON customer_profile_phone_numbers (number) "

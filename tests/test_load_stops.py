@@ -218,7 +218,7 @@ def test_a_value_error_of_the_load_itself_is_not_blamed_on_the_database(
     assert run_schemarel(project, "upgrade", "--db", url).returncode == 0
     (project / "in.ndjson").write_text(line("plain", 1) + "\n", encoding="utf-8")
 
-    def broken(self: Loader, lines: object) -> None:
+    def broken(self: Loader, lines: object, first: int = 1) -> None:
         raise ValueError("the loader's own fault")
 
     monkeypatch.setattr(Loader, "run", broken)

@@ -133,3 +133,16 @@ class DocumentNotFound(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class QueryError(SchemarelError, ValueError):
+    """A filter or ordering the tables cannot answer (an unknown path, a JSON value, a bad operator), or a count
+    argument out of range."""
+
+
+def amount(name: str, value: Any, least: int) -> int:
+    """A count argument (`limit`, `batch_size`): a whole number of at least `least`, else QueryError (a page
+    of 0, a batch of 0 or -1 would read nothing, silently; PostgreSQL refuses a negative LIMIT)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise QueryError(f"{name} takes a whole number of at least {least}, not {value!r}")
+    return value

@@ -9,6 +9,7 @@ import math
 import os
 import re
 import shlex
+import stat
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -260,7 +261,7 @@ def load(
 ) -> None:
     """Load NDJSON documents of schema NAME from FILE (- for stdin); invalid lines go to a reject file."""
     from schemarel.cli.guards import rejects_file
-    from schemarel.runtime.ndjson import Loader, Reject
+    from schemarel.runtime.loading import LoadResult, Reject
     from schemarel.urls import DEFAULT_URL
 
     stdin = file == "-"
@@ -284,10 +285,19 @@ def load(
 
         size = None if stdin else os.fstat(stream.fileno()).st_size
         start = time.perf_counter()
-        with _store(out_dir, db_url, schema) as store, _progress(size, f"loading {schema}") as bar:
-            loader = Loader(store, reject, batch_size, all_or_nothing, bar.update if bar else None)
-            with _young_collections(batch_size), _says_where_it_stopped(loader, file, schema, rejects_path):
-                result = loader.run(stream)
+        with _progress(size, f"loading {schema}") as bar:
+            progress = bar.update if bar else None
+            result = _copy_load(stream, db_url or DEFAULT_URL, out_dir, schema, reject, batch_size, all_or_nothing,
+                                progress, file, rejects_path)  # fmt: skip
+            if not isinstance(result, LoadResult):  # the Store's way, from the line where COPY stopped (or the first)
+                from schemarel.runtime.ndjson import Loader
+
+                lines, first, before = result
+                with _store(out_dir, db_url, schema) as store:
+                    loader = Loader(store, reject, batch_size, all_or_nothing, progress)
+                    loader.result = before
+                    with _young_collections(batch_size), _says_where_it_stopped(loader, file, schema, rejects_path):
+                        result = loader.run(lines, first)
         elapsed = time.perf_counter() - start
     where = "<stdin>" if stdin else file
     for item in shown:
@@ -299,6 +309,47 @@ def load(
     if result.rejected:
         click.secho(f"rejected {counted(result.rejected, 'line')}, listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
+
+
+def _copy_load(
+    stream: Any,
+    url: str,
+    out_dir: Path,
+    schema: str,
+    reject: Callable[[Any], None],
+    batch_size: int,
+    all_or_nothing: bool,
+    progress: Callable[[int], None] | None,
+    file: str,
+    rejects_path: Path,
+) -> Any:
+    """The load by COPY without SQLAlchemy where it can be made (runtime/copyload.py): its LoadResult, or what
+    the Store's way (`ndjson.Loader`) loads on from: (lines, the first one's number, the results so far)."""
+    from schemarel.runtime.loading import LoadResult
+
+    copying = None
+    if not all_or_nothing and _regular(stream):
+        from schemarel.runtime.copyload import copy_loader
+
+        copying = copy_loader(url, out_dir, schema, reject, batch_size, progress)
+    if copying is None:
+        return stream, 1, LoadResult()
+    _started()
+    with copying, _young_collections(batch_size), _says_where_it_stopped(copying, file, schema, rejects_path):
+        rest = copying.run(stream)
+    if rest is None:
+        return copying.result
+    return rest, copying.result.through + 1, copying.result
+
+
+def _regular(stream: Any) -> bool:
+    """Whether the input is a regular file (stdin redirected from one too): never a pipe or a terminal, where a
+    read may wait for the next line with a refused batch not yet handed over (`copyload`), whose lines Ctrl-C
+    would then leave unlisted."""
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError and a ValueError
+        return False
 
 
 @contextmanager

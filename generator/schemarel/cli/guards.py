@@ -15,7 +15,7 @@ from schemarel.text import terminal
 from schemarel.urls import scrub, secrets
 
 if TYPE_CHECKING:
-    from schemarel.runtime.ndjson import RejectsFile
+    from schemarel.runtime.loading import RejectsFile
 
 
 def rejects_file(
@@ -28,7 +28,7 @@ def rejects_file(
 ) -> RejectsFile:
     """The reject file of `load FILE` (`-` is stdin), refused now if it is the input, the database, a schema or
     a generated file."""
-    from schemarel.runtime.ndjson import RejectsFile
+    from schemarel.runtime.loading import RejectsFile
 
     stdin = file == "-"
     path = explicit or Path("rejects.ndjson" if stdin else f"{file}.rejects.ndjson")
@@ -45,6 +45,8 @@ def rejects_file(
 
 def sqlite_file(url: str) -> str | None:
     """The file of an SQLite URL; None for another database, one in memory, or an SQLite `file:` URI."""
+    if not url.lower().startswith("sqlite"):  # no other backend's name begins so (and SQLAlchemy stays unimported)
+        return None
     from sqlalchemy.engine import make_url
 
     try:

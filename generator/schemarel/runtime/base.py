@@ -16,7 +16,7 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 
-from schemarel.errors import DocumentInvalid, DocumentNotFound, ValueRejected
+from schemarel.errors import DocumentNotFound, ValueRejected
 from schemarel.normalize.normalizer import TIMESTAMP_COLUMNS
 from schemarel.runtime import culprit, exactjson, patch
 from schemarel.runtime.bulk import Writer, writer_for
@@ -25,6 +25,7 @@ from schemarel.runtime.dberrors import translate, write_refused
 from schemarel.runtime.dbstate import check_revision, migration_required
 from schemarel.runtime.direct import DirectReads
 from schemarel.runtime.documents import DocumentMap
+from schemarel.runtime.prepare import check_values, prepared
 from schemarel.runtime.query import Paths
 from schemarel.runtime.rawread import raw_decoders
 from schemarel.runtime.reassembly import ReadPlan
@@ -111,20 +112,14 @@ class StoreBase:
         """The document with defaults filled in, validated; raises DocumentInvalid listing every violation, or
         ValueRejected for what the database cannot hold (checked here, before anything is written; not when
         `plain`, a document `exactjson.loads_checked` found plain JSON data, which these checks pass)."""
-        if not plain:
-            self._check_values(document, index)
-        document = self.mapping.with_defaults(document)
-        self.validator.validate(document, index)
+        nul_ok = self.engine.dialect.name != "postgresql"
+        document = prepared(self.name, self.mapping, self.validator, document, index, plain=plain, nul_ok=nul_ok)
         if self.mysql:
             self._check_size(document)
         return document
 
     def _check_values(self, document: Any, index: int | None = None) -> None:
-        found = problems(document, nul_ok=self.engine.dialect.name != "postgresql")
-        if found.invalid:
-            raise DocumentInvalid(self.name, found.invalid, index)
-        if found.refused:
-            raise ValueRejected("; ".join(str(v) for v in found.refused))
+        check_values(self.name, document, self.engine.dialect.name != "postgresql", index)
 
     def _check_size(self, document: Any) -> None:
         """MySQL drops the connection on a statement longer than max_allowed_packet: refuse such a document."""

@@ -56,13 +56,16 @@ class DocumentMap:
         sqlite: bool = False,
         contents: Any = None,
         raw: Mapping[str, Callable[[Any], Any] | None] | None = None,
+        compiled: bool | None = None,
     ) -> None:
-        """`metadata` None: rows are only built, never written or read (the docs' example rows);
+        """`metadata` None: rows are only built, never written or read through SQLAlchemy (the docs' example rows,
+        `copyload`'s COPY text);
         `json_depth`: the deepest JSON value the database's JSON columns accept (MariaDB: 31 levels);
         `sqlite`: JSON columns have numeric affinity there (see `json_text`); `contents`: the schema, whose
         `default`s are filled in wherever a value is stored (JSON columns too; without it, columns' only);
         `raw`: per column kind read without SQLAlchemy's result processing, its decoder (None: the field's own;
-        `rawread.raw_decoders`)."""
+        `rawread.raw_decoders`); `compiled`: whether rows are built by code compiled for the schema (default:
+        with `metadata`)."""
         self.model = model
         self.defaults = defaults(contents) if contents is not None else None
         self.json_depth = json_depth
@@ -90,9 +93,10 @@ class DocumentMap:
         self.holds = _root_holds(self.root)
         self.has_defaults = any(f.default is not MISSING for tm in self.tables for f in tm.fields)
         # the rows of documents to be written are built by code compiled for this schema (rowplan.py), at the
-        # first document; the docs' example rows (no metadata) are a few documents each: the generic way
+        # first document; the docs' example rows (no metadata) are a few documents each: the generic way.
+        # `compiled` says otherwise (True: a load's rows without metadata)
         self._plan: RowPlan | None = None
-        self._compiled = metadata is None
+        self._compiled = not compiled if compiled is not None else metadata is None
 
     # -- writing ----------------------------------------------------------------------------------
     def new_batch(self) -> RowBatch:

@@ -40,12 +40,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import sqlalchemy as sa
-
-from schemarel.runtime.dberrors import sqlstate
 from schemarel.runtime.overlap import fast_switching
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 I = TypeVar("I")  # noqa: E741 - a work item
 T = TypeVar("T")
@@ -146,6 +146,8 @@ class Paired(Generic[I, T]):
             other.future.result()
         error = outcome.error
         assert error is not None
+        from schemarel.runtime.dberrors import sqlstate  # SQLAlchemy's: not imported by `copyload`
+
         if sqlstate(error) in CONCURRENCY:
             first = self._alone(job.item)
             self._clashes += 1
@@ -175,7 +177,7 @@ class Paired(Generic[I, T]):
     def _transaction(self, conn: sa.Connection, job: _Job[I, T], before: _Job[I, T] | None) -> _Outcome[T]:
         transaction = conn.begin()
         try:
-            conn.exec_driver_sql(_settings())
+            conn.exec_driver_sql(side_by_side_settings())
             result = self._write(conn, job.item)
         except Exception as exc:
             with contextlib.suppress(Exception):  # a dropped connection: the failure to report is `exc`
@@ -211,7 +213,7 @@ class Paired(Generic[I, T]):
         return done
 
 
-def _settings() -> str:
+def side_by_side_settings() -> str:
     """One statement (one round trip) setting the side-by-side transaction's timeouts: `lock_timeout` the lower
     of the session's (0 is none) and LOCK_TIMEOUT, and no `idle_in_transaction_session_timeout` (see the module
     docstring). The session's is read by the same statement rather than once per connection: it costs no round

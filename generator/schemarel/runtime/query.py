@@ -18,7 +18,8 @@ from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from schemarel.errors import SchemarelError
+from schemarel.errors import QueryError as QueryError  # where callers found it before errors.py held it
+from schemarel.errors import amount as amount
 from schemarel.runtime import exactjson
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.tablemap import Field, TableMap
@@ -29,10 +30,6 @@ D = TypeVar("D")
 Where = Mapping[str, Any]
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "startswith", "endswith", "contains")
 _COMPARE = {"eq": "__eq__", "ne": "__ne__", "lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}
-
-
-class QueryError(SchemarelError, ValueError):
-    """A filter or ordering the tables cannot answer (an unknown path, a JSON value, a bad operator)."""
 
 
 @dataclass(frozen=True)
@@ -180,14 +177,6 @@ def terms(paths: Paths, where: Where | None) -> list[Term]:
         if not isinstance(path, str):
             raise QueryError(f'where: {path!r} is no path (a string such as "address.city")')
     return [term for path, spec in (where or {}).items() for term in path_terms(paths.target(path), spec)]
-
-
-def amount(name: str, value: Any, least: int) -> int:
-    """A count argument (`limit`, `batch_size`): a whole number of at least `least`, else QueryError (a page
-    of 0, a batch of 0 or -1 would read nothing, silently; PostgreSQL refuses a negative LIMIT)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise QueryError(f"{name} takes a whole number of at least {least}, not {value!r}")
-    return value
 
 
 def path_terms(target: Target, spec: Any) -> list[Term]:

@@ -17,11 +17,13 @@ its count of changed rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import sqlalchemy as sa
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from schemarel.runtime.tablemap import TableMap
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 ANALYZE_AFTER = 10_000  # documents written by one bulk call
 
@@ -31,13 +33,15 @@ def analyze_after_load(engine: sa.Engine, tables: Sequence[TableMap], written: i
     AsyncStore's loads are left to autovacuum); whether it ran."""
     if written < ANALYZE_AFTER or engine.dialect.name != "postgresql" or engine.dialect.is_async:
         return False
-    preparer = engine.dialect.identifier_preparer
-    names = ", ".join(
-        f"{preparer.format_table(tm.sa_table)} ({', '.join(map(preparer.quote, key_columns(tm)))})" for tm in tables
-    )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql(f"ANALYZE {names}")
+        conn.exec_driver_sql(analyze_sql(tables, engine.dialect.identifier_preparer.quote))
     return True
+
+
+def analyze_sql(tables: Sequence[TableMap], quote: Callable[[str], str]) -> str:
+    """The ANALYZE of the key columns of `tables`, names quoted by `quote`."""
+    names = ", ".join(f"{quote(tm.table.name)} ({', '.join(map(quote, key_columns(tm)))})" for tm in tables)
+    return f"ANALYZE {names}"
 
 
 def key_columns(tm: TableMap) -> list[str]:

@@ -1,0 +1,141 @@
+"""`schemarel load` on PostgreSQL by COPY without SQLAlchemy (runtime/copyload.py) leaves what the Store's way
+leaves: the same documents stored, the same lines rejected with the same reasons and line numbers, the same
+output and exit code, whatever the lines and batch sizes; the database's refusals (a rule only it knows) hand the
+load over to `ndjson.Loader` at the batch that failed, and a load that needs nothing else never imports
+SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from runtime_helpers import GENERATED, customer, customers_with_one_owner_per, empty_customers
+from schemarel.runtime import copyload
+from schemarel.runtime.store import Store
+
+SHARED = "+10000000"  # a phone number two customers may not share: a unique index the schema does not know
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def customers(postgres_url: str) -> Store:
+    return customers_with_one_owner_per(postgres_url, SHARED, migrated=True)
+
+
+def _line(i: int, kind: str) -> str:
+    if kind == "shared":  # the database refuses the second one (and a batch holding both)
+        return json.dumps(customer(i, phoneNumbers=[{"type": "work", "number": SHARED}]))
+    if kind == "invalid":  # the schema refuses it
+        return json.dumps(customer(i, emails=["broken"]))
+    if kind == "nul":  # PostgreSQL's text holds no NUL: refused before the database
+        return json.dumps(customer(i, lastName="a\u0000b"))
+    if kind == "twice":  # a key given twice
+        return json.dumps(customer(i)).replace('"lastName"', '"lastName": "x", "lastName"', 1)
+    if kind == "broken":
+        return json.dumps(customer(i))[:-2]
+    if kind == "blank":
+        return "  "
+    return json.dumps(customer(i))
+
+
+def _outcome(cli: Cli, root: Path, url: str, batch_size: int) -> tuple[Any, ...]:
+    """What a load leaves: exit code, output (its timing left out), the reject file, the documents stored."""
+    rejects = root / "in.ndjson.rejects.ndjson"
+    rejects.unlink(missing_ok=True)
+    result = cli(root, "load", "--schema", "customer", "--out", str(GENERATED), "--db", url,
+                 "--batch-size", str(batch_size), "in.ndjson")  # fmt: skip
+    output = re.sub(r"in [0-9.]+ s \([0-9,]+ documents/s\)", "", result.output)
+    store = Store(url, "customer", source=GENERATED)
+    try:
+        stored = sorted((json.dumps(d, sort_keys=True) for d in store), key=str)
+    finally:
+        store.close()
+    return result.exit_code, output, rejects.read_text() if rejects.exists() else None, stored
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kinds=st.lists(
+        st.sampled_from(["plain"] * 6 + ["shared"] * 2 + ["invalid", "nul", "twice", "broken", "blank"]),
+        min_size=1,
+        max_size=14,
+    ),
+    batch_size=st.integers(1, 4),
+)
+def test_a_load_by_copy_leaves_what_the_stores_way_leaves(
+    customers: Store, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kinds: list[str], batch_size: int
+) -> None:
+    url = customers.engine.url.render_as_string(hide_password=False)
+    (tmp_path / "in.ndjson").write_text("".join(_line(i, kind) + "\n" for i, kind in enumerate(kinds)))
+    runs: list[Any] = []
+    run = copyload.CopyLoader.run
+
+    def spying(self: copyload.CopyLoader, lines: Any) -> Any:
+        rest = run(self, lines)
+        runs.append(rest is not None)
+        return rest
+
+    empty_customers(customers)
+    with monkeypatch.context() as patched:
+        patched.setattr(copyload.CopyLoader, "run", spying)
+        by_copy = _outcome(cli, tmp_path, url, batch_size)
+    assert len(runs) == 1, "the load went by COPY"
+    event("handed over to the Loader" if runs[0] else "loaded by COPY alone")
+    empty_customers(customers)
+    with monkeypatch.context() as patched:
+        patched.setattr(copyload, "copy_loader", lambda *args, **kwargs: None)
+        by_store = _outcome(cli, tmp_path, url, batch_size)
+    assert by_copy == by_store
+
+
+def test_a_second_owner_hands_over_at_its_batch(customers: Store, cli: Cli, tmp_path: Path) -> None:
+    """Batches before the refused one stay, committed by COPY; its lines and the later ones go the Store's way."""
+    url = customers.engine.url.render_as_string(hide_password=False)
+    kinds = ["plain", "shared", "plain", "plain", "shared", "plain", "plain"]
+    (tmp_path / "in.ndjson").write_text("".join(_line(i, kind) + "\n" for i, kind in enumerate(kinds)))
+    code, output, rejects, stored = _outcome(cli, tmp_path, url, 2)
+    assert code == 1 and "loaded 6 customer documents" in output
+    assert [json.loads(line)["line"] for line in rejects.splitlines()] == [5]
+    assert "one_owner_per_number" in rejects
+    assert len(stored) == 6
+
+
+def test_a_load_by_copy_never_imports_sqlalchemy(customers: Store, tmp_path: Path) -> None:
+    url = customers.engine.url.render_as_string(hide_password=False)
+    (tmp_path / "in.ndjson").write_text("".join(json.dumps(customer(i)) + "\n" for i in range(3)) + "{oops\n")
+    command = [sys.executable, "-X", "importtime", "-m", "schemarel", "load", "in.ndjson", "--schema", "customer",
+               "--out", str(GENERATED), "--db", url]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "loaded 3 customer documents" in done.stdout
+    assert "in.ndjson:4: invalid JSON" in done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "import time:" in line}
+    assert "psycopg" in imported and "sqlalchemy" not in imported
+    assert len(list(Store(url, "customer", source=GENERATED))) == 3
+
+
+@pytest.mark.parametrize("how", ["an older revision", "all or nothing"])
+def test_what_copy_cannot_promise_goes_the_stores_way(
+    customers: Store, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    url = customers.engine.url.render_as_string(hide_password=False)
+    (tmp_path / "in.ndjson").write_text(json.dumps(customer(1)) + "\n")
+    monkeypatch.setattr(copyload.CopyLoader, "run", lambda *args: pytest.fail("loaded by COPY"))
+    args = ["load", "--schema", "customer", "--out", str(GENERATED), "--db", url, "in.ndjson"]
+    if how == "all or nothing":
+        result = cli(tmp_path, *args, "--all-or-nothing")
+        assert result.exit_code == 0 and "loaded 1 customer document" in result.output
+    else:
+        with customers.engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
+        result = cli(tmp_path, *args)
+        assert result.exit_code == 1 and "the database is at 0004" in result.output
