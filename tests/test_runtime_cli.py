@@ -59,9 +59,9 @@ def test_load_keeps_start_up_out_of_the_collector_and_collects_young_objects_onc
     seen: list[tuple[int, int]] = []  # (frozen objects, the youngest generation's threshold) while loading
     run = ndjson.Loader.run
 
-    def spying(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
+    def spying(self: ndjson.Loader, lines: Any, first: int = 1) -> ndjson.LoadResult:
         seen.append((gc.get_freeze_count(), gc.get_threshold()[0]))
-        return run(self, lines)
+        return run(self, lines, first)
 
     monkeypatch.setattr(ndjson.Loader, "run", spying)
     frozen, threshold = gc.get_freeze_count(), gc.get_threshold()
@@ -86,9 +86,9 @@ def test_data_commands_pause_the_collector_only_for_start_up(
         seen.append(("start-up", gc.isenabled()))
         init(self, *args, **kwargs)
 
-    def loading(self: ndjson.Loader, lines: Any) -> ndjson.LoadResult:
+    def loading(self: ndjson.Loader, lines: Any, first: int = 1) -> ndjson.LoadResult:
         seen.append(("load", gc.isenabled()))
-        return run(self, lines)
+        return run(self, lines, first)
 
     monkeypatch.setattr(Store, "__init__", building)
     monkeypatch.setattr(ndjson.Loader, "run", loading)

@@ -297,7 +297,7 @@ def load(
                     loader = Loader(store, reject, batch_size, all_or_nothing, progress)
                     loader.result = before
                     with _young_collections(batch_size), _says_where_it_stopped(loader, file, schema, rejects_path):
-                        result = loader.run(lines, first)
+                        result = loader.run(lines, first) if first > 1 else loader.run(lines)
         elapsed = time.perf_counter() - start
     where = "<stdin>" if stdin else file
     for item in shown:
