@@ -110,6 +110,26 @@ def median_time(
     return statistics.median(times)
 
 
+def interleaved(
+    sides: dict[str, Callable[[], Any]],
+    repeat: int,
+    reset: Callable[[], None] = noop,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """Median seconds of each side over `repeat` rounds, each round running every side once in turn (`reset`
+    before each run, untimed). Why rounds: a side timed in a block of its own meets the server in another state
+    (a checkpoint, autovacuum, a warmer cache) than its baseline did, which moved a ratio by 0.1 between runs;
+    interleaved, every side meets the same ones."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(repeat):
+        for name, fn in sides.items():
+            reset()
+            start = clock()
+            fn()
+            times[name].append(clock() - start)
+    return {name: statistics.median(runs) for name, runs in times.items()}
+
+
 def latencies(fn: Callable[[int], Any], count: int) -> float:
     """Median seconds of `fn(i)` over `count` calls."""
     times = []

@@ -3,12 +3,12 @@
     python benchmarks/lean_load.py FILE CONNINFO
 
 What `write.py` times as a whole process beside `schemarel load`, to show how much of the gap to COPY any Python
-load must pay and how much is schemarel's: it imports only psycopg, orjson and jsonschema-rs (about 0.15 s of
-start-up against `schemarel load`'s 0.3 s, which reads the model from generated/ and checks the revision), reads numbers as floats (no exact decimals), does
-not look for keys given twice, validates with jsonschema-rs against the generated schema copy, builds the rows
-by hand (`customer_rows.py`, as the COPY limit does) and writes batches of 1,000 by COPY on two connections,
-each committed after the one before it (as `runtime/paired.py` does). Invalid lines are skipped, not reported,
-and nothing is retried: none of what `schemarel load` promises beyond the rows themselves.
+load must pay and how much is schemarel's: it imports only psycopg, orjson and jsonschema-rs (less start-up than
+`schemarel load`, which also reads the model from generated/ and checks the revision), reads numbers as floats
+(no exact decimals), does not look for keys given twice, validates with jsonschema-rs against the generated
+schema copy, builds the rows by hand (`customer_rows.py`, as the COPY limit does) and writes batches of 1,000 by
+COPY on two connections, each committed after the one before it (as `runtime/paired.py` does). Invalid lines are
+skipped, not reported, and nothing is retried: none of what `schemarel load` promises beyond the rows themselves.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from common import (
     conninfo,
     copy_rows,
     customer_database,
+    interleaved,
     load_average,
     median_time,
     paired,
@@ -116,9 +117,8 @@ def read_rows(
         return sum(1 for _ in store.items())
 
     assert len(hand_read_all(raw)) == store_export() == items() == n
-    hand_s = median_time(lambda: hand_read_all(raw), repeat)
-    export_s = median_time(store_export, repeat)
-    items_s = median_time(items, repeat)
+    t = interleaved({"hand": lambda: hand_read_all(raw), "export": store_export, "items": items}, repeat)
+    hand_s, export_s, items_s = t["hand"], t["export"], t["items"]
     rows = [
         (f"psycopg: 4 SELECTs + reassembly into dicts, {n:,} documents", f"{n / hand_s:,.0f} docs/s", "1.00×"),
         ("schemarel export (NDJSON, to memory)", f"{n / export_s:,.0f} docs/s",

@@ -21,6 +21,7 @@ from common import (
     conninfo,
     copy_rows,
     customer_database,
+    interleaved,
     latencies,
     median_time,
     noop,
@@ -109,8 +110,15 @@ def run(url: sa.URL, args: argparse.Namespace) -> list[Row]:
     subset = documents[: max(n // 20, 200)]
     rows: list[Row] = []
 
-    copy_s = median_time(lambda: copy_rows(conninfo(url), documents), args.repeat, reset_customers)
-    many_s = median_time(lambda: customers.create_many(documents, batch_size=1000), args.repeat, reset_customers)
+    t = interleaved(
+        {
+            "copy": lambda: copy_rows(conninfo(url), documents),
+            "many": lambda: customers.create_many(documents, batch_size=1000),
+        },
+        args.repeat,
+        reset_customers,
+    )
+    copy_s, many_s = t["copy"], t["many"]
     naive_s = median_time(lambda: orm_loop(engine, subset), args.repeat, reset_customers) * n / len(subset)
     copy_rate, many_rate, naive_rate = n / copy_s, n / many_s, n / naive_s
     rows += [

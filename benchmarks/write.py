@@ -13,8 +13,9 @@
 | `schemarel backfill` (the whole process) | `insert_missing`: one `INSERT … SELECT … WHERE NOT EXISTS` |
 | `--memory`: `schemarel load` peak RSS, N and 10×N documents | — |
 
-Creates a database of its own and drops it at the end. Each figure is the median of `--repeat` runs (single
-creates: the median latency of `--ops` calls, interleaved with the limit's so that both meet the same load).
+Creates a database of its own and drops it at the end. Each figure is the median of `--repeat` rounds, each
+round running every side once in turn, its limit too (`common.interleaved`), so that all meet the same state of
+the server and the machine (single creates: the median latency of `--ops` calls, interleaved with the limit's).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from common import (
     copy_rows,
     customer_database,
     customer_rows,
+    interleaved,
     load_average,
-    median_time,
     paired,
     peak_rss_kb,
     print_table,
@@ -117,10 +118,10 @@ def run(url: sa.URL, args: argparse.Namespace, scratch: Path) -> list[Row]:
     write_ndjson(ndjson, n)
     rows: list[Row] = []
 
-    copy_s = median_time(lambda: copy_rows(dsn, documents), repeat, reset)
-    many_s = median_time(lambda: customers.create_many(documents, batch_size=1000), repeat, reset)
-    copy_cpu = median_time(lambda: copy_rows(dsn, documents), repeat, reset, time.process_time)
-    many_cpu = median_time(lambda: customers.create_many(documents, batch_size=1000), repeat, reset, time.process_time)
+    copy = lambda: copy_rows(dsn, documents)  # noqa: E731
+    many = lambda: customers.create_many(documents, batch_size=1000)  # noqa: E731
+    cpu = interleaved({"copy": copy, "many": many}, repeat, reset, time.process_time)
+    copy_cpu, many_cpu = cpu["copy"], cpu["many"]
     rows += [
         ("client CPU of the psycopg COPY below", f"{copy_cpu:.2f} s", "1.00×"),
         ("client CPU of Store.create_many below", f"{many_cpu:.2f} s", f"{many_cpu / copy_cpu:.2f}× the time"),
@@ -128,15 +129,22 @@ def run(url: sa.URL, args: argparse.Namespace, scratch: Path) -> list[Row]:
     load = cli(plain, "load", str(ndjson), "--schema", "customer", "--rejects", str(scratch / "rejects.ndjson"))
     ENV["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
     run_cli(load)  # compiles the modules, as installing the package does
-    load_s = median_time(lambda: run_cli(load), repeat, reset)
     # where the whole process's time goes: its start-up, its load in this process, and a lean load (lean_load.py)
     empty = scratch / "empty.ndjson"
     empty.touch()
-    start_s = median_time(lambda: run_cli(cli(plain, "load", str(empty), "--schema", "customer")), repeat)
-    in_process_s = median_time(lambda: load_in_process(customers, ndjson), repeat, reset)
-    by_copy_s = median_time(lambda: copy_load_in_process(plain, ndjson), repeat, reset)
     lean = [sys.executable, str(Path(__file__).with_name("lean_load.py")), str(ndjson), dsn]
-    lean_s = median_time(lambda: run_cli(lean), repeat, reset)
+    sides = {
+        "copy": copy,
+        "many": many,
+        "load": lambda: run_cli(load),
+        "start": lambda: run_cli(cli(plain, "load", str(empty), "--schema", "customer")),
+        "by copy": lambda: copy_load_in_process(plain, ndjson),
+        "in process": lambda: load_in_process(customers, ndjson),
+        "lean": lambda: run_cli(lean),
+    }
+    t = interleaved(sides, repeat, reset)
+    copy_s, many_s, load_s, start_s = t["copy"], t["many"], t["load"], t["start"]
+    by_copy_s, in_process_s, lean_s = t["by copy"], t["in process"], t["lean"]
     rows += [
         (f"psycopg COPY, {n:,} documents (rows built by hand, no validation)", f"{n / copy_s:,.0f} docs/s", "1.00×"),
         ("Store.create_many, batches of 1,000 (validated)", f"{n / many_s:,.0f} docs/s",
@@ -171,8 +179,9 @@ def run(url: sa.URL, args: argparse.Namespace, scratch: Path) -> list[Row]:
     # an emptied table without statistics: the statement's anti-join is then a hash join (right after a
     # migration, fresh statistics of the empty table make it a quadratic nested loop: see runtime/backfill.py)
     reset_profiles = truncate(engine, "profiles")
-    one_s = median_time(lambda: insert_missing(dsn), repeat, reset_profiles)
-    fill_s = median_time(lambda: run_cli(cli(plain, "backfill", "--schema", "profile")), repeat, reset_profiles)
+    fill = {"one": lambda: insert_missing(dsn), "fill": lambda: run_cli(cli(plain, "backfill", "--schema", "profile"))}
+    t = interleaved(fill, repeat, reset_profiles)
+    one_s, fill_s = t["one"], t["fill"]
     rows += [
         (f"INSERT … SELECT … WHERE NOT EXISTS, {users:,} users", f"{users / one_s:,.0f} users/s", "1.00×"),
         ("schemarel backfill, the whole process", f"{users / fill_s:,.0f} users/s",
