@@ -6,6 +6,7 @@ SQLAlchemy."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -19,6 +20,7 @@ from click.testing import Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import GENERATED, customer, customers_with_one_owner_per, empty_customers
+from schemarel.cli import data
 from schemarel.runtime import copyload
 from schemarel.runtime.store import Store
 
@@ -32,6 +34,8 @@ def customers(postgres_url: str) -> Store:
 
 
 def _line(i: int, kind: str) -> str:
+    if kind == "bom":  # a byte order mark before the first line (read as nothing)
+        return "\ufeff" + json.dumps(customer(i)) if i == 0 else json.dumps(customer(i))
     if kind == "shared":  # the database refuses the second one (and a batch holding both)
         return json.dumps(customer(i, phoneNumbers=[{"type": "work", "number": SHARED}]))
     if kind == "invalid":  # the schema refuses it
@@ -47,12 +51,27 @@ def _line(i: int, kind: str) -> str:
     return json.dumps(customer(i))
 
 
+class _Bar:
+    """A progress bar that counts what it is given (the CLI shows one only on a terminal)."""
+
+    def __init__(self) -> None:
+        self.pos = 0
+
+    def update(self, size: int) -> None:
+        self.pos += size
+
+
 def _outcome(cli: Cli, root: Path, url: str, batch_size: int) -> tuple[Any, ...]:
-    """What a load leaves: exit code, output (its timing left out), the reject file, the documents stored."""
+    """What a load leaves: exit code, output (its timing left out), the reject file, the documents stored; and
+    its progress bar went from 0 to the size of the file, once."""
     rejects = root / "in.ndjson.rejects.ndjson"
     rejects.unlink(missing_ok=True)
-    result = cli(root, "load", "--schema", "customer", "--out", str(GENERATED), "--db", url,
-                 "--batch-size", str(batch_size), "in.ndjson")  # fmt: skip
+    bar = _Bar()
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(data, "_progress", lambda length, label: contextlib.nullcontext(bar))
+        result = cli(root, "load", "--schema", "customer", "--out", str(GENERATED), "--db", url,
+                     "--batch-size", str(batch_size), "in.ndjson")  # fmt: skip
+    assert bar.pos == (root / "in.ndjson").stat().st_size
     output = re.sub(r"in [0-9.]+ s \([0-9,]+ documents/s\)", "", result.output)
     store = Store(url, "customer", source=GENERATED)
     try:
@@ -65,7 +84,7 @@ def _outcome(cli: Cli, root: Path, url: str, batch_size: int) -> tuple[Any, ...]
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kinds=st.lists(
-        st.sampled_from(["plain"] * 6 + ["shared"] * 2 + ["invalid", "nul", "twice", "broken", "blank"]),
+        st.sampled_from(["plain"] * 6 + ["shared"] * 2 + ["invalid", "nul", "twice", "broken", "blank", "bom"]),
         min_size=1,
         max_size=14,
     ),

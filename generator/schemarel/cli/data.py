@@ -292,9 +292,9 @@ def load(
             if not isinstance(result, LoadResult):  # the Store's way, from the line where COPY stopped (or the first)
                 from schemarel.runtime.ndjson import Loader
 
-                lines, first, before = result
+                lines, first, before, reread = result
                 with _store(out_dir, db_url, schema) as store:
-                    loader = Loader(store, reject, batch_size, all_or_nothing, progress)
+                    loader = Loader(store, reject, batch_size, all_or_nothing, _less(progress, reread))
                     loader.result = before
                     with _young_collections(batch_size), _says_where_it_stopped(loader, file, schema, rejects_path):
                         result = loader.run(lines, first) if first > 1 else loader.run(lines)
@@ -324,7 +324,8 @@ def _copy_load(
     rejects_path: Path,
 ) -> Any:
     """The load by COPY without SQLAlchemy where it can be made (runtime/copyload.py): its LoadResult, or what
-    the Store's way (`ndjson.Loader`) loads on from: (lines, the first one's number, the results so far)."""
+    the Store's way (`ndjson.Loader`) loads on from: (lines, the first one's number, the results so far, the
+    bytes of those lines the progress bar was given already)."""
     from schemarel.runtime.loading import LoadResult
 
     copying = None
@@ -333,13 +334,30 @@ def _copy_load(
 
         copying = copy_loader(url, out_dir, schema, reject, batch_size, progress)
     if copying is None:
-        return stream, 1, LoadResult()
+        return stream, 1, LoadResult(), 0
     _started()
     with copying, _young_collections(batch_size), _says_where_it_stopped(copying, file, schema, rejects_path):
         rest = copying.run(stream)
     if rest is None:
         return copying.result
-    return rest, copying.result.through + 1, copying.result
+    return rest, copying.result.through + 1, copying.result, copying.reread
+
+
+def _less(progress: Callable[[int], None] | None, counted: int) -> Callable[[int], None] | None:
+    """`progress` without the first `counted` bytes it is given: lines read again after a hand-over, which the
+    bar counted when COPY read them."""
+    if progress is None or not counted:
+        return progress
+    left = counted
+
+    def update(size: int) -> None:
+        nonlocal left
+        skipped = min(size, left)
+        left -= skipped
+        if size > skipped:
+            progress(size - skipped)
+
+    return update
 
 
 def _regular(stream: Any) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.runtime.copytext import copy_text
+from schemarel.runtime.copytext import copy_text, make_texts, send
 from schemarel.runtime.documents import DocumentMap, json_value
 from schemarel.runtime.tablemap import RowBatch, TableMap
 
@@ -94,23 +94,12 @@ class PostgresWriter(Writer):
                 names = ", ".join(preparer.quote(c) for c in columns)
                 text = batch.texts.get(tm.index) or copy_text(rows)
                 # JSON values are JSON text already, which COPY's text format reads into jsonb as it is
-                with cursor.copy(f"COPY {preparer.format_table(tm.sa_table)} ({names}) FROM STDIN") as copy:
-                    if text is not None:
-                        copy.write(text)
-                    else:  # a value copytext leaves to psycopg
-                        for row in rows:
-                            copy.write_row(row)
+                send(cursor, f"COPY {preparer.format_table(tm.sa_table)} ({names}) FROM STDIN", text, rows)
 
     def ready(self, batch: RowBatch) -> None:
         """The COPY text of the tables whose rows are complete (the others wait for keys from the sequence)."""
-        if self.dialect.is_async:
-            return
-        for tm in self.mapping.tables:
-            rows = batch.rows[tm.index]
-            if rows and not tm.needs_keys and not (tm.parent is not None and tm.parent.deferred):
-                text = copy_text(rows)
-                if text is not None:
-                    batch.texts[tm.index] = text
+        if not self.dialect.is_async:
+            make_texts(self.mapping.tables, batch)
 
     def _allocate(self, cursor: Any, tm: TableMap, count: int) -> list[int]:
         """Reserve `count` keys from the table's sequence, ascending so that item order is kept."""

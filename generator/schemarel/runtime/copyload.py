@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from schemarel.runtime.copytext import copy_text
+from schemarel.runtime.copytext import make_texts, send
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.loading import LineReader, Reject, Written, _Batch
 from schemarel.runtime.overlap import fast_switching
@@ -64,11 +64,7 @@ class Rows:
     def rows_of(self, documents: list[Any]) -> tuple[RowBatch, list[Any]]:
         batch = self.mapping.new_batch()
         ids = [self.mapping.add(batch, document) for document in documents]
-        for tm in self.mapping.tables:
-            rows = batch.rows[tm.index]
-            text = copy_text(rows) if rows else None
-            if text is not None:
-                batch.texts[tm.index] = text
+        make_texts(self.mapping.tables, batch)
         return batch, ids
 
     def copyable(self) -> bool:
@@ -108,6 +104,7 @@ class CopyLoader(LineReader):
         self._stop = threading.Event()  # set when the load stops: no batch commits after it
         self._left: list[bytes] = []  # the lines of the batches that did not commit, in order
         self._unsent: _Batch | None = None  # the batch being started
+        self.reread = 0  # bytes of the lines handed over that `progress` was given already
 
     def run(self, lines: Iterable[bytes]) -> Iterator[bytes] | None:
         """Load the lines; None when every line is loaded or rejected, else the lines `ndjson.Loader` loads on
@@ -159,14 +156,20 @@ class CopyLoader(LineReader):
     def _committed(self) -> None:
         """Wait for the first batch under way: counted (and its rejected lines reported) once committed, else
         the load is handed over from it."""
+        if not self._count_first():
+            self._hand_over()
+
+    def _count_first(self) -> bool:
+        """Wait for the first batch under way; whether it committed (then it is counted and no longer under way)."""
         batch, future = self._under_way[0]
         try:
             future.result()
         except Exception:
-            self._hand_over()
+            return False
         self._under_way.popleft()
         assert batch.rows is not None
         self._settle([(batch.rows[1], list(batch.refused), batch.through)])
+        return True
 
     def _hand_over(self) -> None:
         """Stop at the first batch under way, which did not commit: the batches after it roll back (a batch
@@ -181,18 +184,13 @@ class CopyLoader(LineReader):
         if self._unsent is not None:
             self._left += self._unsent.lines
         self._left += self._last_lines
+        self.reread = sum(map(len, self._left))
         raise _Handover
 
     def _settle_committed(self) -> None:
         """After a failure that stops the load: count the batches that committed before it."""
-        while self._under_way:
-            batch, future = self._under_way.popleft()
-            try:
-                future.result()
-            except Exception:
-                break
-            assert batch.rows is not None
-            self._settle([(batch.rows[1], list(batch.refused), batch.through)])
+        while self._under_way and self._count_first():
+            pass
 
     def _write(self, conn: Any, batch: _Batch, before: Future[None] | None) -> None:
         """COPY the batch's rows in a transaction committed once the batch before it committed (a worker's)."""
@@ -202,15 +200,8 @@ class CopyLoader(LineReader):
             with conn.cursor() as cursor:
                 cursor.execute(side_by_side_settings())
                 for tm in self.store.mapping.tables:
-                    if not rows.rows[tm.index]:
-                        continue
-                    with cursor.copy(self._copies[tm.index]) as copy:
-                        text = rows.texts.get(tm.index)
-                        if text is not None:
-                            copy.write(text)
-                        else:  # a value copytext leaves to psycopg
-                            for row in rows.rows[tm.index]:
-                                copy.write_row(row)
+                    if rows.rows[tm.index]:
+                        send(cursor, self._copies[tm.index], rows.texts.get(tm.index), rows.rows[tm.index])
             if before is not None:
                 before.result()  # raises when the batch before did not commit
             if self._stop.is_set():

@@ -1,4 +1,4 @@
-"""Rows as PostgreSQL COPY text, byte for byte what psycopg's `Copy.write_row` sends for the same values.
+"""Rows as PostgreSQL COPY text, byte for byte what psycopg's `Copy.write_row` sends for them, and its COPY.
 
 Why: COPY batches are written by a worker thread (runtime/overlap.py) while the calling thread prepares the next
 batch, and the worker is the slower of the two. psycopg formats each row when it is written, in the worker,
@@ -23,9 +23,12 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemarel.runtime.codegen import CodeWriter
+
+if TYPE_CHECKING:
+    from schemarel.runtime.tablemap import RowBatch, TableMap
 
 
 class _Other(Exception):
@@ -93,6 +96,28 @@ def copy_text(rows: Sequence[Sequence[Any]]) -> bytes | None:
         return text.encode()
     except UnicodeEncodeError:  # a lone surrogate: psycopg's error, as before
         return None
+
+
+def make_texts(tables: Sequence[TableMap], batch: RowBatch) -> None:
+    """The COPY text of each table of `batch` whose rows are complete, in `batch.texts` (made in the thread that
+    builds the rows); the tables that wait for keys from a sequence are left for the write."""
+    for tm in tables:
+        rows = batch.rows[tm.index]
+        if rows and not tm.needs_keys and not (tm.parent is not None and tm.parent.deferred):
+            text = copy_text(rows)
+            if text is not None:
+                batch.texts[tm.index] = text
+
+
+def send(cursor: Any, statement: str, text: bytes | None, rows: Sequence[Sequence[Any]]) -> None:
+    """Run the `COPY … FROM STDIN` statement on a psycopg cursor with the text of the rows, or the rows
+    themselves for psycopg to format where there is no text (a value left to it)."""
+    with cursor.copy(statement) as copy:
+        if text is not None:
+            copy.write(text)
+        else:
+            for row in rows:
+                copy.write_row(row)
 
 
 Lines = Callable[[Sequence[Sequence[Any]], dict[type, Callable[[Any], str]]], list[str]]

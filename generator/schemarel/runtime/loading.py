@@ -183,10 +183,10 @@ class LineReader:
         for number, raw in enumerate(lines, first):
             if read is not None:
                 read.append(raw)
-            if number == 1:  # a byte order mark, which JSON parsers may ignore (RFC 8259), as some editors write one
-                raw = raw.removeprefix(BOM if isinstance(raw, bytes) else BOM.decode())
             if self.progress is not None:
                 self.progress(len(raw))
+            if number == 1:  # a byte order mark, which JSON parsers may ignore (RFC 8259), as some editors write one
+                raw = raw.removeprefix(BOM if isinstance(raw, bytes) else BOM.decode())
             document = self._parse(number, raw, refused)
             if document is not None:
                 pending.append((number, document))
