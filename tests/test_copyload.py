@@ -158,3 +158,34 @@ def test_what_copy_cannot_promise_goes_the_stores_way(
             conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
         result = cli(tmp_path, *args)
         assert result.exit_code == 1 and "the database is at 0004" in result.output
+
+
+def test_a_bulk_load_by_copy_leaves_statistics_of_every_table(
+    customers: Store, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the Store's bulk writes do (runtime/stats.py): the key columns of each table analyzed, half the tables
+    on each of the load's two connections."""
+    url = customers.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setattr(copyload, "ANALYZE_AFTER", 5)  # the real threshold is 10,000 documents
+    (tmp_path / "in.ndjson").write_text("".join(json.dumps(customer(i)) + "\n" for i in range(5)))
+    empty_customers(customers)
+    code, output, _, stored = _outcome(cli, tmp_path, url, 2)
+    assert code == 0 and len(stored) == 5
+    with customers.engine.connect() as conn:
+        counted: dict[str, float] = dict(conn.exec_driver_sql(
+            "SELECT relname, reltuples FROM pg_class WHERE relname LIKE 'customer_profile%%' AND relkind = 'r'"
+        ).all())  # fmt: skip
+        analyzed = set(
+            conn.exec_driver_sql("SELECT tablename, attname FROM pg_stats WHERE tablename LIKE 'customer%%'")
+        )
+    assert counted == {
+        "customer_profiles": 5,
+        "customer_profile_addresses": 5,
+        "customer_profile_emails": 10,
+        "customer_profile_phone_numbers": 10,
+    }
+    assert analyzed == {
+        ("customer_profiles", "id"),
+        ("customer_profile_addresses", "customer_profile_id"),
+        *((f"customer_profile_{t}", c) for t in ("emails", "phone_numbers") for c in ("id", "customer_profile_id")),
+    }

@@ -78,6 +78,11 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _analyze(conn: Any, tables: list[Any]) -> None:
+    conn.execute(analyze_sql(tables, _quoted))
+    conn.commit()
+
+
 class CopyLoader(LineReader):
     """Loads NDJSON lines by COPY (see the module docstring); `run` returns the lines left to `ndjson.Loader`."""
 
@@ -120,10 +125,11 @@ class CopyLoader(LineReader):
             self._settle_committed()
             raise
         self._settle([self._last])
-        if self.result.loaded >= ANALYZE_AFTER:  # see runtime/stats.py
-            conn = self._connections[0]
-            conn.execute(analyze_sql(self.store.mapping.tables, _quoted))
-            conn.commit()
+        if self.result.loaded >= ANALYZE_AFTER:  # see runtime/stats.py; half the tables on each connection
+            tables = self.store.mapping.tables
+            halves = [(conn, tables[i::2]) for i, conn in enumerate(self._connections) if tables[i::2]]
+            for done in [self._pool.submit(_analyze, conn, part) for conn, part in halves]:
+                done.result()
         return None
 
     def _rows(self, documents: list[Any]) -> tuple[RowBatch, list[Any]] | None:
