@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from schemarel.runtime.copytext import copy_text, make_texts, send
+from schemarel.runtime.copytext import make_texts
+from schemarel.runtime.copywrite import CopyWriter
 from schemarel.runtime.documents import DocumentMap, json_value
 from schemarel.runtime.tablemap import RowBatch, TableMap
 
@@ -70,7 +71,7 @@ class PostgresWriter(Writer):
     def __init__(self, mapping: DocumentMap, dialect: sa.Dialect) -> None:
         super().__init__(mapping, dialect)
         self._statements: dict[tuple[int, ...], tuple[str, list[int]]] = {}
-        self._sequences: dict[int, str] = {}
+        self._copy = CopyWriter(mapping.tables, dialect.identifier_preparer.quote)
 
     def write(self, conn: sa.Connection, batch: RowBatch) -> None:
         if conn.dialect.is_async:  # COPY needs the driver's own (sync) cursor; asyncio gets multi-row inserts
@@ -78,36 +79,13 @@ class PostgresWriter(Writer):
             return
         raw = conn.connection.driver_connection
         assert raw is not None
-        preparer = conn.dialect.identifier_preparer
         with raw.cursor() as cursor:
-            for tm in self.mapping.tables:
-                rows = batch.rows[tm.index]
-                if not rows:
-                    continue
-                batch.fill_parent_keys(tm)
-                columns: tuple[str, ...] = tm.columns
-                if tm.needs_keys:
-                    keys = self._allocate(cursor, tm, len(rows))
-                    batch.keys[tm.index] = keys
-                    columns = (tm.key, *columns)
-                    rows = [[k, *row] for k, row in zip(keys, rows, strict=True)]
-                names = ", ".join(preparer.quote(c) for c in columns)
-                text = batch.texts.get(tm.index) or copy_text(rows)
-                # JSON values are JSON text already, which COPY's text format reads into jsonb as it is
-                send(cursor, f"COPY {preparer.format_table(tm.sa_table)} ({names}) FROM STDIN", text, rows)
+            self._copy.write(cursor, batch)
 
     def ready(self, batch: RowBatch) -> None:
         """The COPY text of the tables whose rows are complete (the others wait for keys from the sequence)."""
         if not self.dialect.is_async:
             make_texts(self.mapping.tables, batch)
-
-    def _allocate(self, cursor: Any, tm: TableMap, count: int) -> list[int]:
-        """Reserve `count` keys from the table's sequence, ascending so that item order is kept."""
-        if tm.index not in self._sequences:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", (tm.sa_table.name, tm.key))
-            self._sequences[tm.index] = cursor.fetchone()[0]
-        cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", (self._sequences[tm.index], count))
-        return sorted(r[0] for r in cursor.fetchall())
 
     def one_statement(self, batch: RowBatch) -> bool:
         # keys that children need come back from the server first: then one statement is not enough; nor does

@@ -3,18 +3,17 @@
 Why: a load of 20,000 CustomerProfile documents took as long to start as COPY took to write a third of them, and
 SQLAlchemy's import (with every PostgreSQL dialect it holds) was most of that start-up. This path imports
 psycopg, the model and the mapping: the rows are built by the same compiled code as the Store's
-(`documents.DocumentMap`), validated by the same validators (`prepare.prepared`), written as the same COPY text
-(`copytext`), two batches at once and committed in order, each with the side-by-side settings of
-`paired.Paired`.
+(`documents.DocumentMap`), validated by the same validators (`prepare.prepared`), written by the same COPY
+(`copywrite.CopyWriter`: keys that child rows point at fetched from their sequence first), two batches at once
+and committed in order, each with the side-by-side settings of `paired.Paired`.
 
 It is taken when it can promise all that `ndjson.Loader` promises: a URL of PostgreSQL through psycopg
-(`postgresql+psycopg://`), the database at the models' head revision, no row that needs a key from the server
-before it is written (an identity key a child row points at), no `--all-or-nothing`, and a regular file to read
-(`cli/data.py`). It hands over to
-`ndjson.Loader` at the first batch that does not commit (a row the database refuses, a value no column takes, a
-lost connection, a lock wait that ran out): the batches committed before it stay, counted and reported, and the
-Loader loads on from that batch's first line, reading the lines of the batches under way again (so a reject is
-reported once, in line order, and a line number is the same as in a load the Loader made alone).
+(`postgresql+psycopg://`), the database at the models' head revision, no `--all-or-nothing`, and a regular file
+to read (`cli/data.py`). It hands over to `ndjson.Loader` at the first batch that does not commit (a row the
+database refuses, a value no column takes, a lost connection, a lock wait that ran out): the batches committed
+before it stay, counted and reported, and the Loader loads on from that batch's first line, reading the lines
+of the batches under way again (so a reject is reported once, in line order, and a line number is the same as in
+a load the Loader made alone).
 """
 
 from __future__ import annotations
@@ -29,7 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from schemarel.runtime.copytext import make_texts, send
+from schemarel.runtime.copytext import make_texts
+from schemarel.runtime.copywrite import CopyWriter
 from schemarel.runtime.documents import DocumentMap
 from schemarel.runtime.loading import LineReader, Reject, Written, _Batch
 from schemarel.runtime.overlap import fast_switching
@@ -67,11 +67,9 @@ class Rows:
         make_texts(self.mapping.tables, batch)
         return batch, ids
 
-    def copyable(self) -> bool:
-        """Whether no row needs a key from the server before it is written (the key of a parent row, or of the
-        root's: those are fetched from its sequence first, `bulk.PostgresWriter`); a key the server gives a
-        row nothing points at is its column's default, which COPY leaves to it."""
-        return not any(tm.needs_keys for tm in self.mapping.tables)
+    def ids(self, batch: RowBatch, ids: list[Any]) -> list[Any]:
+        """The documents' ids once the batch is written (a root keyed by the server has them only then)."""
+        return batch.keys[0] if self.mapping.root.key_source == "server" else ids
 
 
 def _quoted(name: str) -> str:
@@ -99,10 +97,7 @@ class CopyLoader(LineReader):
     ) -> None:
         super().__init__(rows, reject, batch_size, False, progress)
         self._connections = connections
-        self._copies = [
-            f"COPY {_quoted(tm.table.name)} ({', '.join(map(_quoted, tm.columns))}) FROM STDIN"
-            for tm in rows.mapping.tables
-        ]
+        self._copy = CopyWriter(rows.mapping.tables, _quoted)
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="schemarel-copy")
         self._under_way: deque[tuple[_Batch, Future[None]]] = deque()
         self._written = 0  # batches started
@@ -174,7 +169,7 @@ class CopyLoader(LineReader):
             return False
         self._under_way.popleft()
         assert batch.rows is not None
-        self._settle([(batch.rows[1], list(batch.refused), batch.through)])
+        self._settle([(self.store.ids(*batch.rows), list(batch.refused), batch.through)])
         return True
 
     def _hand_over(self) -> None:
@@ -205,9 +200,7 @@ class CopyLoader(LineReader):
         try:
             with conn.cursor() as cursor:
                 cursor.execute(side_by_side_settings())
-                for tm in self.store.mapping.tables:
-                    if rows.rows[tm.index]:
-                        send(cursor, self._copies[tm.index], rows.texts.get(tm.index), rows.rows[tm.index])
+                self._copy.write(cursor, rows)
             if before is not None:
                 before.result()  # raises when the batch before did not commit
             if self._stop.is_set():
@@ -245,7 +238,7 @@ def copy_loader(
         return None
     try:
         rows = Rows(out_dir, schema)
-        if not rows.copyable() or rows.revision is None:
+        if rows.revision is None:
             return None
         import psycopg
 

@@ -1,4 +1,4 @@
-"""Rows as PostgreSQL COPY text, byte for byte what psycopg's `Copy.write_row` sends for them, and its COPY.
+"""Rows as PostgreSQL COPY text, byte for byte what psycopg's `Copy.write_row` sends for the same values.
 
 Why: COPY batches are written by a worker thread (runtime/overlap.py) while the calling thread prepares the next
 batch, and the worker is the slower of the two. psycopg formats each row when it is written, in the worker,
@@ -107,17 +107,6 @@ def make_texts(tables: Sequence[TableMap], batch: RowBatch) -> None:
             text = copy_text(rows)
             if text is not None:
                 batch.texts[tm.index] = text
-
-
-def send(cursor: Any, statement: str, text: bytes | None, rows: Sequence[Sequence[Any]]) -> None:
-    """Run the `COPY … FROM STDIN` statement on a psycopg cursor with the text of the rows, or the rows
-    themselves for psycopg to format where there is no text (a value left to it)."""
-    with cursor.copy(statement) as copy:
-        if text is not None:
-            copy.write(text)
-        else:
-            for row in rows:
-                copy.write_row(row)
 
 
 Lines = Callable[[Sequence[Sequence[Any]], dict[type, Callable[[Any], str]]], list[str]]
