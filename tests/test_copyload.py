@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -189,3 +191,55 @@ def test_a_bulk_load_by_copy_leaves_statistics_of_every_table(
         ("customer_profile_addresses", "customer_profile_id"),
         *((f"customer_profile_{t}", c) for t in ("emails", "phone_numbers") for c in ("id", "customer_profile_id")),
     }
+
+
+class _Listener:
+    """A TCP port that accepts connections and closes them at once, counting them: a server that refuses."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.socket.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("how", ["closes at once", "nothing listens", "no such database", "port abc", "port 99999"])
+def test_a_refused_connection_is_said_once_as_the_stores_way_says_it(
+    postgres_url: str, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The COPY path does not try a refused connection again the Store's way (a host that does not answer
+    would be waited for twice): same message and exit code, one attempt."""
+    listener = _Listener()
+    server = postgres_url.rsplit("/", 1)[0]
+    url = {
+        "closes at once": f"postgresql+psycopg://postgres@127.0.0.1:{listener.port}/db",
+        "nothing listens": f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/db",
+        "no such database": f"{server}/schemarel_no_such_database",
+        "port abc": "postgresql+psycopg://postgres@127.0.0.1:abc/db",
+        "port 99999": "postgresql+psycopg://postgres@127.0.0.1:99999/db",
+    }[how]
+    (tmp_path / "in.ndjson").write_text(json.dumps(customer(1)) + "\n")
+    args = ["load", "--schema", "customer", "--out", str(GENERATED), "--db", url, "in.ndjson"]
+    by_copy = cli(tmp_path, *args)
+    tries = listener.accepted
+    with monkeypatch.context() as patched:
+        patched.setattr(copyload, "copy_loader", lambda *args, **kwargs: None)
+        by_store = cli(tmp_path, *args)
+    assert (by_copy.exit_code, by_copy.output) == (by_store.exit_code, by_store.output)
+    assert by_copy.exit_code in (1, 2) and "Traceback" not in by_copy.output
+    assert tries == listener.accepted - tries  # the COPY path tried as often as the Store's way alone
+    listener.socket.close()

@@ -118,7 +118,7 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     from schemarel.runtime.connect import engine_for
     from schemarel.runtime.dbstate import check_revision
     from schemarel.runtime.store import Store
-    from schemarel.urls import DEFAULT_URL, redact
+    from schemarel.urls import DEFAULT_URL
 
     url = db_url or DEFAULT_URL
     engine_for(url).dispose()  # a URL no driver can read is a usage error, whatever else is missing
@@ -152,15 +152,24 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
             err = SchemarelError(f"{exc.__class__.__name__}: {text}")
             err.exit_code = 1
             raise err from exc
-        if _NO_DATABASE.search(text):  # the server has no such database: `upgrade` cannot create one
-            hint = "; create the database first, then run `schemarel upgrade`"
-        elif "does not exist" in text or "no such table" in text:
-            hint = "; run `schemarel upgrade` first"
-        else:
-            hint = ""
-        err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
-        err.exit_code = 1
-        raise err from None
+        raise _database_error(url, exc) from None
+
+
+def _database_error(url: str, exc: BaseException) -> SchemarelError:
+    """A database's refusal to connect or to answer (SQLAlchemy's error or the driver's own), as one message
+    naming the URL (its password hidden) and, where it helps, what to run (exit 1)."""
+    from schemarel.urls import redact
+
+    text = first_line(exc)
+    if _NO_DATABASE.search(text):  # the server has no such database: `upgrade` cannot create one
+        hint = "; create the database first, then run `schemarel upgrade`"
+    elif "does not exist" in text or "no such table" in text:
+        hint = "; run `schemarel upgrade` first"
+    else:
+        hint = ""
+    err = SchemarelError(f"{redact(url)}: {exc.__class__.__name__}: {text}{hint}")
+    err.exit_code = 1
+    return err
 
 
 # PostgreSQL's and MariaDB's words for a database the server does not have
@@ -330,9 +339,15 @@ def _copy_load(
 
     copying = None
     if not all_or_nothing and _regular(stream):
-        from schemarel.runtime.copyload import copy_loader
+        from schemarel.runtime.copyload import CannotConnect, copy_loader
 
-        copying = copy_loader(url, out_dir, schema, reject, batch_size, progress)
+        try:
+            copying = copy_loader(url, out_dir, schema, reject, batch_size, progress)
+        except CannotConnect as exc:  # said once, as the Store's way says it (it would only try again)
+            from schemarel.runtime.connect import engine_for
+
+            engine_for(url).dispose()  # a URL no driver can read is a usage error, as it is the Store's way
+            raise _database_error(url, exc.cause) from None
     if copying is None:
         return stream, 1, LoadResult(), 0
     _started()

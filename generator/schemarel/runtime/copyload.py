@@ -47,6 +47,14 @@ class _Handover(Exception):
     """A batch did not commit: the load goes on in `ndjson.Loader` from its first line."""
 
 
+class CannotConnect(Exception):
+    """The server refused the connection (or could not be reached): the Store's way would only try again."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 class Rows:
     """Documents made ready (`prepare`) and their rows built (`rows_of`) as the Store does on PostgreSQL."""
 
@@ -233,7 +241,9 @@ def copy_loader(
     progress: Callable[[int], None] | None = None,
 ) -> CopyLoader | None:
     """A CopyLoader for `url`, or None where this path cannot promise what `ndjson.Loader` does (see the module
-    docstring) or anything is amiss (the Store's way then says what, in its own words)."""
+    docstring) or anything is amiss (the Store's way then says what, in its own words). A connection the server
+    refuses is CannotConnect: trying again the Store's way would wait a second time for a host that does not
+    answer."""
     if not url.startswith(SCHEME):
         return None
     try:
@@ -243,7 +253,10 @@ def copy_loader(
         import psycopg
 
         conninfo = "postgresql://" + url.removeprefix(SCHEME)
-        connections = [psycopg.connect(conninfo)]
+        try:
+            connections = [psycopg.connect(conninfo)]
+        except psycopg.OperationalError as exc:
+            raise CannotConnect(exc) from exc
         try:
             found = [r[0] for r in connections[0].execute("SELECT version_num FROM alembic_version")]
             connections[0].rollback()
@@ -255,5 +268,7 @@ def copy_loader(
             for conn in connections:
                 conn.close()
             raise
+    except CannotConnect:
+        raise
     except Exception:
         return None
