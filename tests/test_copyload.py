@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from runtime_helpers import GENERATED, customer, customers_with_one_owner_per, empty_customers
 from schemarel.cli import data
-from schemarel.runtime import copyload
+from schemarel.runtime import copyload, source
 from schemarel.runtime.store import Store
 
 SHARED = "+10000000"  # a phone number two customers may not share: a unique index the schema does not know
@@ -118,12 +118,24 @@ def test_a_load_by_copy_leaves_what_the_stores_way_leaves(
     assert by_copy == by_store
 
 
-def test_a_second_owner_hands_over_at_its_batch(customers: Store, cli: Cli, tmp_path: Path) -> None:
-    """Batches before the refused one stay, committed by COPY; its lines and the later ones go the Store's way."""
+def test_a_second_owner_hands_over_at_its_batch(
+    customers: Store, cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches before the refused one stay, committed by COPY; its lines and the later ones go the Store's way,
+    which loads on with the model COPY read (generated/ is read once)."""
     url = customers.engine.url.render_as_string(hide_password=False)
     kinds = ["plain", "shared", "plain", "plain", "shared", "plain", "plain"]
     (tmp_path / "in.ndjson").write_text("".join(_line(i, kind) + "\n" for i, kind in enumerate(kinds)))
+    read = source.from_generated
+    reads: list[Path] = []
+
+    def reading(out_dir: Path) -> source.Model:
+        reads.append(out_dir)
+        return read(out_dir)
+
+    monkeypatch.setattr(source, "from_generated", reading)
     code, output, rejects, stored = _outcome(cli, tmp_path, url, 2)
+    assert len(reads) == 2  # the load's, and `_outcome`'s Store reading what was stored
     assert code == 1 and "loaded 6 customer documents" in output
     assert [json.loads(line)["line"] for line in rejects.splitlines()] == [5]
     assert "one_owner_per_number" in rejects

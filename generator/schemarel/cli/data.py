@@ -108,7 +108,7 @@ def _young_collections(batch_size: int) -> Iterator[None]:
 
 
 @contextmanager
-def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
+def _store(out_dir: Path, db_url: str | None, schema: str, model: Any = None) -> Iterator[Any]:
     """A Store on the database with the models of `out_dir` (the generated package: its head snapshot and schema
     copies, as the application's Store uses them, never `schemas/`, which may be ahead of the migrations); the
     database must be at that head revision, else the message says what to run. A database failure becomes one
@@ -133,7 +133,7 @@ def _store(out_dir: Path, db_url: str | None, schema: str) -> Iterator[Any]:
     database = sqlite_file(url)
     opened = False  # whether the command's own work began (a ValueError there is no URL's)
     try:
-        with Store(url, schema, source=out_dir, check=False) as store:
+        with Store(url, schema, source=model or out_dir, check=False) as store:  # a model already read of it
             if database is not None and not Path(database).exists():  # connecting would create an empty file
                 raise _missing(
                     f"the database was never upgraded (there is no file {database}), the models are at "
@@ -301,8 +301,8 @@ def load(
             if not isinstance(result, LoadResult):  # the Store's way, from the line where COPY stopped (or the first)
                 from schemarel.runtime.ndjson import Loader
 
-                lines, first, before, reread = result
-                with _store(out_dir, db_url, schema) as store:
+                lines, first, before, reread, model = result
+                with _store(out_dir, db_url, schema, model) as store:
                     loader = Loader(store, reject, batch_size, all_or_nothing, _less(progress, reread))
                     loader.result = before
                     with _young_collections(batch_size), _says_where_it_stopped(loader, file, schema, rejects_path):
@@ -334,7 +334,7 @@ def _copy_load(
 ) -> Any:
     """The load by COPY without SQLAlchemy where it can be made (runtime/copyload.py): its LoadResult, or what
     the Store's way (`ndjson.Loader`) loads on from: (lines, the first one's number, the results so far, the
-    bytes of those lines the progress bar was given already)."""
+    bytes of those lines the progress bar was given already, the model COPY read, if any)."""
     from schemarel.runtime.loading import LoadResult
 
     copying = None
@@ -349,13 +349,13 @@ def _copy_load(
             engine_for(url).dispose()  # a URL no driver can read is a usage error, as it is the Store's way
             raise _database_error(url, exc.cause) from None
     if copying is None:
-        return stream, 1, LoadResult(), 0
+        return stream, 1, LoadResult(), 0, None
     _started()
     with copying, _young_collections(batch_size), _says_where_it_stopped(copying, file, schema, rejects_path):
         rest = copying.run(stream)
     if rest is None:
         return copying.result
-    return rest, copying.result.through + 1, copying.result, copying.reread
+    return rest, copying.result.through + 1, copying.result, copying.reread, copying.store.model
 
 
 def _less(progress: Callable[[int], None] | None, counted: int) -> Callable[[int], None] | None:

@@ -59,7 +59,7 @@ class Rows:
     """Documents made ready (`prepare`) and their rows built (`rows_of`) as the Store does on PostgreSQL."""
 
     def __init__(self, out_dir: Path, schema: str) -> None:
-        model = locate(out_dir)
+        self.model = model = locate(out_dir)  # the Store's way loads on with it after a hand-over
         source = model.source(schema)
         self.name = schema
         self.revision = model.revision
