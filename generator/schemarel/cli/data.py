@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -301,12 +301,12 @@ def load(
             if not isinstance(result, LoadResult):  # the Store's way, from the line where COPY stopped (or the first)
                 from schemarel.runtime.ndjson import Loader
 
-                lines, first, before, reread, model = result
-                with _store(out_dir, db_url, schema, model) as store:
-                    loader = Loader(store, reject, batch_size, all_or_nothing, _less(progress, reread))
-                    loader.result = before
+                rest = result
+                with _store(out_dir, db_url, schema, rest.model) as store:
+                    loader = Loader(store, reject, batch_size, all_or_nothing, _less(progress, rest.reread))
+                    loader.result = rest.before
                     with _young_collections(batch_size), _says_where_it_stopped(loader, file, schema, rejects_path):
-                        result = loader.run(lines, first) if first > 1 else loader.run(lines)
+                        result = loader.run(rest.lines, rest.first) if rest.first > 1 else loader.run(rest.lines)
         elapsed = time.perf_counter() - start
     where = "<stdin>" if stdin else file
     for item in shown:
@@ -318,6 +318,16 @@ def load(
     if result.rejected:
         click.secho(f"rejected {counted(result.rejected, 'line')}, listed in {rejects_path}", fg="red", err=True)
         sys.exit(1)
+
+
+class _Rest(NamedTuple):
+    """What the Store's way (`ndjson.Loader`) loads on from when COPY did not load it all."""
+
+    lines: Any  # the lines, the first of them numbered `first`
+    first: int
+    before: Any  # the LoadResult so far
+    reread: int  # bytes of those lines the progress bar was given already
+    model: Any  # the model COPY read, if it read one
 
 
 def _copy_load(
@@ -333,8 +343,7 @@ def _copy_load(
     rejects_path: Path,
 ) -> Any:
     """The load by COPY without SQLAlchemy where it can be made (runtime/copyload.py): its LoadResult, or what
-    the Store's way (`ndjson.Loader`) loads on from: (lines, the first one's number, the results so far, the
-    bytes of those lines the progress bar was given already, the model COPY read, if any)."""
+    the Store's way (`ndjson.Loader`) loads on from."""
     from schemarel.runtime.loading import LoadResult
 
     copying = None
@@ -349,13 +358,13 @@ def _copy_load(
             engine_for(url).dispose()  # a URL no driver can read is a usage error, as it is the Store's way
             raise _database_error(url, exc.cause) from None
     if copying is None:
-        return stream, 1, LoadResult(), 0, None
+        return _Rest(stream, 1, LoadResult(), 0, None)
     _started()
     with copying, _young_collections(batch_size), _says_where_it_stopped(copying, file, schema, rejects_path):
         rest = copying.run(stream)
     if rest is None:
         return copying.result
-    return rest, copying.result.through + 1, copying.result, copying.reread, copying.store.model
+    return _Rest(rest, copying.result.through + 1, copying.result, copying.reread, copying.store.model)
 
 
 def _less(progress: Callable[[int], None] | None, counted: int) -> Callable[[int], None] | None:
