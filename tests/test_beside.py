@@ -1,12 +1,14 @@
-"""Laying out and checking the new Python beside the docs (`render.beside`): the forked child gives what the same
-work gives in this process, its errors are raised in the parent as they would be inline, and a cancelled child
-is gone."""
+"""Rendering, laying out and checking Python modules beside other work (`render.beside`): the forked child gives
+what the same work gives in this process, its errors are raised in the parent as they would be inline, and a
+cancelled child is gone."""
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +26,7 @@ MESSY = b'from __future__ import annotations\nimport uuid\nimport datetime\nX: "
 
 
 def run(python: dict[str, bytes], fork: bool, tmp_path: Path) -> dict[str, bytes]:
-    started = beside.start(python, list(python), tmp_path / "generated", {}, "schemas", True, fork=fork)
-    return started.result()
+    return beside.finish(beside.start(lambda: python, tmp_path / "generated", {}, "schemas", True, fork=fork))
 
 
 @linux_only
@@ -57,7 +58,7 @@ def test_schema_errors_travel_between_processes() -> None:
 
 @linux_only
 def test_a_cancelled_child_is_gone(tmp_path: Path) -> None:
-    started = beside.start({"models/customer.py": MODELS}, ["models/customer.py"], tmp_path, {}, "s", True, fork=True)
+    started = beside.start(lambda: {"models/customer.py": MODELS}, tmp_path, {}, "s", True, fork=True)
     assert started.pid is not None
     started.cancel()
     started.cancel()  # twice is once
@@ -69,9 +70,9 @@ def test_a_cancelled_child_is_gone(tmp_path: Path) -> None:
 @pytest.mark.parametrize("fork", [True, False])
 @pytest.mark.parametrize("big_first", [True, False])
 def test_of_two_refused_modules_the_first_in_order_is_raised(tmp_path: Path, fork: bool, big_first: bool) -> None:
-    """The child checks the largest module and the parent the others: whichever share holds the first refused
-    module, its error is the one raised, as inline."""
-    big = ("documents/big.py", b"import os\n" + b"X = 1\n" * 2000)  # the largest: the child's share
+    """The largest module is checked first: whichever holds the first refused module in the files' order, its
+    error is the one raised, as inline."""
+    big = ("documents/big.py", b"import os\n" + b"X = 1\n" * 2000)  # the largest: checked first
     small = ("documents/small.py", b"import os\n")
     python = dict([("models/base.py", BASE), *((big, small) if big_first else (small, big))])
     with pytest.raises(SchemaError) as raised:
@@ -88,8 +89,8 @@ KINDS = {"base": BASE, "models": MODELS, "messy": MESSY, "refused": REFUSED, "un
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=5))
 def test_checks_shared_by_both_processes_end_as_inline(tmp_path: Path, kinds: list[str]) -> None:
-    """Whichever process takes a module's ticket, the outcome is the inline one: the same laid-out bytes, or the
-    same first error (ruff's first in the files' order, else the check's first)."""
+    """Forked or not, the outcome is the same: the same laid-out bytes, or the same first error (the check's
+    first in the files' order, else ruff's first)."""
     python = {f"documents/m{i}_{kind}.py": KINDS[kind] for i, kind in enumerate(kinds)}
 
     def outcome(fork: bool) -> object:
@@ -99,3 +100,45 @@ def test_checks_shared_by_both_processes_end_as_inline(tmp_path: Path, kinds: li
             return (type(exc), str(exc))
 
     assert outcome(True) == outcome(False)
+
+
+def _unrenderable() -> dict[str, bytes]:
+    raise SchemaError("schemas/s.schema.json", "#/properties/x", "cannot be rendered")
+
+
+@linux_only
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_group_that_cannot_be_rendered_raises_its_error_before_any_other(tmp_path: Path, fork: bool) -> None:
+    """What rendering a group raised comes first, as the same error, even when a group before it was refused."""
+    refused = beside.start(lambda: {"documents/x.py": REFUSED}, tmp_path, {}, "schemas", True, fork=False)
+    failing = beside.start(_unrenderable, tmp_path, {}, "schemas", True, fork=fork)
+    with pytest.raises(SchemaError) as raised:
+        beside.finish(refused, failing)
+    assert (raised.value.file, raised.value.pointer, raised.value.message) == (
+        "schemas/s.schema.json", "#/properties/x", "cannot be rendered",
+    )  # fmt: skip
+
+
+@linux_only
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=3), min_size=2, max_size=3))
+def test_groups_end_as_one_group_of_all_their_modules(tmp_path: Path, groups: list[list[str]]) -> None:
+    """Groups started side by side (the first forked, as generate starts them) end as the one group of all their
+    modules in order ends inline: the laid-out modules of every group, or the same first error."""
+    python = [{f"documents/g{g}_m{i}_{kind}.py": KINDS[kind] for i, kind in enumerate(kinds)} for g, kinds in
+              enumerate(groups)]  # fmt: skip
+
+    def outcome(run_all: Callable[[], dict[str, bytes]]) -> object:
+        try:
+            return run_all()
+        except Exception as exc:
+            return (type(exc), str(exc))
+
+    def side_by_side() -> dict[str, bytes]:
+        started = [beside.start(functools.partial(dict, p), tmp_path, {}, "s", True, fork=i == 0) for i, p in
+                   enumerate(python)]  # fmt: skip
+        return beside.finish(*started)
+
+    every = {path: text for group in python for path, text in group.items()}
+    alone = outcome(lambda: beside.finish(beside.start(lambda: every, tmp_path, {}, "s", True, fork=False)))
+    assert outcome(side_by_side) == alone

@@ -241,6 +241,43 @@ def test_a_module_that_parses_but_does_not_compile_is_refused() -> None:
     assert "does not parse" in caught.value.message and "duplicate argument 'conn'" in caught.value.message
 
 
+# Statements the node check lets through, some of which compiling refuses (a parameter twice, a `__future__`
+# import after other statements): the check compiles only the statements that can hold such faults.
+STATEMENTS = (
+    "from __future__ import annotations",
+    '"""A docstring, or a string statement."""',
+    "Y = 1",
+    "X = [y for y in (1, 2)]",
+    "Z = list(y for y in (1, 2) if y)",
+    "def f(a, b):\n    return a",
+    "def f(a, a):\n    return a",
+    "def f(*, k, k):\n    return k",
+    "async def f(p, p):\n    return p",
+    "class C:\n    def m(self, x):\n        return x",
+    "class C:\n    def m(self, x, x):\n        return x",
+    "class C:\n    X = [y for y in (1, 2)]\n    def m(self):\n        return self",
+)
+
+
+@MANY
+@given(st.lists(st.sampled_from(STATEMENTS), min_size=1, max_size=7))
+def test_the_check_refuses_what_compiling_the_whole_module_refuses(statements: list[str]) -> None:
+    """Compiling part of a module refuses exactly what compiling all of it refuses, in any order of statements."""
+    source = "\n".join(statements) + "\n"
+    try:
+        compile(source, "documents/s.py", "exec", dont_inherit=True)
+        compiles = True
+    except SyntaxError:
+        compiles = False
+    try:
+        pycheck.check_module("documents/s.py", source, set())
+        passed = True
+    except SyntaxError:
+        passed = False
+    event(f"compiles: {compiles}")
+    assert passed == compiles, source
+
+
 def test_a_template_that_writes_code_is_exit_2_and_generated_stays(tmp_path: Path) -> None:
     """The net under the templates, through the CLI: a models template that runs code never reaches disk."""
     _write(tmp_path, "s", hostile_schema("T", "d", "p", "v"))

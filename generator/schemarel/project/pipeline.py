@@ -92,31 +92,61 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     if history is None:
         history = read_history(DiskSource(settings.out_dir), verify=not settings.rehash)
     gen = Generation(database=db, history=history, files=history.files())
-    recorded = set(gen.files)  # revisions are history: what this run renders is checked below
-    current = snapshot(db)  # once: a big schema's snapshot costs as much as its normalization
-    if gen.recorded_database != current or _renames_only(db, history):
-        if write_revision:
-            gen.new_revision = _new_revision(settings, db, current, history, gen.files)
-            history.revisions.append(gen.new_revision)
-        else:
-            gen.pending_change = True
-    revisions = history.revisions
-
+    files = gen.files
+    recorded = set(files)  # revisions are history: what this run renders is checked below
     env = environment(settings.templates_dir)
     out_name = _rel(settings.out_dir, root)
     schema_dir = _rel(settings.schemas_dir, root)
-    files = gen.files
-    files["__init__.py"] = _render(env, "package_init.py.j2", schema_dir=schema_dir)
-    files["alembic.ini"] = _render(env, "alembic.ini.j2", out_dir=out_name)
-    files["migrations/env.py"] = _render(
-        env, "env.py.j2", default_url=DEFAULT_URL, naming_convention=sorted(naming.NAMING_CONVENTION.items())
-    )
-    files["models/base.py"] = _render(
-        env,
-        "models_base.py.j2",
-        naming_convention=sorted(naming.NAMING_CONVENTION.items()),
-        external_tables=views.external_table_views(db),
-    )
+    origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
+    own_models = settings.templates_dir is not None and (settings.templates_dir / "models.py.j2").is_file()
+    # the modules no revision decides are rendered, laid out and checked beside the migration and the docs
+    # (in a forked child on Linux): of a big schema's generate, they are the larger half
+    modules = beside.start(
+        lambda: _modules(env, db, names, sources, out_name, schema_dir), settings.out_dir, origins, schema_dir,
+        not own_models,
+    )  # fmt: skip
+    try:
+        current = snapshot(db)  # once: a big schema's snapshot costs as much as its normalization
+        if gen.recorded_database != current or _renames_only(db, history):
+            if write_revision:
+                gen.new_revision = _new_revision(settings, db, current, history, files)
+                history.revisions.append(gen.new_revision)
+            else:
+                gen.pending_change = True
+        revisions = history.revisions
+        new_python = {path: files[path] for path in files if path.endswith(".py") and path not in recorded}
+        revision = beside.start(lambda: new_python, settings.out_dir, origins, schema_dir, not own_models, fork=False)
+        files["alembic.ini"] = _render(env, "alembic.ini.j2", out_dir=out_name)
+        files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
+        for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
+            files[f"schemas/{source.path.name}"] = source.path.read_bytes()
+        _render_docs(env, settings, db, sources, revisions, files, out_name, schema_dir)
+    except BaseException:
+        modules.cancel()
+        raise
+    files.update(beside.finish(revision, modules))
+    files[SUM_FILE] = render_sum(revisions, files)
+    return gen
+
+
+def _modules(
+    env: Environment, db: Database, names: views.PythonNames, sources: list[SourceSchema], out_name: str,
+    schema_dir: str,
+) -> dict[str, bytes]:  # fmt: skip
+    """The Python modules of `generated/` that no revision decides: the package, the Alembic environment, the
+    models and the typed documents."""
+    files = {
+        "__init__.py": _render(env, "package_init.py.j2", schema_dir=schema_dir),
+        "migrations/env.py": _render(
+            env, "env.py.j2", default_url=DEFAULT_URL, naming_convention=sorted(naming.NAMING_CONVENTION.items())
+        ),
+        "models/base.py": _render(
+            env,
+            "models_base.py.j2",
+            naming_convention=sorted(naming.NAMING_CONVENTION.items()),
+            external_tables=views.external_table_views(db),
+        ),
+    }
     modules = []
     for model in db.schemas:
         module = names.modules[model.name]
@@ -130,26 +160,11 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
         modules=modules,
         all_names=sorted(c for m in modules for c in m["classes"]),
     )
-    files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
-    for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
-        files[f"schemas/{source.path.name}"] = source.path.read_bytes()
+    for source in sources:
         view = documents_view(db.schema(source.name), source.contents)
         files[f"documents/{naming.documents_module(source.name)}.py"] = _render(env, "documents.py.j2", view=view)
     files["documents/__init__.py"] = _render(env, "documents_init.py.j2", schema_dir=schema_dir)
-    fresh = [path for path in files if path.endswith(".py") and path not in recorded]
-    origins = {f"models/{names.modules[m.name]}.py": files_of[m.name] for m in db.schemas}
-    own_models = settings.templates_dir is not None and (settings.templates_dir / "models.py.j2").is_file()
-    python = {path: files[path] for path in fresh}  # the docs are Markdown: every module to check is here
-    # ruff lays the new modules out and pycheck checks them while the docs render
-    laid_out = beside.start(python, fresh, settings.out_dir, origins, _rel(settings.schemas_dir, root), not own_models)
-    try:
-        _render_docs(env, settings, db, sources, revisions, files, out_name, schema_dir)
-    except BaseException:
-        laid_out.cancel()
-        raise
-    files.update(laid_out.result())
-    files[SUM_FILE] = render_sum(revisions, files)
-    return gen
+    return files
 
 
 def _render_docs(

@@ -1,12 +1,15 @@
-"""The new Python laid out by ruff and checked by pycheck while the docs render: in a forked child on Linux.
+"""Python modules rendered, laid out by ruff and checked by pycheck beside other work: in a forked child on Linux.
 
-Laying out and checking a big schema's modules costs more than rendering its docs, and neither needs the
-other: a child process forked before the docs render lays the modules out (largest first) and sends each as
-ruff finishes it, with a ticket on a pipe both processes take from; whoever takes a ticket checks that module,
-so the child checks while the parent renders the docs and the parent joins in when they are done. What went
-wrong is raised in the parent as it would be inline: ruff's first failure in the files' order, else the
-check's first. Where a fork is unsafe or unavailable (not Linux, or other threads running, which a fork would
-leave behind holding their locks) the same work runs in this process, ruff's processes still beside the docs.
+A big schema's modules cost more to render, lay out and check than its migration and docs cost to write, and
+neither needs the other. `start` forks a child that renders a group of modules, starts ruff on them (largest
+first, each sent back as ruff finishes it) and checks them meanwhile, while this process goes on; `finish`
+collects what every group started came to. The check reads each module as rendered, not as laid out: ruff
+changes only layout (whitespace, brackets, quotes, the order of imports), never a name, a call or a kind of
+statement, and it refuses what does not parse, so the check need not wait for it. What went wrong is raised
+by `finish` alike in both ways: a group's failure to render first, else the check's first failure in the
+groups' and files' order, else ruff's first. Where a fork is unsafe or unavailable (not Linux, or other
+threads running, which a fork would leave behind holding their locks) the same work runs in this process,
+ruff's processes beside whatever the caller does until `finish`.
 """
 
 from __future__ import annotations
@@ -14,210 +17,183 @@ from __future__ import annotations
 import os
 import pickle
 import queue
-import select
 import signal
 import struct
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from schemarel.render import pycheck
-from schemarel.render.pyformat import lay_out_each, start_formatting
+from schemarel.render.pyformat import lay_out_each
 
-Failures = dict[str, BaseException]  # path → what checking it raised
+Failures = dict[str, BaseException]  # path → what checking or laying it out raised
+Render = Callable[[], dict[str, bytes]]  # a group's modules: generated path → source
+
+
+@dataclass
+class Outcome:
+    """What one group came to: its modules laid out, or what went wrong."""
+
+    laid_out: dict[str, bytes] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # the group's modules in the files' order
+    failed: Failures = field(default_factory=dict)  # by the check
+    ruff_failed: Failures = field(default_factory=dict)
+    unrendered: BaseException | None = None  # what rendering the group raised
+
+    def collect(self, path: str, laid_out: bytes | Exception) -> None:
+        """What ruff gave for `path`: the laid-out module, or what it raised."""
+        if isinstance(laid_out, Exception):
+            self.ruff_failed[path] = laid_out
+        else:
+            self.laid_out[path] = laid_out
 
 
 class Beside:
-    """The laid-out files on `result()`, after the check passed; `cancel()` when they are no longer wanted."""
+    """A group of modules under way: `outcome()` waits for it, `cancel()` when it is no longer wanted."""
 
-    def __init__(
-        self, result: Callable[[], dict[str, bytes]], cancel: Callable[[], None], pid: int | None = None
-    ) -> None:
-        self.result = result
+    def __init__(self, outcome: Callable[[], Outcome], cancel: Callable[[], None], pid: int | None = None) -> None:
+        self.outcome = outcome
         self.cancel = cancel
         self.pid = pid  # the child's, when forked
 
 
 def start(
-    python: Mapping[str, bytes],
-    fresh: Iterable[str],
+    render: Render,
     out_dir: Path,
     origins: Mapping[str, str],
     default_origin: str,
     model_shape: bool,
     fork: bool | None = None,
 ) -> Beside:
-    """Lay out `fresh` (paths of `python`) as `pyformat.format_sources` does, then check every module of
-    `python` as `pycheck.verify` does, the laid-out ones as laid out. `fork`: None forks where it is safe."""
-    todo = list(fresh)
-    modules = pycheck.model_modules(python)
+    """Render a group of modules, lay each out as `pyformat.format_sources` does and check each as
+    `pycheck.verify` does (`origins`: the schema file of a path, else `default_origin`). `fork`: None forks
+    where it is safe; without a fork the modules are rendered now and ruff's processes started."""
+    if fork is None:
+        fork = sys.platform == "linux" and hasattr(os, "fork") and threading.active_count() == 1
 
-    def check(paths: Iterable[str], laid_out: Mapping[str, bytes]) -> Failures:
+    def check(python: Mapping[str, bytes]) -> Failures:
+        modules = pycheck.model_modules(python)
         failed: Failures = {}
-        for path in paths:
+        for path in sorted(python, key=lambda path: -len(python[path])):  # the largest first, while ruff starts
             try:
-                pycheck.verify_module(
-                    path, laid_out.get(path, python[path]), modules, origins, default_origin, model_shape
-                )
-            except Exception as exc:  # raised below if it is the first in the files' order
+                pycheck.verify_module(path, python[path], modules, origins, default_origin, model_shape)
+            except Exception as exc:  # raised by `finish` if it is the first in the files' order
                 failed[path] = exc
         return failed
 
-    def checked(laid_out: dict[str, bytes], failed: Failures) -> dict[str, bytes]:
-        for path in python:
-            if path in failed:
-                raise failed[path]
-        return laid_out
+    if fork:
+        return _forked(render, out_dir, check)
+    try:
+        python = render()
+    except Exception as exc:  # raised by `finish`, as a child's would be
+        unrendered = Outcome(unrendered=exc)
+        return Beside(lambda: unrendered, lambda: None)
+    found = Outcome(order=list(python))
 
-    if fork is None:
-        fork = sys.platform == "linux" and hasattr(os, "fork") and threading.active_count() == 1
-    if not fork:
-        pending = start_formatting(python, todo, out_dir)  # ruff's processes run while the docs render
+    def done(path: str, laid_out: bytes | Exception) -> None:  # from ruff's threads, one call per module
+        found.collect(path, laid_out)
 
-        def inline() -> dict[str, bytes]:
-            laid_out = pending()
-            return checked(laid_out, check(python, laid_out))
+    wait = lay_out_each(python, list(python), out_dir, done)  # ruff's processes run while the caller goes on
 
-        return Beside(inline, lambda: None)
-    return _shared(python, todo, out_dir, check, checked)
+    def inline() -> Outcome:
+        found.failed = check(python)
+        wait()
+        return found
+
+    return Beside(inline, lambda: None)
 
 
-def _shared(
-    python: Mapping[str, bytes],
-    todo: list[str],
-    out_dir: Path,
-    check: Callable[[Iterable[str], Mapping[str, bytes]], Failures],
-    checked: Callable[[dict[str, bytes], Failures], dict[str, bytes]],
-) -> Beside:
-    """Fork a child that lays the modules out and sends each as ruff finishes it, with a ticket (its index)
-    on a pipe both processes take from: whoever takes a ticket checks that module, so the child checks while
-    the parent renders the docs and the parent joins in when they are done, neither checking a module twice."""
-    paths = list(python)
-    tickets_read, tickets_write = os.pipe()
-    os.set_blocking(tickets_read, False)  # shared by both processes: a taken ticket is gone for the other
+def finish(*started: Beside) -> dict[str, bytes]:
+    """Every group's laid-out modules, once all are done; else the first failure (see the module's doc)."""
+    try:
+        outcomes = [group.outcome() for group in started]
+    finally:
+        for group in started:
+            group.cancel()  # a group left waiting when another's outcome raised
+    for outcome in outcomes:
+        if outcome.unrendered is not None:
+            raise outcome.unrendered
+    for failures in ("failed", "ruff_failed"):
+        for outcome in outcomes:
+            found: Failures = getattr(outcome, failures)
+            for path in outcome.order:
+                if path in found:
+                    raise found[path]
+    return {path: text for outcome in outcomes for path, text in outcome.laid_out.items()}
+
+
+def _forked(render: Render, out_dir: Path, check: Callable[[Mapping[str, bytes]], Failures]) -> Beside:
+    """Fork a child that renders the group, starts ruff on it, checks it meanwhile and sends what came of it."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: do the work, send what came of it, and leave without running the parent's exits
         try:
             os.close(read)
-            _child(python, paths, todo, out_dir, check, tickets_read, tickets_write, write)
+            _child(render, out_dir, check, write)
         finally:
             os._exit(0)
     os.close(write)
-    os.close(tickets_write)
     state = {"done": False}
 
-    def close() -> None:
-        os.close(read)
-        os.close(tickets_read)
-
-    def result() -> dict[str, bytes]:
+    def outcome() -> Outcome:
         state["done"] = True
-        laid_out: dict[str, bytes] = {}
-        ruff_failed: Failures = {}
-        failed: Failures = {}
-        ended = False
-        waiting = set(todo)  # laid out by the child, not yet received
-
-        def receive() -> None:
-            nonlocal ended
-            kind, path, found = _receive(read)
-            if kind == "laid":
-                laid_out[path] = found
-                waiting.discard(path)
-            elif kind == "ruff":
-                ruff_failed[path] = found
-                waiting.discard(path)
-            elif kind == "checked":
-                failed.update(found)
-            else:
-                ended = True
-
+        found = Outcome()
         try:
-            while True:
-                ticket = _take(tickets_read)
-                if ticket is not None:
-                    path = paths[ticket]
-                    while path in waiting:
-                        receive()
-                    failed.update(check([path], laid_out))
-                elif ended:
-                    break
-                else:  # a message, or a ticket the child has not taken yet
-                    ready, _, _ = select.select([read, tickets_read], [], [])
-                    if read in ready:
-                        receive()
+            while (message := _receive(read))[0] != "end":
+                kind, path, value = message
+                if kind in ("laid", "ruff"):
+                    found.collect(path, value)
+                elif kind == "order":
+                    found.order = value
+                elif kind == "checked":
+                    found.failed.update(value)
+                else:
+                    found.unrendered = value
         finally:
-            close()
+            os.close(read)
             os.waitpid(pid, 0)
-        for path in todo:  # ruff's first failure in the files' order, else the check's first
-            if path in ruff_failed:
-                raise ruff_failed[path]
-        return checked(laid_out, failed)
+        return found
 
     def cancel() -> None:
         if not state["done"]:
             state["done"] = True
-            close()
+            os.close(read)
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
 
-    return Beside(result, cancel, pid)
+    return Beside(outcome, cancel, pid)
 
 
-def _child(
-    python: Mapping[str, bytes],
-    paths: list[str],
-    todo: list[str],
-    out_dir: Path,
-    check: Callable[[Iterable[str], Mapping[str, bytes]], Failures],
-    tickets_read: int,
-    tickets_write: int,
-    write: int,
-) -> None:
-    """Lay out `todo`, sending each module then writing its ticket (the others' tickets first: nothing to lay
-    out), and check the modules of the tickets taken until every ticket is written and none is left."""
+def _child(render: Render, out_dir: Path, check: Callable[[Mapping[str, bytes]], Failures], write: int) -> None:
+    """Render the group, start ruff on it (each module sent as it is laid out), check it, and end when ruff
+    has laid out the last module."""
     # the checks hold the GIL for long; ruff's threads need it for a moment per chunk of output they read
     sys.setswitchinterval(0.0005)
     outgoing: queue.SimpleQueue[tuple[str, str, Any] | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send_all, args=(outgoing, write))  # a full pipe never holds the checks up
     sender.start()
     try:
-        laid_out: dict[str, bytes] = {}
-        index = {path: i for i, path in enumerate(paths)}
-        finished = threading.Event()
-        for path in paths:
-            if path not in todo:
-                os.write(tickets_write, _TICKET.pack(index[path]))
+        try:
+            python = render()
+        except Exception as exc:
+            outgoing.put(("unrendered", "", _travelling(exc)))
+        else:
+            outgoing.put(("order", "", list(python)))
 
-        def done(path: str, found: bytes | Exception) -> None:
-            if isinstance(found, Exception):
-                outgoing.put(("ruff", path, _travelling(found)))
-                return
-            laid_out[path] = found
-            outgoing.put(("laid", path, found))  # before its ticket: the parent reads it before checking it
-            os.write(tickets_write, _TICKET.pack(index[path]))
+            def done(path: str, laid_out: bytes | Exception) -> None:
+                if isinstance(laid_out, Exception):
+                    outgoing.put(("ruff", path, _travelling(laid_out)))
+                else:
+                    outgoing.put(("laid", path, laid_out))
 
-        wait = lay_out_each(python, todo, out_dir, done)
-
-        def waiting() -> None:
+            wait = lay_out_each(python, list(python), out_dir, done)
+            failed = check(python)
+            outgoing.put(("checked", "", {path: _travelling(exc) for path, exc in failed.items()}))
             wait()
-            finished.set()
-
-        threading.Thread(target=waiting).start()
-        while True:
-            was_finished = finished.is_set()  # read before the take: then no ticket can follow an empty take
-            ticket = _take(tickets_read)
-            if ticket is not None:
-                failed = check([paths[ticket]], laid_out)
-                outgoing.put(("checked", "", {path: _travelling(exc) for path, exc in failed.items()}))
-            elif was_finished:
-                break
-            else:
-                select.select([tickets_read], [], [], 0.01)
         outgoing.put(("end", "", None))
     except BaseException:
         outgoing.put(("crashed", "", traceback.format_exc()))
@@ -226,21 +202,8 @@ def _child(
         sender.join()
 
 
-_TICKET = struct.Struct("=I")  # a module's index: written and read whole (a pipe moves up to PIPE_BUF at once)
 _LENGTH = struct.Struct("=Q")
-_FAILED = "laying out or checking the generated Python failed: "
-
-
-def _take(tickets: int) -> int | None:
-    """A ticket from the (non-blocking) pipe, or None when there is none now."""
-    try:
-        data = os.read(tickets, _TICKET.size)
-    except BlockingIOError:
-        return None
-    if not data:
-        return None
-    (ticket,) = _TICKET.unpack(data)
-    return int(ticket)
+_FAILED = "rendering, laying out or checking the generated Python failed: "
 
 
 def _send_all(outgoing: queue.SimpleQueue[tuple[str, str, Any] | None], write: int) -> None:
@@ -252,7 +215,7 @@ def _send_all(outgoing: queue.SimpleQueue[tuple[str, str, Any] | None], write: i
 
 
 def _receive(read: int) -> tuple[str, str, Any]:
-    """One message of the child's, read exactly (no read ahead: `select` then tells the next one is there)."""
+    """One message of the child's, read exactly."""
     (length,) = _LENGTH.unpack(_read_exactly(read, _LENGTH.size))
     kind, path, found = pickle.loads(_read_exactly(read, length))
     if kind == "crashed":

@@ -98,11 +98,40 @@ def check_module(path: str, source: str, modules: set[str], model_shape: bool = 
     allowed_imports = ENV_IMPORTS if path == ENV_MODULE else imports
     bound: set[str] = set()
     loaded: list[Any] = []  # checked once every binding is known: one walk of the tree, not two
-    # `ast.walk`'s breadth-first order (so the same node is named first), with each kind's children read from
-    # its own fields: the generic walk asks every field of every node, most of them leaves
-    todo: deque[Any] = deque([tree])
+    scoped: list[ast.stmt] = []  # the top-level statements compiling may refuse though they parsed (`_SCOPED`)
+    for statement in tree.body:  # each walked on its own, to know which hold what compiling checks
+        if _walk(statement, bound, loaded, modules, allowed_imports):
+            scoped.append(statement)
+    for name_node in loaded:
+        if name_node.id not in bound and name_node.id not in BUILTINS:
+            raise _Refused(name_node, f"unexpected name {name_node.id!r}")
+    stem = path[len("models/") : -3] if path.startswith("models/") else None
+    if model_shape and stem in modules and stem not in ("base", "__init__"):
+        _check_model_module(tree)
+    # what the parser lets through and compiling refuses (a parameter given twice): compiled, never run; only
+    # the statements that hold what compiling checks beyond the parser (the typed documents' store methods:
+    # compiling all of that module was a third of its check), with every statement up to the last
+    # `from __future__` import (compiling checks where those stand), or the whole module where `__debug__` is
+    # in its text (compiling refuses assigning it)
+    future = [i for i, s in enumerate(tree.body) if isinstance(s, ast.ImportFrom) and s.module == "__future__"]
+    head = tree.body[: future[-1] + 1] if future else []
+    if "__debug__" in source:
+        compile(tree, path, "exec", dont_inherit=True)
+    elif scoped or head:
+        kept = ast.Module(body=head + [s for s in scoped if s not in head], type_ignores=[])
+        compile(kept, path, "exec", dont_inherit=True)
+
+
+def _walk(
+    statement: ast.stmt, bound: set[str], loaded: list[Any], modules: set[str], allowed_imports: frozenset[str]
+) -> bool:
+    """Refuse the first node of `statement` the generator does not write, binding and loading names on the way;
+    whether it holds what compiling checks beyond the parser (`_SCOPED`)."""
+    # `ast.walk`'s breadth-first order within the statement, with each kind's children read from its own
+    # fields: the generic walk asks every field of every node, most of them leaves
+    todo: deque[Any] = deque([statement])
     popleft, push, extend = todo.popleft, todo.append, todo.extend
-    scoped = "__debug__" in source  # whether compiling may refuse what parsed (see `_SCOPED`)
+    scoped = False
     while todo:
         node: Any = popleft()  # read field by field below, each kind as the generator writes it
         cls = node.__class__
@@ -148,16 +177,7 @@ def check_module(path: str, source: str, modules: set[str], model_shape: bool = 
             bound.add(node.asname or node.name.split(".")[0])
         elif cls is ast.Import or cls is ast.ImportFrom:
             _check_import(node, modules, allowed_imports)
-    for name_node in loaded:
-        if name_node.id not in bound and name_node.id not in BUILTINS:
-            raise _Refused(name_node, f"unexpected name {name_node.id!r}")
-    stem = path[len("models/") : -3] if path.startswith("models/") else None
-    if model_shape and stem in modules and stem not in ("base", "__init__"):
-        _check_model_module(tree)
-    # what the parser lets through and compiling refuses (a parameter given twice): compiled, never run; only a
-    # module that holds what compiling checks beyond the parser (`_SCOPED`: 55 of 80 ms on 199 tables were not)
-    if scoped:
-        compile(tree, path, "exec", dont_inherit=True)
+    return scoped
 
 
 # what compiling checks beyond the parser, as the generator writes modules: the parameters of a function (each

@@ -27,25 +27,18 @@ PROBE_ABOVE = 20_000
 
 
 def format_sources(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path) -> dict[str, bytes]:
-    """`files[path]` for each of `paths`, formatted as a file at `out_dir / path` would be by the project."""
-    return start_formatting(files, paths, out_dir)()
-
-
-def start_formatting(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path) -> Callable[[], dict[str, bytes]]:
-    """`format_sources` begun: ruff lays the files out in its own processes while the caller goes on (the docs
-    render meanwhile); the function returned waits for them and gives what `format_sources` gives."""
+    """`files[path]` for each of `paths`, formatted as a file at `out_dir / path` would be by the project; ruff's
+    first failure in the order of `paths` is raised."""
     todo = list(paths)
-    _ruff_bin()  # once, before the threads: sysconfig's first look-up is not thread-safe
-    # strings are split here, not in the threads: CPython's `ast` keeps one recursion counter per interpreter
-    split = {path: split_long_strings(files[path].decode("utf-8")) for path in todo}
-    pool = ThreadPoolExecutor(max_workers=4)
-    futures = [pool.submit(_laid_out, split[path], out_dir / path) for path in todo]
-    pool.shutdown(wait=False)  # the threads end with their work; `finish` waits for that work
-
-    def finish() -> dict[str, bytes]:
-        return {path: future.result().encode("utf-8") for path, future in zip(todo, futures, strict=True)}
-
-    return finish
+    found: dict[str, bytes | Exception] = {}
+    lay_out_each(files, todo, out_dir, found.__setitem__)()
+    laid_out = {}
+    for path in todo:
+        text = found[path]
+        if isinstance(text, Exception):
+            raise text
+        laid_out[path] = text
+    return laid_out
 
 
 def lay_out_each(
