@@ -294,6 +294,31 @@ def test_a_template_that_writes_code_is_exit_2_and_generated_stays(tmp_path: Pat
     assert {p: p.read_bytes() for p in (tmp_path / "generated").rglob("*") if p.is_file()} == before
 
 
+# templates rendered in the forked child (models, documents, env) and in the parent (revision, docs)
+FAILING_TEMPLATES = ["models.py.j2", "documents.py.j2", "env.py.j2", "revision.py.j2", "schema_doc.md.j2"]
+TEMPLATE_FAULTS = {"undefined": ("{{ no_such_name.attr }}", "'no_such_name' is undefined"), "syntax": ("{% if %}", "")}
+
+
+@pytest.mark.parametrize("fault", sorted(TEMPLATE_FAULTS))
+@pytest.mark.parametrize("template", FAILING_TEMPLATES)
+def test_a_failing_template_is_exit_2_naming_its_file_and_line(tmp_path: Path, template: str, fault: str) -> None:
+    """A user's template that does not compile or fails as it renders, wherever it is rendered: one message with
+    the template's file and line (no traceback), exit 2, and nothing written."""
+    _write(tmp_path, "s", hostile_schema("T", "d", "p", "v"))
+    custom = tmp_path / "tpl"
+    custom.mkdir()
+    shipped = (Path(__file__).parent.parent / "templates" / template).read_text()
+    line, why = TEMPLATE_FAULTS[fault]
+    (custom / template).write_text(shipped + line + "\n")
+    result = run_schemarel(tmp_path, "generate", "--templates", "tpl")
+    assert result.returncode == 2, result.stderr
+    errors = [e for e in result.stderr.splitlines() if e.startswith("error:")]
+    assert errors == [errors[0]] and errors[0].startswith(f"error: template tpl/{template}, line "), result.stderr
+    assert errors[0].split(", line ")[1].split(":")[0] == str(len(shipped.splitlines()) + 1) and why in errors[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "generated").exists()
+
+
 # -- as users run it: generate, import, upgrade --------------------------------------------------------------
 ATTACK_TITLE = "x\"\"\" '''"
 ATTACK_DESCRIPTION = "'''\nimport pathlib; pathlib.Path('PWNED').write_text('ran')\n'''"

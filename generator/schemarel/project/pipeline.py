@@ -33,7 +33,7 @@ from schemarel.project.history import (
 )
 from schemarel.render import beside, docpages, views
 from schemarel.render.documents import documents_view
-from schemarel.render.jinja import environment
+from schemarel.render.jinja import environment, render
 from schemarel.schema.loader import SourceSchema, load_schemas
 from schemarel.urls import DEFAULT_URL
 
@@ -370,7 +370,7 @@ def _with_doc_path(model: SchemaModel, path: str) -> SchemaModel:
 
 
 def _render(env: Environment, template: str, **context: Any) -> bytes:
-    return env.get_template(template).render(**context).encode("utf-8")
+    return render(env, template, **context).encode("utf-8")
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -1,12 +1,21 @@
-"""The Jinja environment: where templates are found, and the escaping filters they lay text out with."""
+"""The Jinja environment: where templates are found, the escaping filters they lay text out with, and rendering
+with a template's own failure named by its file and line."""
 
 from __future__ import annotations
 
+import os
+import traceback
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from schemarel import text
+from schemarel.errors import SchemarelError
+
+
+class TemplateFailed(SchemarelError):
+    """A template does not compile or fails while rendering (a user's `--templates` most likely): exit 2."""
 
 
 def shipped_templates() -> Path:
@@ -48,3 +57,22 @@ def environment(user_templates: Path | None = None) -> jinja2.Environment:
         mermaid_name=text.mermaid_name,
     )
     return env
+
+
+def render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Template `name` rendered with `context`; a template that fails is a TemplateFailed naming the template
+    file and line where it failed (its syntax error's, else the innermost template frame's) and why."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        raise TemplateFailed(_where(exc, name)) from None
+
+
+def _where(exc: jinja2.TemplateError, name: str) -> str:
+    file, line = (exc.filename, exc.lineno) if isinstance(exc, jinja2.TemplateSyntaxError) else (None, None)
+    if file is None:  # Jinja rewrites the traceback of a failed render: its frames are the templates' lines
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+        file, line = (frames[-1].filename, frames[-1].lineno) if frames else (name, None)
+    if os.path.isabs(file) and not os.path.relpath(file).startswith(".."):
+        file = os.path.relpath(file)  # a user's --templates folder, as they named it; the shipped ones in full
+    return f"template {file}{f', line {line}' if line else ''}: {exc.message or exc}"
