@@ -142,3 +142,19 @@ def test_groups_end_as_one_group_of_all_their_modules(tmp_path: Path, groups: li
     every = {path: text for group in python for path, text in group.items()}
     alone = outcome(lambda: beside.finish(beside.start(lambda: every, tmp_path, {}, "s", True, fork=False)))
     assert outcome(side_by_side) == alone
+
+
+def _buggy_render() -> dict[str, bytes]:
+    modules: dict[str, bytes] = {}
+    return {"documents/x.py": modules["no such key"]}
+
+
+@linux_only
+def test_a_bug_in_the_child_comes_back_with_the_childs_traceback(tmp_path: Path) -> None:
+    """An error that is no SchemarelError is a bug: the parent raises it with the frames where the child raised
+    it (a pickled exception keeps none), as inline it is raised itself."""
+    with pytest.raises(KeyError):
+        beside.finish(beside.start(_buggy_render, tmp_path, {}, "schemas", True, fork=False))
+    with pytest.raises(RuntimeError) as raised:
+        beside.finish(beside.start(_buggy_render, tmp_path, {}, "schemas", True, fork=True))
+    assert "in _buggy_render" in str(raised.value) and "KeyError: 'no such key'" in str(raised.value)

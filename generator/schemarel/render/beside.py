@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from schemarel.errors import SchemarelError
 from schemarel.render import pycheck
 from schemarel.render.pyformat import lay_out_each
 
@@ -235,9 +236,13 @@ def _read_exactly(read: int, size: int) -> bytes:
 
 
 def _travelling(exc: BaseException) -> BaseException:
-    """`exc`, or a RuntimeError with its traceback when its class cannot be rebuilt from a pickle."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        return RuntimeError("".join(traceback.format_exception(exc)))
-    return exc
+    """`exc` when it is an error schemarel tells users (a SchemarelError a pickle rebuilds), else a RuntimeError
+    holding its traceback: a bug, whose frames in the child are what a report needs (a pickle keeps none)."""
+    if isinstance(exc, SchemarelError):
+        try:
+            pickle.loads(pickle.dumps(exc))
+        except Exception:
+            pass
+        else:
+            return exc
+    return RuntimeError(f"{_FAILED}in the child process\n{''.join(traceback.format_exception(exc))}")
