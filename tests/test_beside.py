@@ -15,9 +15,9 @@ import pytest
 from conftest import REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemarel.errors import HistoryError, SchemaError
+from schemarel.errors import HistoryError, SchemaError, SchemarelError
 from schemarel.render import beside
-from schemarel.render.pyformat import format_sources
+from schemarel.render.pyformat import format_source
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="the child is forked on Linux only")
 MODELS = (REPO / "generated" / "models" / "customer.py").read_bytes()
@@ -34,7 +34,8 @@ def test_the_child_lays_out_what_this_process_lays_out(tmp_path: Path) -> None:
     python = {"models/base.py": BASE, "models/customer.py": MODELS, "documents/x.py": MESSY}
     laid_out = run(python, True, tmp_path)
     assert laid_out == run(python, False, tmp_path)
-    assert laid_out == format_sources(python, list(python), tmp_path / "generated")
+    out = tmp_path / "generated"
+    assert laid_out == {path: format_source(text.decode(), out / path).encode() for path, text in python.items()}
     assert laid_out["documents/x.py"] != MESSY  # ruff did lay it out
 
 
@@ -158,3 +159,22 @@ def test_a_bug_in_the_child_comes_back_with_the_childs_traceback(tmp_path: Path)
     with pytest.raises(RuntimeError) as raised:
         beside.finish(beside.start(_buggy_render, tmp_path, {}, "schemas", True, fork=True))
     assert "in _buggy_render" in str(raised.value) and "KeyError: 'no such key'" in str(raised.value)
+
+
+@linux_only
+@pytest.mark.parametrize("fork", [True, False])
+def test_when_ruff_fails_its_error_is_raised_after_the_checks(tmp_path: Path, fork: bool) -> None:
+    """A module the check passes but ruff cannot lay out (the project's ruff settings are broken): ruff's error,
+    naming the module; a module the check refuses beside it wins, in either order of the files."""
+    (tmp_path / "pyproject.toml").write_text('[tool.ruff]\nline-length = "not a number"\n')
+    out = tmp_path / "generated"
+    with pytest.raises(SchemarelError) as raised:
+        beside.finish(beside.start(lambda: {"documents/x.py": MESSY}, out, {}, "schemas", True, fork=fork))
+    assert type(raised.value) is SchemarelError and "ruff could not lay out the generated x.py" in str(raised.value)
+    for python in (
+        {"documents/x.py": MESSY, "documents/y.py": REFUSED},
+        {"documents/y.py": REFUSED, "documents/x.py": MESSY},
+    ):
+        with pytest.raises(SchemaError) as refused:
+            beside.finish(beside.start(functools.partial(dict, python), out, {}, "schemas", True, fork=fork))
+        assert "documents/y.py" in str(refused.value)

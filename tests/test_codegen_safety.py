@@ -296,7 +296,11 @@ def test_a_template_that_writes_code_is_exit_2_and_generated_stays(tmp_path: Pat
 
 # templates rendered in the forked child (models, documents, env) and in the parent (revision, docs)
 FAILING_TEMPLATES = ["models.py.j2", "documents.py.j2", "env.py.j2", "revision.py.j2", "schema_doc.md.j2"]
-TEMPLATE_FAULTS = {"undefined": ("{{ no_such_name.attr }}", "'no_such_name' is undefined"), "syntax": ("{% if %}", "")}
+TEMPLATE_FAULTS = {
+    "undefined": ("{{ no_such_name.attr }}", "'no_such_name' is undefined"),
+    "syntax": ("{% if %}", ""),
+    "missing include": ("{% include 'nope.j2' %}", "'nope.j2' not found in search path"),
+}
 
 
 @pytest.mark.parametrize("fault", sorted(TEMPLATE_FAULTS))

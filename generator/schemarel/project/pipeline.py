@@ -115,7 +115,10 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
                 gen.pending_change = True
         revisions = history.revisions
         new_python = {path: files[path] for path in files if path.endswith(".py") and path not in recorded}
-        revision = beside.start(lambda: new_python, settings.out_dir, origins, schema_dir, not own_models, fork=False)
+        # the new revision's module: laid out by ruff beside the docs, checked in this process after them
+        revision_module = beside.start(
+            lambda: new_python, settings.out_dir, origins, schema_dir, not own_models, fork=False
+        )
         files["alembic.ini"] = _render(env, "alembic.ini.j2", out_dir=out_name)
         files["migrations/script.py.mako"] = _render(env, "script.py.mako.j2", out_dir=out_name)
         for source in sources:  # what the runtime normalizes and validates against (runtime/source.py)
@@ -124,7 +127,7 @@ def build(settings: Settings, write_revision: bool = True, history: History | No
     except BaseException:
         modules.cancel()
         raise
-    files.update(beside.finish(revision, modules))
+    files.update(beside.finish(revision_module, modules))
     files[SUM_FILE] = render_sum(revisions, files)
     return gen
 

@@ -70,7 +70,7 @@ def start(
     model_shape: bool,
     fork: bool | None = None,
 ) -> Beside:
-    """Render a group of modules, lay each out as `pyformat.format_sources` does and check each as
+    """Render a group of modules, lay each out as `pyformat.format_source` does and check each as
     `pycheck.verify` does (`origins`: the schema file of a path, else `default_origin`). `fork`: None forks
     where it is safe; without a fork the modules are rendered now and ruff's processes started."""
     if fork is None:

@@ -73,6 +73,9 @@ def _where(exc: jinja2.TemplateError, name: str) -> str:
     if file is None:  # Jinja rewrites the traceback of a failed render: its frames are the templates' lines
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
         file, line = (frames[-1].filename, frames[-1].lineno) if frames else (name, None)
-    if os.path.isabs(file) and not os.path.relpath(file).startswith(".."):
-        file = os.path.relpath(file)  # a user's --templates folder, as they named it; the shipped ones in full
+    try:  # a user's --templates folder as they named it, the shipped ones in full (or on another drive)
+        shown = os.path.relpath(file) if os.path.isabs(file) else file
+    except ValueError:
+        shown = file
+    file = file if shown.startswith("..") else shown
     return f"template {file}{f', line {line}' if line else ''}: {exc.message or exc}"

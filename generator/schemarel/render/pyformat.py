@@ -26,26 +26,12 @@ PIECE = 60  # characters of text per piece of a split string: fits any line leng
 PROBE_ABOVE = 20_000
 
 
-def format_sources(files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path) -> dict[str, bytes]:
-    """`files[path]` for each of `paths`, formatted as a file at `out_dir / path` would be by the project; ruff's
-    first failure in the order of `paths` is raised."""
-    todo = list(paths)
-    found: dict[str, bytes | Exception] = {}
-    lay_out_each(files, todo, out_dir, found.__setitem__)()
-    laid_out = {}
-    for path in todo:
-        text = found[path]
-        if isinstance(text, Exception):
-            raise text
-        laid_out[path] = text
-    return laid_out
-
-
 def lay_out_each(
     files: Mapping[str, bytes], paths: Iterable[str], out_dir: Path, done: Callable[[str, bytes | Exception], None]
 ) -> Callable[[], None]:
-    """`format_sources` one file at a time, largest first: `done(path, laid-out text or what ruff raised)` is
-    called from ruff's threads as each file is laid out, in any order; the function returned waits for all."""
+    """`format_source` of `files[path]` as a file at `out_dir / path`, for each of `paths`, the largest first:
+    `done(path, laid-out text or what ruff raised)` is called from ruff's threads as each file is laid out, in
+    any order; the function returned waits for all."""
     _ruff_bin()  # once, before the threads: sysconfig's first look-up is not thread-safe
     pool = ThreadPoolExecutor(max_workers=4)
 
